@@ -1,0 +1,107 @@
+"""Sync faces for async iterators and async context managers, driven through a portal.
+
+Every dunder of the async object (``__aiter__``, ``__anext__``, ``aclose``, ``__aenter__``, ``__aexit__``) is
+called on the portal's loop, never in the caller's thread, so loop-bound objects are only touched there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._validate import describe
+from .errors import PortalClosedError
+
+if TYPE_CHECKING:
+    from ._portal import Portal
+
+__all__ = ("enter", "iterate")
+
+T = TypeVar("T")
+
+
+def iterate(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | None) -> Iterator[T]:
+    """Check the arguments now (not at the first ``next()``), then return the sync iterator."""
+    if not hasattr(type(async_iterable), "__aiter__"):
+        hint = "; for a coroutine use dualio.run()" if hasattr(async_iterable, "__await__") else ""
+        raise TypeError(f"iterate() expects an async iterable (with __aiter__), got {describe(async_iterable)}"
+                        f"{hint}")
+    portal._check_blocking_call("iterate")
+    return _steps(portal, async_iterable, timeout)
+
+
+def _steps(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | None) -> Iterator[T]:
+    iterator: AsyncIterator[T] = portal.run(_aiter, async_iterable)
+    try:
+        while (item := portal.run(_anext, iterator, timeout=timeout)) is not _END:
+            yield item  # type: ignore[misc]
+    finally:
+        _aclose(portal, iterator)
+
+
+def _aclose(portal: Portal, iterator: AsyncIterator[Any]) -> None:
+    """``aclose()`` the async iterator on the loop: waited for, unless this is the loop's own thread."""
+    if not hasattr(iterator, "aclose") or portal.closed:
+        return
+    if threading.get_ident() == portal._thread_id:  # the sync iterator was garbage-collected on the loop
+        portal.submit(iterator.aclose())
+        return
+    try:
+        portal.run(iterator.aclose(), timeout=portal.cancel_grace)
+    except PortalClosedError:
+        pass  # shut down meanwhile: the loop closed its async generators itself
+
+
+async def _aiter(async_iterable: AsyncIterable[T]) -> AsyncIterator[T]:
+    return aiter(async_iterable)
+
+
+_END: Any = object()
+
+
+async def _anext(iterator: AsyncIterator[T]) -> T:
+    """Return the next item, or ``_END`` when exhausted (a normal end, not a failed task)."""
+    return await anext(iterator, _END)
+
+
+def enter(portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T]:
+    """Check the arguments now, then return the sync context manager."""
+    cls = type(async_cm)
+    if not (hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__")):
+        hint = "; it is a sync context manager: use it with a plain `with`" if hasattr(cls, "__enter__") else ""
+        raise TypeError(f"enter() expects an async context manager (with __aenter__ and __aexit__), "
+                        f"got {describe(async_cm)}{hint}")
+    portal._check_blocking_call("enter")
+    return _EnteredContext(portal, async_cm)
+
+
+class _EnteredContext(AbstractContextManager[T]):
+    """``with`` over an async context manager; each half runs on the portal's loop."""
+
+    def __init__(self, portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> None:
+        self._portal = portal
+        self._async_cm = async_cm
+
+    def __enter__(self) -> T:
+        return self._portal.run(_aenter, self._async_cm)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        return bool(self._portal.run(_aexit, self._async_cm, exc_type, exc, tb))
+
+
+async def _aenter(async_cm: AbstractAsyncContextManager[T]) -> T:
+    return await type(async_cm).__aenter__(async_cm)
+
+
+async def _aexit(
+    async_cm: AbstractAsyncContextManager[Any],
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> bool | None:
+    return await type(async_cm).__aexit__(async_cm, exc_type, exc, tb)

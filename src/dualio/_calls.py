@@ -1,0 +1,94 @@
+"""One unit of work handed to a portal: a coroutine, the caller's context, and where its outcome goes.
+
+A call is created in the caller's thread, queued, started as a task on the portal's loop, and finished there
+exactly once by :meth:`_Call.finish`. A :class:`BlockingCall` wakes a waiting thread through a lock (cheaper
+than a ``concurrent.futures.Future``); a :class:`FutureCall` resolves the future that ``submit`` returned.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextvars
+import threading
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ._future import PortalFuture
+
+__all__ = ("BlockingCall", "CancelReason", "FutureCall", "where_suspended")
+
+CancelReason = Literal["interrupt", "timeout", "future", "shutdown"]
+
+
+class _Call(abc.ABC):
+    __slots__ = ("cancel_reason", "context", "coro", "task", "timeout", "timer")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, timeout: float | None
+    ) -> None:
+        self.coro = coro
+        self.context = context
+        self.timeout = timeout
+        self.task: asyncio.Task[Any] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.cancel_reason: CancelReason | None = None
+
+    @abc.abstractmethod
+    def finish(self, result: object, exception: BaseException | None) -> None:
+        """Deliver the outcome; called once, on the loop thread (or by a sweep after the loop stopped)."""
+
+    def describe(self) -> str:
+        """Name the coroutine and, if it started, the line it is suspended at."""
+        return f"{self.coro.__qualname__}{where_suspended(self.coro)}"
+
+
+class BlockingCall(_Call):
+    """A call whose caller thread blocks on ``done`` until :meth:`finish` releases it."""
+
+    __slots__ = ("done", "exception", "result")
+
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, timeout: float | None
+    ) -> None:
+        super().__init__(coro, context, timeout)
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.result: object = None
+        self.exception: BaseException | None = None
+
+    def finish(self, result: object, exception: BaseException | None) -> None:
+        self.result = result
+        self.exception = exception
+        self.done.release()
+
+
+class FutureCall(_Call):
+    """A call whose outcome resolves a :class:`~dualio.PortalFuture`."""
+
+    __slots__ = ("future",)
+
+    def __init__(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        context: contextvars.Context,
+        timeout: float | None,
+        future: PortalFuture[Any],
+    ) -> None:
+        super().__init__(coro, context, timeout)
+        self.future = future
+
+    def finish(self, result: object, exception: BaseException | None) -> None:
+        self.future._resolve(result, exception)
+
+
+def where_suspended(coro: object) -> str:
+    """Return `` at file:line`` for the innermost frame a coroutine is suspended in, or ``""``."""
+    frame = None
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or frame
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    if frame is None:
+        return ""
+    return f" at {frame.f_code.co_filename}:{frame.f_lineno}"

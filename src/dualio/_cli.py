@@ -1,0 +1,55 @@
+"""The ``dualio`` console script.
+
+Subcommands are added by the parts that need them (``audit``, ``twin``); today it reports the version and
+checks that a portal works on this machine with the loops that are installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import sys
+import time
+from collections.abc import Sequence
+
+from ._portal import Portal
+from ._version import __version__
+
+
+async def _noop() -> None:
+    return None
+
+
+def _doctor() -> int:
+    print(f"dualio {__version__} on Python {platform.python_version()} ({sys.platform})")
+    factories: list[tuple[str, object]] = [("asyncio", None)]
+    if importlib.util.find_spec("uvloop") is not None:
+        import uvloop
+
+        factories.append(("uvloop", uvloop.new_event_loop))
+    else:
+        print("uvloop: not installed (pip install 'dualio[uvloop]')")
+    for label, factory in factories:
+        with Portal(f"doctor-{label}", loop_factory=factory) as portal:  # type: ignore[arg-type]
+            calls = 2000
+            start = time.perf_counter()
+            for _ in range(calls):
+                portal.run(_noop)
+            elapsed = time.perf_counter() - start
+        print(f"{label}: portal ok, {calls} round trips, {elapsed / calls * 1e6:.1f} us each")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``dualio`` command line; return the exit status."""
+    parser = argparse.ArgumentParser(prog="dualio", description="dualio: one codebase for sync and async Python")
+    parser.add_argument("--version", action="version", version=f"dualio {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("doctor", help="check that a portal works here, on each installed event loop")
+    args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return _doctor()
+    parser.print_help()
+    return 2
+

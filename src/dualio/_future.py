@@ -1,0 +1,102 @@
+"""The future returned by ``submit``: a ``concurrent.futures.Future`` that knows its portal."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from ._calls import FutureCall
+    from ._portal import Portal
+
+__all__ = ("PortalFuture",)
+
+T = TypeVar("T")
+logger = logging.getLogger("dualio")
+
+
+class PortalFuture(concurrent.futures.Future[T]):
+    """The outcome of a coroutine submitted to a portal with ``submit``.
+
+    It is a ``concurrent.futures.Future`` and works with ``concurrent.futures.wait`` and ``as_completed``, with
+    three additions:
+
+    - ``cancel()`` also cancels the task on the portal's loop (its ``finally`` blocks and ``__aexit__`` run
+      there); it returns ``False`` once the coroutine has finished.
+    - ``result()`` and ``exception()`` raise :class:`~dualio.DeadlockError` at once when called, before the
+      future is done, from the portal's own loop thread, where waiting could never end.
+    - If the coroutine fails and nobody calls ``result()`` or ``exception()``, the error is logged with its
+      traceback (logger ``"dualio"``) when the future is garbage-collected or the portal shuts down.
+
+    Thread-safe, like every ``concurrent.futures.Future``.
+    """
+
+    _call: FutureCall | None
+    _retrieved: bool
+    _reported: bool
+
+    def __init__(self, portal: Portal) -> None:
+        super().__init__()
+        self._portal = portal
+        self._call = None
+        self._retrieved = False
+        self._reported = False
+
+    def result(self, timeout: float | None = None) -> T:
+        """Return the coroutine's result, waiting up to ``timeout`` seconds (``None``: no limit).
+
+        Raises the coroutine's exception, ``concurrent.futures.CancelledError`` if it was cancelled, the builtin
+        ``TimeoutError`` if ``timeout`` passes first (the coroutine keeps running), and ``DeadlockError`` if
+        called on the portal's loop thread before the future is done.
+        """
+        if not self.done():
+            self._portal._refuse_loop_thread("PortalFuture.result")
+        self._retrieved = True
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Return the coroutine's exception (or ``None``), waiting like :meth:`result`."""
+        if not self.done():
+            self._portal._refuse_loop_thread("PortalFuture.exception")
+        self._retrieved = True
+        return super().exception(timeout)
+
+    def cancel(self) -> bool:
+        """Cancel the coroutine; return ``False`` if it already finished."""
+        if not super().cancel():
+            return False
+        call = self._call
+        if call is not None:
+            self._portal._cancel_soon(call, "future")
+        return True
+
+    def _resolve(self, result: object, exception: BaseException | None) -> None:
+        """Set the outcome unless the future was cancelled meanwhile (called on the loop thread)."""
+        try:
+            if exception is None:
+                self.set_result(result)  # type: ignore[arg-type]
+            else:
+                self.set_exception(exception)
+        except concurrent.futures.InvalidStateError:
+            pass  # cancelled from another thread while the coroutine was finishing
+        self._call = None
+
+    def _report_unretrieved(self, when: str) -> None:
+        """Log the exception if it was never retrieved; at most once."""
+        if self._retrieved or self._reported or not self.done() or self.cancelled():
+            return
+        exc = super().exception(0)
+        if exc is None:
+            return
+        self._reported = True
+        logger.error(
+            "dualio: exception in a task submitted to portal %r was never retrieved (%s): %r",
+            self._portal.name,
+            when,
+            exc,
+            exc_info=exc,
+        )
+
+    def __del__(self) -> None:
+        self._report_unretrieved("its future was garbage-collected")

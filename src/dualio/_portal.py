@@ -1,0 +1,584 @@
+"""The portal: an asyncio event loop on a thread of its own, and the ways sync code calls into it.
+
+Life cycle: ``new`` (no thread yet) -> ``running`` (started on first use or by ``start()``/``with``) ->
+``closing`` (``shutdown()`` is draining) -> ``closed``. A forked child marks every inherited portal closed.
+
+Hot path (see docs/portal.md, "How it is fast"): a call is appended to a deque and the loop is woken only if
+no wake-up is already pending, so one wake-up carries every call queued meanwhile. On the loop, each call's coroutine
+becomes a task whose first step runs at once (``_eager.start_task``); a coroutine that finishes without
+suspending is settled in that same callback, and the blocking caller waits on a plain lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextvars
+import functools
+import itertools
+import logging
+import math
+import os
+import threading
+import weakref
+from collections import deque
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack, overload
+
+from . import _adapters
+from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
+from ._eager import start_task
+from ._future import PortalFuture
+from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
+from ._stats import PortalStatistics
+from ._validate import check_timeout, discard, to_coroutine
+from .errors import DeadlockError, PortalClosedError
+
+__all__ = ("Portal",)
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+logger = logging.getLogger("dualio")
+
+_NEW: Final = "new"
+_RUNNING: Final = "running"
+_CLOSING: Final = "closing"
+_CLOSED: Final = "closed"
+
+_get_running_loop = asyncio._get_running_loop
+_get_ident = threading.get_ident
+_copy_context = contextvars.copy_context
+_portal_numbers = itertools.count(1)
+_live_portals: weakref.WeakSet[Portal] = weakref.WeakSet()
+
+
+class Portal:
+    """An event loop on a daemon thread of its own, for calling async code from sync code.
+
+    Create one, use it, and shut it down; or use it as a context manager, which starts the thread on entry and
+    drains and joins it on exit. The thread also starts by itself on first use, and every portal still running
+    at interpreter exit is drained and shut down then (like ``concurrent.futures.ThreadPoolExecutor``).
+
+    Args:
+        name: names the thread and appears in errors and logs.
+        loop_factory: makes the event loop (for example ``uvloop.new_event_loop``); default
+            ``asyncio.new_event_loop``.
+        running_loop_policy: what a blocking call does when its caller's own event loop is running (inside
+            ``async def``, a Jupyter cell): ``"allow"``, ``"warn"`` (a ``BlockingCallWarning`` once per call
+            site; the default) or ``"raise"`` (``BlockingCallError``). The call works in every case.
+        drain_timeout: seconds that ``shutdown()`` and interpreter exit give pending work before cancelling it.
+        cancel_grace: seconds a cancelled task gets to run its cleanup (``finally``, ``__aexit__``) before a
+            waiting caller gives up on it: after a timeout, after Ctrl-C, and at shutdown.
+
+    All methods are thread-safe. Loop-bound objects created by coroutines on this portal (connection pools,
+    client sessions) belong to its loop: keep using them through the same portal.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        loop_factory: LoopFactory | None = None,
+        running_loop_policy: RunningLoopPolicy = "warn",
+        drain_timeout: float = 5.0,
+        cancel_grace: float = 2.0,
+    ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Portal name must be a str or None, got {type(name).__name__} {name!r}")
+        if loop_factory is not None and not callable(loop_factory):
+            raise TypeError(f"loop_factory must be a callable returning an event loop, got {loop_factory!r}")
+        self.name: str = name or f"dualio-portal-{next(_portal_numbers)}"
+        self.running_loop_policy = running_loop_policy
+        self.drain_timeout = drain_timeout
+        self.cancel_grace = cancel_grace
+        self._loop_factory = loop_factory
+        self._state: str = _NEW
+        self._forked = False
+        self._stop_requested = False
+        self._lock = threading.Lock()
+        self._queue: deque[_Call] = deque()
+        self._wakeup_pending = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._thread_id: int | None = None
+        self._calls: dict[asyncio.Task[None], _Call] = {}
+        self._failed_futures: weakref.WeakSet[PortalFuture[Any]] = weakref.WeakSet()
+        self._closer: asyncio.Task[None] | None = None
+        self._started = self._completed = self._failed = self._cancelled = 0
+
+    # -- settings ------------------------------------------------------------------------------------------
+
+    @property
+    def running_loop_policy(self) -> RunningLoopPolicy:
+        """``"allow"``, ``"warn"`` or ``"raise"``: see the class docstring. Settable at any time."""
+        return self._running_loop_policy
+
+    @running_loop_policy.setter
+    def running_loop_policy(self, policy: RunningLoopPolicy) -> None:
+        self._running_loop_policy = check_policy(policy)
+
+    @property
+    def drain_timeout(self) -> float:
+        """Seconds ``shutdown()`` gives pending work before cancelling it (``math.inf``: no limit)."""
+        return self._drain_timeout
+
+    @drain_timeout.setter
+    def drain_timeout(self, seconds: float) -> None:
+        checked = check_timeout(seconds, "Portal.drain_timeout")
+        self._drain_timeout = math.inf if checked is None else checked
+
+    @property
+    def cancel_grace(self) -> float:
+        """Seconds a cancelled task gets for its cleanup before a waiting caller moves on."""
+        return self._cancel_grace
+
+    @cancel_grace.setter
+    def cancel_grace(self, seconds: float) -> None:
+        checked = check_timeout(seconds, "Portal.cancel_grace")
+        self._cancel_grace = threading.TIMEOUT_MAX if checked is None else min(checked, threading.TIMEOUT_MAX)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The running event loop (the portal is started if it was new). Use it only with thread-safe calls."""
+        if self._state is not _RUNNING:
+            self.start()
+        assert self._loop is not None
+        return self._loop
+
+    @property
+    def closed(self) -> bool:
+        """True once ``shutdown()`` began (or in a forked child); a closed portal takes no more work."""
+        return self._state is _CLOSING or self._state is _CLOSED
+
+    # -- blocking calls ------------------------------------------------------------------------------------
+
+    @overload
+    def run(self, aw: Awaitable[T], /, *, timeout: float | None = None) -> T: ...
+    @overload
+    def run(
+        self, fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: Unpack[Ts], timeout: float | None = None
+    ) -> T: ...
+    def run(self, aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Any:
+        """Run a coroutine (or an async function with ``args``) on the portal's loop and return its result.
+
+        Blocks the calling thread until the coroutine finishes. The caller's ``contextvars`` are copied in;
+        changes made by the coroutine do not flow back.
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed. The task was cancelled on the loop and its cleanup
+                awaited for up to ``cancel_grace`` seconds first.
+            KeyboardInterrupt: Ctrl-C in the waiting thread; the task is cancelled and its cleanup awaited
+                for up to ``cancel_grace`` seconds (a second Ctrl-C stops waiting).
+            DeadlockError: called on the portal's own loop thread; ``await`` instead.
+            PortalClosedError: the portal was shut down, or shut down while the coroutine ran.
+            TypeError: not an awaitable or async function, a coroutine already awaited, or a bad timeout.
+            Whatever the coroutine raised, with its own traceback.
+        """
+        try:
+            if timeout is not None:
+                timeout = check_timeout(timeout, "run")
+            self._check_blocking_call("run")
+        except BaseException:
+            discard(aw_or_fn)
+            raise
+        call = BlockingCall(to_coroutine(aw_or_fn, args, "run"), _copy_context(), timeout)
+        self._enqueue(call)
+        self._wait(call)
+        error = call.exception
+        if error is None:
+            return call.result
+        try:
+            raise error
+        finally:
+            del error, call
+
+    def iterate(self, async_iterable: AsyncIterable[T], *, timeout: float | None = None) -> Iterator[T]:
+        """Iterate over an async iterable from sync code; each item is fetched on the portal's loop.
+
+        ``timeout`` limits the wait for each item (``TimeoutError`` as in :meth:`run`). Breaking out of the
+        loop, closing the iterator, or an error ``aclose()``s the async iterator on the loop.
+        """
+        return _adapters.iterate(self, async_iterable, timeout)
+
+    def enter(self, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T]:
+        """Return a sync context manager that runs ``__aenter__``/``__aexit__`` of ``async_cm`` on the loop.
+
+        An exception raised in the ``with`` body is passed to ``__aexit__``, which may suppress it.
+        """
+        return _adapters.enter(self, async_cm)
+
+    # -- fire and forget -----------------------------------------------------------------------------------
+
+    @overload
+    def submit(self, aw: Awaitable[T], /, *, timeout: float | None = None) -> PortalFuture[T]: ...
+    @overload
+    def submit(
+        self, fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: Unpack[Ts], timeout: float | None = None
+    ) -> PortalFuture[T]: ...
+    def submit(self, aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> PortalFuture[Any]:
+        """Start a coroutine on the portal's loop and return a ``concurrent.futures.Future`` of its result.
+
+        Never blocks, so it may be called from any thread, the loop's own included. The portal keeps the task
+        until it is done; an exception nobody retrieved is logged; at shutdown and at interpreter exit pending
+        work is drained for ``drain_timeout`` seconds, then cancelled and reported. With ``timeout`` the task
+        is cancelled on the loop when it passes and the future ends with ``TimeoutError``.
+        """
+        try:
+            if timeout is not None:
+                timeout = check_timeout(timeout, "submit")
+        except BaseException:
+            discard(aw_or_fn)
+            raise
+        future: PortalFuture[Any] = PortalFuture(self)
+        call = FutureCall(to_coroutine(aw_or_fn, args, "submit"), _copy_context(), timeout, future)
+        future._call = call
+        self._enqueue(call)
+        return future
+
+    # -- life cycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Start the loop thread if it is not running yet, and return the portal.
+
+        Raises ``PortalClosedError`` if the portal was shut down, and whatever ``loop_factory`` raised.
+        """
+        with self._lock:
+            if self._state is _RUNNING:
+                return self
+            if self._state is not _NEW:
+                raise PortalClosedError(self._closed_message())
+            ready = threading.Event()
+            errors: list[BaseException] = []
+            thread = threading.Thread(target=self._serve, args=(ready, errors), name=self.name, daemon=True)
+            thread.start()
+            ready.wait()
+            if errors:
+                thread.join()
+                self._state = _CLOSED
+                raise errors[0]
+            self._thread = thread
+            self._state = _RUNNING
+            _live_portals.add(self)
+        return self
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Let pending work finish, cancel what is left, stop the loop and join its thread.
+
+        ``timeout``: seconds to let pending work finish, default ``drain_timeout``; ``math.inf`` waits for
+        ever. Tasks still pending then are cancelled, given ``cancel_grace`` seconds for their cleanup, and
+        logged as a warning (logger ``"dualio"``) with where each was suspended. Blocked ``run()`` callers of
+        cancelled tasks get ``PortalClosedError``; cancelled futures raise ``CancelledError``. Idempotent.
+        Raises ``DeadlockError`` when called from the portal's own loop thread.
+        """
+        drain = self.drain_timeout if timeout is None else check_timeout(timeout, "shutdown")
+        self._shutdown(math.inf if drain is None else drain, at_exit=False)
+
+    def statistics(self) -> PortalStatistics:
+        """Return a snapshot of the portal's task counters (see :class:`~dualio.PortalStatistics`)."""
+        queued = len(self._queue)
+        return PortalStatistics(
+            name=self.name,
+            running=self._state is _RUNNING,
+            tasks_pending=queued + len(self._calls),
+            tasks_submitted=self._started + queued,
+            tasks_completed=self._completed,
+            tasks_failed=self._failed,
+            tasks_cancelled=self._cancelled,
+        )
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        return f"<Portal {self.name!r} {self._state}>"
+
+    # -- caller side -----------------------------------------------------------------------------------------
+
+    def _refuse_loop_thread(self, api: str) -> None:
+        """Raise ``DeadlockError`` if the current thread is this portal's loop thread."""
+        if _get_ident() == self._thread_id:
+            raise DeadlockError(
+                f"{api}() was called on the event-loop thread of portal {self.name!r}, which is the thread "
+                "that would have to run what it waits for: it would never return. Inside a coroutine, await "
+                "instead (or use submit() and do not wait)"
+            )
+
+    def _check_blocking_call(self, api: str) -> None:
+        """Refuse a blocking call on the loop thread; apply the policy when the caller's own loop runs."""
+        self._refuse_loop_thread(api)
+        if _get_running_loop() is not None:
+            report_blocking_call(self._running_loop_policy, api)
+
+    def _enqueue(self, call: _Call) -> None:
+        if self._state is not _RUNNING:
+            try:
+                self.start()
+            except BaseException:
+                discard(call.coro)
+                raise
+        self._queue.append(call)
+        if not self._wakeup_pending:
+            self._wakeup_pending = True
+            try:
+                self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
+            except RuntimeError:
+                pass  # the loop closed meanwhile: the sweep below finishes the call
+        if self._state is _CLOSED:
+            self._sweep()
+
+    def _wait(self, call: BlockingCall) -> None:
+        """Block until ``call`` finishes; on timeout or interruption cancel it and wait ``cancel_grace``."""
+        done = call.done
+        try:
+            if call.timeout is None:
+                finished = done.acquire()
+            else:
+                finished = done.acquire(timeout=min(call.timeout + self._cancel_grace, threading.TIMEOUT_MAX))
+        except BaseException:  # KeyboardInterrupt (Ctrl-C), or another exception raised in this thread
+            self._cancel_soon(call, "interrupt")
+            done.acquire(timeout=self._cancel_grace)
+            raise
+        if not finished:
+            self._cancel_soon(call, "timeout")
+            raise TimeoutError(
+                f"{call.coro.__qualname__} did not finish within {call.timeout:g} s and did not end within "
+                f"{self._cancel_grace:g} s of being cancelled; it may still be running on portal {self.name!r}"
+            )
+
+    def _cancel_soon(self, call: _Call, reason: CancelReason) -> None:
+        """Ask the loop to cancel ``call``'s task; safe from any thread, a no-op once the loop is gone."""
+        loop = self._loop
+        if loop is None or self._state is _CLOSED:
+            return
+        try:
+            loop.call_soon_threadsafe(self._cancel_call, call, reason)
+        except RuntimeError:
+            pass  # the loop is closed: the call was finished by shutdown
+
+    def _sweep(self) -> None:
+        """Finish every queued call with ``PortalClosedError``; used once the loop can no longer run them."""
+        while True:
+            try:
+                call = self._queue.popleft()
+            except IndexError:
+                return
+            discard(call.coro)
+            call.finish(None, PortalClosedError(self._closed_message()))
+
+    def _closed_message(self) -> str:
+        if self._forked:
+            return (f"portal {self.name!r} was inherited through fork() and has no thread in this process; "
+                    "create a new Portal here (the default portal is recreated by itself)")
+        return (f"portal {self.name!r} was shut down and takes no more work; create a new Portal "
+                "(dualio.run() and friends start a new default portal by themselves)")
+
+    # -- loop side -------------------------------------------------------------------------------------------
+
+    def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
+        """Body of the loop thread: make the loop, run it until shutdown stops it, then close it."""
+        try:
+            loop = self._loop_factory() if self._loop_factory is not None else asyncio.new_event_loop()
+            if not isinstance(loop, asyncio.AbstractEventLoop):
+                raise TypeError(f"loop_factory must return an asyncio event loop, it returned {loop!r}")
+        except BaseException as exc:
+            errors.append(exc)
+            ready.set()
+            return
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        self._thread_id = _get_ident()
+        loop.call_soon(ready.set)
+        try:
+            while not self._stop_requested:
+                try:
+                    loop.run_forever()
+                except BaseException:  # a callback that is not ours let KeyboardInterrupt/SystemExit escape
+                    logger.exception("dualio: portal %r: an exception escaped its event loop; it keeps running",
+                                     self.name)
+        finally:
+            self._close_loop(loop)
+
+    def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(asyncio.wait([loop.create_task(loop.shutdown_default_executor())],
+                                                 timeout=self._cancel_grace))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+            self._state = _CLOSED
+            self._sweep()
+
+    def _drain(self) -> None:
+        """Start every queued call as a task (runs on the loop; one wake-up serves the whole queue)."""
+        self._wakeup_pending = False
+        queue = self._queue
+        loop = self._loop
+        assert loop is not None
+        while queue:
+            call = queue.popleft()
+            if call.cancel_reason is not None:  # cancelled before it could start
+                discard(call.coro)
+                self._cancelled += 1
+                call.finish(None, concurrent.futures.CancelledError())
+                continue
+            self._started += 1
+            try:
+                task = start_task(loop, call.coro, call.context)
+            except (KeyboardInterrupt, SystemExit) as exc:  # raised by an eager first step on Python >= 3.12
+                self._failed += 1
+                call.finish(None, exc)
+                continue
+            call.task = task
+            if task.done():  # finished in its first step: settle now, no callback round
+                self._settle(call, task)
+                continue
+            self._calls[task] = call
+            task.add_done_callback(functools.partial(self._settle, call))
+            if call.timeout is not None:
+                call.timer = loop.call_later(call.timeout, self._cancel_call, call, "timeout")
+
+    def _settle(self, call: _Call, task: asyncio.Task[Any]) -> None:
+        """Deliver a finished task's outcome to its call, translating cancellation (runs on the loop)."""
+        if call.timer is not None:
+            call.timer.cancel()
+        self._calls.pop(task, None)
+        if task.cancelled():
+            error: BaseException | None = self._cancellation_error(call)
+        else:
+            error = task.exception()
+            if call.cancel_reason == "timeout":  # it swallowed the cancellation, or its cleanup raised
+                timeout_error = _timeout_error(call)
+                timeout_error.__cause__ = error
+                error = timeout_error
+                self._cancelled += 1
+            elif error is None:
+                self._completed += 1
+                call.finish(task.result(), None)
+                return
+            else:
+                self._failed += 1
+                if isinstance(call, FutureCall):
+                    self._failed_futures.add(call.future)
+        call.finish(None, error)
+
+    def _cancellation_error(self, call: _Call) -> BaseException:
+        self._cancelled += 1
+        reason = call.cancel_reason
+        if reason == "timeout":
+            return _timeout_error(call)
+        if reason == "shutdown":
+            return PortalClosedError(f"portal {self.name!r} shut down before {call.coro.__qualname__} finished; "
+                                     "it was cancelled")
+        return concurrent.futures.CancelledError(f"{call.coro.__qualname__} was cancelled")
+
+    def _cancel_call(self, call: _Call, reason: CancelReason) -> None:
+        """Cancel ``call``'s task unless it already finished (runs on the loop)."""
+        task = call.task
+        if task is not None and task.done():
+            return
+        if call.cancel_reason is None or reason == "timeout":
+            call.cancel_reason = reason
+        if task is not None:
+            task.cancel()
+
+    # -- shutdown --------------------------------------------------------------------------------------------
+
+    def _shutdown(self, drain: float, *, at_exit: bool) -> None:
+        self._refuse_loop_thread("shutdown")
+        with self._lock:
+            if self._state is _NEW:
+                self._state = _CLOSED
+                return
+            if self._state is _RUNNING:
+                self._state = _CLOSING
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(self._begin_close, drain, at_exit)
+        thread = self._thread
+        if thread is None or thread is threading.current_thread() or self._forked:
+            return
+        thread.join(None if math.isinf(drain) else drain + 2 * self._cancel_grace + 1.0)
+        if thread.is_alive():
+            logger.error("dualio: portal %r did not stop: its event loop is blocked (a sync call inside a "
+                         "coroutine?); its daemon thread is left behind", self.name)
+            self._state = _CLOSED
+            self._sweep()
+
+    def _begin_close(self, drain: float, at_exit: bool) -> None:
+        assert self._loop is not None
+        self._closer = self._loop.create_task(self._close(drain, at_exit))
+
+    async def _close(self, drain: float, at_exit: bool) -> None:
+        """Drain, cancel what is left and report it, then stop the loop (runs as a task on the loop)."""
+        loop = asyncio.get_running_loop()
+        me = asyncio.current_task()
+        self._drain()  # start whatever was queued before the portal closed
+        deadline = loop.time() + drain
+        while (pending := asyncio.all_tasks(loop) - {me}) and (remaining := deadline - loop.time()) > 0:
+            await asyncio.wait(pending, timeout=remaining)
+        leftover = asyncio.all_tasks(loop) - {me}
+        if leftover:
+            cancelled = []
+            for task in leftover:
+                call = self._calls.get(task)
+                if call is not None:
+                    call.cancel_reason = "shutdown"
+                    cancelled.append(call.describe())
+                else:
+                    coro = task.get_coro()
+                    cancelled.append(f"{task.get_name()} {getattr(coro, '__qualname__', coro)}"
+                                     f"{where_suspended(coro)}")
+                task.cancel()
+            await asyncio.wait(leftover, timeout=self._cancel_grace)
+            stuck = sum(1 for task in leftover if not task.done())
+            logger.warning(
+                "dualio: portal %r shut down with %d task(s) still pending after %.3g s; they were cancelled%s:"
+                "\n  %s", self.name, len(leftover), drain,
+                f" ({stuck} did not finish their cleanup within {self._cancel_grace:g} s)" if stuck else "",
+                "\n  ".join(sorted(cancelled)),
+            )
+        if at_exit:
+            for future in list(self._failed_futures):
+                future._report_unretrieved("the interpreter exited")
+        self._stop_requested = True
+        loop.stop()
+
+    def _mark_forked(self) -> None:
+        """In a forked child: this portal's thread does not exist here; refuse all further use."""
+        self._forked = True
+        self._state = _CLOSED
+        self._thread_id = None
+        self._lock = threading.Lock()
+
+
+def _timeout_error(call: _Call) -> TimeoutError:
+    return TimeoutError(f"{call.coro.__qualname__} did not finish within {call.timeout:g} s; it was cancelled")
+
+
+def _shutdown_all_at_exit() -> None:
+    for portal in list(_live_portals):
+        try:
+            portal._shutdown(portal.drain_timeout, at_exit=True)
+        except Exception:
+            logger.exception("dualio: error while shutting down portal %r at exit", portal.name)
+
+
+def _after_fork_in_child() -> None:
+    for portal in list(_live_portals):
+        portal._mark_forked()
+    _live_portals.clear()
+
+
+atexit.register(_shutdown_all_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
