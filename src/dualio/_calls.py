@@ -23,7 +23,7 @@ CancelReason = Literal["interrupt", "timeout", "future", "shutdown"]
 
 
 class _Call(abc.ABC):
-    __slots__ = ("cancel_reason", "context", "coro", "task", "timeout", "timer")
+    __slots__ = ("cancel_reason", "context", "coro", "queued", "task", "timeout", "timer")
 
     def __init__(
         self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, timeout: float | None
@@ -34,6 +34,7 @@ class _Call(abc.ABC):
         self.task: asyncio.Task[Any] | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.cancel_reason: CancelReason | None = None
+        self.queued = False
 
     @abc.abstractmethod
     def finish(self, result: object, exception: BaseException | None) -> None:

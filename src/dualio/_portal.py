@@ -16,6 +16,7 @@ import atexit
 import concurrent.futures
 import contextvars
 import functools
+import inspect
 import itertools
 import logging
 import math
@@ -187,8 +188,7 @@ class Portal:
             discard(aw_or_fn)
             raise
         call = BlockingCall(to_coroutine(aw_or_fn, args, "run"), _copy_context(), timeout)
-        self._enqueue(call)
-        self._wait(call)
+        self._call_and_wait(call)
         error = call.exception
         if error is None:
             return call.result
@@ -326,6 +326,7 @@ class Portal:
             except BaseException:
                 discard(call.coro)
                 raise
+        call.queued = True  # first: an interruption between these lines costs a caller a grace wait, never a call
         self._queue.append(call)
         if not self._wakeup_pending:
             self._wakeup_pending = True
@@ -336,17 +337,21 @@ class Portal:
         if self._state is _CLOSED:
             self._sweep()
 
-    def _wait(self, call: BlockingCall) -> None:
-        """Block until ``call`` finishes; on timeout or interruption cancel it and wait ``cancel_grace``."""
+    def _call_and_wait(self, call: BlockingCall) -> None:
+        """Queue ``call`` and block until it finishes; on timeout or Ctrl-C cancel it and wait ``cancel_grace``."""
         done = call.done
         try:
+            self._enqueue(call)
             if call.timeout is None:
                 finished = done.acquire()
             else:
                 finished = done.acquire(timeout=min(call.timeout + self._cancel_grace, threading.TIMEOUT_MAX))
         except BaseException:  # KeyboardInterrupt (Ctrl-C), or another exception raised in this thread
-            self._cancel_soon(call, "interrupt")
-            done.acquire(timeout=self._cancel_grace)
+            if call.queued:
+                self._cancel_soon(call, "interrupt")
+                done.acquire(timeout=self._cancel_grace)
+            else:
+                discard(call.coro)
             raise
         if not finished:
             self._cancel_soon(call, "timeout")
@@ -445,7 +450,12 @@ class Portal:
                 continue
             self._calls[task] = call
             task.add_done_callback(functools.partial(self._settle, call))
-            if call.timeout is not None:
+            if call.timeout == 0:  # no time at all: only the first step runs, as if the deadline passed at once
+                if inspect.getcoroutinestate(call.coro) == inspect.CORO_SUSPENDED:  # its first step ran
+                    self._cancel_call(call, "timeout")
+                else:  # first step still queued (no eager start on this loop): cancel right after it
+                    loop.call_soon(self._cancel_call, call, "timeout")
+            elif call.timeout is not None:
                 call.timer = loop.call_later(call.timeout, self._cancel_call, call, "timeout")
 
     def _settle(self, call: _Call, task: asyncio.Task[Any]) -> None:

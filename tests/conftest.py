@@ -1,0 +1,43 @@
+"""Shared fixtures: every portal test runs on the stdlib asyncio loop and on uvloop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+import pytest
+import uvloop
+
+import dualio
+from dualio import _policy
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop] | None
+LOOP_FACTORIES: dict[str, LoopFactory] = {"asyncio": None, "uvloop": uvloop.new_event_loop}
+
+
+@pytest.fixture(params=sorted(LOOP_FACTORIES))
+def loop_factory(request: pytest.FixtureRequest) -> LoopFactory:
+    """The loop factory a portal under test uses: ``None`` (stdlib asyncio) or uvloop's."""
+    return LOOP_FACTORIES[request.param]
+
+
+@pytest.fixture
+def portal(loop_factory: LoopFactory) -> Iterator[dualio.Portal]:
+    """A started portal on each supported loop, shut down after the test."""
+    with dualio.Portal("test-portal", loop_factory=loop_factory, cancel_grace=2.0) as started:
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def _forget_warned_call_sites() -> None:
+    """``BlockingCallWarning`` is emitted once per call site per process; each test starts with none seen."""
+    _policy._warned_sites.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_default_portal() -> Iterator[None]:
+    """Each test starts with no default portal and default settings, and leaves none behind."""
+    dualio.shutdown()
+    yield
+    dualio.shutdown()
+    dualio.configure(running_loop_policy="warn", drain_timeout=5.0, cancel_grace=2.0)
