@@ -28,7 +28,15 @@ def test_each_error_is_a_dualio_error_and_its_builtin(
         raise error("message")
 
 
-@pytest.mark.parametrize("error", sorted({e for e, _ in ERROR_BUILTINS}, key=lambda e: e.__name__))
+ERRORS: list[type[dualio.DualioError]] = [
+    dualio.BlockingCallError,
+    dualio.DeadlockError,
+    dualio.InvalidTimeoutError,
+    dualio.PortalClosedError,
+]
+
+
+@pytest.mark.parametrize("error", ERRORS)
 def test_errors_round_trip_through_pickle(error: type[dualio.DualioError]) -> None:
     original = error("what went wrong and how to fix it")
     copy = pickle.loads(pickle.dumps(original))
@@ -42,5 +50,7 @@ def test_blocking_call_warning_is_a_runtime_warning() -> None:
 
 
 def test_errors_module_exports_every_class_it_defines() -> None:
-    defined = {name for name, value in vars(errors).items() if isinstance(value, type) and value.__module__ == errors.__name__}
+    defined = {
+        name for name, value in vars(errors).items() if isinstance(value, type) and value.__module__ == errors.__name__
+    }
     assert defined == set(errors.__all__)

@@ -27,8 +27,7 @@ def iterate(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | N
     """Check the arguments now (not at the first ``next()``), then return the sync iterator."""
     if not hasattr(type(async_iterable), "__aiter__"):
         hint = "; for a coroutine use dualio.run()" if hasattr(async_iterable, "__await__") else ""
-        raise TypeError(f"iterate() expects an async iterable (with __aiter__), got {describe(async_iterable)}"
-                        f"{hint}")
+        raise TypeError(f"iterate() expects an async iterable (with __aiter__), got {describe(async_iterable)}{hint}")
     portal._check_blocking_call("iterate")
     return _steps(portal, async_iterable, timeout)
 
@@ -37,7 +36,7 @@ def _steps(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | No
     iterator: AsyncIterator[T] = portal.run(_aiter, async_iterable)
     try:
         while (item := portal.run(_anext, iterator, timeout=timeout)) is not _END:
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         _aclose(portal, iterator)
 
@@ -67,18 +66,19 @@ async def _anext(iterator: AsyncIterator[T]) -> T:
     return await anext(iterator, _END)
 
 
-def enter(portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T]:
+def enter(portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
     """Check the arguments now, then return the sync context manager."""
     cls = type(async_cm)
     if not (hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__")):
         hint = "; it is a sync context manager: use it with a plain `with`" if hasattr(cls, "__enter__") else ""
-        raise TypeError(f"enter() expects an async context manager (with __aenter__ and __aexit__), "
-                        f"got {describe(async_cm)}{hint}")
+        raise TypeError(
+            f"enter() expects an async context manager (with __aenter__ and __aexit__), got {describe(async_cm)}{hint}"
+        )
     portal._check_blocking_call("enter")
     return _EnteredContext(portal, async_cm)
 
 
-class _EnteredContext(AbstractContextManager[T]):
+class _EnteredContext(AbstractContextManager[T, bool]):
     """``with`` over an async context manager; each half runs on the portal's loop."""
 
     def __init__(self, portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> None:

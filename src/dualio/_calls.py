@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import concurrent.futures
 import contextvars
+import os
 import threading
-from collections.abc import Coroutine
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -25,9 +27,7 @@ CancelReason = Literal["interrupt", "timeout", "future", "shutdown"]
 class _Call(abc.ABC):
     __slots__ = ("cancel_reason", "context", "coro", "queued", "task", "timeout", "timer")
 
-    def __init__(
-        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, timeout: float | None
-    ) -> None:
+    def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         self.coro = coro
         self.context = context
         self.timeout = timeout
@@ -50,9 +50,7 @@ class BlockingCall(_Call):
 
     __slots__ = ("done", "exception", "result")
 
-    def __init__(
-        self, coro: Coroutine[Any, Any, Any], context: contextvars.Context, timeout: float | None
-    ) -> None:
+    def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         super().__init__(coro, context, timeout)
         self.done = threading.Lock()
         self.done.acquire()
@@ -72,7 +70,7 @@ class FutureCall(_Call):
 
     def __init__(
         self,
-        coro: Coroutine[Any, Any, Any],
+        coro: CoroutineType[Any, Any, Any],
         context: contextvars.Context,
         timeout: float | None,
         future: PortalFuture[Any],
@@ -81,15 +79,24 @@ class FutureCall(_Call):
         self.future = future
 
     def finish(self, result: object, exception: BaseException | None) -> None:
-        self.future._resolve(result, exception)
+        if isinstance(exception, concurrent.futures.CancelledError):
+            concurrent.futures.Future.cancel(self.future)  # the base method: the task is already finished
+            self.future._call = None
+        else:
+            self.future._resolve(result, exception)
 
 
 def where_suspended(coro: object) -> str:
-    """Return `` at file:line`` for the innermost frame a coroutine is suspended in, or ``""``."""
+    """Return `` at file:line`` for the innermost frame outside asyncio that a coroutine is suspended in."""
     frame = None
     while coro is not None:
-        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None) or frame
+        candidate = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if candidate is not None and not candidate.f_code.co_filename.startswith(_ASYNCIO_DIR):
+            frame = candidate
         coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
     if frame is None:
         return ""
     return f" at {frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+_ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep

@@ -52,4 +52,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _doctor()
     parser.print_help()
     return 2
-

@@ -74,8 +74,10 @@ def configure(
             if not callable(loop_factory):
                 raise TypeError(f"loop_factory must be a callable returning an event loop, got {loop_factory!r}")
             if portal is not None and loop_factory is not _settings.get("loop_factory"):
-                raise RuntimeError("the default portal is already running its loop; call dualio.shutdown() "
-                                   "before changing loop_factory")
+                raise RuntimeError(
+                    "the default portal is already running its loop; call dualio.shutdown() "
+                    "before changing loop_factory"
+                )
             changes["loop_factory"] = loop_factory
         _settings.update(changes)
         if portal is not None:
@@ -87,8 +89,8 @@ def configure(
 @overload
 def run(aw: Awaitable[T], /, *, timeout: float | None = None) -> T: ...
 @overload
-def run(fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: Unpack[Ts], timeout: float | None = None) -> T: ...
-def run(aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Any:
+def run(fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: *Ts, timeout: float | None = None) -> T: ...
+def run(aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Any:  # type: ignore[misc]  # mypy: TypeVarTuple overloads
     """Run a coroutine (or an async function with ``args``) on the default portal; see :meth:`Portal.run`."""
     return default_portal().run(aw_or_fn, *args, timeout=timeout)
 
@@ -96,10 +98,8 @@ def run(aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Any:
 @overload
 def submit(aw: Awaitable[T], /, *, timeout: float | None = None) -> Future[T]: ...
 @overload
-def submit(
-    fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: Unpack[Ts], timeout: float | None = None
-) -> Future[T]: ...
-def submit(aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Future[Any]:
+def submit(fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: *Ts, timeout: float | None = None) -> Future[T]: ...
+def submit(aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Future[Any]:  # type: ignore[misc]  # mypy: TypeVarTuple overloads
     """Start a coroutine on the default portal and return its future; see :meth:`Portal.submit`."""
     return default_portal().submit(aw_or_fn, *args, timeout=timeout)
 
@@ -109,7 +109,7 @@ def iterate(async_iterable: AsyncIterable[T], *, timeout: float | None = None) -
     return default_portal().iterate(async_iterable, timeout=timeout)
 
 
-def enter(async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T]:
+def enter(async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
     """Use an async context manager in a sync ``with``; see :meth:`Portal.enter`."""
     return default_portal().enter(async_cm)
 
@@ -131,7 +131,9 @@ def run_async_task(task: Awaitable[T], timeout: float | None = None, fire_and_fo
 @overload
 def run_async_task(task: Awaitable[T], timeout: float | None, fire_and_forget: Literal[True]) -> Future[T]: ...
 @overload
-def run_async_task(task: Awaitable[T], timeout: float | None = None, *, fire_and_forget: Literal[True]) -> Future[T]: ...
+def run_async_task(
+    task: Awaitable[T], timeout: float | None = None, *, fire_and_forget: Literal[True]
+) -> Future[T]: ...
 def run_async_task(task: Awaitable[Any], timeout: float | None = None, fire_and_forget: bool = False) -> Any:
     """Run ``task`` on the default portal: the signature of ``sincpro_async_worker.run_async_task``.
 

@@ -17,7 +17,7 @@ import asyncio
 import contextvars
 import sys
 from collections import deque
-from collections.abc import Coroutine
+from types import CoroutineType
 from typing import Any
 
 __all__ = ("start_task",)
@@ -26,7 +26,7 @@ __all__ = ("start_task",)
 if sys.version_info >= (3, 12):
 
     def start_task(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
+        loop: asyncio.AbstractEventLoop, coro: CoroutineType[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now."""
         return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
@@ -34,7 +34,7 @@ if sys.version_info >= (3, 12):
 else:
 
     def start_task(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
+        loop: asyncio.AbstractEventLoop, coro: CoroutineType[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible."""
         task = loop.create_task(coro, context=context)

@@ -24,7 +24,7 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack, overload
@@ -161,10 +161,8 @@ class Portal:
     @overload
     def run(self, aw: Awaitable[T], /, *, timeout: float | None = None) -> T: ...
     @overload
-    def run(
-        self, fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: Unpack[Ts], timeout: float | None = None
-    ) -> T: ...
-    def run(self, aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Any:
+    def run(self, fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: *Ts, timeout: float | None = None) -> T: ...
+    def run(self, aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> Any:  # type: ignore[misc]  # mypy: TypeVarTuple overloads
         """Run a coroutine (or an async function with ``args``) on the portal's loop and return its result.
 
         Blocks the calling thread until the coroutine finishes. The caller's ``contextvars`` are copied in;
@@ -205,7 +203,7 @@ class Portal:
         """
         return _adapters.iterate(self, async_iterable, timeout)
 
-    def enter(self, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T]:
+    def enter(self, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
         """Return a sync context manager that runs ``__aenter__``/``__aexit__`` of ``async_cm`` on the loop.
 
         An exception raised in the ``with`` body is passed to ``__aexit__``, which may suppress it.
@@ -218,9 +216,9 @@ class Portal:
     def submit(self, aw: Awaitable[T], /, *, timeout: float | None = None) -> PortalFuture[T]: ...
     @overload
     def submit(
-        self, fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: Unpack[Ts], timeout: float | None = None
+        self, fn: Callable[[Unpack[Ts]], Awaitable[T]], /, *args: *Ts, timeout: float | None = None
     ) -> PortalFuture[T]: ...
-    def submit(self, aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> PortalFuture[Any]:
+    def submit(self, aw_or_fn: Any, /, *args: Any, timeout: float | None = None) -> PortalFuture[Any]:  # type: ignore[misc]  # mypy: TypeVarTuple overloads
         """Start a coroutine on the portal's loop and return a ``concurrent.futures.Future`` of its result.
 
         Never blocks, so it may be called from any thread, the loop's own included. The portal keeps the task
@@ -382,10 +380,14 @@ class Portal:
 
     def _closed_message(self) -> str:
         if self._forked:
-            return (f"portal {self.name!r} was inherited through fork() and has no thread in this process; "
-                    "create a new Portal here (the default portal is recreated by itself)")
-        return (f"portal {self.name!r} was shut down and takes no more work; create a new Portal "
-                "(dualio.run() and friends start a new default portal by themselves)")
+            return (
+                f"portal {self.name!r} was inherited through fork() and has no thread in this process; "
+                "create a new Portal here (the default portal is recreated by itself)"
+            )
+        return (
+            f"portal {self.name!r} was shut down and takes no more work; create a new Portal "
+            "(dualio.run() and friends start a new default portal by themselves)"
+        )
 
     # -- loop side -------------------------------------------------------------------------------------------
 
@@ -408,16 +410,18 @@ class Portal:
                 try:
                     loop.run_forever()
                 except BaseException:  # a callback that is not ours let KeyboardInterrupt/SystemExit escape
-                    logger.exception("dualio: portal %r: an exception escaped its event loop; it keeps running",
-                                     self.name)
+                    logger.exception(
+                        "dualio: portal %r: an exception escaped its event loop; it keeps running", self.name
+                    )
         finally:
             self._close_loop(loop)
 
     def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(asyncio.wait([loop.create_task(loop.shutdown_default_executor())],
-                                                 timeout=self._cancel_grace))
+            loop.run_until_complete(
+                asyncio.wait([loop.create_task(loop.shutdown_default_executor())], timeout=self._cancel_grace)
+            )
         finally:
             asyncio.set_event_loop(None)
             loop.close()
@@ -487,9 +491,10 @@ class Portal:
         reason = call.cancel_reason
         if reason == "timeout":
             return _timeout_error(call)
-        if reason == "shutdown":
-            return PortalClosedError(f"portal {self.name!r} shut down before {call.coro.__qualname__} finished; "
-                                     "it was cancelled")
+        if reason == "shutdown" and isinstance(call, BlockingCall):
+            return PortalClosedError(
+                f"portal {self.name!r} shut down before {call.coro.__qualname__} finished; it was cancelled"
+            )
         return concurrent.futures.CancelledError(f"{call.coro.__qualname__} was cancelled")
 
     def _cancel_call(self, call: _Call, reason: CancelReason) -> None:
@@ -519,8 +524,11 @@ class Portal:
             return
         thread.join(None if math.isinf(drain) else drain + 2 * self._cancel_grace + 1.0)
         if thread.is_alive():
-            logger.error("dualio: portal %r did not stop: its event loop is blocked (a sync call inside a "
-                         "coroutine?); its daemon thread is left behind", self.name)
+            logger.error(
+                "dualio: portal %r did not stop: its event loop is blocked (a sync call inside a "
+                "coroutine?); its daemon thread is left behind",
+                self.name,
+            )
             self._state = _CLOSED
             self._sweep()
 
@@ -546,14 +554,15 @@ class Portal:
                     cancelled.append(call.describe())
                 else:
                     coro = task.get_coro()
-                    cancelled.append(f"{task.get_name()} {getattr(coro, '__qualname__', coro)}"
-                                     f"{where_suspended(coro)}")
+                    cancelled.append(f"{task.get_name()} {getattr(coro, '__qualname__', coro)}{where_suspended(coro)}")
                 task.cancel()
             await asyncio.wait(leftover, timeout=self._cancel_grace)
             stuck = sum(1 for task in leftover if not task.done())
             logger.warning(
-                "dualio: portal %r shut down with %d task(s) still pending after %.3g s; they were cancelled%s:"
-                "\n  %s", self.name, len(leftover), drain,
+                "dualio: portal %r shut down with %d task(s) still pending after %.3g s; they were cancelled%s:\n  %s",
+                self.name,
+                len(leftover),
+                drain,
                 f" ({stuck} did not finish their cleanup within {self._cancel_grace:g} s)" if stuck else "",
                 "\n  ".join(sorted(cancelled)),
             )

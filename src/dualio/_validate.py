@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import math
 import types
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from types import CoroutineType
+from typing import Any, TypeVar, cast
 
 from .errors import InvalidTimeoutError
 
@@ -49,7 +50,7 @@ def discard(obj: object) -> None:
         obj.close()
 
 
-def to_coroutine(aw_or_fn: object, args: tuple[Any, ...], api: str) -> Coroutine[Any, Any, Any]:
+def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineType[Any, Any, Any]:
     """Turn what a caller passed into a fresh coroutine object, or raise ``TypeError`` saying why not.
 
     Accepted: an unstarted coroutine; any other awaitable (wrapped); an async function, async callable or
@@ -59,8 +60,10 @@ def to_coroutine(aw_or_fn: object, args: tuple[Any, ...], api: str) -> Coroutine
     if inspect.iscoroutine(aw_or_fn):
         if args:
             discard(aw_or_fn)
-            raise TypeError(f"{api}(): extra positional arguments were given with a coroutine object; "
-                            "pass either a coroutine, or an async function followed by its arguments")
+            raise TypeError(
+                f"{api}(): extra positional arguments were given with a coroutine object; "
+                "pass either a coroutine, or an async function followed by its arguments"
+            )
         state = inspect.getcoroutinestate(aw_or_fn)
         if state != inspect.CORO_CREATED:
             raise TypeError(
@@ -70,8 +73,9 @@ def to_coroutine(aw_or_fn: object, args: tuple[Any, ...], api: str) -> Coroutine
         return aw_or_fn
     if not callable(aw_or_fn):
         if args:
-            raise TypeError(f"{api}(): extra positional arguments were given with {describe(aw_or_fn)}, "
-                            "which is not callable")
+            raise TypeError(
+                f"{api}(): extra positional arguments were given with {describe(aw_or_fn)}, which is not callable"
+            )
         return _wrap_awaitable(aw_or_fn, api)
     if _is_async_callable(aw_or_fn):
         result = aw_or_fn(*args)
@@ -95,13 +99,14 @@ def to_coroutine(aw_or_fn: object, args: tuple[Any, ...], api: str) -> Coroutine
 def _is_async_callable(fn: Callable[..., object]) -> bool:
     if inspect.iscoroutinefunction(fn):
         return True
-    call = getattr(type(fn), "__call__", None)
-    return call is not None and not isinstance(fn, _SYNC_FUNCTION_TYPES) and inspect.iscoroutinefunction(call)
+    if isinstance(fn, _SYNC_FUNCTION_TYPES) or inspect.isclass(fn):
+        return False
+    return inspect.iscoroutinefunction(type(fn).__call__)
 
 
-def _wrap_awaitable(obj: object, api: str) -> Coroutine[Any, Any, Any]:
+def _wrap_awaitable(obj: object, api: str) -> CoroutineType[Any, Any, Any]:
     if inspect.isawaitable(obj):
-        return _await(obj)
+        return cast("CoroutineType[Any, Any, Any]", _await(obj))
     hint = ""
     if hasattr(obj, "__anext__") or hasattr(obj, "__aiter__"):
         hint = "; for an async iterator or async generator use dualio.iterate()"

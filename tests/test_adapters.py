@@ -1,0 +1,189 @@
+"""``iterate`` and ``enter``: async iterators and async context managers from sync code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+
+import pytest
+
+import dualio
+from tests.helpers import Boom
+
+
+class Tracker:
+    """Records, from the loop thread, what happened to an async generator."""
+
+    def __init__(self) -> None:
+        self.produced: list[int] = []
+        self.closed = threading.Event()
+        self.threads: set[int] = set()
+
+
+async def counting(tracker: Tracker, limit: int = 1_000) -> AsyncIterator[int]:
+    try:
+        for i in range(limit):
+            tracker.threads.add(threading.get_ident())
+            await asyncio.sleep(0)
+            tracker.produced.append(i)
+            yield i
+    finally:
+        await asyncio.sleep(0)  # an async cleanup: needs aclose() on the loop
+        tracker.closed.set()
+
+
+def test_iterate_yields_every_item_and_runs_on_the_portal_loop(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+    assert list(portal.iterate(counting(tracker, 5))) == [0, 1, 2, 3, 4]
+    assert tracker.closed.is_set()
+    assert threading.get_ident() not in tracker.threads
+    assert len(tracker.threads) == 1
+
+
+def test_breaking_out_acloses_the_async_generator_on_the_loop(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+    for item in portal.iterate(counting(tracker)):
+        if item == 2:
+            break
+    assert tracker.closed.is_set(), "breaking out did not aclose() the async generator"
+    assert tracker.produced == [0, 1, 2]
+
+
+def test_closing_the_sync_iterator_acloses_the_async_one(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+    items = portal.iterate(counting(tracker))
+    assert next(items) == 0
+    items.close()  # type: ignore[attr-defined]
+    assert tracker.closed.is_set()
+
+
+def test_dropping_the_sync_iterator_acloses_the_async_one(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+    items = portal.iterate(counting(tracker))
+    assert next(items) == 0
+    del items
+    gc.collect()
+    assert tracker.closed.wait(5)
+
+
+def test_an_error_in_the_async_iterator_reaches_the_caller(portal: dualio.Portal) -> None:
+    async def broken() -> AsyncIterator[int]:
+        yield 1
+        raise Boom("mid-stream")
+
+    items = portal.iterate(broken())
+    assert next(items) == 1
+    with pytest.raises(Boom, match="mid-stream"):
+        next(items)
+
+
+def test_iterate_timeout_applies_to_each_item(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+
+    async def slow_second() -> AsyncIterator[int]:
+        try:
+            yield 1
+            await asyncio.sleep(30)
+            yield 2
+        finally:
+            tracker.closed.set()
+
+    items = portal.iterate(slow_second(), timeout=0.1)
+    assert next(items) == 1
+    with pytest.raises(TimeoutError):
+        next(items)
+    assert tracker.closed.is_set()
+
+
+def test_iterate_accepts_an_async_iterable_that_is_not_a_generator(portal: dualio.Portal) -> None:
+    class Countdown:
+        def __init__(self, start: int) -> None:
+            self.start = start
+
+        def __aiter__(self) -> AsyncIterator[int]:
+            return counting(Tracker(), self.start)
+
+    assert list(portal.iterate(Countdown(3))) == [0, 1, 2]
+
+
+def test_iterate_copies_contextvars(portal: dualio.Portal) -> None:
+    tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant")
+
+    async def tenants() -> AsyncIterator[str]:
+        yield tenant.get("missing")
+
+    tenant.set("acme")
+    assert list(portal.iterate(tenants())) == ["acme"]
+
+
+class Session:
+    """An async resource that records how it was entered and exited, and on which thread."""
+
+    def __init__(self, suppress: bool = False) -> None:
+        self.suppress = suppress
+        self.events: list[str] = []
+        self.exit_args: tuple[type[BaseException] | None, BaseException | None] | None = None
+        self.threads: set[int] = set()
+
+    async def __aenter__(self) -> Session:
+        self.threads.add(threading.get_ident())
+        await asyncio.sleep(0)
+        self.events.append("enter")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        self.threads.add(threading.get_ident())
+        await asyncio.sleep(0)
+        self.events.append("exit")
+        self.exit_args = (exc_type, exc)
+        return self.suppress
+
+
+def test_enter_runs_aenter_and_aexit_on_the_loop(portal: dualio.Portal) -> None:
+    session = Session()
+    with portal.enter(session) as entered:
+        assert entered is session
+        assert session.events == ["enter"]
+    assert session.events == ["enter", "exit"]
+    assert session.exit_args == (None, None)
+    assert threading.get_ident() not in session.threads
+    assert len(session.threads) == 1
+
+
+def test_an_exception_in_the_body_is_passed_to_aexit_and_propagates(portal: dualio.Portal) -> None:
+    session = Session()
+    error = Boom("in the body")
+    with pytest.raises(Boom), portal.enter(session):
+        raise error
+    assert session.exit_args == (Boom, error)
+
+
+def test_aexit_may_suppress_the_exception(portal: dualio.Portal) -> None:
+    session = Session(suppress=True)
+    with portal.enter(session):
+        raise Boom("suppressed")
+    assert session.events == ["enter", "exit"]
+
+
+def test_enter_works_with_asynccontextmanager(portal: dualio.Portal) -> None:
+    log: list[str] = []
+
+    @asynccontextmanager
+    async def connection() -> AsyncIterator[str]:
+        log.append("open")
+        try:
+            yield "conn"
+        finally:
+            await asyncio.sleep(0)
+            log.append("close")
+
+    with dualio.enter(connection()) as conn:
+        assert conn == "conn"
+    assert log == ["open", "close"]

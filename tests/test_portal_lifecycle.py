@@ -1,0 +1,273 @@
+"""Life cycle: shutdown and drain, exit (7), fork (8), thread safety (9), restart (10)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+import dualio
+from tests.helpers import Flags, double, noop, sleep_then_cleanup
+
+
+def test_context_manager_starts_and_joins_the_thread() -> None:
+    with dualio.Portal("scoped") as portal:
+        assert portal.run(double, 2) == 4
+        [thread] = [t for t in threading.enumerate() if t.name == "scoped"]
+        assert thread.daemon
+    assert not thread.is_alive()
+    assert portal.closed
+    assert not portal.statistics().running
+
+
+def test_shutdown_drains_pending_work_then_cancels_and_reports_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    portal = dualio.Portal("draining", drain_timeout=0.3).start()
+    quick = [portal.submit(double, i) for i in range(5)]
+    slow_flags = Flags()
+    slow = portal.submit(sleep_then_cleanup, slow_flags)
+    with caplog.at_level(logging.WARNING, logger="dualio"):
+        portal.shutdown()
+    assert [f.result() for f in quick] == [0, 2, 4, 6, 8]
+    assert slow.cancelled()
+    assert slow_flags.cleaned_up.is_set(), "the cancelled task's cleanup was not awaited"
+    assert "1 task(s) still pending after 0.3 s; they were cancelled" in caplog.text
+    assert "sleep_then_cleanup at " in caplog.text
+    assert "helpers.py" in caplog.text
+    stats = portal.statistics()
+    assert (stats.tasks_completed, stats.tasks_cancelled, stats.tasks_pending) == (5, 1, 0)
+
+
+def test_a_blocked_caller_learns_that_shutdown_cancelled_its_call() -> None:
+    portal = dualio.Portal("closing-under-caller", drain_timeout=0.05).start()
+    flags = Flags()
+    outcome: list[BaseException] = []
+
+    def caller() -> None:
+        try:
+            portal.run(sleep_then_cleanup, flags)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    assert flags.started.wait(5)
+    portal.shutdown()
+    thread.join(5)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], dualio.PortalClosedError)
+    assert "shut down before sleep_then_cleanup finished" in str(outcome[0])
+
+
+def test_shutdown_also_drains_tasks_the_coroutines_started() -> None:
+    done = threading.Event()
+
+    async def background() -> None:
+        await asyncio.sleep(0.05)
+        done.set()
+
+    async def starts_background() -> None:
+        asyncio.get_running_loop().create_task(background())
+
+    with dualio.Portal("drains-children") as portal:
+        portal.run(starts_background)
+    assert done.is_set()
+
+
+def test_shutdown_is_idempotent_and_works_on_a_portal_never_started() -> None:
+    never_started = dualio.Portal("idle")
+    never_started.shutdown()
+    never_started.shutdown()
+    with pytest.raises(dualio.PortalClosedError):
+        never_started.run(noop)
+
+
+# -- behaviour 10: restart ---------------------------------------------------------------------------------
+
+
+def test_after_shutdown_the_next_call_starts_a_new_default_portal() -> None:
+    assert dualio.run(double, 1) == 2
+    first = dualio.default_portal()
+    dualio.shutdown()
+    assert first.closed
+    assert dualio.run(double, 2) == 4
+    second = dualio.default_portal()
+    assert second is not first
+    assert not second.closed
+
+
+@pytest.mark.parametrize("use", ["run", "submit", "start", "iterate", "enter"])
+def test_an_explicit_portal_that_was_shut_down_raises_portal_closed_error(use: str) -> None:
+    portal = dualio.Portal("explicit").start()
+    portal.shutdown()
+    coro = noop()
+    attempts: dict[str, Callable[[], object]] = {
+        "run": lambda: portal.run(coro),
+        "submit": lambda: portal.submit(coro),
+        "start": portal.start,
+        "iterate": lambda: list(portal.iterate(_numbers())),
+        "enter": lambda: portal.enter(_Resource()).__enter__(),
+    }
+    with pytest.raises(dualio.PortalClosedError, match="'explicit' was shut down and takes no more work"):
+        attempts[use]()
+    coro.close()
+
+
+async def _numbers() -> AsyncIterator[int]:
+    yield 1
+
+
+class _Resource:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+# -- behaviour 7: drained at interpreter exit ---------------------------------------------------------------
+
+EXIT_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, dualio
+
+    async def quick(i):
+        await asyncio.sleep(0.05)
+        print(f"quick {i} done", flush=True)
+
+    async def forever():
+        try:
+            await asyncio.sleep(60)
+        finally:
+            print("forever cleaned up", flush=True)
+
+    async def fails():
+        raise ValueError("nobody read me")
+
+    dualio.configure(drain_timeout=0.5)
+    futures = [dualio.submit(quick, i) for i in range(3)]
+    futures.append(dualio.submit(forever))
+    futures.append(dualio.submit(fails))
+    print("main returns", flush=True)
+    """
+)
+
+
+def test_pending_work_is_drained_at_exit_and_what_was_cancelled_is_logged() -> None:
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", EXIT_SCRIPT], capture_output=True, text=True, timeout=30)
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "main returns"
+    for i in range(3):
+        assert f"quick {i} done" in proc.stdout
+    assert "forever cleaned up" in proc.stdout
+    assert "1 task(s) still pending after 0.5 s; they were cancelled" in proc.stderr
+    assert "forever at " in proc.stderr
+    assert "was never retrieved (the interpreter exited)" in proc.stderr
+    assert "ValueError: nobody read me" in proc.stderr
+    assert elapsed < 10
+
+
+# -- behaviour 8: fork ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_fresh_default_portal_and_the_parent_keeps_its_own() -> None:
+    assert dualio.run(double, 1) == 2
+    parent_portal = dualio.default_portal()
+    explicit = dualio.Portal("explicit-in-parent").start()
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: fork() with threads running
+        pid = os.fork()
+    if pid == 0:  # child: report through the pipe, never return into pytest
+        report = "ok"
+        try:
+            child_portal = dualio.default_portal()
+            if child_portal is parent_portal or not parent_portal.closed:
+                report = "child reused the parent's default portal"
+            elif dualio.run(double, 21) != 42:
+                report = "child's default portal gave a wrong result"
+            else:
+                try:
+                    explicit.run(noop)
+                    report = "an inherited explicit portal accepted work"
+                except dualio.PortalClosedError as exc:
+                    if "inherited through fork()" not in str(exc):
+                        report = f"unclear error: {exc}"
+        except BaseException as exc:
+            report = f"child failed: {exc!r}"
+        os.write(write_end, report.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        report = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert report == "ok"
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert dualio.default_portal() is parent_portal
+    assert dualio.run(double, 3) == 6
+    assert explicit.run(double, 4) == 8
+    explicit.shutdown()
+
+
+# -- behaviour 9: thread safety ----------------------------------------------------------------------------
+
+THREADS = 32
+CALLS_PER_THREAD = 10_000
+
+
+def test_32_threads_times_10000_calls_give_correct_results_on_one_default_portal() -> None:
+    async def combine(thread_index: int, call_index: int) -> int:
+        return thread_index * CALLS_PER_THREAD + call_index
+
+    barrier = threading.Barrier(THREADS)
+
+    def worker(thread_index: int) -> tuple[int, int]:
+        barrier.wait()
+        portal_id = id(dualio.default_portal())
+        wrong = sum(
+            dualio.run(combine, thread_index, i) != thread_index * CALLS_PER_THREAD + i for i in range(CALLS_PER_THREAD)
+        )
+        return wrong, portal_id
+
+    with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(worker, range(THREADS)))
+    assert sum(wrong for wrong, _ in results) == 0
+    assert len({portal_id for _, portal_id in results}) == 1, "more than one default portal was created"
+    stats = dualio.default_portal().statistics()
+    assert stats.tasks_submitted == stats.tasks_completed == THREADS * CALLS_PER_THREAD
+
+
+def test_concurrent_first_use_creates_exactly_one_default_portal(monkeypatch: pytest.MonkeyPatch) -> None:
+    created: list[dualio.Portal] = []
+    original_init = dualio.Portal.__init__
+
+    def counting_init(self: dualio.Portal, *args: object, **kwargs: object) -> None:
+        created.append(self)
+        time.sleep(0.01)  # widen the race window
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dualio.Portal, "__init__", counting_init)
+    barrier = threading.Barrier(16)
+
+    def first_use() -> int:
+        barrier.wait()
+        return id(dualio.default_portal())
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        ids = set(pool.map(lambda _: first_use(), range(16)))
+    assert len(ids) == 1
+    assert len(created) == 1

@@ -1,0 +1,141 @@
+"""``submit``: fire-and-forget that never loses work silently (behaviours 1 and 7), and statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import gc
+import logging
+import threading
+
+import pytest
+
+import dualio
+from tests.helpers import Boom, Flags, double, fail_after_await, noop, sleep_then_cleanup
+
+
+def test_submit_returns_a_concurrent_future_with_the_result(portal: dualio.Portal) -> None:
+    future = portal.submit(double, 21)
+    assert isinstance(future, concurrent.futures.Future)
+    assert future.result(timeout=5) == 42
+    done, _ = concurrent.futures.wait([portal.submit(double(i)) for i in range(10)], timeout=5)
+    assert sorted(f.result() for f in done) == [2 * i for i in range(10)]
+
+
+def test_submit_timeout_cancels_on_the_loop_and_ends_with_timeout_error(portal: dualio.Portal) -> None:
+    flags = Flags()
+    future = portal.submit(sleep_then_cleanup, flags, timeout=0.1)
+    error = future.exception(timeout=5)
+    assert isinstance(error, TimeoutError)
+    assert "did not finish within 0.1 s" in str(error)
+    assert flags.cleaned_up.is_set()
+
+
+def test_future_cancel_cancels_the_task_on_the_loop(portal: dualio.Portal) -> None:
+    flags = Flags()
+    future = portal.submit(sleep_then_cleanup, flags)
+    assert flags.started.wait(5)
+    assert future.cancel() is True
+    with pytest.raises(concurrent.futures.CancelledError):
+        future.result(timeout=5)
+    assert flags.cleaned_up.wait(5), "the task kept running after its future was cancelled"
+    assert portal.run(double, 1) == 2
+
+
+def test_cancel_after_completion_returns_false(portal: dualio.Portal) -> None:
+    future = portal.submit(double, 3)
+    assert future.result(timeout=5) == 6
+    assert future.cancel() is False
+
+
+def test_submit_from_the_loop_thread_is_allowed(portal: dualio.Portal) -> None:
+    async def chain() -> int:
+        inner = portal.submit(double, 5)
+        return await asyncio.wrap_future(inner)
+
+    assert portal.run(chain) == 10
+
+
+def test_the_portal_holds_tasks_until_done(portal: dualio.Portal) -> None:
+    finished = threading.Event()
+
+    async def unreferenced() -> None:
+        for _ in range(3):
+            await asyncio.sleep(0.01)
+            gc.collect()  # a task kept only by a weak reference would be collected here
+        finished.set()
+
+    portal.submit(unreferenced)  # the future is dropped at once
+    gc.collect()
+    assert finished.wait(5)
+
+
+def test_an_exception_nobody_retrieved_is_logged_with_its_traceback(
+    portal: dualio.Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    future = portal.submit(fail_after_await, "nobody looked")
+    concurrent.futures.wait([future], timeout=5)
+    with caplog.at_level(logging.ERROR, logger="dualio"):
+        del future
+        gc.collect()
+    [record] = [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert "nobody looked" in record.getMessage()
+    assert record.exc_info is not None
+    assert record.exc_info[0] is Boom
+    assert "fail_after_await" in caplog.text  # the traceback shows the coroutine's frame
+
+
+def test_a_retrieved_exception_is_not_logged(portal: dualio.Portal, caplog: pytest.LogCaptureFixture) -> None:
+    future = portal.submit(fail_after_await)
+    with caplog.at_level(logging.ERROR, logger="dualio"):
+        assert isinstance(future.exception(timeout=5), Boom)
+        del future
+        gc.collect()
+    assert "never retrieved" not in caplog.text
+
+
+def test_an_exception_read_in_a_done_callback_is_not_logged(
+    portal: dualio.Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[BaseException | None] = []
+    future = portal.submit(fail_after_await)
+    future.add_done_callback(lambda f: seen.append(f.exception()))
+    concurrent.futures.wait([future], timeout=5)
+    with caplog.at_level(logging.ERROR, logger="dualio"):
+        del future
+        gc.collect()
+    assert len(seen) == 1
+    assert isinstance(seen[0], Boom)
+    assert "never retrieved" not in caplog.text
+
+
+def test_statistics_count_every_outcome_once(portal: dualio.Portal) -> None:
+    assert portal.run(double, 1) == 2
+    with pytest.raises(Boom):
+        portal.run(fail_after_await)
+    with pytest.raises(TimeoutError):
+        portal.run(asyncio.sleep, 5, timeout=0.01)
+    futures = [portal.submit(noop) for _ in range(5)]
+    concurrent.futures.wait(futures, timeout=5)
+    stats = portal.statistics()
+    assert isinstance(stats, dualio.PortalStatistics)
+    assert stats.running is True
+    assert (stats.tasks_submitted, stats.tasks_completed, stats.tasks_failed, stats.tasks_cancelled) == (8, 6, 1, 1)
+    assert stats.tasks_pending == 0
+    with pytest.raises(AttributeError):
+        stats.tasks_pending = 3  # type: ignore[misc]
+
+
+def test_statistics_show_pending_work(portal: dualio.Portal) -> None:
+    release = threading.Event()
+
+    async def wait_for_release() -> None:
+        await asyncio.to_thread(release.wait, 5)
+
+    futures = [portal.submit(wait_for_release) for _ in range(3)]
+    stats = portal.statistics()
+    assert stats.tasks_pending == 3
+    assert stats.tasks_submitted == stats.tasks_pending + stats.tasks_completed
+    release.set()
+    concurrent.futures.wait(futures, timeout=5)
+    assert portal.statistics().tasks_pending == 0

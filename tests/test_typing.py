@@ -1,0 +1,39 @@
+"""Static types: a portal call returns ``T``, never ``Awaitable[T]`` or a union (checked by mypy --strict)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
+from typing import assert_type
+
+import dualio
+
+
+async def add(a: int, b: int) -> int:
+    return a + b
+
+
+async def names() -> AsyncIterator[str]:
+    yield "a"
+
+
+@asynccontextmanager
+async def resource() -> AsyncIterator[bytes]:
+    yield b"r"
+
+
+def test_portal_calls_have_precise_types(portal: dualio.Portal) -> None:
+    assert_type(dualio.run(add, 1, 2), int)
+    assert_type(dualio.run(add(1, 2)), int)
+    assert_type(portal.run(add, 1, 2), int)
+    assert_type(dualio.submit(add, 1, 2), concurrent.futures.Future[int])
+    assert_type(portal.submit(add(1, 2)), dualio.PortalFuture[int])
+    assert_type(dualio.iterate(names()), Iterator[str])
+    assert_type(dualio.enter(resource()), AbstractContextManager[bytes, bool])
+    assert_type(dualio.run_async_task(add(1, 2)), int)
+    assert_type(dualio.run_async_task(add(1, 2), fire_and_forget=True), concurrent.futures.Future[int])
+    assert dualio.run(add, 1, 2) == 3
+    with dualio.enter(resource()) as value:
+        assert_type(value, bytes)
+        assert value == b"r"
