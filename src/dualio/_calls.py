@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ("BlockingCall", "CancelReason", "FutureCall", "where_suspended")
 
+_allocate_lock = threading.Lock
+
 CancelReason = Literal["interrupt", "timeout", "future", "shutdown"]
 
 
@@ -52,8 +54,8 @@ class BlockingCall(_Call):
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         super().__init__(coro, context, timeout)
-        self.done = threading.Lock()
-        self.done.acquire()
+        self.done = done = _allocate_lock()
+        done.acquire()
         self.result: object = None
         self.exception: BaseException | None = None
 

@@ -22,6 +22,8 @@ from typing import Any
 
 __all__ = ("start_task",)
 
+_current_task = asyncio.current_task
+
 
 if sys.version_info >= (3, 12):
 
@@ -29,6 +31,7 @@ if sys.version_info >= (3, 12):
         loop: asyncio.AbstractEventLoop, coro: CoroutineType[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now."""
+        # eager_start falls back to a scheduled first step by itself when another task is running
         return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
 
 else:
@@ -37,9 +40,9 @@ else:
         loop: asyncio.AbstractEventLoop, coro: CoroutineType[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible."""
-        task = loop.create_task(coro, context=context)
+        task = asyncio.Task(coro, loop=loop, context=context)  # what loop.create_task does, minus its checks
         ready = getattr(loop, "_ready", None)
-        if type(ready) is deque and ready:
+        if type(ready) is deque and ready and _current_task(loop) is None:  # a step cannot run inside another
             handle = ready[-1]  # other threads only append, so the task's step is here unless one just did
             if getattr(handle._callback, "__self__", None) is task:
                 ready.remove(handle)

@@ -11,7 +11,8 @@ import inspect
 import math
 import types
 from collections.abc import Awaitable, Callable
-from types import CoroutineType
+from inspect import CO_COROUTINE, CORO_CREATED
+from types import CoroutineType, FunctionType
 from typing import Any, TypeVar, cast
 
 from .errors import InvalidTimeoutError
@@ -57,6 +58,13 @@ def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineTyp
     ``functools.partial`` of one, called with ``args``; any other non-function callable whose result is
     awaitable. Plain sync functions are refused without being called.
     """
+    kind = type(aw_or_fn)
+    if kind is FunctionType and aw_or_fn.__code__.co_flags & CO_COROUTINE:  # fast path: a plain async def
+        coro: CoroutineType[Any, Any, Any] = aw_or_fn(*args)
+        return coro
+    if kind is CoroutineType and not args and inspect.getcoroutinestate(aw_or_fn) == CORO_CREATED:
+        fresh: CoroutineType[Any, Any, Any] = aw_or_fn  # fast path: a fresh coroutine object
+        return fresh
     if inspect.iscoroutine(aw_or_fn):
         if args:
             discard(aw_or_fn)
