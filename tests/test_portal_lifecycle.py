@@ -49,6 +49,13 @@ def test_shutdown_drains_pending_work_then_cancels_and_reports_the_rest(
     assert (stats.tasks_completed, stats.tasks_cancelled, stats.tasks_pending) == (5, 1, 0)
 
 
+def test_a_burst_submitted_just_before_shutdown_is_run_to_the_end() -> None:
+    portal = dualio.Portal("burst-before-shutdown").start()
+    futures = [portal.submit(double, i) for i in range(2_000)]
+    portal.shutdown()
+    assert [f.result(timeout=0) for f in futures] == [2 * i for i in range(2_000)]
+
+
 def test_a_blocked_caller_learns_that_shutdown_cancelled_its_call() -> None:
     portal = dualio.Portal("closing-under-caller", drain_timeout=0.05).start()
     flags = Flags()

@@ -17,7 +17,7 @@ import asyncio
 import contextvars
 import sys
 from collections import deque
-from types import CoroutineType
+from collections.abc import Coroutine
 from typing import Any
 
 __all__ = ("start_task",)
@@ -28,7 +28,7 @@ _current_task = asyncio.current_task
 if sys.version_info >= (3, 12):
 
     def start_task(
-        loop: asyncio.AbstractEventLoop, coro: CoroutineType[Any, Any, Any], context: contextvars.Context
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now."""
         # eager_start falls back to a scheduled first step by itself when another task is running
@@ -37,7 +37,7 @@ if sys.version_info >= (3, 12):
 else:
 
     def start_task(
-        loop: asyncio.AbstractEventLoop, coro: CoroutineType[Any, Any, Any], context: contextvars.Context
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible."""
         task = asyncio.Task(coro, loop=loop, context=context)  # what loop.create_task does, minus its checks

@@ -32,16 +32,13 @@ class PortalFuture(concurrent.futures.Future[T]):
     Thread-safe, like every ``concurrent.futures.Future``.
     """
 
-    _call: FutureCall | None
-    _retrieved: bool
-    _reported: bool
+    _call: FutureCall | None = None
+    _retrieved: bool = False  # set by result() / exception()
+    _reported: bool = False  # set once the unretrieved exception was logged
 
     def __init__(self, portal: Portal) -> None:
         super().__init__()
         self._portal = portal
-        self._call = None
-        self._retrieved = False
-        self._reported = False
 
     def result(self, timeout: float | None = None) -> T:
         """Return the coroutine's result, waiting up to ``timeout`` seconds (``None``: no limit).
@@ -83,11 +80,13 @@ class PortalFuture(concurrent.futures.Future[T]):
         self._call = None
 
     def _report_unretrieved(self, when: str) -> None:
-        """Log the exception if it was never retrieved; at most once."""
-        if self._retrieved or self._reported or not self.done() or self.cancelled():
-            return
-        exc = super().exception(0)
-        if exc is None:
+        """Log the exception if it was never retrieved; at most once.
+
+        Called when no other thread can still be resolving the future (from ``__del__``, or after the loop
+        stopped), so the fields are read without taking the future's lock.
+        """
+        exc = self._exception
+        if exc is None or self._retrieved or self._reported:
             return
         self._reported = True
         logger.error(

@@ -438,6 +438,7 @@ class Portal:
             call = queue.popleft()
             if call.cancel_reason is not None:  # cancelled before it could start
                 discard(call.coro)
+                self._started += 1
                 self._cancelled += 1
                 call.finish(None, concurrent.futures.CancelledError())
                 continue

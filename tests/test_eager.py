@@ -1,0 +1,53 @@
+"""``start_task``: a real task whose first step runs at once when that is possible and safe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+import uvloop
+
+from dualio._eager import start_task
+
+
+async def current_task_is_set() -> bool:
+    return asyncio.current_task() is not None
+
+
+def run_in_callback(loop: asyncio.AbstractEventLoop) -> tuple[bool, bool]:
+    """Start a task from a plain loop callback; return (finished at once, its result once done)."""
+    started: asyncio.Future[asyncio.Task[bool]] = loop.create_future()
+    finished_at_once: list[bool] = []
+
+    def callback() -> None:
+        task = start_task(loop, current_task_is_set(), contextvars.copy_context())
+        finished_at_once.append(task.done())
+        started.set_result(task)
+
+    async def main() -> bool:
+        loop.call_soon(callback)
+        return await (await started)
+
+    result = loop.run_until_complete(main())
+    loop.close()
+    return finished_at_once[0], result
+
+
+def test_first_step_runs_at_once_from_a_callback_with_a_current_task() -> None:
+    finished_at_once, result = run_in_callback(asyncio.new_event_loop())
+    assert finished_at_once is True
+    assert result is True
+
+
+def test_on_uvloop_the_task_starts_on_the_next_iteration() -> None:
+    finished_at_once, result = run_in_callback(uvloop.new_event_loop())
+    assert finished_at_once is False
+    assert result is True
+
+
+def test_inside_a_running_task_the_first_step_is_scheduled_not_run() -> None:
+    async def main() -> tuple[bool, bool]:
+        task = start_task(asyncio.get_running_loop(), current_task_is_set(), contextvars.copy_context())
+        return task.done(), await task
+
+    assert asyncio.run(main()) == (False, True)
