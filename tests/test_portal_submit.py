@@ -139,3 +139,43 @@ def test_statistics_show_pending_work(portal: dualio.Portal) -> None:
     release.set()
     concurrent.futures.wait(futures, timeout=5)
     assert portal.statistics().tasks_pending == 0
+
+
+def test_a_call_cancelled_before_it_started_is_counted_as_submitted_and_cancelled(portal: dualio.Portal) -> None:
+    # Force the narrow race in which a cancel reaches the loop before the drain that would start the call:
+    # another thread has claimed the pending wake-up but not yet scheduled it.
+    portal._wakeup_pending = True
+    future = portal.submit(double, 1)
+    assert future.cancel() is True
+    portal.loop.call_soon_threadsafe(portal._drain)
+    portal.run(asyncio.sleep, 0.05)
+    stats = portal.statistics()
+    assert stats.tasks_submitted == stats.tasks_pending + stats.tasks_completed + stats.tasks_failed + (
+        stats.tasks_cancelled
+    )
+    assert stats.tasks_cancelled == 1
+
+
+def test_every_snapshot_is_consistent_while_threads_submit(portal: dualio.Portal) -> None:
+    stop = threading.Event()
+    broken: list[dualio.PortalStatistics] = []
+
+    def poll() -> None:
+        while not stop.is_set():
+            s = portal.statistics()
+            if s.tasks_submitted != s.tasks_pending + s.tasks_completed + s.tasks_failed + s.tasks_cancelled:
+                broken.append(s)
+
+    def submit_many() -> None:
+        futures = [portal.submit(double, i) for i in range(3_000)]
+        concurrent.futures.wait(futures, timeout=30)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for done in [pool.submit(submit_many) for _ in range(4)]:
+            done.result()
+    stop.set()
+    poller.join()
+    assert broken == []
+    assert portal.statistics().tasks_completed == 12_000

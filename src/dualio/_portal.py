@@ -110,6 +110,9 @@ class Portal:
         self._calls: dict[asyncio.Task[None], _Call] = {}
         self._failed_futures: weakref.WeakSet[PortalFuture[Any]] = weakref.WeakSet()
         self._closer: asyncio.Task[None] | None = None
+        # Counters for statistics(). Written on the loop thread; the lock makes a snapshot exact, so that
+        # submitted == pending + completed + failed + cancelled holds in every snapshot.
+        self._counts_lock = threading.Lock()
         self._started = self._completed = self._failed = self._cancelled = 0
 
     # -- settings ------------------------------------------------------------------------------------------
@@ -278,15 +281,17 @@ class Portal:
 
     def statistics(self) -> PortalStatistics:
         """Return a snapshot of the portal's task counters (see :class:`~dualio.PortalStatistics`)."""
-        queued = len(self._queue)
+        with self._counts_lock:
+            submitted = self._started + len(self._queue)
+            completed, failed, cancelled = self._completed, self._failed, self._cancelled
         return PortalStatistics(
             name=self.name,
             running=self._state is _RUNNING,
-            tasks_pending=queued + len(self._calls),
-            tasks_submitted=self._started + queued,
-            tasks_completed=self._completed,
-            tasks_failed=self._failed,
-            tasks_cancelled=self._cancelled,
+            tasks_pending=submitted - completed - failed - cancelled,
+            tasks_submitted=submitted,
+            tasks_completed=completed,
+            tasks_failed=failed,
+            tasks_cancelled=cancelled,
         )
 
     def __enter__(self) -> Self:
@@ -434,19 +439,21 @@ class Portal:
         queue = self._queue
         loop = self._loop
         assert loop is not None
+        counts_lock = self._counts_lock
         while queue:
-            call = queue.popleft()
+            with counts_lock:
+                call = queue.popleft()
+                self._started += 1
             if call.cancel_reason is not None:  # cancelled before it could start
                 discard(call.coro)
-                self._started += 1
-                self._cancelled += 1
+                self._count_cancelled()
                 call.finish(None, concurrent.futures.CancelledError())
                 continue
-            self._started += 1
             try:
                 task = start_task(loop, call.coro, call.context)
             except (KeyboardInterrupt, SystemExit) as exc:  # raised by an eager first step on Python >= 3.12
-                self._failed += 1
+                with counts_lock:
+                    self._failed += 1
                 call.finish(None, exc)
                 continue
             call.task = task
@@ -464,7 +471,11 @@ class Portal:
                 call.timer = loop.call_later(call.timeout, self._cancel_call, call, "timeout")
 
     def _settle(self, call: _Call, task: asyncio.Task[Any]) -> None:
-        """Deliver a finished task's outcome to its call, translating cancellation (runs on the loop)."""
+        """Deliver a finished task's outcome to its call, translating cancellation (runs on the loop).
+
+        Counters are updated before the outcome is delivered, so a caller that has its result already sees
+        it counted in ``statistics()``.
+        """
         if call.timer is not None:
             call.timer.cancel()
         self._calls.pop(task, None)
@@ -476,19 +487,25 @@ class Portal:
                 timeout_error = _timeout_error(call)
                 timeout_error.__cause__ = error
                 error = timeout_error
-                self._cancelled += 1
+                self._count_cancelled()
             elif error is None:
-                self._completed += 1
+                with self._counts_lock:
+                    self._completed += 1
                 call.finish(task.result(), None)
                 return
             else:
-                self._failed += 1
+                with self._counts_lock:
+                    self._failed += 1
                 if isinstance(call, FutureCall):
                     self._failed_futures.add(call.future)
         call.finish(None, error)
 
+    def _count_cancelled(self) -> None:
+        with self._counts_lock:
+            self._cancelled += 1
+
     def _cancellation_error(self, call: _Call) -> BaseException:
-        self._cancelled += 1
+        self._count_cancelled()
         reason = call.cancel_reason
         if reason == "timeout":
             return _timeout_error(call)
