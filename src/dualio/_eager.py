@@ -6,9 +6,14 @@ gap between a bare ``call_soon_threadsafe`` round trip and ``run_coroutine_threa
 The task is a real ``asyncio.Task`` and is the current task during that step, so ``asyncio.timeout``,
 ``TaskGroup``, anyio and aiohttp work as usual.
 
-On Python >= 3.12 this is the public ``asyncio.Task(..., eager_start=True)``. On 3.11 the task is created
-normally and the first-step handle it just scheduled on a stdlib loop's ready queue is taken back and run now.
-On a loop without that queue (uvloop) the task simply starts on the next iteration.
+- Python >= 3.12: the public ``asyncio.Task(..., eager_start=True)``, on any loop.
+- Python 3.11: the portal's default loop is :class:`EagerStartLoop`, the stdlib selector loop with one
+  addition: while it constructs a task it keeps the first-step callback that the task hands to ``call_soon``
+  instead of queueing it, and runs it at once. Other loops (uvloop, a custom ``loop_factory``) start the task
+  on the next iteration, as asyncio always does.
+
+A first step never runs inside another running task (asyncio forbids entering a task from a task): then the
+task is scheduled normally.
 """
 
 from __future__ import annotations
@@ -16,38 +21,75 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import sys
-from collections import deque
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVarTuple, Unpack
 
-__all__ = ("start_task",)
+__all__ = ("EagerStartLoop", "default_loop_factory", "start_task")
 
+Ts = TypeVarTuple("Ts")
 _current_task = asyncio.current_task
 
 
+class EagerStartLoop(asyncio.SelectorEventLoop):
+    """The stdlib selector event loop, able to run a new task's first step at once (see module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._capture_next_call = False
+        self._captured: tuple[Callable[[], object], contextvars.Context] | None = None
+        self._not_queued = asyncio.Handle(_never_run, (), self)  # returned for the step that was kept
+        self._not_queued.cancel()
+
+    def call_soon(
+        self,
+        callback: Callable[[Unpack[Ts]], object],
+        *args: *Ts,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Handle:
+        if self._capture_next_call and not args and context is not None:
+            self._capture_next_call = False
+            self._captured = (callback, context)
+            return self._not_queued
+        return super().call_soon(callback, *args, context=context)
+
+    def start_task_now(self, coro: Coroutine[Any, Any, Any], context: contextvars.Context) -> asyncio.Task[Any]:
+        """Create a task for ``coro`` and run its first step before returning (call on the loop thread)."""
+        self._capture_next_call = True
+        try:
+            task = asyncio.Task(coro, loop=self, context=context)
+        finally:
+            self._capture_next_call = False
+        step, self._captured = self._captured, None
+        if step is not None:
+            callback, step_context = step
+            try:
+                step_context.run(callback)
+            except (KeyboardInterrupt, SystemExit):
+                pass  # stored in the task as its exception; the caller receives it from there
+        return task
+
+
+def _never_run() -> None:
+    """Callback of the placeholder handle; it is cancelled and never queued."""
+
+
 if sys.version_info >= (3, 12):
+    default_loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
 
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now."""
-        # eager_start falls back to a scheduled first step by itself when another task is running
+        # eager_start schedules the first step instead by itself when another task is running
         return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
 
 else:
+    default_loop_factory = asyncio.new_event_loop if sys.platform == "win32" else EagerStartLoop
 
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible."""
-        task = asyncio.Task(coro, loop=loop, context=context)  # what loop.create_task does, minus its checks
-        ready = getattr(loop, "_ready", None)
-        if type(ready) is deque and ready and _current_task(loop) is None:  # a step cannot run inside another
-            handle = ready[-1]  # other threads only append, so the task's step is here unless one just did
-            if getattr(handle._callback, "__self__", None) is task:
-                ready.remove(handle)
-                try:
-                    handle._run()
-                except (KeyboardInterrupt, SystemExit):
-                    pass  # stored in the task as its exception; the caller receives it from there
-        return task
+        if type(loop) is EagerStartLoop and _current_task(loop) is None:
+            return loop.start_task_now(coro, context)
+        return asyncio.Task(coro, loop=loop, context=context)

@@ -31,7 +31,7 @@ from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack, overload
 
 from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
-from ._eager import start_task
+from ._eager import default_loop_factory, start_task
 from ._future import PortalFuture
 from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
 from ._stats import PortalStatistics
@@ -67,8 +67,8 @@ class Portal:
 
     Args:
         name: names the thread and appears in errors and logs.
-        loop_factory: makes the event loop (for example ``uvloop.new_event_loop``); default
-            ``asyncio.new_event_loop``.
+        loop_factory: makes the event loop (for example ``uvloop.new_event_loop``); default: the stdlib
+            asyncio loop (on Python 3.11, a subclass of it that starts tasks eagerly, see ``_eager``).
         running_loop_policy: what a blocking call does when its caller's own event loop is running (inside
             ``async def``, a Jupyter cell): ``"allow"``, ``"warn"`` (a ``BlockingCallWarning`` once per call
             site; the default) or ``"raise"`` (``BlockingCallError``). The call works in every case.
@@ -184,7 +184,10 @@ class Portal:
         try:
             if timeout is not None:
                 timeout = check_timeout(timeout, "run")
-            self._check_blocking_call("run")
+            if _get_ident() == self._thread_id:
+                self._refuse_loop_thread("run")
+            if _get_running_loop() is not None:
+                report_blocking_call(self._running_loop_policy, "run")
         except BaseException:
             discard(aw_or_fn)
             raise
@@ -399,7 +402,7 @@ class Portal:
     def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
         """Body of the loop thread: make the loop, run it until shutdown stops it, then close it."""
         try:
-            loop = self._loop_factory() if self._loop_factory is not None else asyncio.new_event_loop()
+            loop = (self._loop_factory or default_loop_factory)()
             if not isinstance(loop, asyncio.AbstractEventLoop):
                 raise TypeError(f"loop_factory must return an asyncio event loop, it returned {loop!r}")
         except BaseException as exc:
@@ -458,7 +461,12 @@ class Portal:
                 continue
             call.task = task
             if task.done():  # finished in its first step: settle now, no callback round
-                self._settle(call, task)
+                if call.cancel_reason is None and not task.cancelled() and task.exception() is None:
+                    with counts_lock:
+                        self._completed += 1
+                    call.finish(task.result(), None)
+                else:
+                    self._settle(call, task)
                 continue
             self._calls[task] = call
             task.add_done_callback(functools.partial(self._settle, call))
