@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import logging
 import os
 import subprocess
@@ -13,10 +14,13 @@ import threading
 import time
 import warnings
 from collections.abc import AsyncIterator, Callable
+from types import CoroutineType
+from typing import Any, cast
 
 import pytest
 
 import dualio
+from dualio._calls import BlockingCall
 from tests.helpers import Flags, double, noop, sleep_then_cleanup
 
 
@@ -90,6 +94,17 @@ def test_shutdown_also_drains_tasks_the_coroutines_started() -> None:
     with dualio.Portal("drains-children") as portal:
         portal.run(starts_background)
     assert done.is_set()
+
+
+def test_a_call_queued_after_the_loop_stopped_is_refused_and_counted() -> None:
+    portal = dualio.Portal("swept").start()
+    portal.shutdown()
+    call = BlockingCall(cast("CoroutineType[Any, Any, Any]", noop()), contextvars.copy_context(), None)
+    portal._queue.append(call)  # as a caller racing with shutdown would have, after the loop's last drain
+    portal._sweep()
+    assert isinstance(call.exception, dualio.PortalClosedError)
+    stats = portal.statistics()
+    assert (stats.tasks_submitted, stats.tasks_cancelled, stats.tasks_pending) == (1, 1, 0)
 
 
 def test_shutdown_is_idempotent_and_works_on_a_portal_never_started() -> None:

@@ -379,10 +379,13 @@ class Portal:
     def _sweep(self) -> None:
         """Finish every queued call with ``PortalClosedError``; used once the loop can no longer run them."""
         while True:
-            try:
-                call = self._queue.popleft()
-            except IndexError:
-                return
+            with self._counts_lock:  # counted as submitted and cancelled, never started on the loop
+                try:
+                    call = self._queue.popleft()
+                except IndexError:
+                    return
+                self._started += 1
+                self._cancelled += 1
             discard(call.coro)
             call.finish(None, PortalClosedError(self._closed_message()))
 
