@@ -9,7 +9,7 @@ import pytest
 import uvloop
 
 import dualio
-from dualio import _policy
+from dualio import _default, _policy
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop] | None
 LOOP_FACTORIES: dict[str, LoopFactory] = {"asyncio": None, "uvloop": uvloop.new_event_loop}
@@ -41,3 +41,4 @@ def _fresh_default_portal() -> Iterator[None]:
     yield
     dualio.shutdown()
     dualio.configure(running_loop_policy="warn", drain_timeout=5.0, cancel_grace=2.0)
+    _default._settings.pop("loop_factory", None)

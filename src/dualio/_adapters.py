@@ -6,13 +6,14 @@ called on the portal's loop, never in the caller's thread, so loop-bound objects
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._validate import describe
+from ._validate import describe, discard
 from .errors import PortalClosedError
 
 if TYPE_CHECKING:
@@ -26,22 +27,25 @@ T = TypeVar("T")
 def iterate(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | None) -> Iterator[T]:
     """Check the arguments now (not at the first ``next()``), then return the sync iterator."""
     if not hasattr(type(async_iterable), "__aiter__"):
+        discard(async_iterable)
         hint = "; for a coroutine use dualio.run()" if hasattr(async_iterable, "__await__") else ""
         raise TypeError(f"iterate() expects an async iterable (with __aiter__), got {describe(async_iterable)}{hint}")
     portal._check_blocking_call("iterate")
-    return _steps(portal, async_iterable, timeout)
+    return _steps(portal, contextvars.copy_context(), async_iterable, timeout)
 
 
-def _steps(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | None) -> Iterator[T]:
-    iterator: AsyncIterator[T] = portal.run(_aiter, async_iterable)
+def _steps(
+    portal: Portal, context: contextvars.Context, async_iterable: AsyncIterable[T], timeout: float | None
+) -> Iterator[T]:
+    iterator: AsyncIterator[T] = portal._run_in_context(context, _aiter, async_iterable)
     try:
-        while (item := portal.run(_anext, iterator, timeout=timeout)) is not _END:
+        while (item := portal._run_in_context(context, _anext, iterator, timeout=timeout)) is not _END:
             yield item
     finally:
-        _aclose(portal, iterator)
+        _aclose(portal, context, iterator)
 
 
-def _aclose(portal: Portal, iterator: AsyncIterator[Any]) -> None:
+def _aclose(portal: Portal, context: contextvars.Context, iterator: AsyncIterator[Any]) -> None:
     """``aclose()`` the async iterator on the loop: waited for, unless this is the loop's own thread."""
     if not hasattr(iterator, "aclose") or portal.closed:
         return
@@ -49,9 +53,13 @@ def _aclose(portal: Portal, iterator: AsyncIterator[Any]) -> None:
         portal.submit(iterator.aclose())
         return
     try:
-        portal.run(iterator.aclose(), timeout=portal.cancel_grace)
+        portal._run_in_context(context, _aclose_async, iterator, timeout=portal.cancel_grace)
     except PortalClosedError:
         pass  # shut down meanwhile: the loop closed its async generators itself
+
+
+async def _aclose_async(iterator: AsyncIterator[Any]) -> None:
+    await iterator.aclose()  # type: ignore[attr-defined]
 
 
 async def _aiter(async_iterable: AsyncIterable[T]) -> AsyncIterator[T]:
@@ -70,28 +78,31 @@ def enter(portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> AbstractC
     """Check the arguments now, then return the sync context manager."""
     cls = type(async_cm)
     if not (hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__")):
+        discard(async_cm)
         hint = "; it is a sync context manager: use it with a plain `with`" if hasattr(cls, "__enter__") else ""
         raise TypeError(
             f"enter() expects an async context manager (with __aenter__ and __aexit__), got {describe(async_cm)}{hint}"
         )
     portal._check_blocking_call("enter")
-    return _EnteredContext(portal, async_cm)
+    return _EnteredContext(portal, async_cm, contextvars.copy_context())
 
 
 class _EnteredContext(AbstractContextManager[T, bool]):
     """``with`` over an async context manager; each half runs on the portal's loop."""
 
-    def __init__(self, portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> None:
+    def __init__(self, portal: Portal, async_cm: AbstractAsyncContextManager[T], context: contextvars.Context) -> None:
         self._portal = portal
         self._async_cm = async_cm
+        self._context = context
 
     def __enter__(self) -> T:
-        return self._portal.run(_aenter, self._async_cm)
+        entered: T = self._portal._run_in_context(self._context, _aenter, self._async_cm)
+        return entered
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        return bool(self._portal.run(_aexit, self._async_cm, exc_type, exc, tb))
+        return bool(self._portal._run_in_context(self._context, _aexit, self._async_cm, exc_type, exc, tb))
 
 
 async def _aenter(async_cm: AbstractAsyncContextManager[T]) -> T:

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar, TypeVarTuple, Unpack, overload
 
 from ._policy import RunningLoopPolicy, check_policy
 from ._portal import LoopFactory, Portal
-from ._validate import check_timeout
+from ._validate import check_timeout, discard
 
 __all__ = ("configure", "default_portal", "enter", "iterate", "run", "run_async_task", "shutdown", "submit")
 
@@ -73,11 +73,13 @@ def configure(
         if loop_factory is not None:
             if not callable(loop_factory):
                 raise TypeError(f"loop_factory must be a callable returning an event loop, got {loop_factory!r}")
-            if portal is not None and loop_factory is not _settings.get("loop_factory"):
+            if portal is not None and portal.statistics().running and loop_factory is not portal._loop_factory:
                 raise RuntimeError(
                     "the default portal is already running its loop; call dualio.shutdown() "
                     "before changing loop_factory"
                 )
+            if portal is not None:
+                portal._loop_factory = loop_factory  # created but not started yet: it takes the new factory
             changes["loop_factory"] = loop_factory
         _settings.update(changes)
         if portal is not None:
@@ -141,7 +143,8 @@ def run_async_task(task: Awaitable[Any], timeout: float | None = None, fire_and_
     ``concurrent.futures.Future`` at once (like :func:`submit`). Either way ``timeout`` cancels the task on the
     loop and ends in ``TimeoutError``. Switch from that library by changing the import.
     """
-    if not isinstance(fire_and_forget, bool):
+    if not isinstance(fire_and_forget, bool):  # callers may not be type-checked
+        discard(task)  # type: ignore[unreachable]
         raise TypeError(f"run_async_task(): fire_and_forget must be a bool, got {fire_and_forget!r}")
     if fire_and_forget:
         return submit(task, timeout=timeout)

@@ -12,8 +12,8 @@ The task is a real ``asyncio.Task`` and is the current task during that step, so
   instead of queueing it, and runs it at once. Other loops (uvloop, a custom ``loop_factory``) start the task
   on the next iteration, as asyncio always does.
 
-A first step never runs inside another running task (asyncio forbids entering a task from a task): then the
-task is scheduled normally.
+Inside another running task: 3.12's eager start swaps the current task and still runs the step at once; the
+3.11 emulation cannot (entering a task from a task is refused there), so it schedules the task normally.
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ if sys.version_info >= (3, 12):
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now."""
-        # eager_start schedules the first step instead by itself when another task is running
         return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
 
 else:

@@ -26,8 +26,10 @@ class PortalFuture(concurrent.futures.Future[T]):
       there); it returns ``False`` once the coroutine has finished.
     - ``result()`` and ``exception()`` raise :class:`~dualio.DeadlockError` at once when called, before the
       future is done, from the portal's own loop thread, where waiting could never end.
-    - If the coroutine fails and nobody calls ``result()`` or ``exception()``, the error is logged with its
-      traceback (logger ``"dualio"``) when the future is garbage-collected or the portal shuts down.
+    - If the coroutine fails (a ``TimeoutError`` from ``timeout=`` included) and nobody reads the error with
+      ``result()`` or ``exception()``, it is logged with its traceback (logger ``"dualio"``) when the future is
+      garbage-collected or the interpreter exits. An explicit ``shutdown()`` does not log it: the future may
+      still be read afterwards.
 
     Thread-safe, like every ``concurrent.futures.Future``.
     """
@@ -49,15 +51,19 @@ class PortalFuture(concurrent.futures.Future[T]):
         """
         if not self.done():
             self._portal._refuse_loop_thread("PortalFuture.result")
-        self._retrieved = True
-        return super().result(timeout)
+        try:
+            return super().result(timeout)
+        finally:
+            self._retrieved = self._retrieved or self.done()  # a wait that timed out has read nothing
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Return the coroutine's exception (or ``None``), waiting like :meth:`result`."""
         if not self.done():
             self._portal._refuse_loop_thread("PortalFuture.exception")
-        self._retrieved = True
-        return super().exception(timeout)
+        try:
+            return super().exception(timeout)
+        finally:
+            self._retrieved = self._retrieved or self.done()
 
     def cancel(self) -> bool:
         """Cancel the coroutine; return ``False`` if it already finished."""
@@ -75,6 +81,7 @@ class PortalFuture(concurrent.futures.Future[T]):
                 self.set_result(result)  # type: ignore[arg-type]
             else:
                 self.set_exception(exception)
+                self._portal._failed_futures.add(self)  # reported at exit if nobody reads it
         except concurrent.futures.InvalidStateError:
             pass  # cancelled from another thread while the coroutine was finishing
         self._call = None

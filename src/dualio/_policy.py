@@ -53,8 +53,7 @@ def report_blocking_call(policy: RunningLoopPolicy, api: str) -> None:
     with _warned_lock:
         if (filename, lineno) in _warned_sites:
             return
-        _warned_sites.add((filename, lineno))
-    warnings.warn_explicit(
+    warnings.warn_explicit(  # recorded only once shown: under filterwarnings=error every call raises
         BlockingCallWarning(
             f"{api}() called from {where} while this thread's event loop is running: it works, but that loop is "
             "blocked until the call returns. await the coroutine instead, or set running_loop_policy='allow'"
@@ -65,3 +64,5 @@ def report_blocking_call(policy: RunningLoopPolicy, api: str) -> None:
         module=str(module_globals.get("__name__", "")),
         module_globals=module_globals,
     )
+    with _warned_lock:
+        _warned_sites.add((filename, lineno))

@@ -100,6 +100,8 @@ class Portal:
         self._loop_factory = loop_factory
         self._state: str = _NEW
         self._forked = False
+        self._abandoned = False  # shut down, but its loop never stopped: not waited for again
+        self._last_interrupt_delivered: BaseException | None = None
         self._stop_requested = False
         self._lock = threading.Lock()
         self._queue: deque[_Call] = deque()
@@ -201,18 +203,34 @@ class Portal:
         finally:
             del error, call
 
+    def _run_in_context(
+        self, context: contextvars.Context, fn: Callable[..., Awaitable[T]], *args: Any, timeout: float | None = None
+    ) -> T:
+        """Like :meth:`run`, but inside ``context``: the steps of one ``iterate``/``enter`` share a context."""
+        self._check_blocking_call("iterate/enter")
+        call = BlockingCall(to_coroutine(fn, args, "iterate/enter"), context, timeout)
+        self._call_and_wait(call)
+        if call.exception is not None:
+            raise call.exception
+        return call.result  # type: ignore[return-value]
+
     def iterate(self, async_iterable: AsyncIterable[T], *, timeout: float | None = None) -> Iterator[T]:
         """Iterate over an async iterable from sync code; each item is fetched on the portal's loop.
 
         ``timeout`` limits the wait for each item (``TimeoutError`` as in :meth:`run`). Breaking out of the
-        loop, closing the iterator, or an error ``aclose()``s the async iterator on the loop.
+        loop, closing the iterator, or an error ``aclose()``s the async iterator on the loop. All steps run in
+        one copy of the caller's context, taken here, so context variables set by the async iterator between
+        items persist, as they would under ``async for``.
         """
         return _adapters.iterate(self, async_iterable, timeout)
 
     def enter(self, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
         """Return a sync context manager that runs ``__aenter__``/``__aexit__`` of ``async_cm`` on the loop.
 
-        An exception raised in the ``with`` body is passed to ``__aexit__``, which may suppress it.
+        An exception raised in the ``with`` body is passed to ``__aexit__``, which may suppress it. Both halves
+        run in one copy of the caller's context, taken here, so a context variable set in ``__aenter__`` can be
+        reset in ``__aexit__``. The ``with`` body itself runs in the calling thread: an async timeout entered
+        this way cannot interrupt it.
         """
         return _adapters.enter(self, async_cm)
 
@@ -261,9 +279,8 @@ class Portal:
             thread = threading.Thread(target=self._serve, args=(ready, errors), name=self.name, daemon=True)
             thread.start()
             ready.wait()
-            if errors:
+            if errors:  # loop_factory failed: stay new, so the next use retries and shows the real error
                 thread.join()
-                self._state = _CLOSED
                 raise errors[0]
             self._thread = thread
             self._state = _RUNNING
@@ -420,12 +437,19 @@ class Portal:
             while not self._stop_requested:
                 try:
                     loop.run_forever()
-                except BaseException:  # a callback that is not ours let KeyboardInterrupt/SystemExit escape
-                    logger.exception(
-                        "dualio: portal %r: an exception escaped its event loop; it keeps running", self.name
-                    )
+                except BaseException as exc:  # KeyboardInterrupt/SystemExit re-raised by a task step (3.11)
+                    if not self._delivers(exc):
+                        logger.exception(
+                            "dualio: portal %r: an exception escaped its event loop; it keeps running", self.name
+                        )
         finally:
             self._close_loop(loop)
+
+    def _delivers(self, exc: BaseException) -> bool:
+        """Tell whether ``exc`` is the outcome of one of this portal's tasks (its caller receives it)."""
+        if exc is self._last_interrupt_delivered:  # uvloop settles the task before the exception escapes
+            return True
+        return any(task.done() and not task.cancelled() and task.exception() is exc for task in self._calls)
 
     def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
@@ -507,8 +531,8 @@ class Portal:
             else:
                 with self._counts_lock:
                     self._failed += 1
-                if isinstance(call, FutureCall):
-                    self._failed_futures.add(call.future)
+                if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: may also escape the loop
+                    self._last_interrupt_delivered = error
         call.finish(None, error)
 
     def _count_cancelled(self) -> None:
@@ -531,6 +555,8 @@ class Portal:
         task = call.task
         if task is not None and task.done():
             return
+        if reason == "timeout" and call.cancel_reason == "timeout":
+            return  # the deadline already cancelled it: let its cleanup run (the caller stopped waiting)
         if call.cancel_reason is None or reason == "timeout":
             call.cancel_reason = reason
         if task is not None:
@@ -549,10 +575,11 @@ class Portal:
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._begin_close, drain, at_exit)
         thread = self._thread
-        if thread is None or thread is threading.current_thread() or self._forked:
+        if thread is None or thread is threading.current_thread() or self._forked or self._abandoned:
             return
         thread.join(None if math.isinf(drain) else drain + 2 * self._cancel_grace + 1.0)
         if thread.is_alive():
+            self._abandoned = True
             logger.error(
                 "dualio: portal %r did not stop: its event loop is blocked (a sync call inside a "
                 "coroutine?); its daemon thread is left behind",

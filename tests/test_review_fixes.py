@@ -1,0 +1,184 @@
+"""Regression tests for behaviours found in review: each names what went wrong before."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import inspect
+import logging
+import threading
+import time
+import warnings
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+
+import pytest
+import uvloop
+
+import dualio
+from tests.helpers import Boom, Flags, double, noop, sleep_then_cleanup
+
+tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
+
+
+def test_giving_up_after_timeout_does_not_cancel_the_cleanup_a_second_time() -> None:
+    flags = Flags()
+    with dualio.Portal(cancel_grace=0.3) as portal:
+        with pytest.raises(TimeoutError, match="may still be running"):
+            portal.run(sleep_then_cleanup, flags, 30, 1.0, timeout=0.1)  # cleanup takes 1 s > grace
+        assert flags.cleaned_up.wait(3), "the caller's give-up cancelled the cleanup that was still running"
+
+
+class TenantScope:
+    """Sets a context variable in ``__aenter__`` and resets it with the token in ``__aexit__``."""
+
+    def __init__(self) -> None:
+        self.seen_inside: str | None = None
+        self.token: contextvars.Token[str] | None = None
+
+    async def __aenter__(self) -> TenantScope:
+        self.token = tenant.set("acme")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.seen_inside = tenant.get()
+        assert self.token is not None
+        tenant.reset(self.token)  # raised "created in a different Context" when each half had its own copy
+
+
+def test_enter_runs_both_halves_in_one_context(portal: dualio.Portal) -> None:
+    scope = TenantScope()
+    with portal.enter(scope):
+        pass
+    assert scope.seen_inside == "acme"
+    assert tenant.get() == "none"  # nothing leaks back to the caller
+
+
+def test_context_set_by_an_async_generator_persists_between_items(portal: dualio.Portal) -> None:
+    async def stamped() -> AsyncIterator[str]:
+        tenant.set("set before the first yield")
+        yield "first"
+        yield tenant.get()
+
+    assert list(portal.iterate(stamped())) == ["first", "set before the first yield"]
+
+
+def test_system_exit_after_an_await_is_delivered_without_an_error_log(
+    portal: dualio.Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def exits_later() -> None:
+        await asyncio.sleep(0)
+        raise SystemExit(2)
+
+    with caplog.at_level(logging.ERROR, logger="dualio"), pytest.raises(SystemExit):
+        portal.run(exits_later)
+    assert portal.run(double, 2) == 4
+    assert "escaped its event loop" not in caplog.text
+
+
+def test_under_warnings_as_errors_every_call_from_the_site_raises(portal: dualio.Portal) -> None:
+    async def cell() -> list[str]:
+        outcomes = []
+        for _ in range(2):
+            try:
+                portal.run(noop)
+                outcomes.append("ran")
+            except dualio.BlockingCallWarning:
+                outcomes.append("warned")
+        return outcomes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", dualio.BlockingCallWarning)
+        assert asyncio.run(cell()) == ["warned", "warned"]
+
+
+def test_a_result_wait_that_timed_out_does_not_count_as_reading_the_error(
+    portal: dualio.Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    release = threading.Event()
+
+    async def fails_when_released() -> None:
+        await asyncio.to_thread(release.wait, 5)
+        raise Boom("read by nobody")
+
+    future = portal.submit(fails_when_released)
+    with pytest.raises(TimeoutError):
+        future.result(timeout=0)
+    release.set()
+    while not future.done():
+        time.sleep(0.01)
+    with caplog.at_level(logging.ERROR, logger="dualio"):
+        del future
+        gc.collect()
+    assert "read by nobody" in caplog.text
+
+
+def test_an_unread_timeout_of_a_submitted_task_is_logged(
+    portal: dualio.Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    future = portal.submit(asyncio.sleep, 10, timeout=0.01)
+    while not future.done():
+        time.sleep(0.01)
+    with caplog.at_level(logging.ERROR, logger="dualio"):
+        del future
+        gc.collect()
+    assert "never retrieved" in caplog.text
+    assert "TimeoutError" in caplog.text
+
+
+@pytest.mark.parametrize("refuse", ["iterate", "enter", "run_async_task"])
+def test_a_refused_coroutine_is_closed(refuse: str) -> None:
+    coro = double(1)
+    attempts: dict[str, Callable[[], object]] = {
+        "iterate": lambda: dualio.iterate(coro),  # type: ignore[arg-type]
+        "enter": lambda: dualio.enter(coro),  # type: ignore[arg-type]
+        "run_async_task": lambda: dualio.run_async_task(coro, None, "yes"),  # type: ignore[call-overload]
+    }
+    with pytest.raises(TypeError):
+        attempts[refuse]()
+    assert inspect.getcoroutinestate(coro) == inspect.CORO_CLOSED
+
+
+def test_a_portal_whose_loop_is_stuck_is_waited_for_once(caplog: pytest.LogCaptureFixture) -> None:
+    portal = dualio.Portal("stuck", drain_timeout=0.05, cancel_grace=0.05).start()
+
+    async def blocks_the_loop() -> None:
+        time.sleep(1.5)  # noqa: ASYNC251 - the point: a loop blocked by a sync call
+
+    portal.submit(blocks_the_loop)
+    with caplog.at_level(logging.ERROR, logger="dualio"):
+        portal.shutdown()
+        start = time.monotonic()
+        portal.shutdown()
+        assert time.monotonic() - start < 0.1
+    assert caplog.text.count("did not stop") == 1
+
+
+def test_a_loop_factory_that_fails_is_retried_and_reports_its_own_error() -> None:
+    attempts: list[int] = []
+
+    def broken_factory() -> asyncio.AbstractEventLoop:
+        attempts.append(1)
+        raise OSError("no more file descriptors")
+
+    portal = dualio.Portal(loop_factory=broken_factory)
+    for _ in range(2):
+        with pytest.raises(OSError, match="no more file descriptors"):
+            portal.run(noop)
+    assert len(attempts) == 2
+
+
+def test_configure_loop_factory_applies_to_a_default_portal_not_started_yet() -> None:
+    portal = dualio.default_portal()  # created, not started
+    dualio.configure(loop_factory=uvloop.new_event_loop)
+
+    async def loop_type() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert dualio.run(loop_type).startswith("uvloop")
+    assert dualio.default_portal() is portal
+    with pytest.raises(RuntimeError, match="already running its loop"):
+        dualio.configure(loop_factory=asyncio.new_event_loop)
