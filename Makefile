@@ -6,7 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest test-slow bench clean
+# Other supported Pythons: `make test` also runs the pytest suite on each one installed (skipped if absent).
+OTHER_PYTHONS ?= 3.12 3.13
+
+.PHONY: demo test lint typecheck pytest pytest-other-pythons test-slow bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/portal_demo.py
 
-test: lint typecheck pytest
+test: lint typecheck pytest pytest-other-pythons
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,6 +32,19 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
+pytest-other-pythons:
+	@for version in $(OTHER_PYTHONS); do \
+		python=$$(sh scripts/find-python $$version); \
+		if [ -z "$$python" ]; then echo "Python $$version is not installed here: its test run is skipped"; continue; fi; \
+		venv=.venv-$$version; \
+		if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+			$$python -m venv $$venv && $$venv/bin/python -m pip install --quiet --upgrade pip && \
+			$$venv/bin/python -m pip install --quiet -e '.[dev]' && touch $$venv/.installed || exit 1; \
+		fi; \
+		echo "pytest on Python $$version ($$python)"; \
+		$$venv/bin/pytest -q -m "not slow" || exit 1; \
+	done
+
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow
 
@@ -37,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_submit.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache src/*.egg-info
+	rm -rf $(VENV) .venv-3.* .mypy_cache .ruff_cache .pytest_cache src/*.egg-info
