@@ -10,6 +10,8 @@ import concurrent.futures
 import contextvars
 import inspect
 import signal
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -332,3 +334,17 @@ def test_each_thread_sees_its_own_context(portal: dualio.Portal) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         values = [f"thread-{i}" for i in range(8)]
         assert list(pool.map(in_thread, values)) == values
+
+
+def test_the_warning_works_in_a_main_module_without_source_such_as_python_dash_c() -> None:
+    code = (
+        "import asyncio, dualio\n"
+        "async def noop(): pass\n"
+        "async def cell(): dualio.run(noop)\n"
+        "asyncio.run(cell())\n"
+        "print('ran')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr  # it raised ImportError from the warning's source lookup
+    assert proc.stdout.strip() == "ran"
+    assert "BlockingCallWarning" in proc.stderr

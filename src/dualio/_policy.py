@@ -62,7 +62,7 @@ def report_blocking_call(policy: RunningLoopPolicy, api: str) -> None:
         filename=filename,
         lineno=lineno,
         module=str(module_globals.get("__name__", "")),
-        module_globals=module_globals,
+        # no module_globals: its source lookup raises ImportError for `python -c` and similar __main__ modules
     )
     with _warned_lock:
         _warned_sites.add((filename, lineno))
