@@ -8,6 +8,7 @@ whichever happened to run last. Results are summarised by the median over rounds
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime
 import gc
@@ -196,3 +197,22 @@ def default_output(name: str, quick: bool, output: str | None) -> Path | None:
     if output is not None:
         return Path(output)
     return None if quick else RESULTS_DIR / name
+
+
+def parse_arguments(
+    description: str, *, size_name: str, size_help: str, size: tuple[int, int], rounds: tuple[int, int], output: str
+) -> argparse.Namespace:
+    """Parse the options every benchmark takes; ``size`` and ``rounds`` are (full run, ``--quick`` run)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--rounds", type=int, default=None, help=f"recorded rounds (default {rounds[0]}; {rounds[1]} with --quick)"
+    )
+    parser.add_argument(
+        f"--{size_name}", type=int, default=None, help=f"{size_help} (default {size[0]}; {size[1]} with --quick)"
+    )
+    parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
+    parser.add_argument("--output", default=None, help=f"Markdown file to write (default results/{output})")
+    args = parser.parse_args()
+    args.rounds = args.rounds or rounds[args.quick]
+    setattr(args, size_name, getattr(args, size_name) or size[args.quick])
+    return args

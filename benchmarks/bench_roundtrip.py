@@ -14,7 +14,6 @@ Run: ``.venv/bin/python benchmarks/bench_roundtrip.py`` (``--quick`` for a smoke
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import threading
 import time
@@ -34,6 +33,7 @@ from _harness import (
     default_output,
     loop_thread,
     markdown_table,
+    parse_arguments,
     publish,
     report,
     run_interleaved,
@@ -134,20 +134,15 @@ def evaluate(summaries: dict[str, Summary]) -> list[Target]:
     ]
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 15; 3 with --quick)")
-    parser.add_argument("--calls", type=int, default=None, help="calls per batch (default 2000; 200 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
-    parser.add_argument("--output", default=None, help="Markdown file to write (default results/roundtrip.md)")
-    args = parser.parse_args()
-    args.rounds = args.rounds or (3 if args.quick else 15)
-    args.calls = args.calls or (200 if args.quick else 2000)
-    return args
-
-
 def main() -> None:
-    args = parse_args()
+    args = parse_arguments(
+        __doc__.splitlines()[0],
+        size_name="calls",
+        size_help="calls per batch",
+        size=(2000, 200),
+        rounds=(15, 3),
+        output="roundtrip.md",
+    )
     with ExitStack() as stack:
         calls = build_calls(stack)
         contenders = [

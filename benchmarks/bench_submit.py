@@ -13,7 +13,6 @@ Run: ``.venv/bin/python benchmarks/bench_submit.py`` (``--quick`` for a smoke te
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import concurrent.futures
 import time
@@ -30,6 +29,7 @@ from _harness import (
     default_output,
     loop_thread,
     markdown_table,
+    parse_arguments,
     publish,
     report,
     run_interleaved,
@@ -106,20 +106,15 @@ def evaluate(summaries: dict[str, Summary]) -> list[Target]:
     ]
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 5; 2 with --quick)")
-    parser.add_argument("--tasks", type=int, default=None, help="tasks per sample (default 100000; 5000 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
-    parser.add_argument("--output", default=None, help="Markdown file to write (default results/submit.md)")
-    args = parser.parse_args()
-    args.rounds = args.rounds or (2 if args.quick else 5)
-    args.tasks = args.tasks or (5_000 if args.quick else 100_000)
-    return args
-
-
 def main() -> None:
-    args = parse_args()
+    args = parse_arguments(
+        __doc__.splitlines()[0],
+        size_name="tasks",
+        size_help="tasks per sample",
+        size=(100_000, 5_000),
+        rounds=(5, 2),
+        output="submit.md",
+    )
     with ExitStack() as stack:
         summaries = run_interleaved(build_contenders(stack, args.tasks), rounds=args.rounds, warmup_rounds=1)
     intro = (

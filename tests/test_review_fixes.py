@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import gc
 import inspect
@@ -108,8 +109,7 @@ def test_a_result_wait_that_timed_out_does_not_count_as_reading_the_error(
     with pytest.raises(TimeoutError):
         future.result(timeout=0)
     release.set()
-    while not future.done():
-        time.sleep(0.01)
+    concurrent.futures.wait([future], timeout=5)
     with caplog.at_level(logging.ERROR, logger="dualio"):
         del future
         gc.collect()
@@ -120,8 +120,7 @@ def test_an_unread_timeout_of_a_submitted_task_is_logged(
     portal: dualio.Portal, caplog: pytest.LogCaptureFixture
 ) -> None:
     future = portal.submit(asyncio.sleep, 10, timeout=0.01)
-    while not future.done():
-        time.sleep(0.01)
+    concurrent.futures.wait([future], timeout=5)
     with caplog.at_level(logging.ERROR, logger="dualio"):
         del future
         gc.collect()
