@@ -70,18 +70,26 @@ class Summary:
         return (self.max - self.min) / self.median
 
 
-def run_interleaved(contenders: Sequence[Contender], rounds: int, warmup_rounds: int = 1) -> dict[str, Summary]:
+def run_interleaved(
+    contenders: Sequence[Contender], rounds: int, warmup_rounds: int = 1, *, gc_off: bool = False
+) -> dict[str, Summary]:
     """Run every contender once per round for ``rounds`` rounds, after ``warmup_rounds`` unrecorded rounds.
 
     The order rotates each round (round ``r`` starts at contender ``r mod n``). A full garbage collection runs
-    before each batch so that one contender's garbage is not collected on another's clock.
+    before each batch so that one contender's garbage is not collected on another's clock. With ``gc_off``
+    the cyclic collector is disabled while a batch runs, to show its share of the time.
     """
     samples: dict[str, list[float]] = {contender.name: [] for contender in contenders}
     for round_number in range(-warmup_rounds, rounds):
         start = round_number % len(contenders)
         for contender in [*contenders[start:], *contenders[:start]]:
             gc.collect()
-            sample = contender.measure()
+            if gc_off:
+                gc.disable()
+            try:
+                sample = contender.measure()
+            finally:
+                gc.enable()
             if round_number >= 0:
                 samples[contender.name].append(sample)
         if round_number >= 0:
@@ -212,6 +220,9 @@ def parse_arguments(
     )
     parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
     parser.add_argument("--output", default=None, help=f"Markdown file to write (default results/{output})")
+    parser.add_argument(
+        "--gc-off", action="store_true", help="disable the cyclic garbage collector while measuring (its share)"
+    )
     args = parser.parse_args()
     args.rounds = args.rounds or rounds[args.quick]
     setattr(args, size_name, getattr(args, size_name) or size[args.quick])

@@ -148,11 +148,12 @@ def main() -> None:
         contenders = [
             Contender(name, per_call_seconds(call, calls_per_batch(name, args.calls))) for name, call in calls.items()
         ]
-        summaries = run_interleaved(contenders, rounds=args.rounds, warmup_rounds=1)
+        summaries = run_interleaved(contenders, rounds=args.rounds, warmup_rounds=1, gc_off=args.gc_off)
     intro = (
         f"Per-call round trip of `async def noop(): pass` from sync code; {args.rounds} interleaved rounds in one "
         f"process after one warm-up round; µs columns are over rounds of the mean per call in a batch; "
         f"ratios are of medians (vs floor: times slower than the floor; vs dualio.run: times slower than dualio.run)."
+        + (" **The cyclic garbage collector was disabled while measuring (`--gc-off`).**" if args.gc_off else "")
     )
     text = report("Round trip", intro, results_table(summaries, args.calls), evaluate(summaries), PACKAGES)
     publish(text, default_output("roundtrip.md", args.quick, args.output))

@@ -116,12 +116,15 @@ def main() -> None:
         output="submit.md",
     )
     with ExitStack() as stack:
-        summaries = run_interleaved(build_contenders(stack, args.tasks), rounds=args.rounds, warmup_rounds=1)
+        summaries = run_interleaved(
+            build_contenders(stack, args.tasks), rounds=args.rounds, warmup_rounds=1, gc_off=args.gc_off
+        )
     intro = (
         f"Throughput of submitting {args.tasks:,} no-op coroutines without waiting in between, then waiting for all "
         f"(`concurrent.futures.wait`); {args.rounds} interleaved rounds in one process after one warm-up round; "
         f"median, min and max over rounds; ratios are of medians (vs rcts: times the throughput of "
         f"run_coroutine_threadsafe)."
+        + (" **The cyclic garbage collector was disabled while measuring (`--gc-off`).**" if args.gc_off else "")
     )
     text = report("Submit throughput", intro, results_table(summaries), evaluate(summaries), PACKAGES)
     publish(text, default_output("submit.md", args.quick, args.output))
