@@ -33,6 +33,10 @@ def test_portal_calls_have_precise_types(portal: dualio.Portal) -> None:
     assert_type(dualio.enter(resource()), AbstractContextManager[bytes, bool])
     assert_type(dualio.run_async_task(add(1, 2)), int)
     assert_type(dualio.run_async_task(add(1, 2), fire_and_forget=True), concurrent.futures.Future[int])
+    decided_at_run_time = bool(len(__name__) % 2)  # a plain bool, as callers of sincpro_async_worker pass it
+    outcome = dualio.run_async_task(add(1, 2), None, decided_at_run_time)
+    assert_type(outcome, int | concurrent.futures.Future[int])
+    assert (outcome.result(timeout=5) if isinstance(outcome, concurrent.futures.Future) else outcome) == 3
     assert dualio.run(add, 1, 2) == 3
     with dualio.enter(resource()) as value:
         assert_type(value, bytes)

@@ -136,6 +136,10 @@ def run_async_task(task: Awaitable[T], timeout: float | None, fire_and_forget: L
 def run_async_task(
     task: Awaitable[T], timeout: float | None = None, *, fire_and_forget: Literal[True]
 ) -> Future[T]: ...
+@overload
+def run_async_task(
+    task: Awaitable[T], timeout: float | None = None, fire_and_forget: bool = False
+) -> T | Future[T]: ...
 def run_async_task(task: Awaitable[Any], timeout: float | None = None, fire_and_forget: bool = False) -> Any:
     """Run ``task`` on the default portal: the signature of ``sincpro_async_worker.run_async_task``.
 
