@@ -152,7 +152,7 @@ def test_a_portal_whose_loop_is_stuck_is_waited_for_once(caplog: pytest.LogCaptu
         portal.shutdown()
         start = time.monotonic()
         portal.shutdown()
-        assert time.monotonic() - start < 0.1
+        assert time.monotonic() - start < 0.5  # returns at once: it does not wait the full limit again
     assert caplog.text.count("did not stop") == 1
 
 
