@@ -39,7 +39,7 @@ pytest-other-pythons:
 		venv=.venv-$$version; \
 		if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
 			$$python -m venv $$venv && $$venv/bin/python -m pip install --quiet --upgrade pip && \
-			$$venv/bin/python -m pip install --quiet -e '.[dev]' && touch $$venv/.installed || exit 1; \
+			$$venv/bin/python -m pip install --quiet -e '.[dev,bench]' && touch $$venv/.installed || exit 1; \
 		fi; \
 		echo "pytest on Python $$version ($$python)"; \
 		$$venv/bin/pytest -q -m "not slow" || exit 1; \
