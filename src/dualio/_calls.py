@@ -53,12 +53,7 @@ class BlockingCall(_Call):
     __slots__ = ("done", "exception", "result")
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
-        # the base initialiser, inlined: this runs once per blocking call
-        self.coro = coro
-        self.context = context
-        self.timeout = timeout
-        self.task = self.timer = self.cancel_reason = None
-        self.queued = False
+        super().__init__(coro, context, timeout)
         self.done = done = _allocate_lock()
         done.acquire()
         self.result: object = None
