@@ -7,6 +7,8 @@ import concurrent.futures
 import gc
 import logging
 import threading
+import time
+import weakref
 
 import pytest
 
@@ -58,16 +60,26 @@ def test_submit_from_the_loop_thread_is_allowed(portal: dualio.Portal) -> None:
 
 def test_the_portal_holds_tasks_until_done(portal: dualio.Portal) -> None:
     finished = threading.Event()
+    future_ref: list[weakref.ref[asyncio.Future[None]]] = []
 
-    async def unreferenced() -> None:
-        for _ in range(3):
-            await asyncio.sleep(0.01)
-            gc.collect()  # a task kept only by a weak reference would be collected here
+    async def waits_on_a_future_only_it_references() -> None:
+        waited_for = asyncio.get_running_loop().create_future()
+        future_ref.append(weakref.ref(waited_for))  # no strong reference but this task's own frame
+        await waited_for
         finished.set()
 
-    portal.submit(unreferenced)  # the future is dropped at once
-    gc.collect()
-    assert finished.wait(5)
+    portal.submit(waits_on_a_future_only_it_references)  # the future returned by submit is dropped at once
+    while not future_ref:
+        time.sleep(0.001)
+    gc.collect()  # a task that nothing held would be collected here, with the future it waits on
+
+    def resolve() -> None:
+        waited_for = future_ref[0]()
+        if waited_for is not None:
+            waited_for.set_result(None)
+
+    portal.loop.call_soon_threadsafe(resolve)
+    assert finished.wait(5), "the task was garbage-collected while it waited"
 
 
 def test_an_exception_nobody_retrieved_is_logged_with_its_traceback(

@@ -186,10 +186,8 @@ class Portal:
         try:
             if timeout is not None:
                 timeout = check_timeout(timeout, "run")
-            if _get_ident() == self._thread_id:
-                self._refuse_loop_thread("run")
-            if _get_running_loop() is not None:
-                report_blocking_call(self._running_loop_policy, "run")
+            if _get_ident() == self._thread_id or _get_running_loop() is not None:  # rare: check only then
+                self._check_blocking_call("run")
         except BaseException:
             discard(aw_or_fn)
             raise
@@ -488,12 +486,7 @@ class Portal:
                 continue
             call.task = task
             if task.done():  # finished in its first step: settle now, no callback round
-                if call.cancel_reason is None and not task.cancelled() and task.exception() is None:
-                    with counts_lock:
-                        self._completed += 1
-                    call.finish(task.result(), None)
-                else:
-                    self._settle(call, task)
+                self._settle(call, task)
                 continue
             self._calls[task] = call
             task.add_done_callback(functools.partial(self._settle, call))
