@@ -1,7 +1,9 @@
 """The ``dualio`` console script.
 
-Subcommands are added by the parts that need them (``audit``, ``twin``); today it reports the version and
-checks that a portal works on this machine with the loops that are installed.
+Each part that needs a subcommand (``audit``, ``twin``) keeps it in its own module, as a function that adds its
+parser to the subparsers and sets ``handler`` (a function from the parsed arguments to an exit status) as a
+default; it is listed once in ``_SUBCOMMANDS`` below. ``doctor`` lives here: it reports the version and checks that
+a portal works on this machine with the loops that are installed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import importlib.util
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeAlias
 
 from ._portal import Portal
 from ._version import __version__
@@ -41,14 +44,29 @@ def _doctor() -> int:
     return 0
 
 
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What a subcommand's registration function receives."""
+
+
+def _add_doctor(commands: Subparsers) -> None:
+    doctor = commands.add_parser("doctor", help="check that a portal works here, on each installed event loop")
+    doctor.set_defaults(handler=lambda _args: _doctor())
+
+
+# One entry per subcommand: a function that adds the subcommand's parser and sets its ``handler``.
+_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor,)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``dualio`` command line; return the exit status."""
+    """Run the ``dualio`` command line; return the exit status (2 on a usage error)."""
     parser = argparse.ArgumentParser(prog="dualio", description="dualio: one codebase for sync and async Python")
     parser.add_argument("--version", action="version", version=f"dualio {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("doctor", help="check that a portal works here, on each installed event loop")
+    for add_subcommand in _SUBCOMMANDS:
+        add_subcommand(commands)
     args = parser.parse_args(argv)
-    if args.command == "doctor":
-        return _doctor()
-    parser.print_help()
-    return 2
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return handler(args)
