@@ -15,6 +15,10 @@ ERROR_BUILTINS: list[tuple[type[dualio.DualioError], type[BaseException]]] = [
     (dualio.BlockingCallError, RuntimeError),
     (dualio.InvalidTimeoutError, TypeError),
     (dualio.InvalidTimeoutError, ValueError),
+    (dualio.NotFoundError, LookupError),
+    (dualio.ConflictError, RuntimeError),
+    (dualio.IntegrityError, ValueError),
+    (dualio.TransientDatabaseError, RuntimeError),
 ]
 
 
@@ -30,9 +34,13 @@ def test_each_error_is_a_dualio_error_and_its_builtin(
 
 ERRORS: list[type[dualio.DualioError]] = [
     dualio.BlockingCallError,
+    dualio.ConflictError,
     dualio.DeadlockError,
+    dualio.IntegrityError,
     dualio.InvalidTimeoutError,
+    dualio.NotFoundError,
     dualio.PortalClosedError,
+    dualio.TransientDatabaseError,
 ]
 
 

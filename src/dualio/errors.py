@@ -10,11 +10,15 @@ from __future__ import annotations
 __all__ = (
     "BlockingCallError",
     "BlockingCallWarning",
+    "ConflictError",
     "DeadlockError",
     "DualioError",
     "DualioWarning",
+    "IntegrityError",
     "InvalidTimeoutError",
+    "NotFoundError",
     "PortalClosedError",
+    "TransientDatabaseError",
 )
 
 
@@ -44,6 +48,35 @@ class InvalidTimeoutError(DualioError, TypeError, ValueError):
 
     It is a ``TypeError`` (the contract of the portal's argument checks) and a ``ValueError`` (what a negative
     or NaN number usually raises in Python), so either ``except`` clause catches it.
+    """
+
+
+class NotFoundError(DualioError, LookupError):
+    """A repository looked for exactly one row (``get``, ``get_one``, ``update``, ``delete``) and found none."""
+
+
+class ConflictError(DualioError, RuntimeError):
+    """A write lost a race: the row changed (or was deleted) since it was read.
+
+    Raised by ``dualio.db`` when an optimistic-concurrency check fails (the row's version column is not the one
+    that was read). The unit of work is rolled back; re-read the row and decide again, or re-run the whole unit
+    with ``Database.transaction(..., retry=...)``.
+    """
+
+
+class IntegrityError(DualioError, ValueError):
+    """The database refused a write that breaks a constraint (unique, foreign key, not null, check).
+
+    The driver's own error is chained as ``__cause__``; the message names the constraint when the driver does.
+    """
+
+
+class TransientDatabaseError(DualioError, RuntimeError):
+    """The database failed in a way that may succeed if the whole unit of work is run again.
+
+    PostgreSQL serialization failures (SQLSTATE 40001), deadlocks (40P01), dropped connections, and SQLite's
+    "database is locked". ``Database.transaction(..., retry=...)`` re-runs the unit on this error; the driver's
+    own error is chained as ``__cause__``.
     """
 
 

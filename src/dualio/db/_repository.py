@@ -1,0 +1,317 @@
+"""``Repository[Model]``: the generic repository, written once against a sync ``Session``.
+
+The same code serves both faces of a unit of work: the sync face calls it directly; the async face runs each call
+through its driver (a greenlet over an ``AsyncSession``, or one thread hop on SQLite), so the I/O is truly async
+and the behaviour is the same. ``_repository_async.py`` is generated from this class (``make generate``).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
+
+from dualio.errors import ConflictError, NotFoundError
+
+from . import _filters
+from ._pagination import Page, decode_cursor, encode_cursor
+from ._translate import translated
+from ._versioning import version_attribute
+
+M = TypeVar("M")
+
+_POPULATE = {"populate_existing": True}
+
+
+class Repository(Generic[M]):
+    """Data access for one mapped model, bound to the session of one unit of work.
+
+    Subclass it to add queries of your own (``class NoteRepository(Repository[Note])``), or use
+    ``Repository[Note]`` directly in a unit-of-work declaration. Methods take filters as ``where={"column":
+    value}`` (checked against the model; values are always bound) and SQLAlchemy conditions as positional
+    arguments (``Note.rank > 3``).
+
+    Errors: ``NotFoundError`` when exactly one row was expected and none matched, ``ConflictError`` when a
+    versioned row changed since it was read, ``IntegrityError`` when a constraint refused a write, ``ValueError``
+    or ``TypeError`` for a bad argument (an unknown column name, a negative limit). Not safe to share between
+    threads or tasks: a repository belongs to one unit of work, as its session does.
+    """
+
+    _declared_model: ClassVar[type[Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is Repository:
+                (model,) = get_args(base)
+                if isinstance(model, type):
+                    cls._declared_model = model
+
+    def __init__(self, session: Session, model: type[M] | None = None) -> None:
+        if model is None:
+            model = type(self)._declared_model
+        if model is None:
+            raise TypeError(
+                f"{type(self).__name__} does not know its model: subclass Repository[Model] or pass the model"
+            )
+        self.session = session
+        self.model: type[M] = model
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    @translated
+    def get(self, id: Any, *, options: Sequence[ORMOption] = ()) -> M:
+        """Return the row with primary key ``id`` (a tuple for a composite key); raise ``NotFoundError`` if none."""
+        row = self.session.get(self.model, id, options=options)
+        if row is None:
+            raise NotFoundError(f"no {self.model.__name__} with primary key {id!r}")
+        result: M = row
+        return result
+
+    @translated
+    def get_one(
+        self, *conditions: ColumnElement[bool], where: _filters.Where = None, options: Sequence[ORMOption] = ()
+    ) -> M:
+        """Return the one row matching the filters; raise ``NotFoundError`` if none, ``LookupError`` if several."""
+        rows = self.session.scalars(self._select(conditions, where, options).limit(2)).all()
+        if not rows:
+            raise NotFoundError(f"no {self.model.__name__} matches {self._describe(conditions, where)}")
+        if len(rows) > 1:
+            raise LookupError(f"more than one {self.model.__name__} matches {self._describe(conditions, where)}")
+        return rows[0]
+
+    @translated
+    def get_or_none(
+        self, *conditions: ColumnElement[bool], where: _filters.Where = None, options: Sequence[ORMOption] = ()
+    ) -> M | None:
+        """Return the one row matching the filters, or ``None``; raise ``LookupError`` if several match."""
+        rows = self.session.scalars(self._select(conditions, where, options).limit(2)).all()
+        if len(rows) > 1:
+            raise LookupError(f"more than one {self.model.__name__} matches {self._describe(conditions, where)}")
+        return rows[0] if rows else None
+
+    @translated
+    def list(
+        self,
+        *conditions: ColumnElement[bool],
+        where: _filters.Where = None,
+        order_by: _filters.OrderBy = None,
+        limit: int | None = None,
+        offset: int = 0,
+        options: Sequence[ORMOption] = (),
+    ) -> builtins.list[M]:
+        """Return the rows matching the filters, ordered, with offset pagination (``limit``, ``offset``)."""
+        statement = self._select(conditions, where, options)
+        statement = statement.order_by(*self._order_clauses(order_by))
+        if limit is not None:
+            statement = statement.limit(_count_argument("limit", limit))
+        if offset:
+            statement = statement.offset(_count_argument("offset", offset))
+        return builtins.list(self.session.scalars(statement))
+
+    @translated
+    def page(
+        self,
+        *conditions: ColumnElement[bool],
+        where: _filters.Where = None,
+        order_by: _filters.OrderBy = None,
+        after: str | None = None,
+        limit: int = 50,
+        options: Sequence[ORMOption] = (),
+    ) -> Page[M]:
+        """Return one page of rows in keyset order, and the cursor of the next page.
+
+        ``order_by`` names non-null columns, all ascending or all descending; the primary key is appended so that
+        the order is total. Pass the returned ``next_cursor`` as ``after=`` for the next page.
+        """
+        pairs = _filters.ordering(self.model, order_by)
+        keys = [column for column, _ in pairs] + [
+            pk for pk in _filters.primary_key(self.model) if pk not in [c for c, _ in pairs]
+        ]
+        directions = {descending for _, descending in pairs} or {False}
+        if len(directions) > 1:
+            raise ValueError("page() orders every column the same way: all ascending or all descending")
+        descending = directions.pop()
+        statement = self._select(conditions, where, options)
+        if after is not None:
+            values = decode_cursor(after, len(keys))
+            position = tuple_(*keys)
+            bound = tuple_(*values)
+            statement = statement.where(position < bound if descending else position > bound)
+        statement = statement.order_by(*(key.desc() if descending else key.asc() for key in keys))
+        size = _count_argument("limit", limit)
+        rows = builtins.list(self.session.scalars(statement.limit(size + 1)))
+        if len(rows) <= size:
+            return Page(items=rows, next_cursor=None)
+        rows = rows[:size]
+        last = rows[-1]
+        return Page(items=rows, next_cursor=encode_cursor([getattr(last, key.key) for key in keys]))
+
+    @translated
+    def count(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> int:
+        """Return how many rows match the filters."""
+        statement = select(func.count()).select_from(self.model)
+        statement = statement.where(*_filters.conditions(self.model, conditions, where))
+        return int(self.session.scalar(statement) or 0)
+
+    @translated
+    def exists(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> bool:
+        """Say whether any row matches the filters."""
+        inner = select(1).select_from(self.model).where(*_filters.conditions(self.model, conditions, where))
+        return bool(self.session.scalar(select(inner.exists())))
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    @translated
+    def add(self, row: M) -> M:
+        """Add ``row`` and flush, so that its primary key and defaults are set; return it."""
+        self._check_instance(row)
+        self.session.add(row)
+        self.session.flush([row])
+        return row
+
+    @translated
+    def add_many(self, rows: Iterable[M] | Iterable[Mapping[str, Any]]) -> builtins.list[M]:
+        """Insert many rows in bulk (batched ``INSERT ... RETURNING``) and return them in the order given.
+
+        ``rows`` are all model instances or all mappings of column name to value. Mappings take the fast path
+        (one statement per batch; no per-object flush bookkeeping).
+        """
+        items: builtins.list[Any] = builtins.list(rows)
+        if not items:
+            return []
+        if all(isinstance(item, Mapping) for item in items):
+            names = set(_filters.column_names(self.model))
+            for item in items:
+                unknown = set(item) - names
+                if unknown:
+                    _filters.column(self.model, sorted(unknown)[0], role="add_many()")
+            statement = insert(self.model).returning(self.model, sort_by_parameter_order=True)
+            return builtins.list(self.session.scalars(statement, items))
+        for item in items:
+            self._check_instance(item)
+        self.session.add_all(items)
+        self.session.flush(items)
+        return items
+
+    @translated
+    def update(self, target: M | Any, values: Mapping[str, Any], *, expected_version: int | None = None) -> M:
+        """Change the given columns of one row (an instance, or a primary key) and flush; return the row.
+
+        On a versioned model the update is checked: if the row changed since it was read (or since
+        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written.
+        """
+        row = self._resolve(target)
+        version = version_attribute(self.model)
+        if expected_version is not None:
+            if version is None:
+                raise TypeError(f"{self.model.__name__} has no version column; expected_version= needs one")
+            if getattr(row, version) != expected_version:
+                raise ConflictError(
+                    f"{self.model.__name__} is at version {getattr(row, version)}, not {expected_version}: "
+                    "it changed since it was read"
+                )
+        if not isinstance(values, Mapping):
+            raise TypeError(f"update() takes a mapping of column name to new value, got {type(values).__name__}")
+        for name, value in values.items():
+            _filters.column(self.model, name, role="update()")
+            if name == version:
+                raise ValueError(f"{name!r} is the version column: dualio increments it, do not set it")
+            setattr(row, name, value)
+        self.session.flush([row])
+        return row
+
+    @translated
+    def delete(self, target: M | Any) -> None:
+        """Delete one row (an instance, or a primary key) and flush; ``NotFoundError`` if there is none."""
+        row = self._resolve(target)
+        self.session.delete(row)
+        self.session.flush([row])
+
+    @translated
+    def delete_where(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> int:
+        """Delete every row matching the filters and return how many; at least one filter is required.
+
+        To empty the table on purpose, pass ``sqlalchemy.true()`` as the condition.
+        """
+        clauses = _filters.conditions(self.model, conditions, where)
+        if not clauses:
+            raise ValueError("delete_where() needs a filter; pass sqlalchemy.true() to delete every row")
+        statement = delete(self.model).where(*clauses).execution_options(synchronize_session="fetch")
+        result = self.session.execute(statement)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    @translated
+    def upsert(
+        self,
+        values: Mapping[str, Any],
+        *,
+        conflict: Sequence[str] | None = None,
+        update: Sequence[str] | None = None,
+    ) -> M:
+        """Insert a row, or update the existing one whose ``conflict`` columns match; return the row.
+
+        One ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement (PostgreSQL and SQLite): race-safe, it
+        never raises ``IntegrityError`` for the conflict it names. ``conflict`` defaults to the primary key and
+        must be the columns of a unique constraint; ``update`` defaults to every other given column.
+        """
+        from ._dialects import upsert_statement
+
+        statement = upsert_statement(self.session, self.model, values, conflict=conflict, update=update)
+        row: M = self.session.scalars(statement.returning(self.model), execution_options=_POPULATE).one()
+        return row
+
+    @translated
+    def get_or_create(self, lookup: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> tuple[M, bool]:
+        """Return ``(row, created)``: the row matching ``lookup``, inserted with ``defaults`` if there is none.
+
+        Race-safe: ``INSERT ... ON CONFLICT DO NOTHING`` on the ``lookup`` columns (they must form a unique
+        constraint), then a read if another unit of work inserted it first. Concurrent callers get the same row,
+        exactly one of them with ``created=True``, and none gets an ``IntegrityError``.
+        """
+        from ._dialects import insert_if_absent_statement
+
+        statement = insert_if_absent_statement(self.session, self.model, lookup, defaults or {})
+        row = self.session.scalars(statement.returning(self.model), execution_options=_POPULATE).one_or_none()
+        if row is not None:
+            return row, True
+        return self.get_one(where=lookup), False
+
+    # -- helpers ---------------------------------------------------------------------------------------------
+
+    def _select(
+        self,
+        conditions: Iterable[ColumnElement[bool]],
+        where: _filters.Where,
+        options: Sequence[ORMOption],
+    ) -> Select[M]:
+        statement: Select[M] = select(self.model).where(*_filters.conditions(self.model, conditions, where))
+        if options:
+            statement = statement.options(*options)
+        return statement
+
+    def _order_clauses(self, order_by: _filters.OrderBy) -> builtins.list[Any]:
+        return [col.desc() if descending else col.asc() for col, descending in _filters.ordering(self.model, order_by)]
+
+    def _resolve(self, target: M | Any) -> M:
+        if isinstance(target, self.model):
+            return target
+        return self.get(target)
+
+    def _check_instance(self, row: object) -> None:
+        if not isinstance(row, self.model):
+            raise TypeError(f"{type(self).__name__} stores {self.model.__name__} rows, got {type(row).__name__}")
+
+    def _describe(self, conditions: Sequence[ColumnElement[bool]], where: _filters.Where) -> str:
+        parts = [str(condition) for condition in conditions] + [f"{k}={v!r}" for k, v in (where or {}).items()]
+        return ", ".join(parts) or "no filter"
+
+
+def _count_argument(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name}= must be a non-negative int, got {value!r}")
+    return value

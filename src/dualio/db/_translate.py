@@ -1,0 +1,85 @@
+"""Translate SQLAlchemy and driver errors into dualio's errors (``raise ... from`` keeps the original)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import exc as orm_exc
+
+from dualio.errors import ConflictError, IntegrityError, TransientDatabaseError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# SQLSTATEs after which running the whole unit of work again may succeed.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+_SQLITE_TRANSIENT_MESSAGES = ("database is locked", "database table is locked")
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """Return the SQLSTATE a driver error carries (psycopg and asyncpg both call it ``sqlstate``), or None."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for attribute in ("sqlstate", "pgcode"):
+            value = getattr(current, attribute, None)
+            if isinstance(value, str):
+                return value
+        current = current.__cause__ or getattr(current, "orig", None)
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """Say whether ``error`` is one after which the whole unit of work may be run again."""
+    if isinstance(error, TransientDatabaseError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if _sqlstate(error) in _TRANSIENT_SQLSTATES:
+            return True
+        message = str(error.orig).lower()
+        return any(text in message for text in _SQLITE_TRANSIENT_MESSAGES)
+    return isinstance(error, sa_exc.DisconnectionError)
+
+
+def translate(error: BaseException) -> BaseException | None:
+    """Return the dualio error for a SQLAlchemy error, or None when there is none to give."""
+    if isinstance(error, orm_exc.StaleDataError):
+        return ConflictError(
+            f"the row was changed or deleted by another unit of work since it was read ({error}); "
+            "re-read it and try again"
+        )
+    if isinstance(error, sa_exc.IntegrityError):
+        return IntegrityError(f"the database refused the write: {str(error.orig).strip()}")
+    if is_transient(error) and not isinstance(error, TransientDatabaseError):
+        return TransientDatabaseError(f"a transient database failure; running the unit again may succeed: {error}")
+    return None
+
+
+@contextmanager
+def translating() -> Iterator[None]:
+    """Re-raise SQLAlchemy errors raised in the block as dualio errors, chaining the original."""
+    try:
+        yield
+    except (sa_exc.SQLAlchemyError, orm_exc.StaleDataError) as error:
+        translated = translate(error)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def translated(method: Callable[P, T]) -> Callable[P, T]:
+    """Decorate a repository method so that the errors it raises are dualio's."""
+
+    @wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with translating():
+            return method(*args, **kwargs)
+
+    return wrapper
