@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, get_args, get_origin
 
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -43,16 +44,20 @@ def repositories_of(declaration: type[UnitOfWork]) -> _Repositories:
 
 def _find_repositories(declaration: type[UnitOfWork]) -> _Repositories:
     found: _Repositories = {}
-    hints = get_type_hints(declaration)
-    for name, hint in hints.items():
-        if name.startswith("_") or get_origin(hint) is ClassVar:
+    for klass in reversed(declaration.__mro__):
+        if klass is UnitOfWork or not issubclass(klass, UnitOfWork):
             continue
-        origin = get_origin(hint)
-        if origin is not None and isinstance(origin, type) and issubclass(origin, Repository):
-            (model,) = get_args(hint)
-            found[name] = (origin, model)
-        elif isinstance(hint, type) and issubclass(hint, Repository):
-            found[name] = (hint, None)
+        namespace = vars(sys.modules[klass.__module__])
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            hint = eval(annotation, namespace, dict(vars(klass))) if isinstance(annotation, str) else annotation
+            if name.startswith("_") or get_origin(hint) is ClassVar:
+                continue
+            origin = get_origin(hint)
+            if isinstance(origin, type) and issubclass(origin, Repository):
+                (model,) = get_args(hint)
+                found[name] = (origin, model)
+            elif isinstance(hint, type) and issubclass(hint, Repository):
+                found[name] = (hint, None)
     return found
 
 

@@ -1,7 +1,5 @@
 """Optimistic concurrency: a version column that SQLAlchemy checks and increments on every UPDATE and DELETE."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from sqlalchemy import inspect
