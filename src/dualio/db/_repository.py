@@ -171,7 +171,7 @@ class Repository(Generic[M]):
         """Add ``row`` and flush, so that its primary key and defaults are set; return it."""
         self._check_instance(row)
         self.session.add(row)
-        self.session.flush([row])
+        self.session.flush()
         return row
 
     @translated
@@ -195,7 +195,7 @@ class Repository(Generic[M]):
         for item in items:
             self._check_instance(item)
         self.session.add_all(items)
-        self.session.flush(items)
+        self.session.flush()
         return items
 
     @translated
@@ -222,7 +222,7 @@ class Repository(Generic[M]):
             if name == version:
                 raise ValueError(f"{name!r} is the version column: dualio increments it, do not set it")
             setattr(row, name, value)
-        self.session.flush([row])
+        self.session.flush()
         return row
 
     @translated
@@ -230,7 +230,7 @@ class Repository(Generic[M]):
         """Delete one row (an instance, or a primary key) and flush; ``NotFoundError`` if there is none."""
         row = self._resolve(target)
         self.session.delete(row)
-        self.session.flush([row])
+        self.session.flush()
 
     @translated
     def delete_where(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> int:
