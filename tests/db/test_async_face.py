@@ -71,18 +71,16 @@ def test_the_portal_and_asyncio_run_side_by_side(own_db: Database) -> None:
 
 
 def test_cancellation_mid_unit_rolls_back_and_returns_the_connection(own_db: Database) -> None:
-    started = threading.Event()
-
-    async def slow_unit() -> None:
+    async def slow_unit(started: asyncio.Event) -> None:
         async with own_db.async_unit_of_work(Notebook) as uow:
             await uow.notes.add(Note(title="cancelled"))
             started.set()
             await asyncio.sleep(30)
 
     async def scenario() -> tuple[int, int]:
-        task = asyncio.create_task(slow_unit())
-        while not started.is_set():
-            await asyncio.sleep(0.005)
+        started = asyncio.Event()
+        task = asyncio.create_task(slow_unit(started))
+        await started.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -129,7 +127,7 @@ def test_async_face_gives_repositories_run_and_the_sync_face(own_db: Database) -
             assert isinstance(uow.sync, Notebook)
             assert (await uow.notes.by_title("typed")) is note
             with pytest.raises(AttributeError, match="session is not a repository"):
-                _ = uow.session  # type: ignore[attr-defined]
+                _ = uow.session
             with pytest.raises(TypeError, match="run\\(\\) takes a function"):
                 await uow.run("add_note")  # type: ignore[arg-type]
 

@@ -157,12 +157,7 @@ def test_transaction_gives_up_after_the_last_attempt(face: Face, db: Database) -
         raise TransientDatabaseError("still failing")
 
     with pytest.raises(TransientDatabaseError):
-        if face.is_async:
-            import dualio
-
-            dualio.run(db.atransaction(Notebook, always_failing, retry=Retry(attempts=2, base_delay=0)))
-        else:
-            db.transaction(Notebook, always_failing, retry=Retry(attempts=2, base_delay=0))
+        face.transaction(db, Notebook, always_failing, retry=Retry(attempts=2, base_delay=0))
     assert titles(face, db) == []
 
 

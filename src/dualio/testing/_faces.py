@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Literal, TypeVar, TypeVarTuple, cast
 
 import dualio
-from dualio.db import AsyncRepository, AsyncSavepoint, AsyncUnitOfWork, Database, UnitOfWork
+from dualio.db import AsyncRepository, AsyncSavepoint, AsyncUnitOfWork, Database, Retry, UnitOfWork
 
 U = TypeVar("U", bound=UnitOfWork)
 T = TypeVar("T")
@@ -77,11 +77,19 @@ class Face:
             return db.unit_of_work(declaration)
         return cast(AbstractContextManager[U], _entered(db.async_unit_of_work(declaration)))
 
-    def transaction(self, db: Database, declaration: type[U], fn: Callable[[U, *Ts], T], /, *args: *Ts) -> T:
+    def transaction(
+        self,
+        db: Database,
+        declaration: type[U],
+        fn: Callable[[U, *Ts], T],
+        /,
+        *args: *Ts,
+        retry: Retry | None = None,
+    ) -> T:
         """Run ``fn(uow, *args)`` as a whole unit of work on this face (``transaction`` / ``atransaction``)."""
         if self.name == "sync":
-            return db.transaction(declaration, fn, *args)
-        return dualio.run(db.atransaction(declaration, fn, *args))
+            return db.transaction(declaration, fn, *args, retry=retry)
+        return dualio.run(db.atransaction(declaration, fn, *args, retry=retry))
 
     def async_unit(self, handle: object) -> AsyncUnitOfWork[Any]:
         """Return the real ``AsyncUnitOfWork`` behind an async-face handle (for tests that need it directly)."""
