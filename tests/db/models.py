@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from dualio.db import Repository, UnitOfWork, Versioned
+from dualio.db import Repository, UnitOfWork, Vector, Versioned, hnsw_index
 
 
 class Base(DeclarativeBase):
@@ -39,6 +39,18 @@ class Keyword(Base):
     uses: Mapped[int] = mapped_column(default=0)
 
 
+class Passage(Base):
+    __tablename__ = "passages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str]
+    topic: Mapped[str] = mapped_column(default="")
+    embedding: Mapped[list[float] | None] = mapped_column(Vector(3))
+    __table_args__ = (
+        hnsw_index("passages_embedding_cosine", "embedding", metric="cosine"),
+        hnsw_index("passages_embedding_l2", "embedding", metric="l2"),
+    )
+
+
 class NoteRepository(Repository[Note]):
     """A repository with a query of its own, written once against the sync face."""
 
@@ -50,6 +62,7 @@ class Notebook(UnitOfWork):
     notes: NoteRepository
     keywords: Repository[Keyword]
     projects: Repository[Project]
+    passages: Repository[Passage]
 
 
 def add_note(uow: Notebook, title: str, rank: int = 0) -> Note:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,21 +28,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def start_embedded_postgres(directory: Path) -> tuple[str, Any]:
-    """Start pgserver in ``directory``; return its URL and the server handle (call ``cleanup()`` to stop it)."""
+def start_embedded_postgres(directory: Path | None = None) -> tuple[str, Any]:
+    """Start pgserver in ``directory`` (default: a new temporary one); return its URL and the server handle.
+
+    Call the handle's ``cleanup()`` to stop the server and delete its data directory. When run as root, pgserver
+    runs PostgreSQL as a ``pgserver`` user, which must be able to reach the directory: pytest's own temporary
+    directories are private to their owner, so the default is a directory of our own under the system's temp.
+    """
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="dualio-postgres-"))
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset, which is normal in containers and CI.
         warnings.simplefilter("ignore")
         import pgserver
 
-        server = pgserver.get_server(directory, cleanup_mode="stop")  # type: ignore[attr-defined]
+        server = pgserver.get_server(directory, cleanup_mode="delete")  # type: ignore[attr-defined]
     server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
     url: str = server.get_uri()
     return url, server
 
 
 @pytest.fixture(scope="session")
-def dualio_postgres_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def dualio_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of a PostgreSQL server with pgvector, started once for the test session and stopped after it."""
     external: str | None = request.config.getoption("--dualio-postgres-url")
     if external:
@@ -49,7 +57,7 @@ def dualio_postgres_url(request: pytest.FixtureRequest, tmp_path_factory: pytest
         return
     if importlib.util.find_spec("pgserver") is None:
         pytest.skip("embedded PostgreSQL needs pgserver: pip install 'dualio[testing]'")
-    url, server = start_embedded_postgres(tmp_path_factory.mktemp("dualio-postgres"))
+    url, server = start_embedded_postgres()
     try:
         yield url
     finally:
