@@ -7,7 +7,8 @@ PostgreSQL: psycopg 3 for both faces (``postgresql://``), or asyncpg for the asy
 SQLite: sqlite3 for the sync face. The async face runs the same sync session in a worker thread, one hop per
 repository call (``thread`` driver), unless the URL names aiosqlite (``sqlite+aiosqlite://``), which hops once
 per statement. Connections use WAL (files), foreign keys on, a busy timeout, and SQLAlchemy's own ``BEGIN`` so
-that savepoints work. ``sqlite://`` is an in-memory database shared by both faces of one ``Database``.
+that savepoints work; transactions begin IMMEDIATE (taking the write lock up front, waiting for it) unless
+``sqlite_begin="deferred"``. ``sqlite://`` is an in-memory database shared by both faces of one ``Database``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Options:
     statement_timeout: float | None = 30.0
     idle_in_transaction_timeout: float | None = 60.0
     busy_timeout: float = 5.0
+    sqlite_begin: Literal["immediate", "deferred"] = "immediate"
     echo: bool = False
     engine_options: dict[str, Any] = field(default_factory=dict)
 
@@ -64,6 +66,8 @@ class Options:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name}= must be a finite, non-negative number of seconds, got {value!r}")
+        if self.sqlite_begin not in ("immediate", "deferred"):
+            raise ValueError(f"sqlite_begin= is 'immediate' or 'deferred', got {self.sqlite_begin!r}")
         if not isinstance(self.engine_options, dict):
             raise TypeError(f"engine_options= takes a dict, got {type(self.engine_options).__name__}")
 
@@ -150,13 +154,19 @@ def _sqlite_on_connect(options: Options, *, file: bool) -> Any:
     return on_connect
 
 
-def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+def _sqlite_on_begin(statement: str) -> Any:
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(statement)
+
+    return on_begin
 
 
 def _configure_sqlite(engine: Engine, options: Options, *, file: bool) -> None:
     event.listen(engine, "connect", _sqlite_on_connect(options, file=file))
-    event.listen(engine, "begin", _sqlite_on_begin)
+    # BEGIN IMMEDIATE takes the write lock up front, waiting up to busy_timeout for it. A deferred transaction
+    # that has read and then writes cannot wait: SQLite refuses the upgrade at once ("database is locked") when
+    # another writer committed meanwhile. Django 5.1 and Rails 7.1 made the same choice.
+    event.listen(engine, "begin", _sqlite_on_begin(f"BEGIN {options.sqlite_begin.upper()}"))
 
 
 def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.Connection | None]:

@@ -8,6 +8,7 @@ and the behaviour is the same. ``_repository_async.py`` is generated from this c
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
@@ -315,6 +316,39 @@ class Repository(Generic[M]):
             search_width = max(100, size) if ef_search is None else _count_argument("ef_search", ef_search)
             self.session.execute(select(func.set_config("hnsw.ef_search", str(search_width), True)))
         return [(row, float(d)) for row, d in self.session.execute(statement)]
+
+    @translated
+    def search(
+        self,
+        query: str,
+        k: int = 20,
+        *,
+        conditions: Sequence[ColumnElement[bool]] = (),
+        where: _filters.Where = None,
+    ) -> builtins.list[tuple[M, float]]:
+        """Return up to ``k`` rows matching the search-box text ``query``, best first, with their scores.
+
+        Needs ``fulltext(Model, "column", ...)``. ``query`` takes words (all must match), ``"a phrase"``,
+        ``-word`` and ``or``, on both databases; a blank query finds nothing. Scores are ``ts_rank`` on
+        PostgreSQL and ``-bm25`` on SQLite: higher is better, comparable within one result only.
+        """
+        from ._fulltext import config_of, search_parts
+
+        if not isinstance(query, str):
+            raise TypeError(f"search() takes the query text as a str, got {type(query).__name__}")
+        config = config_of(self.model)
+        size = _count_argument("k", k)
+        parts = search_parts(config, query, self.session.get_bind().dialect.name)
+        if parts is None or not re.search(r"\w", query):
+            return []
+        condition, score, join = parts
+        labelled = score.label("score")
+        statement = select(self.model, labelled)
+        if join is not None:
+            statement = statement.join(*join)
+        statement = statement.where(condition, *_filters.conditions(self.model, conditions, where))
+        statement = statement.order_by(labelled.desc()).limit(size)
+        return [(row, float(s)) for row, s in self.session.execute(statement)]
 
     # -- helpers ---------------------------------------------------------------------------------------------
 

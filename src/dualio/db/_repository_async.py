@@ -215,3 +215,17 @@ class AsyncRepository(Generic[M]):
             ef_search=ef_search,
         )
         return result
+
+    async def search(
+        self, query: str, k: int = 20, *, conditions: Sequence[ColumnElement[bool]] = (), where: _filters.Where = None
+    ) -> builtins.list[tuple[M, float]]:
+        """Return up to ``k`` rows matching the search-box text ``query``, best first, with their scores.
+
+        Needs ``fulltext(Model, "column", ...)``. ``query`` takes words (all must match), ``"a phrase"``,
+        ``-word`` and ``or``, on both databases; a blank query finds nothing. Scores are ``ts_rank`` on
+        PostgreSQL and ``-bm25`` on SQLite: higher is better, comparable within one result only.
+        """
+        result: builtins.list[tuple[M, float]] = await self._call(
+            self._repository.search, query, k, conditions=conditions, where=where
+        )
+        return result
