@@ -20,8 +20,7 @@ from ._drivers import Driver, GreenletDriver, ThreadDriver
 from ._engines import Options, Target, make_async_engine, make_sync_engine, parse_url
 from ._loop_engines import LoopEngines
 from ._retry import Retry, retrying, retrying_async
-from ._translate import translate
-from ._unit_of_work import UnitOfWork
+from ._unit_of_work import UnitOfWork, sync_unit
 from ._workers import WorkerThreads
 
 U = TypeVar("U", bound=UnitOfWork)
@@ -103,17 +102,8 @@ class Database:
         """
         _check_declaration(declaration)
         session = Session(bind=self._sync_bind or self.sync_engine, expire_on_commit=False, **self._join_mode())
-        unit = declaration(session)
-        try:
+        with sync_unit(declaration(session)) as unit:
             yield unit
-        except BaseException as error:
-            callbacks = unit._finish(error)
-            assert not callbacks
-            translated = translate(error)
-            if translated is not None:
-                raise translated from error
-            raise
-        unit._run_callbacks(unit._finish(None))
 
     @asynccontextmanager
     async def async_unit_of_work(self, declaration: type[U]) -> AsyncIterator[AsyncUnitOfWork[U]]:

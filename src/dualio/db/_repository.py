@@ -16,13 +16,13 @@ from sqlalchemy import ColumnElement, Select, delete, func, insert, select, tupl
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
-from dualio.errors import ConflictError, NotFoundError
+from dualio.errors import NotFoundError
 
 from . import _filters
 from ._pagination import Page, decode_cursor, encode_cursor
 from ._translate import translated
 from ._vector import Metric
-from ._versioning import version_attribute
+from ._versioning import check_expected_version, version_attribute
 
 M = TypeVar("M")
 
@@ -110,9 +110,9 @@ class Repository(Generic[M]):
         statement = self._select(conditions, where, options)
         statement = statement.order_by(*self._order_clauses(order_by))
         if limit is not None:
-            statement = statement.limit(_count_argument("limit", limit))
+            statement = statement.limit(count_argument("limit", limit))
         if offset:
-            statement = statement.offset(_count_argument("offset", offset))
+            statement = statement.offset(count_argument("offset", offset))
         return builtins.list(self.session.scalars(statement))
 
     @translated
@@ -145,7 +145,7 @@ class Repository(Generic[M]):
             bound = tuple_(*values)
             statement = statement.where(position < bound if descending else position > bound)
         statement = statement.order_by(*(key.desc() if descending else key.asc() for key in keys))
-        size = _count_argument("limit", limit)
+        size = count_argument("limit", limit)
         rows = builtins.list(self.session.scalars(statement.limit(size + 1)))
         if len(rows) <= size:
             return Page(items=rows, next_cursor=None)
@@ -209,14 +209,7 @@ class Repository(Generic[M]):
         """
         row = self._resolve(target)
         version = version_attribute(self.model)
-        if expected_version is not None:
-            if version is None:
-                raise TypeError(f"{self.model.__name__} has no version column; expected_version= needs one")
-            if getattr(row, version) != expected_version:
-                raise ConflictError(
-                    f"{self.model.__name__} is at version {getattr(row, version)}, not {expected_version}: "
-                    "it changed since it was read"
-                )
+        check_expected_version(self.model, row, expected_version)
         if not isinstance(values, Mapping):
             raise TypeError(f"update() takes a mapping of column name to new value, got {type(values).__name__}")
         for name, value in values.items():
@@ -307,13 +300,13 @@ class Repository(Generic[M]):
         from ._vector import distance, vector_column
 
         target = vector_column(self.model, column)
-        size = _count_argument("k", k)
+        size = count_argument("k", k)
         dialect = self.session.get_bind().dialect.name
         score = distance(target, vector, metric, dialect).label("distance")
         statement = select(self.model, score).where(*_filters.conditions(self.model, conditions, where))
         statement = statement.where(target.is_not(None)).order_by(score).limit(size)
         if dialect == "postgresql":
-            search_width = max(100, size) if ef_search is None else _count_argument("ef_search", ef_search)
+            search_width = max(100, size) if ef_search is None else count_argument("ef_search", ef_search)
             self.session.execute(select(func.set_config("hnsw.ef_search", str(search_width), True)))
         return [(row, float(d)) for row, d in self.session.execute(statement)]
 
@@ -337,7 +330,7 @@ class Repository(Generic[M]):
         if not isinstance(query, str):
             raise TypeError(f"search() takes the query text as a str, got {type(query).__name__}")
         config = config_of(self.model)
-        size = _count_argument("k", k)
+        size = count_argument("k", k)
         parts = search_parts(config, query, self.session.get_bind().dialect.name)
         if parts is None or not re.search(r"\w", query):
             return []
@@ -380,7 +373,8 @@ class Repository(Generic[M]):
         return ", ".join(parts) or "no filter"
 
 
-def _count_argument(name: str, value: object) -> int:
+def count_argument(name: str, value: object) -> int:
+    """Return ``value`` if it is a non-negative int; else raise ``ValueError`` naming the argument."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name}= must be a non-negative int, got {value!r}")
     return value

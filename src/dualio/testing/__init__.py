@@ -13,10 +13,11 @@ pure unit tests of use cases).
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ("Face", "rolled_back")
+__all__ = ("Face", "FakeDatabase", "rolled_back")
 
 if TYPE_CHECKING:
     from ._faces import Face
+    from ._fake import FakeDatabase
     from ._isolation import rolled_back
 
 
@@ -26,6 +27,10 @@ def __getattr__(name: str) -> Any:
         from ._faces import Face
 
         return Face
+    if name == "FakeDatabase":
+        from ._fake import FakeDatabase
+
+        return FakeDatabase
     if name == "rolled_back":
         from ._isolation import rolled_back
 
