@@ -133,3 +133,18 @@ def test_async_face_gives_repositories_run_and_the_sync_face(own_db: Database) -
 
     asyncio.run(scenario())
     own_db.dispose()
+
+
+def test_vectors_and_full_text_on_every_async_driver(own_db: Database) -> None:
+    async def scenario() -> tuple[list[str], list[str]]:
+        async with own_db.async_unit_of_work(Notebook) as uow:
+            await uow.passages.add_many(
+                [{"text": "a", "embedding": [1.0, 0.0, 0.0]}, {"text": "b", "embedding": [0.0, 1.0, 0.0]}]
+            )
+            await uow.notes.add(Note(title="Event loops", body="asyncio and uvloop"))
+            nearest = [p.text for p, _ in await uow.passages.nearest([1.0, 0.1, 0.0], 2)]
+            found = [n.title for n, _ in await uow.notes.search("uvloop")]
+            return nearest, found
+
+    assert asyncio.run(scenario()) == (["a", "b"], ["Event loops"])
+    own_db.dispose()
