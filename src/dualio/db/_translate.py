@@ -18,6 +18,7 @@ T = TypeVar("T")
 # SQLSTATEs after which running the whole unit of work again may succeed.
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 _SQLITE_TRANSIENT_MESSAGES = ("database is locked", "database table is locked")
+_SQLALCHEMY_ERRORS = (sa_exc.SQLAlchemyError, orm_exc.StaleDataError)
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -72,7 +73,7 @@ def translating() -> Iterator[None]:
     """Re-raise SQLAlchemy errors raised in the block as dualio errors, chaining the original."""
     try:
         yield
-    except (sa_exc.SQLAlchemyError, orm_exc.StaleDataError) as error:
+    except _SQLALCHEMY_ERRORS as error:
         translated = translate(error)
         if translated is None:
             raise
@@ -84,7 +85,12 @@ def translated(method: Callable[P, T]) -> Callable[P, T]:
 
     @wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        with translating():
+        try:  # not `with translating()`: this wraps every repository call, and a try costs nothing when all is well
             return method(*args, **kwargs)
+        except _SQLALCHEMY_ERRORS as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     return wrapper
