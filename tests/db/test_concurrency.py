@@ -148,3 +148,21 @@ def test_a_dropped_connection_is_retried(dualio_postgres_url: str) -> None:
     with db.unit_of_work(Notebook) as uow:
         assert [n.title for n in uow.notes.list()] == ["after-reconnect"]
     db.dispose()
+
+
+def test_twenty_concurrent_upserts_of_one_key_make_one_row(committing_db: Database) -> None:
+    db = committing_db
+
+    async def upsert(i: int) -> int:
+        async with db.async_unit_of_work(Notebook) as uow:
+            keyword = await uow.keywords.upsert({"name": "hot", "uses": i}, conflict=["name"])
+            return keyword.id
+
+    async def race() -> list[int]:
+        return await asyncio.gather(*(upsert(i) for i in range(20)))
+
+    ids = dualio.run(race())
+    assert len(set(ids)) == 1
+    with db.unit_of_work(Notebook) as uow:
+        assert uow.keywords.count() == 1
+        assert 0 <= uow.keywords.get(ids[0]).uses < 20
