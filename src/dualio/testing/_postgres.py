@@ -56,7 +56,10 @@ def dualio_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield external
         return
     if importlib.util.find_spec("pgserver") is None:
-        pytest.skip("embedded PostgreSQL needs pgserver: pip install 'dualio[testing]'")
+        pytest.skip(
+            "embedded PostgreSQL needs pgserver (pip install 'dualio[testing]'; it has no wheels for Python 3.13 "
+            "yet): or name a server with --dualio-postgres-url / DUALIO_POSTGRES_URL"
+        )
     url, server = start_embedded_postgres()
     try:
         yield url
