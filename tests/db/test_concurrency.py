@@ -156,7 +156,7 @@ def test_twenty_concurrent_upserts_of_one_key_make_one_row(committing_db: Databa
     async def upsert(i: int) -> int:
         async with db.async_unit_of_work(Notebook) as uow:
             keyword = await uow.keywords.upsert({"name": "hot", "uses": i}, conflict=["name"])
-            return keyword.id
+            return int(keyword.id)
 
     async def race() -> list[int]:
         return await asyncio.gather(*(upsert(i) for i in range(20)))
