@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python examples/portal_demo.py
+	$(BIN)/python examples/db_demo.py
 
 test: lint typecheck generate-check pytest pytest-other-pythons
 

@@ -14,6 +14,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,19 @@ def start_embedded_postgres(directory: Path | None = None) -> tuple[str, Any]:
     server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
     url: str = server.get_uri()
     return url, server
+
+
+@contextmanager
+def embedded_postgres() -> Iterator[str]:
+    """Start an embedded PostgreSQL with pgvector (``pgserver``) and yield its URL; stop and delete it after.
+
+    For demos and scripts; tests use the ``dualio_postgres_url`` fixture. Starting takes about a second.
+    """
+    url, server = start_embedded_postgres()
+    try:
+        yield url
+    finally:
+        server.cleanup()
 
 
 @pytest.fixture(scope="session")
