@@ -17,6 +17,7 @@ import itertools
 import math
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
@@ -25,7 +26,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
-from ._vector import register_sqlite_functions
+from . import _sqlite
 
 Backend = Literal["postgresql", "sqlite"]
 AsyncDriverKind = Literal["greenlet", "thread"]
@@ -137,36 +138,12 @@ def _pool_arguments(options: Options) -> dict[str, Any]:
     }
 
 
-def _sqlite_on_connect(options: Options, *, file: bool) -> Any:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_on_begin)
-        cursor = dbapi_connection.cursor()
-        try:
-            if file:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(options.busy_timeout * 1000)}")
-        finally:
-            cursor.close()
-        register_sqlite_functions(dbapi_connection)
-
-    return on_connect
-
-
-def _sqlite_on_begin(statement: str) -> Any:
-    def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(statement)
-
-    return on_begin
-
-
-def _configure_sqlite(engine: Engine, options: Options, *, file: bool) -> None:
-    event.listen(engine, "connect", _sqlite_on_connect(options, file=file))
-    # BEGIN IMMEDIATE takes the write lock up front, waiting up to busy_timeout for it. A deferred transaction
-    # that has read and then writes cannot wait: SQLite refuses the upgrade at once ("database is locked") when
-    # another writer committed meanwhile. Django 5.1 and Rails 7.1 made the same choice.
-    event.listen(engine, "begin", _sqlite_on_begin(f"BEGIN {options.sqlite_begin.upper()}"))
+def _configure_sqlite(engine: Engine, options: Options, *, file: str | None) -> None:
+    take_turns = options.sqlite_begin == "immediate"
+    event.listen(
+        engine, "connect", _sqlite.on_connect(file=file, busy_timeout=options.busy_timeout, take_turns=take_turns)
+    )
+    event.listen(engine, "begin", _sqlite.on_begin(f"BEGIN {options.sqlite_begin.upper()}"))
 
 
 def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.Connection | None]:
@@ -198,16 +175,20 @@ def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.
             pool_timeout=options.pool_timeout,
             **common,
         )
-        _configure_sqlite(engine, options, file=False)
+        _configure_sqlite(engine, options, file=None)
         return engine, keeper
     engine = create_engine(
         target.sync_url,
-        connect_args={"check_same_thread": False, "timeout": options.busy_timeout},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": options.busy_timeout,
+            "factory": _sqlite.TurnTakingConnection,
+        },
         poolclass=QueuePool,
         **_pool_arguments(options),
         **common,
     )
-    _configure_sqlite(engine, options, file=True)
+    _configure_sqlite(engine, options, file=str(Path(target.sync_url.database or "").resolve()))
     return engine, None
 
 
@@ -235,5 +216,5 @@ def make_async_engine(target: Target, options: Options) -> AsyncEngine:
         **_pool_arguments(options),
         **common,
     )
-    _configure_sqlite(engine.sync_engine, options, file=True)
+    _configure_sqlite(engine.sync_engine, options, file=str(Path(target.async_url.database or "").resolve()))
     return engine
