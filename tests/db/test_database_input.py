@@ -85,6 +85,24 @@ def test_repository_without_a_model_is_a_clear_error() -> None:
     db.dispose()
 
 
+def test_a_declaration_that_fails_to_build_gives_its_worker_thread_back(tmp_path: Path) -> None:
+    class Loose(UnitOfWork):
+        things: Repository  # type: ignore[type-arg]
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}", pool_size=1, max_overflow=0)
+
+    async def open_loose() -> None:
+        async with db.async_unit_of_work(Loose):
+            pass
+
+    import asyncio
+
+    for _ in range(3):  # with one worker thread, a leak would make the second attempt wait forever
+        with pytest.raises(TypeError, match="does not know its model"):
+            asyncio.run(asyncio.wait_for(open_loose(), 5))
+    db.dispose()
+
+
 def test_retry_policy_is_validated() -> None:
     with pytest.raises(ValueError, match=r"attempts=\) must be an int >= 1"):
         Retry(attempts=0)

@@ -114,8 +114,13 @@ class Database:
         """
         _check_declaration(declaration)
         driver = await self._driver()
-        async with async_unit(declaration(driver.session), driver) as unit:
-            yield unit
+        try:
+            unit = declaration(driver.session)
+        except BaseException:
+            driver.release()  # the unit never started: give its worker thread back
+            raise
+        async with async_unit(unit, driver) as face:
+            yield face
 
     async def _driver(self) -> Driver:
         if self.target.async_url is None:
