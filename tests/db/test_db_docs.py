@@ -169,14 +169,15 @@ def test_script_example_runs(block: Block, database_url: str | None, tmp_path: P
     with example_directory(tmp_path, database_url):
         script = tmp_path / f"example_line_{block.line}.py"
         script.write_text(block.code)
-        saved_argv = sys.argv
+        saved_argv, status = sys.argv, None
         sys.argv = [script.name, *block.argv]
         try:
             runpy.run_path(str(script), run_name="__main__")
         except SystemExit as exit:
-            assert exit.code in (0, None), f"the example exited with {exit.code!r}"
+            status = exit.code
         finally:
             sys.argv = saved_argv
+        assert status in (0, None), f"the example exited with {status!r}"
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.kind == "not run"], ids=lambda b: b.id)
