@@ -7,7 +7,8 @@ Each ```` ```python ```` block of the guide follows an HTML comment that says wh
   in a fresh directory that holds all of them;
 - ``<!-- test: script -->``: run the block as a script (``__main__``) in that directory, on SQLite; with the
   word ``postgresql`` it also runs against a fresh database on the embedded PostgreSQL (``DATABASE_URL``);
-  ``; argv: ...`` gives its command-line arguments;
+  ``; argv: ...`` gives its command-line arguments, ``; needs: dualio.db.Name ...`` the public names it needs
+  (the example is skipped, saying so, in a checkout that lacks one);
 - ``<!-- test: jupyter -->``: run the block's ``# %%`` cells one by one in a real IPython kernel;
 - ``<!-- test: pytest -->``: run the block as a test file under pytest, with the plugin's PostgreSQL;
 - ``<!-- not run: REASON -->``: compile the block only (it needs a framework dualio does not depend on).
@@ -17,6 +18,7 @@ A block without a comment fails the suite, so no example escapes unchecked.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import runpy
@@ -52,6 +54,14 @@ class Block:
     path: str = ""
     postgresql: bool = False
     argv: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)  # public names ("dualio.db.Vector") the example uses
+
+    def skip_unless_available(self) -> None:
+        """Skip when this checkout of dualio lacks a name the example needs (the guide may run ahead of it)."""
+        for name in self.needs:
+            module, _, attribute = name.rpartition(".")
+            if not hasattr(importlib.import_module(module), attribute):
+                pytest.skip(f"the example at docs/db.md line {self.line} needs {name}, not in this checkout")
 
     @property
     def id(self) -> str:
@@ -81,13 +91,22 @@ def read_blocks(text: str) -> list[Block]:
             what, *flags = words.split()
             if what not in ("script", "jupyter", "pytest") or set(flags) - {"postgresql"}:
                 raise ValueError(f"docs/db.md line {line}: unknown test marker {argument!r}")
-            argv: list[str] = []
-            if options.strip():
-                key, _, value = options.strip().partition(":")
-                if key.strip() != "argv":
+            settings: dict[str, list[str]] = {"argv": [], "needs": []}
+            for option in filter(str.strip, options.split(";")):
+                key, _, value = option.strip().partition(":")
+                if key.strip() not in settings:
                     raise ValueError(f"docs/db.md line {line}: unknown option {key!r}")
-                argv = shlex.split(value)
-            blocks.append(Block(what, line, code, postgresql="postgresql" in flags, argv=argv))
+                settings[key.strip()] = shlex.split(value)
+            blocks.append(
+                Block(
+                    what,
+                    line,
+                    code,
+                    postgresql="postgresql" in flags,
+                    argv=settings["argv"],
+                    needs=settings["needs"],
+                )
+            )
     return blocks
 
 
@@ -166,6 +185,7 @@ def _script_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("block", "database_url"), _script_cases(), indirect=["database_url"])
 def test_script_example_runs(block: Block, database_url: str | None, tmp_path: Path) -> None:
+    block.skip_unless_available()
     with example_directory(tmp_path, database_url):
         script = tmp_path / f"example_line_{block.line}.py"
         script.write_text(block.code)
@@ -198,6 +218,12 @@ def test_a_block_without_a_marker_is_refused() -> None:
         read_blocks("text\n\n```python\nprint(1)\n```\n")
     with pytest.raises(ValueError, match="unknown test marker"):
         read_blocks("<!-- test: scirpt -->\n```python\nprint(1)\n```\n")
+    with pytest.raises(ValueError, match="unknown option 'argw'"):
+        read_blocks("<!-- test: script; argw: x -->\n```python\nprint(1)\n```\n")
+    [block] = read_blocks("<!-- test: script postgresql; argv: a 'b c'; needs: dualio.db.Nope -->\n```python\n1\n```\n")
+    assert (block.postgresql, block.argv, block.needs) == (True, ["a", "b c"], ["dualio.db.Nope"])
+    with pytest.raises(pytest.skip.Exception, match=r"needs dualio\.db\.Nope, not in this checkout"):
+        block.skip_unless_available()
 
 
 def test_pytest_example_passes_on_both_faces_and_databases(tmp_path: Path, dualio_postgres_url: str) -> None:
