@@ -227,31 +227,23 @@ def test_a_block_without_a_marker_is_refused() -> None:
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.kind == "pytest"], ids=lambda b: b.id)
-def test_pytest_example_passes(block: Block, tmp_path: Path, dualio_postgres_url: str) -> None:
+def test_pytest_example_passes(block: Block, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     block.skip_unless_available()
     write_files(tmp_path)
     (tmp_path / "test_example.py").write_text(block.code)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTEST_ADDOPTS")}
-    with fresh_postgres_database(dualio_postgres_url) as url:
-        proc = run_pytest(tmp_path, url, env)
+    if "dualio_postgres_url" in block.code:
+        with fresh_postgres_database(request.getfixturevalue("dualio_postgres_url")) as url:
+            proc = run_pytest(tmp_path, env, f"--dualio-postgres-url={url}")
+    else:
+        proc = run_pytest(tmp_path, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"^\d+ passed in ", proc.stdout, flags=re.MULTILINE), proc.stdout  # none skipped or failed
 
 
-def run_pytest(directory: Path, postgres_url: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_pytest(directory: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-W",
-            "error",
-            f"--dualio-postgres-url={postgres_url}",
-            "test_example.py",
-        ],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", *options, "test_example.py"],
         capture_output=True,
         text=True,
         timeout=120,
