@@ -166,3 +166,27 @@ def test_twenty_concurrent_upserts_of_one_key_make_one_row(committing_db: Databa
     with db.unit_of_work(Notebook) as uow:
         assert uow.keywords.count() == 1
         assert 0 <= uow.keywords.get(ids[0]).uses < 20
+
+
+def test_a_lost_race_in_a_read_modify_write_is_retried(dualio_postgres_url: str) -> None:
+    db = fresh_schema(Database(dualio_postgres_url))
+    with db.unit_of_work(Notebook) as uow:
+        keyword_id = uow.keywords.add(Keyword(name="versioned-counter")).id
+        note_id = uow.notes.add(Note(title="counter", rank=0)).id
+    attempts: list[int] = []
+    first_round = threading.Barrier(2)
+
+    def increment(uow: Notebook) -> None:
+        note = uow.notes.get(note_id)
+        attempts.append(1)
+        if len(attempts) <= 2:
+            first_round.wait()  # both read version 1; the second writer gets ConflictError and runs again
+        uow.notes.update(note, {"rank": note.rank + 1})
+
+    _, errors = in_threads(2, lambda _: db.transaction(Notebook, increment, retry=Retry(attempts=3)))
+    assert errors == []
+    assert len(attempts) == 3
+    with db.unit_of_work(Notebook) as uow:
+        assert uow.notes.get(note_id).rank == 2
+        assert uow.keywords.get(keyword_id).name == "versioned-counter"
+    db.dispose()

@@ -15,11 +15,12 @@ from dualio.testing import FakeDatabase
 
 from . import test_repository, test_unit_of_work
 
-# What only a real database can show: the driver's error chained under IntegrityError, and relationship loading.
+# What only a real database can show: driver errors chained under dualio's, raw SQL, and relationship loading.
 REAL_DATABASE_ONLY = {
     "test_integrity_error_is_translated_and_chained",
     "test_objects_are_readable_after_the_unit_closes",
     "test_lazy_load_is_refused_clearly",
+    "test_driver_errors_from_raw_statements_leave_both_faces_translated",
 }
 
 for _module in (test_repository, test_unit_of_work):

@@ -34,6 +34,11 @@ AsyncDriverKind = Literal["greenlet", "thread"]
 _memory_names = itertools.count()
 
 
+_OWN_ENGINE_ARGUMENTS = frozenset(
+    {"pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "poolclass", "creator"}
+)
+
+
 @dataclass(frozen=True)
 class Options:
     """Engine options; each has a production default and can be overridden in ``Database(url, ...)``."""
@@ -71,6 +76,13 @@ class Options:
             raise ValueError(f"sqlite_begin= is 'immediate' or 'deferred', got {self.sqlite_begin!r}")
         if not isinstance(self.engine_options, dict):
             raise TypeError(f"engine_options= takes a dict, got {type(self.engine_options).__name__}")
+        clashes = sorted(set(self.engine_options) & _OWN_ENGINE_ARGUMENTS)
+        if clashes:
+            raise ValueError(
+                f"engine_options= must not set {', '.join(clashes)}: Database sets it; pass pool_size=, "
+                "max_overflow=, pool_timeout=, pool_recycle=, pool_pre_ping= or echo= to Database itself "
+                "(connect_args in engine_options are merged with dualio's own)"
+            )
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,13 @@ def _postgres_options(options: Options) -> str:
     return " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in settings.items() if seconds is not None)
 
 
+def _common_arguments(options: Options) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``engine_options`` into engine arguments (with ``echo``) and extra driver ``connect_args``."""
+    common = {"echo": options.echo, **options.engine_options}
+    extra_connect_args: dict[str, Any] = dict(common.pop("connect_args", None) or {})
+    return common, extra_connect_args
+
+
 def _pool_arguments(options: Options) -> dict[str, Any]:
     return {
         "pool_size": options.pool_size,
@@ -148,11 +167,11 @@ def _configure_sqlite(engine: Engine, options: Options, *, file: str | None) -> 
 
 def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.Connection | None]:
     """Create the sync engine; for in-memory SQLite also return the connection that keeps the database alive."""
-    common: dict[str, Any] = {"echo": options.echo, **options.engine_options}
+    common, extra_connect_args = _common_arguments(options)
     if target.backend == "postgresql":
         engine = create_engine(
             target.sync_url,
-            connect_args={"options": _postgres_options(options)},
+            connect_args={"options": _postgres_options(options), **extra_connect_args},
             **_pool_arguments(options),
             **common,
         )
@@ -183,6 +202,7 @@ def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.
             "check_same_thread": False,
             "timeout": options.busy_timeout,
             "factory": _sqlite.TurnTakingConnection,
+            **extra_connect_args,
         },
         poolclass=QueuePool,
         **_pool_arguments(options),
@@ -195,7 +215,7 @@ def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.
 def make_async_engine(target: Target, options: Options) -> AsyncEngine:
     """Create an async engine (call once per event loop); only for targets with an async URL."""
     assert target.async_url is not None
-    common: dict[str, Any] = {"echo": options.echo, **options.engine_options}
+    common, extra_connect_args = _common_arguments(options)
     if target.backend == "postgresql":
         if target.async_url.drivername.endswith("asyncpg"):
             settings = {
@@ -206,13 +226,13 @@ def make_async_engine(target: Target, options: Options) -> AsyncEngine:
                 )
                 if seconds is not None
             }
-            connect_args: dict[str, Any] = {"server_settings": settings}
+            connect_args: dict[str, Any] = {"server_settings": settings, **extra_connect_args}
         else:
-            connect_args = {"options": _postgres_options(options)}
+            connect_args = {"options": _postgres_options(options), **extra_connect_args}
         return create_async_engine(target.async_url, connect_args=connect_args, **_pool_arguments(options), **common)
     engine = create_async_engine(
         target.async_url,
-        connect_args={"timeout": options.busy_timeout},
+        connect_args={"timeout": options.busy_timeout, **extra_connect_args},
         **_pool_arguments(options),
         **common,
     )

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, insert, inspect, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -205,7 +205,8 @@ class Repository(Generic[M]):
         """Change the given columns of one row (an instance, or a primary key) and flush; return the row.
 
         On a versioned model the update is checked: if the row changed since it was read (or since
-        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written.
+        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written. An instance read
+        in an earlier unit of work is looked up again here, and the row of this unit is changed and returned.
         """
         row = self._resolve(target)
         version = version_attribute(self.model)
@@ -360,9 +361,22 @@ class Repository(Generic[M]):
         return [col.desc() if descending else col.asc() for col, descending in _filters.ordering(self.model, order_by)]
 
     def _resolve(self, target: M | Any) -> M:
-        if isinstance(target, self.model):
+        """Return the row of this unit's session that ``target`` (an instance or a primary key) stands for.
+
+        An instance read by another (usually closed) unit is looked up again by its primary key; on a versioned
+        model it must still be at the version it was read at, or ``ConflictError`` says it changed since.
+        """
+        if not isinstance(target, self.model):
+            return self.get(target)
+        state = inspect(target)
+        identity = state.identity
+        if state.session is self.session or identity is None:
             return target
-        return self.get(target)
+        row = self.get(identity[0] if len(identity) == 1 else identity)
+        version = version_attribute(self.model)
+        if version is not None:
+            check_expected_version(self.model, row, getattr(target, version))
+        return row
 
     def _check_instance(self, row: object) -> None:
         if not isinstance(row, self.model):

@@ -144,7 +144,8 @@ class AsyncRepository(Generic[M]):
         """Change the given columns of one row (an instance, or a primary key) and flush; return the row.
 
         On a versioned model the update is checked: if the row changed since it was read (or since
-        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written.
+        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written. An instance read
+        in an earlier unit of work is looked up again here, and the row of this unit is changed and returned.
         """
         result: M = await self._call(self._repository.update, target, values, expected_version=expected_version)
         return result

@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import exc as orm_exc
 
-from dualio.errors import ConflictError, IntegrityError, TransientDatabaseError
+from dualio.errors import ConflictError, DualioError, IntegrityError, TransientDatabaseError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -37,8 +37,12 @@ def _sqlstate(error: BaseException) -> str | None:
 
 def is_transient(error: BaseException) -> bool:
     """Say whether ``error`` is one after which the whole unit of work may be run again."""
-    if isinstance(error, TransientDatabaseError):
+    if isinstance(error, TransientDatabaseError | orm_exc.StaleDataError):
         return True
+    if isinstance(error, ConflictError):
+        # A row changed under this unit's own read-modify-write: running the unit again re-reads it. A conflict
+        # with a version the caller read earlier (expected_version=, or a row from an older unit) stays an error.
+        return isinstance(error.__cause__, orm_exc.StaleDataError)
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
@@ -51,6 +55,8 @@ def is_transient(error: BaseException) -> bool:
 
 def translate(error: BaseException) -> BaseException | None:
     """Return the dualio error for a SQLAlchemy error, or None when there is none to give."""
+    if isinstance(error, DualioError):
+        return None  # already translated
     if isinstance(error, orm_exc.StaleDataError):
         return ConflictError(
             f"the row was changed or deleted by another unit of work since it was read ({error}); "

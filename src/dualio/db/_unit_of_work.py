@@ -98,6 +98,18 @@ class CallbackErrors:
             raise self.first
 
 
+def _open_transactions(session: Session) -> list[SessionTransaction]:
+    """The session's transactions from the innermost out (those not yet closed)."""
+    found = []
+    transaction = session.get_transaction()
+    nested = session.get_nested_transaction()
+    current = nested or transaction
+    while current is not None:
+        found.append(current)
+        current = current.parent
+    return found
+
+
 class Savepoint:
     """A nested transaction (``SAVEPOINT``) inside a unit of work; see :meth:`UnitOfWork.savepoint`."""
 
@@ -108,7 +120,8 @@ class Savepoint:
 
     def rollback(self) -> None:
         """Undo what was done since the savepoint began; the outer unit keeps its earlier work."""
-        if self._transaction.is_active:
+        # A failed flush leaves the savepoint inactive but still open: it must be rolled back all the same.
+        if self._transaction.is_active or self._transaction in _open_transactions(self._unit.session):
             with translating():
                 self._transaction.rollback()
         del self._unit._on_commit[self._callbacks_before :]

@@ -181,7 +181,7 @@ class FakeRepositoryMixin:
         return [self.add(self.model(**row) if isinstance(row, Mapping) else row) for row in rows]
 
     def update(self, target: Any, values: Mapping[str, Any], *, expected_version: int | None = None) -> Any:
-        row = target if isinstance(target, self.model) else self.get(target)
+        row = self._resolve(target)
         version = version_attribute(self.model)
         check_expected_version(self.model, row, expected_version)
         for name in values:
@@ -196,7 +196,7 @@ class FakeRepositoryMixin:
         return row
 
     def delete(self, target: Any) -> None:
-        self.session.remove(target if isinstance(target, self.model) else self.get(target))
+        self.session.remove(self._resolve(target))
 
     def delete_where(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> int:
         if not _filters.conditions(self.model, conditions, where):
@@ -251,6 +251,18 @@ class FakeRepositoryMixin:
 
     def search(self, query: str, k: int = 20, **filters: Any) -> builtins.list[tuple[Any, float]]:
         raise NotImplementedError("the fake repository does not do full-text search; test it on a real Database")
+
+    def _resolve(self, target: Any) -> Any:
+        """The row of this unit that ``target`` stands for; a row from an earlier unit must not be stale."""
+        if not isinstance(target, self.model):
+            return self.get(target)
+        if any(row is target for row in self.session.rows(self.model)):
+            return target
+        row = self.get(primary_key_of(self.model, values_of(target)))
+        version = version_attribute(self.model)
+        if version is not None:
+            check_expected_version(self.model, row, getattr(target, version))
+        return row
 
     def _fill_defaults(self, row: Any) -> None:
         mapper = inspect(self.model)
