@@ -1,0 +1,757 @@
+"""Second pass: walk every function body, resolve calls and types, and apply the rules local to one function.
+
+Rules that need the whole project (DIO101/102, DIO201/202 through the call graph, DIO501 across modules) are
+decided in ``_callgraph.py`` from what this walk records: each function's call sites with their resolved
+targets, and the global names it reads. Rules DIO301, DIO401, DIO601 and DIO602 are decided here.
+
+Scope rules the walk follows: the body of a nested ``def`` or ``lambda`` is not executed by the enclosing
+function (a nested ``def`` is walked as a function of its own); comprehensions are; names resolve through the
+function's own imports, nested definitions and local variables first, then the module's imports and
+definitions.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from ._catalog import (
+    EXTERNAL_FUNCTIONS,
+    EXTERNAL_METHODS,
+    LOOP_BOUND,
+    TASK_STARTERS,
+    TIMEOUT_SCOPES,
+    TIMEOUT_WRAPPERS,
+)
+from ._finding import Finding
+from ._model import (
+    _BUILTINS,
+    CallSite,
+    FunctionInfo,
+    ModuleInfo,
+    ProjectIndex,
+    annotation_type,
+    call_result_type,
+    canonical,
+    dotted,
+    has_timeout_keyword,
+    record_import,
+)
+from ._rules import RULES_BY_CODE
+
+_CANCEL_TYPES = frozenset(
+    {
+        "builtins.BaseException",
+        "asyncio.CancelledError",
+        "asyncio.exceptions.CancelledError",
+        "concurrent.futures.CancelledError",
+        "trio.Cancelled",
+    }
+)
+_SUPPRESS = frozenset({"contextlib.suppress"})
+_TASK_METHODS = frozenset({"create_task", "ensure_future", "start_soon", "start"})
+_SHUTDOWN_CALLS = {
+    "atexit.register": "atexit.register",
+    "signal.signal": "signal.signal",
+    "asyncio.AbstractEventLoop.add_signal_handler": "loop.add_signal_handler",
+}
+
+
+def make_finding(module: ModuleInfo, code: str, node: ast.AST, message: str, call_path: tuple[str, ...] = ()) -> Finding:
+    """A finding at ``node``'s position (columns converted from UTF-8 bytes to characters)."""
+    line = getattr(node, "lineno", 1)
+    col = getattr(node, "col_offset", 0)
+    end_line = getattr(node, "end_lineno", None) or line
+    end_col = getattr(node, "end_col_offset", None) or col
+    return Finding(
+        module.source.display,
+        line,
+        _char_col(module, line, col) + 1,
+        code,
+        message,
+        RULES_BY_CODE[code].hint,
+        end_line,
+        _char_col(module, end_line, end_col) + 1,
+        call_path,
+    )
+
+
+def _char_col(module: ModuleInfo, line: int, byte_col: int) -> int:
+    if 0 < line <= len(module.lines):
+        text = module.lines[line - 1]
+        if not text.isascii():
+            return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+    return byte_col
+
+
+def display(target: str) -> str:
+    """A resolved name as shown in messages (``builtins.open`` -> ``open``)."""
+    return target.removeprefix("builtins.")
+
+
+class FunctionWalker:
+    """Walks one function body (or a module's top level when ``function`` is ``None``)."""
+
+    _SKIP: ClassVar[tuple[type[ast.AST], ...]] = (ast.Lambda,)
+
+    def __init__(
+        self,
+        index: ProjectIndex,
+        module: ModuleInfo,
+        function: FunctionInfo | None,
+        types: dict[str, str] | None = None,
+        timed: set[str] | None = None,
+        imports: dict[str, str] | None = None,
+        defs: dict[str, str] | None = None,
+    ) -> None:
+        self.index = index
+        self.module = module
+        self.function = function
+        self.is_async = function is not None and function.is_async
+        self.class_name = function.class_name if function is not None else None
+        self.types: dict[str, str] = dict(types or {})
+        self.timed: set[str] = set(timed or ())
+        self.imports = imports if imports is not None else module.imports
+        self.own_imports = False
+        self.defs: dict[str, str] = dict(defs or {})
+        self.locals: set[str] = set()
+        self.loaded: set[str] = set()
+        self.declared_global: set[str] = set()
+        self.self_name: str | None = None
+        self.timeout_depth = 0
+        self.pending_tasks: list[tuple[str, ast.Call, str]] = []
+        self.cancel_handlers: list[tuple[ast.AST, str, list[ast.stmt]]] = []
+        self.cancelled: set[str] = set()
+        self.stats = module.stats
+
+    # ----------------------------------------------------------------------------------------------- entry
+    def walk_function(self) -> None:
+        function = self.function
+        assert function is not None
+        node = function.node
+        args = node.args
+        all_args = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if args.vararg is not None:
+            all_args.append(args.vararg)
+        if args.kwarg is not None:
+            all_args.append(args.kwarg)
+        for arg in all_args:
+            self.locals.add(arg.arg)
+            self.types.pop(arg.arg, None)
+            type_name = annotation_type(self.module, self.imports, arg.annotation)
+            if type_name is not None:
+                self.types[arg.arg] = type_name
+        positional = [*args.posonlyargs, *args.args]
+        if function.class_name is not None and positional:
+            decorators = {dotted(d) for d in node.decorator_list}
+            if "staticmethod" not in decorators:
+                self.self_name = positional[0].arg
+        if function.is_async:
+            self.stats.async_functions += 1
+        else:
+            self.stats.sync_functions += 1
+        for statement in node.body:
+            self.visit(statement)
+        self._finish()
+
+    def walk_module(self) -> None:
+        for statement in self.module.tree.body:
+            self.visit(statement)
+        self._finish()
+
+    # ----------------------------------------------------------------------------------------------- names
+    def resolve_name(self, name: str) -> str | None:
+        if name in self.defs:
+            return self.defs[name]
+        if name in self.imports:
+            return canonical(self.imports[name])
+        if name in self.locals:
+            return None
+        if name in self.module.definitions:
+            return f"{self.module.name}.{name}"
+        if name in _BUILTINS:
+            return f"builtins.{name}"
+        return None
+
+    def resolve_expr(self, expr: ast.expr) -> str | None:
+        if isinstance(expr, ast.Name):
+            return self.resolve_name(expr.id)
+        if isinstance(expr, ast.Attribute):
+            owner_type = self.type_of(expr.value)
+            if owner_type is not None:
+                return canonical(f"{owner_type}.{expr.attr}")
+            value = expr.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "super":
+                return self._super_member(expr.attr)
+            if isinstance(value, ast.Name | ast.Attribute):
+                base = self.resolve_expr(value)
+                if base is not None:
+                    return canonical(f"{base}.{expr.attr}")
+        return None
+
+    def _super_member(self, attr: str) -> str | None:
+        info = self.index.classes.get(self.class_name or "")
+        if info is None:
+            return None
+        for base in info.bases:
+            resolved = self.index.resolve(f"{base}.{attr}")
+            if resolved is not None:
+                return resolved
+        return None
+
+    def _normalise(self, type_name: str | None) -> str | None:
+        if type_name is None:
+            return None
+        return call_result_type(type_name, self.index) or type_name
+
+    def type_of(self, expr: ast.expr) -> str | None:
+        """The inferred type of ``expr`` (a catalogue type or a project class), or ``None``."""
+        if isinstance(expr, ast.Name):
+            name = expr.id
+            if name == self.self_name and self.class_name is not None:
+                return self.class_name
+            known = self.types.get(name)
+            if known is not None:
+                return known
+            if name in self.locals or name in self.defs:
+                return None
+            if name in self.module.definitions and name not in self.imports:
+                qualname = f"{self.module.name}.{name}"
+                return self._normalise(self.index.var_types.get(qualname))
+            imported = self.imports.get(name)
+            if imported is not None:
+                resolved = self.index.resolve(imported)
+                if resolved is not None:
+                    return self._normalise(self.index.var_types.get(resolved))
+            return None
+        if isinstance(expr, ast.Attribute):
+            owner = self.type_of(expr.value)
+            if owner is not None:
+                if owner in self.index.classes:
+                    attr_type, _ = self.index.attribute_type(owner, expr.attr)
+                    return self._normalise(attr_type)
+                return None
+            if isinstance(expr.value, ast.Name) and expr.value.id in self.imports:
+                resolved = self.index.resolve(f"{canonical(self.imports[expr.value.id])}.{expr.attr}")
+                if resolved is not None:
+                    return self._normalise(self.index.var_types.get(resolved))
+            return None
+        if isinstance(expr, ast.Call):
+            return call_result_type(self.resolve_expr(expr.func), self.index)
+        if isinstance(expr, ast.Await):
+            return self.type_of(expr.value)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            left = self.type_of(expr.left)
+            if left in ("pathlib.Path", "pathlib.PurePath"):
+                return left
+        return None
+
+    def _is_timed(self, expr: ast.expr) -> bool:
+        """Whether the client ``expr`` was built with a timeout (``httpx.AsyncClient(timeout=5)``)."""
+        if isinstance(expr, ast.Name):
+            return expr.id in self.timed
+        if isinstance(expr, ast.Attribute):
+            owner = self.type_of(expr.value)
+            if owner is not None and owner in self.index.classes:
+                return self.index.attribute_type(owner, expr.attr)[1]
+        return False
+
+    # ----------------------------------------------------------------------------------------------- walk
+    def visit(self, node: ast.AST) -> None:
+        method = self._dispatch.get(type(node))
+        if method is not None:
+            method(self, node)
+            return
+        if isinstance(node, self._SKIP):
+            return
+        for child in ast.iter_child_nodes(node):
+            self.visit(child)
+
+    def _visit_all(self, nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            self.visit(node)
+
+    def _visit_def(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        for default in (*node.args.defaults, *node.args.kw_defaults):
+            if default is not None:
+                self.visit(default)
+        if self.function is None:
+            self._check_loop_bound_defaults(node)
+            self._note_shutdown_def(node)
+            return
+        parent = self.function
+        info = FunctionInfo(
+            f"{parent.qualname}.{node.name}",
+            f"{parent.local_name}.{node.name}",
+            self.module,
+            node,
+            None,
+            isinstance(node, ast.AsyncFunctionDef),
+        )
+        info.return_type = annotation_type(self.module, self.imports, node.returns)
+        self.index.functions.setdefault(info.qualname, info)
+        self.module.functions.append(info)
+        self.defs[node.name] = info.qualname
+        self.locals.add(node.name)
+        child = FunctionWalker(self.index, self.module, info, self.types, self.timed, self.imports, self.defs)
+        if self.self_name is not None:
+            child.class_name = self.class_name
+            child.self_name = self.self_name
+        child.walk_function()
+        self.loaded |= child.loaded
+
+    def _visit_class(self, node: ast.ClassDef) -> None:
+        for expr in (*node.bases, *node.decorator_list):
+            self.visit(expr)
+        if self.function is None:
+            for statement in node.body:
+                if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                    self._visit_def(statement)
+                elif not isinstance(statement, ast.ClassDef):
+                    self.visit(statement)
+                else:
+                    self._visit_class(statement)
+            return
+        # A class defined inside a function: its methods are functions of their own.
+        qualname = f"{self.function.qualname}.{node.name}"
+        self.locals.add(node.name)
+        for statement in node.body:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+                info = FunctionInfo(
+                    f"{qualname}.{statement.name}",
+                    f"{self.function.local_name}.{node.name}.{statement.name}",
+                    self.module,
+                    statement,
+                    qualname,
+                    isinstance(statement, ast.AsyncFunctionDef),
+                )
+                self.index.functions.setdefault(info.qualname, info)
+                self.module.functions.append(info)
+                FunctionWalker(self.index, self.module, info, imports=self.imports).walk_function()
+
+    def _visit_import(self, node: ast.Import | ast.ImportFrom) -> None:
+        if self.function is None:
+            return
+        if not self.own_imports:
+            self.imports = dict(self.imports)
+            self.own_imports = True
+        record_import(self.imports, self.module, node)
+        for alias in node.names:
+            self.locals.discard((alias.asname or alias.name).partition(".")[0])
+            self.defs.pop(alias.asname or alias.name, None)
+
+    def _bind(self, target: ast.expr, value: ast.expr | None, type_name: str | None = None) -> None:
+        if isinstance(target, ast.Name):
+            name = target.id
+            if self.function is not None:
+                self.locals.add(name)
+                self.defs.pop(name, None)
+            if type_name is None and value is not None:
+                type_name = self.type_of(value)
+            if type_name is not None:
+                self.types[name] = type_name
+            else:
+                self.types.pop(name, None)
+            if isinstance(value, ast.Call) and has_timeout_keyword(value):
+                self.timed.add(name)
+            else:
+                self.timed.discard(name)
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self._bind(element, None)
+        elif isinstance(target, ast.Starred):
+            self._bind(target.value, None)
+        else:
+            self.visit(target)
+
+    def _visit_assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self._bind(target, node.value)
+        if (
+            self.function is not None
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Call)
+        ):
+            starter = self._task_starter(node.value)
+            if starter is not None:
+                self.pending_tasks.append((node.targets[0].id, node.value, starter))
+
+    def _visit_annassign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        type_name = annotation_type(self.module, self.imports, node.annotation)
+        if node.value is not None or type_name is not None:
+            self._bind(node.target, node.value, type_name)
+
+    def _visit_namedexpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self._bind(node.target, node.value)
+
+    def _visit_for(self, node: ast.For | ast.AsyncFor) -> None:
+        if isinstance(node, ast.AsyncFor):
+            self.stats.awaits += 1
+        self.visit(node.iter)
+        self._bind(node.target, None)
+        self._visit_all(node.body)
+        self._visit_all(node.orelse)
+
+    def _visit_with(self, node: ast.With | ast.AsyncWith) -> None:
+        is_async = isinstance(node, ast.AsyncWith)
+        scopes = 0
+        for item in node.items:
+            expr = item.context_expr
+            if is_async:
+                self.stats.awaits += 1
+            if isinstance(expr, ast.Call):
+                target = self.resolve_expr(expr.func)
+                if target in TIMEOUT_SCOPES:
+                    scopes += 1
+                    self.stats.timeout_scopes += 1
+                elif target in _SUPPRESS and self.is_async:
+                    self._check_suppress(node, expr)
+                if is_async:
+                    self._check_external(expr, target)
+            self.visit(expr)
+            if item.optional_vars is not None:
+                self._bind(item.optional_vars, expr)
+        self.timeout_depth += scopes
+        self._visit_all(node.body)
+        self.timeout_depth -= scopes
+
+    def _visit_try(self, node: ast.Try | ast.TryStar) -> None:
+        self._visit_all(node.body)
+        for handler in node.handlers:
+            if self.is_async:
+                caught = self._catches_cancellation(handler.type)
+                if caught is not None:
+                    self.stats.cancel_handlers += 1
+                    if _has_raise(handler.body):
+                        self.stats.cancel_reraised += 1
+                    elif _has_await(node.body):
+                        self.cancel_handlers.append((handler, caught, node.body))
+            if handler.type is not None:
+                self.visit(handler.type)
+            if handler.name is not None:
+                self.locals.add(handler.name)
+            self._visit_all(handler.body)
+        self._visit_all(node.orelse)
+        if self.is_async:
+            escape = _finally_escape(node.finalbody)
+            if escape is not None and _has_await(node.body):
+                self._report(
+                    "DIO401",
+                    escape,
+                    f"`{type(escape).__name__.lower()}` in `finally` of async function `{self._name()}` discards "
+                    "a pending CancelledError",
+                )
+        self._visit_all(node.finalbody)
+
+    def _visit_expr_statement(self, node: ast.Expr) -> None:
+        value = node.value
+        if isinstance(value, ast.Call):
+            starter = self._task_starter(value)
+            if starter is None and isinstance(value.func, ast.Attribute) and value.func.attr == "add_done_callback":
+                inner = value.func.value
+                if isinstance(inner, ast.Call):
+                    starter = self._task_starter(inner)
+            if starter is not None:
+                self._report(
+                    "DIO301",
+                    value,
+                    f"the task from `{starter}` is not kept: the loop holds only a weak reference, so it can be "
+                    "garbage-collected before it finishes",
+                )
+        self.visit(value)
+
+    def _visit_await(self, node: ast.Await) -> None:
+        self.stats.awaits += 1
+        value = node.value
+        if isinstance(value, ast.Call):
+            self._check_external(value, self.resolve_expr(value.func))
+        self.visit(value)
+
+    def _visit_call(self, node: ast.Call) -> None:
+        func = node.func
+        target = self.resolve_expr(func)
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        if self.function is not None:
+            self.function.calls.append(CallSite(node, target, method))
+        if target in TASK_STARTERS or method in _TASK_METHODS:
+            self.stats.tasks_started += 1
+        if target is not None:
+            self._note_call(node, target)
+        if target in TIMEOUT_WRAPPERS and node.args:
+            first = node.args[0]
+            self.timeout_depth += 1
+            if isinstance(first, ast.Call):
+                self._check_external(first, self.resolve_expr(first.func))
+            self.visit(first)
+            self.timeout_depth -= 1
+            for arg in node.args[1:]:
+                self.visit(arg)
+            for keyword in node.keywords:
+                self.visit(keyword.value)
+            self.visit(func)
+            return
+        self.visit(func)
+        for arg in node.args:
+            self.visit(arg)
+        for keyword in node.keywords:
+            self.visit(keyword.value)
+
+    def _visit_name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            name = node.id
+            self.loaded.add(name)
+            if self.function is not None and name not in self.locals and name not in self.defs:
+                target = self.resolve_name(name)
+                if target is not None and not target.startswith("builtins."):
+                    self.function.refs.setdefault(target, node)
+
+    def _visit_attribute(self, node: ast.Attribute) -> None:
+        value = node.value
+        if self.function is not None and isinstance(value, ast.Name):
+            if value.id == self.self_name and self.class_name is not None:
+                self.function.refs.setdefault(f"{self.class_name}.{node.attr}", node)
+            elif value.id in self.imports or value.id in self.module.definitions:
+                target = self.resolve_expr(node)
+                if target is not None:
+                    self.function.refs.setdefault(target, node)
+        self.visit(value)
+
+    def _visit_global(self, node: ast.Global | ast.Nonlocal) -> None:
+        self.declared_global.update(node.names)
+
+    _dispatch: ClassVar[dict[type[ast.AST], object]] = {}
+
+    # ----------------------------------------------------------------------------------------------- rules
+    def _name(self) -> str:
+        return self.function.local_name if self.function is not None else "<module>"
+
+    def _report(self, code: str, node: ast.AST, message: str) -> None:
+        self.module.findings.append(make_finding(self.module, code, node, message))
+
+    def _task_starter(self, call: ast.Call) -> str | None:
+        """The display name of the task-starting function ``call`` makes, if it starts a loop task."""
+        target = self.resolve_expr(call.func)
+        if target in TASK_STARTERS:
+            return display(target.replace("asyncio.AbstractEventLoop.", "loop."))
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ("create_task", "ensure_future"):
+            owner = self.type_of(func.value)
+            if owner == "asyncio.AbstractEventLoop":
+                return f"loop.{func.attr}"
+            if owner is None:
+                receiver = dotted(func.value)
+                if receiver is not None and "loop" in receiver.rpartition(".")[2].lower():
+                    return f"{receiver}.{func.attr}"
+        return None
+
+    def _catches_cancellation(self, type_expr: ast.expr | None) -> str | None:
+        if type_expr is None:
+            return "a bare `except:`"
+        elements = type_expr.elts if isinstance(type_expr, ast.Tuple) else [type_expr]
+        for element in elements:
+            if isinstance(element, ast.Call):
+                called = self.resolve_expr(element.func)
+                if called is not None and called.endswith("get_cancelled_exc_class"):
+                    return "`except get_cancelled_exc_class()`"
+                continue
+            target = self.resolve_expr(element)
+            if target in _CANCEL_TYPES:
+                return f"`except {display(target)}`"
+            if target is None and isinstance(element, ast.Name) and element.id == "CancelledError":
+                return "`except CancelledError`"
+        return None
+
+    def _check_suppress(self, node: ast.With | ast.AsyncWith, call: ast.Call) -> None:
+        for arg in call.args:
+            target = self.resolve_expr(arg)
+            if target in _CANCEL_TYPES and _has_await(node.body) and not self._awaits_cancelled_only(node.body):
+                self._report(
+                    "DIO401",
+                    call,
+                    f"`suppress({display(target)})` in async function `{self._name()}` swallows cancellation",
+                )
+
+    def _awaits_cancelled_only(self, body: list[ast.stmt]) -> bool:
+        """Whether every await in ``body`` waits for a task this function cancelled (``t.cancel(); await t``)."""
+        awaited = [node.value for node in _walk_body(body) if isinstance(node, ast.Await)]
+        if not awaited or any(isinstance(node, ast.AsyncFor | ast.AsyncWith) for node in _walk_body(body)):
+            return False
+        for value in awaited:
+            if isinstance(value, ast.Call) and self.resolve_expr(value.func) in TIMEOUT_WRAPPERS and value.args:
+                value = value.args[0]
+            name = dotted(value)
+            if name is None or name not in self.cancelled:
+                return False
+        return True
+
+    def _check_external(self, call: ast.Call, target: str | None) -> None:
+        if target is None:
+            return
+        default_timeout = EXTERNAL_FUNCTIONS.get(target)
+        receiver_timed = False
+        if default_timeout is None:
+            head, _, method = target.rpartition(".")
+            spec = EXTERNAL_METHODS.get(head)
+            if spec is None or not (method in spec[0] or "*" in spec[0] and not method.startswith("_")):
+                return
+            default_timeout = spec[1]
+            if isinstance(call.func, ast.Attribute):
+                receiver_timed = self._is_timed(call.func.value)
+        self.stats.external_calls += 1
+        explicit_none = any(
+            k.arg == "timeout" and isinstance(k.value, ast.Constant) and k.value.value is None for k in call.keywords
+        )
+        in_scope = (
+            self.timeout_depth > 0
+            or has_timeout_keyword(call)
+            or receiver_timed
+            or (default_timeout and not explicit_none)
+        )
+        if in_scope:
+            self.stats.external_with_timeout += 1
+        elif self.is_async:
+            self._report(
+                "DIO601",
+                call,
+                f"awaited external call `{display(target)}` in `{self._name()}` has no timeout in scope",
+            )
+
+    def _note_call(self, node: ast.Call, target: str) -> None:
+        if target == "asyncio.shield":
+            self.stats.shields += 1
+        elif target == "asyncio.gather":
+            if any(isinstance(a, ast.Starred) and not isinstance(a.value, ast.List | ast.Tuple) for a in node.args):
+                self._report(
+                    "DIO602",
+                    node,
+                    "`asyncio.gather(*...)` over an iterable of unknown size starts every item at once",
+                )
+        hook = _SHUTDOWN_CALLS.get(target)
+        if hook is None and target.endswith((".on_event", ".add_event_handler")) and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and first.value in ("shutdown", "startup"):
+                hook = f"{target.rpartition('.')[2]}({first.value!r})"
+        if hook is None and any(keyword.arg == "lifespan" for keyword in node.keywords):
+            hook = f"{display(target).rpartition('.')[2]}(lifespan=...)"
+        if hook is None and isinstance(node.func, ast.Attribute) and node.func.attr == "add_signal_handler":
+            hook = "loop.add_signal_handler"
+        if hook is not None:
+            self.stats.shutdown_hooks.append((node.lineno, hook))
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "cancel":
+            receiver = dotted(node.func.value)
+            if receiver is not None:
+                self.cancelled.add(receiver)
+
+    def _note_shutdown_def(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if node.name in ("__aexit__", "aclose", "shutdown", "lifespan", "on_shutdown") or (
+            node.name.endswith("lifespan")
+        ):
+            self.stats.shutdown_hooks.append((node.lineno, f"def {node.name}"))
+
+    def _check_loop_bound_defaults(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if not isinstance(node, ast.AsyncFunctionDef):
+            return
+        for default in (*node.args.defaults, *node.args.kw_defaults):
+            if isinstance(default, ast.Call):
+                target = self.resolve_expr(default.func)
+                description = LOOP_BOUND.get(target or "")
+                if description is not None:
+                    self._report(
+                        "DIO501",
+                        default,
+                        f"{description} created at import time as a default argument of async function "
+                        f"`{node.name}`: it binds to the first event loop that uses it",
+                    )
+
+    def _finish(self) -> None:
+        for name, call, starter in self.pending_tasks:
+            if name not in self.loaded and name not in self.declared_global:
+                self._report(
+                    "DIO301",
+                    call,
+                    f"the task from `{starter}` is assigned to `{name}` and never used: it can be "
+                    "garbage-collected before it finishes",
+                )
+        for handler, caught, body in self.cancel_handlers:
+            if self._awaits_cancelled_only(body):
+                continue
+            self._report(
+                "DIO401",
+                handler,
+                f"{caught} without re-raise in async function `{self._name()}` swallows cancellation",
+            )
+
+
+def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
+    """Every node of ``body``, without entering nested functions, lambdas or classes."""
+    out: list[ast.AST] = []
+    pending: list[ast.AST] = list(body)
+    while pending:
+        node = pending.pop()
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _has_raise(body: list[ast.stmt]) -> bool:
+    return any(isinstance(node, ast.Raise) for node in _walk_body(body))
+
+
+def _has_await(body: list[ast.stmt]) -> bool:
+    return any(isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith) for node in _walk_body(body))
+
+
+def _finally_escape(body: list[ast.stmt]) -> ast.stmt | None:
+    """A ``return`` in ``body``, or a ``break``/``continue`` not inside a loop of ``body``."""
+    pending: list[tuple[ast.AST, bool]] = [(node, False) for node in body]
+    while pending:
+        node, in_loop = pending.pop()
+        if isinstance(node, ast.Return) or isinstance(node, ast.Break | ast.Continue) and not in_loop:
+            assert isinstance(node, ast.stmt)
+            return node
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        loop = in_loop or isinstance(node, ast.For | ast.AsyncFor | ast.While)
+        pending.extend((child, loop) for child in ast.iter_child_nodes(node))
+    return None
+
+
+FunctionWalker._dispatch = {
+    ast.FunctionDef: FunctionWalker._visit_def,
+    ast.AsyncFunctionDef: FunctionWalker._visit_def,
+    ast.ClassDef: FunctionWalker._visit_class,
+    ast.Import: FunctionWalker._visit_import,
+    ast.ImportFrom: FunctionWalker._visit_import,
+    ast.Assign: FunctionWalker._visit_assign,
+    ast.AnnAssign: FunctionWalker._visit_annassign,
+    ast.NamedExpr: FunctionWalker._visit_namedexpr,
+    ast.For: FunctionWalker._visit_for,
+    ast.AsyncFor: FunctionWalker._visit_for,
+    ast.With: FunctionWalker._visit_with,
+    ast.AsyncWith: FunctionWalker._visit_with,
+    ast.Try: FunctionWalker._visit_try,
+    ast.TryStar: FunctionWalker._visit_try,
+    ast.Expr: FunctionWalker._visit_expr_statement,
+    ast.Await: FunctionWalker._visit_await,
+    ast.Call: FunctionWalker._visit_call,
+    ast.Name: FunctionWalker._visit_name,
+    ast.Attribute: FunctionWalker._visit_attribute,
+    ast.Global: FunctionWalker._visit_global,
+    ast.Nonlocal: FunctionWalker._visit_global,
+}
+
+
+def walk_module(index: ProjectIndex, module: ModuleInfo) -> None:
+    """Walk the module's top level, then every function and method registered by the first pass."""
+    FunctionWalker(index, module, None).walk_module()
+    for function in list(module.functions):  # nested functions are added (and walked) by their parents
+        FunctionWalker(index, module, function).walk_function()
