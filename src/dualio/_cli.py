@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from ._portal import Portal
+from .audit._cli import add_audit_command
 from ._version import __version__
 
 
@@ -54,7 +55,7 @@ def _add_doctor(commands: Subparsers) -> None:
 
 
 # One entry per subcommand: a function that adds the subcommand's parser and sets its ``handler``.
-_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor,)
+_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor, add_audit_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

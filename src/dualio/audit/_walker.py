@@ -429,7 +429,7 @@ class FunctionWalker:
                 caught = self._catches_cancellation(handler.type)
                 if caught is not None:
                     self.stats.cancel_handlers += 1
-                    if _has_raise(handler.body):
+                    if _has_raise(handler.body) or _forwards(handler):
                         self.stats.cancel_reraised += 1
                     elif _has_await(node.body):
                         self.cancel_handlers.append((handler, caught, node.body))
@@ -700,6 +700,32 @@ def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
             continue
         pending.extend(ast.iter_child_nodes(node))
     return out
+
+
+# Calls that look at an exception without handing it on (logging, printing, type checks).
+_LOGGING = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print", "isinstance", "repr", "str"}
+)
+
+
+def _forwards(handler: ast.ExceptHandler) -> bool:
+    """Whether the handler hands the caught exception on (stores it, passes it to a call that is not logging):
+    ``outcome.append(Error(exc))``, ``future.set_exception(exc)``, ``self._convert_error(exc)``."""
+    name = handler.name
+    if name is None:
+        return False
+    logging_args: set[int] = set()
+    uses: list[ast.Name] = []
+    for node in _walk_body(handler.body):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called in _LOGGING:
+                for arg in (*node.args, *(k.value for k in node.keywords)):
+                    logging_args.update(id(n) for n in ast.walk(arg))
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            uses.append(node)
+    return any(id(use) not in logging_args for use in uses)
 
 
 def _has_raise(body: list[ast.stmt]) -> bool:
