@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeAlias
 
 from ._portal import Portal
-from .audit._cli import add_audit_command
 from ._version import __version__
+from .audit._cli import add_audit_command
 
 
 async def _noop() -> None:

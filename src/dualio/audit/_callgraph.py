@@ -42,9 +42,7 @@ def blocking_classifier(extra: frozenset[str]) -> Classifier:
         methods = BLOCKING_METHODS.get(head)
         if methods is not None and (
             method in methods
-            or "*" in methods
-            and not method.startswith("_")
-            and method not in NON_BLOCKING_METHODS.get(head, ())
+            or ("*" in methods and not method.startswith("_") and method not in NON_BLOCKING_METHODS.get(head, ()))
         ):
             return target
         if extra and (target in extra or f"{head}.*" in extra):

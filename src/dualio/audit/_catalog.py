@@ -75,7 +75,9 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "sqlite3.Cursor": frozenset({"execute", "executemany", "executescript", "fetchone", "fetchall", "fetchmany"}),
     "psycopg2.connection": frozenset({"commit", "rollback"}),
     "psycopg.Connection": frozenset({"execute", "commit", "rollback"}),
-    "dbapi.Cursor": frozenset({"execute", "executemany", "fetchone", "fetchall", "fetchmany", "callproc", "copy_expert"}),
+    "dbapi.Cursor": frozenset(
+        {"execute", "executemany", "fetchone", "fetchall", "fetchmany", "callproc", "copy_expert"}
+    ),
     "pymysql.Connection": frozenset({"commit", "rollback", "ping", "query", "select_db"}),
     "sqlalchemy.orm.Session": frozenset(
         {"execute", "scalar", "scalars", "get", "get_one", "commit", "flush", "refresh", "query", "rollback", "merge"}
@@ -86,10 +88,27 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "boto3.client": _ALL,
     "pathlib.Path": frozenset(
         {
-            "open", "read_text", "read_bytes", "write_text", "write_bytes", "mkdir", "rmdir", "unlink", "iterdir",
-            "glob", "rglob", "touch", "rename", "replace", "walk", "exists", "is_file", "is_dir", "stat",
+            "open",
+            "read_text",
+            "read_bytes",
+            "write_text",
+            "write_bytes",
+            "mkdir",
+            "rmdir",
+            "unlink",
+            "iterdir",
+            "glob",
+            "rglob",
+            "touch",
+            "rename",
+            "replace",
+            "walk",
+            "exists",
+            "is_file",
+            "is_dir",
+            "stat",
         }
-    ),  # fmt: skip
+    ),
     "subprocess.Popen": frozenset({"wait", "communicate"}),
     "threading.Thread": frozenset({"join"}),
     "threading.Event": frozenset({"wait"}),
@@ -155,11 +174,20 @@ LOOP_BOUND: dict[str, str] = {
 # Context managers and wrappers that put a timeout in scope.
 TIMEOUT_SCOPES = frozenset(
     {
-        "asyncio.timeout", "asyncio.timeout_at", "asyncio.Timeout", "async_timeout.timeout", "async_timeout.timeout_at",
-        "anyio.fail_after", "anyio.move_on_after", "anyio.CancelScope", "trio.fail_after", "trio.move_on_after",
-        "trio.fail_at", "trio.move_on_at",
+        "asyncio.timeout",
+        "asyncio.timeout_at",
+        "asyncio.Timeout",
+        "async_timeout.timeout",
+        "async_timeout.timeout_at",
+        "anyio.fail_after",
+        "anyio.move_on_after",
+        "anyio.CancelScope",
+        "trio.fail_after",
+        "trio.move_on_after",
+        "trio.fail_at",
+        "trio.move_on_at",
     }
-)  # fmt: skip
+)
 TIMEOUT_WRAPPERS = frozenset({"asyncio.wait_for", "async_timeout.wait_for"})
 TIMEOUT_KEYWORDS = frozenset({"timeout", "command_timeout", "socket_timeout", "read_timeout", "total_timeout"})
 
@@ -180,7 +208,10 @@ EXTERNAL_FUNCTIONS: dict[str, bool] = {
 EXTERNAL_METHODS: dict[str, tuple[frozenset[str], bool]] = {
     "httpx.AsyncClient": (_HTTP_VERBS, True),
     "aiohttp.ClientSession": (_HTTP_VERBS | {"ws_connect"}, False),
-    "asyncpg.Connection": (frozenset({"fetch", "fetchrow", "fetchval", "execute", "executemany", "copy_to_table"}), False),
+    "asyncpg.Connection": (
+        frozenset({"fetch", "fetchrow", "fetchval", "execute", "executemany", "copy_to_table"}),
+        False,
+    ),
     "asyncpg.Pool": (frozenset({"fetch", "fetchrow", "fetchval", "execute", "executemany", "acquire"}), False),
     "sqlalchemy.ext.asyncio.AsyncSession": (
         frozenset({"execute", "scalar", "scalars", "get", "commit", "flush", "refresh", "stream"}),
@@ -249,6 +280,13 @@ RESULT_TYPES: dict[str, str] = {
     "asyncio.create_subprocess_shell": "asyncio.subprocess.Process",
     "dualio.Portal": "dualio.Portal",
     "dualio.default_portal": "dualio.Portal",
+}
+
+# What calling an *instance* of a factory type returns (``SessionLocal = sessionmaker(...)``; ``SessionLocal()``).
+FACTORY_RESULTS: dict[str, str] = {
+    "sqlalchemy.orm.sessionmaker": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.scoped_session": "sqlalchemy.orm.Session",
+    "sqlalchemy.ext.asyncio.async_sessionmaker": "sqlalchemy.ext.asyncio.AsyncSession",
 }
 
 # Private or alternative spellings of the types above.

@@ -16,7 +16,7 @@ from ._rules import RULES
 from ._sarif import to_sarif
 
 if TYPE_CHECKING:
-    from .._cli import Subparsers
+    from dualio._cli import Subparsers
 
 
 def _codes(value: str) -> list[str]:
@@ -93,7 +93,5 @@ def _render(result: AuditResult, output_format: str, elapsed: float) -> str:
     lines = [finding.to_text() for finding in result.findings]
     count = len(result.findings)
     noun = "finding" if count == 1 else "findings"
-    lines.append(
-        f"{count or 'No'} {noun} in {result.files} files ({result.lines} lines, {elapsed:.2f} s)"
-    )
+    lines.append(f"{count or 'No'} {noun} in {result.files} files ({result.lines} lines, {elapsed:.2f} s)")
     return "\n".join(lines) + "\n"

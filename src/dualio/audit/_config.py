@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..errors import DualioError
+from dualio.errors import DualioError
+
 from ._rules import DEFAULT_CODES, RULES_BY_CODE
 
 _KEYS = frozenset({"select", "extend-select", "ignore", "extra-blocking", "exclude"})

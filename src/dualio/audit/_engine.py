@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DualioError
+from dualio.errors import DualioError
+
 from ._callgraph import call_graph_findings, loop_bound_findings
 from ._config import AuditConfig, discover_config
 from ._discover import SourceFile, discover

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from ._catalog import LOOP_BOUND, RESULT_TYPES, TYPE_ALIASES
+from ._catalog import FACTORY_RESULTS, LOOP_BOUND, RESULT_TYPES, TYPE_ALIASES
 from ._discover import SourceFile
 from ._finding import Finding
 
@@ -148,7 +148,7 @@ class ProjectIndex:
                 return self._resolve(imported, depth + 1)
             return None
         owner = self._resolve(head, depth + 1)
-        if owner is None or owner == head and not self._known(owner):
+        if owner is None or (owner == head and not self._known(owner)):
             return None
         if owner in self.classes:
             return self._member(owner, tail, set())
@@ -286,6 +286,9 @@ def call_result_type(name: str | None, index: ProjectIndex) -> str | None:
         return None
     if resolved in index.classes:
         return resolved
+    factory = index.var_types.get(resolved)
+    if factory is not None:
+        return FACTORY_RESULTS.get(factory)
     function = index.functions.get(resolved)
     return function.return_type if function is not None else None
 
@@ -354,7 +357,9 @@ def _register_function(
     info = FunctionInfo(qualname, local_name, module, node, class_name, isinstance(node, ast.AsyncFunctionDef))
     info.return_type = annotation_type(module, module.imports, node.returns)
     for decorator in node.decorator_list:
-        target = resolve_global(module, module.imports, decorator.func if isinstance(decorator, ast.Call) else decorator)
+        target = resolve_global(
+            module, module.imports, decorator.func if isinstance(decorator, ast.Call) else decorator
+        )
         if target is not None and target.rpartition(".")[2] in ("sync_to_async", "asyncify", "to_thread"):
             info.offloaded = True
     index.functions.setdefault(qualname, info)
@@ -374,9 +379,9 @@ def _index_assignment(module: ModuleInfo, index: ProjectIndex, node: ast.Assign 
             loop_bound = LOOP_BOUND.get(target)
             if loop_bound is None and target.endswith(".from_url") and "asyncio" in target:
                 loop_bound = f"{target} (an async client)"
-    for target in targets:
-        if isinstance(target, ast.Name):
-            qualname = f"{owner}.{target.id}"
+    for bound in targets:
+        if isinstance(bound, ast.Name):
+            qualname = f"{owner}.{bound.id}"
             index.variables.add(qualname)
             if type_name is not None:
                 index.var_types[qualname] = type_name

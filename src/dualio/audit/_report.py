@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .._version import __version__
+from dualio._version import __version__
+
 from ._engine import AuditResult
 from ._model import ModuleInfo, ModuleStats
 from ._rules import RULES, RULES_BY_CODE
@@ -14,7 +15,10 @@ _BLOCKING = ("DIO101", "DIO102", "DIO201", "DIO202")
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(headers))) + "|"]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(headers))) + "|",
+    ]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return lines
 
@@ -30,11 +34,22 @@ def render_report(result: AuditResult, paths: Sequence[str]) -> str:
     for module in modules:
         stats = module.stats
         for name in (
-            "lines", "async_functions", "sync_functions", "awaits", "tasks_started", "external_calls",
-            "external_with_timeout", "timeout_scopes", "cancel_handlers", "cancel_reraised", "shields",
-        ):  # fmt: skip
+            "lines",
+            "async_functions",
+            "sync_functions",
+            "awaits",
+            "tasks_started",
+            "external_calls",
+            "external_with_timeout",
+            "timeout_scopes",
+            "cancel_handlers",
+            "cancel_reraised",
+            "shields",
+        ):
             setattr(total, name, getattr(total, name) + getattr(stats, name))
-        total.shutdown_hooks += [(line, f"{module.source.display}:{line} {hook}") for line, hook in stats.shutdown_hooks]
+        total.shutdown_hooks += [
+            (line, f"{module.source.display}:{line} {hook}") for line, hook in stats.shutdown_hooks
+        ]
     by_path: dict[str, list[object]] = {}
     for finding in result.findings:
         by_path.setdefault(finding.path, []).append(finding)
@@ -69,14 +84,25 @@ def render_report(result: AuditResult, paths: Sequence[str]) -> str:
         "",
         *_table(
             ("code", "rule", "findings"),
-            [(rule.code, rule.name + ("" if rule.default else " (opt-in)"), counts.get(rule.code, 0)) for rule in RULES],
+            [
+                (rule.code, rule.name + ("" if rule.default else " (opt-in)"), counts.get(rule.code, 0))
+                for rule in RULES
+            ],
         ),
         "",
         "## Modules",
         "",
         *_table(
-            ("module", "lines", "async fns", "awaits", "tasks", "external calls (with timeout)", "blocking findings",
-             "other findings"),  # fmt: skip
+            (
+                "module",
+                "lines",
+                "async fns",
+                "awaits",
+                "tasks",
+                "external calls (with timeout)",
+                "blocking findings",
+                "other findings",
+            ),
             [
                 (
                     f"`{module.source.display}`",
@@ -115,9 +141,7 @@ def render_report(result: AuditResult, paths: Sequence[str]) -> str:
         "calls have a timeout in scope. Calls without one (rule DIO601, listed here even when it is not selected):",
         "",
     ]
-    missing = [
-        finding for module in modules for finding in module.findings if finding.code == "DIO601"
-    ]
+    missing = [finding for module in modules for finding in module.findings if finding.code == "DIO601"]
     out += [f"- `{f.path}:{f.line}` {f.message}" for f in sorted(missing)] or ["None."]
     out += ["", "## Shutdown hooks found", ""]
     hooks = sorted(total.shutdown_hooks, key=lambda item: item[1])

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
+from dualio._version import __version__
+
 from ._finding import Finding
 from ._rules import RULES
 

@@ -13,7 +13,8 @@ definitions.
 from __future__ import annotations
 
 import ast
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from ._catalog import (
     EXTERNAL_FUNCTIONS,
@@ -57,7 +58,9 @@ _SHUTDOWN_CALLS = {
 }
 
 
-def make_finding(module: ModuleInfo, code: str, node: ast.AST, message: str, call_path: tuple[str, ...] = ()) -> Finding:
+def make_finding(
+    module: ModuleInfo, code: str, node: ast.AST, message: str, call_path: tuple[str, ...] = ()
+) -> Finding:
     """A finding at ``node``'s position (columns converted from UTF-8 bytes to characters)."""
     line = getattr(node, "lineno", 1)
     col = getattr(node, "col_offset", 0)
@@ -526,7 +529,7 @@ class FunctionWalker:
     def _visit_global(self, node: ast.Global | ast.Nonlocal) -> None:
         self.declared_global.update(node.names)
 
-    _dispatch: ClassVar[dict[type[ast.AST], object]] = {}
+    _dispatch: ClassVar[dict[type[ast.AST], Callable[[FunctionWalker, Any], None]]] = {}
 
     # ----------------------------------------------------------------------------------------------- rules
     def _name(self) -> str:
@@ -599,7 +602,7 @@ class FunctionWalker:
         if default_timeout is None:
             head, _, method = target.rpartition(".")
             spec = EXTERNAL_METHODS.get(head)
-            if spec is None or not (method in spec[0] or "*" in spec[0] and not method.startswith("_")):
+            if spec is None or not (method in spec[0] or ("*" in spec[0] and not method.startswith("_"))):
                 return
             default_timeout = spec[1]
             if isinstance(call.func, ast.Attribute):
@@ -626,13 +629,12 @@ class FunctionWalker:
     def _note_call(self, node: ast.Call, target: str) -> None:
         if target == "asyncio.shield":
             self.stats.shields += 1
-        elif target == "asyncio.gather":
-            if any(isinstance(a, ast.Starred) and not isinstance(a.value, ast.List | ast.Tuple) for a in node.args):
-                self._report(
-                    "DIO602",
-                    node,
-                    "`asyncio.gather(*...)` over an iterable of unknown size starts every item at once",
-                )
+        elif target == "asyncio.gather" and any(
+            isinstance(a, ast.Starred) and not isinstance(a.value, ast.List | ast.Tuple) for a in node.args
+        ):
+            self._report(
+                "DIO602", node, "`asyncio.gather(*...)` over an iterable of unknown size starts every item at once"
+            )
         hook = _SHUTDOWN_CALLS.get(target)
         if hook is None and target.endswith((".on_event", ".add_event_handler")) and node.args:
             first = node.args[0]
@@ -741,7 +743,7 @@ def _finally_escape(body: list[ast.stmt]) -> ast.stmt | None:
     pending: list[tuple[ast.AST, bool]] = [(node, False) for node in body]
     while pending:
         node, in_loop = pending.pop()
-        if isinstance(node, ast.Return) or isinstance(node, ast.Break | ast.Continue) and not in_loop:
+        if isinstance(node, ast.Return) or (isinstance(node, ast.Break | ast.Continue) and not in_loop):
             assert isinstance(node, ast.stmt)
             return node
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
