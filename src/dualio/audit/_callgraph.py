@@ -108,7 +108,7 @@ class CallGraph:
             for site in function.calls:
                 name = classify(site)
                 if name is not None:
-                    hops[id(function)] = (site, None, name)
+                    hops[id(function)] = (site, None, display(site.target) if site.target else name)
                     queue.append(function)
                     break
         while queue:

@@ -178,6 +178,8 @@ class FunctionWalker:
 
     def resolve_expr(self, expr: ast.expr) -> str | None:
         if isinstance(expr, ast.Name):
+            if expr.id == self.self_name and self.class_name is not None:
+                return self.class_name
             return self.resolve_name(expr.id)
         if isinstance(expr, ast.Attribute):
             owner_type = self.type_of(expr.value)
@@ -487,6 +489,10 @@ class FunctionWalker:
             self.stats.tasks_started += 1
         if target is not None:
             self._note_call(node, target)
+        if method == "cancel" and isinstance(func, ast.Attribute):
+            receiver = dotted(func.value)
+            if receiver is not None:
+                self.cancelled.add(receiver)
         if target in TIMEOUT_WRAPPERS and node.args:
             first = node.args[0]
             self.timeout_depth += 1
@@ -646,10 +652,6 @@ class FunctionWalker:
             hook = "loop.add_signal_handler"
         if hook is not None:
             self.stats.shutdown_hooks.append((node.lineno, hook))
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "cancel":
-            receiver = dotted(node.func.value)
-            if receiver is not None:
-                self.cancelled.add(receiver)
 
     def _note_shutdown_def(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         if node.name in ("__aexit__", "aclose", "shutdown", "lifespan", "on_shutdown") or (
