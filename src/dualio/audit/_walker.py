@@ -66,6 +66,8 @@ def make_finding(
     col = getattr(node, "col_offset", 0)
     end_line = getattr(node, "end_lineno", None) or line
     end_col = getattr(node, "end_col_offset", None) or col
+    if isinstance(node, ast.ExceptHandler):  # the `except ...:` line, not the handler's body
+        end_line, end_col = line, col + len("except")
     return Finding(
         module.source.display,
         line,
