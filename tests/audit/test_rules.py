@@ -159,6 +159,8 @@ def test_swallowed_cancellation(tmp_path: Path, handler: str) -> None:
         "try:\n        value = int('3')\n    except BaseException:\n        pass",
         "task.cancel()\n    try:\n        await task\n    except asyncio.CancelledError:\n        pass",
         "try:\n        await asyncio.sleep(1)\n    except BaseException:\n        raise RuntimeError('x')",
+        "cancelled = False\n    try:\n        await asyncio.sleep(1)\n    except asyncio.CancelledError:\n"
+        "        cancelled = True\n    cleanup()\n    if cancelled:\n        raise asyncio.CancelledError",
     ],
 )
 def test_cancellation_kept(tmp_path: Path, code: str) -> None:

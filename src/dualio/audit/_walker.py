@@ -676,6 +676,24 @@ class FunctionWalker:
                         f"`{node.name}`: it binds to the first event loop that uses it",
                     )
 
+    def _reraised_later(self, handler: ast.AST) -> bool:
+        """Whether the handler sets a flag (``cancelled = True``) that an ``if flag: raise`` of the function reads."""
+        assert isinstance(handler, ast.ExceptHandler)
+        flags = {
+            target.id
+            for node in _walk_body(handler.body)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is True
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        if not flags or self.function is None:
+            return False
+        for node in _walk_body(self.function.node.body):
+            if isinstance(node, ast.If) and _has_raise(node.body):
+                if any(isinstance(name, ast.Name) and name.id in flags for name in ast.walk(node.test)):
+                    return True
+        return False
+
     def _finish(self) -> None:
         for name, call, starter in self.pending_tasks:
             if name not in self.loaded and name not in self.declared_global:
@@ -686,7 +704,7 @@ class FunctionWalker:
                     "garbage-collected before it finishes",
                 )
         for handler, caught, body in self.cancel_handlers:
-            if self._awaits_cancelled_only(body):
+            if self._awaits_cancelled_only(body) or self._reraised_later(handler):
                 continue
             self._report(
                 "DIO401",
