@@ -276,7 +276,8 @@ def test_constructor_of_project_class_is_followed(tmp_path: Path) -> None:
         Store("db")
     """
     [finding] = audit_source(tmp_path, source)
-    assert finding.code == "DIO102" and "handler -> Store.__init__ -> sqlite3.connect" in finding.message
+    assert finding.code == "DIO102"
+    assert "handler -> Store.__init__ -> sqlite3.connect" in finding.message
 
 
 def test_recursion_and_cycles_terminate_and_find_the_shortest_path(tmp_path: Path) -> None:

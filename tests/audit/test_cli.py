@@ -74,7 +74,8 @@ def test_json_format(tmp_path: Path) -> None:
     proc = run_cli("audit", "--format", "json", "bad.py", cwd=tmp_path)
     assert proc.returncode == 1
     document = json.loads(proc.stdout)
-    assert document["files"] == 1 and document["lines"] == 5
+    assert document["files"] == 1
+    assert document["lines"] == 5
     [finding] = document["findings"]
     assert finding == {
         "path": "bad.py",
@@ -104,11 +105,14 @@ def test_sarif_format_has_the_2_1_0_structure(tmp_path: Path) -> None:
     assert sarif["$schema"].endswith("sarif-2.1.0.json")
     [run] = sarif["runs"]
     driver = run["tool"]["driver"]
-    assert driver["name"] == "dualio-audit" and driver["version"]
+    assert driver["name"] == "dualio-audit"
+    assert driver["version"]
     rule_ids = [rule["id"] for rule in driver["rules"]]
-    assert len(rule_ids) == len(set(rule_ids)) and "DIO102" in rule_ids
+    assert len(rule_ids) == len(set(rule_ids))
+    assert "DIO102" in rule_ids
     for rule in driver["rules"]:
-        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert rule["shortDescription"]["text"]
+        assert rule["fullDescription"]["text"]
         assert rule["defaultConfiguration"]["level"] in ("none", "note", "warning", "error")
     [result] = run["results"]
     assert result["ruleId"] == "DIO102"
@@ -118,8 +122,10 @@ def test_sarif_format_has_the_2_1_0_structure(tmp_path: Path) -> None:
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "pkg/api.py", "uriBaseId": "%SRCROOT%"}
     region = location["region"]
-    assert region["startLine"] == 5 and region["startColumn"] == 5
-    assert region["endLine"] >= region["startLine"] and region["endColumn"] >= 1
+    assert region["startLine"] == 5
+    assert region["startColumn"] == 5
+    assert region["endLine"] >= region["startLine"]
+    assert region["endColumn"] >= 1
     assert result["properties"]["callPath"] == ["pkg.api.handler", "pkg.db.save", "requests.post"]
 
 
@@ -193,8 +199,10 @@ def main():
         assert row in report, row
     assert "handler -> save -> sqlite3.connect" in report
     assert "`svc/app.py:17` awaited external call `aiohttp.ClientSession.post`" in report
-    assert "atexit.register" in report and "signal.signal" in report
-    assert "| `svc/app.py` |" in report and "| `svc/db.py` |" not in report
+    assert "atexit.register" in report
+    assert "signal.signal" in report
+    assert "| `svc/app.py` |" in report
+    assert "| `svc/db.py` |" not in report
 
 
 def test_list_rules(tmp_path: Path) -> None:

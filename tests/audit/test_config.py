@@ -29,8 +29,10 @@ def _project(root: Path, table: str, files: dict[str, str] | None = None) -> Pat
 
 def test_defaults_run_every_rule_but_the_opt_in_ones() -> None:
     config = AuditConfig()
-    assert "DIO101" in config.select and "DIO501" in config.select
-    assert "DIO601" not in config.select and "DIO602" not in config.select
+    assert "DIO101" in config.select
+    assert "DIO501" in config.select
+    assert "DIO601" not in config.select
+    assert "DIO602" not in config.select
 
 
 def test_select_ignore_and_extend_from_pyproject(tmp_path: Path) -> None:
@@ -105,7 +107,8 @@ def test_invalid_configuration_is_a_clear_error(tmp_path: Path, table: str, mess
 def test_config_errors_are_value_errors_and_dualio_errors() -> None:
     from dualio import DualioError
 
-    assert issubclass(AuditConfigError, ValueError) and issubclass(AuditConfigError, DualioError)
+    assert issubclass(AuditConfigError, ValueError)
+    assert issubclass(AuditConfigError, DualioError)
 
 
 def test_inline_suppression_by_code(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import tokenize
 from collections.abc import Sequence
@@ -86,7 +87,20 @@ def run_audit(paths: Sequence[str | Path], config: AuditConfig | None = None) ->
     (the defaults when there is none). A file that cannot be read or parsed becomes a DIO001 finding; nothing
     is imported or executed. Raise :class:`AuditPathError` if a path does not exist, ``TypeError`` if
     ``paths`` is a single string or holds something that is not a path.
+
+    The cyclic garbage collector is paused while the audit runs (the syntax trees are large and acyclic;
+    collecting them repeatedly tripled the run time) and restored afterwards.
     """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_audit(paths, config)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_audit(paths: Sequence[str | Path], config: AuditConfig | None) -> AuditResult:
     if isinstance(paths, str | Path) or not all(isinstance(path, str | Path) for path in paths):
         raise TypeError(f"paths must be a sequence of str or pathlib.Path, got {paths!r}")
     given = [Path(path) for path in paths]

@@ -97,8 +97,6 @@ def display(target: str) -> str:
 class FunctionWalker:
     """Walks one function body (or a module's top level when ``function`` is ``None``)."""
 
-    _SKIP: ClassVar[tuple[type[ast.AST], ...]] = (ast.Lambda,)
-
     def __init__(
         self,
         index: ProjectIndex,
@@ -265,14 +263,21 @@ class FunctionWalker:
 
     # ----------------------------------------------------------------------------------------------- walk
     def visit(self, node: ast.AST) -> None:
-        method = self._dispatch.get(type(node))
+        kind = type(node)
+        method = self._dispatch.get(kind)
         if method is not None:
             method(self, node)
             return
-        if isinstance(node, self._SKIP):
+        if kind in _LEAVES:
             return
-        for child in ast.iter_child_nodes(node):
-            self.visit(child)
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     def _visit_all(self, nodes: list[ast.stmt]) -> None:
         for node in nodes:
@@ -689,9 +694,12 @@ class FunctionWalker:
         if not flags or self.function is None:
             return False
         for node in _walk_body(self.function.node.body):
-            if isinstance(node, ast.If) and _has_raise(node.body):
-                if any(isinstance(name, ast.Name) and name.id in flags for name in ast.walk(node.test)):
-                    return True
+            if (
+                isinstance(node, ast.If)
+                and _has_raise(node.body)
+                and any(isinstance(name, ast.Name) and name.id in flags for name in ast.walk(node.test))
+            ):
+                return True
         return False
 
     def _finish(self) -> None:
@@ -774,6 +782,13 @@ def _finally_escape(body: list[ast.stmt]) -> ast.stmt | None:
         pending.extend((child, loop) for child in ast.iter_child_nodes(node))
     return None
 
+
+# Nodes with nothing to look at below them (a lambda's body is not executed by the enclosing function).
+_LEAVES: frozenset[type[ast.AST]] = frozenset(
+    {ast.Constant, ast.Lambda, ast.Pass, ast.Break, ast.Continue, ast.Load, ast.Store, ast.Del}
+    | {cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.operator | ast.unaryop)}
+    | {cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.cmpop | ast.boolop)}
+)
 
 FunctionWalker._dispatch = {
     ast.FunctionDef: FunctionWalker._visit_def,
