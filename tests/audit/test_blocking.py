@@ -353,3 +353,29 @@ def test_directory_without_init_is_importable_by_relative_path(tmp_path: Path) -
         "svc/main.py": "from db import save\n\nasync def handler():\n    save()\n",
     }
     assert codes(audit_tree(tmp_path / "proj", files)) == ["DIO102"]
+
+
+def test_sync_sdk_clients_django_orm_and_their_sub_clients(tmp_path: Path) -> None:
+    source = """
+    from openai import AsyncOpenAI, OpenAI
+    from pymongo import MongoClient
+    from notes.models import Note
+
+    client = OpenAI()
+    aclient = AsyncOpenAI()
+    mongo = MongoClient()
+
+    async def ask(cache: dict):
+        client.chat.completions.create(model="m", messages=[])
+        await aclient.chat.completions.create(model="m", messages=[])
+        mongo["app"]["notes"].find_one({})
+        db = mongo.app
+        db.notes.insert_one({})
+        Note.objects.filter(done=False).first()
+        await Note.objects.aget(id=1)
+        query = Note.objects.filter(done=False)
+        cache.get("objects")
+        return query
+    """
+    findings = audit_source(tmp_path, source)
+    assert [(f.code, f.line) for f in findings] == [("DIO101", n) for n in (11, 13, 15, 16)]

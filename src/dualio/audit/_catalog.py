@@ -62,6 +62,7 @@ BLOCKING_FUNCTIONS: dict[str, str] = {
     "cx_Oracle.connect": "cx_Oracle.connect",
     "oracledb.connect": "oracledb.connect",
     "boto3.client": "boto3.client (loads service models from disk)",
+    "pika.BlockingConnection": "pika.BlockingConnection (connects)",
     "boto3.resource": "boto3.resource (loads service models from disk)",
 }
 
@@ -114,9 +115,35 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "threading.Event": frozenset({"wait"}),
     "queue.Queue": frozenset({"get", "put", "join"}),
     "concurrent.futures.Future": frozenset({"result", "exception"}),
+    "openai.OpenAI": _ALL,
+    "anthropic.Anthropic": _ALL,
+    "pymongo.MongoClient": _ALL,
+    "elasticsearch.Elasticsearch": _ALL,
+    "minio.Minio": _ALL,
+    "google.cloud.storage.Client": _ALL,
+    "telebot.TeleBot": _ALL,
+    "pika.BlockingConnection": _ALL,
+    "django.QuerySet": frozenset(
+        {
+            "get", "create", "get_or_create", "update_or_create", "count", "exists", "first", "last", "delete",
+            "update", "bulk_create", "bulk_update", "aggregate", "latest", "earliest", "in_bulk", "contains",
+        }
+    ),
 }
 
+# Sync clients whose attributes are sub-clients (``client.chat.completions.create``, ``mongo.db.notes.find``):
+# any method reached through their attributes or items blocks like a method of the client itself.
+DEEP_CLIENTS = frozenset(
+    {
+        "openai.OpenAI", "anthropic.Anthropic", "pymongo.MongoClient", "elasticsearch.Elasticsearch",
+        "google.cloud.storage.Client", "boto3.client",
+    }
+)
+
 NON_BLOCKING_METHODS: dict[str, frozenset[str]] = {
+    "openai.OpenAI": frozenset({"with_options", "copy", "close"}),
+    "anthropic.Anthropic": frozenset({"with_options", "copy", "close"}),
+    "pymongo.MongoClient": frozenset({"get_database", "get_collection", "with_options", "get_default_database"}),
     "redis.Redis": frozenset({"pipeline", "pubsub", "lock", "register_script", "get_encoder", "from_url", "close"}),
     "boto3.client": frozenset(
         {"get_paginator", "get_waiter", "can_paginate", "generate_presigned_url", "generate_presigned_post", "close"}
@@ -279,6 +306,16 @@ RESULT_TYPES: dict[str, str] = {
     "asyncio.create_subprocess_exec": "asyncio.subprocess.Process",
     "asyncio.create_subprocess_shell": "asyncio.subprocess.Process",
     "dualio.Portal": "dualio.Portal",
+    "openai.OpenAI": "openai.OpenAI",
+    "anthropic.Anthropic": "anthropic.Anthropic",
+    "pymongo.MongoClient": "pymongo.MongoClient",
+    "pymongo.MongoClient.get_database": "pymongo.MongoClient",
+    "pymongo.MongoClient.get_collection": "pymongo.MongoClient",
+    "elasticsearch.Elasticsearch": "elasticsearch.Elasticsearch",
+    "minio.Minio": "minio.Minio",
+    "google.cloud.storage.Client": "google.cloud.storage.Client",
+    "telebot.TeleBot": "telebot.TeleBot",
+    "pika.BlockingConnection": "pika.BlockingConnection",
     "dualio.default_portal": "dualio.Portal",
 }
 
@@ -337,4 +374,10 @@ TYPE_ALIASES: dict[str, str] = {
     "dualio._default.enter": "dualio.enter",
     "dualio._default.default_portal": "dualio.default_portal",
     "trio.Nursery": "trio.Nursery",
+    "openai._client.OpenAI": "openai.OpenAI",
+    "anthropic._client.Anthropic": "anthropic.Anthropic",
+    "pymongo.mongo_client.MongoClient": "pymongo.MongoClient",
+    "pymongo.database.Database": "pymongo.MongoClient",
+    "pymongo.collection.Collection": "pymongo.MongoClient",
+    "google.cloud.storage.client.Client": "google.cloud.storage.Client",
 }

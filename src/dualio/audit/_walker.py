@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ._catalog import (
+    DEEP_CLIENTS,
     EXTERNAL_FUNCTIONS,
     EXTERNAL_METHODS,
     LOOP_BOUND,
@@ -232,19 +233,31 @@ class FunctionWalker:
         if isinstance(expr, ast.Attribute):
             owner = self.type_of(expr.value)
             if owner is not None:
+                if owner in DEEP_CLIENTS:
+                    return owner
                 if owner in self.index.classes:
                     attr_type, _ = self.index.attribute_type(owner, expr.attr)
                     return self._normalise(attr_type)
                 return None
+            if expr.attr == "objects" and isinstance(expr.value, ast.Name) and expr.value.id[:1].isupper():
+                return "django.QuerySet"  # a Django model's manager: `Note.objects`
             if isinstance(expr.value, ast.Name) and expr.value.id in self.imports:
                 resolved = self.index.resolve(f"{canonical(self.imports[expr.value.id])}.{expr.attr}")
                 if resolved is not None:
                     return self._normalise(self.index.var_types.get(resolved))
             return None
         if isinstance(expr, ast.Call):
-            return call_result_type(self.resolve_expr(expr.func), self.index)
+            func = expr.func
+            if isinstance(func, ast.Attribute):
+                owner = self.type_of(func.value)
+                if owner in DEEP_CLIENTS or owner == "django.QuerySet":
+                    return owner
+            return call_result_type(self.resolve_expr(func), self.index)
         if isinstance(expr, ast.Await):
             return self.type_of(expr.value)
+        if isinstance(expr, ast.Subscript):
+            owner = self.type_of(expr.value)
+            return owner if owner in DEEP_CLIENTS else None
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
             left = self.type_of(expr.left)
             if left in ("pathlib.Path", "pathlib.PurePath"):
