@@ -310,3 +310,21 @@ def test_unbounded_gather_is_opt_in(tmp_path: Path) -> None:
     """
     assert audit_source(tmp_path, source, select="DIO1") == []
     assert [(f.code, f.line) for f in audit_source(tmp_path, source, select="DIO602")] == [("DIO602", 8)]
+
+
+def test_building_a_sync_wrapper_is_not_running_it(tmp_path: Path) -> None:
+    source = """
+    from asgiref.sync import AsyncToSync, async_to_sync
+
+    async def send(message):
+        pass
+
+    async def handler():
+        wrapped = AsyncToSync(send)
+        later = async_to_sync(send)
+        return wrapped, later
+
+    async def runs_it():
+        async_to_sync(send)({})
+    """
+    assert [(f.code, f.line) for f in audit_source(tmp_path, source)] == [("DIO201", 13)]

@@ -156,8 +156,9 @@ SYNC_OVER_ASYNC: dict[str, str] = {
     "asyncio.Runner.run": "asyncio.Runner.run",
     "asyncio.AbstractEventLoop.run_until_complete": "loop.run_until_complete",
     "asyncio.AbstractEventLoop.run_forever": "loop.run_forever",
-    "asgiref.sync.async_to_sync": "asgiref.sync.async_to_sync",
-    "asgiref.sync.AsyncToSync": "asgiref.sync.AsyncToSync",
+    # Building the wrapper runs nothing; calling it does: `async_to_sync(fn)(...)` resolves to the "()" name.
+    "asgiref.sync.async_to_sync()": "asgiref.sync.async_to_sync(...)()",
+    "asgiref.sync.AsyncToSync()": "asgiref.sync.AsyncToSync(...)()",
     "dualio.run": "dualio.run",
     "dualio.run_async_task": "dualio.run_async_task",
     "dualio.iterate": "dualio.iterate",

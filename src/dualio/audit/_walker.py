@@ -502,6 +502,10 @@ class FunctionWalker:
     def _visit_call(self, node: ast.Call) -> None:
         func = node.func
         target = self.resolve_expr(func)
+        if target is None and isinstance(func, ast.Call):  # `factory(fn)(...)`: calling what a factory built
+            factory = self.resolve_expr(func.func)
+            if factory is not None:
+                target = f"{factory}()"
         method = func.attr if isinstance(func, ast.Attribute) else None
         if self.function is not None:
             self.function.calls.append(CallSite(node, target, method))
