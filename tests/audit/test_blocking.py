@@ -379,3 +379,38 @@ def test_sync_sdk_clients_django_orm_and_their_sub_clients(tmp_path: Path) -> No
     """
     findings = audit_source(tmp_path, source)
     assert [(f.code, f.line) for f in findings] == [("DIO101", n) for n in (11, 13, 15, 16)]
+
+
+def test_subclass_of_a_sync_client_and_nested_helpers(tmp_path: Path) -> None:
+    source = """
+    import time
+    import requests
+
+    class Api(requests.Session):
+        def ping(self):
+            return self.head("u")
+
+        async def fetch(self):
+            return self.get("u")
+
+        async def check(self):
+            return self.ping()
+
+    async def handler():
+        def work():
+            time.sleep(1)
+        work()
+    """
+    findings = audit_source(tmp_path, source)
+    assert [(f.code, f.line) for f in findings] == [("DIO101", 10), ("DIO102", 13), ("DIO102", 18)]
+    assert "`requests.Session.get`" in findings[0].message
+    assert "Api.check -> Api.ping -> requests.Session.head" in findings[1].message
+    assert "handler -> handler.work -> time.sleep" in findings[2].message
+
+
+def test_two_scripts_with_the_same_name_stay_apart(tmp_path: Path) -> None:
+    files = {
+        "one/main.py": "import time\n\ndef helper():\n    time.sleep(1)\n",
+        "two/main.py": "def helper():\n    return 1\n\nasync def handler():\n    helper()\n",
+    }
+    assert audit_tree(tmp_path, files) == []

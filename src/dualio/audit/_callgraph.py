@@ -22,34 +22,65 @@ from ._catalog import (
     SYNC_OVER_ASYNC_METHODS,
 )
 from ._finding import Finding
-from ._model import CallSite, FunctionInfo, ModuleInfo, ProjectIndex
+from ._model import CallSite, FunctionInfo, ModuleInfo, ProjectIndex, canonical
 from ._walker import display, make_finding
 
 Classifier = Callable[[CallSite], "str | None"]
 
 
-def blocking_classifier(extra: frozenset[str]) -> Classifier:
-    """A function telling whether a call site blocks, and under which name (from the catalogue or ``extra``)."""
+def _blocking_method(owner: str, method: str, extra: frozenset[str]) -> bool:
+    methods = BLOCKING_METHODS.get(owner)
+    if methods is not None and (
+        method in methods
+        or ("*" in methods and not method.startswith("_") and method not in NON_BLOCKING_METHODS.get(owner, ()))
+    ):
+        return True
+    return bool(extra) and (f"{owner}.{method}" in extra or f"{owner}.*" in extra)
+
+
+def blocking_classifier(extra: frozenset[str], index: ProjectIndex | None = None) -> Classifier:
+    """A function telling whether a call site blocks, and under which name (from the catalogue or ``extra``).
+
+    A method of a project class that the class does not define is looked up on its external base classes
+    (``class Api(requests.Session)``: ``Api().get`` is ``requests.Session.get``).
+    """
 
     def classify(site: CallSite) -> str | None:
         target = site.target
         if target is None:
             return None
-        known = BLOCKING_FUNCTIONS.get(target)
-        if known is not None:
-            return known
-        head, _, method = target.rpartition(".")
-        methods = BLOCKING_METHODS.get(head)
-        if methods is not None and (
-            method in methods
-            or ("*" in methods and not method.startswith("_") and method not in NON_BLOCKING_METHODS.get(head, ()))
-        ):
+        if target in BLOCKING_FUNCTIONS:
             return target
-        if extra and (target in extra or f"{head}.*" in extra):
+        if extra and target in extra:
             return display(target)
+        head, _, method = target.rpartition(".")
+        if _blocking_method(head, method, extra):
+            return target
+        if index is not None and head in index.classes and index.resolve(target) is None:
+            for base in _external_bases(index, head):
+                if _blocking_method(base, method, extra):
+                    return f"{base}.{method}"
         return None
 
     return classify
+
+
+def _external_bases(index: ProjectIndex, cls: str) -> list[str]:
+    """The non-project base classes of a project class, through its project bases (canonical names)."""
+    found: list[str] = []
+    pending, seen = [cls], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for base in index.classes[current].bases:
+            resolved = index.resolve(base)
+            if resolved is not None and resolved in index.classes:
+                pending.append(resolved)
+            else:
+                found.append(canonical(base))
+    return found
 
 
 def sync_over_async(site: CallSite) -> str | None:
@@ -108,7 +139,7 @@ class CallGraph:
             for site in function.calls:
                 name = classify(site)
                 if name is not None:
-                    hops[id(function)] = (site, None, display(site.target) if site.target else name)
+                    hops[id(function)] = (site, None, display(name))
                     queue.append(function)
                     break
         while queue:
@@ -140,7 +171,7 @@ def _path(start: FunctionInfo, hops: dict[int, tuple[CallSite, FunctionInfo | No
 def call_graph_findings(index: ProjectIndex, extra_blocking: frozenset[str], codes: frozenset[str]) -> list[Finding]:
     """DIO101/DIO102 and DIO201/DIO202 findings at every call site of every async function."""
     graph = CallGraph(index)
-    is_blocking = blocking_classifier(extra_blocking)
+    is_blocking = blocking_classifier(extra_blocking, index)
     kinds = (
         ("DIO101", "DIO102", is_blocking, "blocking call"),
         ("DIO201", "DIO202", sync_over_async, "sync-over-async call"),
@@ -172,7 +203,8 @@ def call_graph_findings(index: ProjectIndex, extra_blocking: frozenset[str], cod
 
 def _direct(function: FunctionInfo, site: CallSite, code: str, name: str) -> Finding:
     if code == "DIO101":
-        message = f"blocking call `{display(name)}` in async function `{function.local_name}`"
+        described = BLOCKING_FUNCTIONS.get(name, name)
+        message = f"blocking call `{display(described)}` in async function `{function.local_name}`"
     else:
         message = (
             f"`{name}` in async function `{function.local_name}` runs an event loop to completion: it deadlocks or "

@@ -304,7 +304,10 @@ def _has_timeout(call: ast.Call) -> bool:
 
 def index_module(source: SourceFile, text: str, tree: ast.Module, index: ProjectIndex) -> ModuleInfo:
     """First pass over one module: imports, top-level definitions, classes, methods and module variables."""
-    module = ModuleInfo(source, source.module, tree, text.splitlines())
+    name = source.module
+    if name in index.modules:  # two files with one module name (scripts in two directories): keep them apart
+        name = next((alias for alias in source.aliases if alias not in index.modules), f"{name}@{source.display}")
+    module = ModuleInfo(source, name, tree, text.splitlines())
     module.stats.lines = len(module.lines)
     index.modules.setdefault(module.name, module)
     for alias in source.aliases:
