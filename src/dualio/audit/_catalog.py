@@ -12,6 +12,10 @@ _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "optio
 _ALL = frozenset({"*"})
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 def _names(prefix: str, names: str) -> dict[str, str]:
     return {f"{prefix}.{name}": f"{prefix}.{name}" for name in names.split()}
 
@@ -123,21 +127,17 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
     "google.cloud.storage.Client": _ALL,
     "telebot.TeleBot": _ALL,
     "pika.BlockingConnection": _ALL,
-    "django.QuerySet": frozenset(
-        {
-            "get", "create", "get_or_create", "update_or_create", "count", "exists", "first", "last", "delete",
-            "update", "bulk_create", "bulk_update", "aggregate", "latest", "earliest", "in_bulk", "contains",
-        }
+    "django.QuerySet": _words(
+        "get create get_or_create update_or_create count exists first last delete update bulk_create bulk_update "
+        "aggregate latest earliest in_bulk contains"
     ),
 }
 
 # Sync clients whose attributes are sub-clients (``client.chat.completions.create``, ``mongo.db.notes.find``):
 # any method reached through their attributes or items blocks like a method of the client itself.
-DEEP_CLIENTS = frozenset(
-    {
-        "openai.OpenAI", "anthropic.Anthropic", "pymongo.MongoClient", "elasticsearch.Elasticsearch",
-        "google.cloud.storage.Client", "boto3.client",
-    }
+DEEP_CLIENTS = _words(
+    "openai.OpenAI anthropic.Anthropic pymongo.MongoClient elasticsearch.Elasticsearch google.cloud.storage.Client "
+    "boto3.client"
 )
 
 NON_BLOCKING_METHODS: dict[str, frozenset[str]] = {
