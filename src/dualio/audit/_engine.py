@@ -125,6 +125,10 @@ def _run_audit(paths: Sequence[str | Path], config: AuditConfig | None) -> Audit
                 modules.append(index_module(source, text, tree, index))
         if problem is not None:
             findings.append(problem)
+    # Global names worth recording where async code reads them (rule DIO501): those of loop-bound objects.
+    index.loop_bound_names = frozenset(
+        qualname.rpartition(".")[2] for module in modules for qualname, _, _ in module.loop_bound
+    )
     for module in modules:
         try:
             walk_module(index, module)

@@ -115,6 +115,7 @@ class ProjectIndex:
     classes: dict[str, ClassInfo] = field(default_factory=dict)
     var_types: dict[str, str] = field(default_factory=dict)
     variables: set[str] = field(default_factory=set)
+    loop_bound_names: frozenset[str] = frozenset()
     _resolved: dict[str, str | None] = field(default_factory=dict)
 
     def resolve(self, name: str) -> str | None:
@@ -332,6 +333,26 @@ def index_module(source: SourceFile, text: str, tree: ast.Module, index: Project
     return module
 
 
+def statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement of ``body``, also inside compound statements, but not inside nested functions/classes."""
+    out: list[ast.stmt] = []
+    pending = list(reversed(body))
+    while pending:
+        node = pending.pop()
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, name, None)
+            if children:
+                for child in reversed(children):
+                    if isinstance(child, ast.ExceptHandler | ast.match_case):
+                        pending.extend(reversed(child.body))
+                    else:
+                        pending.append(child)
+    return out
+
+
 def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
     """Statements executed at import time, looking into ``if``/``try``/``with`` blocks."""
     out: list[ast.stmt] = []
@@ -421,7 +442,7 @@ def _self_attributes(module: ModuleInfo, index: ProjectIndex, info: ClassInfo, m
     if not method.args.args:
         return
     self_name = method.args.args[0].arg
-    for statement in ast.walk(method) if method.name == "__init__" else method.body:
+    for statement in statements(method.body) if method.name == "__init__" else method.body:
         if isinstance(statement, ast.Assign | ast.AnnAssign):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             for target in targets:

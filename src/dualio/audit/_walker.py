@@ -38,6 +38,7 @@ from ._model import (
     dotted,
     has_timeout_keyword,
     record_import,
+    statements,
 )
 from ._rules import RULES_BY_CODE
 
@@ -540,14 +541,19 @@ class FunctionWalker:
         if isinstance(node.ctx, ast.Load):
             name = node.id
             self.loaded.add(name)
-            if self.function is not None and name not in self.locals and name not in self.defs:
+            if (
+                name in self.index.loop_bound_names
+                and self.function is not None
+                and name not in self.locals
+                and name not in self.defs
+            ):
                 target = self.resolve_name(name)
-                if target is not None and not target.startswith("builtins."):
+                if target is not None:
                     self.function.refs.setdefault(target, node)
 
     def _visit_attribute(self, node: ast.Attribute) -> None:
         value = node.value
-        if self.function is not None and isinstance(value, ast.Name):
+        if node.attr in self.index.loop_bound_names and self.function is not None and isinstance(value, ast.Name):
             if value.id == self.self_name and self.class_name is not None:
                 self.function.refs.setdefault(f"{self.class_name}.{node.attr}", node)
             elif value.id in self.imports or value.id in self.module.definitions:
@@ -778,7 +784,7 @@ def _forwards(handler: ast.ExceptHandler) -> bool:
 
 
 def _has_raise(body: list[ast.stmt]) -> bool:
-    return any(isinstance(node, ast.Raise) for node in _walk_body(body))
+    return any(isinstance(node, ast.Raise) for node in statements(body))
 
 
 def _has_await(body: list[ast.stmt]) -> bool:
@@ -787,16 +793,20 @@ def _has_await(body: list[ast.stmt]) -> bool:
 
 def _finally_escape(body: list[ast.stmt]) -> ast.stmt | None:
     """A ``return`` in ``body``, or a ``break``/``continue`` not inside a loop of ``body``."""
-    pending: list[tuple[ast.AST, bool]] = [(node, False) for node in body]
+    pending: list[tuple[ast.stmt, bool]] = [(node, False) for node in body]
     while pending:
         node, in_loop = pending.pop()
         if isinstance(node, ast.Return) or (isinstance(node, ast.Break | ast.Continue) and not in_loop):
-            assert isinstance(node, ast.stmt)
             return node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
         loop = in_loop or isinstance(node, ast.For | ast.AsyncFor | ast.While)
-        pending.extend((child, loop) for child in ast.iter_child_nodes(node))
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, None) or ():
+                if isinstance(child, ast.ExceptHandler | ast.match_case):
+                    pending.extend((grandchild, loop) for grandchild in child.body)
+                else:
+                    pending.append((child, loop))
     return None
 
 
