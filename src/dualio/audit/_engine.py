@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
+import sys
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from ._model import ModuleInfo, ProjectIndex, index_module
 from ._rules import RULES_BY_CODE
 from ._walker import walk_module
 
+_RECURSION_LIMIT = 6000
 _SUPPRESSION = re.compile(r"#\s*dualio:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
 
@@ -89,13 +91,17 @@ def run_audit(paths: Sequence[str | Path], config: AuditConfig | None = None) ->
     ``paths`` is a single string or holds something that is not a path.
 
     The cyclic garbage collector is paused while the audit runs (the syntax trees are large and acyclic;
-    collecting them repeatedly tripled the run time) and restored afterwards.
+    collecting them repeatedly tripled the run time), and the recursion limit raised so that any file CPython
+    can parse can be walked; both are restored afterwards. Not thread-safe with other code that changes them.
     """
     enabled = gc.isenabled()
+    limit = sys.getrecursionlimit()
     gc.disable()
+    sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))  # the walk recurses once or twice per nesting level
     try:
         return _run_audit(paths, config)
     finally:
+        sys.setrecursionlimit(limit)
         if enabled:
             gc.enable()
 

@@ -128,6 +128,8 @@ class FunctionWalker:
         self.cancel_handlers: list[tuple[ast.AST, str, list[ast.stmt]]] = []
         self.cancelled: set[str] = set()
         self.stats = module.stats
+        self._resolved: dict[int, str | None] = {}
+        self._typed: dict[int, str | None] = {}
 
     # ----------------------------------------------------------------------------------------------- entry
     def walk_function(self) -> None:
@@ -179,6 +181,15 @@ class FunctionWalker:
         return None
 
     def resolve_expr(self, expr: ast.expr) -> str | None:
+        """The fully qualified name ``expr`` denotes (memoised per node: chains would be re-resolved otherwise)."""
+        key = id(expr)
+        if key in self._resolved:
+            return self._resolved[key]
+        result = self._resolve_expr(expr)
+        self._resolved[key] = result
+        return result
+
+    def _resolve_expr(self, expr: ast.expr) -> str | None:
         if isinstance(expr, ast.Name):
             if expr.id == self.self_name and self.class_name is not None:
                 return self.class_name
@@ -213,6 +224,16 @@ class FunctionWalker:
 
     def type_of(self, expr: ast.expr) -> str | None:
         """The inferred type of ``expr`` (a catalogue type or a project class), or ``None``."""
+        if isinstance(expr, ast.Name):  # names change type as they are rebound: never memoised
+            return self._type_of(expr)
+        key = id(expr)
+        if key in self._typed:
+            return self._typed[key]
+        result = self._type_of(expr)
+        self._typed[key] = result
+        return result
+
+    def _type_of(self, expr: ast.expr) -> str | None:
         if isinstance(expr, ast.Name):
             name = expr.id
             if name == self.self_name and self.class_name is not None:
