@@ -182,6 +182,8 @@ class FunctionWalker:
 
     def resolve_expr(self, expr: ast.expr) -> str | None:
         """The fully qualified name ``expr`` denotes (memoised per node: chains would be re-resolved otherwise)."""
+        if isinstance(expr, ast.Name):
+            return self._resolve_expr(expr)
         key = id(expr)
         if key in self._resolved:
             return self._resolved[key]
