@@ -328,3 +328,19 @@ def test_building_a_sync_wrapper_is_not_running_it(tmp_path: Path) -> None:
         async_to_sync(send)({})
     """
     assert [(f.code, f.line) for f in audit_source(tmp_path, source)] == [("DIO201", 13)]
+
+
+def test_loop_bound_object_used_through_an_object_built_from_it(tmp_path: Path) -> None:
+    source = """
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    engine = create_async_engine("postgresql+asyncpg://localhost/db")
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def get_db():
+        async with SessionLocal() as session:
+            yield session
+    """
+    [finding] = audit_source(tmp_path, source)
+    assert (finding.code, finding.line) == ("DIO501", 4)
+    assert "`engine` is created at import time and used (through `SessionLocal`)" in finding.message

@@ -214,34 +214,38 @@ def _direct(function: FunctionInfo, site: CallSite, code: str, name: str) -> Fin
 
 
 def loop_bound_findings(index: ProjectIndex) -> list[Finding]:
-    """DIO501: each loop-bound object created at import time and read by at least one async function."""
+    """DIO501: each loop-bound object created at import time and read by at least one async function, directly
+    or through a module object built from it (``SessionLocal = async_sessionmaker(engine)``)."""
     created = {
-        qualname: (module, call, description)
+        qualname: (module, call, description, root)
         for module in _unique_modules(index)
-        for qualname, call, description in module.loop_bound
+        for qualname, call, description, root in module.loop_bound
     }
     if not created:
         return []
-    users: dict[str, tuple[FunctionInfo, str]] = {}
+    users: dict[str, tuple[FunctionInfo, str, str]] = {}
     for module in _unique_modules(index):
         for function in module.functions:
             if not function.is_async:
                 continue
             for ref in function.refs:
                 resolved = index.resolve(ref) or ref
-                if resolved in created and resolved not in users:
-                    users[resolved] = (function, ref)
+                if resolved in created:
+                    root = created[resolved][3]
+                    if root in created and root not in users:
+                        users[root] = (function, ref, resolved)
     findings = []
-    for qualname, (function, ref) in users.items():
-        module, call, description = created[qualname]
-        short = qualname.removeprefix(f"{module.name}.")
+    for root, (function, ref, via) in users.items():
+        module, call, description, _ = created[root]
+        short = root.removeprefix(f"{module.name}.")
+        through = "" if via == root else f" (through `{via.rpartition('.')[2]}`)"
         user_line = function.refs[ref]
         findings.append(
             make_finding(
                 module,
                 "DIO501",
                 call,
-                f"{description} `{short}` is created at import time and used from async function "
+                f"{description} `{short}` is created at import time and used{through} from async function "
                 f"`{function.local_name}` ({function.module.source.display}:{getattr(user_line, 'lineno', 0)}): "
                 "it binds to the first event loop that uses it",
             )

@@ -133,7 +133,7 @@ def _run_audit(paths: Sequence[str | Path], config: AuditConfig | None) -> Audit
             findings.append(problem)
     # Global names worth recording where async code reads them (rule DIO501): those of loop-bound objects.
     index.loop_bound_names = frozenset(
-        qualname.rpartition(".")[2] for module in modules for qualname, _, _ in module.loop_bound
+        qualname.rpartition(".")[2] for module in modules for qualname, _, _, _ in module.loop_bound
     )
     for module in modules:
         try:

@@ -97,7 +97,8 @@ class ModuleInfo:
     definitions: set[str] = field(default_factory=set)
     functions: list[FunctionInfo] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    loop_bound: list[tuple[str, ast.Call, str]] = field(default_factory=list)
+    # (name, creating call, what it is, the name of the loop-bound object it is built from: itself for a root)
+    loop_bound: list[tuple[str, ast.Call, str, str]] = field(default_factory=list)
     stats: ModuleStats = field(default_factory=ModuleStats)
 
     @property
@@ -410,7 +411,22 @@ def _index_assignment(module: ModuleInfo, index: ProjectIndex, node: ast.Assign 
             if type_name is not None:
                 index.var_types[qualname] = type_name
             if loop_bound is not None and isinstance(value, ast.Call):
-                module.loop_bound.append((qualname, value, loop_bound))
+                module.loop_bound.append((qualname, value, loop_bound, qualname))
+            elif isinstance(value, ast.Call):
+                root = _built_from_loop_bound(module, owner, value)
+                if root is not None:
+                    module.loop_bound.append((qualname, value, "", root))
+
+
+def _built_from_loop_bound(module: ModuleInfo, owner: str, call: ast.Call) -> str | None:
+    """The loop-bound module object passed to ``call`` (``async_sessionmaker(engine)``), if any."""
+    roots = {name: root for name, _, _, root in module.loop_bound}
+    for arg in (*call.args, *(keyword.value for keyword in call.keywords)):
+        if isinstance(arg, ast.Name):
+            root = roots.get(f"{owner}.{arg.id}") or roots.get(f"{module.name}.{arg.id}")
+            if root is not None:
+                return root
+    return None
 
 
 def _index_class(module: ModuleInfo, index: ProjectIndex, node: ast.ClassDef, prefix: str, local: str) -> None:
