@@ -344,3 +344,20 @@ def test_loop_bound_object_used_through_an_object_built_from_it(tmp_path: Path) 
     [finding] = audit_source(tmp_path, source)
     assert (finding.code, finding.line) == ("DIO501", 4)
     assert "`engine` is created at import time and used (through `SessionLocal`)" in finding.message
+
+
+def test_async_sdk_calls_count_as_external_calls(tmp_path: Path) -> None:
+    source = """
+    import asyncio
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI()
+    timed = AsyncOpenAI(timeout=20)
+
+    async def ask():
+        await client.chat.completions.create(model="m", messages=[])
+        await timed.chat.completions.create(model="m", messages=[])
+        async with asyncio.timeout(30):
+            await client.chat.completions.create(model="m", messages=[])
+    """
+    assert [(f.code, f.line) for f in audit_source(tmp_path, source)] == [("DIO601", 9)]

@@ -137,7 +137,7 @@ BLOCKING_METHODS: dict[str, frozenset[str]] = {
 # any method reached through their attributes or items blocks like a method of the client itself.
 DEEP_CLIENTS = _words(
     "openai.OpenAI anthropic.Anthropic pymongo.MongoClient elasticsearch.Elasticsearch google.cloud.storage.Client "
-    "boto3.client"
+    "boto3.client openai.AsyncOpenAI anthropic.AsyncAnthropic motor.motor_asyncio.AsyncIOMotorClient"
 )
 
 NON_BLOCKING_METHODS: dict[str, frozenset[str]] = {
@@ -249,6 +249,9 @@ EXTERNAL_METHODS: dict[str, tuple[frozenset[str], bool]] = {
     "redis.asyncio.Redis": (_ALL, False),
     "asyncio.subprocess.Process": (frozenset({"communicate", "wait"}), False),
     "asyncio.StreamReader": (frozenset({"read", "readline", "readexactly", "readuntil"}), False),
+    "openai.AsyncOpenAI": (_ALL, False),  # the default timeout is 10 minutes
+    "anthropic.AsyncAnthropic": (_ALL, False),
+    "motor.motor_asyncio.AsyncIOMotorClient": (_ALL, False),
 }
 
 # What a call returns, when it matters for the rules: constructors, factories and methods returning clients.
@@ -308,6 +311,9 @@ RESULT_TYPES: dict[str, str] = {
     "asyncio.create_subprocess_shell": "asyncio.subprocess.Process",
     "dualio.Portal": "dualio.Portal",
     "openai.OpenAI": "openai.OpenAI",
+    "openai.AsyncOpenAI": "openai.AsyncOpenAI",
+    "anthropic.AsyncAnthropic": "anthropic.AsyncAnthropic",
+    "motor.motor_asyncio.AsyncIOMotorClient": "motor.motor_asyncio.AsyncIOMotorClient",
     "anthropic.Anthropic": "anthropic.Anthropic",
     "pymongo.MongoClient": "pymongo.MongoClient",
     "pymongo.MongoClient.get_database": "pymongo.MongoClient",

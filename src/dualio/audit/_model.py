@@ -117,6 +117,7 @@ class ProjectIndex:
     var_types: dict[str, str] = field(default_factory=dict)
     variables: set[str] = field(default_factory=set)
     loop_bound_names: frozenset[str] = frozenset()
+    timed_variables: set[str] = field(default_factory=set)
     _resolved: dict[str, str | None] = field(default_factory=dict)
 
     def resolve(self, name: str) -> str | None:
@@ -410,6 +411,8 @@ def _index_assignment(module: ModuleInfo, index: ProjectIndex, node: ast.Assign 
             index.variables.add(qualname)
             if type_name is not None:
                 index.var_types[qualname] = type_name
+            if isinstance(value, ast.Call) and _has_timeout(value):
+                index.timed_variables.add(qualname)
             if loop_bound is not None and isinstance(value, ast.Call):
                 module.loop_bound.append((qualname, value, loop_bound, qualname))
             elif isinstance(value, ast.Call):

@@ -291,8 +291,18 @@ class FunctionWalker:
     def _is_timed(self, expr: ast.expr) -> bool:
         """Whether the client ``expr`` was built with a timeout (``httpx.AsyncClient(timeout=5)``)."""
         if isinstance(expr, ast.Name):
-            return expr.id in self.timed
+            if expr.id in self.timed:
+                return True
+            if expr.id in self.locals:
+                return False
+            target = self.resolve_name(expr.id)
+            return target is not None and (self.index.resolve(target) or target) in self.index.timed_variables
         if isinstance(expr, ast.Attribute):
+            if self.type_of(expr) in DEEP_CLIENTS:  # client.chat.completions: the client's own timeout
+                root = expr.value
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                return self._is_timed(root)
             owner = self.type_of(expr.value)
             if owner is not None and owner in self.index.classes:
                 return self.index.attribute_type(owner, expr.attr)[1]
