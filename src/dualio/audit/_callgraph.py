@@ -22,8 +22,8 @@ from ._catalog import (
     SYNC_OVER_ASYNC_METHODS,
 )
 from ._finding import Finding
+from ._locate import display, make_finding
 from ._model import CallSite, FunctionInfo, ModuleInfo, ProjectIndex, canonical
-from ._walker import display, make_finding
 
 Classifier = Callable[[CallSite], "str | None"]
 

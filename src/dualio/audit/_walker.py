@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ._catalog import (
-    DEEP_CLIENTS,
     EXTERNAL_FUNCTIONS,
     EXTERNAL_METHODS,
     LOOP_BOUND,
@@ -25,22 +24,19 @@ from ._catalog import (
     TIMEOUT_SCOPES,
     TIMEOUT_WRAPPERS,
 )
-from ._finding import Finding
+from ._locate import display, make_finding
 from ._model import (
-    _BUILTINS,
     CallSite,
     FunctionInfo,
     ModuleInfo,
     ProjectIndex,
     annotation_type,
-    call_result_type,
-    canonical,
     dotted,
     has_timeout_keyword,
     record_import,
-    statements,
 )
-from ._rules import RULES_BY_CODE
+from ._resolve import Resolver
+from ._syntax import finally_escape, forwards, has_await, has_raise, walk_body
 
 _CANCEL_TYPES = frozenset(
     {
@@ -60,43 +56,7 @@ _SHUTDOWN_CALLS = {
 }
 
 
-def make_finding(
-    module: ModuleInfo, code: str, node: ast.AST, message: str, call_path: tuple[str, ...] = ()
-) -> Finding:
-    """A finding at ``node``'s position (columns converted from UTF-8 bytes to characters)."""
-    line = getattr(node, "lineno", 1)
-    col = getattr(node, "col_offset", 0)
-    end_line = getattr(node, "end_lineno", None) or line
-    end_col = getattr(node, "end_col_offset", None) or col
-    if isinstance(node, ast.ExceptHandler):  # the `except ...:` line, not the handler's body
-        end_line, end_col = line, col + len("except")
-    return Finding(
-        module.source.display,
-        line,
-        _char_col(module, line, col) + 1,
-        code,
-        message,
-        RULES_BY_CODE[code].hint,
-        end_line,
-        _char_col(module, end_line, end_col) + 1,
-        call_path,
-    )
-
-
-def _char_col(module: ModuleInfo, line: int, byte_col: int) -> int:
-    if 0 < line <= len(module.lines):
-        text = module.lines[line - 1]
-        if not text.isascii():
-            return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
-    return byte_col
-
-
-def display(target: str) -> str:
-    """A resolved name as shown in messages (``builtins.open`` -> ``open``)."""
-    return target.removeprefix("builtins.")
-
-
-class FunctionWalker:
+class FunctionWalker(Resolver):
     """Walks one function body (or a module's top level when ``function`` is ``None``)."""
 
     def __init__(
@@ -109,27 +69,16 @@ class FunctionWalker:
         imports: dict[str, str] | None = None,
         defs: dict[str, str] | None = None,
     ) -> None:
-        self.index = index
-        self.module = module
-        self.function = function
+        super().__init__(index, module, function, types, timed, imports, defs)
         self.is_async = function is not None and function.is_async
-        self.class_name = function.class_name if function is not None else None
-        self.types: dict[str, str] = dict(types or {})
-        self.timed: set[str] = set(timed or ())
-        self.imports = imports if imports is not None else module.imports
         self.own_imports = False
-        self.defs: dict[str, str] = dict(defs or {})
-        self.locals: set[str] = set()
         self.loaded: set[str] = set()
         self.declared_global: set[str] = set()
-        self.self_name: str | None = None
         self.timeout_depth = 0
         self.pending_tasks: list[tuple[str, ast.Call, str]] = []
         self.cancel_handlers: list[tuple[ast.AST, str, list[ast.stmt]]] = []
         self.cancelled: set[str] = set()
         self.stats = module.stats
-        self._resolved: dict[int, str | None] = {}
-        self._typed: dict[int, str | None] = {}
 
     # ----------------------------------------------------------------------------------------------- entry
     def walk_function(self) -> None:
@@ -165,148 +114,6 @@ class FunctionWalker:
         for statement in self.module.tree.body:
             self.visit(statement)
         self._finish()
-
-    # ----------------------------------------------------------------------------------------------- names
-    def resolve_name(self, name: str) -> str | None:
-        if name in self.defs:
-            return self.defs[name]
-        if name in self.imports:
-            return canonical(self.imports[name])
-        if name in self.locals:
-            return None
-        if name in self.module.definitions:
-            return f"{self.module.name}.{name}"
-        if name in _BUILTINS:
-            return f"builtins.{name}"
-        return None
-
-    def resolve_expr(self, expr: ast.expr) -> str | None:
-        """The fully qualified name ``expr`` denotes (memoised per node: chains would be re-resolved otherwise)."""
-        if isinstance(expr, ast.Name):
-            return self._resolve_expr(expr)
-        key = id(expr)
-        if key in self._resolved:
-            return self._resolved[key]
-        result = self._resolve_expr(expr)
-        self._resolved[key] = result
-        return result
-
-    def _resolve_expr(self, expr: ast.expr) -> str | None:
-        if isinstance(expr, ast.Name):
-            if expr.id == self.self_name and self.class_name is not None:
-                return self.class_name
-            return self.resolve_name(expr.id)
-        if isinstance(expr, ast.Attribute):
-            owner_type = self.type_of(expr.value)
-            if owner_type is not None:
-                return canonical(f"{owner_type}.{expr.attr}")
-            value = expr.value
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "super":
-                return self._super_member(expr.attr)
-            if isinstance(value, ast.Name | ast.Attribute):
-                base = self.resolve_expr(value)
-                if base is not None:
-                    return canonical(f"{base}.{expr.attr}")
-        return None
-
-    def _super_member(self, attr: str) -> str | None:
-        info = self.index.classes.get(self.class_name or "")
-        if info is None:
-            return None
-        for base in info.bases:
-            resolved = self.index.resolve(f"{base}.{attr}")
-            if resolved is not None:
-                return resolved
-        return None
-
-    def _normalise(self, type_name: str | None) -> str | None:
-        if type_name is None:
-            return None
-        return call_result_type(type_name, self.index) or type_name
-
-    def type_of(self, expr: ast.expr) -> str | None:
-        """The inferred type of ``expr`` (a catalogue type or a project class), or ``None``."""
-        if isinstance(expr, ast.Name):  # names change type as they are rebound: never memoised
-            return self._type_of(expr)
-        key = id(expr)
-        if key in self._typed:
-            return self._typed[key]
-        result = self._type_of(expr)
-        self._typed[key] = result
-        return result
-
-    def _type_of(self, expr: ast.expr) -> str | None:
-        if isinstance(expr, ast.Name):
-            name = expr.id
-            if name == self.self_name and self.class_name is not None:
-                return self.class_name
-            known = self.types.get(name)
-            if known is not None:
-                return known
-            if name in self.locals or name in self.defs:
-                return None
-            if name in self.module.definitions and name not in self.imports:
-                qualname = f"{self.module.name}.{name}"
-                return self._normalise(self.index.var_types.get(qualname))
-            imported = self.imports.get(name)
-            if imported is not None:
-                resolved = self.index.resolve(imported)
-                if resolved is not None:
-                    return self._normalise(self.index.var_types.get(resolved))
-            return None
-        if isinstance(expr, ast.Attribute):
-            owner = self.type_of(expr.value)
-            if owner is not None:
-                if owner in DEEP_CLIENTS:
-                    return owner
-                if owner in self.index.classes:
-                    attr_type, _ = self.index.attribute_type(owner, expr.attr)
-                    return self._normalise(attr_type)
-                return None
-            if expr.attr == "objects" and isinstance(expr.value, ast.Name) and expr.value.id[:1].isupper():
-                return "django.QuerySet"  # a Django model's manager: `Note.objects`
-            if isinstance(expr.value, ast.Name) and expr.value.id in self.imports:
-                resolved = self.index.resolve(f"{canonical(self.imports[expr.value.id])}.{expr.attr}")
-                if resolved is not None:
-                    return self._normalise(self.index.var_types.get(resolved))
-            return None
-        if isinstance(expr, ast.Call):
-            func = expr.func
-            if isinstance(func, ast.Attribute):
-                owner = self.type_of(func.value)
-                if owner in DEEP_CLIENTS or owner == "django.QuerySet":
-                    return owner
-            return call_result_type(self.resolve_expr(func), self.index)
-        if isinstance(expr, ast.Await):
-            return self.type_of(expr.value)
-        if isinstance(expr, ast.Subscript):
-            owner = self.type_of(expr.value)
-            return owner if owner in DEEP_CLIENTS else None
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
-            left = self.type_of(expr.left)
-            if left in ("pathlib.Path", "pathlib.PurePath"):
-                return left
-        return None
-
-    def _is_timed(self, expr: ast.expr) -> bool:
-        """Whether the client ``expr`` was built with a timeout (``httpx.AsyncClient(timeout=5)``)."""
-        if isinstance(expr, ast.Name):
-            if expr.id in self.timed:
-                return True
-            if expr.id in self.locals:
-                return False
-            target = self.resolve_name(expr.id)
-            return target is not None and (self.index.resolve(target) or target) in self.index.timed_variables
-        if isinstance(expr, ast.Attribute):
-            if self.type_of(expr) in DEEP_CLIENTS:  # client.chat.completions: the client's own timeout
-                root = expr.value
-                while isinstance(root, ast.Attribute):
-                    root = root.value
-                return self._is_timed(root)
-            owner = self.type_of(expr.value)
-            if owner is not None and owner in self.index.classes:
-                return self.index.attribute_type(owner, expr.attr)[1]
-        return False
 
     # ----------------------------------------------------------------------------------------------- walk
     def visit(self, node: ast.AST) -> None:
@@ -488,9 +295,9 @@ class FunctionWalker:
                 caught = self._catches_cancellation(handler.type)
                 if caught is not None:
                     self.stats.cancel_handlers += 1
-                    if _has_raise(handler.body) or _forwards(handler):
+                    if has_raise(handler.body) or forwards(handler):
                         self.stats.cancel_reraised += 1
-                    elif _has_await(node.body):
+                    elif has_await(node.body):
                         self.cancel_handlers.append((handler, caught, node.body))
             if handler.type is not None:
                 self.visit(handler.type)
@@ -499,8 +306,8 @@ class FunctionWalker:
             self._visit_all(handler.body)
         self._visit_all(node.orelse)
         if self.is_async:
-            escape = _finally_escape(node.finalbody)
-            if escape is not None and _has_await(node.body):
+            escape = finally_escape(node.finalbody)
+            if escape is not None and has_await(node.body):
                 self._report(
                     "DIO401",
                     escape,
@@ -643,7 +450,7 @@ class FunctionWalker:
     def _check_suppress(self, node: ast.With | ast.AsyncWith, call: ast.Call) -> None:
         for arg in call.args:
             target = self.resolve_expr(arg)
-            if target in _CANCEL_TYPES and _has_await(node.body) and not self._awaits_cancelled_only(node.body):
+            if target in _CANCEL_TYPES and has_await(node.body) and not self._awaits_cancelled_only(node.body):
                 self._report(
                     "DIO401",
                     call,
@@ -652,8 +459,8 @@ class FunctionWalker:
 
     def _awaits_cancelled_only(self, body: list[ast.stmt]) -> bool:
         """Whether every await in ``body`` waits for a task this function cancelled (``t.cancel(); await t``)."""
-        awaited = [node.value for node in _walk_body(body) if isinstance(node, ast.Await)]
-        if not awaited or any(isinstance(node, ast.AsyncFor | ast.AsyncWith) for node in _walk_body(body)):
+        awaited = [node.value for node in walk_body(body) if isinstance(node, ast.Await)]
+        if not awaited or any(isinstance(node, ast.AsyncFor | ast.AsyncWith) for node in walk_body(body)):
             return False
         for value in awaited:
             if isinstance(value, ast.Call) and self.resolve_expr(value.func) in TIMEOUT_WRAPPERS and value.args:
@@ -742,17 +549,17 @@ class FunctionWalker:
         assert isinstance(handler, ast.ExceptHandler)
         flags = {
             target.id
-            for node in _walk_body(handler.body)
+            for node in walk_body(handler.body)
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is True
             for target in node.targets
             if isinstance(target, ast.Name)
         }
         if not flags or self.function is None:
             return False
-        for node in _walk_body(self.function.node.body):
+        for node in walk_body(self.function.node.body):
             if (
                 isinstance(node, ast.If)
-                and _has_raise(node.body)
+                and has_raise(node.body)
                 and any(isinstance(name, ast.Name) and name.id in flags for name in ast.walk(node.test))
             ):
                 return True
@@ -775,72 +582,6 @@ class FunctionWalker:
                 handler,
                 f"{caught} without re-raise in async function `{self._name()}` swallows cancellation",
             )
-
-
-def _walk_body(body: list[ast.stmt]) -> list[ast.AST]:
-    """Every node of ``body``, without entering nested functions, lambdas or classes."""
-    out: list[ast.AST] = []
-    pending: list[ast.AST] = list(body)
-    while pending:
-        node = pending.pop()
-        out.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        pending.extend(ast.iter_child_nodes(node))
-    return out
-
-
-# Calls that look at an exception without handing it on (logging, printing, type checks).
-_LOGGING = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "print", "isinstance", "repr", "str"}
-)
-
-
-def _forwards(handler: ast.ExceptHandler) -> bool:
-    """Whether the handler hands the caught exception on (stores it, passes it to a call that is not logging):
-    ``outcome.append(Error(exc))``, ``future.set_exception(exc)``, ``self._convert_error(exc)``."""
-    name = handler.name
-    if name is None:
-        return False
-    logging_args: set[int] = set()
-    uses: list[ast.Name] = []
-    for node in _walk_body(handler.body):
-        if isinstance(node, ast.Call):
-            func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-            if called in _LOGGING:
-                for arg in (*node.args, *(k.value for k in node.keywords)):
-                    logging_args.update(id(n) for n in ast.walk(arg))
-        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            uses.append(node)
-    return any(id(use) not in logging_args for use in uses)
-
-
-def _has_raise(body: list[ast.stmt]) -> bool:
-    return any(isinstance(node, ast.Raise) for node in statements(body))
-
-
-def _has_await(body: list[ast.stmt]) -> bool:
-    return any(isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith) for node in _walk_body(body))
-
-
-def _finally_escape(body: list[ast.stmt]) -> ast.stmt | None:
-    """A ``return`` in ``body``, or a ``break``/``continue`` not inside a loop of ``body``."""
-    pending: list[tuple[ast.stmt, bool]] = [(node, False) for node in body]
-    while pending:
-        node, in_loop = pending.pop()
-        if isinstance(node, ast.Return) or (isinstance(node, ast.Break | ast.Continue) and not in_loop):
-            return node
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            continue
-        loop = in_loop or isinstance(node, ast.For | ast.AsyncFor | ast.While)
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            for child in getattr(node, field, None) or ():
-                if isinstance(child, ast.ExceptHandler | ast.match_case):
-                    pending.extend((grandchild, loop) for grandchild in child.body)
-                else:
-                    pending.append((child, loop))
-    return None
 
 
 # Nodes with nothing to look at below them (a lambda's body is not executed by the enclosing function).
