@@ -414,3 +414,21 @@ def test_two_scripts_with_the_same_name_stay_apart(tmp_path: Path) -> None:
         "two/main.py": "def helper():\n    return 1\n\nasync def handler():\n    helper()\n",
     }
     assert audit_tree(tmp_path, files) == []
+
+
+def test_sqlmodel_sessions_and_waiting_on_a_threadsafe_future(tmp_path: Path) -> None:
+    source = """
+    import asyncio
+    from sqlmodel import Session, create_engine, select
+
+    engine = create_engine("sqlite://")
+
+    async def items(loop):
+        with Session(engine) as session:
+            session.exec(select(1))
+            session.get(int, 1)
+        return asyncio.run_coroutine_threadsafe(asyncio.sleep(1), loop).result()
+    """
+    findings = audit_source(tmp_path, source, select="DIO1")
+    assert [(f.code, f.line) for f in findings] == [("DIO101", 9), ("DIO101", 10), ("DIO101", 11)]
+    assert "concurrent.futures.Future.result" in findings[2].message
