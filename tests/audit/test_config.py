@@ -126,3 +126,29 @@ def test_inline_suppression_by_code(tmp_path: Path) -> None:
     """
     findings = audit_source(tmp_path, source)
     assert [(f.code, f.line) for f in findings] == [("DIO101", 6), ("DIO101", 8)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"select": frozenset({"DIO999"})}, "unknown: \\['DIO999'\\]"),
+        ({"select": ["DIO101"]}, "select must be a frozenset"),
+        ({"extra_blocking": ["x.y"]}, "extra_blocking must be a frozenset"),
+        ({"exclude": "tests"}, "exclude must be a tuple"),
+        ({"root": "."}, "root must be a pathlib.Path"),
+    ],
+)
+def test_audit_config_validates_its_fields(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(AuditConfigError, match=message):
+        AuditConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_errors_pickle() -> None:
+    import pickle
+
+    from dualio.audit import AuditPathError
+
+    for error in (AuditConfigError("bad key"), AuditPathError("no such file or directory: x")):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)

@@ -35,6 +35,20 @@ class AuditConfig:
     root: Path = field(default_factory=Path.cwd)
     source: Path | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.select, frozenset) or not self.select <= RULES_BY_CODE.keys():
+            unknown = sorted(set(self.select) - RULES_BY_CODE.keys()) if isinstance(self.select, frozenset) else []
+            raise AuditConfigError(
+                f"select must be a frozenset of rule codes (unknown: {unknown}); "
+                "use AuditConfig().with_selection(['DIO1', ...]) to select by prefix"
+            )
+        if not isinstance(self.extra_blocking, frozenset) or not all(isinstance(n, str) for n in self.extra_blocking):
+            raise AuditConfigError(f"extra_blocking must be a frozenset of dotted names, got {self.extra_blocking!r}")
+        if not isinstance(self.exclude, tuple) or not all(isinstance(p, str) for p in self.exclude):
+            raise AuditConfigError(f"exclude must be a tuple of glob patterns, got {self.exclude!r}")
+        if not isinstance(self.root, Path):
+            raise AuditConfigError(f"root must be a pathlib.Path, got {self.root!r}")
+
     def with_selection(
         self, select: Sequence[str] | None = None, extend: Sequence[str] = (), ignore: Sequence[str] = ()
     ) -> AuditConfig:
