@@ -432,3 +432,32 @@ def test_sqlmodel_sessions_and_waiting_on_a_threadsafe_future(tmp_path: Path) ->
     findings = audit_source(tmp_path, source, select="DIO1")
     assert [(f.code, f.line) for f in findings] == [("DIO101", 9), ("DIO101", 10), ("DIO101", 11)]
     assert "concurrent.futures.Future.result" in findings[2].message
+
+
+def test_callbacks_scheduled_on_the_loop_run_on_the_loop(tmp_path: Path) -> None:
+    source = """
+    import asyncio, time
+
+    def flush():
+        with open("log.txt", "a") as f:
+            f.write("x")
+
+    def cheap():
+        return 1
+
+    def schedule(loop):
+        loop.call_soon(flush)
+        loop.call_later(1, time.sleep, 1)
+        loop.call_soon(cheap)
+        return flush
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.call_soon_threadsafe(flush)
+        await asyncio.to_thread(flush)
+        await loop.run_in_executor(None, flush)
+    """
+    findings = audit_source(tmp_path, source)
+    assert [(f.code, f.line) for f in findings] == [("DIO102", 12), ("DIO101", 13), ("DIO102", 19)]
+    assert "schedule -> loop.call_soon(flush) -> open" in findings[0].message
+    assert "`time.sleep` scheduled on the event loop with `loop.call_later`" in findings[1].message

@@ -11,6 +11,7 @@ edge, and async functions are never traversed (each is audited on its own).
 
 from __future__ import annotations
 
+import ast
 from collections import deque
 from collections.abc import Callable
 
@@ -106,7 +107,7 @@ class CallGraph:
             if function.is_async or function.offloaded:
                 continue
             for site in function.calls:
-                callee = self.callee(site)
+                callee = None if site.scheduled else self.callee(site)
                 if callee is not None:
                     self.callers.setdefault(id(callee), []).append((function, site))
 
@@ -137,7 +138,7 @@ class CallGraph:
             if function.is_async or function.offloaded:
                 continue
             for site in function.calls:
-                name = classify(site)
+                name = None if site.scheduled else classify(site)
                 if name is not None:
                     hops[id(function)] = (site, None, display(name))
                     queue.append(function)
@@ -182,12 +183,13 @@ def call_graph_findings(index: ProjectIndex, extra_blocking: frozenset[str], cod
             continue
         hops = graph.reach(classify) if via_code in codes else {}
         for function in graph.functions:
-            if not function.is_async:
-                continue
             for site in function.calls:
+                if not function.is_async and not site.scheduled:
+                    continue
+                scheduler = f"{site.node.func.attr}" if isinstance(site.node.func, ast.Attribute) else "loop"
                 name = classify(site)
                 if name is not None:
-                    findings.append(_direct(function, site, direct_code, name))
+                    findings.append(_direct(function, site, direct_code, name, scheduler))
                     continue
                 callee = graph.callee(site)
                 if callee is None or id(callee) not in hops:
@@ -195,14 +197,24 @@ def call_graph_findings(index: ProjectIndex, extra_blocking: frozenset[str], cod
                 chain = _path(callee, hops)
                 final = hops[id(chain[-1])][2]
                 names = [function.local_name, *(link.local_name for link in chain), final]
-                message = f"{label} reached from async function: {' -> '.join(names)}"
+                if site.scheduled:
+                    names[1] = f"loop.{scheduler}({chain[0].local_name})"
+                    message = f"{label} run on the event loop: {' -> '.join(names)}"
+                else:
+                    message = f"{label} reached from async function: {' -> '.join(names)}"
                 qualified = (function.qualname, *(link.qualname for link in chain), final)
                 findings.append(make_finding(function.module, via_code, site.node, message, qualified))
     return findings
 
 
-def _direct(function: FunctionInfo, site: CallSite, code: str, name: str) -> Finding:
-    if code == "DIO101":
+def _direct(function: FunctionInfo, site: CallSite, code: str, name: str, scheduler: str) -> Finding:
+    if site.scheduled:
+        what = "blocking call" if code == "DIO101" else "sync-over-async call"
+        message = (
+            f"{what} `{display(BLOCKING_FUNCTIONS.get(name, name))}` scheduled on the event loop with "
+            f"`loop.{scheduler}` in `{function.local_name}`"
+        )
+    elif code == "DIO101":
         described = BLOCKING_FUNCTIONS.get(name, name)
         message = f"blocking call `{display(described)}` in async function `{function.local_name}`"
     else:

@@ -189,6 +189,17 @@ SYNC_OVER_ASYNC: dict[str, str] = {
 # Method names that mean "run the loop here" whatever the receiver's type.
 SYNC_OVER_ASYNC_METHODS = frozenset({"run_until_complete"})
 
+# Loop methods that call back a function on the event loop thread, and the position of that function.
+LOOP_CALLBACKS: dict[str, int] = {
+    "call_soon": 0,
+    "call_soon_threadsafe": 0,
+    "call_later": 1,
+    "call_at": 1,
+    "add_reader": 1,
+    "add_writer": 1,
+    "add_signal_handler": 1,
+}
+
 # Calls that start a task; their result must be kept.
 TASK_STARTERS = frozenset(
     {"asyncio.create_task", "asyncio.ensure_future", "asyncio.AbstractEventLoop.create_task", "asyncio.async"}

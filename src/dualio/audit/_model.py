@@ -32,11 +32,16 @@ def canonical(name: str) -> str:
 
 @dataclass(slots=True)
 class CallSite:
-    """A call in a function body and the fully qualified name it resolved to (``None`` when unknown)."""
+    """A call in a function body and the fully qualified name it resolved to (``None`` when unknown).
+
+    With ``scheduled``, ``target`` is not called here but handed to the event loop to call
+    (``loop.call_soon(target)``): it will run on the loop thread.
+    """
 
     node: ast.Call
     target: str | None
     method: str | None = None
+    scheduled: bool = False
 
 
 @dataclass(slots=True)

@@ -20,6 +20,7 @@ from ._catalog import (
     EXTERNAL_FUNCTIONS,
     EXTERNAL_METHODS,
     LOOP_BOUND,
+    LOOP_CALLBACKS,
     TASK_STARTERS,
     TIMEOUT_SCOPES,
     TIMEOUT_WRAPPERS,
@@ -350,6 +351,13 @@ class FunctionWalker(Resolver):
         method = func.attr if isinstance(func, ast.Attribute) else None
         if self.function is not None:
             self.function.calls.append(CallSite(node, target, method))
+            position = LOOP_CALLBACKS.get(method or "")
+            if position is not None and len(node.args) > position:
+                callback = node.args[position]
+                if isinstance(callback, ast.Name | ast.Attribute):
+                    scheduled = self.resolve_expr(callback)
+                    if scheduled is not None:
+                        self.function.calls.append(CallSite(node, scheduled, None, scheduled=True))
         if target in TASK_STARTERS or method in _TASK_METHODS:
             self.stats.tasks_started += 1
         if target is not None:
