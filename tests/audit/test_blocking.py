@@ -461,3 +461,14 @@ def test_callbacks_scheduled_on_the_loop_run_on_the_loop(tmp_path: Path) -> None
     assert [(f.code, f.line) for f in findings] == [("DIO102", 12), ("DIO101", 13), ("DIO102", 19)]
     assert "schedule -> loop.call_soon(flush) -> open" in findings[0].message
     assert "`time.sleep` scheduled on the event loop with `loop.call_later`" in findings[1].message
+
+
+def test_waitpid_with_wnohang_does_not_block(tmp_path: Path) -> None:
+    source = """
+    import os
+
+    async def reap(pid):
+        os.waitpid(pid, os.WNOHANG)
+        os.waitpid(pid, 0)
+    """
+    assert [(f.code, f.line) for f in audit_source(tmp_path, source)] == [("DIO101", 6)]

@@ -39,6 +39,17 @@ def _blocking_method(owner: str, method: str, extra: frozenset[str]) -> bool:
     return bool(extra) and (f"{owner}.{method}" in extra or f"{owner}.*" in extra)
 
 
+_NON_BLOCKING_WITH_WNOHANG = frozenset({"os.waitpid", "os.wait3", "os.wait4"})
+
+
+def _mentions(call: ast.Call, name: str) -> bool:
+    return any(
+        (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
+        for arg in (*call.args, *(keyword.value for keyword in call.keywords))
+        for node in ast.walk(arg)
+    )
+
+
 def blocking_classifier(extra: frozenset[str], index: ProjectIndex | None = None) -> Classifier:
     """A function telling whether a call site blocks, and under which name (from the catalogue or ``extra``).
 
@@ -51,6 +62,8 @@ def blocking_classifier(extra: frozenset[str], index: ProjectIndex | None = None
         if target is None:
             return None
         if target in BLOCKING_FUNCTIONS:
+            if target in _NON_BLOCKING_WITH_WNOHANG and _mentions(site.node, "WNOHANG"):
+                return None  # os.waitpid(pid, os.WNOHANG) returns at once
             return target
         if extra and target in extra:
             return display(target)
