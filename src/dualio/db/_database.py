@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -193,7 +192,7 @@ class Database:
             async def attempt_in_thread() -> T:
                 worker = await workers.lease()
                 try:
-                    return await asyncio.wrap_future(worker.submit(contextvars.copy_context().run, attempt_once))
+                    return await worker.start(attempt_once).outcome
                 finally:
                     workers.release(worker)
 
