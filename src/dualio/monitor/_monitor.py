@@ -119,6 +119,7 @@ class Monitor:
         self._blocked_seconds = 0.0
         self._ongoing: BlockingEvent | None = None
         self._ongoing_sent = 0.0
+        self._ongoing_seq = 0
         self._tasks = TaskTracker(self.loop, max_events) if track_tasks else None
         self._issues_logged = 0
 
@@ -181,7 +182,10 @@ class Monitor:
             thread.join()
         if was_running and self._tasks is not None:
             self._tasks.uninstall()
-        self._finish_ongoing(_monotonic(), finished=False)
+        if self._ongoing is not None and self._ack_seq >= self._ongoing_seq:  # answered just before the stop
+            self._finish_ongoing(self._ack_time, finished=True)
+        else:
+            self._finish_ongoing(_monotonic(), finished=False)
 
     def __enter__(self) -> Self:
         if self._state is _NEW:
@@ -298,11 +302,11 @@ class Monitor:
             if not loop.is_running():
                 running_throughout = False
             elif self._ongoing is None and running_throughout:
-                self._sample(sent)
+                self._sample(sent, seq)
             ack.wait(self.interval if self._ongoing is None else max(self.interval, 0.05))
         return running_throughout
 
-    def _sample(self, sent: float) -> None:
+    def _sample(self, sent: float, seq: int) -> None:
         """Record the loop thread's current stack as an ongoing blocking event, and log it."""
         thread_id = self._loop_thread_id
         frame: FrameType | None = sys._current_frames().get(thread_id) if thread_id is not None else None
@@ -330,7 +334,7 @@ class Monitor:
             wall_time=time.time(),
         )
         with self._lock:
-            self._ongoing, self._ongoing_sent = event, sent
+            self._ongoing, self._ongoing_sent, self._ongoing_seq = event, sent, seq
         if self._log:
             logger.warning("dualio.monitor: %s", event.format())
 

@@ -62,10 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     option = config.getoption(_OPTION)
     raw = option if option is not None else config.getini(_INI)
-    threshold = _parse_threshold(raw, _OPTION if option is not None else f"ini option {_INI}")
-    guard = BlockingGuard(threshold)
+    source = _OPTION if option is not None else f"ini option {_INI}"
+    guard = BlockingGuard(_parse_threshold(raw, source), source)
     config.pluginmanager.register(guard, _PLUGIN_NAME)
-    if threshold is not None:
+    if guard.session_threshold is not None:
         guard.install()
 
 
@@ -91,8 +91,9 @@ def _parse_threshold(raw: object, source: str) -> float | None:
 class BlockingGuard:
     """The plugin object: watches running loops and checks each test phase for stalls."""
 
-    def __init__(self, threshold: float | None) -> None:
+    def __init__(self, threshold: float | None, source: str = _OPTION) -> None:
         self.session_threshold = threshold
+        self.session_source = source
         self.current_threshold = threshold
         self._lock = threading.Lock()
         self._monitors: set[Monitor] = set()
@@ -194,7 +195,7 @@ class BlockingGuard:
     def _threshold_for(self, item: pytest.Item) -> tuple[float | None, str]:
         marker = item.get_closest_marker(_MARKER)
         if marker is None:
-            return self.session_threshold, _OPTION
+            return self.session_threshold, self.session_source
         value = marker.args[0] if marker.args else marker.kwargs.get("seconds", _UNSET)
         if value is _UNSET:
             raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.{_MARKER} needs seconds (a number, or None)")
