@@ -116,7 +116,7 @@ def test_lost_tasks_are_reported_and_the_previous_handler_still_sees_them(loop_t
         loop = asyncio.get_running_loop()
         asyncio.create_task(waits_forever(loop.create_future()))  # noqa: RUF006 - lost on purpose
         asyncio.create_task(fails())  # noqa: RUF006 - lost on purpose
-        await asyncio.sleep(0.1)  # several heartbeats: the monitor no longer holds them
+        await asyncio.sleep(0.05)  # let both run: one fails, one waits forever on a future nobody holds
 
     with dualio.monitor.watch(loop_thread.loop, threshold=0.1, interval=0.01, log=False) as monitor:
         loop_thread.run(lose_two_tasks())

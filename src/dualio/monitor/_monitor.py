@@ -33,7 +33,7 @@ from dualio.errors import InvalidTimeoutError
 from ._errors import LoopNotRunningError
 from ._lag import LAG_BUCKETS, LagHistogram
 from ._records import BlockingEvent, MonitorStatistics
-from ._tasks import TaskTracker
+from ._tasks import TaskTracker, unfinished_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -108,7 +108,7 @@ class Monitor:
         self._state = _NEW
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
-        self._ack = threading.Event()
+        self._beat_valid = True
         self._ack_seq = 0
         self._ack_time = 0.0
         self._thread: threading.Thread | None = None
@@ -176,7 +176,6 @@ class Monitor:
             was_running = self._state is _RUNNING
             self._state = _STOPPED
         self._stop_event.set()
-        self._ack.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join()
@@ -213,12 +212,15 @@ class Monitor:
             events += (ongoing,)
         tasks = self._tasks
         issues: tuple[Any, ...] = ()
-        started = finished = destroyed = unretrieved = 0
+        destroyed = unretrieved = 0
         if tasks is not None:
             with tasks._lock:
                 issues = tuple(tasks.issues)
                 destroyed, unretrieved = tasks.destroyed_pending, tasks.exception_never_retrieved
-            started, finished = tasks.started, tasks.finished
+            started, finished, pending = tasks.counts()
+        else:
+            started = finished = 0
+            pending = len(unfinished_tasks(self.loop))
         return MonitorStatistics(
             name=self.name,
             running=self.running,
@@ -237,7 +239,7 @@ class Monitor:
             recent_blocking_events=events,
             tasks_started=started,
             tasks_finished=finished,
-            tasks_pending=_pending_tasks(self.loop),
+            tasks_pending=pending,
             tasks_destroyed_pending=destroyed,
             tasks_exception_never_retrieved=unretrieved,
             recent_task_issues=issues,
@@ -251,60 +253,54 @@ class Monitor:
 
     # -- the watchdog thread -------------------------------------------------------------------------------------
 
-    def _beat(self, seq: int) -> None:
-        """The heartbeat, run by the loop."""
-        self._ack_time = _monotonic()
+    def _beat(self, seq: int, sent: float) -> None:
+        """The heartbeat, run by the loop: record the lag and mark the beat answered."""
+        now = _monotonic()
         if self._loop_thread_id is None:
             self._loop_thread_id = threading.get_ident()
-        if self._tasks is not None:
-            self._tasks.sweep()
+        if self._beat_valid:  # not a lag if the loop was merely stopped (between two run_until_complete calls)
+            self._lag.add(now - sent)
+        self._ack_time = now
         self._ack_seq = seq
-        self._ack.set()
 
     def _watch(self) -> None:
-        loop, threshold, interval = self.loop, self.threshold, self.interval
-        stop, ack = self._stop_event, self._ack
-        seq = 0
+        """Body of the watchdog thread: one wake-up per ``interval``, never woken by the loop itself.
+
+        At each tick: if the last heartbeat was answered, send the next one; if not, and it is ``threshold``
+        old, sample the loop thread's stack. The loop's answer only sets two attributes (no event, no lock), so a
+        healthy loop costs one thread wake-up per interval and one callback per heartbeat.
+        """
+        loop, threshold, interval, stop = self.loop, self.threshold, self.interval, self._stop_event
+        seq, sent = 0, 0.0
+        next_tick = _monotonic()
         try:
-            while not stop.is_set():
-                seq += 1
-                ack.clear()
-                sent = _monotonic()
-                try:
-                    loop.call_soon_threadsafe(self._beat, seq)
-                except RuntimeError:  # the loop was closed under us
+            while True:
+                if self._ack_seq == seq:
+                    if self._ongoing is not None:
+                        self._finish_ongoing(self._ack_time, finished=True)
+                    self._report_task_issues()
+                    seq += 1
+                    self._beat_valid = True
+                    sent = _monotonic()
+                    try:
+                        loop.call_soon_threadsafe(self._beat, seq, sent)
+                    except RuntimeError:  # the loop was closed under us
+                        return
+                elif loop.is_closed():
                     return
-                answered_while_running = True
-                if not ack.wait(threshold) and self._ack_seq != seq:
-                    answered_while_running = self._overdue(seq, sent)
-                if stop.is_set():
+                elif not loop.is_running():
+                    self._beat_valid = False
+                elif self._ongoing is None and self._beat_valid and _monotonic() - sent >= threshold:
+                    self._sample(sent, seq)
+                now = _monotonic()
+                next_tick = max(next_tick + interval, now)
+                wake_at = next_tick
+                if self._ack_seq != seq and self._ongoing is None and self._beat_valid:
+                    wake_at = min(wake_at, sent + threshold)  # look exactly when the beat turns overdue
+                if stop.wait(max(wake_at - now, 0.0)):
                     return
-                if answered_while_running:  # not a lag if the loop was merely stopped (between run_until_complete)
-                    self._lag.add(self._ack_time - sent)
-                self._finish_ongoing(self._ack_time, finished=True)
-                self._report_task_issues()
-                stop.wait(interval)
         except BaseException:  # pragma: no cover - a bug in the watchdog must not pass unnoticed
             logger.exception("dualio.monitor: the watchdog of %r failed and stopped", self.name)
-
-    def _overdue(self, seq: int, sent: float) -> bool:
-        """A heartbeat went unanswered for ``threshold``: sample the stall, then wait for the loop or the stop.
-
-        Return False if the loop was seen not running meanwhile (stopped between two ``run_until_complete``
-        calls is not a stall, and the wait is not a lag).
-        """
-        loop, stop, ack = self.loop, self._stop_event, self._ack
-        running_throughout = True
-        while not stop.is_set() and self._ack_seq != seq:
-            if loop.is_closed():
-                stop.set()
-                break
-            if not loop.is_running():
-                running_throughout = False
-            elif self._ongoing is None and running_throughout:
-                self._sample(sent, seq)
-            ack.wait(self.interval if self._ongoing is None else max(self.interval, 0.05))
-        return running_throughout
 
     def _sample(self, sent: float, seq: int) -> None:
         """Record the loop thread's current stack as an ongoing blocking event, and log it."""
@@ -441,16 +437,6 @@ def _known_loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
         pass
     thread_id = getattr(loop, "_thread_id", None)  # asyncio's BaseEventLoop sets it in run_forever; uvloop hides it
     return thread_id if isinstance(thread_id, int) else None
-
-
-def _pending_tasks(loop: asyncio.AbstractEventLoop) -> int:
-    """Unfinished tasks of ``loop``; callable from any thread (``all_tasks`` retries if the set changes)."""
-    if loop.is_closed():
-        return 0
-    try:
-        return len(asyncio.all_tasks(loop))
-    except RuntimeError:  # the set kept changing under a very busy loop
-        return 0
 
 
 def _replace(event: BlockingEvent, *, duration: float, finished: bool) -> BlockingEvent:

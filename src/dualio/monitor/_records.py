@@ -80,9 +80,11 @@ class MonitorStatistics:
     is their total and ``lag_sum`` the sum of all lags. ``lag_p50``/``lag_p95``/``lag_p99`` are exact
     percentiles over the most recent heartbeats (up to 1,024), ``None`` before the first one.
 
-    ``tasks_started`` and ``tasks_finished`` count tasks created through ``loop.create_task`` (which
-    ``asyncio.create_task``, ``ensure_future``, ``gather`` and ``TaskGroup`` use) while the monitor ran;
-    ``tasks_pending`` is every unfinished task of the loop now, however it was created.
+    ``tasks_started`` counts tasks created through ``loop.create_task`` (which ``asyncio.create_task``,
+    ``ensure_future``, ``gather`` and ``TaskGroup`` use) while the monitor ran; ``tasks_finished`` is how many
+    of them are no longer pending (done, or destroyed while pending), worked out when the snapshot is taken
+    and never decreasing; ``tasks_pending`` is every unfinished task of the loop now, however it was created
+    (a portal's own calls included). Without task tracking the first two are 0.
     ``tasks_destroyed_pending`` and ``tasks_exception_never_retrieved`` count the loop's lost tasks (see
     :class:`TaskIssue`); the ``recent_*`` tuples hold the latest events of each kind, oldest first.
     """

@@ -4,10 +4,10 @@ Both hooks are plain loop attributes that asyncio and uvloop alike expose and ho
 
 - the **task factory** sees every task made by ``loop.create_task`` (hence ``asyncio.create_task``,
   ``ensure_future``, ``gather``, ``TaskGroup``). It delegates to the factory that was installed before (for
-  example ``asyncio.eager_task_factory``) and only appends the task to a list: no done-callback per task, which
-  would cost an extra loop callback for each one. The list is swept at each heartbeat, on the loop thread: tasks
-  already done are counted as finished, and only the longer-lived ones get a done-callback. A task is therefore
-  held for at most one heartbeat interval longer than it would have been.
+  example ``asyncio.eager_task_factory``) and only counts the task: no reference kept, no done-callback (which
+  would cost an extra loop callback per task). How many are finished is worked out when a snapshot is taken:
+  started minus those of them still pending (``asyncio.all_tasks``, minus the tasks that existed before the
+  monitor started). A task destroyed while pending is no longer pending, so it counts as finished too.
 - the **exception handler** receives what asyncio reports when a task is garbage-collected: "Task was destroyed
   but it is pending!" and "Task exception was never retrieved". The handler counts them, then passes the context
   on to the handler that was there before, or to the loop's default handler (which logs it), so nothing that
@@ -23,13 +23,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ._records import TaskIssue, TaskIssueKind
 
-__all__ = ("TaskTracker",)
+__all__ = ("TaskTracker", "unfinished_tasks")
 
 TaskFactory = Callable[..., "asyncio.Future[Any]"]
 ExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
@@ -44,30 +45,40 @@ class TaskTracker:
     def __init__(self, loop: asyncio.AbstractEventLoop, max_issues: int) -> None:
         self._loop = loop
         self._lock = threading.Lock()
-        self._new: list[asyncio.Future[Any]] = []
-        self.started = 0
-        self._finished_swept = 0  # written on the loop thread only
-        self._finished_later = 0  # by done-callbacks, on the loop thread only
+        self._started = 0
+        self._finished = 0  # the largest value reported, so that the counter never goes down
+        self._before: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
         self.destroyed_pending = 0
         self.exception_never_retrieved = 0
         self.issues: deque[TaskIssue] = deque(maxlen=max_issues)
         self._previous_factory: TaskFactory | None = None
         self._previous_handler: ExceptionHandler | None = None
-        # Bound methods are made once, so that "is it still ours?" can be answered with `is`.
-        self._factory_hook: TaskFactory = self._factory
+        # Hooks are made once, so that "is it still ours?" can be answered with `is`.
+        self._factory_hook: TaskFactory = self._make_factory()
         self._handler_hook: ExceptionHandler = self._handler
-        self._on_done_hook = self._on_done
         self._installed = False
 
     @property
-    def finished(self) -> int:
-        return self._finished_swept + self._finished_later
+    def started(self) -> int:
+        return self._started
+
+    def counts(self) -> tuple[int, int, int]:
+        """Return (started, finished, pending now) — callable from any thread (it walks the loop's tasks)."""
+        loop = self._loop
+        pending = unfinished_tasks(loop)
+        started = self._started
+        pending_since_start = sum(1 for task in pending if task not in self._before)
+        with self._lock:
+            self._finished = max(self._finished, started - pending_since_start)
+            return started, self._finished, len(pending)
 
     def install(self) -> None:
         """Chain the task factory and exception handler in front of the loop's current ones."""
         loop = self._loop
+        self._before = weakref.WeakSet(unfinished_tasks(loop))
         self._previous_factory = loop.get_task_factory()
         self._previous_handler = loop.get_exception_handler()
+        self._factory_hook = self._make_factory()
         loop.set_task_factory(self._factory_hook)
         loop.set_exception_handler(self._handler_hook)
         self._installed = True
@@ -82,32 +93,28 @@ class TaskTracker:
             loop.set_task_factory(self._previous_factory)
         if loop.get_exception_handler() is self._handler_hook:
             loop.set_exception_handler(self._previous_handler)
-        self._new = []  # release the tasks not swept yet
 
-    def sweep(self) -> None:
-        """Count the tasks created since the last sweep that are done; watch the others (loop thread only)."""
-        new = self._new
-        if not new:
-            return
-        self._new = []
-        on_done = self._on_done_hook
-        finished = 0
-        for task in new:
-            if task.done():
-                finished += 1
-            else:
-                task.add_done_callback(on_done)
-        self._finished_swept += finished
-
-    def _factory(self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> Any:
+    def _make_factory(self) -> TaskFactory:
+        """The task factory: as little as possible per task (one call, the task, one counter)."""
         previous = self._previous_factory
-        task = previous(loop, coro, **kwargs) if previous is not None else asyncio.Task(coro, loop=loop, **kwargs)
-        self.started += 1
-        self._new.append(task)
-        return task
+        task_type = asyncio.Task
+        tracker = self
 
-    def _on_done(self, task: asyncio.Future[Any]) -> None:
-        self._finished_later += 1
+        if previous is None:
+
+            def factory(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> Any:
+                task = task_type(coro, loop=loop, **kwargs)
+                tracker._started += 1
+                return task
+
+        else:
+
+            def factory(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> Any:
+                task = previous(loop, coro, **kwargs)
+                tracker._started += 1
+                return task
+
+        return factory
 
     def _handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         try:
@@ -135,6 +142,16 @@ class TaskTracker:
             else:
                 self.exception_never_retrieved += 1
             self.issues.append(issue)
+
+
+def unfinished_tasks(loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]]:
+    """Unfinished tasks of ``loop``; callable from any thread (``all_tasks`` retries while the set changes)."""
+    if loop.is_closed():
+        return set()
+    try:
+        return asyncio.all_tasks(loop)
+    except RuntimeError:  # the set kept changing under a very busy loop, 1000 times in a row
+        return set()
 
 
 def _describe(kind: TaskIssueKind, future: object, exception: object) -> TaskIssue:

@@ -1,0 +1,200 @@
+"""Overhead of dualio.monitor on a loop-heavy workload: many small tasks, each a few sleeps, on one loop.
+
+Claim measured: watching a loop with ``dualio.monitor.watch()`` (heartbeat and stall detection, lag histogram,
+task counting through the task factory) costs at most 3% of the loop's throughput, on asyncio and on uvloop;
+for scale, the same workload under asyncio's debug mode, the stdlib's own diagnostics, is measured too.
+
+Workload: ``--tasks`` tasks created with ``asyncio.create_task`` by ``--concurrency`` lanes (each lane starts
+its next task when the previous one ends, so that many are always in flight); each task does ``sleep(0)``, a
+timed ``sleep(0.0005)`` and ``sleep(0)``, so the loop runs task steps, timers and its selector all the time. Each sample runs the whole workload on a fresh loop (``asyncio.Runner``) and returns tasks per
+second; the monitored contenders start the monitor inside the run (its start and stop are in the timing).
+Contenders run in one process in interleaved rounds (see _harness.py); the table shows median, min and max.
+
+Run: ``.venv/bin/python benchmarks/bench_monitor.py`` (``--quick`` for a smoke test of a few seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+
+import uvloop
+
+import dualio.monitor
+from _harness import (
+    Contender,
+    Summary,
+    Target,
+    default_output,
+    markdown_table,
+    publish,
+    report,
+    run_interleaved,
+)
+
+PACKAGES = ("dualio", "uvloop")
+THRESHOLD = 0.1  # the default threshold (heartbeat every 25 ms)
+
+ASYNCIO = "asyncio"
+ASYNCIO_MONITOR = "asyncio + dualio.monitor"
+ASYNCIO_HEARTBEAT = "asyncio + dualio.monitor(track_tasks=False)"
+ASYNCIO_DEBUG = "asyncio debug mode"
+UVLOOP = "uvloop"
+UVLOOP_MONITOR = "uvloop + dualio.monitor"
+UVLOOP_HEARTBEAT = "uvloop + dualio.monitor(track_tasks=False)"
+
+CPU_SAMPLES: dict[str, list[float]] = {}
+"""Tasks per CPU-second of the whole process (loop thread + watchdog), per contender: the machine is shared."""
+
+
+async def one_task() -> None:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0.0005)
+    await asyncio.sleep(0)
+
+
+async def lane(tasks: int) -> None:
+    """Run ``tasks`` small tasks one after another: ``concurrency`` lanes keep that many tasks in flight."""
+    create_task = asyncio.create_task
+    for _ in range(tasks):
+        await create_task(one_task())
+
+
+async def workload(tasks: int, concurrency: int, monitored: bool, track_tasks: bool) -> None:
+    monitor = dualio.monitor.watch(threshold=THRESHOLD, track_tasks=track_tasks) if monitored else None
+    try:
+        per_lane, extra = divmod(tasks, concurrency)
+        await asyncio.gather(*[lane(per_lane + (i < extra)) for i in range(concurrency)])
+    finally:
+        if monitor is not None:
+            monitor.stop()
+            stats = monitor.statistics()
+            if (track_tasks and stats.tasks_started < tasks) or stats.heartbeats == 0:
+                raise RuntimeError(f"the monitor did not see the workload: {stats}")
+
+
+def contender(
+    name: str,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop],
+    tasks: int,
+    concurrency: int,
+    *,
+    monitored: bool = False,
+    track_tasks: bool = True,
+    debug: bool = False,
+) -> Contender:
+    """A contender whose sample is tasks per wall-clock second; tasks per CPU-second go to ``CPU_SAMPLES``."""
+    cpu_samples = CPU_SAMPLES.setdefault(name, [])
+
+    def measure() -> float:
+        with asyncio.Runner(loop_factory=loop_factory, debug=debug) as runner:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            runner.run(workload(tasks, concurrency, monitored, track_tasks))
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        cpu_samples.append(tasks / cpu)
+        return tasks / elapsed
+
+    return Contender(name, measure)
+
+
+def build_contenders(tasks: int, concurrency: int) -> list[Contender]:
+    plain, uv = asyncio.new_event_loop, uvloop.new_event_loop
+    return [
+        contender(ASYNCIO, plain, tasks, concurrency),
+        contender(ASYNCIO_MONITOR, plain, tasks, concurrency, monitored=True),
+        contender(ASYNCIO_HEARTBEAT, plain, tasks, concurrency, monitored=True, track_tasks=False),
+        contender(ASYNCIO_DEBUG, plain, tasks, concurrency, debug=True),
+        contender(UVLOOP, uv, tasks, concurrency),
+        contender(UVLOOP_MONITOR, uv, tasks, concurrency, monitored=True),
+        contender(UVLOOP_HEARTBEAT, uv, tasks, concurrency, monitored=True, track_tasks=False),
+    ]
+
+
+def baseline_of(name: str) -> str:
+    return UVLOOP if name.startswith(UVLOOP) else ASYNCIO
+
+
+def results_table(summaries: dict[str, Summary]) -> str:
+    cpu = {name: statistics.median(samples[-len(summaries[name].samples) :]) for name, samples in CPU_SAMPLES.items()}
+    rows = []
+    for name, summary in summaries.items():
+        rates = [f"{value:,.0f}" for value in (summary.median, summary.min, summary.max)]
+        ratio = summary.median / summaries[baseline_of(name)].median
+        cpu_ratio = cpu[name] / cpu[baseline_of(name)]
+        rows.append(
+            [
+                name,
+                *rates,
+                f"{1e6 / summary.median:.2f}",
+                f"{ratio:.3f}x",
+                f"{(1 - ratio) * 100:+.1f}%",
+                f"{cpu[name]:,.0f}",
+                f"{(1 - cpu_ratio) * 100:+.1f}%",
+            ]
+        )
+    headers = [
+        "contender",
+        "median tasks/s",
+        "min",
+        "max",
+        "µs/task",
+        "vs same loop unwatched",
+        "cost",
+        "tasks per CPU-s",
+        "CPU cost",
+    ]
+    return markdown_table(headers, rows)
+
+
+def evaluate(summaries: dict[str, Summary]) -> list[Target]:
+    def ratio(name: str) -> float:
+        return summaries[name].median / summaries[baseline_of(name)].median
+
+    return [
+        Target(
+            "asyncio + dualio.monitor keeps >= 0.97x the unwatched throughput (cost <= 3%)",
+            ratio(ASYNCIO_MONITOR),
+            0.97,
+        ),
+        Target(
+            "uvloop + dualio.monitor keeps >= 0.97x the unwatched throughput (cost <= 3%)", ratio(UVLOOP_MONITOR), 0.97
+        ),
+    ]
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 15; 1 with --quick)")
+    parser.add_argument("--tasks", type=int, default=None, help="tasks per sample (default 20,000; 500 with --quick)")
+    parser.add_argument("--concurrency", type=int, default=500, help="tasks alive at once (default 500)")
+    parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
+    parser.add_argument("--output", default=None, help="Markdown file to write (default results/monitor.md)")
+    args = parser.parse_args()
+    args.rounds = args.rounds or (1 if args.quick else 15)
+    args.tasks = args.tasks or (500 if args.quick else 20_000)
+    if args.tasks < 1 or args.concurrency < 1 or args.rounds < 1:
+        parser.error("--tasks, --concurrency and --rounds must be positive")
+    return args
+
+
+def main() -> None:
+    args = parse_arguments()
+    summaries = run_interleaved(build_contenders(args.tasks, args.concurrency), rounds=args.rounds, warmup_rounds=1)
+    intro = (
+        f"Throughput of {args.tasks:,} small tasks per sample ({args.concurrency} in flight; each task: sleep(0), "
+        f"sleep(0.0005), sleep(0)) on a fresh loop per sample; the monitor runs with threshold={THRESHOLD} s "
+        f"(a heartbeat every {THRESHOLD / 4 * 1000:g} ms) and task tracking on. {args.rounds} interleaved rounds "
+        f"in one process after one warm-up round; median, min and max over rounds; ratios are of medians against "
+        f'the same loop unwatched. "tasks per CPU-s" divides by the CPU time of the whole process (loop thread '
+        f"and watchdog thread; `time.process_time`), which another process on the machine does not inflate; "
+        f'"cost" columns are 1 - ratio (negative: faster than unwatched, i.e. noise).'
+    )
+    text = report("Monitor overhead", intro, results_table(summaries), evaluate(summaries), PACKAGES)
+    publish(text, default_output("monitor.md", args.quick, args.output))
+
+
+if __name__ == "__main__":
+    main()
