@@ -6,8 +6,10 @@ for scale, the same workload under asyncio's debug mode, the stdlib's own diagno
 
 Workload: ``--tasks`` tasks created with ``asyncio.create_task`` by ``--concurrency`` lanes (each lane starts
 its next task when the previous one ends, so that many are always in flight); each task does ``sleep(0)``, a
-timed ``sleep(0.0005)`` and ``sleep(0)``, so the loop runs task steps, timers and its selector all the time. Each sample runs the whole workload on a fresh loop (``asyncio.Runner``) and returns tasks per
-second; the monitored contenders start the monitor inside the run (its start and stop are in the timing).
+timed ``sleep(0.0005)`` and ``sleep(0)``, so the loop runs task steps, timers and its selector all the time.
+Each sample runs the whole workload on a fresh loop (``asyncio.Runner``) and returns tasks per second; the
+monitored contenders start the monitor inside the run (its start and stop are in the timing). Tasks per
+CPU-second of the process are recorded too: on a shared machine they are disturbed less by other processes.
 Contenders run in one process in interleaved rounds (see _harness.py); the table shows median, min and max.
 
 Run: ``.venv/bin/python benchmarks/bench_monitor.py`` (``--quick`` for a smoke test of a few seconds).
