@@ -108,7 +108,7 @@ def build_contenders(tasks: int, concurrency: int) -> list[Contender]:
         contender(ASYNCIO, plain, tasks, concurrency),
         contender(ASYNCIO_MONITOR, plain, tasks, concurrency, monitored=True),
         contender(ASYNCIO_HEARTBEAT, plain, tasks, concurrency, monitored=True, track_tasks=False),
-        contender(ASYNCIO_DEBUG, plain, tasks, concurrency, debug=True),
+        contender(ASYNCIO_DEBUG, plain, max(tasks // 10, concurrency), concurrency, debug=True),  # ~40x slower
         contender(UVLOOP, uv, tasks, concurrency),
         contender(UVLOOP_MONITOR, uv, tasks, concurrency, monitored=True),
         contender(UVLOOP_HEARTBEAT, uv, tasks, concurrency, monitored=True, track_tasks=False),
@@ -189,8 +189,9 @@ def main() -> None:
         f"Throughput of {args.tasks:,} small tasks per sample ({args.concurrency} in flight; each task: sleep(0), "
         f"sleep(0.0005), sleep(0)) on a fresh loop per sample; the monitor runs with threshold={THRESHOLD} s "
         f"(a heartbeat every {THRESHOLD / 4 * 1000:g} ms) and task tracking on. {args.rounds} interleaved rounds "
-        f"in one process after one warm-up round; median, min and max over rounds; ratios are of medians against "
-        f'the same loop unwatched. "tasks per CPU-s" divides by the CPU time of the whole process (loop thread '
+        f"in one process after one warm-up round (debug mode runs a tenth of the tasks per sample: it is that "
+        f"much slower); median, min and max over rounds; ratios are of medians against the same loop unwatched. "
+        f'"tasks per CPU-s" divides by the CPU time of the whole process (loop thread '
         f"and watchdog thread; `time.process_time`), which another process on the machine does not inflate; "
         f'"cost" columns are 1 - ratio (negative: faster than unwatched, i.e. noise).'
     )
