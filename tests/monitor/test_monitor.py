@@ -92,7 +92,8 @@ def test_tasks_are_counted(loop_thread: LoopThread) -> None:
         long_lived = asyncio.create_task(asyncio.sleep(0.2))  # outlives a heartbeat: counted by its done-callback
         await long_lived
 
-    with dualio.monitor.watch(loop_thread.loop, threshold=0.1, interval=0.01, log=False) as monitor:
+    with dualio.monitor.watch(loop_thread.loop, threshold=0.1, log=False, count_tasks=True) as monitor:
+        assert monitor.count_tasks
         loop_thread.run(spawn())
         # 25 workers, the long-lived one, and spawn() itself (run_coroutine_threadsafe calls loop.create_task)
         wait_until(lambda: monitor.statistics().tasks_finished >= 27)
@@ -150,7 +151,7 @@ def test_stop_restores_the_loop_hooks_and_joins_the_thread(loop_thread: LoopThre
     loop.set_exception_handler(handler)
     loop.set_task_factory(factory)
     threads_before = set(threading.enumerate())
-    monitor = dualio.monitor.watch(loop, threshold=0.1, log=False)
+    monitor = dualio.monitor.watch(loop, threshold=0.1, log=False, count_tasks=True)
     assert monitor.statistics().running
     assert loop.get_task_factory() is not factory
     assert loop.get_exception_handler() is not handler
@@ -172,11 +173,28 @@ def test_stop_restores_the_loop_hooks_and_joins_the_thread(loop_thread: LoopThre
         monitor.start()
 
 
+def test_by_default_only_the_exception_handler_is_chained(loop_thread: LoopThread) -> None:
+    with dualio.monitor.watch(loop_thread.loop, log=False) as monitor:
+        assert (monitor.track_tasks, monitor.count_tasks) == (True, False)
+        assert loop_thread.loop.get_task_factory() is None  # no cost per task unless count_tasks=True
+        assert loop_thread.loop.get_exception_handler() is not None
+
+        async def one() -> None:
+            await asyncio.create_task(asyncio.sleep(0))
+
+        loop_thread.run(one())
+        stats = monitor.statistics()
+        assert (stats.tasks_started, stats.tasks_finished, stats.tasks_pending) == (0, 0, 0)
+    assert loop_thread.loop.get_exception_handler() is None
+    with dualio.monitor.watch(loop_thread.loop, log=False, track_tasks=False) as monitor:
+        assert loop_thread.loop.get_exception_handler() is None
+
+
 def test_a_replaced_hook_is_left_alone_on_stop(loop_thread: LoopThread) -> None:
     def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         pass
 
-    monitor = dualio.monitor.watch(loop_thread.loop, threshold=0.1, log=False)
+    monitor = dualio.monitor.watch(loop_thread.loop, threshold=0.1, log=False, count_tasks=True)
     loop_thread.loop.set_exception_handler(handler)
     monitor.stop()
     assert loop_thread.loop.get_exception_handler() is handler
@@ -265,6 +283,7 @@ def test_a_monitor_on_a_loop_that_closes_stops_by_itself() -> None:
         ({"on_block": "print"}, TypeError, "on_block must be a callable"),
         ({"max_events": 0}, ValueError, "max_events"),
         ({"track_tasks": 1}, TypeError, "track_tasks must be True or False"),
+        ({"count_tasks": None}, TypeError, "count_tasks must be True or False"),
     ],
 )
 def test_bad_arguments_are_refused(

@@ -56,7 +56,7 @@ def test_the_endpoint_exports_lag_stalls_tasks_and_portal_statistics(
     async def noop() -> int:
         return 1
 
-    with dualio.monitor.watch(portal, threshold=0.05, log=False) as monitor:
+    with dualio.monitor.watch(portal, threshold=0.05, log=False, count_tasks=True) as monitor:
         registry.register(MonitorCollector(monitor))
         portal.run(stall)
         assert portal.run(noop) == 1
@@ -97,6 +97,8 @@ def test_a_scrape_answers_while_the_loop_is_stalled(
         finally:
             release.set()
     assert value(samples, "dualio_loop_blocking_events_total", loop=portal.name) == 1
+    assert "dualio_loop_tasks_started_total" not in samples  # not counted by default: absent, not 0
+    assert "dualio_loop_tasks_lost_total" in samples
 
 
 def test_the_server_closes_and_joins_its_thread(registry: CollectorRegistry) -> None:

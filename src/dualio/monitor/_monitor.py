@@ -1,16 +1,18 @@
 """The watchdog: a thread that sends heartbeats to an event loop, and samples its stack when one goes unanswered.
 
 How a stall is seen: every ``interval`` seconds the watchdog thread schedules a heartbeat on the loop with
-``call_soon_threadsafe`` and waits for it. The time until the loop runs it is the loop lag (a histogram sample).
-If it is not answered within ``threshold``, the loop thread is stuck in one callback or task step; the watchdog
-then reads that thread's current frame with ``sys._current_frames()`` and records the stack. Because it looks
-at the thread from outside, it sees every kind of stall alike: a CPU-bound loop, ``time.sleep``, a sync HTTP
-or database call, I/O inside a C extension. A stall shorter than ``threshold`` is never reported; one longer
-than ``threshold + interval`` always is (its first heartbeat may be sent up to ``interval`` after it began).
+``call_soon_threadsafe`` (unless the last one is still unanswered). The time until the loop runs it is the loop
+lag (a histogram sample). If one is not answered within ``threshold``, the loop thread is stuck in one callback
+or task step; the watchdog then reads that thread's current frame with ``sys._current_frames()`` and records
+the stack. Because it looks at the thread from outside, it sees every kind of stall alike: a CPU-bound loop,
+``time.sleep``, a sync HTTP or database call, I/O inside a C extension. A stall shorter than ``threshold`` is
+never reported; one longer than ``threshold + interval`` always is (its first heartbeat may be sent up to
+``interval`` after it began).
 
 Costs, on the loop: one callback per heartbeat (``interval`` defaults to a quarter of ``threshold``, at most
-0.25 s), plus the task hooks of ``_tasks``. The watchdog thread sleeps in between; sampling a stack happens only
-during a stall, when the loop is not serving anything anyway.
+0.25 s), plus, with ``count_tasks``, one call per task created (see ``_tasks``). The watchdog thread wakes once
+per interval and sleeps in between; sampling a stack happens only during a stall, when the loop is not serving
+anything anyway.
 """
 
 from __future__ import annotations
@@ -61,8 +63,10 @@ class Monitor:
         threshold: seconds the loop may go without answering a heartbeat before a blocking event is recorded.
         interval: seconds between heartbeats; default ``min(threshold / 4, 0.25)``.
         name: how the loop is named in events, logs and metrics; default: the portal's name, else ``loop-<id>``.
-        track_tasks: count tasks and report lost ones, by chaining the loop's task factory and exception
-            handler (restored by ``stop()``).
+        track_tasks: report lost tasks (destroyed while pending, exception never retrieved) by chaining the
+            loop's exception handler (restored by ``stop()``); no cost per task.
+        count_tasks: count tasks started and finished, by chaining the loop's task factory (restored by
+            ``stop()``); costs one Python call per task created (see docs/monitor.md, "Overhead").
         log: log each stall (with its stack) at WARNING and each lost task at ERROR on the ``dualio.monitor``
             logger when they are detected.
         on_block: called with each :class:`BlockingEvent` once the loop answers again (or the monitor stops),
@@ -84,6 +88,7 @@ class Monitor:
         interval: float | None = None,
         name: str | None = None,
         track_tasks: bool = True,
+        count_tasks: bool = False,
         log: bool = True,
         on_block: Callable[[BlockingEvent], object] | None = None,
         max_events: int = 100,
@@ -96,13 +101,12 @@ class Monitor:
             raise TypeError(f"on_block must be a callable taking a BlockingEvent, or None, got {on_block!r}")
         if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
             raise ValueError(f"max_events must be a positive int, got {max_events!r}")
-        for flag, value in (("track_tasks", track_tasks), ("log", log)):
+        for flag, value in (("track_tasks", track_tasks), ("count_tasks", count_tasks), ("log", log)):
             if not isinstance(value, bool):
                 raise TypeError(f"{flag} must be True or False, got {value!r}")
         self.portal: Portal | None = loop if isinstance(loop, Portal) else None
         self.loop: asyncio.AbstractEventLoop = _resolve_loop(loop)
         self.name: str = name or (self.portal.name if self.portal is not None else f"loop-{id(self.loop):x}")
-        self._track_tasks = track_tasks
         self._log = log
         self._on_block = on_block
         self._state = _NEW
@@ -120,8 +124,22 @@ class Monitor:
         self._ongoing: BlockingEvent | None = None
         self._ongoing_sent = 0.0
         self._ongoing_seq = 0
-        self._tasks = TaskTracker(self.loop, max_events) if track_tasks else None
+        self._tasks = (
+            TaskTracker(self.loop, max_events, lost=track_tasks, count=count_tasks)
+            if track_tasks or count_tasks
+            else None
+        )
         self._issues_logged = 0
+
+    @property
+    def track_tasks(self) -> bool:
+        """Whether lost tasks are reported (the loop's exception handler is chained)."""
+        return self._tasks is not None and self._tasks.lost
+
+    @property
+    def count_tasks(self) -> bool:
+        """Whether tasks started and finished are counted (the loop's task factory is chained)."""
+        return self._tasks is not None and self._tasks.count
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -378,6 +396,7 @@ def watch(
     interval: float | None = None,
     name: str | None = None,
     track_tasks: bool = True,
+    count_tasks: bool = False,
     log: bool = True,
     on_block: Callable[[BlockingEvent], object] | None = None,
     max_events: int = 100,
@@ -394,6 +413,7 @@ def watch(
         interval=interval,
         name=name,
         track_tasks=track_tasks,
+        count_tasks=count_tasks,
         log=log,
         on_block=on_block,
         max_events=max_events,

@@ -84,7 +84,9 @@ class MonitorCollector(Collector):
             "dualio_loop_block_threshold_seconds", "The monitor's stall threshold.", labels=["loop"]
         )
         started = CounterMetricFamily(
-            "dualio_loop_tasks_started", "Tasks created by loop.create_task while watched.", labels=["loop"]
+            "dualio_loop_tasks_started",
+            "Tasks created by loop.create_task while watched (count_tasks=True).",
+            labels=["loop"],
         )
         finished = CounterMetricFamily(
             "dualio_loop_tasks_finished", "Of those, tasks that finished (any outcome).", labels=["loop"]
@@ -110,11 +112,13 @@ class MonitorCollector(Collector):
             blocks.add_metric(label, stats.blocking_events)
             blocked.add_metric(label, stats.blocked_seconds)
             threshold.add_metric(label, stats.threshold)
-            started.add_metric(label, stats.tasks_started)
-            finished.add_metric(label, stats.tasks_finished)
+            if monitor.count_tasks:  # absent rather than a misleading 0
+                started.add_metric(label, stats.tasks_started)
+                finished.add_metric(label, stats.tasks_finished)
             pending.add_metric(label, stats.tasks_pending)
-            lost.add_metric([stats.name, "destroyed_pending"], stats.tasks_destroyed_pending)
-            lost.add_metric([stats.name, "exception_never_retrieved"], stats.tasks_exception_never_retrieved)
+            if monitor.track_tasks:
+                lost.add_metric([stats.name, "destroyed_pending"], stats.tasks_destroyed_pending)
+                lost.add_metric([stats.name, "exception_never_retrieved"], stats.tasks_exception_never_retrieved)
         yield from (lag, recent, running, blocks, blocked, threshold, started, finished, pending, lost)
 
     def _portal_metrics(self) -> Iterator[Metric]:

@@ -84,7 +84,8 @@ class MonitorStatistics:
     ``ensure_future``, ``gather`` and ``TaskGroup`` use) while the monitor ran; ``tasks_finished`` is how many
     of them are no longer pending (done, or destroyed while pending), worked out when the snapshot is taken
     and never decreasing; ``tasks_pending`` is every unfinished task of the loop now, however it was created
-    (a portal's own calls included). Without task tracking the first two are 0.
+    (a portal's own calls included). The first two are 0 unless the monitor has ``count_tasks=True``;
+    the lost-task counters are 0 with ``track_tasks=False``.
     ``tasks_destroyed_pending`` and ``tasks_exception_never_retrieved`` count the loop's lost tasks (see
     :class:`TaskIssue`); the ``recent_*`` tuples hold the latest events of each kind, oldest first.
     """

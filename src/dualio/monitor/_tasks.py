@@ -42,8 +42,10 @@ _NEVER_RETRIEVED = "exception was never retrieved"
 class TaskTracker:
     """Task counters of one loop (see the module docstring)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_issues: int) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_issues: int, *, lost: bool, count: bool) -> None:
         self._loop = loop
+        self.lost = lost  # chain the exception handler: report lost tasks (no cost per task)
+        self.count = count  # chain the task factory: count started and finished tasks (one call per task)
         self._lock = threading.Lock()
         self._started = 0
         self._finished = 0  # the largest value reported, so that the counter never goes down
@@ -66,6 +68,8 @@ class TaskTracker:
         """Return (started, finished, pending now) — callable from any thread (it walks the loop's tasks)."""
         loop = self._loop
         pending = unfinished_tasks(loop)
+        if not self.count:
+            return 0, 0, len(pending)
         started = self._started
         pending_since_start = sum(1 for task in pending if task not in self._before)
         with self._lock:
@@ -73,14 +77,16 @@ class TaskTracker:
             return started, self._finished, len(pending)
 
     def install(self) -> None:
-        """Chain the task factory and exception handler in front of the loop's current ones."""
+        """Chain the task factory and/or the exception handler in front of the loop's current ones."""
         loop = self._loop
-        self._before = weakref.WeakSet(unfinished_tasks(loop))
-        self._previous_factory = loop.get_task_factory()
-        self._previous_handler = loop.get_exception_handler()
-        self._factory_hook = self._make_factory()
-        loop.set_task_factory(self._factory_hook)
-        loop.set_exception_handler(self._handler_hook)
+        if self.count:
+            self._before = weakref.WeakSet(unfinished_tasks(loop))
+            self._previous_factory = loop.get_task_factory()
+            self._factory_hook = self._make_factory()
+            loop.set_task_factory(self._factory_hook)
+        if self.lost:
+            self._previous_handler = loop.get_exception_handler()
+            loop.set_exception_handler(self._handler_hook)
         self._installed = True
 
     def uninstall(self) -> None:
@@ -89,9 +95,9 @@ class TaskTracker:
             return
         self._installed = False
         loop = self._loop
-        if loop.get_task_factory() is self._factory_hook:
+        if self.count and loop.get_task_factory() is self._factory_hook:
             loop.set_task_factory(self._previous_factory)
-        if loop.get_exception_handler() is self._handler_hook:
+        if self.lost and loop.get_exception_handler() is self._handler_hook:
             loop.set_exception_handler(self._previous_handler)
 
     def _make_factory(self) -> TaskFactory:
