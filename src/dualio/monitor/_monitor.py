@@ -115,9 +115,9 @@ class Monitor:
         # One C call per sleep: much cheaper than Event.wait, which allocates a lock and runs Python each time.
         self._sleeper = threading.Lock()
         self._sleeper.acquire()
-        self._beat_valid = True
-        self._ack_seq = 0
-        self._ack_time = 0.0
+        self._beat_valid = True  # false once the loop was seen stopped: the next gap is not a lag
+        self._beats = 0  # heartbeats the loop ran (written on the loop thread only)
+        self._last_beat = 0.0  # when the loop last ran one (monotonic), 0.0 before the first
         self._thread: threading.Thread | None = None
         self._loop_thread_id: int | None = None
         self._lag = LagHistogram()
@@ -125,8 +125,8 @@ class Monitor:
         self._event_count = 0
         self._blocked_seconds = 0.0
         self._ongoing: BlockingEvent | None = None
-        self._ongoing_sent = 0.0
-        self._ongoing_seq = 0
+        self._ongoing_sent = 0.0  # when the heartbeat that the stall held up was due
+        self._ongoing_seq = 0  # heartbeats run when the stall was sampled: one more means the loop answered
         self._tasks = (
             TaskTracker(self.loop, max_events, lost=track_tasks, count=count_tasks)
             if track_tasks or count_tasks
@@ -202,8 +202,8 @@ class Monitor:
             thread.join()
         if was_running and self._tasks is not None:
             self._tasks.uninstall()
-        if self._ongoing is not None and self._ack_seq >= self._ongoing_seq:  # answered just before the stop
-            self._finish_ongoing(self._ack_time, finished=True)
+        if self._ongoing is not None and self._beats > self._ongoing_seq:  # answered just before the stop
+            self._finish_ongoing(self._last_beat, finished=True)
         else:
             self._finish_ongoing(_monotonic(), finished=False)
 
@@ -274,51 +274,57 @@ class Monitor:
 
     # -- the watchdog thread -------------------------------------------------------------------------------------
 
-    def _beat(self, seq: int, sent: float) -> None:
-        """The heartbeat, run by the loop: record the lag and mark the beat answered."""
+    def _beat(self) -> None:
+        """The heartbeat, a timer on the loop: record how late it ran, and schedule the next one."""
+        if self._state is _STOPPED:
+            return
         now = _monotonic()
         if self._loop_thread_id is None:
             self._loop_thread_id = threading.get_ident()
-        if self._beat_valid:  # not a lag if the loop was merely stopped (between two run_until_complete calls)
-            self._lag.add(now - sent)
-        self._ack_time = now
-        self._ack_seq = seq
+        last = self._last_beat
+        if last and self._beat_valid:  # lateness of a timer due `interval` after the last beat
+            self._lag.add(max(0.0, now - last - self.interval))
+        self._beat_valid = True
+        self._last_beat = now
+        self._beats += 1
+        self.loop.call_later(self.interval, self._beat)
 
     def _watch(self) -> None:
-        """Body of the watchdog thread: one wake-up per ``interval``, never woken by the loop itself.
+        """Body of the watchdog thread: sleep until the heartbeat would be ``threshold`` late, then look.
 
-        At each tick: if the last heartbeat was answered, send the next one; if not, and it is ``threshold``
-        old, sample the loop thread's stack. The loop's answer only sets two attributes (no event, no lock), so a
-        healthy loop costs one thread wake-up per interval and one callback per heartbeat.
+        The heartbeat is a timer the loop runs for itself every ``interval`` (no thread wake-up, no system call
+        per beat). The watchdog only wakes when the latest beat would be overdue by ``threshold``: on a healthy
+        loop a newer beat has run by then and it goes back to sleep, so it wakes about once per ``threshold``.
+        If the beat is overdue and the loop is running, the loop thread is stuck: sample its stack.
         """
         loop, threshold, interval, sleep = self.loop, self.threshold, self.interval, self._sleeper.acquire
-        seq, sent = 0, 0.0
-        next_tick = _monotonic()
         try:
+            try:
+                loop.call_soon_threadsafe(self._beat)
+            except RuntimeError:  # closed meanwhile
+                return
+            started = _monotonic()
             while True:
-                if self._ack_seq == seq:
-                    if self._ongoing is not None:
-                        self._finish_ongoing(self._ack_time, finished=True)
-                    self._report_task_issues()
-                    seq += 1
-                    self._beat_valid = True
-                    sent = _monotonic()
-                    try:
-                        loop.call_soon_threadsafe(self._beat, seq, sent)
-                    except RuntimeError:  # the loop was closed under us
-                        return
+                due = (self._last_beat or started) + interval  # when the next beat should run
+                now = _monotonic()
+                if self._ongoing is not None:
+                    if self._beats > self._ongoing_seq:  # the loop answered: the stall is over
+                        self._finish_ongoing(self._last_beat, finished=True)
+                        continue
+                    wake_at = now + max(interval, 0.05)
                 elif loop.is_closed():
                     return
                 elif not loop.is_running():
                     self._beat_valid = False
-                elif self._ongoing is None and self._beat_valid and _monotonic() - sent >= threshold:
-                    self._sample(sent, seq)
-                now = _monotonic()
-                next_tick = max(next_tick + interval, now)
-                wake_at = next_tick
-                if self._ack_seq != seq and self._ongoing is None and self._beat_valid:
-                    wake_at = min(wake_at, sent + threshold)  # look exactly when the beat turns overdue
-                if sleep(True, max(wake_at - now, 0.0)):  # acquired: stop() released it
+                    wake_at = now + interval
+                elif now - due >= threshold:
+                    if self._beat_valid:
+                        self._sample(due, self._beats)
+                    wake_at = now + interval
+                else:
+                    wake_at = due + threshold
+                self._report_task_issues()
+                if sleep(True, max(wake_at - _monotonic(), 0.0)):  # acquired: stop() released it
                     return
         except BaseException:  # pragma: no cover - a bug in the watchdog must not pass unnoticed
             logger.exception("dualio.monitor: the watchdog of %r failed and stopped", self.name)
