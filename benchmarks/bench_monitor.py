@@ -188,14 +188,14 @@ def evaluate(summaries: dict[str, Summary]) -> list[Target]:
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 15; 1 with --quick)")
-    parser.add_argument("--tasks", type=int, default=None, help="tasks per sample (default 20,000; 500 with --quick)")
+    parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 31; 1 with --quick)")
+    parser.add_argument("--tasks", type=int, default=None, help="tasks per sample (default 10,000; 500 with --quick)")
     parser.add_argument("--concurrency", type=int, default=500, help="tasks alive at once (default 500)")
     parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
     parser.add_argument("--output", default=None, help="Markdown file to write (default results/monitor.md)")
     args = parser.parse_args()
-    args.rounds = args.rounds or (1 if args.quick else 15)
-    args.tasks = args.tasks or (500 if args.quick else 20_000)
+    args.rounds = args.rounds or (1 if args.quick else 31)
+    args.tasks = args.tasks or (500 if args.quick else 10_000)
     if args.tasks < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--tasks, --concurrency and --rounds must be positive")
     return args
