@@ -1,18 +1,18 @@
-"""The watchdog: a thread that sends heartbeats to an event loop, and samples its stack when one goes unanswered.
+"""The watchdog: a heartbeat timer on the event loop, and a thread that samples the loop's stack when it is late.
 
-How a stall is seen: every ``interval`` seconds the watchdog thread schedules a heartbeat on the loop with
-``call_soon_threadsafe`` (unless the last one is still unanswered). The time until the loop runs it is the loop
-lag (a histogram sample). If one is not answered within ``threshold``, the loop thread is stuck in one callback
-or task step; the watchdog then reads that thread's current frame with ``sys._current_frames()`` and records
-the stack. Because it looks at the thread from outside, it sees every kind of stall alike: a CPU-bound loop,
-``time.sleep``, a sync HTTP or database call, I/O inside a C extension. A stall shorter than ``threshold`` is
-never reported; one longer than ``threshold + interval`` always is (its first heartbeat may be sent up to
-``interval`` after it began).
+How a stall is seen: the loop runs a heartbeat timer for itself every ``interval`` seconds; how late each one
+runs is the loop lag (a histogram sample). A watchdog thread sleeps until the latest heartbeat would be
+``threshold`` seconds overdue. On a healthy loop a newer heartbeat has run by then and it sleeps again; if not,
+the loop thread is stuck in one callback or task step, and the watchdog reads that thread's current frame with
+``sys._current_frames()`` and records the stack. Because it looks at the thread from outside, it sees every
+kind of stall alike: a CPU-bound loop, ``time.sleep``, a sync HTTP or database call, I/O inside a C extension.
+A stall shorter than ``threshold`` is never reported; one longer than ``threshold + interval`` always is (the
+heartbeat it holds up may have been due up to ``interval`` after it began).
 
-Costs, on the loop: one callback per heartbeat (``interval`` defaults to a quarter of ``threshold``, at most
-0.25 s), plus, with ``count_tasks``, one call per task created (see ``_tasks``). The watchdog thread wakes once
-per interval and sleeps in between; sampling a stack happens only during a stall, when the loop is not serving
-anything anyway.
+Costs: on the loop, one timer callback per ``interval`` (a quarter of ``threshold`` by default, at most 0.25 s),
+plus, with ``count_tasks``, one call per task created (see ``_tasks``). The watchdog thread wakes about once
+per ``threshold``; each wake-up takes the GIL for a moment. Sampling a stack happens only during a stall, when
+the loop is not serving anything anyway.
 """
 
 from __future__ import annotations

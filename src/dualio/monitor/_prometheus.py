@@ -63,7 +63,7 @@ class MonitorCollector(Collector):
     def _loop_metrics(self) -> Iterator[Metric]:
         lag = HistogramMetricFamily(
             "dualio_loop_lag_seconds",
-            "Delay between a heartbeat being scheduled and the loop running it.",
+            "How late the loop ran its heartbeat timer (the wait of a ready callback).",
             labels=["loop"],
         )
         recent = GaugeMetricFamily(

@@ -74,11 +74,12 @@ class TaskIssue:
 class MonitorStatistics:
     """A snapshot of what a :class:`~dualio.monitor.Monitor` has seen since it started.
 
-    Loop lag is the delay between a heartbeat being scheduled (from the watchdog thread) and the loop running
-    it. ``lag_bucket_bounds`` are the fixed upper bounds of the histogram buckets in seconds (the last is
-    ``inf``) and ``lag_bucket_counts`` the number of heartbeats in each bucket (not cumulative); ``heartbeats``
-    is their total and ``lag_sum`` the sum of all lags. ``lag_p50``/``lag_p95``/``lag_p99`` are exact
-    percentiles over the most recent heartbeats (up to 1,024), ``None`` before the first one.
+    Loop lag is how late the loop runs its heartbeat, a timer due every ``interval`` seconds: the time a
+    callback becoming ready waits for the loop. ``lag_bucket_bounds`` are the fixed upper bounds of the
+    histogram buckets in seconds (the last is ``inf``) and ``lag_bucket_counts`` the number of heartbeats in
+    each bucket (not cumulative); ``heartbeats`` is their total and ``lag_sum`` the sum of all lags.
+    ``lag_p50``/``lag_p95``/``lag_p99`` are exact percentiles over the most recent heartbeats (up to 1,024),
+    ``None`` before the first one.
 
     ``tasks_started`` counts tasks created through ``loop.create_task`` (which ``asyncio.create_task``,
     ``ensure_future``, ``gather`` and ``TaskGroup`` use) while the monitor ran; ``tasks_finished`` is how many
