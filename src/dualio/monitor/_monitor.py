@@ -303,9 +303,9 @@ class Monitor:
                 loop.call_soon_threadsafe(self._beat)
             except RuntimeError:  # closed meanwhile
                 return
-            started = _monotonic()
+            since = _monotonic()  # last time the loop was seen not running (or the start): the clock restarts there
             while True:
-                due = (self._last_beat or started) + interval  # when the next beat should run
+                due = max(self._last_beat, since) + interval  # when the next beat should have run, at the latest
                 now = _monotonic()
                 if self._ongoing is not None:
                     if self._beats > self._ongoing_seq:  # the loop answered: the stall is over
@@ -314,12 +314,12 @@ class Monitor:
                     wake_at = now + max(interval, 0.05)
                 elif loop.is_closed():
                     return
-                elif not loop.is_running():
+                elif not loop.is_running():  # stopped between two run_until_complete calls: not a stall
                     self._beat_valid = False
+                    since = now
                     wake_at = now + interval
                 elif now - due >= threshold:
-                    if self._beat_valid:
-                        self._sample(due, self._beats)
+                    self._sample(due, self._beats)
                     wake_at = now + interval
                 else:
                     wake_at = due + threshold
