@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 import threading
+import time
 from inspect import ismodule
 from typing import Any
 
@@ -213,6 +214,28 @@ def test_watch_and_stop_from_inside_the_loop(loop_thread: LoopThread) -> None:
     assert stats.blocking_events == 1
     assert stats.recent_blocking_events[0].function == "sleep_on_the_loop"
     assert asyncio.run_coroutine_threadsafe(asyncio.sleep(0, 1), loop_thread.loop).result(5) == 1
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_a_monitor_started_before_the_loop_runs_catches_a_stall_in_the_first_step(loop_kind: str) -> None:
+    # How the pytest guard starts monitors: in the loop's thread, just before run_forever.
+    import uvloop
+
+    loop = asyncio.new_event_loop() if loop_kind == "asyncio" else uvloop.new_event_loop()
+    monitor = Monitor(loop, threshold=0.05, log=False)
+    monitor._start(loop_thread_id=threading.get_ident())
+    time.sleep(0.1)  # the watchdog sees the loop not running yet
+
+    async def blocks_at_once() -> None:
+        sleep_on_the_loop(0.4)
+
+    try:
+        loop.run_until_complete(blocks_at_once())
+    finally:
+        monitor.stop()
+        loop.close()
+    (event,) = monitor.statistics().recent_blocking_events
+    assert event.function == "sleep_on_the_loop"
 
 
 def test_a_stall_in_progress_at_stop_is_recorded_unfinished(loop_thread: LoopThread) -> None:
