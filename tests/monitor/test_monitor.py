@@ -221,16 +221,16 @@ def test_a_monitor_started_before_the_loop_runs_catches_a_stall_in_the_first_ste
     # How the pytest guard starts monitors: in the loop's thread, just before run_forever.
     import uvloop
 
-    loop = asyncio.new_event_loop() if loop_kind == "asyncio" else uvloop.new_event_loop()
-    monitor = Monitor(loop, threshold=0.05, log=False)
-    monitor._start(loop_thread_id=threading.get_ident())
-    time.sleep(0.1)  # the watchdog sees the loop not running yet
-
     async def blocks_at_once() -> None:
         sleep_on_the_loop(0.4)
 
+    loop = asyncio.new_event_loop() if loop_kind == "asyncio" else uvloop.new_event_loop()
+    task = loop.create_task(blocks_at_once())  # as asyncio.run does: its first step runs before the first beat
+    monitor = Monitor(loop, threshold=0.05, log=False)
+    monitor._start(loop_thread_id=threading.get_ident())
+    time.sleep(0.1)  # the watchdog sees the loop not running yet
     try:
-        loop.run_until_complete(blocks_at_once())
+        loop.run_until_complete(task)
     finally:
         monitor.stop()
         loop.close()
