@@ -144,6 +144,27 @@ def test_a_stall_in_a_failing_test_is_added_as_a_report_section(pytester: pytest
     result.stdout.fnmatch_lines(["*the test's own failure*", "*Captured dualio blocking guard call*", "*in main*"])
 
 
+def test_loops_run_by_anyios_pytest_plugin_are_guarded(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("anyio")
+    pytester.makepyfile(
+        test_anyio="""
+        import time
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+
+        @pytest.mark.anyio
+        async def test_blocks_under_anyio():
+            time.sleep(0.6)
+        """
+    )
+    result = pytester.runpytest_subprocess("--dualio-block-threshold=0.1", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*at test_blocks_under_anyio (*test_anyio.py:10)"])
+
+
 @pytest.mark.parametrize("threshold", ["soon", "-1", "nan"])
 def test_a_bad_threshold_is_a_usage_error(pytester: pytest.Pytester, threshold: str) -> None:
     pytester.makepyfile(test_nothing="def test_nothing():\n    pass\n")
