@@ -70,7 +70,7 @@ class Monitor:
         log: log each stall (with its stack) at WARNING and each lost task at ERROR on the ``dualio.monitor``
             logger when they are detected.
         on_block: called with each :class:`BlockingEvent` once the loop answers again (or the monitor stops),
-            on the watchdog thread; exceptions it raises are logged and otherwise ignored.
+            on the watchdog thread (or in ``stop()``); exceptions it raises are logged and otherwise ignored.
         max_events: how many recent blocking events and task issues ``statistics()`` keeps.
 
     ``start()``, ``stop()`` and ``statistics()`` are safe to call from any thread, including the loop's own
