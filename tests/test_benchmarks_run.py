@@ -17,8 +17,9 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
         ["bench_roundtrip.py", "--quick", "--rounds", "1", "--calls", "20"],
         ["bench_submit.py", "--quick", "--rounds", "1", "--tasks", "500"],
         ["bench_audit.py", "--quick", "--rounds", "1", "--files", "5"],
+        ["bench_monitor.py", "--quick", "--rounds", "1", "--tasks", "500"],
     ],
-    ids=["roundtrip", "submit", "audit"],
+    ids=["roundtrip", "submit", "audit", "monitor"],
 )
 def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> None:
     proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)

@@ -6,4 +6,5 @@ Each concern is a private module of its own, listed in ``pytest_plugins`` below 
 pytest_plugins: list[str] = [
     "dualio.testing._postgres",
     "dualio.testing._db_fixtures",
+    "dualio.testing._blocking_guard",
 ]
