@@ -9,8 +9,9 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from .._portal import Portal
-from .._validate import check_timeout
+from dualio._portal import Portal
+from dualio._validate import check_timeout
+
 from ._runtime import Twin, _check_twin, scoped_portal, scoped_timeout
 
 __all__ = ("get_timeout", "is_closed", "portal_of", "set_timeout", "timeout", "unwrap", "use_portal")

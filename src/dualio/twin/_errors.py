@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import DualioError
+from dualio.errors import DualioError
 
 __all__ = ("GenerateError", "TwinClosedError")
 

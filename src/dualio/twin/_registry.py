@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._portal import Portal
+    from dualio._portal import Portal
+
     from ._runtime import Twin
 
 __all__ = ("has_async_members", "register", "to_sync", "twin_class_of", "twin_for")

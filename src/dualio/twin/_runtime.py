@@ -18,9 +18,10 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from .._default import default_portal
-from .._portal import Portal
-from .._validate import check_timeout
+from dualio._default import default_portal
+from dualio._portal import Portal
+from dualio._validate import check_timeout
+
 from . import _registry
 from ._errors import TwinClosedError
 
@@ -86,7 +87,8 @@ class Twin(Generic[A]):
     def __repr__(self) -> str:
         try:
             state = "closed " if self._dualio_closed else ""
-            return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {self._dualio_portal.name!r}>"
+            portal = self._dualio_portal.name
+            return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {portal!r}>"
         except AttributeError:  # not bound yet (an exception in the constructor)
             return f"<unbound {type(self).__qualname__} twin>"
 
