@@ -139,7 +139,23 @@ def _map_member(async_cls: type, name: str, member: Any) -> Any:
         return _wrap(member, _runtime.call)
     if callable(member):
         return _wrap(member, _runtime.call_sync)
-    return member  # a plain class attribute
+    return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
+
+
+class _PassThrough:
+    """A plain attribute: on the class, the async class's value; on a twin, the async object's (read and set)."""
+
+    def __init__(self, async_cls: type, name: str) -> None:
+        self.async_cls = async_cls
+        self.name = name
+
+    def __get__(self, twin: Twin[Any] | None, owner: type | None = None) -> Any:
+        if twin is None:
+            return getattr(self.async_cls, self.name)
+        return _runtime.get_attribute(twin, self.name)
+
+    def __set__(self, twin: Twin[Any], value: Any) -> None:
+        _runtime.set_attribute(twin, self.name, value)
 
 
 def _wrap(function: Callable[..., Any], runner: Callable[..., Any]) -> Callable[..., Any]:

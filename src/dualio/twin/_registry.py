@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,10 @@ __all__ = ("has_async_members", "register", "to_sync", "twin_class_of", "twin_fo
 
 _lock = threading.RLock()
 _classes: dict[type, type[Twin[Any]]] = {}
-_not_async: set[type] = set()  # classes seen to have no async member: returned as they are
+# Event loops, futures and dualio's own machinery are returned as they are, whatever package is registered.
+_NEVER_TWINNED = ("asyncio.", "uvloop", "concurrent.", "dualio._", "dualio.twin._")
+_kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
+_packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
 
 # Results of these types are returned as they are, without a look-up.
@@ -43,7 +47,8 @@ def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
     """Record ``twin_cls`` as the sync twin of ``async_cls`` (a later registration replaces an earlier one)."""
     with _lock:
         _classes[async_cls] = twin_cls
-        _not_async.discard(async_cls)
+        _packages.add(async_cls.__module__.partition(".")[0])
+        _kinds.clear()
 
 
 def twin_class_of(async_cls: type) -> type[Twin[Any]] | None:
@@ -113,9 +118,13 @@ def twin_for(twin_cls: type[Twin[Any]], obj: object, portal: Portal, timeout: fl
 def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
     """Map a value that async code returned to what sync code gets.
 
-    - an instance of a registered async class (or of any class with async members) -> its twin;
-    - an async generator -> an iterator over it (``aclose()``\\ d on break or close);
-    - anything else (numbers, strings, containers, plain objects) -> itself. Containers are not traversed.
+    - an instance of a registered async class -> its twin (the same twin for the same object);
+    - an instance of another class with async members, from the top-level package of a registered class (the
+      ``ClientResponse`` of a twinned ``aiohttp.ClientSession``) -> a twin of a class built at run time;
+    - an async generator, or another async iterable -> an iterator over it (``aclose()``\\ d on break or close);
+    - another async context manager (``@asynccontextmanager``) -> a context manager run on the loop;
+    - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
+      traversed.
     """
     cls = type(value)
     if cls in _PLAIN:
@@ -123,17 +132,54 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
     twin_cls = _classes.get(cls)
     if twin_cls is not None:
         return twin_for(twin_cls, value, portal, timeout)
-    if cls in _not_async:
+    kind = _kinds.get(cls)
+    if kind is None:
+        kind = _kind_of(cls)
+    if kind is _AS_IS:
         return value
-    if inspect.isasyncgen(value):
+    if kind is _ITERATE:
         return iterate_mapped(portal, value, timeout)
-    if isinstance(value, type) or inspect.iscoroutine(value) or not has_async_members(cls):
-        with _lock:
-            _not_async.add(cls)
-        return value
+    if kind is _ENTER:
+        return _MappedContext(portal, value, timeout)
     from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
 
     return twin_for(sync_class(cls), value, portal, timeout)
+
+
+_AS_IS, _TWIN, _ITERATE, _ENTER = "as is", "twin", "iterate", "enter"
+
+
+def _kind_of(cls: type) -> str:
+    if issubclass(cls, (type, types.CoroutineType)) or cls.__module__.startswith(_NEVER_TWINNED):
+        kind = _AS_IS
+    elif issubclass(cls, types.AsyncGeneratorType):
+        kind = _ITERATE
+    elif cls.__module__.partition(".")[0] in _packages and has_async_members(cls):
+        kind = _TWIN
+    elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
+        kind = _ENTER
+    elif hasattr(cls, "__aiter__"):
+        kind = _ITERATE
+    else:
+        kind = _AS_IS
+    with _lock:
+        _kinds[cls] = kind
+    return kind
+
+
+class _MappedContext:
+    """``with`` over an async context manager that has no twin class: ``Portal.enter``, the value mapped."""
+
+    def __init__(self, portal: Portal, async_cm: Any, timeout: float | None) -> None:
+        self._portal = portal
+        self._timeout = timeout
+        self._entered = portal.enter(async_cm)
+
+    def __enter__(self) -> Any:
+        return to_sync(self._entered.__enter__(), self._portal, self._timeout)
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        return bool(self._entered.__exit__(*exc_info))
 
 
 def iterate_mapped(portal: Portal, async_iterable: Any, timeout: float | None) -> Iterator[Any]:

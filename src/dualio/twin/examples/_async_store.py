@@ -38,6 +38,9 @@ class AsyncStore:
         self.latency = latency
         self.calls = 0
         self.entered = 0
+        self.open_scans = 0  # scan() generators started and not yet finished or closed
+        self.sleeping = False
+        self.cleanups = 0  # sleep() calls that ran their cleanup (also when cancelled)
 
     def _check(self) -> None:
         if asyncio.get_running_loop() is not self._loop:
@@ -110,10 +113,14 @@ class AsyncStore:
     async def scan(self, prefix: str = "") -> AsyncIterator[tuple[str, bytes]]:
         """Yield ``(key, value)`` for every key starting with ``prefix``, in key order."""
         self._check()
-        for key in sorted(self._data):
-            if key.startswith(prefix):
-                await asyncio.sleep(0)
-                yield key, self._data[key]
+        self.open_scans += 1
+        try:
+            for key in sorted(self._data):
+                if key.startswith(prefix):
+                    await asyncio.sleep(0)
+                    yield key, self._data[key]
+        finally:
+            self.open_scans -= 1
 
     async def cursor(self, prefix: str = "") -> AsyncCursor:
         """Return a cursor over the keys starting with ``prefix`` (another twinned class)."""
@@ -135,10 +142,16 @@ class AsyncStore:
             raise
 
     async def sleep(self, seconds: float) -> str:
-        """Sleep on the loop, then return ``"slept"``; cancelled by a timeout."""
+        """Sleep on the loop, then return ``"slept"``; when cancelled, clean up (on the loop) first."""
         self._check()
-        await asyncio.sleep(seconds)
-        return "slept"
+        self.sleeping = True
+        try:
+            await asyncio.sleep(seconds)
+            return "slept"
+        finally:
+            await asyncio.sleep(0)  # a cleanup that needs the loop
+            self.sleeping = False
+            self.cleanups += 1
 
     async def fail(self, message: str) -> None:
         """Raise ``StoreError(message)``."""

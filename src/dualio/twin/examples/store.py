@@ -49,6 +49,30 @@ class Store(_support.Twin[AsyncStore]):
     def entered(self, value: _typing.Any) -> None:
         _support.set_attribute(self, 'entered', value)
 
+    @property
+    def open_scans(self) -> _typing.Any:
+        return _typing.cast('_typing.Any', _support.get_attribute(self, 'open_scans'))
+
+    @open_scans.setter
+    def open_scans(self, value: _typing.Any) -> None:
+        _support.set_attribute(self, 'open_scans', value)
+
+    @property
+    def sleeping(self) -> _typing.Any:
+        return _typing.cast('_typing.Any', _support.get_attribute(self, 'sleeping'))
+
+    @sleeping.setter
+    def sleeping(self, value: _typing.Any) -> None:
+        _support.set_attribute(self, 'sleeping', value)
+
+    @property
+    def cleanups(self) -> _typing.Any:
+        return _typing.cast('_typing.Any', _support.get_attribute(self, 'cleanups'))
+
+    @cleanups.setter
+    def cleanups(self, value: _typing.Any) -> None:
+        _support.set_attribute(self, 'cleanups', value)
+
     VERSION: ClassVar[str] = AsyncStore.VERSION
 
     @property
@@ -123,7 +147,7 @@ class Store(_support.Twin[AsyncStore]):
         return _typing.cast('_contextlib.AbstractContextManager[Cursor]', _support.call_sync(self, AsyncStore.transaction))
 
     def sleep(self, seconds: float) -> str:
-        """Sleep on the loop, then return ``"slept"``; cancelled by a timeout."""
+        """Sleep on the loop, then return ``"slept"``; when cancelled, clean up (on the loop) first."""
         return _typing.cast('str', _support.call(self, AsyncStore.sleep, seconds))
 
     def fail(self, message: str) -> None:
