@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Other supported Pythons: `make test` also runs the pytest suite on each one installed (skipped if absent).
 OTHER_PYTHONS ?= 3.12 3.13
 
-.PHONY: demo test lint typecheck pytest pytest-other-pythons test-slow bench clean
+.PHONY: demo test lint typecheck twin-check pytest pytest-other-pythons test-slow bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/portal_demo.py
 
-test: lint typecheck pytest pytest-other-pythons
+test: lint typecheck twin-check pytest pytest-other-pythons
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,6 +28,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The generated sync twins (listed under [tool.dualio.twin] in pyproject.toml) match their async source.
+twin-check: $(STAMP)
+	$(BIN)/dualio twin generate --check
 
 pytest: $(STAMP)
 	$(BIN)/pytest -m "not slow"

@@ -54,10 +54,21 @@ def read_targets(config: Path) -> dict[Path, list[Target]]:
 
 
 def generate(config: Path, *, check: bool) -> list[str]:
-    """Write (or with ``check`` only compare) every twin module; return one line per stale or missing file."""
+    """Write (or with ``check`` only compare) every twin module; return one line per stale or missing file.
+
+    Nothing is written unless every module could be rendered.
+    """
     problems = []
-    for output, targets in read_targets(config).items():
-        text = render_module(targets)
+    grouped = read_targets(config)
+    # Async modules are found on sys.path, and in the project itself (its directory, and src/ for a src layout).
+    added = [str(path) for path in (config.parent / "src", config.parent) if str(path) not in sys.path]
+    sys.path[:0] = added
+    try:
+        rendered = {output: render_module(targets) for output, targets in grouped.items()}
+    finally:
+        for path in added:
+            sys.path.remove(path)
+    for output, text in rendered.items():
         try:
             current = output.read_text()
         except FileNotFoundError:

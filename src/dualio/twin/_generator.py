@@ -313,7 +313,8 @@ class _ClassWriter:
             return
         is_async_gen = isinstance(node, ast.AsyncFunctionDef) and _has_yield(node)
         returns = self.annotation(node.returns)
-        if "asynccontextmanager" in decorators or "contextlib.asynccontextmanager" in decorators:
+        returns_context = "asynccontextmanager" in decorators or "contextlib.asynccontextmanager" in decorators
+        if returns_context:  # the decorator makes it a sync function returning an async context manager
             inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
             returns = f"_contextlib.AbstractContextManager[{self.annotation(inner)}]"
             is_async_gen = False
@@ -330,7 +331,7 @@ class _ClassWriter:
             return
         if is_async_gen:
             runner = "iterate"
-        elif isinstance(node, ast.AsyncFunctionDef):
+        elif isinstance(node, ast.AsyncFunctionDef) and not returns_context:
             runner = "call"
         else:
             runner = "call_sync"
