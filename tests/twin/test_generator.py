@@ -88,14 +88,14 @@ class AsyncClient(AsyncBase):
         """Close it."""
 '''
 
-MODELS_SOURCE = '''
+MODELS_SOURCE = """
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Item:
     name: str
-'''
+"""
 
 
 @pytest.fixture

@@ -90,9 +90,14 @@ def test_a_sync_method_returning_an_async_context_manager(kv: Store, flavour: Fl
         assert isinstance(cursor, flavour.Cursor)
         kv.set("d", b"4")
     assert kv.get("d") == b"4"
-    with pytest.raises(StoreError), kv.transaction():
-        kv.set("e", b"5")
-        kv.fail("roll back")
+
+    def fail_inside_a_transaction() -> None:
+        with kv.transaction():
+            kv.set("e", b"5")
+            kv.fail("roll back")
+
+    with pytest.raises(StoreError):
+        fail_inside_a_transaction()
     assert kv.get("e") is None  # the exception reached __aexit__ of the async context manager
 
 
