@@ -125,15 +125,14 @@ def test_the_websocket_client(http: Any, server: Server) -> None:
         assert ws.receive_str() == "echo: one"
         ws.send_str("two")
         ws.send_str("bye")
-        messages = [message for message in ws]  # iterates until the server closes
+        messages = list(ws)  # iterates until the server closes
         assert [m.data for m in messages] == ["echo: two"]
     assert ws.closed
 
 
 def test_the_session_is_closed_on_its_loop_by_the_with_block(server: Server, portal: dualio.Portal) -> None:
-    with use_portal(portal), Session() as session:
-        with session.get(f"{server.url}/hello") as response:
-            assert response.status == 200
+    with use_portal(portal), Session() as session, session.get(f"{server.url}/hello") as response:
+        assert response.status == 200
     assert session.closed
     with pytest.raises(RuntimeError, match="Session is closed"):
         session.get(f"{server.url}/hello")
