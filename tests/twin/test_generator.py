@@ -25,7 +25,7 @@ import asyncio
 import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .models import Item
 
@@ -33,6 +33,17 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
 DEFAULT_LIMIT = 10
+T = TypeVar("T")
+
+
+class AsyncBox(Generic[T]):
+    """A generic async class: its twin is generic too."""
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    async def get(self) -> T:
+        return self._value
 
 
 class AsyncBase:
@@ -113,6 +124,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
 
         [tool.dualio.twin]
         "{package}.aio:AsyncClient" = "{package}/client.py"
+        "{package}.aio:AsyncBox" = "{package}/client.py"
         ''')
     )
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -150,7 +162,8 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
         "def close(self) -> None:",
         f"from {package}.models import Item",
         "from decimal import Decimal",
-        f"from {package}.aio import AsyncClient, DEFAULT_LIMIT",
+        f"from {package}.aio import AsyncBox, AsyncClient, DEFAULT_LIMIT, T",
+        "class Box(_support.Twin[AsyncBox[T]], _typing.Generic[T]):",
     ]:
         assert line in text, line
     assert "_later" not in text  # private members are not mapped
@@ -165,6 +178,8 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
             assert same is client
         assert client.limit == 3
         assert client.ping() == "pong"
+    with generated.Box(41) as box:
+        assert box.get() == 41
 
 
 def test_check_fails_when_a_twin_is_stale_or_missing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -225,10 +240,12 @@ def test_generated_code_passes_mypy_strict(project: Path) -> None:
         from collections.abc import Iterator
         from typing import assert_type
 
-        from {package}.client import Client
+        from {package}.client import Box, Client
         from {package}.models import Item
 
-        def use(client: Client) -> None:
+        def use(client: Client, box: Box[int]) -> None:
+            assert_type(Box("text").get(), str)
+            assert_type(box.get(), int)
             assert_type(client.fetch("k"), Item)
             assert_type(client.later(), int)
             assert_type(client.items(3), Iterator[Item])

@@ -244,7 +244,13 @@ class _ClassWriter:
 
     def render(self) -> str:
         twin = self.twins[self.async_name]
-        self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
+        parameters = self.type_parameters()
+        if parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
+            self.names.runtime.update(parameters)
+            listed = ", ".join(parameters)
+            self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")
+        else:
+            self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
         doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
         self.emit(*_docstring(doc, _INDENT), "", f"{_INDENT}__slots__ = ()")
         members = self.members()
@@ -257,6 +263,16 @@ class _ClassWriter:
             self.emit(*_docstring(ast.get_docstring(closer), _INDENT * 2), f"{_INDENT * 2}_support.close(self)")
         self.protocols(members)
         return "\n".join(self.lines)
+
+    def type_parameters(self) -> list[str]:
+        """The type variables of a ``Generic[...]`` (or ``Protocol[...]``) base of the class, in order."""
+        for base in self.node.bases:
+            if isinstance(base, ast.Subscript):
+                head = base.value.attr if isinstance(base.value, ast.Attribute) else getattr(base.value, "id", None)
+                if head in {"Generic", "Protocol"}:
+                    elements = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
+                    return [ast.unparse(element) for element in elements]
+        return []
 
     def constructor(self, statements: list[ast.stmt]) -> None:
         init = statements[-1] if statements else None
