@@ -12,7 +12,8 @@ Claims measured (issue 4):
 
 The server runs in a subprocess (aiohttp, one worker, ``127.0.0.1``), so client and server get a core each.
 Every contender runs in interleaved rounds in this process (see ``_harness.py``); the table reports the median,
-min and p90 over rounds, and ratios of medians.
+min and p90 over rounds, and ratios of medians. Twin calls run in many short rounds (31 x 2,000 calls), so that
+a burst of load on the shared machine hits every contender alike; the GETs in 3 rounds of 5,000 each.
 
 Run: ``.venv/bin/python benchmarks/bench_twin.py`` (``--quick`` for a smoke test of a few seconds).
 """
@@ -163,15 +164,17 @@ def table(summaries: dict[str, Summary], baseline: str, batch: int) -> str:
 
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 7; 1 with --quick)")
-    parser.add_argument("--calls", type=int, default=None, help="twin calls per batch (default 20000; 200 quick)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of twin calls (default 31; 1 with --quick)")
+    parser.add_argument("--calls", type=int, default=None, help="twin calls per batch (default 2000; 200 quick)")
+    parser.add_argument("--http-rounds", type=int, default=None, help="rounds of GETs (default 3; 1 with --quick)")
     parser.add_argument("--requests", type=int, default=None, help="GETs per batch (default 5000; 50 quick)")
     parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
     parser.add_argument("--output", default=None, help="Markdown file to write (default results/twin.md)")
     parser.add_argument("--gc-off", action="store_true", help="disable the cyclic garbage collector while measuring")
     args = parser.parse_args()
-    args.rounds = args.rounds or (1 if args.quick else 7)
-    args.calls = args.calls or (200 if args.quick else 20_000)
+    args.rounds = args.rounds or (1 if args.quick else 31)
+    args.calls = args.calls or (200 if args.quick else 2_000)
+    args.http_rounds = args.http_rounds or (1 if args.quick else 3)
     args.requests = args.requests or (50 if args.quick else 5_000)
     return args
 
@@ -182,7 +185,7 @@ def main() -> None:
         calls = run_interleaved(call_contenders(stack, args.calls), args.rounds, gc_off=args.gc_off)
     with ExitStack() as stack:
         url = stack.enter_context(http_server())
-        http_rounds = max(1, args.rounds // 2)
+        http_rounds = args.http_rounds
         gets = run_interleaved(http_contenders(stack, url, args.requests), http_rounds, gc_off=args.gc_off)
     generated = calls[GENERATED].median
     twin_http = gets[TWIN_HTTP].median
