@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Other supported Pythons: `make test` also runs the pytest suite on each one installed (skipped if absent).
 OTHER_PYTHONS ?= 3.12 3.13
 
-.PHONY: demo test lint typecheck twin-check pytest pytest-other-pythons test-slow bench clean
+.PHONY: demo test lint typecheck twin-check pytest pytest-other-pythons test-slow bench bench-twin clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roundtrip.py
 	$(BIN)/python benchmarks/bench_submit.py
+
+bench-twin: $(STAMP)
+	$(BIN)/python benchmarks/bench_twin.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* .mypy_cache .ruff_cache .pytest_cache src/*.egg-info
