@@ -97,6 +97,13 @@ class AsyncClient(AsyncBase):
 
     async def aclose(self) -> None:
         """Close it."""
+
+    async def __aenter__(self) -> AsyncClient:
+        """Only returns self: the twin's __enter__ needs no round trip."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 '''
 
 MODELS_SOURCE = """

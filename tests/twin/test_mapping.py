@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import dualio
-from dualio.twin import _registry, portal_of, unwrap, use_portal
+from dualio.twin import _registry, portal_of, sync_class, unwrap, use_portal
 from dualio.twin.examples._async_store import AsyncCursor, AsyncStore, StoreError
 from dualio.twin.examples.store import Store
 
@@ -172,3 +172,22 @@ def test_twins_are_usable_from_many_threads(kv: Store) -> None:
         thread.join()
     assert errors == []
     assert kv.size() == 3 + 80
+
+
+def test_an_aenter_that_only_returns_self_needs_no_round_trip(portal: dualio.Portal) -> None:
+    class AsyncResource:
+        async def __aenter__(self) -> AsyncResource:
+            return self
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            self.exited = True
+
+    resource_cls = sync_class(AsyncResource)
+    with use_portal(portal):
+        resource = resource_cls()
+    before = portal.statistics().tasks_completed
+    with resource as entered:
+        assert entered is resource
+        assert portal.statistics().tasks_completed == before  # __enter__ did not go to the loop
+    assert portal.statistics().tasks_completed == before + 1  # __exit__ did
+    assert resource.exited is True

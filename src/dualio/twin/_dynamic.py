@@ -23,13 +23,16 @@ instance attribute                   read and written through the twin (``__geta
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from . import _registry, _runtime
 from ._runtime import Twin
+from ._source import returns_self_only
 
 __all__ = ("sync_class",)
 
@@ -113,7 +116,7 @@ def _build(async_cls: type, name: str) -> type[Any]:
             namespace[member_name] = mapped
     namespace["__init__"] = _constructor(async_cls)
     if "__aenter__" in members and "__aexit__" in members:
-        namespace["__enter__"] = _enter
+        namespace["__enter__"] = _enter_self if _returns_self(members["__aenter__"]) else _enter
         namespace["__exit__"] = _exit
     if "__aiter__" in members:
         namespace["__iter__"] = _runtime.iterate_self
@@ -208,6 +211,20 @@ def _constructor(async_cls: type) -> Callable[..., None]:
 
 def _enter(self: Twin[Any]) -> Any:
     return _runtime.enter(self)
+
+
+def _enter_self(self: Twin[Any]) -> Any:
+    return _runtime.enter_self(self)
+
+
+def _returns_self(function: object) -> bool:
+    """Whether ``function``'s source is ``async def __aenter__(self): return self`` (read once per class)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(function))  # type: ignore[arg-type]
+        node = ast.parse(source).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return False  # no source (a C extension, a lambda...): take the round trip
+    return isinstance(node, ast.AsyncFunctionDef) and returns_self_only(node)
 
 
 def _exit(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ._dynamic import twin_name
 from ._errors import GenerateError
-from ._source import Annotations, Source, Target
+from ._source import Annotations, Source, Target, returns_self_only
 
 __all__ = ("render_module",)
 
@@ -359,8 +359,9 @@ class _ClassWriter:
         if aenter and aexit and isinstance(aenter[-1], ast.AsyncFunctionDef):
             returns = self.annotation(aenter[-1].returns)
             exit_returns = self.annotation(aexit[-1].returns) if isinstance(aexit[-1], ast.AsyncFunctionDef) else "None"
+            enter = "enter_self" if returns_self_only(aenter[-1]) else "enter"  # `return self`: no round trip
             self.emit("", f"{_INDENT}def __enter__(self) -> {returns}:")
-            self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, _support.enter(self))")
+            self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, _support.{enter}(self))")
             self.emit(
                 "",
                 f"{_INDENT}def __exit__(",

@@ -36,6 +36,7 @@ __all__ = (
     "close",
     "construct",
     "enter",
+    "enter_self",
     "exit",
     "get_attribute",
     "iterate",
@@ -258,6 +259,13 @@ def enter(twin: Twin[Any]) -> Any:
     if twin._dualio_closed:
         raise _closed_error(twin, "__enter__()")
     return _result(twin, twin._dualio_portal.run(_aenter, twin._dualio_obj, timeout=timeout_for(twin)))
+
+
+def enter_self(twin: Twin[Any]) -> Any:
+    """``with twin`` for an ``__aenter__`` that only returns ``self``: no round trip, the twin itself."""
+    if twin._dualio_closed:
+        raise _closed_error(twin, "__enter__()")
+    return twin
 
 
 def exit(

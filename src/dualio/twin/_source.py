@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ._errors import GenerateError
 
-__all__ = ("Annotations", "Source", "Target")
+__all__ = ("Annotations", "Source", "Target", "returns_self_only")
 
 _UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
 _TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
@@ -175,3 +175,19 @@ def _subscript(name: str, argument: ast.expr) -> ast.expr:
 
 def _copy(node: ast.expr) -> ast.expr:
     return ast.parse(ast.unparse(node), mode="eval").body
+
+
+def returns_self_only(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the body of ``node`` (a method) is only ``return self`` (after an optional docstring).
+
+    Such an ``__aenter__`` runs nothing that needs the loop, so a twin's ``__enter__`` skips the round trip.
+    """
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    arguments = [*node.args.posonlyargs, *node.args.args]
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Return)
+        and isinstance(body[0].value, ast.Name)
+        and bool(arguments)
+        and body[0].value.id == arguments[0].arg
+    )
