@@ -3,8 +3,8 @@
 Two maps, both thread-safe:
 
 - classes: an async class -> its twin class. Filled by ``sync_class`` and by generated modules (``register``);
-  a class with async members that nobody registered gets a runtime twin class the first time one of its
-  instances is returned to sync code (see :func:`to_sync`). Lookup is by exact class: a subclass of a
+  a class with async members that nobody registered, from the top-level package of a registered class, gets a
+  run-time twin class the first time one of its instances is returned to sync code (see :func:`to_sync`). Lookup is by exact class: a subclass of a
   registered class (``redis.asyncio.client.Pipeline`` subclasses ``Redis``) has members of its own and gets
   its own twin class.
 - objects: ``id(async object)`` -> a weak reference to its twin. A twin holds its async object, so while the
