@@ -149,6 +149,28 @@ def test_a_twin_whose_portal_was_shut_down_raises_portal_closed_error(flavour: F
         orphan.get("a")
 
 
+def test_a_call_cancelled_by_portal_shutdown_raises_portal_closed_error(flavour: Flavour) -> None:
+    portal = dualio.Portal("shut-down-midway", drain_timeout=0.0).start()
+    with use_portal(portal):
+        doomed = flavour.Store("doomed")
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            doomed.sleep(30)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    _wait_until(lambda: doomed.sleeping, "the call to start")
+    portal.shutdown()  # drains for 0 s, then cancels the task: its caller is told why
+    caller.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], dualio.PortalClosedError)
+    assert doomed.cleanups == 1  # the cancelled call ran its cleanup on the loop
+
+
 def test_twins_are_created_on_the_default_portal_outside_use_portal(flavour: Flavour) -> None:
     with flavour.Store("default") as created:
         assert twin.portal_of(created) is dualio.default_portal()
