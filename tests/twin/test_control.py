@@ -128,6 +128,20 @@ def test_a_twin_called_on_its_own_loop_raises_deadlock_error(kv: Store, portal: 
         portal.run(calls_the_twin_from_the_loop, timeout=5)
 
 
+def test_a_twin_called_inside_a_running_loop_follows_the_portal_policy(kv: Store, portal: dualio.Portal) -> None:
+    async def inside_another_loop() -> bytes | None:
+        return kv.get("a")  # blocks this loop: the portal's running-loop policy decides
+
+    portal.running_loop_policy = "raise"
+    with pytest.raises(dualio.BlockingCallError):
+        asyncio.run(inside_another_loop())
+    portal.running_loop_policy = "warn"
+    with pytest.warns(dualio.BlockingCallWarning):
+        asyncio.run(inside_another_loop())
+    portal.running_loop_policy = "allow"
+    assert asyncio.run(inside_another_loop()) == b"1"
+
+
 def test_a_twin_stays_pinned_to_its_portal(flavour: Flavour, loop_factory: object) -> None:
     with dualio.Portal("pinned", loop_factory=loop_factory) as first:  # type: ignore[arg-type]
         with use_portal(first):

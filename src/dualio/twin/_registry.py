@@ -4,9 +4,9 @@ Two maps, both thread-safe:
 
 - classes: an async class -> its twin class. Filled by ``sync_class`` and by generated modules (``register``);
   a class with async members that nobody registered, from the top-level package of a registered class, gets a
-  run-time twin class the first time one of its instances is returned to sync code (see :func:`to_sync`). Lookup is by exact class: a subclass of a
-  registered class (``redis.asyncio.client.Pipeline`` subclasses ``Redis``) has members of its own and gets
-  its own twin class.
+  run-time twin class the first time one of its instances is returned to sync code (see :func:`to_sync`).
+  Lookup is by exact class: a subclass of a registered class (``redis.asyncio.client.Pipeline`` subclasses
+  ``Redis``) has members of its own and gets its own twin class.
 - objects: ``id(async object)`` -> a weak reference to its twin. A twin holds its async object, so while the
   twin lives the id cannot be reused; when the twin dies its entry is removed. So the same async object maps
   to the same twin object for as long as anyone holds that twin.
