@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Other supported Pythons: `make test` also runs the pytest suite on each one installed (skipped if absent).
 OTHER_PYTHONS ?= 3.12 3.13
 
-.PHONY: demo test lint typecheck generate generate-check audit pytest pytest-other-pythons test-slow bench clean
+.PHONY: demo test lint typecheck generate generate-check twin-check audit pytest pytest-other-pythons test-slow bench bench-twin clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/portal_demo.py
 	$(BIN)/python examples/db_demo.py
 
-test: lint typecheck generate-check audit pytest pytest-other-pythons
+test: lint typecheck generate-check twin-check audit pytest pytest-other-pythons
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,6 +36,10 @@ generate: $(STAMP)
 
 generate-check: $(STAMP)
 	$(BIN)/python scripts/generate_async_faces.py --check
+
+# The generated sync twins (listed under [tool.dualio.twin] in pyproject.toml) match their async source.
+twin-check: $(STAMP)
+	$(BIN)/dualio twin generate --check
 
 # Our own code passes our own static audit (docs/audit.md), with zero findings.
 audit: $(STAMP)
@@ -64,6 +68,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roundtrip.py
 	$(BIN)/python benchmarks/bench_submit.py
 	$(BIN)/python benchmarks/bench_audit.py
+
+bench-twin: $(STAMP)
+	$(BIN)/python benchmarks/bench_twin.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* .mypy_cache .ruff_cache .pytest_cache src/*.egg-info

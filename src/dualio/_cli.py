@@ -19,6 +19,7 @@ from typing import TypeAlias
 from ._portal import Portal
 from ._version import __version__
 from .audit._cli import add_audit_command
+from .twin._cli import add_twin_subcommand
 
 
 async def _noop() -> None:
@@ -55,7 +56,7 @@ def _add_doctor(commands: Subparsers) -> None:
 
 
 # One entry per subcommand: a function that adds the subcommand's parser and sets its ``handler``.
-_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor, add_audit_command)
+_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor, add_audit_command, add_twin_subcommand)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,246 @@
+"""Sync twins: the cost of a twin call, and 5,000 sequential HTTP GETs through an aiohttp twin against peers.
+
+Claims measured (issue 4):
+
+1. a generated twin's method call costs at most 1.15x ``dualio.run`` of the same coroutine (one portal round
+   trip either way; the twin adds its bookkeeping);
+2. it is at least 2x faster than synchronicity's blocking wrapper of the same class;
+3. ``--requests`` (5,000) sequential GETs to a local aiohttp server through a ``ClientSession`` twin are at least as
+   fast as ``httpx.Client`` (the twin used as aiohttp's docs show it, ``with session.get(url) as response:
+   response.read()``: four portal round trips per GET; ``session.get(url).read()``, two, is shown too, and the
+   first form on a uvloop portal);
+4. and at least 3x faster than ``asyncio.run`` of an aiohttp GET per call (a new loop, session and connection
+   each time).
+
+The server runs in a subprocess (aiohttp, one worker, ``127.0.0.1``), so client and server get a core each.
+Every contender runs in interleaved rounds in this process (see ``_harness.py``); the table reports the median,
+min and p90 over rounds, and ratios of medians. Twin calls run in many short rounds (31 x 2,000 calls), so that
+a burst of load on the shared machine hits every contender alike; the GETs in 3 rounds of 5,000 each.
+
+Run: ``.venv/bin/python benchmarks/bench_twin.py`` (``--quick`` for a smoke test of a few seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import aiohttp
+import httpx
+import requests
+import synchronicity
+import uvloop
+
+import dualio
+from _harness import Contender, Summary, Target, default_output, markdown_table, publish, report, run_interleaved
+from dualio.twin import _dynamic, sync_class, unwrap, use_portal
+from dualio.twin.examples._async_counter import AsyncCounter
+from dualio.twin.examples.counter import Counter
+
+DUALIO_RUN = "dualio.run(coroutine)"
+GENERATED = "generated twin: counter.add(1)"
+RUNTIME = "sync_class twin: counter.add(1)"
+SYNCHRONICITY = "synchronicity wrapper: counter.add(1)"
+TWIN_HTTP = "aiohttp twin: with get() as r: r.read()"
+TWIN_HTTP_SHORT = "aiohttp twin: get().read()"
+TWIN_HTTP_UVLOOP = "aiohttp twin on a uvloop portal: with get()"
+HTTPX = "httpx.Client"
+REQUESTS = "requests.Session"
+ASYNCIO_RUN = "asyncio.run(aiohttp GET) per call"
+PACKAGES = ("dualio", "aiohttp", "httpx", "requests", "synchronicity", "uvloop")
+
+
+@contextmanager
+def http_server() -> Iterator[str]:
+    """Start the aiohttp server in a subprocess; yield its URL; stop it."""
+    process = subprocess.Popen([sys.executable, "-c", _server_script()], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _server_script() -> str:
+    return """
+import asyncio
+from aiohttp import web
+
+async def hello(request):
+    return web.Response(body=b"hello world")
+
+async def main():
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(site._server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def per_call(call: Callable[[], object], calls: int) -> Callable[[], float]:
+    """A measure timing ``calls`` calls in a row; returns the mean seconds per call."""
+
+    def measure() -> float:
+        perf_counter = time.perf_counter
+        start = perf_counter()
+        for _ in range(calls):
+            call()
+        return (perf_counter() - start) / calls
+
+    return measure
+
+
+def call_contenders(stack: ExitStack, calls: int) -> list[Contender]:
+    """Claims 1 and 2: the same ``AsyncCounter.add`` coroutine through each wrapper."""
+    generated = Counter()
+    stack.callback(generated.close)
+    runtime_cls: Any = _dynamic._build(AsyncCounter, "Counter")  # built like sync_class's, not registered
+    runtime = runtime_cls()
+    stack.callback(runtime.close)
+    async_counter = unwrap(generated)  # lives on the default portal's loop, like the twins
+    synchronizer = synchronicity.Synchronizer()
+    blocking_cls = synchronizer.wrap(AsyncCounter, name="BlockingCounter", target_module=__name__)
+    blocking = blocking_cls()
+    return [
+        Contender(DUALIO_RUN, per_call(lambda: dualio.run(async_counter.add(1)), calls)),
+        Contender(GENERATED, per_call(lambda: generated.add(1), calls)),
+        Contender(RUNTIME, per_call(lambda: runtime.add(1), calls)),
+        Contender(SYNCHRONICITY, per_call(lambda: blocking.add(1), calls)),
+    ]
+
+
+async def _asyncio_get(url: str) -> bytes:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return await response.read()
+
+
+def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
+    """Claims 3 and 4: ``count`` sequential GETs per batch, the body read each time."""
+    session_cls: Any = sync_class(aiohttp.ClientSession)
+    twin = stack.enter_context(session_cls())
+    uv_portal = stack.enter_context(dualio.Portal("bench-uvloop", loop_factory=uvloop.new_event_loop))
+    with use_portal(uv_portal):
+        uv_twin = stack.enter_context(session_cls())
+    httpx_client = stack.enter_context(httpx.Client())
+    requests_session = stack.enter_context(requests.Session())
+    expected = b"hello world"
+
+    def twin_get() -> None:
+        with twin.get(url) as response:
+            assert response.read() == expected
+
+    def uv_twin_get() -> None:
+        with uv_twin.get(url) as response:
+            assert response.read() == expected
+
+    def twin_get_short() -> None:  # reading the body to its end releases the connection: 2 round trips, not 4
+        assert twin.get(url).read() == expected
+
+    def httpx_get() -> None:
+        assert httpx_client.get(url).content == expected
+
+    def requests_get() -> None:
+        assert requests_session.get(url).content == expected
+
+    def asyncio_run_get() -> None:
+        assert asyncio.run(_asyncio_get(url)) == expected
+
+    return [
+        Contender(TWIN_HTTP, per_call(twin_get, count)),
+        Contender(TWIN_HTTP_SHORT, per_call(twin_get_short, count)),
+        Contender(TWIN_HTTP_UVLOOP, per_call(uv_twin_get, count)),
+        Contender(HTTPX, per_call(httpx_get, count)),
+        Contender(REQUESTS, per_call(requests_get, count)),
+        Contender(ASYNCIO_RUN, per_call(asyncio_run_get, count)),
+    ]
+
+
+def table(summaries: dict[str, Summary], baseline: str, batch: int) -> str:
+    base = summaries[baseline].median
+    rows = []
+    for name, summary in sorted(summaries.items(), key=lambda item: item[1].median):
+        micro = [f"{value * 1e6:.1f}" for value in (summary.median, summary.min, summary.quantile(0.9))]
+        rows.append([name, str(batch), *micro, f"{summary.median / base:.2f}x"])
+    headers = ["contender", "calls/batch", "median µs/call", "min µs", "p90 µs", f"vs {baseline}"]
+    return markdown_table(headers, rows)
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of twin calls (default 31; 1 with --quick)")
+    parser.add_argument("--calls", type=int, default=None, help="twin calls per batch (default 2000; 200 quick)")
+    parser.add_argument("--http-rounds", type=int, default=None, help="rounds of GETs (default 3; 1 with --quick)")
+    parser.add_argument("--requests", type=int, default=None, help="GETs per batch (default 5000; 50 quick)")
+    parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
+    parser.add_argument("--output", default=None, help="Markdown file to write (default results/twin.md)")
+    parser.add_argument("--gc-off", action="store_true", help="disable the cyclic garbage collector while measuring")
+    args = parser.parse_args()
+    args.rounds = args.rounds or (1 if args.quick else 31)
+    args.calls = args.calls or (200 if args.quick else 2_000)
+    args.http_rounds = args.http_rounds or (1 if args.quick else 3)
+    args.requests = args.requests or (50 if args.quick else 5_000)
+    return args
+
+
+def main() -> None:
+    args = parse_arguments()
+    with ExitStack() as stack:
+        calls = run_interleaved(call_contenders(stack, args.calls), args.rounds, gc_off=args.gc_off)
+    with ExitStack() as stack:
+        url = stack.enter_context(http_server())
+        http_rounds = args.http_rounds
+        gets = run_interleaved(http_contenders(stack, url, args.requests), http_rounds, gc_off=args.gc_off)
+    generated = calls[GENERATED].median
+    twin_http = gets[TWIN_HTTP].median
+    targets = [
+        Target(
+            "generated twin call <= 1.15x dualio.run of the same coroutine",
+            generated / calls[DUALIO_RUN].median,
+            1.15,
+            at_most=True,
+        ),
+        Target(
+            "generated twin call >= 2x faster than synchronicity's wrapper",
+            calls[SYNCHRONICITY].median / generated,
+            2.0,
+        ),
+        Target(
+            "aiohttp twin GET at least as fast as httpx.Client (httpx time / twin time >= 1)",
+            gets[HTTPX].median / twin_http,
+            1.0,
+        ),
+        Target("aiohttp twin GET >= 3x faster than asyncio.run per call", gets[ASYNCIO_RUN].median / twin_http, 3.0),
+    ]
+    body = "\n\n".join(
+        [
+            f"Twin calls ({args.calls} per batch, {args.rounds} rounds):",
+            table(calls, DUALIO_RUN, args.calls),
+            f"Sequential GETs to a local aiohttp server ({args.requests} per batch, {http_rounds} rounds; each reads "
+            "the 11-byte body):",
+            table(gets, TWIN_HTTP, args.requests),
+        ]
+    )
+    intro = (
+        "A generated twin's call against `dualio.run` of the same coroutine and synchronicity's wrapper of the same "
+        "class (`AsyncCounter.add`, which finishes without suspending), and sequential GETs through an aiohttp "
+        "`ClientSession` twin against `httpx.Client`, `requests.Session` and `asyncio.run` per call."
+    )
+    publish(report("Sync twins", intro, body, targets, PACKAGES), default_output("twin.md", args.quick, args.output))
+
+
+if __name__ == "__main__":
+    main()

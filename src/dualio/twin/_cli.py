@@ -1,0 +1,124 @@
+"""``dualio twin generate [--check]``: the console entry point of the generator.
+
+Targets are read from ``[tool.dualio.twin]`` in ``pyproject.toml`` (the nearest one upwards from the current
+directory, or ``--config``): each key is ``"package.module:AsyncClass"`` and its value the ``.py`` file to write,
+relative to the ``pyproject.toml``. Classes mapped to the same file are generated into one module, and each sees
+the others' twins in its annotations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._errors import GenerateError
+from ._generator import render_module
+from ._source import Target
+
+if TYPE_CHECKING:
+    from dualio._cli import Subparsers
+
+__all__ = ("add_twin_subcommand", "generate", "read_targets")
+
+
+def find_config(start: Path) -> Path:
+    """Return the nearest ``pyproject.toml`` in ``start`` or a parent directory."""
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    raise GenerateError(f"no pyproject.toml in {start} or any parent directory; pass --config PATH")
+
+
+def read_targets(config: Path) -> dict[Path, list[Target]]:
+    """Read ``[tool.dualio.twin]`` of ``config``; return the targets grouped by output file, in file order."""
+    try:
+        data = tomllib.loads(config.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise GenerateError(f"cannot read {config}: {exc}") from exc
+    table = data.get("tool", {}).get("dualio", {}).get("twin")
+    if not isinstance(table, dict) or not table:
+        raise GenerateError(
+            f"{config} has no [tool.dualio.twin] table listing async classes to twin; add one such as\n"
+            '[tool.dualio.twin]\n"mylib.aio:AsyncClient" = "src/mylib/client.py"'
+        )
+    grouped: dict[Path, list[Target]] = {}
+    for spec, output in table.items():
+        target = Target.parse(spec, output, config.parent)
+        grouped.setdefault(target.output, []).append(target)
+    return grouped
+
+
+def generate(config: Path, *, check: bool) -> list[str]:
+    """Write (or with ``check`` only compare) every twin module; return one line per stale or missing file.
+
+    Nothing is written unless every module could be rendered.
+    """
+    problems = []
+    grouped = read_targets(config)
+    # Async modules are found on sys.path, and in the project itself (its directory, and src/ for a src layout).
+    added = [str(path) for path in (config.parent / "src", config.parent) if str(path) not in sys.path]
+    sys.path[:0] = added
+    try:
+        rendered = {output: render_module(targets) for output, targets in grouped.items()}
+    finally:
+        for path in added:
+            sys.path.remove(path)
+    for output, text in rendered.items():
+        try:
+            current = output.read_text()
+        except FileNotFoundError:
+            current = None
+        if current == text:
+            continue
+        relative = output.relative_to(config.parent) if output.is_relative_to(config.parent) else output
+        if check:
+            problems.append(f"{relative}: {'missing' if current is None else 'stale (its async source changed)'}")
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text)
+            print(f"wrote {relative}")
+    return problems
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        config = Path(args.config) if args.config else find_config(Path.cwd())
+        problems = generate(config, check=args.check)
+    except GenerateError as exc:
+        print(f"dualio twin generate: error: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        print("dualio twin generate --check: twin modules out of date:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        print("run `dualio twin generate` and commit the result", file=sys.stderr)
+        return 1
+    if args.check:
+        print("dualio twin generate --check: every twin module is up to date")
+    return 0
+
+
+def add_twin_subcommand(commands: Subparsers) -> None:
+    """Add ``dualio twin generate`` to the ``dualio`` command line."""
+    twin = commands.add_parser("twin", help="sync twins of async classes")
+    actions = twin.add_subparsers(dest="twin_command", metavar="ACTION", required=True)
+    generate_parser = actions.add_parser(
+        "generate", help="write the sync twin modules listed under [tool.dualio.twin] in pyproject.toml"
+    )
+    generate_parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a twin module is stale or missing"
+    )
+    generate_parser.add_argument("--config", default=None, help="the pyproject.toml to read (default: nearest)")
+    generate_parser.set_defaults(handler=_run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dualio twin ...`` alone (the ``dualio`` console script is the usual way)."""
+    from dualio._cli import main as dualio_main
+
+    return dualio_main(["twin", *(argv if argv is not None else sys.argv[1:])])

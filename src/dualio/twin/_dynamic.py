@@ -1,0 +1,247 @@
+"""``sync_class``: build a sync twin class of an async class at run time.
+
+What maps to what (the same rules as the generator, see docs/twin.md):
+
+===================================  ================================================================
+async class member                   twin member
+===================================  ================================================================
+``__init__``                         constructor; the async object is created on the portal's loop
+``async def m``                      ``def m``, blocking, run on the loop
+``async def m`` with ``yield``       ``def m`` returning an iterator (break / close ``aclose()``\\ s it)
+``def m`` (sync)                     ``def m`` run on the loop; an awaitable it returns is awaited there
+classmethod / staticmethod           the same, run on the loop (async factories return twins)
+property, data descriptor            property, read and written in the calling thread
+``__aenter__`` / ``__aexit__``       ``__enter__`` / ``__exit__``
+``__aiter__`` / ``__anext__``        ``__iter__`` / ``__next__``
+``aclose`` / ``close``               ``close()`` (also closes the twin)
+``__call__``, ``__len__``, ...       the same dunder, run on the loop
+plain class attribute                the same class attribute
+instance attribute                   read and written through the twin (``__getattr__``/``__setattr__``)
+``_private`` names, other dunders    not mapped (``dualio.twin.unwrap(twin)`` reaches the async object)
+===================================  ================================================================
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from . import _registry, _runtime
+from ._runtime import Twin
+from ._source import returns_self_only
+
+__all__ = ("sync_class",)
+
+# Sync dunders that pass through to the async object (run on the loop, the result mapped).
+_PASSED_DUNDERS = frozenset(
+    {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
+)
+_TWIN_OWN = frozenset({"close", "aclose"})
+
+
+def twin_name(async_name: str) -> str:
+    """``AsyncSession`` -> ``Session``; a name without the ``Async`` prefix gets ``Sync`` in front."""
+    if async_name.startswith("Async") and len(async_name) > 5 and async_name[5].isupper():
+        return async_name[5:]
+    return "Sync" + async_name
+
+
+def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
+    """Return the sync twin class of ``async_cls``, building and registering it on first use.
+
+    Calling twinned methods, iterating, ``with`` and ``close()`` run on the twin's portal. The class is
+    cached: a second call returns the same class (``name`` is only used the first time). Thread-safe.
+
+    Raises:
+        TypeError: ``async_cls`` is not a class, or has no async member (no ``async def`` method, async
+            generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``): a sync class needs no twin.
+    """
+    if not isinstance(async_cls, type):
+        raise TypeError(
+            f"sync_class() expects an async class, got {type(async_cls).__name__} {async_cls!r:.80}; "
+            "pass the class itself (sync_class(AsyncSession)), not an instance or a function"
+        )
+    if issubclass(async_cls, Twin):
+        raise TypeError(f"sync_class() got {async_cls.__qualname__}, which is already a sync twin class")
+    if name is not None and not (isinstance(name, str) and name.isidentifier()):
+        raise TypeError(f"sync_class(): name must be a Python identifier, got {name!r}")
+    existing = _registry.twin_class_of(async_cls)
+    if existing is not None:
+        return existing
+    if not _registry.has_async_members(async_cls):
+        raise TypeError(
+            f"sync_class() expects a class with async members, but {async_cls.__module__}.{async_cls.__qualname__} "
+            "has no async def method, async generator method, __aenter__, __aiter__ or __anext__: "
+            "use it directly from sync code, it needs no twin"
+        )
+    with _registry._lock:
+        existing = _registry.twin_class_of(async_cls)
+        if existing is not None:
+            return existing
+        twin_cls = _build(async_cls, name or twin_name(async_cls.__name__))
+        _registry.register(async_cls, twin_cls)
+        return twin_cls
+
+
+def _members(async_cls: type) -> dict[str, Any]:
+    """Every member of ``async_cls`` and its bases (a subclass's definition wins), ``object``'s excluded."""
+    members: dict[str, Any] = {}
+    for klass in reversed(async_cls.__mro__):
+        if klass is not object:
+            members.update(vars(klass))
+    return members
+
+
+def _build(async_cls: type, name: str) -> type[Any]:
+    namespace: dict[str, Any] = {
+        "__slots__": (),
+        "__module__": async_cls.__module__,
+        "__qualname__": name,
+        "__doc__": f"Sync twin of :class:`{async_cls.__module__}.{async_cls.__qualname__}` (built at run time).\n\n"
+        + (inspect.getdoc(async_cls) or ""),
+        "_dualio_async_class_": async_cls,
+    }
+    members = _members(async_cls)
+    for member_name, member in members.items():
+        if member_name.startswith("_") and member_name not in _PASSED_DUNDERS:
+            continue
+        if member_name in _TWIN_OWN:
+            continue
+        mapped = _map_member(async_cls, member_name, member)
+        if mapped is not None:
+            namespace[member_name] = mapped
+    namespace["__init__"] = _constructor(async_cls)
+    if "__aenter__" in members and "__aexit__" in members:
+        namespace["__enter__"] = _enter_self if _returns_self(members["__aenter__"]) else _enter
+        namespace["__exit__"] = _exit
+    if "__aiter__" in members:
+        namespace["__iter__"] = _runtime.iterate_self
+    if "__anext__" in members:
+        namespace["__next__"] = _runtime.next_item
+    namespace["__getattr__"] = _getattr
+    namespace["__setattr__"] = _setattr
+    return type(name, (Twin,), namespace)
+
+
+def _map_member(async_cls: type, name: str, member: Any) -> Any:
+    if isinstance(member, staticmethod):
+        return staticmethod(_class_level(name, getattr(async_cls, name)))
+    if isinstance(member, classmethod):
+        return staticmethod(_class_level(name, getattr(async_cls, name)))  # bound to the async class already
+    if isinstance(member, type):
+        return member  # a nested class: passed through as it is
+    if inspect.isdatadescriptor(member) or (hasattr(type(member), "__get__") and not callable(member)):
+        return _property(name, member)  # property, slot, cached_property and other descriptors
+    if inspect.isasyncgenfunction(member):
+        return _wrap(member, _runtime.iterate)
+    if inspect.iscoroutinefunction(member):
+        return _wrap(member, _runtime.call)
+    if callable(member):
+        return _wrap(member, _runtime.call_sync)
+    return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
+
+
+class _PassThrough:
+    """A plain attribute: on the class, the async class's value; on a twin, the async object's (read and set)."""
+
+    def __init__(self, async_cls: type, name: str) -> None:
+        self.async_cls = async_cls
+        self.name = name
+
+    def __get__(self, twin: Twin[Any] | None, owner: type | None = None) -> Any:
+        if twin is None:
+            return getattr(self.async_cls, self.name)
+        return _runtime.get_attribute(twin, self.name)
+
+    def __set__(self, twin: Twin[Any], value: Any) -> None:
+        _runtime.set_attribute(twin, self.name, value)
+
+
+def _wrap(function: Callable[..., Any], runner: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Twin[Any], /, *args: Any, **kwargs: Any) -> Any:
+        return runner(self, function, *args, **kwargs)
+
+    _copy_names(method, function)
+    return method
+
+
+def _class_level(name: str, bound: Callable[..., Any]) -> Callable[..., Any]:
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return _runtime.call_class(bound, *args, **kwargs)
+
+    _copy_names(method, bound)
+    method.__name__ = name
+    return method
+
+
+def _copy_names(wrapper: Callable[..., Any], function: Any) -> None:
+    for attribute in ("__name__", "__qualname__", "__doc__"):
+        value = getattr(function, attribute, None)
+        if isinstance(value, str):
+            setattr(wrapper, attribute, value)
+
+
+def _property(name: str, member: Any) -> property:
+    def get(self: Twin[Any]) -> Any:
+        return _runtime.get_attribute(self, name)
+
+    def set_(self: Twin[Any], value: Any) -> None:
+        _runtime.set_attribute(self, name, value)
+
+    settable = getattr(member, "fset", None) is not None or (
+        not isinstance(member, property) and hasattr(member, "__set__")
+    )
+    return property(get, set_ if settable else None, doc=getattr(member, "__doc__", None))
+
+
+def _constructor(async_cls: type) -> Callable[..., None]:
+    def __init__(self: Twin[Any], /, *args: Any, **kwargs: Any) -> None:
+        _runtime.construct(self, async_cls, *args, **kwargs)
+
+    try:
+        __init__.__signature__ = inspect.signature(async_cls)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        pass
+    return __init__
+
+
+def _enter(self: Twin[Any]) -> Any:
+    return _runtime.enter(self)
+
+
+def _enter_self(self: Twin[Any]) -> Any:
+    return _runtime.enter_self(self)
+
+
+def _returns_self(function: object) -> bool:
+    """Whether ``function``'s source is ``async def __aenter__(self): return self`` (read once per class)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(function))  # type: ignore[arg-type]
+        node = ast.parse(source).body[0]
+    except (OSError, TypeError, SyntaxError, IndexError):
+        return False  # no source (a C extension, a lambda...): take the round trip
+    return isinstance(node, ast.AsyncFunctionDef) and returns_self_only(node)
+
+
+def _exit(
+    self: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+) -> bool | None:
+    return _runtime.exit(self, exc_type, exc, tb)
+
+
+def _getattr(self: Twin[Any], name: str) -> Any:
+    """Instance attributes of the async object (``__init__`` sets them, so the class cannot list them)."""
+    if name.startswith("_dualio_"):  # a slot not bound yet: a failed constructor
+        raise AttributeError(name)
+    return _runtime.get_attribute(self, name)
+
+
+def _setattr(self: Twin[Any], name: str, value: Any) -> None:
+    if name.startswith("_dualio_"):
+        object.__setattr__(self, name, value)
+    else:
+        _runtime.set_attribute(self, name, value)

@@ -1,0 +1,19 @@
+"""Errors raised by dualio.twin (each a DualioError and the matching builtin, picklable)."""
+
+from __future__ import annotations
+
+from dualio.errors import DualioError
+
+__all__ = ("GenerateError", "TwinClosedError")
+
+
+class TwinClosedError(DualioError, RuntimeError):
+    """A method of a sync twin was called after the twin was closed.
+
+    A twin is closed by its ``close()`` method or by leaving a ``with`` block on a twin whose async class has no
+    ``__aenter__`` of its own. Create a new twin instead of reusing a closed one.
+    """
+
+
+class GenerateError(DualioError, ValueError):
+    """``dualio twin generate`` could not read its targets or an async class it was asked to twin."""

@@ -1,0 +1,199 @@
+"""Which async class has which twin class, which async object has which twin object, and result mapping.
+
+Two maps, both thread-safe:
+
+- classes: an async class -> its twin class. Filled by ``sync_class`` and by generated modules (``register``);
+  a class with async members that nobody registered, from the top-level package of a registered class, gets a
+  run-time twin class the first time one of its instances is returned to sync code (see :func:`to_sync`).
+  Lookup is by exact class: a subclass of a registered class (``redis.asyncio.client.Pipeline`` subclasses
+  ``Redis``) has members of its own and gets its own twin class.
+- objects: ``id(async object)`` -> a weak reference to its twin. A twin holds its async object, so while the
+  twin lives the id cannot be reused; when the twin dies its entry is removed. So the same async object maps
+  to the same twin object for as long as anyone holds that twin.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import types
+import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dualio._portal import Portal
+
+    from ._runtime import Twin
+
+__all__ = ("has_async_members", "register", "to_sync", "twin_class_of", "twin_for")
+
+_lock = threading.RLock()
+_classes: dict[type, type[Twin[Any]]] = {}
+# Event loops, futures and dualio's own machinery are returned as they are, whatever package is registered.
+_NEVER_TWINNED = ("asyncio.", "uvloop", "concurrent.", "dualio._", "dualio.twin._")
+_kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
+_packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
+_objects: dict[int, weakref.ref[Twin[Any]]] = {}
+
+# Results of these types are returned as they are, without a look-up.
+_PLAIN: frozenset[type] = frozenset(
+    {type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset}
+)
+_ASYNC_DUNDERS = ("__aenter__", "__aiter__", "__anext__")
+
+
+def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
+    """Record ``twin_cls`` as the sync twin of ``async_cls`` (a later registration replaces an earlier one)."""
+    with _lock:
+        _classes[async_cls] = twin_cls
+        _packages.add(async_cls.__module__.partition(".")[0])
+        _kinds.clear()
+
+
+def twin_class_of(async_cls: type) -> type[Twin[Any]] | None:
+    """Return the registered twin class of exactly ``async_cls``, or ``None``."""
+    return _classes.get(async_cls)
+
+
+def has_async_members(cls: type) -> bool:
+    """Tell whether ``cls`` has an ``async def`` or async generator method, or an async dunder protocol."""
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, member in vars(klass).items():
+            if name in _ASYNC_DUNDERS:
+                return True
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+                return True
+    return False
+
+
+def _lookup(obj: object) -> Twin[Any] | None:
+    ref = _objects.get(id(obj))
+    if ref is not None:
+        twin = ref()
+        if twin is not None and twin._dualio_obj is obj:
+            return twin
+    return None
+
+
+def _forget(key: int) -> Callable[[weakref.ref[Twin[Any]]], None]:
+    def forget(ref: weakref.ref[Twin[Any]]) -> None:
+        with _lock:
+            if _objects.get(key) is ref:
+                del _objects[key]
+
+    return forget
+
+
+def remember(twin: Twin[Any]) -> None:
+    """Record ``twin`` as the twin of its async object (used when a twin creates its own async object)."""
+    key = id(twin._dualio_obj)
+    with _lock:
+        _objects[key] = weakref.ref(twin, _forget(key))
+
+
+def twin_for(twin_cls: type[Twin[Any]], obj: object, portal: Portal, timeout: float | None) -> Twin[Any]:
+    """Return the twin of ``obj`` (an instance of the async class of ``twin_cls``), creating it if needed.
+
+    A new twin is pinned to ``portal`` and starts with ``timeout`` as its default timeout.
+    """
+    twin = _lookup(obj)
+    if twin is not None:
+        return twin
+    with _lock:
+        twin = _lookup(obj)
+        if twin is None:
+            twin = twin_cls.__new__(twin_cls)
+            twin._dualio_obj = obj
+            twin._dualio_portal = portal
+            twin._dualio_timeout = timeout
+            twin._dualio_closed = False
+            remember(twin)
+        return twin
+
+
+def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
+    """Map a value that async code returned to what sync code gets.
+
+    - an instance of a registered async class -> its twin (the same twin for the same object);
+    - an instance of another class with async members, from the top-level package of a registered class (the
+      ``ClientResponse`` of a twinned ``aiohttp.ClientSession``) -> a twin of a class built at run time;
+    - an async generator, or another async iterable -> an iterator over it (``aclose()``\\ d on break or close);
+    - another async context manager (``@asynccontextmanager``) -> a context manager run on the loop;
+    - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
+      traversed.
+    """
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    twin_cls = _classes.get(cls)
+    if twin_cls is not None:
+        return twin_for(twin_cls, value, portal, timeout)
+    kind = _kinds.get(cls)
+    if kind is None:
+        kind = _kind_of(cls)
+    if kind is _AS_IS:
+        return value
+    if kind is _ITERATE:
+        return iterate_mapped(portal, value, timeout)
+    if kind is _ENTER:
+        return _MappedContext(portal, value, timeout)
+    from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
+
+    return twin_for(sync_class(cls), value, portal, timeout)
+
+
+_AS_IS, _TWIN, _ITERATE, _ENTER = "as is", "twin", "iterate", "enter"
+
+
+def _kind_of(cls: type) -> str:
+    if issubclass(cls, (type, types.CoroutineType)) or cls.__module__.startswith(_NEVER_TWINNED):
+        kind = _AS_IS
+    elif issubclass(cls, types.AsyncGeneratorType):
+        kind = _ITERATE
+    elif cls.__module__.partition(".")[0] in _packages and has_async_members(cls):
+        kind = _TWIN
+    elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
+        kind = _ENTER
+    elif hasattr(cls, "__aiter__"):
+        kind = _ITERATE
+    else:
+        kind = _AS_IS
+    with _lock:
+        _kinds[cls] = kind
+    return kind
+
+
+class _MappedContext:
+    """``with`` over an async context manager that has no twin class: ``Portal.enter``, the value mapped."""
+
+    def __init__(self, portal: Portal, async_cm: Any, timeout: float | None) -> None:
+        self._portal = portal
+        self._timeout = timeout
+        self._entered = portal.enter(async_cm)
+
+    def __enter__(self) -> Any:
+        return to_sync(self._entered.__enter__(), self._portal, self._timeout)
+
+    def __exit__(self, *exc_info: Any) -> bool:
+        return bool(self._entered.__exit__(*exc_info))
+
+
+def iterate_mapped(portal: Portal, async_iterable: Any, timeout: float | None) -> Iterator[Any]:
+    """Iterate over ``async_iterable`` on ``portal`` (each item waited up to ``timeout``), mapping each item.
+
+    The arguments are checked now; breaking out or closing the iterator ``aclose()``\\ s the async one.
+    """
+    steps = portal.iterate(async_iterable, timeout=timeout)
+    return _mapped(steps, portal, timeout)
+
+
+def _mapped(steps: Iterator[Any], portal: Portal, timeout: float | None) -> Iterator[Any]:
+    try:
+        for item in steps:
+            yield to_sync(item, portal, timeout)
+    finally:
+        steps.close()  # type: ignore[attr-defined]  # a generator: closing it aclose()s the async iterator

@@ -1,0 +1,330 @@
+"""The twin runtime: the ``Twin`` base class and the calls that sync twins make into their portal.
+
+Every twin method (generated or built at run time) is one line calling a function here. Each of them runs the
+async member on the twin's portal with ``Portal.run`` / ``Portal.iterate``, so timeouts, Ctrl-C, deadlock
+detection and the running-loop policy are the portal's own, and maps the result with ``_registry.to_sync``.
+
+Where code runs: every method call (async or sync, instance, class or static) runs on the portal's loop;
+attribute and property reads and writes run in the calling thread. An async object is created on the loop by
+its twin's constructor (or returned by async code running there) and is only ever called there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from dualio._default import default_portal
+from dualio._portal import Portal
+from dualio._validate import check_timeout
+
+from . import _registry
+from ._errors import TwinClosedError
+
+if TYPE_CHECKING:
+    from typing import Self
+
+__all__ = (
+    "Twin",
+    "call",
+    "call_class",
+    "call_sync",
+    "close",
+    "construct",
+    "enter",
+    "enter_self",
+    "exit",
+    "get_attribute",
+    "iterate",
+    "iterate_self",
+    "next_item",
+    "set_attribute",
+)
+
+A = TypeVar("A")
+
+# Scoped timeout overrides of the current context, innermost last: (twin or None for every twin, seconds).
+_timeouts: ContextVar[tuple[tuple[object, float | None], ...]] = ContextVar("dualio_twin_timeouts", default=())
+# The portal that twin constructors and class-level calls use in the current context (None: the default one).
+_portals: ContextVar[Portal | None] = ContextVar("dualio_twin_portal", default=None)
+_PLAIN = _registry._PLAIN
+
+
+class Twin(Generic[A]):
+    """Base class of sync twins: holds one async object, pinned to the portal whose loop it lives on.
+
+    Subclasses are made by :func:`dualio.twin.sync_class` or written by ``dualio twin generate``; do not
+    subclass it by hand. The base gives every twin ``close()`` and a ``with`` block that closes it; a twin whose
+    async class defines ``__aenter__`` uses that instead. Its state lives in slots named ``_dualio_*``, so it
+    never shadows a name of the async class.
+    """
+
+    __slots__ = ("__weakref__", "_dualio_closed", "_dualio_obj", "_dualio_portal", "_dualio_timeout")
+    _dualio_async_class_: ClassVar[type]
+    _dualio_obj: A
+    _dualio_portal: Portal
+    _dualio_timeout: float | None
+    _dualio_closed: bool
+
+    def close(self) -> None:
+        """Close the async object on its loop (``aclose()``, else ``close()``, else ``__aexit__``); idempotent.
+
+        Later method calls on this twin raise ``TwinClosedError``. Attribute reads still work.
+        """
+        close(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        close(self)
+
+    def __repr__(self) -> str:
+        try:
+            state = "closed " if self._dualio_closed else ""
+            portal = self._dualio_portal.name
+            return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {portal!r}>"
+        except AttributeError:  # not bound yet (an exception in the constructor)
+            return f"<unbound {type(self).__qualname__} twin>"
+
+
+def timeout_for(twin: object) -> float | None:
+    """The timeout a call on ``twin`` gets now: the innermost scoped override, else the twin's default."""
+    overrides = _timeouts.get()
+    if overrides:
+        for target, seconds in reversed(overrides):
+            if target is None or target is twin:
+                return seconds
+    return twin._dualio_timeout if isinstance(twin, Twin) else None
+
+
+@contextlib.contextmanager
+def scoped_timeout(seconds: float | None, twins: tuple[Twin[Any], ...]) -> Iterator[None]:
+    """Apply ``seconds`` to calls on ``twins`` (every twin if empty) made in this context inside the block."""
+    checked = check_timeout(seconds, "dualio.twin.timeout")
+    for twin in twins:
+        _check_twin(twin, "dualio.twin.timeout")
+    targets: tuple[object, ...] = twins or (None,)
+    token = _timeouts.set((*_timeouts.get(), *((target, checked) for target in targets)))
+    try:
+        yield
+    finally:
+        _timeouts.reset(token)
+
+
+@contextlib.contextmanager
+def scoped_portal(portal: Portal) -> Iterator[Portal]:
+    """Make twin constructors and class-level calls in this context use ``portal``."""
+    if not isinstance(portal, Portal):
+        raise TypeError(f"dualio.twin.use_portal() expects a dualio.Portal, got {type(portal).__name__} {portal!r}")
+    token = _portals.set(portal)
+    try:
+        yield portal
+    finally:
+        _portals.reset(token)
+
+
+def _check_twin(twin: object, api: str) -> Twin[Any]:
+    if not isinstance(twin, Twin):
+        raise TypeError(
+            f"{api}() expects a sync twin (an instance of a class made by dualio.twin.sync_class or "
+            f"generated by `dualio twin generate`), got {type(twin).__name__} {twin!r:.80}"
+        )
+    return twin
+
+
+def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
+    return TwinClosedError(
+        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by close() or by leaving "
+        f"its `with` block); create a new {type(twin).__qualname__} instead"
+    )
+
+
+def _unwrap(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Replace twins among ``args`` by their async objects (async code gets async objects)."""
+    for arg in args:
+        if type(arg) not in _PLAIN and isinstance(arg, Twin):
+            return tuple(a._dualio_obj if isinstance(a, Twin) else a for a in args)
+    return args
+
+
+def _unwrap_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    for value in kwargs.values():
+        if type(value) not in _PLAIN and isinstance(value, Twin):
+            return {k: v._dualio_obj if isinstance(v, Twin) else v for k, v in kwargs.items()}
+    return kwargs
+
+
+def _result(twin: Twin[Any], value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
+    if value is twin._dualio_obj:
+        return twin
+    return _registry.to_sync(value, twin._dualio_portal, twin._dualio_timeout)
+
+
+async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one)."""
+    result = fn(*args, **kwargs)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
+    """Run the ``async def`` method ``fn`` of the twin's async object on its portal and return the mapped result.
+
+    The coroutine object is created in the calling thread (no code of ``fn`` runs there) and run with
+    ``Portal.run``: TimeoutError, KeyboardInterrupt, DeadlockError and PortalClosedError come from there.
+    """
+    if twin._dualio_closed:
+        raise _closed_error(twin, f"{fn.__name__}()")
+    if args:
+        args = _unwrap(args)
+    if kwargs:
+        kwargs = _unwrap_kwargs(kwargs)
+    overrides = _timeouts.get()
+    result = twin._dualio_portal.run(
+        fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
+    )
+    if type(result) in _PLAIN:
+        return result
+    return _result(twin, result)
+
+
+def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run the sync method ``fn`` on the loop; an awaitable it returns is awaited there. Mapped like ``call``."""
+    if twin._dualio_closed:
+        raise _closed_error(twin, f"{fn.__name__}()")
+    portal = twin._dualio_portal
+    result = portal.run(
+        _invoke, fn, (twin._dualio_obj, *_unwrap(args)), _unwrap_kwargs(kwargs), timeout=timeout_for(twin)
+    )
+    return _result(twin, result)
+
+
+def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """Return an iterator over the async generator method ``fn``; each item is fetched on the loop.
+
+    The timeout in force now limits the wait for each item. Breaking out of the loop or closing the iterator
+    ``aclose()``\\ s the async generator on the loop.
+    """
+    if twin._dualio_closed:
+        raise _closed_error(twin, f"{fn.__name__}()")
+    agen = fn(twin._dualio_obj, *_unwrap(args), **_unwrap_kwargs(kwargs))  # runs no code of fn yet
+    portal = twin._dualio_portal
+    return _registry.iterate_mapped(portal, agen, timeout_for(twin))
+
+
+def iterate_self(twin: Twin[Any]) -> Iterator[Any]:
+    """``iter(twin)`` for an async iterable: ``__aiter__``/``__anext__`` on the loop, ``aclose()`` on break."""
+    if twin._dualio_closed:
+        raise _closed_error(twin, "__iter__()")
+    return _registry.iterate_mapped(twin._dualio_portal, twin._dualio_obj, timeout_for(twin))
+
+
+async def _anext(obj: Any) -> Any:
+    return await type(obj).__anext__(obj)
+
+
+def next_item(twin: Twin[Any]) -> Any:
+    """``next(twin)`` for an async iterator: one ``__anext__`` on the loop; its end raises ``StopIteration``."""
+    if twin._dualio_closed:
+        raise _closed_error(twin, "__next__()")
+    try:
+        value = twin._dualio_portal.run(_anext, twin._dualio_obj, timeout=timeout_for(twin))
+    except StopAsyncIteration:
+        raise StopIteration from None
+    return _result(twin, value)
+
+
+async def _aenter(obj: Any) -> Any:
+    return await type(obj).__aenter__(obj)
+
+
+async def _aexit(
+    obj: Any, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+) -> bool | None:
+    return await type(obj).__aexit__(obj, exc_type, exc, tb)  # type: ignore[no-any-return]
+
+
+def enter(twin: Twin[Any]) -> Any:
+    """``with twin`` for an async context manager: ``__aenter__`` on the loop; ``self`` maps back to the twin."""
+    if twin._dualio_closed:
+        raise _closed_error(twin, "__enter__()")
+    return _result(twin, twin._dualio_portal.run(_aenter, twin._dualio_obj, timeout=timeout_for(twin)))
+
+
+def enter_self(twin: Twin[Any]) -> Any:
+    """``with twin`` for an ``__aenter__`` that only returns ``self``: no round trip, the twin itself."""
+    if twin._dualio_closed:
+        raise _closed_error(twin, "__enter__()")
+    return twin
+
+
+def exit(
+    twin: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+) -> bool | None:
+    """End ``with twin``: ``__aexit__`` on the loop, which may suppress the exception by returning true."""
+    result: bool | None = twin._dualio_portal.run(
+        _aexit, twin._dualio_obj, exc_type, exc, tb, timeout=timeout_for(twin)
+    )
+    return result
+
+
+def close(twin: Twin[Any]) -> None:
+    """Close ``twin``: see :meth:`Twin.close`. Closing a closed twin does nothing."""
+    if twin._dualio_closed:
+        return
+    obj = twin._dualio_obj
+    cls = type(obj)
+    for name in ("aclose", "close"):
+        method = getattr(cls, name, None)
+        if callable(method):
+            twin._dualio_portal.run(_invoke, method, (obj,), {}, timeout=timeout_for(twin))
+            break
+    else:
+        if hasattr(cls, "__aexit__"):
+            exit(twin, None, None, None)
+    twin._dualio_closed = True
+
+
+def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    """Create the async object of a new ``twin`` on the loop (so ``__init__`` may use the running loop).
+
+    The portal is the one set by ``dualio.twin.use_portal`` in this context, else the default portal.
+    """
+    portal = _portals.get() or default_portal()
+    obj = portal.run(_invoke, async_cls, _unwrap(args), _unwrap_kwargs(kwargs), timeout=timeout_for(None))
+    twin._dualio_obj = obj
+    twin._dualio_portal = portal
+    twin._dualio_timeout = None
+    twin._dualio_closed = False
+    _registry.remember(twin)
+
+
+def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run a classmethod or staticmethod of an async class on the loop (awaited if awaitable); map the result.
+
+    Uses the portal of ``dualio.twin.use_portal``, else the default portal; an async object it returns is
+    pinned to that portal.
+    """
+    portal = _portals.get() or default_portal()
+    result = portal.run(_invoke, fn, _unwrap(args), _unwrap_kwargs(kwargs), timeout=timeout_for(None))
+    return _registry.to_sync(result, portal, None)
+
+
+def get_attribute(twin: Twin[Any], name: str) -> Any:
+    """Read attribute or property ``name`` of the async object, in the calling thread; map the value."""
+    return _result(twin, getattr(twin._dualio_obj, name))
+
+
+def set_attribute(twin: Twin[Any], name: str, value: Any) -> None:
+    """Set attribute or property ``name`` of the async object, in the calling thread (a twin is unwrapped)."""
+    setattr(twin._dualio_obj, name, value._dualio_obj if isinstance(value, Twin) else value)

@@ -1,0 +1,193 @@
+"""Reading async modules for the generator: their source as AST, and annotations rewritten for the sync side.
+
+Nothing is imported or run to learn a class's shape (only the parent packages of the module are imported to
+find its file). Annotations are mapped: ``Awaitable[T]``/``Coroutine[..., T]`` -> ``T``,
+``AsyncIterator[T]``/``AsyncGenerator[T, ...]``/``AsyncIterable[T]`` -> ``Iterator[T]``,
+``AbstractAsyncContextManager[T]`` -> ``AbstractContextManager[T]``, and each async class generated into the
+same module -> its twin; string forward references are rewritten inside.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._errors import GenerateError
+
+__all__ = ("Annotations", "Source", "Target", "returns_self_only")
+
+_UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
+_TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
+_TO_CONTEXT = {"AbstractAsyncContextManager", "AsyncContextManager"}
+_BUILTINS = set(dir(builtins))
+_TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") else ()  # Python >= 3.12
+_OWN_NAMES = {"_abc", "_contextlib", "_types", "_typing", "_support"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One async class (``module:Class``) and the file its twin is written to."""
+
+    module: str
+    cls: str
+    output: Path
+
+    @classmethod
+    def parse(cls, spec: object, output: object, root: Path) -> Target:
+        if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
+            raise GenerateError(
+                f"[tool.dualio.twin]: a key must be 'package.module:AsyncClass', got {spec!r}; "
+                'for example "mylib.aio:AsyncClient" = "src/mylib/client.py"'
+            )
+        if not isinstance(output, str) or not output.endswith(".py"):
+            raise GenerateError(f"[tool.dualio.twin]: {spec!r} must map to a .py file path, got {output!r}")
+        module, name = spec.split(":")
+        return cls(module, name, root / output)
+
+
+@dataclass
+class Source:
+    """A parsed async module: its top-level definitions and imports by the name they bind."""
+
+    module: str
+    tree: ast.Module
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    defined: set[str] = field(default_factory=set)
+    imports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (import statement, type-only)
+
+    @classmethod
+    def load(cls, module: str) -> Source:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError) as exc:
+            raise GenerateError(f"cannot find module {module!r}: {exc}") from exc
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            raise GenerateError(f"cannot find the Python source of module {module!r} (is it installed?)")
+        source = cls(module, ast.parse(Path(spec.origin).read_text(), spec.origin))
+        package = module if spec.submodule_search_locations else module.rpartition(".")[0]
+        source._index(source.tree.body, package, type_only=False)
+        return source
+
+    def _index(self, body: list[ast.stmt], package: str, *, type_only: bool) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                self.classes[node.name] = node
+                self.defined.add(node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                self.defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                self.defined.add(node.target.id)
+            elif isinstance(node, _TYPE_ALIAS):
+                self.defined.add(node.name.id)  # type: ignore[attr-defined]
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    bound = alias.asname or alias.name.partition(".")[0]
+                    statement = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                    self.imports[bound] = (statement, type_only)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    anchor = ".".join(parts[: len(parts) - node.level + 1])
+                    base = f"{anchor}.{base}" if base else anchor
+                for alias in node.names:
+                    bound = alias.asname or alias.name
+                    as_part = f" as {alias.asname}" if alias.asname else ""
+                    self.imports[bound] = (f"from {base} import {alias.name}{as_part}", type_only)
+            elif isinstance(node, ast.If) and _is_type_checking(node.test):
+                self._index(node.body, package, type_only=True)
+
+    def statement_for(self, name: str, where: str) -> tuple[str, bool]:
+        """The import that makes ``name`` available in the generated module, and whether it is type-only."""
+        if name in self.imports:
+            return self.imports[name]
+        if name in self.defined:
+            return f"from {self.module} import {name}", False
+        raise GenerateError(
+            f"{where} uses the name {name!r}, which module {self.module} neither defines nor imports at its top "
+            "level; the generated twin could not import it"
+        )
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+class Annotations(ast.NodeTransformer):
+    """Rewrite an annotation for the sync side; record the module-level names it uses."""
+
+    def __init__(self, twins: dict[str, str]) -> None:
+        self.twins = twins
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.twins:
+            return ast.Name(self.twins[node.id], ast.Load())
+        if node.id not in _BUILTINS and node.id not in _OWN_NAMES:
+            self.names.add(node.id)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        root: ast.expr = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id not in _OWN_NAMES:
+            self.names.add(root.id)
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.expr:
+        if isinstance(node.value, str):  # a forward reference: rewrite its inside too
+            try:
+                inner = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return node
+            return self.visit(inner)  # type: ignore[no-any-return]
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+        args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if head in _UNWRAP:
+            return self.visit(args[-1])  # type: ignore[no-any-return]
+        if head in _TO_ITERATOR:
+            return _subscript("_abc.Iterator", self.visit(args[0]))
+        if head in _TO_CONTEXT:
+            return _subscript("_contextlib.AbstractContextManager", self.visit(args[0]))
+        self.generic_visit(node)
+        return node
+
+    def convert(self, annotation: ast.expr | None) -> str:
+        if annotation is None:
+            return "_typing.Any"
+        return ast.unparse(self.visit(_copy(annotation)))
+
+
+def _subscript(name: str, argument: ast.expr) -> ast.expr:
+    return ast.Subscript(ast.parse(name, mode="eval").body, argument, ast.Load())
+
+
+def _copy(node: ast.expr) -> ast.expr:
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
+def returns_self_only(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the body of ``node`` (a method) is only ``return self`` (after an optional docstring).
+
+    Such an ``__aenter__`` runs nothing that needs the loop, so a twin's ``__enter__`` skips the round trip.
+    """
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    arguments = [*node.args.posonlyargs, *node.args.args]
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Return)
+        and isinstance(body[0].value, ast.Name)
+        and bool(arguments)
+        and body[0].value.id == arguments[0].arg
+    )

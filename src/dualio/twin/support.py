@@ -1,0 +1,41 @@
+"""The functions that generated twin modules call (``dualio twin generate`` writes the calls; do not call by hand).
+
+Each is documented in the private ``_runtime`` module it comes from. This module is public so that generated
+code does not import a private module; its names are stable across minor versions of dualio.
+"""
+
+from ._registry import register
+from ._runtime import (
+    Twin,
+    call,
+    call_class,
+    call_sync,
+    close,
+    construct,
+    enter,
+    enter_self,
+    exit,
+    get_attribute,
+    iterate,
+    iterate_self,
+    next_item,
+    set_attribute,
+)
+
+__all__ = (
+    "Twin",
+    "call",
+    "call_class",
+    "call_sync",
+    "close",
+    "construct",
+    "enter",
+    "enter_self",
+    "exit",
+    "get_attribute",
+    "iterate",
+    "iterate_self",
+    "next_item",
+    "register",
+    "set_attribute",
+)

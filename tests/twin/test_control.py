@@ -1,0 +1,284 @@
+"""Timeouts, cancellation, Ctrl-C, deadlock, closing and bad input: the portal's behaviour, through twins."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import signal
+import threading
+import time
+
+import pytest
+
+import dualio
+from dualio import twin
+from dualio.twin import TwinClosedError, sync_class, use_portal
+from dualio.twin.examples._async_store import AsyncStore
+from dualio.twin.examples.store import Store
+
+from .conftest import Flavour
+
+
+def _wait_until(condition: object, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+# -- timeouts ------------------------------------------------------------------------------------------------
+
+
+def test_a_per_instance_default_timeout_cancels_the_call_on_the_loop(kv: Store, portal: dualio.Portal) -> None:
+    assert twin.get_timeout(kv) is None
+    twin.set_timeout(kv, 0.05)
+    assert twin.get_timeout(kv) == 0.05
+    with pytest.raises(TimeoutError, match=r"did not finish within 0\.05 s; it was cancelled"):
+        kv.sleep(30)
+    assert kv.cleanups == 1  # cancelled on the loop, and its cleanup ran before the call returned
+    assert kv.sleeping is False
+    assert portal.statistics().tasks_pending == 0
+    twin.set_timeout(kv, None)
+    assert kv.sleep(0) == "slept"
+
+
+def test_twins_returned_by_a_twin_start_with_its_timeout(kv: Store) -> None:
+    twin.set_timeout(kv, 7.5)
+    assert twin.get_timeout(kv.cursor()) == 7.5
+
+
+def test_a_scoped_override_applies_inside_the_block_only(kv: Store) -> None:
+    twin.set_timeout(kv, 30)
+    with twin.timeout(0.05, kv), pytest.raises(TimeoutError):
+        kv.sleep(30)
+    assert kv.sleep(0) == "slept"  # the default again
+    with twin.timeout(0.05), pytest.raises(TimeoutError):  # no twin named: every twin
+        kv.sleep(30)
+    twin.set_timeout(kv, 0.05)
+    with twin.timeout(None, kv):  # lifts the default inside the block
+        assert kv.sleep(0.1) == "slept"
+
+
+def test_scoped_overrides_nest_and_belong_to_their_thread(kv: Store) -> None:
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        try:
+            seen.append(kv.sleep(0.1))  # the override below belongs to the main thread's context
+        except BaseException as exc:
+            seen.append(exc)
+
+    with twin.timeout(0.05, kv):
+        with twin.timeout(None):  # innermost, and it applies to every twin: no limit here
+            assert kv.sleep(0.1) == "slept"
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        with pytest.raises(TimeoutError):
+            kv.sleep(30)
+    assert seen == ["slept"]
+
+
+def test_the_scoped_timeout_applies_to_iteration_items(kv: Store) -> None:
+    kv.latency = 30  # every get() inside the cursor sleeps
+    cursor = kv.cursor()
+    with twin.timeout(0.05), pytest.raises(TimeoutError):
+        list(cursor)  # the timeout in force when iteration starts limits each item
+    kv.latency = 0
+
+
+def test_bad_timeouts_are_refused(kv: Store) -> None:
+    with pytest.raises(dualio.InvalidTimeoutError):
+        twin.set_timeout(kv, -1)
+    with pytest.raises(dualio.InvalidTimeoutError), twin.timeout("soon"):  # type: ignore[arg-type]
+        pass
+    with pytest.raises(TypeError, match="expects a sync twin"), twin.timeout(1, "kv"):  # type: ignore[arg-type]
+        pass
+
+
+# -- Ctrl-C, deadlock, portal shut down ----------------------------------------------------------------------
+
+
+def test_ctrl_c_cancels_the_call_waits_for_its_cleanup_and_reraises(kv: Store, portal: dualio.Portal) -> None:
+    assert threading.current_thread() is threading.main_thread()
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def interrupt() -> None:
+        _wait_until(lambda: kv.sleeping, "the call to start")
+        time.sleep(0.05)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt)
+    interrupter.start()
+    with pytest.raises(KeyboardInterrupt):
+        kv.sleep(30)
+    interrupter.join()
+    assert kv.cleanups == 1
+    assert portal.statistics().tasks_pending == 0
+    assert kv.get("a") == b"1"  # still usable
+
+
+def test_a_twin_called_on_its_own_loop_raises_deadlock_error(kv: Store, portal: dualio.Portal) -> None:
+    async def calls_the_twin_from_the_loop() -> None:
+        kv.get("a")
+
+    with pytest.raises(dualio.DeadlockError, match="would never return"):
+        portal.run(calls_the_twin_from_the_loop, timeout=5)
+
+
+def test_a_twin_called_inside_a_running_loop_follows_the_portal_policy(kv: Store, portal: dualio.Portal) -> None:
+    async def inside_another_loop() -> bytes | None:
+        return kv.get("a")  # blocks this loop: the portal's running-loop policy decides
+
+    portal.running_loop_policy = "raise"
+    with pytest.raises(dualio.BlockingCallError):
+        asyncio.run(inside_another_loop())
+    portal.running_loop_policy = "warn"
+    with pytest.warns(dualio.BlockingCallWarning):
+        asyncio.run(inside_another_loop())
+    portal.running_loop_policy = "allow"
+    assert asyncio.run(inside_another_loop()) == b"1"
+
+
+def test_a_twin_stays_pinned_to_its_portal(flavour: Flavour, loop_factory: object) -> None:
+    with dualio.Portal("pinned", loop_factory=loop_factory) as first:  # type: ignore[arg-type]
+        with use_portal(first):
+            pinned = flavour.Store("p")
+        with dualio.Portal("other") as other, use_portal(other):
+            assert pinned.set("k", b"v") is True  # still runs on `first`: AsyncStore refuses other loops
+            assert pinned.loop is first.loop
+        pinned.close()
+    with pytest.raises(dualio.PortalClosedError), use_portal(first):
+        flavour.Store("too late")
+
+
+def test_a_twin_whose_portal_was_shut_down_raises_portal_closed_error(flavour: Flavour) -> None:
+    portal = dualio.Portal("short-lived").start()
+    with use_portal(portal):
+        orphan = flavour.Store("orphan")
+    portal.shutdown()
+    with pytest.raises(dualio.PortalClosedError):
+        orphan.get("a")
+
+
+def test_a_call_cancelled_by_portal_shutdown_raises_portal_closed_error(flavour: Flavour) -> None:
+    portal = dualio.Portal("shut-down-midway", drain_timeout=0.0).start()
+    with use_portal(portal):
+        doomed = flavour.Store("doomed")
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            doomed.sleep(30)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    _wait_until(lambda: doomed.sleeping, "the call to start")
+    portal.shutdown()  # drains for 0 s, then cancels the task: its caller is told why
+    caller.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], dualio.PortalClosedError)
+    assert doomed.cleanups == 1  # the cancelled call ran its cleanup on the loop
+
+
+def test_twins_are_created_on_the_default_portal_outside_use_portal(flavour: Flavour) -> None:
+    with flavour.Store("default") as created:
+        assert twin.portal_of(created) is dualio.default_portal()
+
+
+# -- closing -------------------------------------------------------------------------------------------------
+
+
+def test_close_closes_the_async_object_on_its_loop_and_later_calls_fail_clearly(kv: Store) -> None:
+    kv.close()
+    assert kv.closed is True  # AsyncStore.aclose ran (attribute reads still work)
+    assert twin.is_closed(kv)
+    kv.close()  # idempotent
+    with pytest.raises(TwinClosedError, match=r"Store.get\(\) was called on a closed twin") as caught:
+        kv.get("a")
+    assert isinstance(caught.value, dualio.DualioError)
+    assert isinstance(caught.value, RuntimeError)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is TwinClosedError
+    assert str(copy) == str(caught.value)
+    for call in (kv.size, kv.scan, kv.cursor, kv.__enter__):
+        with pytest.raises(TwinClosedError):
+            call()
+
+
+def test_a_with_block_on_a_twin_without_aenter_closes_it(kv: Store) -> None:
+    cursor = kv.cursor()  # AsyncCursor has aclose() but no __aenter__: the twin's `with` closes it
+    with cursor as entered:
+        assert entered is cursor
+    assert cursor.closed is True
+    assert twin.is_closed(cursor)
+    with pytest.raises(TwinClosedError):
+        next(cursor)
+
+
+# -- bad input -----------------------------------------------------------------------------------------------
+
+
+class NoAsyncMembers:
+    def method(self) -> int:
+        return 1
+
+
+async def a_function() -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (42, "expects an async class, got int 42"),
+        (a_function, "expects an async class, got function"),
+        (NoAsyncMembers(), "pass the class itself"),
+        (NoAsyncMembers, "has no async def method"),
+        (int, "has no async def method"),
+        (Store, "already a sync twin class"),
+    ],
+    ids=["int", "function", "instance", "sync-class", "builtin", "twin-class"],
+)
+def test_twinning_something_that_is_not_an_async_class_is_a_clear_type_error(bad: object, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        sync_class(bad)  # type: ignore[arg-type]
+
+
+def test_sync_class_is_cached_and_validates_its_name() -> None:
+    class AsyncThing:
+        async def go(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError, match="identifier"):
+        sync_class(AsyncThing, name="not a name")
+    thing_cls = sync_class(AsyncThing)
+    assert thing_cls.__name__ == "Thing"
+    assert sync_class(AsyncThing) is thing_cls
+    assert sync_class(AsyncStore) is Store  # the generated twin is registered
+
+
+def test_control_functions_refuse_what_is_not_a_twin(kv: Store) -> None:
+    for function in (twin.get_timeout, twin.portal_of, twin.unwrap, twin.is_closed):
+        with pytest.raises(TypeError, match="expects a sync twin"):
+            function(object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"expects a dualio\.Portal"), use_portal("default"):  # type: ignore[arg-type]
+        pass
+
+
+def test_a_failing_async_constructor_leaves_a_clear_error(flavour: Flavour) -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        flavour.Store("x", colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        flavour.Store()  # type: ignore[call-arg]
+
+
+def test_unwrap_gives_the_async_object_for_use_on_its_portal(kv: Store) -> None:
+    async_store = twin.unwrap(kv)
+    assert isinstance(async_store, AsyncStore)
+    assert twin.portal_of(kv).run(async_store.get("a")) == b"1"
+    assert asyncio.iscoroutinefunction(type(async_store).get)
