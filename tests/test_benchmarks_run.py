@@ -24,3 +24,14 @@ def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> N
     assert proc.returncode == 0, proc.stderr
     verdicts = [line for line in proc.stdout.splitlines() if line.startswith(("- PASS:", "- MISS:"))]
     assert len(verdicts) == (4 if command[0] == "bench_roundtrip.py" else 2)
+
+
+def test_db_benchmark_runs_on_both_databases_and_reports_every_target() -> None:
+    # Starts an embedded PostgreSQL (pgserver) and a SQLite file; tiny sizes, one round.
+    command = ["bench_db.py", "--quick", "--rounds", "1", "--calls", "3", "--rows", "60", "--table-rows", "200"]
+    proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert proc.returncode == 0, proc.stderr
+    verdicts = [line for line in proc.stdout.splitlines() if line.startswith(("- PASS:", "- MISS:"))]
+    # SQLite: 4 operations x 4 targets; PostgreSQL: 4 operations x 2 targets.
+    assert len(verdicts) == 24, proc.stdout
+    assert sum("SQLite" in line for line in verdicts) == 16
