@@ -35,3 +35,14 @@ def test_db_benchmark_runs_on_both_databases_and_reports_every_target() -> None:
     # SQLite: 4 operations x 4 targets; PostgreSQL: 4 operations x 2 targets.
     assert len(verdicts) == 24, proc.stdout
     assert sum("SQLite" in line for line in verdicts) == 16
+
+
+def test_vector_benchmark_runs_and_reports_every_target() -> None:
+    # Embedded PostgreSQL with pgvector; 500 vectors of dimension 16, two ef_search values.
+    command = ["bench_vector.py", "--quick", "--vectors", "500", "--dimension", "16", "--queries", "5"]
+    proc = subprocess.run(
+        [sys.executable, *command, "--ef-search", "40,100"], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS
+    )
+    assert proc.returncode == 0, proc.stderr
+    verdicts = [line for line in proc.stdout.splitlines() if line.startswith(("- PASS:", "- MISS:"))]
+    assert len(verdicts) == 2, proc.stdout
