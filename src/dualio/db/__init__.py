@@ -23,6 +23,7 @@ from ._repository import Repository
 from ._repository_async import AsyncRepository
 from ._retry import Retry
 from ._unit_of_work import Savepoint, UnitOfWork
+from ._vector import Vector, hnsw_index
 from ._versioning import Versioned
 
 __all__ = (
@@ -35,7 +36,9 @@ __all__ = (
     "Retry",
     "Savepoint",
     "UnitOfWork",
+    "Vector",
     "Versioned",
+    "hnsw_index",
 )
 
 for _name in __all__:

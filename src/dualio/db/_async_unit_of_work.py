@@ -146,8 +146,11 @@ class AsyncUnitOfWork(Generic[U]):
         return face
 
     async def _end(self, error: BaseException | None) -> None:
-        await self._driver.settle()
-        callbacks = await self._driver.call(self._unit._finish, error)
+        try:
+            await self._driver.settle()
+            callbacks = await self._driver.call(self._unit._finish, error)
+        finally:
+            self._driver.release()
         await run_callbacks(callbacks)
 
 

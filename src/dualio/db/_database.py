@@ -6,7 +6,6 @@ import asyncio
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar, TypeVarTuple
 
@@ -23,6 +22,7 @@ from ._loop_engines import LoopEngines
 from ._retry import Retry, retrying, retrying_async
 from ._translate import translate
 from ._unit_of_work import UnitOfWork
+from ._workers import WorkerThreads
 
 U = TypeVar("U", bound=UnitOfWork)
 Ts = TypeVarTuple("Ts")
@@ -63,7 +63,7 @@ class Database:
         self._lock = threading.Lock()
         self._sync_engine: Engine | None = None
         self._keeper: Any = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._workers: WorkerThreads | None = None
         self._loop_engines = LoopEngines(lambda: make_async_engine(self.target, self.options))
         self._sync_bind: Connection | None = None  # set by dualio.testing: sessions join its transaction
         self._async_bind: AsyncConnection | None = None
@@ -129,8 +129,10 @@ class Database:
 
     async def _driver(self) -> Driver:
         if self.target.async_url is None:
+            workers = self._worker_threads()
+            worker = await workers.lease()
             session = Session(bind=self._sync_bind or self.sync_engine, expire_on_commit=False, **self._join_mode())
-            return ThreadDriver(session, self._thread_executor())
+            return ThreadDriver(session, worker, workers)
         bind = self._async_bind or await self._loop_engines.get()
         async_session = AsyncSession(bind=bind, expire_on_commit=False, **self._join_mode())
         return GreenletDriver(async_session)
@@ -140,15 +142,15 @@ class Database:
             return {}
         return {"join_transaction_mode": "create_savepoint"}
 
-    def _thread_executor(self) -> ThreadPoolExecutor:
-        executor = self._executor
-        if executor is None:
+    def _worker_threads(self) -> WorkerThreads:
+        workers = self._workers
+        if workers is None:
             with self._lock:
-                if self._executor is None:
-                    workers = max(1, self.options.pool_size + self.options.max_overflow)
-                    self._executor = ThreadPoolExecutor(workers, thread_name_prefix="dualio-db")
-                executor = self._executor
-        return executor
+                if self._workers is None:
+                    size = 1 if self.target.memory else self.options.pool_size + self.options.max_overflow
+                    self._workers = WorkerThreads(max(1, size))
+                workers = self._workers
+        return workers
 
     # -- whole transactions, retried ------------------------------------------------------------------------
 
@@ -188,13 +190,17 @@ class Database:
         """
         _check_declaration(declaration)
         if self.target.async_url is None and self._sync_bind is None:
-            executor = self._thread_executor()
+            workers = self._worker_threads()
 
             def attempt_once() -> T:
                 return self.transaction(declaration, fn, *args, retry=Retry(attempts=1))
 
             async def attempt_in_thread() -> T:
-                return await asyncio.wrap_future(executor.submit(contextvars.copy_context().run, attempt_once))
+                worker = await workers.lease()
+                try:
+                    return await asyncio.wrap_future(worker.submit(contextvars.copy_context().run, attempt_once))
+                finally:
+                    workers.release(worker)
 
             return await retrying_async(attempt_in_thread, retry or Retry())
 
@@ -227,9 +233,9 @@ class Database:
         with self._lock:
             engine, self._sync_engine = self._sync_engine, None
             keeper, self._keeper = self._keeper, None
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+            workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.shutdown()
         if engine is not None:
             engine.dispose()
         if keeper is not None:

@@ -6,7 +6,8 @@ sync face) and run it:
 - ``GreenletDriver`` (PostgreSQL, aiosqlite): in a greenlet over an ``AsyncSession`` — SQLAlchemy's own
   mechanism; each statement's I/O is awaited on the loop, so the loop never blocks.
 - ``ThreadDriver`` (SQLite by default): in a worker thread over a sync ``Session``, one hop per call instead of
-  aiosqlite's hop per statement. Calls of one unit run one at a time; if the awaiting task is cancelled while a
+  aiosqlite's hop per statement. The unit leases its thread for its whole life (see ``_workers``); calls run one
+  at a time; if the awaiting task is cancelled while a
   call runs, the call still finishes in its thread before anything else touches the session (``settle``).
 """
 
@@ -22,6 +23,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
+
+from ._workers import WorkerThreads
 
 T = TypeVar("T")
 
@@ -39,8 +42,8 @@ class Driver(Protocol):
         """Wait until no call of this driver is still running (after a cancellation)."""
         ...
 
-    async def close(self) -> None:
-        """Close the session (rolling back what was not committed) and return its connection to the pool."""
+    def release(self) -> None:
+        """Give back what the driver holds besides the session (called once, after the session is closed)."""
         ...
 
 
@@ -58,16 +61,17 @@ class GreenletDriver:
     async def settle(self) -> None:
         return None  # a cancelled greenlet call has already unwound when the cancellation reaches us
 
-    async def close(self) -> None:
-        await self._async_session.close()
+    def release(self) -> None:
+        return None
 
 
 class ThreadDriver:
     """Run sync session code in a worker thread, one call at a time."""
 
-    def __init__(self, session: Session, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, session: Session, worker: ThreadPoolExecutor, workers: WorkerThreads) -> None:
         self.session = session
-        self._executor = executor
+        self._executor = worker
+        self._workers = workers
         self._running: Future[Any] | None = None
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -92,5 +96,5 @@ class ThreadDriver:
         if cancelled:
             raise asyncio.CancelledError
 
-    async def close(self) -> None:
-        await self.call(self.session.close)
+    def release(self) -> None:
+        self._workers.release(self._executor)

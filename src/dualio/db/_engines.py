@@ -24,6 +24,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
+from ._vector import register_sqlite_functions
+
 Backend = Literal["postgresql", "sqlite"]
 AsyncDriverKind = Literal["greenlet", "thread"]
 
@@ -143,6 +145,7 @@ def _sqlite_on_connect(options: Options, *, file: bool) -> Any:
             cursor.execute(f"PRAGMA busy_timeout={int(options.busy_timeout * 1000)}")
         finally:
             cursor.close()
+        register_sqlite_functions(dbapi_connection)
 
     return on_connect
 

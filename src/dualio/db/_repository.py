@@ -20,6 +20,7 @@ from dualio.errors import ConflictError, NotFoundError
 from . import _filters
 from ._pagination import Page, decode_cursor, encode_cursor
 from ._translate import translated
+from ._vector import Metric
 from ._versioning import version_attribute
 
 M = TypeVar("M")
@@ -171,7 +172,7 @@ class Repository(Generic[M]):
         """Add ``row`` and flush, so that its primary key and defaults are set; return it."""
         self._check_instance(row)
         self.session.add(row)
-        self.session.flush([row])
+        self.session.flush()
         return row
 
     @translated
@@ -195,7 +196,7 @@ class Repository(Generic[M]):
         for item in items:
             self._check_instance(item)
         self.session.add_all(items)
-        self.session.flush(items)
+        self.session.flush()
         return items
 
     @translated
@@ -222,7 +223,7 @@ class Repository(Generic[M]):
             if name == version:
                 raise ValueError(f"{name!r} is the version column: dualio increments it, do not set it")
             setattr(row, name, value)
-        self.session.flush([row])
+        self.session.flush()
         return row
 
     @translated
@@ -230,7 +231,7 @@ class Repository(Generic[M]):
         """Delete one row (an instance, or a primary key) and flush; ``NotFoundError`` if there is none."""
         row = self._resolve(target)
         self.session.delete(row)
-        self.session.flush([row])
+        self.session.flush()
 
     @translated
     def delete_where(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> int:
@@ -280,6 +281,40 @@ class Repository(Generic[M]):
         if row is not None:
             return row, True
         return self.get_one(where=lookup), False
+
+    # -- search ----------------------------------------------------------------------------------------------
+
+    @translated
+    def nearest(
+        self,
+        vector: Sequence[float],
+        k: int = 10,
+        *,
+        conditions: Sequence[ColumnElement[bool]] = (),
+        where: _filters.Where = None,
+        metric: Metric = "cosine",
+        column: str | None = None,
+        ef_search: int | None = None,
+    ) -> builtins.list[tuple[M, float]]:
+        """Return the ``k`` rows whose ``Vector`` column is nearest to ``vector``, with their distances, nearest first.
+
+        ``metric`` is ``"cosine"`` (1 - cosine similarity) or ``"l2"`` (Euclidean). ``column`` names the vector
+        column when the model has several. Filters narrow the candidates first. On PostgreSQL an HNSW index (see
+        ``hnsw_index``) makes this approximate and fast; ``ef_search`` (default ``max(100, k)``) is set for this
+        transaction only: higher is more exact and slower. On SQLite the search is exact.
+        """
+        from ._vector import distance, vector_column
+
+        target = vector_column(self.model, column)
+        size = _count_argument("k", k)
+        dialect = self.session.get_bind().dialect.name
+        score = distance(target, vector, metric, dialect).label("distance")
+        statement = select(self.model, score).where(*_filters.conditions(self.model, conditions, where))
+        statement = statement.where(target.is_not(None)).order_by(score).limit(size)
+        if dialect == "postgresql":
+            search_width = max(100, size) if ef_search is None else _count_argument("ef_search", ef_search)
+            self.session.execute(select(func.set_config("hnsw.ef_search", str(search_width), True)))
+        return [(row, float(d)) for row, d in self.session.execute(statement)]
 
     # -- helpers ---------------------------------------------------------------------------------------------
 

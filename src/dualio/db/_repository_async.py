@@ -14,6 +14,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from . import _filters
 from ._pagination import Page
 from ._repository import Repository
+from ._vector import Metric
 
 M = TypeVar("M")
 
@@ -183,4 +184,34 @@ class AsyncRepository(Generic[M]):
         exactly one of them with ``created=True``, and none gets an ``IntegrityError``.
         """
         result: tuple[M, bool] = await self._call(self._repository.get_or_create, lookup, defaults)
+        return result
+
+    async def nearest(
+        self,
+        vector: Sequence[float],
+        k: int = 10,
+        *,
+        conditions: Sequence[ColumnElement[bool]] = (),
+        where: _filters.Where = None,
+        metric: Metric = "cosine",
+        column: str | None = None,
+        ef_search: int | None = None,
+    ) -> builtins.list[tuple[M, float]]:
+        """Return the ``k`` rows whose ``Vector`` column is nearest to ``vector``, with their distances, nearest first.
+
+        ``metric`` is ``"cosine"`` (1 - cosine similarity) or ``"l2"`` (Euclidean). ``column`` names the vector
+        column when the model has several. Filters narrow the candidates first. On PostgreSQL an HNSW index (see
+        ``hnsw_index``) makes this approximate and fast; ``ef_search`` (default ``max(100, k)``) is set for this
+        transaction only: higher is more exact and slower. On SQLite the search is exact.
+        """
+        result: builtins.list[tuple[M, float]] = await self._call(
+            self._repository.nearest,
+            vector,
+            k,
+            conditions=conditions,
+            where=where,
+            metric=metric,
+            column=column,
+            ef_search=ef_search,
+        )
         return result

@@ -57,6 +57,11 @@ def translate(error: BaseException) -> BaseException | None:
         )
     if isinstance(error, sa_exc.IntegrityError):
         return IntegrityError(f"the database refused the write: {str(error.orig).strip()}")
+    if isinstance(error, sa_exc.StatementError) and not isinstance(error, sa_exc.DBAPIError):
+        original = error.orig
+        if isinstance(original, ValueError | TypeError) and type(original) in (ValueError, TypeError):
+            # A value refused before it reached the database (a column type's check): give the plain error back.
+            return type(original)(*original.args)
     if is_transient(error) and not isinstance(error, TransientDatabaseError):
         return TransientDatabaseError(f"a transient database failure; running the unit again may succeed: {error}")
     return None

@@ -1,7 +1,33 @@
 """Test support for code built on dualio: a pytest plugin and helpers (install ``dualio[testing]``).
 
 The plugin is registered through the ``pytest11`` entry point as ``dualio``; it is made of one module per concern,
-listed in :mod:`dualio.testing.plugin`.
+listed in :mod:`dualio.testing.plugin`. Its fixtures:
+
+- ``dualio_postgres_url``: an embedded PostgreSQL with pgvector for the test session (``pgserver``);
+- ``face``: runs a test once on the sync face of ``dualio.db`` and once on the async face (:class:`Face`).
+
+Helpers importable from here (they need ``dualio[db]``): :func:`rolled_back` (per-test isolation by an outer
+transaction rolled back afterwards), :class:`Face`, and :class:`FakeDatabase` (an in-memory unit of work for
+pure unit tests of use cases).
 """
 
-__all__ = ()
+from typing import TYPE_CHECKING, Any
+
+__all__ = ("Face", "rolled_back")
+
+if TYPE_CHECKING:
+    from ._faces import Face
+    from ._isolation import rolled_back
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing dualio.testing (as the pytest plugin does) must not import SQLAlchemy.
+    if name == "Face":
+        from ._faces import Face
+
+        return Face
+    if name == "rolled_back":
+        from ._isolation import rolled_back
+
+        return rolled_back
+    raise AttributeError(f"module 'dualio.testing' has no attribute {name!r}")
