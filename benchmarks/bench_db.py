@@ -566,6 +566,15 @@ def open_backend(stack: ExitStack, name: str, table_rows: int) -> Backend:
     return Backend("SQLite", db, runner, aiosqlite, defaults)
 
 
+def load_average_note(before: tuple[float, float, float]) -> str:
+    """Say how busy the machine was (1-minute load average before and after the run, against the core count)."""
+    after = os.getloadavg()
+    return (
+        f"Machine load (1-minute load average, {os.cpu_count()} cores): {before[0]:.1f} at the start, "
+        f"{after[0]:.1f} at the end."
+    )
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None, help="recorded rounds (default 11; 1 with --quick)")
@@ -595,6 +604,7 @@ def parse_arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_arguments()
+    load_before = os.getloadavg()
     backends = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
     results: list[Measured] = []
     for backend_name in backends:
@@ -618,6 +628,7 @@ def main() -> None:
         f"'vs raw Session' is times the raw sync Session's time; 'vs its raw counterpart' compares a dualio face "
         f"with the raw session of its own mode (raw AsyncSession for the async faces)."
         + (" **The cyclic garbage collector was disabled while measuring (`--gc-off`).**" if args.gc_off else "")
+        + f" {load_average_note(load_before)}"
     )
     tables = []
     targets: list[Target] = []

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import statistics
 import sys
 import time
@@ -44,7 +45,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from _harness import Contender, Target, default_output, markdown_table, publish, report, run_interleaved
-from bench_db import start_postgres
+from bench_db import load_average_note, start_postgres
 from dualio.db import Database, Repository, UnitOfWork, Vector
 
 PACKAGES = ("dualio", "SQLAlchemy", "psycopg", "psycopg-binary", "pgvector", "numpy", "pgserver")
@@ -240,6 +241,7 @@ def parse_arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_arguments()
+    load_before = os.getloadavg()
     rng = np.random.default_rng(args.seed)
     centres = rng.standard_normal((1000, args.dimension), dtype=np.float32) if args.data == "clustered" else None
     data = draw(rng, args.vectors, args.dimension, args.data, centres)
@@ -313,6 +315,7 @@ def main() -> None:
         f"smallest (ties count), as ann-benchmarks computes it; the exact search scores {exact_recall:.3f} by it. "
         f"'same ids': dualio returned exactly the raw query's ids for every query. Plans: "
         + "; ".join(f"{name}: `{text_plan}`" for name, text_plan in plans.items())
+        + f". {load_average_note(load_before)}"
     )
     text_ = report("Vector search: nearest() on pgvector HNSW", intro, markdown_table(headers, rows), targets, PACKAGES)
     publish(text_, default_output(f"vector-{args.data}.md", args.quick, args.output))
