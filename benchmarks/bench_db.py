@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -123,60 +124,72 @@ class Backend:
 
 
 def clock_sync(
-    cycle: SyncCycle, arguments: Sequence[Any], after_each: Callable[[], None] | None
+    cycle: SyncCycle, arguments: Sequence[Any], after_each: Callable[[], None] | None, cpu: list[float]
 ) -> Callable[[], float]:
+    """Time a batch: return wall seconds per unit, and append the process's CPU seconds per unit to ``cpu``."""
+
     def measure() -> float:
-        perf_counter = time.perf_counter
-        if after_each is None:
-            start = perf_counter()
-            for argument in arguments:
-                cycle(argument)
-            return (perf_counter() - start) / len(arguments)
-        total = 0.0
+        perf_counter, process_time = time.perf_counter, time.process_time
+        wall = used = 0.0
         for argument in arguments:
-            start = perf_counter()
+            start, start_cpu = perf_counter(), process_time()
             cycle(argument)
-            total += perf_counter() - start
-            after_each()
-        return total / len(arguments)
+            wall += perf_counter() - start
+            used += process_time() - start_cpu
+            if after_each is not None:
+                after_each()
+        cpu.append(used / len(arguments))
+        return wall / len(arguments)
 
     return measure
 
 
 def clock_async(
-    runner: asyncio.Runner, cycle: AsyncCycle, arguments: Sequence[Any], after_each: Callable[[], None] | None
+    runner: asyncio.Runner,
+    cycle: AsyncCycle,
+    arguments: Sequence[Any],
+    after_each: Callable[[], None] | None,
+    cpu: list[float],
 ) -> Callable[[], float]:
+    """As ``clock_sync``, inside the loop; CPU time counts every thread of the process (the workers too)."""
+
     async def batch() -> float:
-        perf_counter = time.perf_counter
-        total = 0.0
-        start = perf_counter()
+        perf_counter, process_time = time.perf_counter, time.process_time
+        wall = used = 0.0
         for argument in arguments:
+            start, start_cpu = perf_counter(), process_time()
             await cycle(argument)
+            wall += perf_counter() - start
+            used += process_time() - start_cpu
             if after_each is not None:
-                total += perf_counter() - start
                 await asyncio.to_thread(after_each)
-                start = perf_counter()
-        total += perf_counter() - start
-        return total / len(arguments)
+        cpu.append(used / len(arguments))
+        return wall / len(arguments)
 
     return lambda: runner.run(batch())
 
 
-def contenders(backend: Backend, operation: Operation) -> list[Contender]:
-    """Check every contender's result once (untimed), then return them ready to be timed."""
+def contenders(backend: Backend, operation: Operation, cpu: dict[str, list[float]]) -> list[Contender]:
+    """Check every contender's result once (untimed), then return them ready to be timed.
+
+    Each contender's CPU time per unit (one value per sample) goes to ``cpu[name]``.
+    """
     result: list[Contender] = []
     probe = operation.arguments[len(operation.arguments) // 2]
+    after_each = operation.after_each
     for name, cycle in operation.sync.items():
         operation.check(probe, cycle(probe))
-        if operation.after_each is not None:
-            operation.after_each()
-        result.append(Contender(name, clock_sync(cycle, operation.arguments, operation.after_each)))
+        if after_each is not None:
+            after_each()
+        cpu[name] = []
+        result.append(Contender(name, clock_sync(cycle, operation.arguments, after_each, cpu[name])))
     for name, async_cycle in operation.asynchronous.items():
         operation.check(probe, backend.runner.run(_awaited(async_cycle, probe)))
-        if operation.after_each is not None:
-            operation.after_each()
+        if after_each is not None:
+            after_each()
+        cpu[name] = []
         result.append(
-            Contender(name, clock_async(backend.runner, async_cycle, operation.arguments, operation.after_each))
+            Contender(name, clock_async(backend.runner, async_cycle, operation.arguments, after_each, cpu[name]))
         )
     return result
 
@@ -443,6 +456,7 @@ class Measured:
     backend: str
     operation: Operation
     summaries: dict[str, Summary]
+    cpu: dict[str, float]  # median CPU seconds per unit (this process, all threads), over the recorded rounds
 
 
 def counterpart(name: str, sqlite: bool) -> str | None:
@@ -463,7 +477,7 @@ def table(measured: Measured) -> str:
     bulk = operation.rows_per_call > 0
     headers = ["contender", f"median {operation.unit}", f"min {operation.unit}", f"p90 {operation.unit}"]
     headers += ["rows/s"] if bulk else []
-    headers += ["vs raw Session", "vs its raw counterpart"]
+    headers += ["vs raw Session", "vs its raw counterpart", f"CPU {operation.unit}", "CPU vs counterpart"]
     raw = summaries[RAW].median
     rows = []
     for name, summary in summaries.items():
@@ -473,6 +487,8 @@ def table(measured: Measured) -> str:
         other = counterpart(name, sqlite)
         cells.append(f"{summary.median / raw:.2f}x")
         cells.append("" if other is None else f"{summary.median / summaries[other].median:.2f}x")
+        cells.append(f"{measured.cpu[name] * scale:.1f}")
+        cells.append("" if other is None else f"{measured.cpu[name] / measured.cpu[other]:.2f}x")
         rows.append([name, *cells])
     return markdown_table(headers, rows)
 
@@ -618,15 +634,19 @@ def main() -> None:
             ]
             for operation in operations:
                 print(f"{backend.name}: {operation.title}", file=sys.stderr, flush=True)
-                summaries = run_interleaved(contenders(backend, operation), args.rounds, gc_off=args.gc_off)
-                results.append(Measured(backend.name, operation, summaries))
+                cpu: dict[str, list[float]] = {}
+                summaries = run_interleaved(contenders(backend, operation, cpu), args.rounds, gc_off=args.gc_off)
+                cpu_median = {name: statistics.median(values[-args.rounds :]) for name, values in cpu.items()}
+                results.append(Measured(backend.name, operation, summaries, cpu_median))
     intro = (
         f"Whole units of work (open a session, do the operation, commit, close) through dualio.db's faces and "
         f"through raw SQLAlchemy on the same engines; {args.rounds} interleaved rounds per operation after one "
         f"warm-up round; a get/page sample is the mean over {args.calls} units, an add_many sample one unit of "
         f"{args.rows:,} rows (the table is emptied after each, off the clock). Ratios are of medians: "
         f"'vs raw Session' is times the raw sync Session's time; 'vs its raw counterpart' compares a dualio face "
-        f"with the raw session of its own mode (raw AsyncSession for the async faces)."
+        f"with the raw session of its own mode (raw AsyncSession for the async faces). 'CPU' is the CPU time of this "
+        f"process (every thread) per unit, median over rounds: it leaves out the database server's work and the "
+        f"time spent waiting for a core, so it shows the client-side cost even on a busy machine."
         + (" **The cyclic garbage collector was disabled while measuring (`--gc-off`).**" if args.gc_off else "")
         + f" {load_average_note(load_before)}"
     )

@@ -14,11 +14,12 @@ search: the raw query ordered by ``(embedding <=> :q) + 0``, which the index can
 search must score 1.0 by it.
 
 The data is synthetic (no data set can be downloaded here): ``--data clustered`` (default) draws each vector
-from one of 1,000 Gaussian clusters (centres N(0, 1), noise N(0, 0.75²) per coordinate), like embeddings of
-topical text; ``--data uniform`` draws i.i.d. N(0, 1) coordinates (random directions), the hardest case for
-HNSW. Queries are fresh draws from the same distribution, not stored vectors. Index: ``hnsw (embedding
-vector_cosine_ops) WITH (m = 16, ef_construction = 64)`` (pgvector's defaults, and ``hnsw_index``'s). Contenders
-run interleaved in rounds (see _harness.py).
+from one of 1,000 Gaussian clusters (centres N(0, 1), Gaussian noise of standard deviation ``--noise``, 0.75 by
+default, per coordinate), like embeddings of topical text; ``--data uniform`` draws i.i.d. N(0, 1) coordinates
+(random directions: no neighbourhood structure at all), the hardest case for HNSW. Queries are fresh draws from
+the same distribution, not stored vectors. Index: ``hnsw (embedding vector_cosine_ops) WITH (m = 16,
+ef_construction = 64)`` (pgvector's defaults, and ``hnsw_index``'s). Contenders run interleaved in rounds (see
+_harness.py).
 
 Run: ``.venv/bin/python benchmarks/bench_vector.py`` (``--quick`` for a smoke test).
 """
@@ -86,11 +87,13 @@ def models(dimension: int) -> tuple[type[Any], type[Any], type[UnitOfWork]]:
     return RawDocument, Document, library
 
 
-def draw(rng: np.random.Generator, count: int, dimension: int, kind: str, centres: Floats | None) -> Floats:
+def draw(
+    rng: np.random.Generator, count: int, dimension: int, kind: str, centres: Floats | None, noise_scale: float
+) -> Floats:
     if kind == "uniform" or centres is None:
         return rng.standard_normal((count, dimension), dtype=np.float32)
     picks = rng.integers(0, len(centres), count)
-    noise = rng.standard_normal((count, dimension), dtype=np.float32) * np.float32(0.75)
+    noise = rng.standard_normal((count, dimension), dtype=np.float32) * np.float32(noise_scale)
     result: Floats = centres[picks] + noise
     return result
 
@@ -225,6 +228,12 @@ def parse_arguments() -> argparse.Namespace:
         "--ef-search", default="40,100,200", help="comma-separated hnsw.ef_search values (default 40,100,200)"
     )
     parser.add_argument("--data", choices=("clustered", "uniform"), default="clustered")
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=0.75,
+        help="clustered data: noise standard deviation per coordinate (default 0.75; more is harder)",
+    )
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
     parser.add_argument("--output", default=None, help="Markdown file to write (default results/vector-<data>.md)")
@@ -244,8 +253,8 @@ def main() -> None:
     load_before = os.getloadavg()
     rng = np.random.default_rng(args.seed)
     centres = rng.standard_normal((1000, args.dimension), dtype=np.float32) if args.data == "clustered" else None
-    data = draw(rng, args.vectors, args.dimension, args.data, centres)
-    queries = draw(rng, args.queries, args.dimension, args.data, centres)
+    data = draw(rng, args.vectors, args.dimension, args.data, centres, args.noise)
+    queries = draw(rng, args.queries, args.dimension, args.data, centres, args.noise)
     raw_model, _, library = models(args.dimension)
     with ExitStack() as stack:
         url = start_postgres(stack)
@@ -305,7 +314,7 @@ def main() -> None:
         ratio = medians[name] / medians[raw_name(ef)]
         targets.append(Target(f"{name}: median latency <= 1.10x raw SQLAlchemy + pgvector", ratio, 1.10, at_most=True))
     intro = (
-        f"Top-{K} cosine search over {args.vectors:,} vectors of dimension {args.dimension} ({args.data} data, seed "
+        f"Top-{K} cosine search over {args.vectors:,} vectors of dimension {args.dimension} ({data_name(args)}, seed "
         f"{args.seed}) on embedded PostgreSQL with pgvector; each query is one unit of work. {args.queries} queries "
         f"per round, {args.rounds} interleaved rounds after one warm-up round; latencies are pooled over the "
         f"recorded rounds. `nearest()` uses ef_search=100 when none is given. Load (binary COPY): "
@@ -318,7 +327,11 @@ def main() -> None:
         + f". {load_average_note(load_before)}"
     )
     text_ = report("Vector search: nearest() on pgvector HNSW", intro, markdown_table(headers, rows), targets, PACKAGES)
-    publish(text_, default_output(f"vector-{args.data}.md", args.quick, args.output))
+    publish(text_, default_output(f"vector-{data_name(args).split()[0]}.md", args.quick, args.output))
+
+
+def data_name(args: argparse.Namespace) -> str:
+    return "uniform data" if args.data == "uniform" else f"clustered data, noise sd {args.noise:g}"
 
 
 def raw_name(ef_search: int) -> str:
