@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Other supported Pythons: `make test` also runs the pytest suite on each one installed (skipped if absent).
 OTHER_PYTHONS ?= 3.12 3.13
 
-.PHONY: demo test lint typecheck generate generate-check pytest pytest-other-pythons test-slow bench bench-db clean
+.PHONY: demo test lint typecheck generate generate-check audit pytest pytest-other-pythons test-slow bench bench-db clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python examples/portal_demo.py
+	$(BIN)/python examples/db_demo.py
 
-test: lint typecheck generate-check pytest pytest-other-pythons
+test: lint typecheck generate-check audit pytest pytest-other-pythons
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +36,10 @@ generate: $(STAMP)
 
 generate-check: $(STAMP)
 	$(BIN)/python scripts/generate_async_faces.py --check
+
+# Our own code passes our own static audit (docs/audit.md), with zero findings.
+audit: $(STAMP)
+	$(BIN)/dualio audit src $(wildcard apps)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -m "not slow"
@@ -58,6 +63,7 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roundtrip.py
 	$(BIN)/python benchmarks/bench_submit.py
+	$(BIN)/python benchmarks/bench_audit.py
 
 # dualio.db against raw SQLAlchemy, and nearest() on pgvector HNSW (embedded PostgreSQL; about 20 minutes in all)
 bench-db: $(STAMP)

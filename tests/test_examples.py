@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -56,3 +57,33 @@ def test_demo_gather_beats_sequential(demo: subprocess.CompletedProcess[str]) ->
     match = re.search(r"^gather .* in (\d+) ms", demo.stdout, re.MULTILINE)
     assert match is not None, demo.stdout
     assert int(match.group(1)) < 5000  # 200 requests of 50 ms: 10 s one after another
+
+
+@pytest.mark.parametrize("arguments", [[], ["--postgres"]], ids=["sqlite", "postgresql"])
+def test_db_demo_runs_every_step_on_both_databases(arguments: list[str]) -> None:
+    if arguments and importlib.util.find_spec("pgserver") is None:
+        pytest.skip("the embedded PostgreSQL needs pgserver (no wheels for this Python)")
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "examples/db_demo.py", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert proc.stderr == ""
+    steps = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert steps == [
+        "database",
+        "sync",
+        "async",
+        "one",
+        "rollback",
+        "versions",
+        "search",
+        "nearest",
+        "pages",
+        "keywords",
+        "all",
+    ]

@@ -18,6 +18,7 @@ from typing import TypeAlias
 
 from ._portal import Portal
 from ._version import __version__
+from .audit._cli import add_audit_command
 
 
 async def _noop() -> None:
@@ -54,7 +55,7 @@ def _add_doctor(commands: Subparsers) -> None:
 
 
 # One entry per subcommand: a function that adds the subcommand's parser and sets its ``handler``.
-_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor,)
+_SUBCOMMANDS: tuple[Callable[[Subparsers], None], ...] = (_add_doctor, add_audit_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

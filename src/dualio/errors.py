@@ -59,8 +59,10 @@ class ConflictError(DualioError, RuntimeError):
     """A write lost a race: the row changed (or was deleted) since it was read.
 
     Raised by ``dualio.db`` when an optimistic-concurrency check fails (the row's version column is not the one
-    that was read). The unit of work is rolled back; re-read the row and decide again, or re-run the whole unit
-    with ``Database.transaction(..., retry=...)``.
+    that was read). The unit of work is rolled back. ``Database.transaction(..., retry=...)`` runs the whole unit
+    again when the row changed under the unit's own read-modify-write (the new attempt re-reads it); when the
+    stale version came from the caller (``expected_version=``, or a row read in an earlier unit) it is raised at
+    once: re-read the row and decide again.
     """
 
 

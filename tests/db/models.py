@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from dualio.db import Repository, UnitOfWork, Vector, Versioned, hnsw_index
+from dualio.db import Repository, UnitOfWork, Vector, Versioned, fulltext, hnsw_index
 
 
 class Base(DeclarativeBase):
@@ -49,6 +49,9 @@ class Passage(Base):
         hnsw_index("passages_embedding_cosine", "embedding", metric="cosine"),
         hnsw_index("passages_embedding_l2", "embedding", metric="l2"),
     )
+
+
+fulltext(Note, "title", "body")
 
 
 class NoteRepository(Repository[Note]):

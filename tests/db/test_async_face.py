@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,15 @@ from .models import Note, Notebook, add_note
 
 
 @pytest.fixture(params=["sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg"])
-def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Database:
-    """A database with real commits, on each async driver."""
+def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database with real commits, on each async driver; disposed after the test."""
     if request.param.startswith("sqlite"):
         url = f"{request.param}:///{tmp_path / 'loops.db'}"
     else:
         url = request.getfixturevalue("dualio_postgres_url").replace("postgresql", request.param, 1)
-    return fresh_schema(Database(url))
+    db = fresh_schema(Database(url))
+    yield db
+    db.dispose()
 
 
 async def add_and_count(db: Database, title: str) -> int:
@@ -35,7 +38,6 @@ def test_two_asyncio_runs_in_a_row(own_db: Database) -> None:
     assert asyncio.run(add_and_count(own_db, "first")) == 1
     assert asyncio.run(add_and_count(own_db, "second")) == 2
     assert len(own_db._loop_engines) == 0  # each loop's engine was disposed when its loop shut down
-    own_db.dispose()
 
 
 def test_many_short_threads_each_with_its_own_loop(own_db: Database) -> None:
@@ -58,7 +60,6 @@ def test_many_short_threads_each_with_its_own_loop(own_db: Database) -> None:
     assert len(counts) == 12
     assert asyncio.run(add_and_count(own_db, "last")) == 13
     assert len(own_db._loop_engines) == 0
-    own_db.dispose()
 
 
 def test_the_portal_and_asyncio_run_side_by_side(own_db: Database) -> None:
@@ -95,7 +96,6 @@ def test_cancellation_mid_unit_rolls_back_and_returns_the_connection(own_db: Dat
     count, checked_out = dualio.run(scenario())
     assert count == 0
     assert checked_out == 0
-    own_db.dispose()
 
 
 def test_async_on_commit_callbacks_are_awaited(own_db: Database) -> None:
@@ -114,7 +114,6 @@ def test_async_on_commit_callbacks_are_awaited(own_db: Database) -> None:
 
     asyncio.run(scenario())
     assert events == ["published", "sync callback"]
-    own_db.dispose()
 
 
 def test_async_face_gives_repositories_run_and_the_sync_face(own_db: Database) -> None:
@@ -132,4 +131,17 @@ def test_async_face_gives_repositories_run_and_the_sync_face(own_db: Database) -
                 await uow.run("add_note")  # type: ignore[arg-type]
 
     asyncio.run(scenario())
-    own_db.dispose()
+
+
+def test_vectors_and_full_text_on_every_async_driver(own_db: Database) -> None:
+    async def scenario() -> tuple[list[str], list[str]]:
+        async with own_db.async_unit_of_work(Notebook) as uow:
+            await uow.passages.add_many(
+                [{"text": "a", "embedding": [1.0, 0.0, 0.0]}, {"text": "b", "embedding": [0.0, 1.0, 0.0]}]
+            )
+            await uow.notes.add(Note(title="Event loops", body="asyncio and uvloop"))
+            nearest = [p.text for p, _ in await uow.passages.nearest([1.0, 0.1, 0.0], 2)]
+            found = [n.title for n, _ in await uow.notes.search("uvloop")]
+            return nearest, found
+
+    assert asyncio.run(scenario()) == (["a", "b"], ["Event loops"])

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 import dualio
 from dualio.db import Database, Retry
-from dualio.errors import ConflictError, TransientDatabaseError
+from dualio.errors import ConflictError
 
 from .conftest import fresh_schema
 from .models import Keyword, Note, Notebook
@@ -42,28 +42,30 @@ def test_two_units_updating_one_row_lose_no_update(committing_db: Database) -> N
     db = committing_db
     with db.unit_of_work(Notebook) as uow:
         note_id = uow.notes.add(Note(title="contended", body="0")).id
-    both_read = threading.Barrier(2)
+    # On PostgreSQL both units read version 1 before either writes. SQLite units begin IMMEDIATE: the second waits
+    # for the first to commit before it reads, so both read-modify-writes succeed, one after the other.
+    both_read = threading.Barrier(2 if db.backend == "postgresql" else 1)
 
     def update(i: int) -> str:
         with db.unit_of_work(Notebook) as uow:
             note = uow.notes.get(note_id)
-            both_read.wait()  # both units have read version 1 before either writes
-            uow.notes.update(note, {"body": f"writer-{i}"})
+            both_read.wait()
+            uow.notes.update(note, {"body": f"{note.body}+writer-{i}"})
         return f"writer-{i}"
 
     results, errors = in_threads(2, update)
-    assert len(results) == 1
-    assert len(errors) == 1
-    if db.backend == "postgresql":
-        assert isinstance(errors[0], ConflictError)  # the second UPDATE waited, then matched version 1 no more
-    else:
-        # SQLite refuses the second writer's upgrade from its old snapshot ("database is locked"): also no lost
-        # update, reported as transient because running the unit again (re-reading) succeeds.
-        assert isinstance(errors[0], ConflictError | TransientDatabaseError)
     with db.unit_of_work(Notebook) as uow:
         final = uow.notes.get(note_id)
-    assert final.body == results[0]  # the winner's write, not overwritten
-    assert final.version == 2
+    if db.backend == "postgresql":
+        assert len(results) == 1
+        assert len(errors) == 1
+        assert isinstance(errors[0], ConflictError)  # the second UPDATE waited, then matched version 1 no more
+        assert final.body == f"0+{results[0]}"  # the winner's write, not overwritten
+        assert final.version == 2
+    else:
+        assert errors == []
+        assert final.body.count("+writer-") == 2  # both updates, serialized: none lost
+        assert final.version == 3
 
 
 def test_twenty_concurrent_get_or_create_make_one_row(committing_db: Database) -> None:
@@ -145,4 +147,46 @@ def test_a_dropped_connection_is_retried(dualio_postgres_url: str) -> None:
     assert len(attempts) == 2
     with db.unit_of_work(Notebook) as uow:
         assert [n.title for n in uow.notes.list()] == ["after-reconnect"]
+    db.dispose()
+
+
+def test_twenty_concurrent_upserts_of_one_key_make_one_row(committing_db: Database) -> None:
+    db = committing_db
+
+    async def upsert(i: int) -> int:
+        async with db.async_unit_of_work(Notebook) as uow:
+            keyword = await uow.keywords.upsert({"name": "hot", "uses": i}, conflict=["name"])
+            return int(keyword.id)
+
+    async def race() -> list[int]:
+        return await asyncio.gather(*(upsert(i) for i in range(20)))
+
+    ids = dualio.run(race())
+    assert len(set(ids)) == 1
+    with db.unit_of_work(Notebook) as uow:
+        assert uow.keywords.count() == 1
+        assert 0 <= uow.keywords.get(ids[0]).uses < 20
+
+
+def test_a_lost_race_in_a_read_modify_write_is_retried(dualio_postgres_url: str) -> None:
+    db = fresh_schema(Database(dualio_postgres_url))
+    with db.unit_of_work(Notebook) as uow:
+        keyword_id = uow.keywords.add(Keyword(name="versioned-counter")).id
+        note_id = uow.notes.add(Note(title="counter", rank=0)).id
+    attempts: list[int] = []
+    first_round = threading.Barrier(2)
+
+    def increment(uow: Notebook) -> None:
+        note = uow.notes.get(note_id)
+        attempts.append(1)
+        if len(attempts) <= 2:
+            first_round.wait()  # both read version 1; the second writer gets ConflictError and runs again
+        uow.notes.update(note, {"rank": note.rank + 1})
+
+    _, errors = in_threads(2, lambda _: db.transaction(Notebook, increment, retry=Retry(attempts=3)))
+    assert errors == []
+    assert len(attempts) == 3
+    with db.unit_of_work(Notebook) as uow:
+        assert uow.notes.get(note_id).rank == 2
+        assert uow.keywords.get(keyword_id).name == "versioned-counter"
     db.dispose()

@@ -55,6 +55,7 @@ def test_bad_urls(url: object, error: type[Exception], message: str) -> None:
         ({"statement_timeout": "30"}, "statement_timeout= must be a finite"),
         ({"pool_sise": 3}, "unexpected keyword argument 'pool_sise'"),
         ({"engine_options": []}, "engine_options= takes a dict"),
+        ({"engine_options": {"pool_size": 3}}, "engine_options= must not set pool_size"),
     ],
 )
 def test_bad_options(options: dict[str, object], message: str) -> None:
@@ -82,6 +83,24 @@ def test_repository_without_a_model_is_a_clear_error() -> None:
     db = Database("sqlite://")
     with pytest.raises(TypeError, match="does not know its model"), db.unit_of_work(Loose):
         pass
+    db.dispose()
+
+
+def test_a_declaration_that_fails_to_build_gives_its_worker_thread_back(tmp_path: Path) -> None:
+    class Loose(UnitOfWork):
+        things: Repository  # type: ignore[type-arg]
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}", pool_size=1, max_overflow=0)
+
+    async def open_loose() -> None:
+        async with db.async_unit_of_work(Loose):
+            pass
+
+    import asyncio
+
+    for _ in range(3):  # with one worker thread, a leak would make the second attempt wait forever
+        with pytest.raises(TypeError, match="does not know its model"):
+            asyncio.run(asyncio.wait_for(open_loose(), 5))
     db.dispose()
 
 
@@ -135,3 +154,10 @@ def test_generated_async_face_is_checked_for_drift(tmp_path: Path) -> None:
     failed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert failed.returncode == 1
     assert "stale or missing" in failed.stderr
+
+
+def test_connect_args_in_engine_options_are_merged(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}", engine_options={"connect_args": {"cached_statements": 7}})
+    with db.sync_engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # dualio's own set-up still ran
+    db.dispose()

@@ -169,3 +169,18 @@ def test_integrity_error_is_translated_and_chained(face: Face, db: Database) -> 
     assert "sqlalchemy" in type(caught.value.__cause__).__module__
     with face.unit_of_work(db, Notebook) as uow:
         assert uow.keywords.count() == 0  # the whole unit was rolled back
+
+
+def test_update_and_delete_take_rows_read_in_an_earlier_unit(face: Face, db: Database) -> None:
+    with face.unit_of_work(db, Notebook) as uow:
+        note = uow.notes.add(Note(title="detached", body="one"))
+        other = uow.notes.add(Note(title="to-delete"))
+    with face.unit_of_work(db, Notebook) as uow:
+        updated = uow.notes.update(note, {"body": "two"})
+        assert (updated.body, updated.version) == ("two", 2)
+        uow.notes.delete(other)
+    with face.unit_of_work(db, Notebook) as uow:
+        assert uow.notes.get(note.id).body == "two"
+        assert not uow.notes.exists(where={"title": "to-delete"})
+        with pytest.raises(ConflictError, match="is at version 2, not 1"):
+            uow.notes.update(note, {"body": "three"})  # `note` was read at version 1: a stale edit

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import selectinload
 
 from dualio.db import Database, Retry
-from dualio.errors import TransientDatabaseError
+from dualio.errors import IntegrityError, TransientDatabaseError
 from dualio.testing import Face
 
-from .models import Note, Notebook, Project, add_note
+from .models import Keyword, Note, Notebook, Project, add_note
 
 
 class Boom(Exception):
@@ -171,3 +172,25 @@ def test_non_transient_errors_are_not_retried(face: Face, db: Database) -> None:
     with pytest.raises(Boom):
         face.transaction(db, Notebook, failing)
     assert calls == [1]
+
+
+def test_a_failed_statement_in_a_savepoint_leaves_the_unit_usable(face: Face, db: Database) -> None:
+    with face.unit_of_work(db, Notebook) as uow:
+        uow.keywords.add(Keyword(name="taken"))
+        with pytest.raises(IntegrityError), uow.savepoint():
+            uow.keywords.add(Keyword(name="taken"))
+        uow.keywords.add(Keyword(name="free"))
+        assert uow.keywords.count() == 2
+    with face.unit_of_work(db, Notebook) as uow:
+        assert sorted(k.name for k in uow.keywords.list()) == ["free", "taken"]
+
+
+def test_driver_errors_from_raw_statements_leave_both_faces_translated(face: Face, db: Database) -> None:
+    def raw_duplicate(uow: Notebook) -> None:
+        statement = text("INSERT INTO keywords (name, uses) VALUES ('raw', 0)")
+        uow.session.execute(statement)
+        uow.session.execute(statement)
+
+    with pytest.raises(IntegrityError) as caught:
+        face.transaction(db, Notebook, raw_duplicate)
+    assert "sqlalchemy" in type(caught.value.__cause__).__module__

@@ -76,7 +76,8 @@ def test_bad_vectors_and_arguments(face: Face, db: Database) -> None:
 
 
 def test_hnsw_indexes_exist_on_postgresql_only(db: Database) -> None:
-    with db.sync_engine.connect() as connection:
+    with db.unit_of_work(Notebook) as uow:  # the test's own connection: SQLite has one writer at a time
+        connection = uow.session.connection()
         names = {index["name"] for index in inspect(connection).get_indexes("passages")}
         if db.backend == "postgresql":
             assert {"passages_embedding_cosine", "passages_embedding_l2"} <= names

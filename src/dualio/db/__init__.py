@@ -18,6 +18,7 @@ See docs/db.md for the tutorial and the decision guide.
 
 from ._async_unit_of_work import AsyncSavepoint, AsyncUnitOfWork
 from ._database import Database
+from ._fulltext import fulltext
 from ._pagination import Page
 from ._repository import Repository
 from ._repository_async import AsyncRepository
@@ -38,6 +39,7 @@ __all__ = (
     "UnitOfWork",
     "Vector",
     "Versioned",
+    "fulltext",
     "hnsw_index",
 )
 

@@ -17,7 +17,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 from ._drivers import Driver
 from ._repository import Repository
 from ._repository_async import AsyncRepository
-from ._translate import translating
+from ._translate import translate, translating
 from ._unit_of_work import CallbackErrors, Savepoint, UnitOfWork
 
 U = TypeVar("U", bound=UnitOfWork)
@@ -176,6 +176,9 @@ async def async_unit(unit: U, driver: Driver) -> AsyncIterator[AsyncUnitOfWork[U
     except BaseException as error:
         with translating():
             await finish_uncancellably(face._end(error))
+        translated = translate(error)  # as on the sync face: SQLAlchemy errors leave the unit as dualio's
+        if translated is not None:
+            raise translated from error
         raise
     with translating():
         await finish_uncancellably(face._end(None))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -20,8 +19,7 @@ from ._drivers import Driver, GreenletDriver, ThreadDriver
 from ._engines import Options, Target, make_async_engine, make_sync_engine, parse_url
 from ._loop_engines import LoopEngines
 from ._retry import Retry, retrying, retrying_async
-from ._translate import translate
-from ._unit_of_work import UnitOfWork
+from ._unit_of_work import UnitOfWork, sync_unit
 from ._workers import WorkerThreads
 
 U = TypeVar("U", bound=UnitOfWork)
@@ -103,17 +101,8 @@ class Database:
         """
         _check_declaration(declaration)
         session = Session(bind=self._sync_bind or self.sync_engine, expire_on_commit=False, **self._join_mode())
-        unit = declaration(session)
-        try:
+        with sync_unit(declaration(session)) as unit:
             yield unit
-        except BaseException as error:
-            callbacks = unit._finish(error)
-            assert not callbacks
-            translated = translate(error)
-            if translated is not None:
-                raise translated from error
-            raise
-        unit._run_callbacks(unit._finish(None))
 
     @asynccontextmanager
     async def async_unit_of_work(self, declaration: type[U]) -> AsyncIterator[AsyncUnitOfWork[U]]:
@@ -124,8 +113,13 @@ class Database:
         """
         _check_declaration(declaration)
         driver = await self._driver()
-        async with async_unit(declaration(driver.session), driver) as unit:
-            yield unit
+        try:
+            unit = declaration(driver.session)
+        except BaseException:
+            driver.release()  # the unit never started: give its worker thread back
+            raise
+        async with async_unit(unit, driver) as face:
+            yield face
 
     async def _driver(self) -> Driver:
         if self.target.async_url is None:
@@ -198,7 +192,7 @@ class Database:
             async def attempt_in_thread() -> T:
                 worker = await workers.lease()
                 try:
-                    return await asyncio.wrap_future(worker.submit(contextvars.copy_context().run, attempt_once))
+                    return await worker.start(attempt_once).outcome
                 finally:
                     workers.release(worker)
 

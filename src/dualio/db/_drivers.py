@@ -14,17 +14,14 @@ sync face) and run it:
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
-from ._workers import WorkerThreads
+from ._workers import Job, Worker, WorkerThreads
 
 T = TypeVar("T")
 
@@ -66,35 +63,36 @@ class GreenletDriver:
 
 
 class ThreadDriver:
-    """Run sync session code in a worker thread, one call at a time."""
+    """Run sync session code on the unit's leased worker thread, one call at a time."""
 
-    def __init__(self, session: Session, worker: ThreadPoolExecutor, workers: WorkerThreads) -> None:
+    def __init__(self, session: Session, worker: Worker, workers: WorkerThreads) -> None:
         self.session = session
-        self._executor = worker
+        self._worker = worker
         self._workers = workers
-        self._running: Future[Any] | None = None
+        self._last: Job[Any] | None = None
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        await self.settle()
-        context = contextvars.copy_context()
-        future = self._executor.submit(functools.partial(context.run, fn, *args, **kwargs))
-        self._running = future
-        result: T = await asyncio.wrap_future(future)
+        if self._last is not None and not self._last.finished:
+            await self.settle()
+        job = self._last = self._worker.start(fn, *args, **kwargs)
+        result: T = await job.outcome
         return result
 
     async def settle(self) -> None:
-        running = self._running
-        if running is None:
+        job = self._last
+        if job is None or (job.finished and job.settled is None):
             return
         cancelled = False
-        while not running.done():
+        if not job.finished:
+            # Resolved by the job's delivery on this loop, which cannot have run yet: we have not yielded.
+            job.settled = asyncio.get_running_loop().create_future()
+        while job.settled is not None and not job.settled.done():
             try:
-                await asyncio.wait([asyncio.wrap_future(running)])
+                await asyncio.shield(job.settled)
             except asyncio.CancelledError:
                 cancelled = True  # the thread still uses the session: wait it out, then let the cancellation in
-        self._running = None
         if cancelled:
             raise asyncio.CancelledError
 
     def release(self) -> None:
-        self._workers.release(self._executor)
+        self._workers.release(self._worker)

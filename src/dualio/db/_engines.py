@@ -7,7 +7,8 @@ PostgreSQL: psycopg 3 for both faces (``postgresql://``), or asyncpg for the asy
 SQLite: sqlite3 for the sync face. The async face runs the same sync session in a worker thread, one hop per
 repository call (``thread`` driver), unless the URL names aiosqlite (``sqlite+aiosqlite://``), which hops once
 per statement. Connections use WAL (files), foreign keys on, a busy timeout, and SQLAlchemy's own ``BEGIN`` so
-that savepoints work. ``sqlite://`` is an in-memory database shared by both faces of one ``Database``.
+that savepoints work; transactions begin IMMEDIATE (taking the write lock up front, waiting for it) unless
+``sqlite_begin="deferred"``. ``sqlite://`` is an in-memory database shared by both faces of one ``Database``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import math
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Engine, create_engine, event
@@ -24,12 +26,17 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
-from ._vector import register_sqlite_functions
+from . import _sqlite
 
 Backend = Literal["postgresql", "sqlite"]
 AsyncDriverKind = Literal["greenlet", "thread"]
 
 _memory_names = itertools.count()
+
+
+_OWN_ENGINE_ARGUMENTS = frozenset(
+    {"pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping", "echo", "poolclass", "creator"}
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Options:
     statement_timeout: float | None = 30.0
     idle_in_transaction_timeout: float | None = 60.0
     busy_timeout: float = 5.0
+    sqlite_begin: Literal["immediate", "deferred"] = "immediate"
     echo: bool = False
     engine_options: dict[str, Any] = field(default_factory=dict)
 
@@ -64,8 +72,17 @@ class Options:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name}= must be a finite, non-negative number of seconds, got {value!r}")
+        if self.sqlite_begin not in ("immediate", "deferred"):
+            raise ValueError(f"sqlite_begin= is 'immediate' or 'deferred', got {self.sqlite_begin!r}")
         if not isinstance(self.engine_options, dict):
             raise TypeError(f"engine_options= takes a dict, got {type(self.engine_options).__name__}")
+        clashes = sorted(set(self.engine_options) & _OWN_ENGINE_ARGUMENTS)
+        if clashes:
+            raise ValueError(
+                f"engine_options= must not set {', '.join(clashes)}: Database sets it; pass pool_size=, "
+                "max_overflow=, pool_timeout=, pool_recycle=, pool_pre_ping= or echo= to Database itself "
+                "(connect_args in engine_options are merged with dualio's own)"
+            )
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,13 @@ def _postgres_options(options: Options) -> str:
     return " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in settings.items() if seconds is not None)
 
 
+def _common_arguments(options: Options) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``engine_options`` into engine arguments (with ``echo``) and extra driver ``connect_args``."""
+    common = {"echo": options.echo, **options.engine_options}
+    extra_connect_args: dict[str, Any] = dict(common.pop("connect_args", None) or {})
+    return common, extra_connect_args
+
+
 def _pool_arguments(options: Options) -> dict[str, Any]:
     return {
         "pool_size": options.pool_size,
@@ -133,39 +157,21 @@ def _pool_arguments(options: Options) -> dict[str, Any]:
     }
 
 
-def _sqlite_on_connect(options: Options, *, file: bool) -> Any:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_on_begin)
-        cursor = dbapi_connection.cursor()
-        try:
-            if file:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(options.busy_timeout * 1000)}")
-        finally:
-            cursor.close()
-        register_sqlite_functions(dbapi_connection)
-
-    return on_connect
-
-
-def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
-
-
-def _configure_sqlite(engine: Engine, options: Options, *, file: bool) -> None:
-    event.listen(engine, "connect", _sqlite_on_connect(options, file=file))
-    event.listen(engine, "begin", _sqlite_on_begin)
+def _configure_sqlite(engine: Engine, options: Options, *, file: str | None) -> None:
+    take_turns = options.sqlite_begin == "immediate"
+    event.listen(
+        engine, "connect", _sqlite.on_connect(file=file, busy_timeout=options.busy_timeout, take_turns=take_turns)
+    )
+    event.listen(engine, "begin", _sqlite.on_begin(f"BEGIN {options.sqlite_begin.upper()}"))
 
 
 def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.Connection | None]:
     """Create the sync engine; for in-memory SQLite also return the connection that keeps the database alive."""
-    common: dict[str, Any] = {"echo": options.echo, **options.engine_options}
+    common, extra_connect_args = _common_arguments(options)
     if target.backend == "postgresql":
         engine = create_engine(
             target.sync_url,
-            connect_args={"options": _postgres_options(options)},
+            connect_args={"options": _postgres_options(options), **extra_connect_args},
             **_pool_arguments(options),
             **common,
         )
@@ -188,23 +194,28 @@ def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.
             pool_timeout=options.pool_timeout,
             **common,
         )
-        _configure_sqlite(engine, options, file=False)
+        _configure_sqlite(engine, options, file=None)
         return engine, keeper
     engine = create_engine(
         target.sync_url,
-        connect_args={"check_same_thread": False, "timeout": options.busy_timeout},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": options.busy_timeout,
+            "factory": _sqlite.TurnTakingConnection,
+            **extra_connect_args,
+        },
         poolclass=QueuePool,
         **_pool_arguments(options),
         **common,
     )
-    _configure_sqlite(engine, options, file=True)
+    _configure_sqlite(engine, options, file=str(Path(target.sync_url.database or "").resolve()))
     return engine, None
 
 
 def make_async_engine(target: Target, options: Options) -> AsyncEngine:
     """Create an async engine (call once per event loop); only for targets with an async URL."""
     assert target.async_url is not None
-    common: dict[str, Any] = {"echo": options.echo, **options.engine_options}
+    common, extra_connect_args = _common_arguments(options)
     if target.backend == "postgresql":
         if target.async_url.drivername.endswith("asyncpg"):
             settings = {
@@ -215,15 +226,15 @@ def make_async_engine(target: Target, options: Options) -> AsyncEngine:
                 )
                 if seconds is not None
             }
-            connect_args: dict[str, Any] = {"server_settings": settings}
+            connect_args: dict[str, Any] = {"server_settings": settings, **extra_connect_args}
         else:
-            connect_args = {"options": _postgres_options(options)}
+            connect_args = {"options": _postgres_options(options), **extra_connect_args}
         return create_async_engine(target.async_url, connect_args=connect_args, **_pool_arguments(options), **common)
     engine = create_async_engine(
         target.async_url,
-        connect_args={"timeout": options.busy_timeout},
+        connect_args={"timeout": options.busy_timeout, **extra_connect_args},
         **_pool_arguments(options),
         **common,
     )
-    _configure_sqlite(engine.sync_engine, options, file=True)
+    _configure_sqlite(engine.sync_engine, options, file=str(Path(target.async_url.database or "").resolve()))
     return engine

@@ -8,20 +8,21 @@ and the behaviour is the same. ``_repository_async.py`` is generated from this c
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, insert, inspect, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
-from dualio.errors import ConflictError, NotFoundError
+from dualio.errors import NotFoundError
 
 from . import _filters
 from ._pagination import Page, decode_cursor, encode_cursor
 from ._translate import translated
 from ._vector import Metric
-from ._versioning import version_attribute
+from ._versioning import check_expected_version, version_attribute
 
 M = TypeVar("M")
 
@@ -109,9 +110,9 @@ class Repository(Generic[M]):
         statement = self._select(conditions, where, options)
         statement = statement.order_by(*self._order_clauses(order_by))
         if limit is not None:
-            statement = statement.limit(_count_argument("limit", limit))
+            statement = statement.limit(count_argument("limit", limit))
         if offset:
-            statement = statement.offset(_count_argument("offset", offset))
+            statement = statement.offset(count_argument("offset", offset))
         return builtins.list(self.session.scalars(statement))
 
     @translated
@@ -144,7 +145,7 @@ class Repository(Generic[M]):
             bound = tuple_(*values)
             statement = statement.where(position < bound if descending else position > bound)
         statement = statement.order_by(*(key.desc() if descending else key.asc() for key in keys))
-        size = _count_argument("limit", limit)
+        size = count_argument("limit", limit)
         rows = builtins.list(self.session.scalars(statement.limit(size + 1)))
         if len(rows) <= size:
             return Page(items=rows, next_cursor=None)
@@ -204,18 +205,12 @@ class Repository(Generic[M]):
         """Change the given columns of one row (an instance, or a primary key) and flush; return the row.
 
         On a versioned model the update is checked: if the row changed since it was read (or since
-        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written.
+        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written. An instance read
+        in an earlier unit of work is looked up again here, and the row of this unit is changed and returned.
         """
         row = self._resolve(target)
         version = version_attribute(self.model)
-        if expected_version is not None:
-            if version is None:
-                raise TypeError(f"{self.model.__name__} has no version column; expected_version= needs one")
-            if getattr(row, version) != expected_version:
-                raise ConflictError(
-                    f"{self.model.__name__} is at version {getattr(row, version)}, not {expected_version}: "
-                    "it changed since it was read"
-                )
+        check_expected_version(self.model, row, expected_version)
         if not isinstance(values, Mapping):
             raise TypeError(f"update() takes a mapping of column name to new value, got {type(values).__name__}")
         for name, value in values.items():
@@ -306,15 +301,48 @@ class Repository(Generic[M]):
         from ._vector import distance, vector_column
 
         target = vector_column(self.model, column)
-        size = _count_argument("k", k)
+        size = count_argument("k", k)
         dialect = self.session.get_bind().dialect.name
         score = distance(target, vector, metric, dialect).label("distance")
         statement = select(self.model, score).where(*_filters.conditions(self.model, conditions, where))
         statement = statement.where(target.is_not(None)).order_by(score).limit(size)
         if dialect == "postgresql":
-            search_width = max(100, size) if ef_search is None else _count_argument("ef_search", ef_search)
+            search_width = max(100, size) if ef_search is None else count_argument("ef_search", ef_search)
             self.session.execute(select(func.set_config("hnsw.ef_search", str(search_width), True)))
         return [(row, float(d)) for row, d in self.session.execute(statement)]
+
+    @translated
+    def search(
+        self,
+        query: str,
+        k: int = 20,
+        *,
+        conditions: Sequence[ColumnElement[bool]] = (),
+        where: _filters.Where = None,
+    ) -> builtins.list[tuple[M, float]]:
+        """Return up to ``k`` rows matching the search-box text ``query``, best first, with their scores.
+
+        Needs ``fulltext(Model, "column", ...)``. ``query`` takes words (all must match), ``"a phrase"``,
+        ``-word`` and ``or``, on both databases; a blank query finds nothing. Scores are ``ts_rank`` on
+        PostgreSQL and ``-bm25`` on SQLite: higher is better, comparable within one result only.
+        """
+        from ._fulltext import config_of, search_parts
+
+        if not isinstance(query, str):
+            raise TypeError(f"search() takes the query text as a str, got {type(query).__name__}")
+        config = config_of(self.model)
+        size = count_argument("k", k)
+        parts = search_parts(config, query, self.session.get_bind().dialect.name)
+        if parts is None or not re.search(r"\w", query):
+            return []
+        condition, score, join = parts
+        labelled = score.label("score")
+        statement = select(self.model, labelled)
+        if join is not None:
+            statement = statement.join(*join)
+        statement = statement.where(condition, *_filters.conditions(self.model, conditions, where))
+        statement = statement.order_by(labelled.desc()).limit(size)
+        return [(row, float(s)) for row, s in self.session.execute(statement)]
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
@@ -333,9 +361,22 @@ class Repository(Generic[M]):
         return [col.desc() if descending else col.asc() for col, descending in _filters.ordering(self.model, order_by)]
 
     def _resolve(self, target: M | Any) -> M:
-        if isinstance(target, self.model):
+        """Return the row of this unit's session that ``target`` (an instance or a primary key) stands for.
+
+        An instance read by another (usually closed) unit is looked up again by its primary key; on a versioned
+        model it must still be at the version it was read at, or ``ConflictError`` says it changed since.
+        """
+        if not isinstance(target, self.model):
+            return self.get(target)
+        state = inspect(target)
+        identity = state.identity
+        if state.session is self.session or identity is None:
             return target
-        return self.get(target)
+        row = self.get(identity[0] if len(identity) == 1 else identity)
+        version = version_attribute(self.model)
+        if version is not None:
+            check_expected_version(self.model, row, getattr(target, version))
+        return row
 
     def _check_instance(self, row: object) -> None:
         if not isinstance(row, self.model):
@@ -346,7 +387,8 @@ class Repository(Generic[M]):
         return ", ".join(parts) or "no filter"
 
 
-def _count_argument(name: str, value: object) -> int:
+def count_argument(name: str, value: object) -> int:
+    """Return ``value`` if it is a non-negative int; else raise ``ValueError`` naming the argument."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{name}= must be a non-negative int, got {value!r}")
     return value

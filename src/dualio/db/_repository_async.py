@@ -144,7 +144,8 @@ class AsyncRepository(Generic[M]):
         """Change the given columns of one row (an instance, or a primary key) and flush; return the row.
 
         On a versioned model the update is checked: if the row changed since it was read (or since
-        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written.
+        ``expected_version``, when given), ``ConflictError`` is raised and nothing is written. An instance read
+        in an earlier unit of work is looked up again here, and the row of this unit is changed and returned.
         """
         result: M = await self._call(self._repository.update, target, values, expected_version=expected_version)
         return result
@@ -213,5 +214,19 @@ class AsyncRepository(Generic[M]):
             metric=metric,
             column=column,
             ef_search=ef_search,
+        )
+        return result
+
+    async def search(
+        self, query: str, k: int = 20, *, conditions: Sequence[ColumnElement[bool]] = (), where: _filters.Where = None
+    ) -> builtins.list[tuple[M, float]]:
+        """Return up to ``k`` rows matching the search-box text ``query``, best first, with their scores.
+
+        Needs ``fulltext(Model, "column", ...)``. ``query`` takes words (all must match), ``"a phrase"``,
+        ``-word`` and ``or``, on both databases; a blank query finds nothing. Scores are ``ts_rank`` on
+        PostgreSQL and ``-bm25`` on SQLite: higher is better, comparable within one result only.
+        """
+        result: builtins.list[tuple[M, float]] = await self._call(
+            self._repository.search, query, k, conditions=conditions, where=where
         )
         return result

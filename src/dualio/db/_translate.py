@@ -10,7 +10,7 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import exc as orm_exc
 
-from dualio.errors import ConflictError, IntegrityError, TransientDatabaseError
+from dualio.errors import ConflictError, DualioError, IntegrityError, TransientDatabaseError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -18,6 +18,7 @@ T = TypeVar("T")
 # SQLSTATEs after which running the whole unit of work again may succeed.
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 _SQLITE_TRANSIENT_MESSAGES = ("database is locked", "database table is locked")
+_SQLALCHEMY_ERRORS = (sa_exc.SQLAlchemyError, orm_exc.StaleDataError)
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -36,8 +37,12 @@ def _sqlstate(error: BaseException) -> str | None:
 
 def is_transient(error: BaseException) -> bool:
     """Say whether ``error`` is one after which the whole unit of work may be run again."""
-    if isinstance(error, TransientDatabaseError):
+    if isinstance(error, TransientDatabaseError | orm_exc.StaleDataError):
         return True
+    if isinstance(error, ConflictError):
+        # A row changed under this unit's own read-modify-write: running the unit again re-reads it. A conflict
+        # with a version the caller read earlier (expected_version=, or a row from an older unit) stays an error.
+        return isinstance(error.__cause__, orm_exc.StaleDataError)
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
@@ -50,6 +55,8 @@ def is_transient(error: BaseException) -> bool:
 
 def translate(error: BaseException) -> BaseException | None:
     """Return the dualio error for a SQLAlchemy error, or None when there is none to give."""
+    if isinstance(error, DualioError):
+        return None  # already translated
     if isinstance(error, orm_exc.StaleDataError):
         return ConflictError(
             f"the row was changed or deleted by another unit of work since it was read ({error}); "
@@ -72,7 +79,7 @@ def translating() -> Iterator[None]:
     """Re-raise SQLAlchemy errors raised in the block as dualio errors, chaining the original."""
     try:
         yield
-    except (sa_exc.SQLAlchemyError, orm_exc.StaleDataError) as error:
+    except _SQLALCHEMY_ERRORS as error:
         translated = translate(error)
         if translated is None:
             raise
@@ -84,7 +91,12 @@ def translated(method: Callable[P, T]) -> Callable[P, T]:
 
     @wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        with translating():
+        try:  # not `with translating()`: this wraps every repository call, and a try costs nothing when all is well
             return method(*args, **kwargs)
+        except _SQLALCHEMY_ERRORS as error:
+            translated = translate(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     return wrapper

@@ -18,16 +18,17 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, get_args, get_origin
+from typing import Any, ClassVar, TypeVar, get_args, get_origin
 
 from sqlalchemy.orm import Session, SessionTransaction
 
 from ._repository import Repository
-from ._translate import translating
+from ._translate import translate, translating
 
 logger = logging.getLogger("dualio.db")
 
 Callback = Callable[[], object]
+U = TypeVar("U", bound="UnitOfWork")
 
 
 _Repositories = dict[str, tuple[type[Repository[Any]], type[Any] | None]]
@@ -61,6 +62,26 @@ def _find_repositories(declaration: type[UnitOfWork]) -> _Repositories:
     return found
 
 
+def attach_repositories(unit: UnitOfWork, choose: Callable[[type[Repository[Any]]], type[Any]]) -> None:
+    """Give ``unit`` an instance of each repository its declaration lists (of the class ``choose`` returns)."""
+    for name, (repository_class, model) in repositories_of(type(unit)).items():
+        setattr(unit, name, choose(repository_class)(unit.session, model))
+
+
+@contextmanager
+def sync_unit(unit: U) -> Iterator[U]:
+    """Yield ``unit``; commit on a clean exit (then run its callbacks), roll back on an exception; always close."""
+    try:
+        yield unit
+    except BaseException as error:
+        unit._finish(error)
+        translated = translate(error)
+        if translated is not None:
+            raise translated from error
+        raise
+    unit._run_callbacks(unit._finish(None))
+
+
 class CallbackErrors:
     """Collect the errors of ``on_commit`` callbacks: each is logged, the first is raised after all have run."""
 
@@ -77,6 +98,18 @@ class CallbackErrors:
             raise self.first
 
 
+def _open_transactions(session: Session) -> list[SessionTransaction]:
+    """The session's transactions from the innermost out (those not yet closed)."""
+    found = []
+    transaction = session.get_transaction()
+    nested = session.get_nested_transaction()
+    current = nested or transaction
+    while current is not None:
+        found.append(current)
+        current = current.parent
+    return found
+
+
 class Savepoint:
     """A nested transaction (``SAVEPOINT``) inside a unit of work; see :meth:`UnitOfWork.savepoint`."""
 
@@ -87,7 +120,8 @@ class Savepoint:
 
     def rollback(self) -> None:
         """Undo what was done since the savepoint began; the outer unit keeps its earlier work."""
-        if self._transaction.is_active:
+        # A failed flush leaves the savepoint inactive but still open: it must be rolled back all the same.
+        if self._transaction.is_active or self._transaction in _open_transactions(self._unit.session):
             with translating():
                 self._transaction.rollback()
         del self._unit._on_commit[self._callbacks_before :]
@@ -110,8 +144,7 @@ class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._on_commit: list[Callback] = []
-        for name, (repository_class, model) in repositories_of(type(self)).items():
-            setattr(self, name, repository_class(session, model))
+        attach_repositories(self, lambda repository_class: repository_class)
 
     def commit(self) -> None:
         """Commit the work so far, then run the ``on_commit`` callbacks; the unit stays usable afterwards."""

@@ -5,6 +5,8 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from dualio.errors import ConflictError
+
 
 class Versioned:
     """Mix into a declarative model to give it a ``version`` column checked on every write.
@@ -31,3 +33,17 @@ def version_attribute(model: type[Any]) -> str | None:
         return None
     key: str = mapper.get_property_by_column(column).key
     return key
+
+
+def check_expected_version(model: type[Any], row: object, expected_version: int | None) -> None:
+    """Raise ``ConflictError`` if ``expected_version`` is given and ``row`` is at another version."""
+    if expected_version is None:
+        return
+    version = version_attribute(model)
+    if version is None:
+        raise TypeError(f"{model.__name__} has no version column; expected_version= needs one")
+    current = getattr(row, version)
+    if current != expected_version:
+        raise ConflictError(
+            f"{model.__name__} is at version {current}, not {expected_version}: it changed since it was read"
+        )

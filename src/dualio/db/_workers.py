@@ -9,31 +9,98 @@ end. The number of threads is the connection pool's capacity, so a unit with a t
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from queue import SimpleQueue
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Job(Generic[T]):
+    """One call handed to a worker thread; its outcome comes back to the loop that handed it over."""
+
+    __slots__ = ("_args", "_context", "_fn", "_kwargs", "_loop", "finished", "outcome", "settled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fn: Callable[..., T], args: Any, kwargs: Any) -> None:
+        self._loop = loop
+        self._fn = fn
+        self._args = args
+        self._kwargs = kwargs
+        self._context = contextvars.copy_context()
+        self.outcome: asyncio.Future[T] = loop.create_future()
+        self.finished = False  # set by the worker thread when the call has returned or raised
+        self.settled: asyncio.Future[None] | None = None  # resolved once finished, if someone waits for that
+
+    def run(self) -> None:
+        """Run the call (on the worker thread) and post its outcome to the loop."""
+        try:
+            value: Any = self._context.run(self._fn, *self._args, **self._kwargs)
+            failed = False
+        except BaseException as error:
+            value, failed = error, True
+        self.finished = True
+        try:
+            self._loop.call_soon_threadsafe(self._deliver, value, failed)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is waiting any more
+
+    def _deliver(self, value: Any, failed: bool) -> None:
+        if not self.outcome.done():  # it is cancelled when the awaiting task was
+            if failed:
+                self.outcome.set_exception(value)
+            else:
+                self.outcome.set_result(value)
+        if self.settled is not None and not self.settled.done():
+            self.settled.set_result(None)
+
+
+class Worker:
+    """One thread that runs the jobs handed to it, in order. Cheaper per hand-over than an executor."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: SimpleQueue[Job[Any] | None] = SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job.run()
+
+    def start(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Job[T]:
+        """Hand ``fn(*args, **kwargs)`` to the thread (with a copy of the current context); return its job."""
+        job = Job(asyncio.get_running_loop(), fn, args, kwargs)
+        self._jobs.put(job)
+        return job
+
+    def stop(self) -> None:
+        """Let the thread finish the jobs it has, then end it."""
+        self._jobs.put(None)
+        self._thread.join()
 
 
 class WorkerThreads:
-    """A fixed number of single-thread executors, leased to one unit of work at a time. Thread-safe."""
+    """A fixed number of worker threads, leased to one unit of work at a time. Thread-safe."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._created: list[ThreadPoolExecutor] = []
-        self._free: list[ThreadPoolExecutor] = []
-        self._waiters: deque[asyncio.Future[ThreadPoolExecutor]] = deque()
+        self._created: list[Worker] = []
+        self._free: list[Worker] = []
+        self._waiters: deque[asyncio.Future[Worker]] = deque()
         self._lock = threading.Lock()
 
-    async def lease(self) -> ThreadPoolExecutor:
+    async def lease(self) -> Worker:
         """Return a worker of one's own, waiting (without blocking the loop) while all are leased."""
         with self._lock:
             if self._free:
                 return self._free.pop()
             if len(self._created) < self._size:
-                worker = ThreadPoolExecutor(1, thread_name_prefix=f"dualio-db-{len(self._created)}")
+                worker = Worker(f"dualio-db-{len(self._created)}")
                 self._created.append(worker)
                 return worker
-            waiter: asyncio.Future[ThreadPoolExecutor] = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[Worker] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
         try:
             return await waiter
@@ -43,7 +110,7 @@ class WorkerThreads:
                     self._waiters.remove(waiter)
             raise
 
-    def release(self, worker: ThreadPoolExecutor) -> None:
+    def release(self, worker: Worker) -> None:
         """Hand ``worker`` to the next waiting unit (on its own loop), or back to the free list."""
         with self._lock:
             while self._waiters:
@@ -54,15 +121,15 @@ class WorkerThreads:
                     return
             self._free.append(worker)
 
-    def _hand_over(self, waiter: asyncio.Future[ThreadPoolExecutor], worker: ThreadPoolExecutor) -> None:
+    def _hand_over(self, waiter: asyncio.Future[Worker], worker: Worker) -> None:
         if waiter.done():  # cancelled meanwhile: pass the worker on
             self.release(worker)
         else:
             waiter.set_result(worker)
 
     def shutdown(self) -> None:
-        """Stop every worker thread, waiting for the work they have."""
+        """Stop every worker thread, letting each finish the work it has."""
         with self._lock:
             workers, self._created, self._free = self._created, [], []
         for worker in workers:
-            worker.shutdown(wait=True)
+            worker.stop()

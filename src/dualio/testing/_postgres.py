@@ -14,6 +14,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,19 @@ def start_embedded_postgres(directory: Path | None = None) -> tuple[str, Any]:
     return url, server
 
 
+@contextmanager
+def embedded_postgres() -> Iterator[str]:
+    """Start an embedded PostgreSQL with pgvector (``pgserver``) and yield its URL; stop and delete it after.
+
+    For demos and scripts; tests use the ``dualio_postgres_url`` fixture. Starting takes about a second.
+    """
+    url, server = start_embedded_postgres()
+    try:
+        yield url
+    finally:
+        server.cleanup()
+
+
 @pytest.fixture(scope="session")
 def dualio_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of a PostgreSQL server with pgvector, started once for the test session and stopped after it."""
@@ -56,7 +70,10 @@ def dualio_postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield external
         return
     if importlib.util.find_spec("pgserver") is None:
-        pytest.skip("embedded PostgreSQL needs pgserver: pip install 'dualio[testing]'")
+        pytest.skip(
+            "embedded PostgreSQL needs pgserver (pip install 'dualio[testing]'; it has no wheels for Python 3.13 "
+            "yet): or name a server with --dualio-postgres-url / DUALIO_POSTGRES_URL"
+        )
     url, server = start_embedded_postgres()
     try:
         yield url

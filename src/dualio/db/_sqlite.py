@@ -1,0 +1,98 @@
+"""SQLite connection set-up: pragmas, SQLAlchemy's own BEGIN, and writers taking turns inside the process.
+
+Transactions begin IMMEDIATE by default: the write lock up front. A deferred transaction that has read and then
+writes cannot wait for the lock: SQLite refuses the upgrade at once ("database is locked") when another writer
+committed meanwhile (Django 5.1 and Rails 7.1 chose IMMEDIATE for the same reason). Waiting for the lock is
+SQLite's busy handler, which sleeps in steps of up to 100 ms: with many writers in one process, the lock is
+handed on slowly. So within a process, connections to one database file also take turns on a ``threading.Lock``
+(held from BEGIN to COMMIT or ROLLBACK): the next writer starts the moment the last one ends. Other processes
+still meet the busy timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from typing import Any
+
+from ._vector import register_sqlite_functions
+
+_turn_locks: dict[str, threading.Lock] = {}
+_registry_lock = threading.Lock()
+
+
+def _turn_lock(database: str) -> threading.Lock:
+    with _registry_lock:
+        return _turn_locks.setdefault(database, threading.Lock())
+
+
+class TurnTakingConnection(sqlite3.Connection):
+    """A sqlite3 connection that holds its database's in-process writer lock from BEGIN to COMMIT/ROLLBACK."""
+
+    _turn: threading.Lock | None = None
+    _turn_timeout: float = 5.0
+    _holding_turn = False
+
+    def take_turn(self) -> None:
+        """Wait (up to the busy timeout) for this database's other connections in the process to end theirs."""
+        if self._turn is not None and not self._holding_turn:
+            # On timeout, go on anyway: BEGIN IMMEDIATE then waits on SQLite's own lock and reports a clear error.
+            self._holding_turn = self._turn.acquire(timeout=self._turn_timeout)
+
+    def _end_turn(self) -> None:
+        if self._holding_turn:
+            self._holding_turn = False
+            assert self._turn is not None
+            self._turn.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._end_turn()
+
+
+def on_connect(*, file: str | None, busy_timeout: float, take_turns: bool) -> Any:
+    """Return the ``connect`` event handler for SQLite connections (``file`` None: in memory)."""
+
+    def set_up(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            if file is not None:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        finally:
+            cursor.close()
+        register_sqlite_functions(dbapi_connection)
+        if take_turns and file is not None and isinstance(dbapi_connection, TurnTakingConnection):
+            dbapi_connection._turn = _turn_lock(file)
+            dbapi_connection._turn_timeout = busy_timeout
+
+    return set_up
+
+
+def on_begin(statement: str) -> Any:
+    """Return the ``begin`` event handler: take this process's turn, then emit ``statement`` (``BEGIN ...``)."""
+
+    def begin(connection: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if isinstance(dbapi_connection, TurnTakingConnection):
+            dbapi_connection.take_turn()
+        connection.exec_driver_sql(statement)
+
+    return begin
