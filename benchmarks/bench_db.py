@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -546,7 +548,10 @@ def sqlite_outside_transaction(engine: Engine, statement: str) -> None:
 def start_postgres(stack: ExitStack) -> str:
     """Start an embedded PostgreSQL (pgserver) in a temporary directory; return its URL. Stopped by ``stack``."""
     if "XDG_RUNTIME_DIR" not in os.environ:  # platformdirs (used by pgserver) warns when it is unset
-        os.environ["XDG_RUNTIME_DIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="dualio-bench-run-"))
+        # pgserver keeps a lock file there until the interpreter exits: remove the directory at exit, after it.
+        runtime = tempfile.mkdtemp(prefix="dualio-bench-run-")
+        atexit.register(shutil.rmtree, runtime, ignore_errors=True)
+        os.environ["XDG_RUNTIME_DIR"] = runtime
     directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="dualio-bench-pg-"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
