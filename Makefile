@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # Other supported Pythons: `make test` also runs the pytest suite on each one installed (skipped if absent).
 OTHER_PYTHONS ?= 3.12 3.13
 
-.PHONY: demo test lint typecheck generate generate-check twin-check audit pytest pytest-other-pythons test-slow bench bench-twin clean
+.PHONY: demo test lint typecheck generate generate-check twin-check audit pytest pytest-other-pythons test-slow bench bench-twin bench-db clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ bench: $(STAMP)
 
 bench-twin: $(STAMP)
 	$(BIN)/python benchmarks/bench_twin.py
+
+# dualio.db against raw SQLAlchemy, and nearest() on pgvector HNSW (embedded PostgreSQL; about 20 minutes in all)
+bench-db: $(STAMP)
+	$(BIN)/python benchmarks/bench_db.py
+	$(BIN)/python benchmarks/bench_vector.py
+	$(BIN)/python benchmarks/bench_vector.py --data uniform
 
 clean:
 	rm -rf $(VENV) .venv-3.* .mypy_cache .ruff_cache .pytest_cache src/*.egg-info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,35 @@ def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> N
         "bench_twin.py": 4,
     }
     assert len(verdicts) == expected_verdicts[command[0]]
+
+
+def _has_pgserver() -> bool:
+    # Found, not imported (importing it warns about XDG_RUNTIME_DIR). No wheels for Python 3.13: no PostgreSQL there.
+    return importlib.util.find_spec("pgserver") is not None
+
+
+def test_db_benchmark_runs_on_both_databases_and_reports_every_target() -> None:
+    # Starts an embedded PostgreSQL (pgserver) and a SQLite file; tiny sizes, one round. SQLite only without pgserver.
+    postgres = _has_pgserver()
+    command = ["bench_db.py", "--quick", "--rounds", "1", "--calls", "3", "--rows", "60", "--table-rows", "200"]
+    command += [] if postgres else ["--backend", "sqlite"]
+    proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert proc.returncode == 0, proc.stderr
+    verdicts = [line for line in proc.stdout.splitlines() if line.startswith(("- PASS:", "- MISS:"))]
+    # SQLite: 4 operations x 4 targets; PostgreSQL: 4 operations x 2 targets.
+    assert len(verdicts) == (24 if postgres else 16), proc.stdout
+    assert sum("SQLite" in line for line in verdicts) == 16
+
+
+@pytest.mark.skipif(not _has_pgserver(), reason="pgserver (the embedded PostgreSQL) has no wheels for this Python")
+def test_vector_benchmark_runs_and_reports_every_target() -> None:
+    # Embedded PostgreSQL with pgvector; 500 vectors of dimension 16, two ef_search values, dualio and raw.
+    command = ["bench_vector.py", "--quick", "--vectors", "500", "--dimension", "16", "--queries", "5"]
+    proc = subprocess.run(
+        [sys.executable, *command, "--ef-search", "40,100"], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS
+    )
+    assert proc.returncode == 0, proc.stderr
+    verdicts = [line for line in proc.stdout.splitlines() if line.startswith(("- PASS:", "- MISS:"))]
+    # Per ef_search value: dualio nearest()'s recall, and its latency against raw SQLAlchemy + pgvector.
+    assert len(verdicts) == 4, proc.stdout
+    assert sum("recall@10" in line for line in verdicts) == 2
