@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,4 +50,23 @@ def committing_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Da
     else:
         database = Database(request.getfixturevalue("dualio_postgres_url"))
     yield fresh_schema(database)
+    fresh_schema(database)  # leave no committed rows: the PostgreSQL database is the one the other tests share
     database.dispose()
+
+
+@pytest.fixture
+def own_postgres(dualio_postgres_url: str) -> Iterator[Callable[..., Database]]:
+    """Make ``Database(dualio_postgres_url, **options)`` with a fresh schema; emptied and disposed after the test.
+
+    For tests that commit for real: what they leave would otherwise be seen by the tests that share the server.
+    """
+    made: list[Database] = []
+
+    def make(**options: Any) -> Database:
+        made.append(fresh_schema(Database(dualio_postgres_url, **options)))
+        return made[-1]
+
+    yield make
+    for database in made:
+        fresh_schema(database)
+        database.dispose()

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 import dualio
 from dualio.db import AsyncRepository, Database
@@ -25,6 +27,7 @@ def own_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]
         url = request.getfixturevalue("dualio_postgres_url").replace("postgresql", request.param, 1)
     db = fresh_schema(Database(url))
     yield db
+    fresh_schema(db)  # leave no committed rows: the PostgreSQL database is the one the other tests share
     db.dispose()
 
 
@@ -85,16 +88,57 @@ def test_cancellation_mid_unit_rolls_back_and_returns_the_connection(own_db: Dat
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        async with own_db.async_unit_of_work(Notebook) as uow:
-            count = await uow.notes.count()
-        if own_db.target.async_driver == "greenlet":
-            pool = (await own_db.async_engine()).sync_engine.pool
-        else:
-            pool = own_db.sync_engine.pool
-        return count, pool.checkedout()  # type: ignore[attr-defined]
+        return await count_notes_and_connections_out(own_db)
 
     count, checked_out = dualio.run(scenario())
     assert count == 0
+    assert checked_out == 0
+
+
+async def count_notes_and_connections_out(db: Database) -> tuple[int, int]:
+    async with db.async_unit_of_work(Notebook) as uow:
+        count = await uow.notes.count()
+    engine = (await db.async_engine()).sync_engine if db.target.async_driver == "greenlet" else db.sync_engine
+    return count, engine.pool.checkedout()  # type: ignore[attr-defined]
+
+
+# A statement that takes a few tenths of a second on each database.
+_SLOW_STATEMENT = {
+    "postgresql": "SELECT pg_sleep(0.3)",
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT max(x) FROM c",
+}
+
+
+def test_cancellation_during_the_commit_lets_the_commit_finish(own_db: Database) -> None:
+    # The task is cancelled while its unit commits (in the worker thread, or during a greenlet's I/O): the commit
+    # still finishes, its on_commit callbacks run, the connection goes back, and then the task is cancelled.
+    slow_statement = text(_SLOW_STATEMENT[own_db.sync_engine.dialect.name])
+    events: list[str] = []
+
+    async def unit(committing: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+
+        def slow_commit(session: Session) -> None:
+            loop.call_soon_threadsafe(committing.set)
+            session.execute(slow_statement)
+
+        async with own_db.async_unit_of_work(Notebook) as uow:
+            await uow.notes.add(Note(title="kept"))
+            event.listen(uow.sync.session, "before_commit", slow_commit)
+            uow.on_commit(lambda: events.append("on_commit ran"))
+
+    async def scenario() -> tuple[int, int]:
+        committing = asyncio.Event()
+        task = asyncio.create_task(unit(committing))
+        await committing.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return await count_notes_and_connections_out(own_db)
+
+    count, checked_out = dualio.run(scenario())
+    assert count == 1
+    assert events == ["on_commit ran"]
     assert checked_out == 0
 
 

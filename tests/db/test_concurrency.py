@@ -6,15 +6,15 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-import pytest
 from sqlalchemy import text
 
 import dualio
 from dualio.db import Database, Retry
 from dualio.errors import ConflictError
 
-from .conftest import fresh_schema
 from .models import Keyword, Note, Notebook
+
+OwnPostgres = Callable[..., Database]
 
 
 def in_threads(count: int, work: Callable[[int], object]) -> tuple[list[object], list[BaseException]]:
@@ -103,13 +103,8 @@ def test_twenty_threads_get_or_create_on_the_sync_face(committing_db: Database) 
     assert sum(created for _, created in outcomes) == 1
 
 
-@pytest.fixture
-def serializable_db(dualio_postgres_url: str) -> Database:
-    return fresh_schema(Database(dualio_postgres_url, engine_options={"isolation_level": "SERIALIZABLE"}))
-
-
-def test_serialization_failures_are_retried_until_both_increments_land(serializable_db: Database) -> None:
-    db = serializable_db
+def test_serialization_failures_are_retried_until_both_increments_land(own_postgres: OwnPostgres) -> None:
+    db = own_postgres(engine_options={"isolation_level": "SERIALIZABLE"})
     with db.unit_of_work(Notebook) as uow:
         keyword_id = uow.keywords.add(Keyword(name="counter", uses=0)).id
     attempts: list[int] = []
@@ -127,11 +122,10 @@ def test_serialization_failures_are_retried_until_both_increments_land(serializa
     assert len(attempts) >= 3  # at least one unit ran again
     with db.unit_of_work(Notebook) as uow:
         assert uow.keywords.get(keyword_id).uses == 2
-    db.dispose()
 
 
-def test_a_dropped_connection_is_retried(dualio_postgres_url: str) -> None:
-    db = fresh_schema(Database(dualio_postgres_url, pool_pre_ping=False))
+def test_a_dropped_connection_is_retried(own_postgres: OwnPostgres) -> None:
+    db = own_postgres(pool_pre_ping=False)
     attempts: list[int] = []
 
     def write(uow: Notebook) -> None:
@@ -147,7 +141,6 @@ def test_a_dropped_connection_is_retried(dualio_postgres_url: str) -> None:
     assert len(attempts) == 2
     with db.unit_of_work(Notebook) as uow:
         assert [n.title for n in uow.notes.list()] == ["after-reconnect"]
-    db.dispose()
 
 
 def test_twenty_concurrent_upserts_of_one_key_make_one_row(committing_db: Database) -> None:
@@ -168,8 +161,8 @@ def test_twenty_concurrent_upserts_of_one_key_make_one_row(committing_db: Databa
         assert 0 <= uow.keywords.get(ids[0]).uses < 20
 
 
-def test_a_lost_race_in_a_read_modify_write_is_retried(dualio_postgres_url: str) -> None:
-    db = fresh_schema(Database(dualio_postgres_url))
+def test_a_lost_race_in_a_read_modify_write_is_retried(own_postgres: OwnPostgres) -> None:
+    db = own_postgres()
     with db.unit_of_work(Notebook) as uow:
         keyword_id = uow.keywords.add(Keyword(name="versioned-counter")).id
         note_id = uow.notes.add(Note(title="counter", rank=0)).id
@@ -189,4 +182,3 @@ def test_a_lost_race_in_a_read_modify_write_is_retried(dualio_postgres_url: str)
     with db.unit_of_work(Notebook) as uow:
         assert uow.notes.get(note_id).rank == 2
         assert uow.keywords.get(keyword_id).name == "versioned-counter"
-    db.dispose()

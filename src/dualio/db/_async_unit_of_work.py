@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
-from ._drivers import Driver
+from ._drivers import Driver, wait_out
 from ._repository import Repository
 from ._repository_async import AsyncRepository
 from ._translate import translate, translating
@@ -32,16 +32,7 @@ async def finish_uncancellably(coroutine: Coroutine[Any, Any, T]) -> T:
 
     Ending a unit of work (commit or rollback, then returning the connection) must not stop half-way.
     """
-    task = asyncio.ensure_future(coroutine)
-    cancelled = False
-    while True:
-        try:
-            result = await asyncio.shield(task)
-            break
-        except asyncio.CancelledError:
-            if task.done():
-                raise
-            cancelled = True
+    result, cancelled = await wait_out(asyncio.ensure_future(coroutine))
     if cancelled:
         raise asyncio.CancelledError
     return result
@@ -146,12 +137,18 @@ class AsyncUnitOfWork(Generic[U]):
         return face
 
     async def _end(self, error: BaseException | None) -> None:
+        """Commit (no ``error``) or roll back, close the session, then run the ``on_commit`` callbacks.
+
+        Runs to its end even if the task is cancelled meanwhile, and then lets the cancellation in.
+        """
         try:
-            await self._driver.settle()
-            callbacks = await self._driver.call(self._unit._finish, error)
+            callbacks, cancelled = await self._driver.call_to_the_end(self._unit._finish, error)
         finally:
             self._driver.release()
-        await run_callbacks(callbacks)
+        if callbacks:
+            await finish_uncancellably(run_callbacks(callbacks))
+        if cancelled:
+            raise asyncio.CancelledError
 
 
 async def run_callbacks(callbacks: list[Callable[[], object]]) -> None:
@@ -175,10 +172,10 @@ async def async_unit(unit: U, driver: Driver) -> AsyncIterator[AsyncUnitOfWork[U
         yield face
     except BaseException as error:
         with translating():
-            await finish_uncancellably(face._end(error))
+            await face._end(error)
         translated = translate(error)  # as on the sync face: SQLAlchemy errors leave the unit as dualio's
         if translated is not None:
             raise translated from error
         raise
     with translating():
-        await finish_uncancellably(face._end(None))
+        await face._end(None)

@@ -35,6 +35,11 @@ class Driver(Protocol):
         """Run ``fn(*args, **kwargs)`` (sync session code) without blocking the loop; return its result."""
         ...
 
+    async def call_to_the_end(self, fn: Callable[..., T], /, *args: Any) -> tuple[T, bool]:
+        """Run ``fn(*args)`` to its end even if the awaiting task is cancelled meanwhile (after any call still
+        running); return its result and whether a cancellation arrived (the caller re-raises it when done)."""
+        ...
+
     async def settle(self) -> None:
         """Wait until no call of this driver is still running (after a cancellation)."""
         ...
@@ -54,6 +59,10 @@ class GreenletDriver:
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         result: T = await greenlet_spawn(fn, *args, **kwargs)
         return result
+
+    async def call_to_the_end(self, fn: Callable[..., T], /, *args: Any) -> tuple[T, bool]:
+        # Cancelling a greenlet call interrupts its I/O, so the call runs in a task of its own, awaited shielded.
+        return await wait_out(asyncio.ensure_future(greenlet_spawn(fn, *args)))
 
     async def settle(self) -> None:
         return None  # a cancelled greenlet call has already unwound when the cancellation reaches us
@@ -78,6 +87,27 @@ class ThreadDriver:
         result: T = await job.outcome
         return result
 
+    async def call_to_the_end(self, fn: Callable[..., T], /, *args: Any) -> tuple[T, bool]:
+        # No task and no shield on the way (this ends every unit): a cancellation cancels only the job's outcome
+        # future; the call goes on in its thread, is waited out, and its result is taken from the job.
+        cancelled = False
+        try:
+            await self.settle()
+        except asyncio.CancelledError:
+            cancelled = True
+        job: Job[T] = self._worker.start(fn, *args)
+        self._last = job
+        try:
+            return await job.outcome, cancelled
+        except asyncio.CancelledError:
+            if not job.outcome.cancelled():
+                raise  # the call itself raised it
+        try:
+            await self.settle()
+        except asyncio.CancelledError:
+            pass  # already being reported
+        return job.result(), True
+
     async def settle(self) -> None:
         job = self._last
         if job is None or (job.finished and job.settled is None):
@@ -96,3 +126,18 @@ class ThreadDriver:
 
     def release(self) -> None:
         self._workers.release(self._worker)
+
+
+async def wait_out(future: asyncio.Future[T]) -> tuple[T, bool]:
+    """Await ``future`` to its end even if the awaiting task is cancelled meanwhile.
+
+    Return its result and whether a cancellation arrived meanwhile; the caller re-raises it when done.
+    """
+    cancelled = False
+    while True:
+        try:
+            return await asyncio.shield(future), cancelled
+        except asyncio.CancelledError:
+            if future.cancelled():
+                raise
+            cancelled = True

@@ -7,7 +7,7 @@ a filter can never inject SQL text. Errors say which name was wrong and list the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, inspect
 from sqlalchemy.orm import InstrumentedAttribute
@@ -62,21 +62,69 @@ def conditions(model: type[Any], clauses: Iterable[ColumnElement[bool]], where: 
     return result
 
 
-def ordering(model: type[Any], order_by: OrderBy) -> list[tuple[InstrumentedAttribute[Any], bool]]:
-    """Return ``(column, descending)`` pairs for ``order_by``; an empty list when it is ``None``."""
+def ordering(model: type[Any], order_by: OrderBy) -> tuple[tuple[InstrumentedAttribute[Any], bool], ...]:
+    """Return ``(column, descending)`` pairs for ``order_by``; empty when it is ``None``."""
+    key = (model, _order_names(order_by))
+    pairs = _ORDERINGS.get(key)
+    if pairs is None:
+        pairs = tuple(
+            (column(model, name.removeprefix("-"), role="order_by="), name.startswith("-")) for name in key[1]
+        )
+        _remember(_ORDERINGS, key, pairs)
+    return pairs
+
+
+def keyset_order(model: type[Any], order_by: OrderBy) -> tuple[tuple[InstrumentedAttribute[Any], ...], bool]:
+    """Return the columns of a keyset order (``order_by``, then the primary key) and whether it is descending.
+
+    Every column goes the same way, so that one comparison with the last row's values finds the next page.
+    """
+    key = (model, _order_names(order_by))
+    found = _KEYSET_ORDERS.get(key)
+    if found is None:
+        pairs = ordering(model, order_by)
+        ordered = [attribute for attribute, _ in pairs]
+        keys = (*ordered, *(pk for pk in primary_key(model) if pk not in ordered))
+        directions = {descending for _, descending in pairs} or {False}
+        if len(directions) > 1:
+            raise ValueError("page() orders every column the same way: all ascending or all descending")
+        found = keys, directions.pop()
+        _remember(_KEYSET_ORDERS, key, found)
+    return found
+
+
+def _order_names(order_by: OrderBy) -> tuple[str, ...]:
     if order_by is None:
-        return []
-    names = [order_by] if isinstance(order_by, str) else list(order_by)
-    pairs = []
+        return ()
+    names = (order_by,) if isinstance(order_by, str) else tuple(order_by)
     for name in names:
         if not isinstance(name, str) or not name.lstrip("-"):
             raise TypeError(f"order_by= takes column names such as 'title' or '-created_at', got {name!r}")
-        descending = name.startswith("-")
-        pairs.append((column(model, name.removeprefix("-"), role="order_by="), descending))
-    return pairs
+    return names
+
+
+# Looked up on every call (SQLAlchemy's inspect() is not free); only valid orders are remembered, a bounded number.
+_OrderKey = tuple[type[Any], tuple[str, ...]]
+_ORDERINGS: dict[_OrderKey, tuple[tuple[InstrumentedAttribute[Any], bool], ...]] = {}
+_KEYSET_ORDERS: dict[_OrderKey, tuple[tuple[InstrumentedAttribute[Any], ...], bool]] = {}
+_REMEMBERED_ORDERS = 1024
+_V = TypeVar("_V")
+
+
+def _remember(memo: dict[_OrderKey, _V], key: _OrderKey, value: _V) -> None:
+    if len(memo) >= _REMEMBERED_ORDERS:
+        memo.clear()
+    memo[key] = value
 
 
 def primary_key(model: type[Any]) -> tuple[InstrumentedAttribute[Any], ...]:
     """Return the primary-key column attributes of ``model``."""
-    mapper = inspect(model)
-    return tuple(getattr(model, mapper.get_property_by_column(col).key) for col in mapper.primary_key)
+    keys = _PRIMARY_KEYS.get(model)
+    if keys is None:
+        mapper = inspect(model)
+        keys = tuple(getattr(model, mapper.get_property_by_column(col).key) for col in mapper.primary_key)
+        _PRIMARY_KEYS[model] = keys
+    return keys
+
+
+_PRIMARY_KEYS: dict[type[Any], tuple[InstrumentedAttribute[Any], ...]] = {}

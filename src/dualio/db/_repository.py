@@ -12,13 +12,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, inspect, select, tuple_
+from sqlalchemy import ColumnElement, Select, delete, func, inspect, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
 from dualio.errors import NotFoundError
 
 from . import _filters
+from ._bulk import ordered_insert
 from ._pagination import Page, decode_cursor, encode_cursor
 from ._translate import translated
 from ._vector import Metric
@@ -130,19 +131,12 @@ class Repository(Generic[M]):
         ``order_by`` names non-null columns, all ascending or all descending; the primary key is appended so that
         the order is total. Pass the returned ``next_cursor`` as ``after=`` for the next page.
         """
-        pairs = _filters.ordering(self.model, order_by)
-        keys = [column for column, _ in pairs] + [
-            pk for pk in _filters.primary_key(self.model) if pk not in [c for c, _ in pairs]
-        ]
-        directions = {descending for _, descending in pairs} or {False}
-        if len(directions) > 1:
-            raise ValueError("page() orders every column the same way: all ascending or all descending")
-        descending = directions.pop()
+        keys, descending = _filters.keyset_order(self.model, order_by)
         statement = self._select(conditions, where, options)
         if after is not None:
             values = decode_cursor(after, len(keys))
-            position = tuple_(*keys)
-            bound = tuple_(*values)
+            # One key compares as a column (a simpler statement, cheaper to build and to cache than a row value).
+            position, bound = (keys[0], values[0]) if len(keys) == 1 else (tuple_(*keys), tuple_(*values))
             statement = statement.where(position < bound if descending else position > bound)
         statement = statement.order_by(*(key.desc() if descending else key.asc() for key in keys))
         size = count_argument("limit", limit)
@@ -192,8 +186,8 @@ class Repository(Generic[M]):
                 unknown = set(item) - names
                 if unknown:
                     _filters.column(self.model, sorted(unknown)[0], role="add_many()")
-            statement = insert(self.model).returning(self.model, sort_by_parameter_order=True)
-            return builtins.list(self.session.scalars(statement, items))
+            statement, in_given_order = ordered_insert(self.session, self.model, items)
+            return in_given_order(builtins.list(self.session.scalars(statement, items)))
         for item in items:
             self._check_instance(item)
         self.session.add_all(items)

@@ -52,7 +52,7 @@ class Vector(TypeDecorator[list[float]]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        values = self.validate(value)
+        values = value if type(value) is _Checked and len(value) == self.dim else self.validate(value)
         if dialect.name == "postgresql":
             return values
         return self._packer.pack(*values)
@@ -61,7 +61,7 @@ class Vector(TypeDecorator[list[float]]):
         if value is None:
             return None
         if dialect.name == "postgresql":
-            return [float(x) for x in value]
+            return value if type(value) is list else [float(x) for x in value]  # pgvector gives a list of floats
         return list(self._packer.unpack(value))
 
     def validate(self, value: object) -> list[float]:
@@ -70,12 +70,28 @@ class Vector(TypeDecorator[list[float]]):
             raise ValueError(
                 f"a Vector({self.dim}) value is a sequence of {self.dim} numbers, got {type(value).__name__}"
             )
-        values = [float(x) for x in value]
+        to_list = getattr(value, "tolist", None)  # a NumPy array: one C call instead of a float() per item
+        try:
+            values = _Checked(float(x) for x in (to_list() if callable(to_list) else value))
+        except (TypeError, ValueError):
+            raise ValueError(f"a Vector({self.dim}) value holds numbers only, got {_describe(value)}") from None
         if len(values) != self.dim:
             raise ValueError(f"a Vector({self.dim}) value needs {self.dim} numbers, got {len(values)}")
-        if not all(math.isfinite(x) for x in values):
+        # One sum instead of a test per item; a sum can overflow with finite items, so look closer before refusing.
+        if not math.isfinite(sum(values)) and not all(math.isfinite(x) for x in values):
             raise ValueError(f"a Vector({self.dim}) value must hold finite numbers (no NaN or infinity)")
         return values
+
+
+class _Checked(list[float]):
+    """A vector ``Vector.validate`` has already checked (so a query vector is not converted twice)."""
+
+    __slots__ = ()
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def hnsw_index(name: str, column: Any, *, metric: Metric = "cosine", m: int = 16, ef_construction: int = 64) -> Index:

@@ -22,7 +22,7 @@ T = TypeVar("T")
 class Job(Generic[T]):
     """One call handed to a worker thread; its outcome comes back to the loop that handed it over."""
 
-    __slots__ = ("_args", "_context", "_fn", "_kwargs", "_loop", "finished", "outcome", "settled")
+    __slots__ = ("_args", "_context", "_failed", "_fn", "_kwargs", "_loop", "_value", "finished", "outcome", "settled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fn: Callable[..., T], args: Any, kwargs: Any) -> None:
         self._loop = loop
@@ -41,11 +41,21 @@ class Job(Generic[T]):
             failed = False
         except BaseException as error:
             value, failed = error, True
+        self._value, self._failed = value, failed
         self.finished = True
         try:
             self._loop.call_soon_threadsafe(self._deliver, value, failed)
         except RuntimeError:
             pass  # the loop is closed: nobody is waiting any more
+
+    def result(self) -> T:
+        """Return what the finished call returned, or raise what it raised (also when ``outcome`` was cancelled)."""
+        if not self.finished:
+            raise RuntimeError("the job has not finished")
+        if self._failed:
+            raise self._value
+        value: T = self._value
+        return value
 
     def _deliver(self, value: Any, failed: bool) -> None:
         if not self.outcome.done():  # it is cancelled when the awaiting task was

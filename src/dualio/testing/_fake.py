@@ -34,6 +34,9 @@ class _DirectDriver:
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         return fn(*args, **kwargs)
 
+    async def call_to_the_end(self, fn: Callable[..., T], /, *args: Any) -> tuple[T, bool]:
+        return fn(*args), False  # nothing awaited: nothing to cancel
+
     async def settle(self) -> None:
         return None
 

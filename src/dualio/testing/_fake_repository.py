@@ -148,10 +148,8 @@ class FakeRepositoryMixin:
         limit: int = 50,
         options: Sequence[Any] = (),
     ) -> Page[Any]:
-        pairs = _filters.ordering(self.model, order_by)
-        named = [c.key for c, _ in pairs]
-        keys = named + [pk.key for pk in _filters.primary_key(self.model) if pk.key not in named]
-        descending = bool(pairs) and pairs[0][1]
+        columns, descending = _filters.keyset_order(self.model, order_by)
+        keys = [column.key for column in columns]
         rows = sorted(self._matching(conditions, where), key=lambda r: [getattr(r, k) for k in keys])
         if descending:
             rows.reverse()
