@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_roundtrip.py
 	$(BIN)/python benchmarks/bench_submit.py
 	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_monitor.py
 
 bench-twin: $(STAMP)
 	$(BIN)/python benchmarks/bench_twin.py
