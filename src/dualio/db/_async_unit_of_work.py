@@ -164,18 +164,38 @@ async def run_callbacks(callbacks: list[Callable[[], object]]) -> None:
     errors.raise_first()
 
 
-@asynccontextmanager
-async def async_unit(unit: U, driver: Driver) -> AsyncIterator[AsyncUnitOfWork[U]]:
-    """Yield the async face of ``unit``; commit on a clean exit, roll back on an exception; always close."""
-    face = AsyncUnitOfWork(unit, driver)
-    try:
-        yield face
-    except BaseException as error:
+class AsyncUnitScope(Generic[U]):
+    """What ``async with`` enters: opens the unit, then commits on a clean exit or rolls back on an exception, and
+    always closes it. A class rather than a generator-based context manager: it is entered for every unit."""
+
+    __slots__ = ("_face", "_open")
+
+    def __init__(self, open_unit: Callable[[], Awaitable[tuple[U, Driver]]]) -> None:
+        self._open = open_unit
+        self._face: AsyncUnitOfWork[U] | None = None
+
+    async def __aenter__(self) -> AsyncUnitOfWork[U]:
+        if self._face is not None:
+            raise RuntimeError("this unit of work was already entered; call async_unit_of_work() for a new one")
+        unit, driver = await self._open()
+        self._face = AsyncUnitOfWork(unit, driver)
+        return self._face
+
+    async def __aexit__(self, error_type: object, error: BaseException | None, traceback: object) -> None:
+        face = self._face
+        assert face is not None, "__aexit__ without __aenter__"
         with translating():
             await face._end(error)
-        translated = translate(error)  # as on the sync face: SQLAlchemy errors leave the unit as dualio's
-        if translated is not None:
-            raise translated from error
-        raise
-    with translating():
-        await face._end(None)
+        if error is not None:
+            translated = translate(error)  # as on the sync face: SQLAlchemy errors leave the unit as dualio's
+            if translated is not None:
+                raise translated from error
+
+
+def async_unit(unit: U, driver: Driver) -> AsyncUnitScope[U]:
+    """The ``async with`` scope of ``unit`` on ``driver``, both made already."""
+
+    async def opened() -> tuple[U, Driver]:
+        return unit, driver
+
+    return AsyncUnitScope(opened)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Connection, Engine
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dualio.errors import DeadlockError
 
-from ._async_unit_of_work import AsyncUnitOfWork, async_unit
+from ._async_unit_of_work import AsyncUnitOfWork, AsyncUnitScope
 from ._drivers import Driver, GreenletDriver, ThreadDriver
 from ._engines import Options, Target, make_async_engine, make_sync_engine, parse_url
 from ._loop_engines import LoopEngines
@@ -104,22 +105,22 @@ class Database:
         with sync_unit(declaration(session)) as unit:
             yield unit
 
-    @asynccontextmanager
-    async def async_unit_of_work(self, declaration: type[U]) -> AsyncIterator[AsyncUnitOfWork[U]]:
-        """Open a unit of work on the async face; same semantics as :meth:`unit_of_work`, awaited.
+    def async_unit_of_work(self, declaration: type[U]) -> AbstractAsyncContextManager[AsyncUnitOfWork[U]]:
+        """Open a unit of work on the async face (``async with``); same semantics as :meth:`unit_of_work`, awaited.
 
         Cancellation of the task rolls the unit back; the session is closed and its connection returned to the
         pool before the ``CancelledError`` propagates.
         """
         _check_declaration(declaration)
+        return AsyncUnitScope(functools.partial(self._open_async_unit, declaration))
+
+    async def _open_async_unit(self, declaration: type[U]) -> tuple[U, Driver]:
         driver = await self._driver()
         try:
-            unit = declaration(driver.session)
+            return declaration(driver.session), driver
         except BaseException:
             driver.release()  # the unit never started: give its worker thread back
             raise
-        async with async_unit(unit, driver) as face:
-            yield face
 
     async def _driver(self) -> Driver:
         if self.target.async_url is None:

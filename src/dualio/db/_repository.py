@@ -180,12 +180,11 @@ class Repository(Generic[M]):
         items: builtins.list[Any] = builtins.list(rows)
         if not items:
             return []
-        if all(isinstance(item, Mapping) for item in items):
-            names = set(_filters.column_names(self.model))
+        if all(type(item) is dict or isinstance(item, Mapping) for item in items):
+            names = frozenset(_filters.column_names(self.model))
             for item in items:
-                unknown = set(item) - names
-                if unknown:
-                    _filters.column(self.model, sorted(unknown)[0], role="add_many()")
+                if not names.issuperset(item):
+                    _filters.column(self.model, next(n for n in item if n not in names), role="add_many()")
             statement, in_given_order = ordered_insert(self.session, self.model, items)
             return in_given_order(builtins.list(self.session.scalars(statement, items)))
         for item in items:
