@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-from sqlalchemy import ColumnElement, Select, delete, func, inspect, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, inspect, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -28,6 +28,10 @@ from ._versioning import check_expected_version, version_attribute
 M = TypeVar("M")
 
 _POPULATE = {"populate_existing": True}
+
+
+# For this transaction only (set_config's third argument): made once, its value bound per call.
+_SET_EF_SEARCH = select(func.set_config("hnsw.ef_search", bindparam("ef_search"), True))
 
 
 class Repository(Generic[M]):
@@ -301,7 +305,7 @@ class Repository(Generic[M]):
         statement = statement.where(target.is_not(None)).order_by(score).limit(size)
         if dialect == "postgresql":
             search_width = max(100, size) if ef_search is None else count_argument("ef_search", ef_search)
-            self.session.execute(select(func.set_config("hnsw.ef_search", str(search_width), True)))
+            self.session.execute(_SET_EF_SEARCH, {"ef_search": str(search_width)})
         return [(row, float(d)) for row, d in self.session.execute(statement)]
 
     @translated

@@ -72,7 +72,7 @@ class Vector(TypeDecorator[list[float]]):
             )
         to_list = getattr(value, "tolist", None)  # a NumPy array: one C call instead of a float() per item
         try:
-            values = _Checked(float(x) for x in (to_list() if callable(to_list) else value))
+            values = _Checked(map(float, to_list() if callable(to_list) else value))
         except (TypeError, ValueError):
             raise ValueError(f"a Vector({self.dim}) value holds numbers only, got {_describe(value)}") from None
         if len(values) != self.dim:
@@ -123,12 +123,19 @@ def vector_column(model: type[Any], name: str | None) -> Any:
         if not isinstance(attribute.type, Vector):
             raise ValueError(f"{model.__name__}.{name} is not a Vector column")
         return attribute
-    found = [attr.key for attr in inspect(model).column_attrs if isinstance(attr.columns[0].type, Vector)]
-    if len(found) != 1:
-        raise ValueError(
-            f"{model.__name__} has {len(found)} Vector columns ({', '.join(found) or 'none'}); name one with column="
-        )
-    return getattr(model, found[0])
+    only = _ONLY_VECTOR_COLUMNS.get(model)
+    if only is None:
+        found = [attr.key for attr in inspect(model).column_attrs if isinstance(attr.columns[0].type, Vector)]
+        if len(found) != 1:
+            raise ValueError(
+                f"{model.__name__} has {len(found)} Vector columns ({', '.join(found) or 'none'}); name one with "
+                "column="
+            )
+        only = _ONLY_VECTOR_COLUMNS[model] = getattr(model, found[0])
+    return only
+
+
+_ONLY_VECTOR_COLUMNS: dict[type[Any], Any] = {}  # a model's one Vector column, looked up once
 
 
 def distance(column: Any, query: Sequence[float], metric: Metric, dialect_name: str) -> ColumnElement[float]:
