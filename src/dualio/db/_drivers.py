@@ -90,11 +90,7 @@ class ThreadDriver:
     async def call_to_the_end(self, fn: Callable[..., T], /, *args: Any) -> tuple[T, bool]:
         # No task and no shield on the way (this ends every unit): a cancellation cancels only the job's outcome
         # future; the call goes on in its thread, is waited out, and its result is taken from the job.
-        cancelled = False
-        try:
-            await self.settle()
-        except asyncio.CancelledError:
-            cancelled = True
+        cancelled = await self._wait_out_last_call()
         job: Job[T] = self._worker.start(fn, *args)
         self._last = job
         try:
@@ -102,16 +98,18 @@ class ThreadDriver:
         except asyncio.CancelledError:
             if not job.outcome.cancelled():
                 raise  # the call itself raised it
-        try:
-            await self.settle()
-        except asyncio.CancelledError:
-            pass  # already being reported
+        await self._wait_out_last_call()
         return job.result(), True
 
     async def settle(self) -> None:
+        if await self._wait_out_last_call():
+            raise asyncio.CancelledError
+
+    async def _wait_out_last_call(self) -> bool:
+        """Wait until the last call has finished in its thread; return whether a cancellation arrived meanwhile."""
         job = self._last
         if job is None or (job.finished and job.settled is None):
-            return
+            return False
         cancelled = False
         if not job.finished:
             # Resolved by the job's delivery on this loop, which cannot have run yet: we have not yielded.
@@ -119,10 +117,10 @@ class ThreadDriver:
         while job.settled is not None and not job.settled.done():
             try:
                 await asyncio.shield(job.settled)
-            except asyncio.CancelledError:
-                cancelled = True  # the thread still uses the session: wait it out, then let the cancellation in
-        if cancelled:
-            raise asyncio.CancelledError
+            # Not swallowed: reported to the caller, which raises it once the session is free again.
+            except asyncio.CancelledError:  # dualio: ignore[DIO401]
+                cancelled = True  # the thread still uses the session: wait it out first
+        return cancelled
 
     def release(self) -> None:
         self._workers.release(self._worker)
