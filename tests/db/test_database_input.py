@@ -104,6 +104,23 @@ def test_a_declaration_that_fails_to_build_gives_its_worker_thread_back(tmp_path
     db.dispose()
 
 
+def test_an_async_unit_scope_is_entered_once(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'once.db'}")
+    scope = db.async_unit_of_work(Notebook)
+
+    async def enter_twice() -> None:
+        async with scope:
+            pass
+        async with scope:
+            pass
+
+    import asyncio
+
+    with pytest.raises(RuntimeError, match="already entered; call async_unit_of_work\\(\\) for a new one"):
+        asyncio.run(enter_twice())
+    db.dispose()
+
+
 def test_retry_policy_is_validated() -> None:
     with pytest.raises(ValueError, match=r"attempts=\) must be an int >= 1"):
         Retry(attempts=0)
