@@ -6,7 +6,7 @@ a filter can never inject SQL text. Errors say which name was wrong and list the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, inspect
@@ -64,14 +64,12 @@ def conditions(model: type[Any], clauses: Iterable[ColumnElement[bool]], where: 
 
 def ordering(model: type[Any], order_by: OrderBy) -> tuple[tuple[InstrumentedAttribute[Any], bool], ...]:
     """Return ``(column, descending)`` pairs for ``order_by``; empty when it is ``None``."""
-    key = (model, _order_names(order_by))
-    pairs = _ORDERINGS.get(key)
-    if pairs is None:
-        pairs = tuple(
-            (column(model, name.removeprefix("-"), role="order_by="), name.startswith("-")) for name in key[1]
-        )
-        _remember(_ORDERINGS, key, pairs)
-    return pairs
+    names = _order_names(order_by)
+    return _remembered(
+        _ORDERINGS,
+        (model, names),
+        lambda: tuple((column(model, n.removeprefix("-"), role="order_by="), n.startswith("-")) for n in names),
+    )
 
 
 def keyset_order(model: type[Any], order_by: OrderBy) -> tuple[tuple[InstrumentedAttribute[Any], ...], bool]:
@@ -79,18 +77,19 @@ def keyset_order(model: type[Any], order_by: OrderBy) -> tuple[tuple[Instrumente
 
     Every column goes the same way, so that one comparison with the last row's values finds the next page.
     """
-    key = (model, _order_names(order_by))
-    found = _KEYSET_ORDERS.get(key)
-    if found is None:
-        pairs = ordering(model, order_by)
-        ordered = [attribute for attribute, _ in pairs]
-        keys = (*ordered, *(pk for pk in primary_key(model) if pk not in ordered))
-        directions = {descending for _, descending in pairs} or {False}
-        if len(directions) > 1:
-            raise ValueError("page() orders every column the same way: all ascending or all descending")
-        found = keys, directions.pop()
-        _remember(_KEYSET_ORDERS, key, found)
-    return found
+    names = _order_names(order_by)
+    return _remembered(_KEYSET_ORDERS, (model, names), lambda: _keyset_order(model, ordering(model, names)))
+
+
+def _keyset_order(
+    model: type[Any], pairs: tuple[tuple[InstrumentedAttribute[Any], bool], ...]
+) -> tuple[tuple[InstrumentedAttribute[Any], ...], bool]:
+    ordered = [attribute for attribute, _ in pairs]
+    keys = (*ordered, *(pk for pk in primary_key(model) if pk not in ordered))
+    directions = {descending for _, descending in pairs} or {False}
+    if len(directions) > 1:
+        raise ValueError("page() orders every column the same way: all ascending or all descending")
+    return keys, directions.pop()
 
 
 def _order_names(order_by: OrderBy) -> tuple[str, ...]:
@@ -111,10 +110,14 @@ _REMEMBERED_ORDERS = 1024
 _V = TypeVar("_V")
 
 
-def _remember(memo: dict[_OrderKey, _V], key: _OrderKey, value: _V) -> None:
-    if len(memo) >= _REMEMBERED_ORDERS:
-        memo.clear()
-    memo[key] = value
+def _remembered(memo: dict[_OrderKey, _V], key: _OrderKey, compute: Callable[[], _V]) -> _V:
+    value = memo.get(key)
+    if value is None:
+        value = compute()  # raises for a bad order, which is then not remembered
+        if len(memo) >= _REMEMBERED_ORDERS:
+            memo.clear()
+        memo[key] = value
+    return value
 
 
 def primary_key(model: type[Any]) -> tuple[InstrumentedAttribute[Any], ...]:
