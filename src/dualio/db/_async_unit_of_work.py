@@ -141,10 +141,14 @@ class AsyncUnitOfWork(Generic[U]):
 
         Runs to its end even if the task is cancelled meanwhile, and then lets the cancellation in.
         """
+        driver = self._driver
         try:
-            callbacks, cancelled = await self._driver.call_to_the_end(self._unit._finish, error)
+            if error is None and driver.ends_in_place():
+                callbacks, cancelled = self._unit._finish(None), False  # only locks to release: no hop for it
+            else:
+                callbacks, cancelled = await driver.call_to_the_end(self._unit._finish, error)
         finally:
-            self._driver.release()
+            driver.release()
         if callbacks:
             await finish_uncancellably(run_callbacks(callbacks))
         if cancelled:

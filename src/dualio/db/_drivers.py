@@ -9,6 +9,8 @@ sync face) and run it:
   aiosqlite's hop per statement. The unit leases its thread for its whole life (see ``_workers``); calls run one
   at a time; if the awaiting task is cancelled while a
   call runs, the call still finishes in its thread before anything else touches the session (``settle``).
+  A unit that has only read ends on the loop, without a hop: its COMMIT and close release locks and return the
+  connection to the pool, with no I/O to wait for (``ends_in_place``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
+from ._sqlite import ends_without_io
 from ._workers import Job, Worker, WorkerThreads
 
 T = TypeVar("T")
@@ -42,6 +45,11 @@ class Driver(Protocol):
 
     async def settle(self) -> None:
         """Wait until no call of this driver is still running (after a cancellation)."""
+        ...
+
+    def ends_in_place(self) -> bool:
+        """Whether the unit may be ended by a plain call on the loop now: no call is running and ending it needs
+        no I/O. Otherwise it is ended with ``call_to_the_end``."""
         ...
 
     def release(self) -> None:
@@ -66,6 +74,9 @@ class GreenletDriver:
 
     async def settle(self) -> None:
         return None  # a cancelled greenlet call has already unwound when the cancellation reaches us
+
+    def ends_in_place(self) -> bool:
+        return False  # the session's I/O is the AsyncSession's: it must be awaited
 
     def release(self) -> None:
         return None
@@ -104,6 +115,12 @@ class ThreadDriver:
     async def settle(self) -> None:
         if await self._wait_out_last_call():
             raise asyncio.CancelledError
+
+    def ends_in_place(self) -> bool:
+        job = self._last
+        if job is not None and (not job.finished or job.settled is not None):
+            return False  # the thread may still use the session
+        return ends_without_io(self.session)
 
     async def _wait_out_last_call(self) -> bool:
         """Wait until the last call has finished in its thread; return whether a cancellation arrived meanwhile."""

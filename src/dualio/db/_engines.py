@@ -163,6 +163,7 @@ def _configure_sqlite(engine: Engine, options: Options, *, file: str | None) -> 
         engine, "connect", _sqlite.on_connect(file=file, busy_timeout=options.busy_timeout, take_turns=take_turns)
     )
     event.listen(engine, "begin", _sqlite.on_begin(f"BEGIN {options.sqlite_begin.upper()}"))
+    event.listen(engine, "before_cursor_execute", _sqlite.note_writes)
 
 
 def make_sync_engine(target: Target, options: Options) -> tuple[Engine, sqlite3.Connection | None]:

@@ -7,17 +7,26 @@ SQLite's busy handler, which sleeps in steps of up to 100 ms: with many writers 
 handed on slowly. So within a process, connections to one database file also take turns on a ``threading.Lock``
 (held from BEGIN to COMMIT or ROLLBACK): the next writer starts the moment the last one ends. Other processes
 still meet the busy timeout.
+
+Each connection also records whether its open transaction may have written (any statement but a ``SELECT`` since
+``BEGIN``): ending a transaction that has not is quick work without I/O, which the async face does on the loop
+instead of hopping to its worker thread for it (see ``ends_without_io``).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from ._vector import register_sqlite_functions
 
 _turn_locks: dict[str, threading.Lock] = {}
+_WROTE = "dualio_sqlite_wrote"  # key in Connection.info: False from BEGIN until a statement that may write
+_READ_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
 _registry_lock = threading.Lock()
 
 
@@ -94,5 +103,33 @@ def on_begin(statement: str) -> Any:
         if isinstance(dbapi_connection, TurnTakingConnection):
             dbapi_connection.take_turn()
         connection.exec_driver_sql(statement)
+        connection.info[_WROTE] = False
 
     return begin
+
+
+def note_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    """``before_cursor_execute`` handler: mark the open transaction as written unless ``statement`` is a SELECT.
+
+    Conservative: ``WITH``, ``PRAGMA`` and the like count as writes.
+    """
+    info = connection.info
+    if info.get(_WROTE) is False and _READ_ONLY.match(statement) is None:
+        info[_WROTE] = True
+
+
+def ends_without_io(session: Session) -> bool:
+    """Whether ending ``session`` (commit or rollback, then close) needs no database I/O.
+
+    True when nothing waits to be flushed and its transaction has run only SELECTs since BEGIN (then COMMIT just
+    releases locks, without waiting). When unsure (a connection not set up by dualio), False.
+    """
+    if session.new or session.deleted or session.dirty:
+        return False  # committing would flush them first
+    transaction = session.get_transaction()
+    if transaction is None:
+        return True
+    connections = getattr(transaction, "_connections", None)  # SQLAlchemy's record of the transaction's connections
+    if not isinstance(connections, dict):
+        return False
+    return all(entry[0].info.get(_WROTE) is False for entry in connections.values())

@@ -40,6 +40,9 @@ class _DirectDriver:
     async def settle(self) -> None:
         return None
 
+    def ends_in_place(self) -> bool:
+        return False  # call_to_the_end runs in place already
+
     def release(self) -> None:
         return None
 
