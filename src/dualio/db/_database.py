@@ -43,7 +43,8 @@ class Database:
     Engines are created lazily, on first use. The sync face uses one engine; the async face one engine per event
     loop (so no pool is ever touched from a second loop: two ``asyncio.run`` calls in a row, threads that each run
     their own loop, and the dualio portal all work), disposed when its loop shuts down. On SQLite the async face
-    runs the sync engine in worker threads (one hop per repository call) unless the URL names aiosqlite.
+    runs the sync engine in worker threads (one hop per repository call; a unit that only read ends without one)
+    unless the URL names aiosqlite.
 
     Options (production defaults): ``pool_size=5``, ``max_overflow=10``, ``pool_timeout=30``,
     ``pool_recycle=1800``, ``pool_pre_ping=True``; PostgreSQL ``statement_timeout=30`` and
