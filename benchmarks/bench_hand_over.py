@@ -3,7 +3,7 @@
 Both remaining misses of this repository's targets (the SQLite async face at <= 1.5x the sync face, issue 3; an
 aiohttp twin GET at >= 3x faster than ``asyncio.run`` per call, issue 4) are the price of handing work from one
 thread to another. This script measures that price twice in one process: with the threads free to run on any
-core (as in every other benchmark), and with the threads involved pinned to one CPU (``os.sched_setaffinity`` of
+core (as in every other benchmark), and with the threads involved pinned to one CPU (the first one allowed) (``os.sched_setaffinity`` of
 those threads only, undone after each sample; the HTTP server's process is never pinned). If pinning removes
 most of a gap, the gap is the machine's cross-CPU wake-up and cache traffic, not Python work that dualio adds.
 
@@ -50,7 +50,7 @@ from bench_twin import http_server
 from dualio.db import Database, Repository, UnitOfWork
 
 PACKAGES = ("dualio", "SQLAlchemy", "aiohttp")
-PIN_CPU = 0
+PIN_CPU = min(os.sched_getaffinity(0))  # the first CPU this process may use (Linux only)
 
 
 class Base(DeclarativeBase):

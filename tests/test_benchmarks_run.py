@@ -67,3 +67,15 @@ def test_vector_benchmark_runs_and_reports_every_target() -> None:
     # Per ef_search value: dualio nearest()'s recall, and its latency against raw SQLAlchemy + pgvector.
     assert len(verdicts) == 4, proc.stdout
     assert sum("recall@10" in line for line in verdicts) == 2
+
+
+def test_hand_over_benchmark_runs_free_and_pinned() -> None:
+    # Tiny sizes; the script pins threads of its own process to CPU 0 and unpins them after each sample.
+    command = ["bench_hand_over.py", "--quick", "--rounds", "1", "--calls", "10"]
+    proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "µs" not in line]
+    assert sum(line.count("[pinned]") == 1 for line in rows if " / " not in line) == 6, proc.stdout
+    ratios = [line for line in rows if " / " in line]
+    assert len(ratios) == 4, proc.stdout
+    assert all(line.rstrip(" |").endswith("x") for line in ratios), proc.stdout
