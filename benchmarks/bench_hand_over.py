@@ -5,7 +5,8 @@ aiohttp twin GET at >= 3x faster than ``asyncio.run`` per call, issue 4) are the
 thread to another. This script measures that price twice in one process: with the threads free to run on any
 core (as in every other benchmark), and with the threads involved pinned to the first CPU this process may use
 (``os.sched_setaffinity`` of those threads only, undone after each sample; the HTTP server is never pinned).
-If pinning removes most of a gap, the gap is the machine's cross-CPU wake-up and cache traffic, not Python work that dualio adds.
+If pinning removes most of a gap, the gap is the machine's cross-CPU wake-up and cache traffic, not Python work
+that dualio adds.
 
 Contenders, interleaved in rounds (``_harness.py``):
 
