@@ -33,8 +33,6 @@ from queue import SimpleQueue
 from typing import Any
 
 import aiohttp
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 import dualio
 from _harness import (
@@ -47,25 +45,12 @@ from _harness import (
     report,
     run_interleaved,
 )
+from bench_db import Base, Store, item_values
 from bench_twin import http_server
-from dualio.db import Database, Repository, UnitOfWork
+from dualio.db import Database
 
 PACKAGES = ("dualio", "SQLAlchemy", "aiohttp")
 PIN_CPU = min(os.sched_getaffinity(0))  # the first CPU this process may use (Linux only)
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Item(Base):
-    __tablename__ = "item"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-
-
-class Store(UnitOfWork):
-    items: Repository[Item]
 
 
 @contextmanager
@@ -135,7 +120,7 @@ def contenders(stack: ExitStack, url: str, calls: int, http_calls: int) -> list[
     stack.callback(db.dispose)
     Base.metadata.create_all(db.sync_engine)
     with db.unit_of_work(Store) as uow:
-        uow.items.add_many([{"name": f"item {number}"} for number in range(1000)])
+        uow.items.add_many([item_values(number) for number in range(1000)])
     runner = stack.enter_context(asyncio.Runner())
     workers = db._worker_threads()
 
