@@ -30,7 +30,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from queue import SimpleQueue
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -49,6 +49,7 @@ from bench_db import Base, Store, item_values
 from bench_twin import http_server
 from dualio.db import Database
 
+T = TypeVar("T")
 PACKAGES = ("dualio", "SQLAlchemy", "aiohttp")
 PIN_CPU = min(os.sched_getaffinity(0))  # the first CPU this process may use (Linux only)
 
@@ -124,14 +125,16 @@ def contenders(stack: ExitStack, url: str, calls: int, http_calls: int) -> list[
     runner = stack.enter_context(asyncio.Runner())
     workers = db._worker_threads()
 
-    async def worker_thread_id() -> int:
+    async def on_worker(fn: Callable[[], T]) -> T:
+        """Lease a worker thread as a unit does, run ``fn`` there (one hop), and give the worker back."""
         worker = await workers.lease()
         try:
-            return await worker.start(threading.get_native_id).outcome
+            return await worker.start(fn).outcome
         finally:
             workers.release(worker)
 
-    worker_id = runner.run(worker_thread_id())  # units run one at a time here: they all lease this one worker
+    # Units run one at a time here: they all lease this one worker.
+    worker_id = runner.run(on_worker(threading.get_native_id))
 
     def sync_get() -> object:
         with db.unit_of_work(Store) as uow:
@@ -140,13 +143,6 @@ def contenders(stack: ExitStack, url: str, calls: int, http_calls: int) -> list[
     async def async_get() -> object:
         async with db.async_unit_of_work(Store) as uow:
             return await uow.items.get(1 + int(time.perf_counter_ns()) % 1000)
-
-    async def one_hop() -> object:
-        worker = await workers.lease()
-        try:
-            return await worker.start(int).outcome
-        finally:
-            workers.release(worker)
 
     async def on_loop_get(session: aiohttp.ClientSession) -> bytes:
         async with session.get(url) as response:
@@ -173,7 +169,11 @@ def contenders(stack: ExitStack, url: str, calls: int, http_calls: int) -> list[
 
     return [
         *both("threads: SimpleQueue ping-pong", [main_id, ping.echo_thread_id], lambda: timed(calls, ping.round_trip)),
-        *both("dualio.db: one worker hop", [main_id, worker_id], lambda: runner.run(timed_async(calls, one_hop))),
+        *both(
+            "dualio.db: one worker hop",
+            [main_id, worker_id],
+            lambda: runner.run(timed_async(calls, lambda: on_worker(int))),
+        ),
         *both("SQLite get unit: sync face", [main_id], lambda: timed(calls, sync_get)),
         *both("SQLite get unit: async face", [main_id, worker_id], lambda: runner.run(timed_async(calls, async_get))),
         *both(
