@@ -149,6 +149,22 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
 _AS_IS, _TWIN, _ITERATE, _ENTER = "as is", "twin", "iterate", "enter"
 
 
+def enters_on_loop(cls: type) -> bool:
+    """Whether ``with`` on what :func:`to_sync` makes of a ``cls`` value runs its ``__aenter__`` on the loop.
+
+    True for async context managers that map to a twin (which maps ``__aenter__``/``__aexit__`` to
+    ``__enter__``/``__exit__``) or to a plain sync context manager; false for everything returned as it is.
+    """
+    if cls in _PLAIN or not (hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__")):
+        return False
+    if cls in _classes:
+        return True
+    kind = _kinds.get(cls)
+    if kind is None:
+        kind = _kind_of(cls)
+    return kind is _TWIN or kind is _ENTER
+
+
 def _kind_of(cls: type) -> str:
     if issubclass(cls, (type, types.CoroutineType)) or cls.__module__.startswith(_NEVER_TWINNED):
         kind = _AS_IS

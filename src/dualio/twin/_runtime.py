@@ -12,7 +12,9 @@ its twin's constructor (or returned by async code running there) and is only eve
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import inspect
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from types import TracebackType
@@ -21,8 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from dualio._default import default_portal
 from dualio._portal import Portal
 from dualio._validate import check_timeout
+from dualio.errors import PortalClosedError
 
 from . import _registry
+from ._entering import Entered, EnteredResult, enters_at_once, run_and_enter
 from ._errors import TwinClosedError
 
 if TYPE_CHECKING:
@@ -52,6 +56,7 @@ _timeouts: ContextVar[tuple[tuple[object, float | None], ...]] = ContextVar("dua
 # The portal that twin constructors and class-level calls use in the current context (None: the default one).
 _portals: ContextVar[Portal | None] = ContextVar("dualio_twin_portal", default=None)
 _PLAIN = _registry._PLAIN
+_getframe = sys._getframe
 
 
 class Twin(Generic[A]):
@@ -182,6 +187,8 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
 
     The coroutine object is created in the calling thread (no code of ``fn`` runs there) and run with
     ``Portal.run``: TimeoutError, KeyboardInterrupt, DeadlockError and PortalClosedError come from there.
+    When the caller puts the result straight into ``with`` (``with twin.m() as x:``), the result's
+    ``__aenter__`` runs in the same round trip (see ``_entering``); ``x`` is what the ``with`` would give.
     """
     if twin._dualio_closed:
         raise _closed_error(twin, f"{fn.__name__}()")
@@ -189,6 +196,8 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         args = _unwrap(args)
     if kwargs:
         kwargs = _unwrap_kwargs(kwargs)
+    if enters_at_once(_getframe(2)):  # `with twin.m(...)`: the call and __aenter__ in one round trip
+        return _call_and_enter(twin, fn, args, kwargs)
     overrides = _timeouts.get()
     result = twin._dualio_portal.run(
         fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
@@ -198,14 +207,43 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     return _result(twin, result)
 
 
+def _call_and_enter(twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``with twin.m(...)``: run ``m`` and ``__aenter__`` of its result in one round trip; see ``_entering``.
+
+    Both halves of the ``with`` run in one copy of the caller's context, as with ``Portal.enter``. The call and
+    ``__aenter__`` share one timeout (the one in force now); ``__aexit__`` gets the one in force when it runs.
+    """
+    portal = twin._dualio_portal
+    context = contextvars.copy_context()
+    outcome = portal._run_in_context(
+        context, run_and_enter, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin)
+    )
+    if type(outcome) is not Entered:
+        return _result(twin, outcome)
+    async_cm = outcome.async_cm
+
+    def exit_(exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        return bool(portal._run_in_context(context, _aexit, async_cm, exc_type, exc, tb, timeout=timeout_for(twin)))
+
+    def abandon() -> None:  # never entered (see EnteredResult): exit without waiting, from whatever thread
+        with contextlib.suppress(PortalClosedError):
+            portal.submit(_aexit(async_cm, None, None, None))
+
+    return EnteredResult(_result(twin, outcome.value), exit_, abandon)
+
+
 def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """Run the sync method ``fn`` on the loop; an awaitable it returns is awaited there. Mapped like ``call``."""
+    """Run the sync method ``fn`` on the loop; an awaitable it returns is awaited there. Mapped like ``call``.
+
+    In ``with twin.m(...) as x:``, a result that is an async context manager is entered in the same round trip,
+    as ``async with obj.m(...) as x`` would (entered, not awaited, if it is also awaitable: aiohttp's ``get``).
+    """
     if twin._dualio_closed:
         raise _closed_error(twin, f"{fn.__name__}()")
-    portal = twin._dualio_portal
-    result = portal.run(
-        _invoke, fn, (twin._dualio_obj, *_unwrap(args)), _unwrap_kwargs(kwargs), timeout=timeout_for(twin)
-    )
+    args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
+    if enters_at_once(_getframe(2)):  # `with twin.m(...)`: the call and __aenter__ in one round trip
+        return _call_and_enter(twin, fn, args, kwargs)
+    result = twin._dualio_portal.run(_invoke, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin))
     return _result(twin, result)
 
 

@@ -1,0 +1,153 @@
+"""Does the code that called a twin method put the result straight into a ``with`` statement?
+
+``with twin.get(url) as response:`` compiles to a call followed at once by the instruction that starts a
+``with`` block (``BEFORE_WITH`` on CPython 3.11-3.13). When a twin method finds that instruction right after the
+call in its caller's frame, nothing can see the result between the call and ``__enter__``, so the twin runs the
+method and ``__aenter__`` on the loop in one round trip instead of two (see ``_runtime.call``).
+
+No opcode number is written here: at import, a probe function compiled and run by this interpreter shows, for
+each kind of call, where the caller's ``f_lasti`` points during the call, how far the ``with`` instruction sits
+after that and what its bytes are. On an
+interpreter where the probe finds no such instruction, :func:`enters_at_once` is always false and every call
+takes the ordinary path. Only the caller's own bytecode is read: a call made through C code (``map``,
+``functools.partial``) is judged by the Python frame below it, which is why the check is used only from the
+runtime functions that twin methods call directly.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import sys
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any
+
+from . import _registry
+
+__all__ = ("Entered", "EnteredResult", "enters_at_once", "run_and_enter")
+
+# Instructions that begin a `with` block on some CPython: BEFORE_WITH (3.11-3.13), LOAD_SPECIAL (3.14+).
+_WITH_MARKERS = frozenset({"BEFORE_WITH", "LOAD_SPECIAL"})
+
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+def _learn() -> dict[int, tuple[tuple[int, bytes], ...]]:
+    """Map the byte at a caller's ``f_lasti`` to the (distance, bytes) of the with code that may follow.
+
+    What ``f_lasti`` points at during a call differs between versions (the call's last cache entry on 3.11 and
+    3.12, the call instruction on 3.13), so the probe runs: each ``with`` line below calls ``seen``, which
+    records its caller's ``f_lasti``, for a plain call, a method call with keywords and a ``*args`` call.
+    """
+    lastis: list[int] = []
+
+    def seen(*args: object, **kwargs: object) -> _Nothing:
+        lastis.append(sys._getframe(1).f_lasti)
+        return _Nothing()
+
+    class Holder:
+        m = staticmethod(seen)
+
+    def probe(f: Callable[..., _Nothing], o: Holder, a: tuple[object, ...], k: dict[str, object]) -> None:
+        with f():
+            pass
+        with o.m(1, x=2):
+            pass
+        with f(*a, **k):
+            pass
+
+    probe(seen, Holder(), (), {})
+    code = probe.__code__.co_code
+    instructions = list(dis.get_instructions(probe))
+    learnt: dict[int, set[tuple[int, bytes]]] = {}
+    for lasti in lastis:
+        following = [instruction for instruction in instructions if instruction.offset > lasti]
+        marker = next((i for i in following if i.opname in _WITH_MARKERS), None)
+        if marker is None or marker.offset - following[0].offset > 4:  # 3.14: COPY 1, then LOAD_SPECIAL
+            continue
+        start = following[0].offset
+        learnt.setdefault(code[lasti], set()).add((start - lasti, code[start : marker.offset + 2]))
+    return {key: tuple(found) for key, found in learnt.items()}
+
+
+_WITH_CODE = _learn()
+
+
+def enters_at_once(frame: FrameType) -> bool:
+    """Whether the call ``frame`` is executing now is followed at once by the start of a ``with`` block."""
+    code = frame.f_code.co_code
+    lasti = frame.f_lasti
+    for gap, with_code in _WITH_CODE.get(code[lasti], ()):
+        start = lasti + gap
+        if code[start : start + len(with_code)] == with_code:
+            return True
+    return False
+
+
+class Entered:
+    """The outcome of :func:`run_and_enter` when it entered an async context manager (made on the loop)."""
+
+    __slots__ = ("async_cm", "value")
+
+    def __init__(self, async_cm: Any, value: Any) -> None:
+        self.async_cm = async_cm
+        self.value = value
+
+
+async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """On the loop: call ``fn``, then enter its result as ``async with`` would, if the twin's ``with`` would.
+
+    A result that is an async context manager which the twin's ``with`` runs ``__aenter__`` of (its twin's, or
+    a plain ``@asynccontextmanager``'s) is entered here and returned as :class:`Entered`; one that is both
+    awaitable and such a context manager (aiohttp's ``session.get(url)``) is entered, not awaited, as in
+    ``async with session.get(url)``. Anything else is awaited if awaitable and returned as the plain call would.
+    """
+    value = fn(*args, **kwargs)
+    if not _registry.enters_on_loop(type(value)) and inspect.isawaitable(value):
+        value = await value
+    if _registry.enters_on_loop(type(value)):
+        return Entered(value, await type(value).__aenter__(value))
+    return value
+
+
+class EnteredResult:
+    """What a twin method returns to a ``with`` statement when the call already ran ``__aenter__`` on the loop.
+
+    Only the ``with`` statement that made the call ever holds it: ``__enter__`` hands over the mapped value of
+    ``__aenter__`` with no round trip, and ``__exit__`` runs ``__aexit__`` on the loop. Should it die without
+    being entered (C code between the call and the ``with``, see the module docstring), ``abandon`` is called
+    to exit the async context manager without waiting.
+    """
+
+    __slots__ = ("_abandon", "_entered", "_exit", "_value")
+
+    def __init__(
+        self,
+        value: Any,
+        exit: Callable[[type[BaseException] | None, BaseException | None, Any], bool],
+        abandon: Callable[[], object],
+    ) -> None:
+        self._value = value
+        self._exit = exit
+        self._abandon = abandon
+        self._entered = False
+
+    def __enter__(self) -> Any:
+        self._entered = True
+        return self._value
+
+    def __del__(self) -> None:
+        if not self._entered:
+            self._abandon()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        return self._exit(exc_type, exc, tb)
