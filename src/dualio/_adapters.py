@@ -74,8 +74,10 @@ async def _anext(iterator: AsyncIterator[T]) -> T:
     return await anext(iterator, _END)
 
 
-def enter(portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
-    """Check the arguments now, then return the sync context manager."""
+def enter(
+    portal: Portal, async_cm: AbstractAsyncContextManager[T], timeout: float | None = None
+) -> AbstractContextManager[T, bool]:
+    """Check the arguments now, then return the sync context manager (``timeout`` limits each half)."""
     cls = type(async_cm)
     if not (hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__")):
         discard(async_cm)
@@ -84,25 +86,35 @@ def enter(portal: Portal, async_cm: AbstractAsyncContextManager[T]) -> AbstractC
             f"enter() expects an async context manager (with __aenter__ and __aexit__), got {describe(async_cm)}{hint}"
         )
     portal._check_blocking_call("enter")
-    return _EnteredContext(portal, async_cm, contextvars.copy_context())
+    return _EnteredContext(portal, async_cm, contextvars.copy_context(), timeout)
 
 
 class _EnteredContext(AbstractContextManager[T, bool]):
     """``with`` over an async context manager; each half runs on the portal's loop."""
 
-    def __init__(self, portal: Portal, async_cm: AbstractAsyncContextManager[T], context: contextvars.Context) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        async_cm: AbstractAsyncContextManager[T],
+        context: contextvars.Context,
+        timeout: float | None,
+    ) -> None:
         self._portal = portal
         self._async_cm = async_cm
         self._context = context
+        self._timeout = timeout
 
     def __enter__(self) -> T:
-        entered: T = self._portal._run_in_context(self._context, _aenter, self._async_cm)
+        entered: T = self._portal._run_in_context(self._context, _aenter, self._async_cm, timeout=self._timeout)
         return entered
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        return bool(self._portal._run_in_context(self._context, _aexit, self._async_cm, exc_type, exc, tb))
+        outcome = self._portal._run_in_context(
+            self._context, _aexit, self._async_cm, exc_type, exc, tb, timeout=self._timeout
+        )
+        return bool(outcome)
 
 
 async def _aenter(async_cm: AbstractAsyncContextManager[T]) -> T:

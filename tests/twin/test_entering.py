@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import dualio
-from dualio.twin import _entering, _runtime, sync_class, timeout, unwrap, use_portal
+from dualio.twin import _entering, _runtime, set_timeout, sync_class, timeout, unwrap, use_portal
 from dualio.twin.examples.store import Store
 
 _state: contextvars.ContextVar[str] = contextvars.ContextVar("state", default="unset")
@@ -196,3 +196,14 @@ def test_a_call_made_by_c_code_inside_a_with_line_leaves_no_lease_open(pool: Any
     assert pool.number() == 7
     async_pool = unwrap_pool(pool)  # merged (3.13: entered, then exited when dropped) or not (3.11, 3.12)
     assert async_pool.leased == len(async_pool.released)
+
+
+def test_the_ordinary_path_limits_each_half_by_the_twins_timeout(pool: Any) -> None:
+    unwrap_pool(pool).enter_delay = 5.0
+    set_timeout(pool, 0.1)
+    manager = pool.session()  # not entered at once: a context manager mapped from the @asynccontextmanager
+    with pytest.raises(TimeoutError):
+        manager.__enter__()
+    set_timeout(pool, None)
+    unwrap_pool(pool).enter_delay = 0.0
+    assert pool.number() == 7

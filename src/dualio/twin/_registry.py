@@ -21,6 +21,8 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from dualio import _adapters
+
 if TYPE_CHECKING:
     from dualio._portal import Portal
 
@@ -184,12 +186,12 @@ def _kind_of(cls: type) -> str:
 
 
 class _MappedContext:
-    """``with`` over an async context manager that has no twin class: ``Portal.enter``, the value mapped."""
+    """``with`` over an async context manager that has no twin class: as ``Portal.enter``, the value mapped."""
 
     def __init__(self, portal: Portal, async_cm: Any, timeout: float | None) -> None:
         self._portal = portal
         self._timeout = timeout
-        self._entered = portal.enter(async_cm)
+        self._entered = _adapters.enter(portal, async_cm, timeout)  # each half limited by the twin's timeout
 
     def __enter__(self) -> Any:
         return to_sync(self._entered.__enter__(), self._portal, self._timeout)
