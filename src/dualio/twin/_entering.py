@@ -7,11 +7,10 @@ method and ``__aenter__`` on the loop in one round trip instead of two (see ``_r
 
 No opcode number is written here: at import, a probe function compiled and run by this interpreter shows, for
 each kind of call, where the caller's ``f_lasti`` points during the call, how far the ``with`` instruction sits
-after that and what its bytes are. On an
-interpreter where the probe finds no such instruction, :func:`enters_at_once` is always false and every call
-takes the ordinary path. Only the caller's own bytecode is read: a call made through C code (``map``,
-``functools.partial``) is judged by the Python frame below it, which is why the check is used only from the
-runtime functions that twin methods call directly.
+after that and what its bytes are. On an interpreter where the probe finds no such instruction,
+:func:`enters_at_once` is always false and every call takes the ordinary path. Only the caller's own bytecode
+is read: a call made through C code (``map``, ``functools.partial``) is judged by the Python frame below it,
+which is why the check is used only from the runtime functions that twin methods call directly.
 """
 
 from __future__ import annotations
