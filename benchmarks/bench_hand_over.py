@@ -32,8 +32,6 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
-import aiohttp
-
 import dualio
 from _harness import (
     Contender,
@@ -46,7 +44,7 @@ from _harness import (
     run_interleaved,
 )
 from bench_db import Base, Store, item_values
-from bench_twin import http_server
+from bench_twin import get_body, http_server, new_session
 from dualio.db import Database
 
 T = TypeVar("T")
@@ -144,13 +142,6 @@ def contenders(stack: ExitStack, url: str, calls: int, http_calls: int) -> list[
         async with db.async_unit_of_work(Store) as uow:
             return await uow.items.get(1 + int(time.perf_counter_ns()) % 1000)
 
-    async def on_loop_get(session: aiohttp.ClientSession) -> bytes:
-        async with session.get(url) as response:
-            return await response.read()
-
-    async def new_session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession()
-
     async def native_id() -> int:
         return threading.get_native_id()
 
@@ -179,12 +170,12 @@ def contenders(stack: ExitStack, url: str, calls: int, http_calls: int) -> list[
         *both(
             "aiohttp GET on one loop",
             [main_id],
-            lambda: runner.run(timed_async(http_calls, lambda: on_loop_get(loop_session))),
+            lambda: runner.run(timed_async(http_calls, lambda: get_body(loop_session, url))),
         ),
         *both(
             "aiohttp GET, one portal trip: dualio.run",
             [main_id, portal_id],
-            lambda: timed(http_calls, lambda: dualio.run(on_loop_get(portal_session))),
+            lambda: timed(http_calls, lambda: dualio.run(get_body(portal_session, url))),
         ),
     ]
 

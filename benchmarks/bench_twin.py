@@ -133,11 +133,13 @@ async def _asyncio_get(url: str) -> bytes:
         return await response.read()
 
 
-async def _new_session() -> aiohttp.ClientSession:
+async def new_session() -> aiohttp.ClientSession:
+    """A ClientSession made on the running loop (bench_hand_over.py uses it too)."""
     return aiohttp.ClientSession()
 
 
-async def _get_body(session: aiohttp.ClientSession, url: str) -> bytes:
+async def get_body(session: aiohttp.ClientSession, url: str) -> bytes:
+    """One GET with its body read, as aiohttp's docs write it (bench_hand_over.py uses it too)."""
     async with session.get(url) as response:
         return await response.read()
 
@@ -146,7 +148,7 @@ async def _timed_gets(session: aiohttp.ClientSession, url: str, count: int) -> f
     """Mean seconds per GET of ``count`` GETs awaited in a row on the running loop."""
     start = time.perf_counter()
     for _ in range(count):
-        await _get_body(session, url)
+        await get_body(session, url)
     return (time.perf_counter() - start) / count
 
 
@@ -189,16 +191,16 @@ def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
     # Two bounds for the twin: the same GET awaited on one loop (no sync boundary at all) and sent from sync code
     # in one portal round trip (the fewest any sync wrapper can make).
     runner = stack.enter_context(asyncio.Runner())
-    loop_session = runner.run(_new_session())
+    loop_session = runner.run(new_session())
     stack.callback(lambda: runner.run(loop_session.close()))
-    portal_session = dualio.run(_new_session())
+    portal_session = dualio.run(new_session())
     stack.callback(lambda: dualio.run(portal_session.close()))
 
     def one_loop() -> float:
         return runner.run(_timed_gets(loop_session, url, count))
 
     def one_trip_get() -> None:
-        assert dualio.run(_get_body(portal_session, url)) == expected
+        assert dualio.run(get_body(portal_session, url)) == expected
 
     return [
         Contender(TWIN_HTTP, per_call(twin_get, count)),
