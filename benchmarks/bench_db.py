@@ -52,6 +52,7 @@ RAW_ASYNC = "raw AsyncSession"
 ASYNC_FACE = "dualio async face"
 RAW_AIOSQLITE = "raw AsyncSession (aiosqlite)"
 ASYNC_FACE_THREAD = "dualio async face (thread driver, default)"
+ASYNC_FACE_HOPPING = "dualio async face (thread driver, reads in place off)"
 AIOSQLITE_FACE = "dualio async face (aiosqlite URL)"
 ATRANSACTION = "dualio atransaction (one hop per unit)"
 ORDERED = ", RETURNING in parameter order"
@@ -123,6 +124,7 @@ class Backend:
     runner: asyncio.Runner
     aiosqlite: Database | None  # SQLite only: the same file through aiosqlite
     defaults_engine: Engine  # SQLAlchemy's defaults, for the extra row
+    hopping: Database | None = None  # SQLite only: the same file, every async call in the worker thread
 
 
 def clock_sync(
@@ -270,11 +272,12 @@ def async_variants(
 
         return cycle
 
-    if backend.aiosqlite is None:
+    if backend.aiosqlite is None or backend.hopping is None:
         return {RAW_ASYNC: raw_cycle(backend.db), ASYNC_FACE: face_cycle(backend.db)}
     return {
         RAW_AIOSQLITE: raw_cycle(backend.aiosqlite),
         ASYNC_FACE_THREAD: face_cycle(backend.db),
+        ASYNC_FACE_HOPPING: face_cycle(backend.hopping),
         AIOSQLITE_FACE: face_cycle(backend.aiosqlite),
     }
 
@@ -466,7 +469,7 @@ def counterpart(name: str, sqlite: bool) -> str | None:
     raw_async = RAW_AIOSQLITE if sqlite else RAW_ASYNC
     if name in (SYNC_FACE, RAW_DEFAULTS):
         return RAW
-    if name in (ASYNC_FACE, ASYNC_FACE_THREAD, AIOSQLITE_FACE, ATRANSACTION):
+    if name in (ASYNC_FACE, ASYNC_FACE_THREAD, ASYNC_FACE_HOPPING, AIOSQLITE_FACE, ATRANSACTION):
         return raw_async
     return None
 
@@ -580,11 +583,13 @@ def open_backend(stack: ExitStack, name: str, table_rows: int) -> Backend:
     stack.callback(db.dispose)
     aiosqlite = Database(f"sqlite+aiosqlite:///{path}")
     stack.callback(aiosqlite.dispose)
+    hopping = Database(f"sqlite:///{path}", sqlite_inline_budget=0)
+    stack.callback(hopping.dispose)
     defaults = create_engine(f"sqlite:///{path}")
     stack.callback(defaults.dispose)
     load(db, table_rows)
     stack.enter_context(runner)
-    return Backend("SQLite", db, runner, aiosqlite, defaults)
+    return Backend("SQLite", db, runner, aiosqlite, defaults, hopping)
 
 
 def load_average_note(before: tuple[float, float, float]) -> str:

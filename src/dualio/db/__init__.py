@@ -19,6 +19,7 @@ See docs/db.md for the tutorial and the decision guide.
 from ._async_unit_of_work import AsyncSavepoint, AsyncUnitOfWork
 from ._database import Database
 from ._fulltext import fulltext
+from ._inline import reads
 from ._pagination import Page
 from ._repository import Repository
 from ._repository_async import AsyncRepository
@@ -41,6 +42,7 @@ __all__ = (
     "Versioned",
     "fulltext",
     "hnsw_index",
+    "reads",
 )
 
 for _name in __all__:

@@ -18,6 +18,7 @@ from dualio.errors import DeadlockError
 from ._async_unit_of_work import AsyncUnitOfWork, AsyncUnitScope
 from ._drivers import Driver, GreenletDriver, ThreadDriver
 from ._engines import Options, Target, make_async_engine, make_sync_engine, parse_url
+from ._inline import InlineReads
 from ._loop_engines import LoopEngines
 from ._retry import Retry, retrying, retrying_async
 from ._unit_of_work import UnitOfWork, sync_unit
@@ -44,11 +45,13 @@ class Database:
     loop (so no pool is ever touched from a second loop: two ``asyncio.run`` calls in a row, threads that each run
     their own loop, and the dualio portal all work), disposed when its loop shuts down. On SQLite the async face
     runs the sync engine in worker threads (one hop per repository call; a unit that only read ends without one)
-    unless the URL names aiosqlite.
+    unless the URL names aiosqlite; a short read (a method marked :func:`~dualio.db.reads`) that cannot wait for a
+    lock runs on the loop's thread instead, within ``sqlite_inline_budget`` seconds, or else in the thread.
 
     Options (production defaults): ``pool_size=5``, ``max_overflow=10``, ``pool_timeout=30``,
     ``pool_recycle=1800``, ``pool_pre_ping=True``; PostgreSQL ``statement_timeout=30`` and
-    ``idle_in_transaction_timeout=60`` seconds (``None`` turns one off); SQLite ``busy_timeout=5``;
+    ``idle_in_transaction_timeout=60`` seconds (``None`` turns one off); SQLite ``busy_timeout=5``,
+    ``sqlite_begin="immediate"`` and ``sqlite_inline_budget=0.002`` (0 runs every call in the worker thread);
     ``engine_options`` passes anything else to SQLAlchemy's ``create_engine``.
 
     Thread-safe: share one ``Database`` in a process. Call ``dispose()`` (or ``await adispose()``) at shutdown.
@@ -64,6 +67,7 @@ class Database:
         self._sync_engine: Engine | None = None
         self._keeper: Any = None
         self._workers: WorkerThreads | None = None
+        self._inline_reads = self._make_inline_reads()
         self._loop_engines = LoopEngines(lambda: make_async_engine(self.target, self.options))
         self._sync_bind: Connection | None = None  # set by dualio.testing: sessions join its transaction
         self._async_bind: AsyncConnection | None = None
@@ -128,7 +132,7 @@ class Database:
             workers = self._worker_threads()
             worker = await workers.lease()
             session = Session(bind=self._sync_bind or self.sync_engine, expire_on_commit=False, **self._join_mode())
-            return ThreadDriver(session, worker, workers)
+            return ThreadDriver(session, worker, workers, self._inline_reads)
         bind = self._async_bind or await self._loop_engines.get()
         async_session = AsyncSession(bind=bind, expire_on_commit=False, **self._join_mode())
         return GreenletDriver(async_session)
@@ -137,6 +141,12 @@ class Database:
         if self._sync_bind is None and self._async_bind is None:
             return {}
         return {"join_transaction_mode": "create_savepoint"}
+
+    def _make_inline_reads(self) -> InlineReads | None:
+        if self.target.async_url is not None or self.options.sqlite_inline_budget == 0:
+            return None
+        capacity = 1 if self.target.memory else self.options.pool_size + self.options.max_overflow
+        return InlineReads(self.options.sqlite_inline_budget, capacity)
 
     def _worker_threads(self) -> WorkerThreads:
         workers = self._workers

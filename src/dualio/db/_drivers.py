@@ -10,7 +10,8 @@ sync face) and run it:
   at a time; if the awaiting task is cancelled while a
   call runs, the call still finishes in its thread before anything else touches the session (``settle``).
   A unit that has only read ends on the loop, without a hop: its COMMIT and close release locks and return the
-  connection to the pool, with no I/O to wait for (``ends_in_place``).
+  connection to the pool, with no I/O to wait for (``ends_in_place``). A short read that cannot wait for a lock
+  runs on the loop's thread too, without a hop (see ``_inline``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
+from ._inline import NOT_RUN, InlineReads
 from ._sqlite import ends_without_io
 from ._workers import Job, Worker, WorkerThreads
 
@@ -85,13 +87,24 @@ class GreenletDriver:
 class ThreadDriver:
     """Run sync session code on the unit's leased worker thread, one call at a time."""
 
-    def __init__(self, session: Session, worker: Worker, workers: WorkerThreads) -> None:
+    def __init__(
+        self, session: Session, worker: Worker, workers: WorkerThreads, inline: InlineReads | None = None
+    ) -> None:
         self.session = session
         self._worker = worker
         self._workers = workers
+        self._inline = inline
         self._last: Job[Any] | None = None
 
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        inline = self._inline
+        if inline is not None:
+            if self._idle() and inline.may_run(fn, self.session, not ends_without_io(self.session)):
+                in_place: T = inline.run(fn, args, kwargs)
+                if in_place is not NOT_RUN:
+                    await inline.yield_if_due()
+                    return in_place
+            inline.note_yielded()  # the task waits for the thread below: the loop runs others meanwhile
         if self._last is not None and not self._last.finished:
             await self.settle()
         job = self._last = self._worker.start(fn, *args, **kwargs)
@@ -117,10 +130,14 @@ class ThreadDriver:
             raise asyncio.CancelledError
 
     def ends_in_place(self) -> bool:
-        job = self._last
-        if job is not None and (not job.finished or job.settled is not None):
+        if not self._idle():
             return False  # the thread may still use the session
         return ends_without_io(self.session)
+
+    def _idle(self) -> bool:
+        """Whether no call of this unit is running (or unsettled after a cancellation) in its thread."""
+        job = self._last
+        return job is None or (job.finished and job.settled is None)
 
     async def _wait_out_last_call(self) -> bool:
         """Wait until the last call has finished in its thread; return whether a cancellation arrived meanwhile."""

@@ -52,6 +52,7 @@ class Options:
     idle_in_transaction_timeout: float | None = 60.0
     busy_timeout: float = 5.0
     sqlite_begin: Literal["immediate", "deferred"] = "immediate"
+    sqlite_inline_budget: float = 0.002
     echo: bool = False
     engine_options: dict[str, Any] = field(default_factory=dict)
 
@@ -64,6 +65,7 @@ class Options:
             "pool_timeout",
             "pool_recycle",
             "busy_timeout",
+            "sqlite_inline_budget",
             "statement_timeout",
             "idle_in_transaction_timeout",
         ):
@@ -72,6 +74,11 @@ class Options:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name}= must be a finite, non-negative number of seconds, got {value!r}")
+        if self.sqlite_inline_budget > 1:
+            raise ValueError(
+                f"sqlite_inline_budget= is how long a read may hold the event loop, at most 1 s (a few ms is usual; 0 "
+                f"turns reads in place off), got {self.sqlite_inline_budget!r}"
+            )
         if self.sqlite_begin not in ("immediate", "deferred"):
             raise ValueError(f"sqlite_begin= is 'immediate' or 'deferred', got {self.sqlite_begin!r}")
         if not isinstance(self.engine_options, dict):
@@ -162,7 +169,9 @@ def _configure_sqlite(engine: Engine, options: Options, *, file: str | None) -> 
     event.listen(
         engine, "connect", _sqlite.on_connect(file=file, busy_timeout=options.busy_timeout, take_turns=take_turns)
     )
-    event.listen(engine, "begin", _sqlite.on_begin(f"BEGIN {options.sqlite_begin.upper()}"))
+    event.listen(
+        engine, "begin", _sqlite.on_begin(f"BEGIN {options.sqlite_begin.upper()}", busy_timeout=options.busy_timeout)
+    )
     event.listen(engine, "before_cursor_execute", _sqlite.note_writes)
 
 

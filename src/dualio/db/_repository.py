@@ -20,6 +20,7 @@ from dualio.errors import NotFoundError
 
 from . import _filters
 from ._bulk import ordered_insert
+from ._inline import reads
 from ._pagination import Page, decode_cursor, encode_cursor
 from ._translate import translated
 from ._vector import Metric
@@ -70,6 +71,7 @@ class Repository(Generic[M]):
 
     # -- reading ---------------------------------------------------------------------------------------------
 
+    @reads
     @translated
     def get(self, id: Any, *, options: Sequence[ORMOption] = ()) -> M:
         """Return the row with primary key ``id`` (a tuple for a composite key); raise ``NotFoundError`` if none."""
@@ -79,6 +81,7 @@ class Repository(Generic[M]):
         result: M = row
         return result
 
+    @reads
     @translated
     def get_one(
         self, *conditions: ColumnElement[bool], where: _filters.Where = None, options: Sequence[ORMOption] = ()
@@ -91,6 +94,7 @@ class Repository(Generic[M]):
             raise LookupError(f"more than one {self.model.__name__} matches {self._describe(conditions, where)}")
         return rows[0]
 
+    @reads
     @translated
     def get_or_none(
         self, *conditions: ColumnElement[bool], where: _filters.Where = None, options: Sequence[ORMOption] = ()
@@ -101,6 +105,7 @@ class Repository(Generic[M]):
             raise LookupError(f"more than one {self.model.__name__} matches {self._describe(conditions, where)}")
         return rows[0] if rows else None
 
+    @reads
     @translated
     def list(
         self,
@@ -120,6 +125,7 @@ class Repository(Generic[M]):
             statement = statement.offset(count_argument("offset", offset))
         return builtins.list(self.session.scalars(statement))
 
+    @reads
     @translated
     def page(
         self,
@@ -151,6 +157,7 @@ class Repository(Generic[M]):
         last = rows[-1]
         return Page(items=rows, next_cursor=encode_cursor([getattr(last, key.key) for key in keys]))
 
+    @reads
     @translated
     def count(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> int:
         """Return how many rows match the filters."""
@@ -158,6 +165,7 @@ class Repository(Generic[M]):
         statement = statement.where(*_filters.conditions(self.model, conditions, where))
         return int(self.session.scalar(statement) or 0)
 
+    @reads
     @translated
     def exists(self, *conditions: ColumnElement[bool], where: _filters.Where = None) -> bool:
         """Say whether any row matches the filters."""

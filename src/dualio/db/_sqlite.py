@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from . import _inline
 from ._vector import register_sqlite_functions
 
 _turn_locks: dict[str, threading.Lock] = {}
@@ -47,6 +48,12 @@ class TurnTakingConnection(sqlite3.Connection):
         if self._turn is not None and not self._holding_turn:
             # On timeout, go on anyway: BEGIN IMMEDIATE then waits on SQLite's own lock and reports a clear error.
             self._holding_turn = self._turn.acquire(timeout=self._turn_timeout)
+
+    def try_turn(self) -> bool:
+        """Take this database's turn if it is free, without waiting; return whether this connection holds it."""
+        if self._turn is not None and not self._holding_turn:
+            self._holding_turn = self._turn.acquire(blocking=False)
+        return self._turn is None or self._holding_turn
 
     def _end_turn(self) -> None:
         if self._holding_turn:
@@ -88,6 +95,8 @@ def on_connect(*, file: str | None, busy_timeout: float, take_turns: bool) -> An
         finally:
             cursor.close()
         register_sqlite_functions(dbapi_connection)
+        if isinstance(dbapi_connection, sqlite3.Connection):  # not aiosqlite's adapter
+            dbapi_connection.set_progress_handler(_inline.past_budget, _inline.PROGRESS_STEPS)
         if take_turns and file is not None and isinstance(dbapi_connection, TurnTakingConnection):
             dbapi_connection._turn = _turn_lock(file)
             dbapi_connection._turn_timeout = busy_timeout
@@ -95,17 +104,49 @@ def on_connect(*, file: str | None, busy_timeout: float, take_turns: bool) -> An
     return set_up
 
 
-def on_begin(statement: str) -> Any:
-    """Return the ``begin`` event handler: take this process's turn, then emit ``statement`` (``BEGIN ...``)."""
+def on_begin(statement: str, *, busy_timeout: float) -> Any:
+    """Return the ``begin`` event handler: take this process's turn, then emit ``statement`` (``BEGIN ...``).
+
+    For a read run in place on the loop's thread (see ``_inline``), nothing may wait: the turn is only taken if
+    free, and ``BEGIN`` runs with the busy timeout at zero; either failing aborts the attempt.
+    """
+    restore_busy_timeout = f"PRAGMA busy_timeout={int(busy_timeout * 1000)}"
+    deferred = statement.upper().endswith("DEFERRED")
 
     def begin(connection: Any) -> None:
         dbapi_connection = connection.connection.dbapi_connection
-        if isinstance(dbapi_connection, TurnTakingConnection):
-            dbapi_connection.take_turn()
-        connection.exec_driver_sql(statement)
+        connection.info[_WROTE] = None  # the last transaction's flag must not judge this BEGIN
+        if not _inline.in_place():
+            if isinstance(dbapi_connection, TurnTakingConnection):
+                dbapi_connection.take_turn()
+            connection.exec_driver_sql(statement)
+        else:
+            _begin_without_waiting(connection, dbapi_connection, statement, deferred, restore_busy_timeout)
         connection.info[_WROTE] = False
 
     return begin
+
+
+def _begin_without_waiting(
+    connection: Any, dbapi_connection: Any, statement: str, deferred: bool, restore_busy_timeout: str
+) -> None:
+    if isinstance(dbapi_connection, TurnTakingConnection) and not dbapi_connection.try_turn():
+        _inline.abort()
+        raise _inline.Aborted("another connection of this process holds the write turn")
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            connection.exec_driver_sql(statement)
+            if deferred:  # take the read snapshot now, while a lock that is held makes it fail rather than wait
+                cursor.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
+        except BaseException:  # locked, most likely; whatever it was, the worker thread tries again and reports it
+            _inline.abort()
+            raise
+        finally:
+            cursor.execute(restore_busy_timeout)
+    finally:
+        cursor.close()
 
 
 def note_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -115,6 +156,9 @@ def note_writes(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
     """
     info = connection.info
     if info.get(_WROTE) is False and _READ_ONLY.match(statement) is None:
+        if _inline.in_place():  # a function marked @reads that writes: run it in its worker thread instead
+            _inline.abort()
+            raise _inline.Aborted(f"not a SELECT: {statement[:40]!r}")
         info[_WROTE] = True
 
 

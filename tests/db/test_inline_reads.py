@@ -1,0 +1,305 @@
+"""Thread-driven SQLite: a short read marked ``@reads`` runs on the loop's thread when it cannot wait for a lock,
+and in the unit's worker thread otherwise, with the same result either way.
+
+Where a statement ran is observed with SQLAlchemy's ``before_cursor_execute`` event, which fires in the thread that
+runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import aliased
+
+from dualio.db import Database, Repository, UnitOfWork, reads
+
+from .conftest import fresh_schema
+from .models import Note
+
+LOOP = "loop"
+WORKER = "worker"
+
+_visited: contextvars.ContextVar[str] = contextvars.ContextVar("visited", default="")
+
+
+class Notes(Repository[Note]):
+    @reads
+    def slow_count(self) -> int:
+        """A read that runs long: every pair of notes, three times over."""
+        a, b, c = aliased(Note), aliased(Note), aliased(Note)
+        return int(self.session.scalar(select(func.count()).select_from(a).join(b, text("1")).join(c, text("1"))) or 0)
+
+    @reads
+    def marked_but_writes(self, title: str) -> Note:
+        """Marked as a read by mistake: it writes."""
+        self.session.execute(text("UPDATE notes SET rank = rank + 1 WHERE title = :title"), {"title": title})
+        return self.get_one(where={"title": title})
+
+    @reads
+    def remembering(self) -> int:
+        _visited.set("inside")
+        return self.count()
+
+    def get(self, id: Any, *, options: Any = ()) -> Note:  # an override, not marked: it hops
+        return super().get(id, options=options)
+
+
+class Store(UnitOfWork):
+    notes: Notes
+    plain: Repository[Note]
+
+
+@reads
+def count_notes(uow: Store) -> int:
+    return uow.plain.count()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'inline.db'}", busy_timeout=2))
+    with db.unit_of_work(Store) as uow:
+        uow.plain.add_many([Note(title=f"note {i}") for i in range(1, 201)])
+    yield db
+    db.dispose()
+
+
+def record_selects(db: Database) -> list[str]:
+    """Where each SELECT on ``db`` runs from now on: ``LOOP`` (this thread, which runs the test's loop) or
+    ``WORKER`` (any other thread)."""
+    places: list[str] = []
+    loop_thread = threading.get_ident()
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            places.append(LOOP if threading.get_ident() == loop_thread else WORKER)
+
+    event.listen(db.sync_engine, "before_cursor_execute", record)
+    return places
+
+
+@pytest.fixture
+def where(db: Database) -> list[str]:
+    return record_selects(db)
+
+
+def test_the_generic_reads_run_on_the_loop(db: Database, where: list[str]) -> None:
+    async def read() -> tuple[str, int, bool, list[str]]:
+        async with db.async_unit_of_work(Store) as uow:
+            note = await uow.plain.get(3)
+            count = await uow.plain.count()
+            exists = await uow.plain.exists(where={"title": "note 7"})
+            page = await uow.plain.page(limit=2)
+            return note.title, count, exists, [n.title for n in page.items]
+
+    assert asyncio.run(read()) == ("note 3", 200, True, ["note 1", "note 2"])
+    assert where == [LOOP] * 4
+
+
+def test_an_override_that_is_not_marked_hops(db: Database, where: list[str]) -> None:
+    async def read() -> str:
+        async with db.async_unit_of_work(Store) as uow:
+            note: Note = await uow.notes.get(3)  # Notes.get overrides the marked one without the mark
+            return note.title
+
+    assert asyncio.run(read()) == "note 3"
+    assert where == [WORKER]
+
+
+def test_a_budget_of_zero_turns_reads_in_place_off(tmp_path: Path) -> None:
+    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'off.db'}", sqlite_inline_budget=0))
+    places = record_selects(db)
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.plain.count()
+
+    try:
+        assert asyncio.run(read()) == 0
+        assert places == [WORKER]
+    finally:
+        db.dispose()
+
+
+def test_a_use_case_marked_reads_runs_in_place_through_run(db: Database, where: list[str]) -> None:
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.run(count_notes)
+
+    assert asyncio.run(read()) == 200
+    assert where == [LOOP]
+
+
+def test_a_read_past_its_budget_is_interrupted_and_run_again_in_the_thread(db: Database, where: list[str]) -> None:
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            count: int = await uow.notes.slow_count()
+            return count
+
+    assert asyncio.run(read()) == 200**3
+    assert where == [LOOP, WORKER]
+
+
+def test_a_marked_function_that_writes_is_stopped_before_the_write_and_run_in_the_thread(
+    db: Database, where: list[str]
+) -> None:
+    async def bump() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            note: Note = await uow.notes.marked_but_writes("note 5")
+            return note.rank
+
+    assert asyncio.run(bump()) == 1  # written once: the attempt in place stopped before its UPDATE
+    assert where == [WORKER]  # the UPDATE was refused before it ran; the thread ran the whole method again
+    with db.unit_of_work(Store) as uow:
+        assert uow.plain.get(5).rank == 1
+
+
+def test_reads_hop_once_the_unit_has_written_or_has_changes_to_flush(db: Database, where: list[str]) -> None:
+    async def work() -> None:
+        async with db.async_unit_of_work(Store) as uow:
+            await uow.plain.count()  # in place
+            uow.sync.session.add(Note(title="pending"))  # autoflush would write: the next read hops
+            await uow.plain.count()
+            await uow.plain.count()  # flushed: the transaction has written
+
+    asyncio.run(work())
+    assert where == [LOOP, WORKER, WORKER]
+
+
+def test_a_read_hops_when_another_unit_of_this_process_holds_the_write_turn(db: Database, where: list[str]) -> None:
+    began, finish = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with db.unit_of_work(Store) as uow:
+            uow.plain.add(Note(title="from the writer"))
+            began.set()
+            finish.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    began.wait(10)
+    # Released from another thread: had the read waited for the turn on the loop, it would then run there.
+    threading.Timer(0.2, finish.set).start()
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.plain.count()
+
+    assert asyncio.run(read()) == 201  # it began after the writer committed
+    thread.join()
+    assert where == [WORKER]
+
+
+def test_a_read_hops_when_another_process_holds_the_write_lock(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    db = fresh_schema(Database(f"sqlite:///{path}", busy_timeout=30))
+    places = record_selects(db)
+    other = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)  # no in-process turn
+    other.execute("BEGIN IMMEDIATE")
+    # Released from another thread: had BEGIN waited on the loop, it would then succeed there.
+    threading.Timer(0.2, other.rollback).start()
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.plain.count()
+
+    try:
+        assert asyncio.run(read()) == 0
+        assert places == [WORKER]  # refused at once in place, waited for in the thread
+    finally:
+        other.close()
+        db.dispose()
+
+
+def test_deferred_reads_run_in_place_beside_a_writer(tmp_path: Path) -> None:
+    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'deferred.db'}", sqlite_begin="deferred"))
+    places = record_selects(db)
+    other = sqlite3.connect(str(tmp_path / "deferred.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a writer holds the lock: WAL readers go on
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.plain.count()
+
+    try:
+        assert asyncio.run(read()) == 0
+        assert places == [LOOP]
+    finally:
+        other.close()
+        db.dispose()
+
+
+def test_a_read_hops_when_the_pool_has_no_connection_to_give(tmp_path: Path) -> None:
+    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'pool.db'}", pool_size=1, max_overflow=0))
+    held = db.sync_engine.connect()  # the only connection, held by sync code
+    held.exec_driver_sql("SELECT 1")
+    places = record_selects(db)
+    # Given back from another thread: had the checkout waited on the loop, the read would then run there.
+    threading.Timer(0.2, held.close).start()
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.plain.count()
+
+    try:
+        assert asyncio.run(read()) == 0
+        assert places == [WORKER]
+    finally:
+        db.dispose()
+
+
+def test_a_task_reading_in_place_in_a_loop_lets_other_tasks_run(tmp_path: Path) -> None:
+    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'fair.db'}", sqlite_inline_budget=1e-9))
+
+    async def main() -> int:
+        ticks = 0
+
+        async def heartbeat() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        beating = asyncio.create_task(heartbeat())
+        await asyncio.sleep(0)
+        start = ticks
+        async with db.async_unit_of_work(Store) as uow:
+            for _ in range(20):
+                await uow.plain.exists()
+        beating.cancel()
+        return ticks - start
+
+    try:
+        # 1e-9 s is spent by any read: each yields once. (Here each read is also past the budget, so SQLite may
+        # interrupt it and it hops; either way the loop ran the heartbeat between reads.)
+        assert asyncio.run(main()) >= 20
+    finally:
+        db.dispose()
+
+
+def test_a_read_in_place_runs_in_a_copy_of_the_context(db: Database, where: list[str]) -> None:
+    async def read() -> tuple[int, str]:
+        async with db.async_unit_of_work(Store) as uow:
+            count = await uow.notes.remembering()
+            return count, _visited.get()
+
+    assert asyncio.run(read()) == (200, "")  # as in the thread: what the call set stays in its copy
+    assert where == [LOOP]
+
+
+@pytest.mark.parametrize("budget", [-0.001, 1.5, float("nan"), "2ms", True])
+def test_a_bad_budget_is_refused_with_its_rule(budget: object) -> None:
+    with pytest.raises(ValueError, match="sqlite_inline_budget="):
+        Database("sqlite://", sqlite_inline_budget=budget)
+
+
+def test_reads_marks_only_callables() -> None:
+    with pytest.raises(TypeError, match="@reads marks a function"):
+        reads(42)  # type: ignore[type-var]
