@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
-from ._inline import NOT_RUN, InlineReads
+from ._inline import NOT_RUN, InlineReads, is_marked_read
 from ._sqlite import ends_without_io
 from ._workers import Job, Worker, WorkerThreads
 
@@ -99,7 +99,8 @@ class ThreadDriver:
     async def call(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         inline = self._inline
         if inline is not None:
-            if self._idle() and inline.may_run(fn, self.session, not ends_without_io(self.session)):
+            session = self.session
+            if is_marked_read(fn) and self._idle() and inline.may_run(session, not ends_without_io(session)):
                 in_place: T = inline.run(fn, args, kwargs)
                 if in_place is not NOT_RUN:
                     await inline.yield_if_due()

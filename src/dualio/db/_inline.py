@@ -107,9 +107,10 @@ class InlineReads:
         self.budget = budget
         self._capacity = pool_capacity  # None: no limit on connections
 
-    def may_run(self, fn: Callable[..., Any], session: Session, unit_has_written: bool) -> bool:
-        """Whether ``fn`` may be tried in place now (the caller has checked that no call of the unit is running)."""
-        if not is_marked_read(fn) or unit_has_written or state.deadline is not None:
+    def may_run(self, session: Session, unit_has_written: bool) -> bool:
+        """Whether a marked read may be tried in place on ``session`` now; the caller has checked that no call of
+        its unit is running, and says whether the unit has written (or has changes to flush)."""
+        if unit_has_written or state.deadline is not None:
             return False
         if session.in_transaction():
             return True  # the unit holds its connection already
