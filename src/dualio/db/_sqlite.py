@@ -139,7 +139,7 @@ def _begin_without_waiting(
         try:
             connection.exec_driver_sql(statement)
             if deferred:  # take the read snapshot now, while a lock that is held makes it fail rather than wait
-                cursor.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
+                cursor.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except BaseException:  # locked, most likely; whatever it was, the worker thread tries again and reports it
             _inline.abort()
             raise
