@@ -202,11 +202,18 @@ class Portal:
             del error, call
 
     def _run_in_context(
-        self, context: contextvars.Context, fn: Callable[..., Awaitable[T]], *args: Any, timeout: float | None = None
+        self,
+        context: contextvars.Context,
+        fn: Callable[..., Awaitable[T]],
+        *args: Any,
+        timeout: float | None = None,
+        api: str = "iterate/enter",
     ) -> T:
-        """Like :meth:`run`, but inside ``context``: the steps of one ``iterate``/``enter`` share a context."""
-        self._check_blocking_call("iterate/enter")
-        call = BlockingCall(to_coroutine(fn, args, "iterate/enter"), context, timeout)
+        """Like :meth:`run`, but inside ``context``: the steps of one ``iterate``/``enter`` share a context.
+
+        ``api`` names the public call in error messages (a twin method's call is ``run``)."""
+        self._check_blocking_call(api)
+        call = BlockingCall(to_coroutine(fn, args, api), context, timeout)
         self._call_and_wait(call)
         if call.exception is not None:
             raise call.exception

@@ -216,14 +216,15 @@ def _call_and_enter(twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ..
     portal = twin._dualio_portal
     context = contextvars.copy_context()
     outcome = portal._run_in_context(
-        context, run_and_enter, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin)
+        context, run_and_enter, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin), api="run"
     )
     if type(outcome) is not Entered:
         return _result(twin, outcome)
     async_cm = outcome.async_cm
 
     def exit_(exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
-        return bool(portal._run_in_context(context, _aexit, async_cm, exc_type, exc, tb, timeout=timeout_for(twin)))
+        timeout = timeout_for(twin)
+        return bool(portal._run_in_context(context, _aexit, async_cm, exc_type, exc, tb, timeout=timeout, api="run"))
 
     def abandon() -> None:  # never entered (see EnteredResult): exit without waiting, from whatever thread
         with contextlib.suppress(PortalClosedError):
