@@ -303,3 +303,15 @@ def test_a_bad_budget_is_refused_with_its_rule(budget: object) -> None:
 def test_reads_marks_only_callables() -> None:
     with pytest.raises(TypeError, match="@reads marks a function"):
         reads(42)  # type: ignore[type-var]
+
+
+def test_reads_run_in_place_on_a_uvloop_loop_too(db: Database, where: list[str]) -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            return await uow.plain.count()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(read()) == 200
+    assert where == [LOOP]
