@@ -11,7 +11,7 @@ import asyncio
 import contextvars
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,36 @@ def count_notes(uow: Store) -> int:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'inline.db'}", busy_timeout=2))
+def open_db(tmp_path: Path) -> Iterator[Callable[..., Database]]:
+    """Make a Database on a fresh file with the schema and the given options; each is disposed after the test."""
+    made: list[Database] = []
+
+    def open_db(**options: Any) -> Database:
+        made.append(fresh_schema(Database(f"sqlite:///{tmp_path / f'inline-{len(made)}.db'}", **options)))
+        return made[-1]
+
+    yield open_db
+    for db in made:
+        db.dispose()
+
+
+@pytest.fixture
+def db(open_db: Callable[..., Database]) -> Database:
+    db = open_db(busy_timeout=2)
     with db.unit_of_work(Store) as uow:
         uow.plain.add_many([Note(title=f"note {i}") for i in range(1, 201)])
-    yield db
-    db.dispose()
+    return db
+
+
+def count_in_an_async_unit(db: Database) -> int:
+    """Count the notes in one async unit of work, on a new event loop in this thread."""
+
+    async def read() -> int:
+        async with db.async_unit_of_work(Store) as uow:
+            count: int = await uow.plain.count()
+            return count
+
+    return asyncio.run(read())
 
 
 def record_selects(db: Database) -> list[str]:
@@ -113,19 +137,11 @@ def test_an_override_that_is_not_marked_hops(db: Database, where: list[str]) -> 
     assert where == [WORKER]
 
 
-def test_a_budget_of_zero_turns_reads_in_place_off(tmp_path: Path) -> None:
-    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'off.db'}", sqlite_inline_budget=0))
+def test_a_budget_of_zero_turns_reads_in_place_off(open_db: Callable[..., Database]) -> None:
+    db = open_db(sqlite_inline_budget=0)
     places = record_selects(db)
-
-    async def read() -> int:
-        async with db.async_unit_of_work(Store) as uow:
-            return await uow.plain.count()
-
-    try:
-        assert asyncio.run(read()) == 0
-        assert places == [WORKER]
-    finally:
-        db.dispose()
+    assert count_in_an_async_unit(db) == 0
+    assert places == [WORKER]
 
 
 def test_a_use_case_marked_reads_runs_in_place_through_run(db: Database, where: list[str]) -> None:
@@ -197,66 +213,48 @@ def test_a_read_hops_when_another_unit_of_this_process_holds_the_write_turn(db: 
     assert where == [WORKER]
 
 
-def test_a_read_hops_when_another_process_holds_the_write_lock(tmp_path: Path) -> None:
-    path = tmp_path / "locked.db"
-    db = fresh_schema(Database(f"sqlite:///{path}", busy_timeout=30))
+def test_a_read_hops_when_another_process_holds_the_write_lock(open_db: Callable[..., Database]) -> None:
+    db = open_db(busy_timeout=30)
     places = record_selects(db)
-    other = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)  # no in-process turn
-    other.execute("BEGIN IMMEDIATE")
+    assert db.sync_engine.url.database is not None
+    other = sqlite3.connect(db.sync_engine.url.database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # not through dualio: no in-process turn to see
     # Released from another thread: had BEGIN waited on the loop, it would then succeed there.
     threading.Timer(0.2, other.rollback).start()
-
-    async def read() -> int:
-        async with db.async_unit_of_work(Store) as uow:
-            return await uow.plain.count()
-
     try:
-        assert asyncio.run(read()) == 0
+        assert count_in_an_async_unit(db) == 0
         assert places == [WORKER]  # refused at once in place, waited for in the thread
     finally:
         other.close()
-        db.dispose()
 
 
-def test_deferred_reads_run_in_place_beside_a_writer(tmp_path: Path) -> None:
-    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'deferred.db'}", sqlite_begin="deferred"))
+def test_deferred_reads_run_in_place_beside_a_writer(open_db: Callable[..., Database]) -> None:
+    db = open_db(sqlite_begin="deferred")
     places = record_selects(db)
-    other = sqlite3.connect(str(tmp_path / "deferred.db"), isolation_level=None)
+    assert db.sync_engine.url.database is not None
+    other = sqlite3.connect(db.sync_engine.url.database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # a writer holds the lock: WAL readers go on
-
-    async def read() -> int:
-        async with db.async_unit_of_work(Store) as uow:
-            return await uow.plain.count()
-
     try:
-        assert asyncio.run(read()) == 0
+        assert count_in_an_async_unit(db) == 0
         assert places == [LOOP]
     finally:
         other.close()
-        db.dispose()
 
 
-def test_a_read_hops_when_the_pool_has_no_connection_to_give(tmp_path: Path) -> None:
-    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'pool.db'}", pool_size=1, max_overflow=0))
+def test_a_read_hops_when_the_pool_has_no_connection_to_give(open_db: Callable[..., Database]) -> None:
+    db = open_db(pool_size=1, max_overflow=0)
     held = db.sync_engine.connect()  # the only connection, held by sync code
     held.exec_driver_sql("SELECT 1")
     places = record_selects(db)
     # Given back from another thread: had the checkout waited on the loop, the read would then run there.
     threading.Timer(0.2, held.close).start()
-
-    async def read() -> int:
-        async with db.async_unit_of_work(Store) as uow:
-            return await uow.plain.count()
-
-    try:
-        assert asyncio.run(read()) == 0
-        assert places == [WORKER]
-    finally:
-        db.dispose()
+    assert count_in_an_async_unit(db) == 0
+    assert places == [WORKER]
 
 
-def test_a_task_reading_in_place_in_a_loop_lets_other_tasks_run(tmp_path: Path) -> None:
-    db = fresh_schema(Database(f"sqlite:///{tmp_path / 'fair.db'}", sqlite_inline_budget=1e-9))
+def test_a_task_reading_in_place_in_a_loop_lets_other_tasks_run(open_db: Callable[..., Database]) -> None:
+    db = open_db(sqlite_inline_budget=1e-9)  # spent by any read: each one yields once after it
+    places = record_selects(db)
 
     async def main() -> int:
         ticks = 0
@@ -276,12 +274,8 @@ def test_a_task_reading_in_place_in_a_loop_lets_other_tasks_run(tmp_path: Path) 
         beating.cancel()
         return ticks - start
 
-    try:
-        # 1e-9 s is spent by any read: each yields once. (Here each read is also past the budget, so SQLite may
-        # interrupt it and it hops; either way the loop ran the heartbeat between reads.)
-        assert asyncio.run(main()) >= 20
-    finally:
-        db.dispose()
+    assert asyncio.run(main()) >= 20
+    assert places == [LOOP] * 20  # too short for SQLite's progress handler to be asked: all ran in place
 
 
 def test_a_read_in_place_runs_in_a_copy_of_the_context(db: Database, where: list[str]) -> None:
