@@ -51,7 +51,7 @@ class Database:
     Options (production defaults): ``pool_size=5``, ``max_overflow=10``, ``pool_timeout=30``,
     ``pool_recycle=1800``, ``pool_pre_ping=True``; PostgreSQL ``statement_timeout=30`` and
     ``idle_in_transaction_timeout=60`` seconds (``None`` turns one off); SQLite ``busy_timeout=5``,
-    ``sqlite_begin="immediate"`` and ``sqlite_inline_budget=0.002`` (0 runs every call in the worker thread);
+    ``sqlite_begin="immediate"`` and ``sqlite_inline_budget=0.002`` (0: every repository call hops);
     ``engine_options`` passes anything else to SQLAlchemy's ``create_engine``.
 
     Thread-safe: share one ``Database`` in a process. Call ``dispose()`` (or ``await adispose()``) at shutdown.
