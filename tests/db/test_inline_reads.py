@@ -309,3 +309,44 @@ def test_reads_run_in_place_on_a_uvloop_loop_too(db: Database, where: list[str])
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         assert runner.run(read()) == 200
     assert where == [LOOP]
+
+
+def test_readers_in_place_and_writers_in_threads_share_the_database(db: Database, where: list[str]) -> None:
+    """Many tasks read (mostly in place) while others write through their threads and sync code writes from
+    another thread: every write lands once, every read sees a consistent count, nothing waits for ever."""
+    sync_titles = [f"sync {i}" for i in range(20)]
+
+    def sync_writer() -> None:
+        for title in sync_titles:
+            with db.unit_of_work(Store) as uow:
+                uow.plain.add(Note(title=title))
+
+    async def reader(seen: list[int]) -> None:
+        for _ in range(30):
+            async with db.async_unit_of_work(Store) as uow:
+                count = await uow.plain.count()
+                listed = await uow.plain.list(limit=5, order_by="id")
+            seen.append(count)
+            assert [note.id for note in listed] == [1, 2, 3, 4, 5]
+
+    async def writer(number: int) -> None:
+        for i in range(10):
+            async with db.async_unit_of_work(Store) as uow:
+                await uow.plain.add(Note(title=f"task {number} note {i}"))
+
+    async def main() -> list[int]:
+        seen: list[int] = []
+        thread = threading.Thread(target=sync_writer)
+        thread.start()
+        await asyncio.wait_for(
+            asyncio.gather(*(reader(seen) for _ in range(8)), *(writer(n) for n in range(4))), timeout=120
+        )
+        await asyncio.to_thread(thread.join)
+        return seen
+
+    seen = asyncio.run(main())
+    assert len(seen) == 8 * 30
+    assert all(200 <= count <= 200 + 20 + 40 for count in seen)
+    assert LOOP in where  # some reads ran in place (others hopped while a writer held the turn)
+    with db.unit_of_work(Store) as uow:
+        assert uow.plain.count() == 200 + 20 + 40
