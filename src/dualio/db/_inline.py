@@ -13,7 +13,8 @@ to the unit's worker thread otherwise:
   the unit is running in its thread;
 - nothing in place waits for a lock: the in-process writer turn is tried without waiting, ``BEGIN`` runs with
   SQLite's busy timeout at zero (deferred transactions also take their read snapshot then), a new connection is
-  not awaited from an exhausted pool; each of these, when it would wait, *aborts* the attempt;
+  not awaited from an exhausted pool (looked at just before the checkout: another thread taking the last one in
+  between makes the checkout wait); each of these, when it would wait, *aborts* the attempt;
 - SQLite's progress handler aborts a statement still running when the budget is spent;
 - a statement that is not a ``SELECT`` aborts the attempt before it runs (a function marked ``reads`` that writes).
 
