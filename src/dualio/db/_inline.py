@@ -11,10 +11,11 @@ to the unit's worker thread otherwise:
   ``page``, ``count`` and ``exists``, and any function of yours so marked); an override that is not marked hops;
 - only while the unit has nothing to flush and its transaction has run only ``SELECT`` statements, and no call of
   the unit is running in its thread;
-- nothing in place waits for a lock: the in-process writer turn is tried without waiting, ``BEGIN`` runs with
-  SQLite's busy timeout at zero (deferred transactions also take their read snapshot then), a new connection is
-  not awaited from an exhausted pool (looked at just before the checkout: another thread taking the last one in
-  between makes the checkout wait); each of these, when it would wait, *aborts* the attempt;
+- a unit without a connection yet is tried in place only if the pool has one free (looked at just before the
+  checkout: another thread taking the last one in between makes the checkout wait);
+- nothing in place waits for a lock: the in-process writer turn is tried without waiting and ``BEGIN`` runs with
+  SQLite's busy timeout at zero (deferred transactions also take their read snapshot then); either, when it would
+  wait, *aborts* the attempt;
 - SQLite's progress handler aborts a statement still running when the budget is spent;
 - a statement that is not a ``SELECT`` aborts the attempt before it runs (a function marked ``reads`` that writes).
 
