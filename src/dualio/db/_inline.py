@@ -105,9 +105,9 @@ NOT_RUN: Final = _NotRun()
 class InlineReads:
     """Runs marked reads of one ``Database``'s thread-driven units in place; see the module docstring."""
 
-    def __init__(self, budget: float, pool_capacity: int | None) -> None:
+    def __init__(self, budget: float, pool_capacity: int) -> None:
         self.budget = budget
-        self._capacity = pool_capacity  # None: no limit on connections
+        self._capacity = pool_capacity
 
     def may_run(self, session: Session, unit_has_written: bool) -> bool:
         """Whether a marked read may be tried in place on ``session`` now; the caller has checked that no call of
@@ -122,7 +122,7 @@ class InlineReads:
         if not isinstance(bind, Engine):
             return True  # a connection given by the caller (dualio.testing): nothing to check out
         pool = bind.pool
-        if self._capacity is None or not isinstance(pool, QueuePool):
+        if not isinstance(pool, QueuePool):
             return True
         return pool.checkedin() > 0 or pool.checkedout() < self._capacity
 
