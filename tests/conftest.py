@@ -21,10 +21,16 @@ def loop_factory(request: pytest.FixtureRequest) -> LoopFactory:
     return LOOP_FACTORIES[request.param]
 
 
+@pytest.fixture(params=[False, True], ids=["loop-thread", "lent-loop"])
+def lend_loop(request: pytest.FixtureRequest) -> bool:
+    """Whether the portal under test lends its loop to blocking callers (``Portal(lend_loop=True)``)."""
+    return bool(request.param)
+
+
 @pytest.fixture
-def portal(loop_factory: LoopFactory) -> Iterator[dualio.Portal]:
-    """A started portal on each supported loop, shut down after the test."""
-    with dualio.Portal("test-portal", loop_factory=loop_factory, cancel_grace=2.0) as started:
+def portal(loop_factory: LoopFactory, lend_loop: bool) -> Iterator[dualio.Portal]:
+    """A started portal on each supported loop, with and without lending its loop, shut down after the test."""
+    with dualio.Portal("test-portal", loop_factory=loop_factory, cancel_grace=2.0, lend_loop=lend_loop) as started:
         yield started
 
 
@@ -40,5 +46,5 @@ def _fresh_default_portal() -> Iterator[None]:
     dualio.shutdown()
     yield
     dualio.shutdown()
-    dualio.configure(running_loop_policy="warn", drain_timeout=5.0, cancel_grace=2.0)
+    dualio.configure(running_loop_policy="warn", drain_timeout=5.0, cancel_grace=2.0, lend_loop=False, lend_grace=0.002)
     _default._settings.pop("loop_factory", None)

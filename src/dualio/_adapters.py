@@ -7,7 +7,6 @@ called on the portal's loop, never in the caller's thread, so loop-bound objects
 from __future__ import annotations
 
 import contextvars
-import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
@@ -49,7 +48,7 @@ def _aclose(portal: Portal, context: contextvars.Context, iterator: AsyncIterato
     """``aclose()`` the async iterator on the loop: waited for, unless this is the loop's own thread."""
     if not hasattr(iterator, "aclose") or portal.closed:
         return
-    if threading.get_ident() == portal._thread_id:  # the sync iterator was garbage-collected on the loop
+    if portal._on_loop_thread():  # the sync iterator was garbage-collected on the loop
         portal.submit(iterator.aclose())
         return
     try:

@@ -13,6 +13,7 @@ import concurrent.futures
 import contextvars
 import os
 import threading
+from collections.abc import Callable
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -50,7 +51,7 @@ class _Call(abc.ABC):
 class BlockingCall(_Call):
     """A call whose caller thread blocks on ``done`` until :meth:`finish` releases it."""
 
-    __slots__ = ("done", "exception", "result")
+    __slots__ = ("done", "exception", "on_finish", "result")
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         super().__init__(coro, context, timeout)
@@ -58,11 +59,14 @@ class BlockingCall(_Call):
         done.acquire()
         self.result: object = None
         self.exception: BaseException | None = None
+        self.on_finish: Callable[[], object] | None = None  # set while the caller runs the loop (``_lending``)
 
     def finish(self, result: object, exception: BaseException | None) -> None:
         self.result = result
         self.exception = exception
         self.done.release()
+        if self.on_finish is not None:
+            self.on_finish()
 
 
 class FutureCall(_Call):

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Literal, TypeVar, TypeVarTuple, Unpack, overload
 
 from ._policy import RunningLoopPolicy, check_policy
-from ._portal import LoopFactory, Portal
+from ._portal import LoopFactory, Portal, check_lend_grace, check_lend_loop
 from ._validate import check_timeout, discard
 
 __all__ = ("configure", "default_portal", "enter", "iterate", "run", "run_async_task", "shutdown", "submit")
@@ -53,13 +53,20 @@ def configure(
     running_loop_policy: RunningLoopPolicy | None = None,
     drain_timeout: float | None = None,
     cancel_grace: float | None = None,
+    lend_loop: bool | None = None,
+    lend_grace: float | None = None,
 ) -> None:
     """Change the settings of the default portal (see :class:`Portal` for each); ``None`` leaves one as is.
 
-    ``running_loop_policy``, ``drain_timeout`` and ``cancel_grace`` apply at once. ``loop_factory`` applies to
-    the next default portal: changing it while one runs raises ``RuntimeError`` (call ``shutdown()`` first).
+    ``running_loop_policy``, ``drain_timeout``, ``cancel_grace``, ``lend_loop`` and ``lend_grace`` apply at
+    once. ``loop_factory`` applies to the next default portal: changing it while one runs raises
+    ``RuntimeError`` (call ``shutdown()`` first).
     """
     changes: dict[str, Any] = {}
+    if lend_loop is not None:
+        changes["lend_loop"] = check_lend_loop(lend_loop)
+    if lend_grace is not None:
+        changes["lend_grace"] = check_lend_grace(lend_grace)
     if running_loop_policy is not None:
         changes["running_loop_policy"] = check_policy(running_loop_policy)
     if drain_timeout is not None:

@@ -33,10 +33,11 @@ from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
 from ._eager import default_loop_factory, start_task
 from ._future import PortalFuture
+from ._lending import DRIVEN, LoopLender
 from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
 from ._stats import PortalStatistics
 from ._validate import check_timeout, discard, to_coroutine
-from .errors import DeadlockError, PortalClosedError
+from .errors import DeadlockError, InvalidTimeoutError, PortalClosedError
 
 __all__ = ("Portal",)
 
@@ -75,6 +76,12 @@ class Portal:
         drain_timeout: seconds that ``shutdown()`` and interpreter exit give pending work before cancelling it.
         cancel_grace: seconds a cancelled task gets to run its cleanup (``finally``, ``__aexit__``) before a
             waiting caller gives up on it: after a timeout, after Ctrl-C, and at shutdown.
+        lend_loop: a blocking call runs the loop in the calling thread while the portal's thread waits, instead
+            of waking that thread and waiting for it (see docs/portal.md, "Lending the loop"). Faster for
+            runs of blocking calls; between calls, background timers and I/O wait up to ``lend_grace``, and
+            coroutines run in more than one thread. Default off; settable at any time.
+        lend_grace: seconds the portal's thread leaves its loop lent after a blocking call gave it back
+            before it takes it back (``submit()``, cancellations and shutdown take it back at once).
 
     All methods are thread-safe. Loop-bound objects created by coroutines on this portal (connection pools,
     client sessions) belong to its loop: keep using them through the same portal.
@@ -88,6 +95,8 @@ class Portal:
         running_loop_policy: RunningLoopPolicy = "warn",
         drain_timeout: float = 5.0,
         cancel_grace: float = 2.0,
+        lend_loop: bool = False,
+        lend_grace: float = 0.002,
     ) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Portal name must be a str or None, got {type(name).__name__} {name!r}")
@@ -97,6 +106,9 @@ class Portal:
         self.running_loop_policy = running_loop_policy
         self.drain_timeout = drain_timeout
         self.cancel_grace = cancel_grace
+        self.lend_loop = lend_loop
+        self.lend_grace = lend_grace
+        self._lender: LoopLender | None = None
         self._loop_factory = loop_factory
         self._state: str = _NEW
         self._forked = False
@@ -147,6 +159,24 @@ class Portal:
     def cancel_grace(self, seconds: float) -> None:
         checked = check_timeout(seconds, "Portal.cancel_grace")
         self._cancel_grace = threading.TIMEOUT_MAX if checked is None else min(checked, threading.TIMEOUT_MAX)
+
+    @property
+    def lend_loop(self) -> bool:
+        """Whether blocking callers run the loop in their own thread; see the class docstring."""
+        return self._lend_loop
+
+    @lend_loop.setter
+    def lend_loop(self, lend: bool) -> None:
+        self._lend_loop = check_lend_loop(lend)
+
+    @property
+    def lend_grace(self) -> float:
+        """Seconds a lent loop stays lent, idle, before the portal's thread takes it back (0 < seconds <= 1)."""
+        return self._lend_grace
+
+    @lend_grace.setter
+    def lend_grace(self, seconds: float) -> None:
+        self._lend_grace = check_lend_grace(seconds)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -332,9 +362,20 @@ class Portal:
 
     # -- caller side -----------------------------------------------------------------------------------------
 
+    def _on_loop_thread(self) -> bool:
+        """Tell whether the current thread runs this portal's loop: its own thread, or a caller it is lent to."""
+        return _get_ident() == self._thread_id or (self._loop is not None and _get_running_loop() is self._loop)
+
+    def _loop_runner(self) -> int | None:
+        """The thread running the loop now, as far as the portal knows: its own, or a borrowing caller's."""
+        lender = self._lender
+        if lender is not None and lender.owner is DRIVEN:
+            return lender.driver
+        return self._thread_id
+
     def _refuse_loop_thread(self, api: str) -> None:
-        """Raise ``DeadlockError`` if the current thread is this portal's loop thread."""
-        if _get_ident() == self._thread_id:
+        """Raise ``DeadlockError`` if the current thread runs this portal's loop."""
+        if self._on_loop_thread():
             raise DeadlockError(
                 f"{api}() was called on the event-loop thread of portal {self.name!r}, which is the thread "
                 "that would have to run what it waits for: it would never return. Inside a coroutine, await "
@@ -347,7 +388,9 @@ class Portal:
         if _get_running_loop() is not None:
             report_blocking_call(self._running_loop_policy, api)
 
-    def _enqueue(self, call: _Call) -> None:
+    def _enqueue(self, call: _Call, *, lent: bool = False) -> None:
+        """Queue ``call`` for the loop. ``lent``: the calling thread has borrowed the loop and is about to run it,
+        so it schedules the drain itself, without writing to the loop's wake-up socket."""
         if self._state is not _RUNNING:
             try:
                 self.start()
@@ -359,14 +402,23 @@ class Portal:
         if not self._wakeup_pending:
             self._wakeup_pending = True
             try:
-                self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
+                if lent:
+                    self._loop.call_soon(self._drain)  # type: ignore[union-attr]
+                else:
+                    self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
             except RuntimeError:
                 pass  # the loop closed meanwhile: the sweep below finishes the call
+            if self._lender is not None:
+                self._lender.wake()
         if self._state is _CLOSED:
             self._sweep()
 
     def _call_and_wait(self, call: BlockingCall) -> None:
         """Queue ``call`` and block until it finishes; on timeout or Ctrl-C cancel it and wait ``cancel_grace``."""
+        lender = self._lender
+        if self._lend_loop and lender is not None and lender.try_borrow():
+            lender.drive(call)
+            return
         done = call.done
         try:
             self._enqueue(call)
@@ -383,10 +435,13 @@ class Portal:
             raise
         if not finished:
             self._cancel_soon(call, "timeout")
-            raise TimeoutError(
-                f"{call.coro.__qualname__} did not finish within {call.timeout:g} s and did not end within "
-                f"{self._cancel_grace:g} s of being cancelled; it may still be running on portal {self.name!r}"
-            )
+            raise self._gave_up_error(call)
+
+    def _gave_up_error(self, call: _Call) -> TimeoutError:
+        return TimeoutError(
+            f"{call.coro.__qualname__} did not finish within {call.timeout:g} s and did not end within "
+            f"{self._cancel_grace:g} s of being cancelled; it may still be running on portal {self.name!r}"
+        )
 
     def _cancel_soon(self, call: _Call, reason: CancelReason) -> None:
         """Ask the loop to cancel ``call``'s task; safe from any thread, a no-op once the loop is gone."""
@@ -397,6 +452,8 @@ class Portal:
             loop.call_soon_threadsafe(self._cancel_call, call, reason)
         except RuntimeError:
             pass  # the loop is closed: the call was finished by shutdown
+        if self._lender is not None:
+            self._lender.wake()
 
     def _sweep(self) -> None:
         """Finish every queued call with ``PortalClosedError``; used once the loop can no longer run them."""
@@ -437,18 +494,25 @@ class Portal:
         asyncio.set_event_loop(loop)
         self._loop = loop
         self._thread_id = _get_ident()
+        self._lender = lender = LoopLender(self, loop)
         loop.call_soon(ready.set)
         try:
             while not self._stop_requested:
                 try:
                     loop.run_forever()
                 except BaseException as exc:  # KeyboardInterrupt/SystemExit re-raised by a task step (3.11)
-                    if not self._delivers(exc):
-                        logger.exception(
-                            "dualio: portal %r: an exception escaped its event loop; it keeps running", self.name
-                        )
+                    self._loop_raised(exc)
+                lender.park_if_asked()  # a blocking caller asked for the loop: lend it until it is idle
         finally:
+            lender.close()
             self._close_loop(loop)
+
+    def _loop_raised(self, exc: BaseException) -> None:
+        """``run_forever`` raised ``exc`` (in whichever thread ran it): log it unless a caller receives it."""
+        if not self._delivers(exc):
+            logger.error(
+                "dualio: portal %r: an exception escaped its event loop; it keeps running", self.name, exc_info=exc
+            )
 
     def _delivers(self, exc: BaseException) -> bool:
         """Tell whether ``exc`` is the outcome of one of this portal's tasks (its caller receives it)."""
@@ -574,6 +638,8 @@ class Portal:
                 self._state = _CLOSING
                 assert self._loop is not None
                 self._loop.call_soon_threadsafe(self._begin_close, drain, at_exit)
+                if self._lender is not None:
+                    self._lender.wake()
         thread = self._thread
         if thread is None or thread is threading.current_thread() or self._forked or self._abandoned:
             return
@@ -634,6 +700,24 @@ class Portal:
         self._state = _CLOSED
         self._thread_id = None
         self._lock = threading.Lock()
+
+
+def check_lend_loop(lend: object) -> bool:
+    """Validate a ``lend_loop`` setting."""
+    if not isinstance(lend, bool):
+        raise TypeError(f"lend_loop must be True or False, got {type(lend).__name__} {lend!r}")
+    return lend
+
+
+def check_lend_grace(seconds: object) -> float:
+    """Validate a ``lend_grace`` setting: seconds, more than 0 and at most 1."""
+    checked = check_timeout(seconds, "lend_grace")
+    if checked is None or not 0 < checked <= 1:
+        raise InvalidTimeoutError(
+            f"lend_grace must be more than 0 and at most 1 second, got {seconds!r}; a longer grace would keep "
+            "background work waiting that long between blocking calls"
+        )
+    return checked
 
 
 def _timeout_error(call: _Call) -> TimeoutError:

@@ -46,6 +46,7 @@ logger = logging.getLogger("dualio.monitor")
 
 _NEW, _RUNNING, _STOPPED = "new", "running", "stopped"
 _monotonic = time.monotonic
+_get_ident = threading.get_ident
 
 
 class Monitor:
@@ -167,7 +168,7 @@ class Monitor:
             loop = self.loop
             if loop.is_closed():
                 raise LoopNotRunningError(f"cannot watch event loop {self.name!r}: it is closed")
-            if loop_thread_id is None and not loop.is_running():
+            if loop_thread_id is None and not loop.is_running() and (self.portal is None or self.portal.closed):
                 raise LoopNotRunningError(
                     f"cannot watch event loop {self.name!r}: it is not running. Start the monitor from inside a "
                     "coroutine on that loop, or once another thread runs it (or pass a dualio.Portal)"
@@ -279,8 +280,7 @@ class Monitor:
         if self._state is _STOPPED:
             return
         now = _monotonic()
-        if self._loop_thread_id is None:
-            self._loop_thread_id = threading.get_ident()
+        self._loop_thread_id = _get_ident()  # each time: a portal may lend its loop to a caller's thread
         last = self._last_beat
         if last and self._beat_valid:  # lateness of a timer due `interval` after the last beat
             self._lag.add(max(0.0, now - last - self.interval))
@@ -331,7 +331,10 @@ class Monitor:
 
     def _sample(self, sent: float, seq: int) -> None:
         """Record the loop thread's current stack as an ongoing blocking event, and log it."""
-        thread_id = self._loop_thread_id
+        if self.portal is not None:  # it knows which thread runs its loop, lent or not
+            thread_id = self.portal._loop_runner()
+        else:
+            thread_id = _known_loop_thread(self.loop, running_here=False) or self._loop_thread_id
         frame: FrameType | None = sys._current_frames().get(thread_id) if thread_id is not None else None
         now = _monotonic()
         stack: tuple[str, ...] = ()
@@ -457,13 +460,11 @@ def _resolve_loop(loop: object) -> asyncio.AbstractEventLoop:
     return loop
 
 
-def _known_loop_thread(loop: asyncio.AbstractEventLoop) -> int | None:
-    """The loop's thread if it is knowable now: the calling thread runs it, or asyncio recorded it."""
-    try:
-        if asyncio.get_running_loop() is loop:
-            return threading.get_ident()
-    except RuntimeError:
-        pass
+def _known_loop_thread(loop: asyncio.AbstractEventLoop, *, running_here: bool = True) -> int | None:
+    """The thread running the loop if it is knowable now: the calling thread (``running_here``), or the one
+    asyncio recorded when ``run_forever`` began (uvloop does not say)."""
+    if running_here and asyncio._get_running_loop() is loop:
+        return _get_ident()
     thread_id = getattr(loop, "_thread_id", None)  # asyncio's BaseEventLoop sets it in run_forever; uvloop hides it
     return thread_id if isinstance(thread_id, int) else None
 

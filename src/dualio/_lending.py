@@ -1,0 +1,242 @@
+"""Lending a portal's loop to its blocking callers (``Portal(lend_loop=True)``).
+
+Why: a blocking call normally costs two thread wake-ups, the caller waking the loop thread and the loop thread
+waking the caller. On a virtual machine each can cost tens of microseconds, more than a short coroutine takes.
+With lending, a blocking caller takes the loop and runs it in its own thread until its call is done, while the
+portal's thread stays parked: a run of blocking calls from one thread makes no wake-up at all.
+
+Who runs the loop (``LoopLender.owner``, changed under ``_cond`` only):
+
+- ``PORTAL``: the portal's thread, in ``run_forever``. A caller that wants the loop asks it to stop
+  (one round trip, as a normal call), then takes it.
+- ``LENT``: nobody. The portal's thread is parked; a blocking caller takes the loop without waiting. The
+  portal's thread takes it back ``grace`` seconds after the last caller gave it back, or at once when work
+  arrives from elsewhere (``wake``: ``submit()``, a cancellation, shutdown) or a caller gives it back with
+  other work still pending.
+- ``DRIVEN``: a blocking caller runs it. Other threads' calls queue as usual and that caller runs them too.
+  A second blocking thread does not wait for the loop: it takes the normal path.
+- ``CLOSED``: the portal's thread has left its loop for good; callers take the normal path, which reports
+  the closed portal.
+
+What a caller gives up by turning it on: between blocking calls, while the loop is lent, timers and I/O of
+background tasks wait up to ``grace`` seconds; and coroutines run in whichever thread runs the loop, so code
+that keeps per-thread state (``threading.local``, a ``sqlite3`` connection made with ``check_same_thread``)
+may see different threads. Timeouts, Ctrl-C and deadlock detection behave as on the normal path.
+"""
+
+from __future__ import annotations
+
+import _signal  # type: ignore[import-not-found]  # the C module behind ``signal``; typeshed has no stub
+import asyncio
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Final
+
+from ._calls import BlockingCall
+
+if TYPE_CHECKING:
+    from ._portal import Portal
+
+__all__ = ("LoopLender",)
+
+PORTAL: Final = "portal"
+LENT: Final = "lent"
+DRIVEN: Final = "driven"
+CLOSED: Final = "closed"
+
+_monotonic = time.monotonic
+_get_ident = threading.get_ident
+_get_running_loop = asyncio._get_running_loop
+_main_thread = threading.main_thread
+# The C functions behind ``signal.signal``/``getsignal``: the Python wrappers convert enums, ten times the cost.
+_set_signal: Callable[[int, Any], Any] = _signal.signal
+_get_signal: Callable[[int], Any] = _signal.getsignal
+_SIGINT = int(signal.SIGINT)
+
+
+class LoopLender:
+    """Hands one portal's loop between the portal's thread and blocking callers (see the module docstring)."""
+
+    def __init__(self, portal: Portal, loop: asyncio.AbstractEventLoop) -> None:
+        self._portal = portal
+        self._loop = loop
+        self._cond = threading.Condition(threading.Lock())
+        self.owner: str = PORTAL
+        self.driver: int | None = None  # the thread of the caller running the loop while it is DRIVEN
+        self._handover_requested = False
+        self._wake_requested = False
+        self._returned_at = 0.0
+
+    # -- the portal's thread ---------------------------------------------------------------------------------
+
+    def park_if_asked(self) -> None:
+        """After ``run_forever`` returned: if a caller asked for the loop, lend it and wait to take it back."""
+        cond, portal = self._cond, self._portal
+        with cond:
+            if not self._handover_requested or portal._stop_requested:
+                return
+            self._handover_requested = False
+            self.owner = LENT
+            self._returned_at = _monotonic()
+            cond.notify_all()
+            while True:
+                if self.owner is LENT:
+                    idle = _monotonic() - self._returned_at
+                    if self._wake_requested or portal.closed or idle >= portal.lend_grace:
+                        self.owner = PORTAL
+                        self._wake_requested = False
+                        return
+                    cond.wait(portal.lend_grace - idle)
+                else:  # a caller runs it: look again after a grace (a wake-up per call would cost the GIL)
+                    cond.wait(portal.lend_grace)
+
+    def close(self) -> None:
+        """The portal's thread is done with the loop: no caller may take it any more."""
+        with self._cond:
+            self.owner = CLOSED
+            self._cond.notify_all()
+
+    # -- any thread ------------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Work arrived for the loop: if it is lent and idle, the portal's thread takes it back now."""
+        if self.owner is not LENT:  # unlocked look: a caller that gives the loop back checks for work itself
+            return
+        with self._cond:
+            if self.owner is LENT:
+                self._wake_requested = True
+                self._cond.notify_all()
+
+    # -- the blocking caller ---------------------------------------------------------------------------------
+
+    def try_borrow(self) -> bool:
+        """Take the loop for the calling thread, asking the portal's thread for it if it runs it.
+
+        Returns False, and the caller takes the normal path, when another caller runs the loop, the portal is
+        closing, the calling thread runs an event loop of its own, or the main thread has a SIGINT handler
+        other than Python's default (Ctrl-C could not be turned into a cancellation while the loop runs here).
+        """
+        if _get_running_loop() is not None or not _interrupt_is_ours_to_handle():
+            return False
+        cond, portal = self._cond, self._portal
+        with cond:
+            while True:
+                owner = self.owner
+                if owner is LENT:
+                    self.owner = DRIVEN
+                    self.driver = _get_ident()
+                    return True
+                if owner is not PORTAL or portal.closed:
+                    return False
+                if not self._handover_requested:
+                    self._handover_requested = True
+                    try:
+                        self._loop.call_soon_threadsafe(self._loop.stop)
+                    except RuntimeError:  # closed meanwhile
+                        self._handover_requested = False
+                        return False
+                cond.wait()
+
+    def give_back(self) -> None:
+        """Return the loop after a drive; wake the portal's thread at once if other work is pending."""
+        pending = self._has_pending_work()
+        with self._cond:
+            self.owner = LENT
+            self._returned_at = _monotonic()
+            if pending or self._portal.closed:
+                self._wake_requested = True
+                self._cond.notify_all()
+
+    def _has_pending_work(self) -> bool:
+        portal, loop = self._portal, self._loop
+        if portal._queue or getattr(loop, "_ready", None):  # asyncio's queue of ready callbacks (uvloop: none)
+            return True
+        return bool(asyncio.all_tasks(loop))
+
+    def drive(self, call: BlockingCall) -> None:
+        """Queue ``call`` and run the loop in this thread until it finishes; the loop must be borrowed.
+
+        Mirrors ``Portal._call_and_wait``: after ``timeout`` the task is cancelled and its cleanup run for up to
+        ``cancel_grace`` seconds; Ctrl-C cancels it the same way and is re-raised; a second Ctrl-C stops at once.
+        The loop is given back in every case; a task still running then goes on in the portal's thread.
+        """
+        portal, loop = self._portal, self._loop
+        drive = _Drive(portal, loop, call)
+        call.on_finish = loop.stop
+        previous_handler: Any = None
+        if _get_ident() == _main_thread().ident:
+            previous_handler = _set_signal(_SIGINT, drive.on_sigint)
+        try:
+            portal._enqueue(call, lent=True)
+            if call.timeout is not None:
+                drive.give_up_in(call.timeout + portal.cancel_grace)
+            while not drive.over():
+                try:
+                    loop.run_forever()
+                except BaseException as exc:
+                    if exc is drive.second_interrupt:
+                        raise
+                    portal._loop_raised(exc)
+        finally:
+            call.on_finish = None
+            if previous_handler is not None:
+                _set_signal(_SIGINT, previous_handler)
+            drive.cancel_timers()
+            self.give_back()
+        if drive.interrupted:
+            raise KeyboardInterrupt
+        if call.done.locked():  # given up on: the time for the call and its cleanup ran out
+            portal._cancel_soon(call, "timeout")
+            raise portal._gave_up_error(call)
+
+
+def _interrupt_is_ours_to_handle() -> bool:
+    """Off the main thread no signal arrives; on it, only Python's default SIGINT handler may be replaced."""
+    if _get_ident() != _main_thread().ident:
+        return True
+    return _get_signal(_SIGINT) is signal.default_int_handler
+
+
+class _Drive:
+    """The state of one blocking call whose caller runs the loop: done, given up on, or interrupted."""
+
+    __slots__ = ("call", "gave_up", "interrupted", "loop", "portal", "second_interrupt", "timers")
+
+    def __init__(self, portal: Portal, loop: asyncio.AbstractEventLoop, call: BlockingCall) -> None:
+        self.portal = portal
+        self.loop = loop
+        self.call = call
+        self.gave_up = False
+        self.interrupted = False
+        self.second_interrupt: KeyboardInterrupt | None = None
+        self.timers: list[asyncio.TimerHandle] = []
+
+    def over(self) -> bool:
+        return self.gave_up or not self.call.done.locked()
+
+    def give_up_in(self, seconds: float) -> None:
+        """Stop running the loop here after ``seconds``, finished or not (call on the loop's side)."""
+        self.timers.append(self.loop.call_later(min(seconds, threading.TIMEOUT_MAX), self._give_up))
+
+    def _give_up(self) -> None:
+        self.gave_up = True
+        self.loop.stop()
+
+    def on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        """The SIGINT handler while the main thread runs the loop: cancel the call first, stop on a second."""
+        if self.interrupted:
+            self.second_interrupt = KeyboardInterrupt()
+            raise self.second_interrupt
+        self.interrupted = True
+        self.loop.call_soon_threadsafe(self._cancel_for_interrupt)
+
+    def _cancel_for_interrupt(self) -> None:
+        self.portal._cancel_call(self.call, "interrupt")
+        self.give_up_in(self.portal.cancel_grace)
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
