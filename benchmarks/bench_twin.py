@@ -58,7 +58,10 @@ REQUESTS = "requests.Session"
 ASYNCIO_RUN = "asyncio.run(aiohttp GET) per call"
 ONE_LOOP = "bound: aiohttp GET on one loop (no sync code)"
 ONE_TRIP = "bound: dualio.run(GET coroutine), one round trip"
-CALLER_DRIVEN = "design probe: the with form run by the calling thread (no hand-over)"
+TWIN_HTTP_LENT = "aiohttp twin on a lending portal: with get() as r: r.read()"
+TWIN_HTTP_LENT_SHORT = "aiohttp twin on a lending portal: get().read()"
+LENT_RUN = "dualio.run(coroutine) on a lending portal"
+LENT_GENERATED = "generated twin on a lending portal: counter.add(1)"
 PACKAGES = ("dualio", "aiohttp", "httpx", "requests", "synchronicity", "uvloop")
 
 
@@ -118,6 +121,11 @@ def call_contenders(stack: ExitStack, calls: int) -> list[Contender]:
     runtime = runtime_cls()
     stack.callback(runtime.close)
     async_counter = unwrap(generated)  # lives on the default portal's loop, like the twins
+    lending = stack.enter_context(dualio.Portal("bench-lending", lend_loop=True))
+    with use_portal(lending):
+        lent_generated = Counter()
+    stack.callback(lent_generated.close)
+    lent_counter = unwrap(lent_generated)
     synchronizer = synchronicity.Synchronizer()
     blocking_cls = synchronizer.wrap(AsyncCounter, name="BlockingCounter", target_module=__name__)
     blocking = blocking_cls()
@@ -126,6 +134,8 @@ def call_contenders(stack: ExitStack, calls: int) -> list[Contender]:
         Contender(GENERATED, per_call(lambda: generated.add(1), calls)),
         Contender(RUNTIME, per_call(lambda: runtime.add(1), calls)),
         Contender(SYNCHRONICITY, per_call(lambda: blocking.add(1), calls)),
+        Contender(LENT_RUN, per_call(lambda: lending.run(lent_counter.add(1)), calls)),
+        Contender(LENT_GENERATED, per_call(lambda: lent_generated.add(1), calls)),
     ]
 
 
@@ -160,6 +170,9 @@ def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
     uv_portal = stack.enter_context(dualio.Portal("bench-uvloop", loop_factory=uvloop.new_event_loop))
     with use_portal(uv_portal):
         uv_twin = stack.enter_context(session_cls())
+    lending = stack.enter_context(dualio.Portal("bench-lending-http", lend_loop=True))
+    with use_portal(lending):
+        lent_twin = stack.enter_context(session_cls())
     httpx_client = stack.enter_context(httpx.Client())
     requests_session = stack.enter_context(requests.Session())
     expected = b"hello world"
@@ -171,6 +184,13 @@ def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
     def uv_twin_get() -> None:
         with uv_twin.get(url) as response:
             assert response.read() == expected
+
+    def lent_twin_get() -> None:
+        with lent_twin.get(url) as response:
+            assert response.read() == expected
+
+    def lent_twin_get_short() -> None:
+        assert lent_twin.get(url).read() == expected
 
     def twin_get_unmerged() -> None:  # the call not written in the with line: awaited, then entered (4 trips)
         manager = twin.get(url)
@@ -203,27 +223,18 @@ def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
     def one_trip_get() -> None:
         assert dualio.run(get_body(portal_session, url)) == expected
 
-    # What a twin would cost if the calling thread ran the loop itself for each step (no hand-over to a loop
-    # thread): a design not built (see benchmarks/README.md), measured here on the one-loop session.
-    run_here = runner.get_loop().run_until_complete
-
-    def caller_driven_get() -> None:
-        manager = loop_session.get(url)
-        response = run_here(manager.__aenter__())
-        assert run_here(response.read()) == expected
-        run_here(manager.__aexit__(None, None, None))
-
     return [
         Contender(TWIN_HTTP, per_call(twin_get, count)),
         Contender(TWIN_HTTP_SHORT, per_call(twin_get_short, count)),
         Contender(TWIN_HTTP_UNMERGED, per_call(twin_get_unmerged, count)),
         Contender(TWIN_HTTP_UVLOOP, per_call(uv_twin_get, count)),
+        Contender(TWIN_HTTP_LENT, per_call(lent_twin_get, count)),
+        Contender(TWIN_HTTP_LENT_SHORT, per_call(lent_twin_get_short, count)),
         Contender(HTTPX, per_call(httpx_get, count)),
         Contender(REQUESTS, per_call(requests_get, count)),
         Contender(ASYNCIO_RUN, per_call(asyncio_run_get, count)),
         Contender(ONE_LOOP, one_loop),
         Contender(ONE_TRIP, per_call(one_trip_get, count)),
-        Contender(CALLER_DRIVEN, per_call(caller_driven_get, count)),
     ]
 
 
@@ -263,11 +274,20 @@ def main() -> None:
         http_rounds = args.http_rounds
         gets = run_interleaved(http_contenders(stack, url, args.requests), http_rounds, gc_off=args.gc_off)
     generated = calls[GENERATED].median
+    lent_generated = calls[LENT_GENERATED].median
     twin_http = gets[TWIN_HTTP].median
+    lent_http = gets[TWIN_HTTP_LENT].median
+    asyncio_run = gets[ASYNCIO_RUN].median
     targets = [
         Target(
             "generated twin call <= 1.15x dualio.run of the same coroutine",
             generated / calls[DUALIO_RUN].median,
+            1.15,
+            at_most=True,
+        ),
+        Target(
+            "the same on a lending portal (both calls on it)",
+            lent_generated / calls[LENT_RUN].median,
             1.15,
             at_most=True,
         ),
@@ -281,8 +301,25 @@ def main() -> None:
             gets[HTTPX].median / twin_http,
             1.0,
         ),
-        Target("aiohttp twin GET >= 3x faster than asyncio.run per call", gets[ASYNCIO_RUN].median / twin_http, 3.0),
+        Target(
+            "the same on a lending portal (Portal(lend_loop=True))",
+            gets[HTTPX].median / lent_http,
+            1.0,
+        ),
+        Target("aiohttp twin GET >= 3x faster than asyncio.run per call", asyncio_run / twin_http, 3.0),
+        Target("the same on a lending portal", asyncio_run / lent_http, 3.0),
     ]
+    bounds = "; ".join(
+        f"{label}: {asyncio_run / gets[name].median:.2f}x"
+        for label, name in (
+            ("one loop", ONE_LOOP),
+            ("one round trip", ONE_TRIP),
+            ("the `with` form on a lending portal", TWIN_HTTP_LENT),
+            ("`get().read()` on a lending portal", TWIN_HTTP_LENT_SHORT),
+            ("the `with` form", TWIN_HTTP),
+            ("`get().read()`", TWIN_HTTP_SHORT),
+        )
+    )
     body = "\n\n".join(
         [
             f"Twin calls ({args.calls} per batch, {args.rounds} rounds):",
@@ -290,12 +327,7 @@ def main() -> None:
             f"Sequential GETs to a local aiohttp server ({args.requests} per batch, {http_rounds} rounds; each reads "
             "the 11-byte body):",
             table(gets, TWIN_HTTP, args.requests),
-            "How far 3x was within reach in this run: `asyncio.run` per call's time over each bound's "
-            f"(one loop: {gets[ASYNCIO_RUN].median / gets[ONE_LOOP].median:.2f}x; one round trip: "
-            f"{gets[ASYNCIO_RUN].median / gets[ONE_TRIP].median:.2f}x; the `with` form run by the calling thread: "
-            f"{gets[ASYNCIO_RUN].median / gets[CALLER_DRIVEN].median:.2f}x; the `with` form: "
-            f"{gets[ASYNCIO_RUN].median / twin_http:.2f}x; `get().read()`: "
-            f"{gets[ASYNCIO_RUN].median / gets[TWIN_HTTP_SHORT].median:.2f}x).",
+            f"How far 3x was within reach in this run: `asyncio.run` per call's time over each form's ({bounds}).",
         ]
     )
     intro = (

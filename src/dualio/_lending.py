@@ -179,7 +179,10 @@ class LoopLender:
                 except BaseException as exc:
                     if exc is drive.second_interrupt:
                         raise
-                    portal._loop_raised(exc)
+                    if isinstance(exc, Exception):  # the loop refused to run here; a task step raises no Exception
+                        portal._cancel_soon(call, "interrupt")
+                        raise
+                    portal._loop_raised(exc)  # KeyboardInterrupt/SystemExit of a task step (Python 3.11)
         finally:
             call.on_finish = None
             if previous_handler is not None:

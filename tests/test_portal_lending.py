@@ -1,0 +1,321 @@
+"""``Portal(lend_loop=True)``: a blocking caller runs the portal's loop in its own thread (see ``_lending``).
+
+Every test that takes the ``portal`` fixture already runs on a lending portal too (see conftest.py); these
+tests cover what only lending has: who runs the loop and when it goes back, Ctrl-C while the main thread runs
+it, giving up after a timeout, several threads, shutdown, and the cases that keep the normal path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import dualio
+import dualio.monitor
+from dualio import _lending
+from dualio.errors import DeadlockError, InvalidTimeoutError, PortalClosedError
+
+from .conftest import LoopFactory
+from .helpers import Flags, double, noop, sleep_then_cleanup
+
+
+@pytest.fixture
+def lending(loop_factory: LoopFactory) -> Iterator[dualio.Portal]:
+    """A started portal that lends its loop, on each supported loop, shut down after the test."""
+    with dualio.Portal("lending", loop_factory=loop_factory, lend_loop=True, cancel_grace=2.0) as started:
+        yield started
+
+
+async def thread_id() -> int:
+    """The thread running the loop, seen from a coroutine on it."""
+    await asyncio.sleep(0)
+    return threading.get_ident()
+
+
+def owner(portal: dualio.Portal) -> str:
+    assert portal._lender is not None
+    return portal._lender.owner
+
+
+def woken_or_taken_back(portal: dualio.Portal) -> bool:
+    """True once the portal's thread was asked to take its loop back (or already did)."""
+    lender = portal._lender
+    assert lender is not None
+    return lender._wake_requested or lender.owner is _lending.PORTAL
+
+
+def finished(monitor: dualio.monitor.Monitor) -> list[dualio.monitor.BlockingEvent]:
+    return [event for event in monitor.statistics().recent_blocking_events if event.finished]
+
+
+def wait_until(predicate: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"condition not met within {timeout} s"
+        time.sleep(0.005)
+
+
+# -- who runs the loop ----------------------------------------------------------------------------------------
+
+
+def test_a_blocking_call_runs_in_the_calling_thread_and_leaves_the_loop_lent(lending: dualio.Portal) -> None:
+    assert lending.run(thread_id()) == threading.get_ident()
+    assert owner(lending) is _lending.LENT
+    assert lending.run(double, 21) == 42  # taken again without asking the portal's thread
+    assert lending.run(thread_id()) == threading.get_ident()
+
+
+def test_turning_lending_off_sends_calls_back_to_the_portal_thread(lending: dualio.Portal) -> None:
+    assert lending.run(thread_id()) == threading.get_ident()
+    lending.lend_loop = False
+    assert lending.run(thread_id()) == lending._thread_id
+
+
+def test_the_portal_thread_takes_an_idle_loop_back_after_the_grace(lending: dualio.Portal) -> None:
+    lending.run(noop())
+    assert owner(lending) is _lending.LENT
+    ran_on: list[int] = []
+    finished = threading.Event()
+
+    async def ticks() -> None:  # timers: someone must run the loop; nothing wakes the portal's thread for them
+        for _ in range(3):
+            await asyncio.sleep(0.001)
+        ran_on.append(threading.get_ident())
+        finished.set()
+
+    asyncio.run_coroutine_threadsafe(ticks(), lending.loop)
+    assert finished.wait(10)
+    assert ran_on == [lending._thread_id]
+
+
+def test_a_task_left_pending_by_a_call_makes_the_portal_thread_take_the_loop_at_once(
+    loop_factory: LoopFactory,
+) -> None:
+    kept: list[asyncio.Task[None]] = []
+    ran_on: list[int] = []
+    finished = threading.Event()
+
+    async def background() -> None:
+        await asyncio.sleep(0.01)
+        ran_on.append(threading.get_ident())
+        finished.set()
+
+    async def starts_background() -> None:
+        kept.append(asyncio.get_running_loop().create_task(background()))
+
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0) as portal:
+        portal.run(noop())
+        portal.run(starts_background())
+        assert woken_or_taken_back(portal)  # not after a whole 1 s grace
+        assert finished.wait(10)
+        assert ran_on == [portal._thread_id]
+
+
+def test_submit_wakes_the_portal_thread_while_the_loop_is_lent(loop_factory: LoopFactory) -> None:
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0) as portal:
+        portal.run(noop())
+        assert owner(portal) is _lending.LENT
+        future = portal.submit(thread_id())
+        assert woken_or_taken_back(portal)
+        assert future.result(10) == portal._thread_id
+
+
+def test_the_monitor_samples_the_thread_that_runs_the_loop(lending: dualio.Portal) -> None:
+    lending.run(noop())  # the loop is lent, not running, when the monitor starts
+
+    async def blocks() -> None:
+        time.sleep(0.3)  # noqa: ASYNC251  # the stall the monitor must find
+
+    with dualio.monitor.watch(lending, threshold=0.05, log=False) as monitor:
+        lending.run(blocks)
+        wait_until(lambda: finished(monitor))
+    assert finished(monitor)[0].function == "blocks"
+
+
+# -- when the normal path is kept ---------------------------------------------------------------------------
+
+
+def test_a_sigint_handler_of_the_application_keeps_calls_on_the_portal_thread(lending: dualio.Portal) -> None:
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        assert lending.run(thread_id()) == lending._thread_id
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert lending.run(thread_id()) == threading.get_ident()
+
+
+def test_a_caller_inside_its_own_event_loop_keeps_the_normal_path(lending: dualio.Portal) -> None:
+    lending.running_loop_policy = "allow"
+
+    async def from_async_code() -> int:
+        return lending.run(thread_id())
+
+    results: list[int] = []  # off the main thread: asyncio.run installs no SIGINT handler there
+    caller = threading.Thread(target=lambda: results.append(asyncio.run(from_async_code())))
+    caller.start()
+    caller.join(10)
+    assert results == [lending._thread_id]
+
+
+def test_a_coroutine_on_the_lent_loop_cannot_block_on_its_portal(lending: dualio.Portal) -> None:
+    async def calls_back() -> None:
+        lending.run(noop())
+
+    async def shuts_down() -> None:
+        lending.shutdown()
+
+    with pytest.raises(DeadlockError, match="event-loop thread"):
+        lending.run(calls_back())
+    with pytest.raises(DeadlockError, match="event-loop thread"):
+        lending.run(shuts_down())
+    assert lending.run(double, 1) == 2
+
+
+# -- timeouts and Ctrl-C while the caller runs the loop -----------------------------------------------------
+
+
+def test_a_timeout_gives_up_after_the_grace_and_the_cleanup_goes_on_in_the_portal_thread(
+    lending: dualio.Portal,
+) -> None:
+    lending.cancel_grace = 0.1
+    flags = Flags()
+    with pytest.raises(TimeoutError, match="may still be running"):
+        lending.run(sleep_then_cleanup(flags, 30.0, cleanup_seconds=0.5), timeout=0.05)
+    assert flags.cleaned_up.wait(10)  # nobody drives the loop now: the portal's thread finished the cleanup
+    assert lending.run(thread_id()) == threading.get_ident()
+
+
+def _interrupt_main_thread(started: threading.Event, times: int = 1) -> threading.Thread:
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def interrupt() -> None:
+        if started.wait(10):
+            for _ in range(times):
+                time.sleep(0.1)
+                signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt)
+    thread.start()
+    return thread
+
+
+def test_ctrl_c_while_the_main_thread_runs_the_loop_cancels_cleans_up_and_reraises(lending: dualio.Portal) -> None:
+    assert threading.current_thread() is threading.main_thread()
+    flags = Flags()
+    ran_on: list[int] = []
+
+    async def records_then_sleeps() -> str:
+        ran_on.append(threading.get_ident())
+        return await sleep_then_cleanup(flags)
+
+    interrupter = _interrupt_main_thread(flags.started)
+    with pytest.raises(KeyboardInterrupt):
+        lending.run(records_then_sleeps())
+    interrupter.join()
+    assert ran_on == [threading.get_ident()]  # the main thread ran the loop
+    assert flags.cleaned_up.is_set(), "KeyboardInterrupt was re-raised before the task's cleanup ran"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    stats = lending.statistics()
+    assert (stats.tasks_cancelled, stats.tasks_pending) == (1, 0)
+    assert lending.run(thread_id()) == threading.get_ident()
+
+
+def test_a_second_ctrl_c_stops_waiting_for_the_cleanup(loop_factory: LoopFactory) -> None:
+    flags = Flags()
+    # A grace longer than the test's time limit: only the second Ctrl-C can end the wait.
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, cancel_grace=600.0, drain_timeout=0.1) as portal:
+        interrupter = _interrupt_main_thread(flags.started, times=2)
+        with pytest.raises(KeyboardInterrupt):
+            portal.run(sleep_then_cleanup(flags, 30.0, cleanup_seconds=30.0))
+        interrupter.join()
+        assert not flags.cleaned_up.is_set()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert portal.run(double, 2) == 4
+        portal.cancel_grace = 1.0  # for the shutdown below, which cancels the cleanup still sleeping
+
+
+# -- several threads, and shutdown ----------------------------------------------------------------------------
+
+
+def test_threads_calling_and_submitting_at_once_all_get_their_results(lending: dualio.Portal) -> None:
+    results: dict[int, list[int]] = {}
+
+    def caller(number: int) -> None:
+        results[number] = [lending.run(double, i) for i in range(200)]
+
+    threads = [threading.Thread(target=caller, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    futures = [lending.submit(double, i) for i in range(200)]
+    for thread in threads:
+        thread.join(60)
+    assert results == {number: [2 * i for i in range(200)] for number in range(4)}
+    assert [future.result(10) for future in futures] == [2 * i for i in range(200)]
+    stats = lending.statistics()
+    assert (stats.tasks_pending, stats.tasks_completed) == (0, 1000)
+
+
+def test_shutdown_of_a_portal_whose_loop_is_lent(loop_factory: LoopFactory) -> None:
+    portal = dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0)
+    portal.run(noop())  # starts the portal: its own thread runs this first call
+    portal.run(noop())  # asks for the loop, and keeps it lent
+    assert owner(portal) is _lending.LENT
+    future = portal.submit(double, 3)
+    portal.shutdown()
+    assert future.result(0) == 6
+    assert portal._thread is not None
+    assert not portal._thread.is_alive()
+    assert owner(portal) is _lending.CLOSED
+    with pytest.raises(PortalClosedError):
+        portal.run(noop())
+
+
+def test_shutdown_from_another_thread_while_a_caller_runs_the_loop(loop_factory: LoopFactory) -> None:
+    portal = dualio.Portal(loop_factory=loop_factory, lend_loop=True, drain_timeout=0.1, cancel_grace=2.0)
+    flags = Flags()
+
+    def close_once_started() -> None:
+        if flags.started.wait(10):
+            portal.shutdown()
+
+    closer = threading.Thread(target=close_once_started)
+    closer.start()
+    with pytest.raises(PortalClosedError, match="shut down before"):
+        portal.run(sleep_then_cleanup(flags))
+    closer.join(30)
+    assert flags.cleaned_up.is_set()
+    assert portal._thread is not None
+    assert not portal._thread.is_alive()
+
+
+# -- settings -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("grace", [0, -1, 1.5, float("nan"), "0.1", None])
+def test_lend_grace_must_be_a_positive_number_of_seconds_up_to_one(grace: object) -> None:
+    with pytest.raises(InvalidTimeoutError, match="lend_grace"):
+        dualio.Portal(lend_grace=grace)  # type: ignore[arg-type]
+    if grace is not None:  # configure(lend_grace=None) leaves the setting as it is
+        with pytest.raises(InvalidTimeoutError, match="lend_grace"):
+            dualio.configure(lend_grace=grace)  # type: ignore[arg-type]
+
+
+def test_lend_loop_must_be_true_or_false() -> None:
+    with pytest.raises(TypeError, match="lend_loop must be True or False, got int 1"):
+        dualio.Portal(lend_loop=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="lend_loop"):
+        dualio.configure(lend_loop="yes")  # type: ignore[arg-type]
+
+
+def test_configure_turns_lending_on_for_the_default_portal() -> None:
+    assert dualio.run(thread_id()) != threading.get_ident()
+    dualio.configure(lend_loop=True, lend_grace=0.5)
+    portal = dualio.default_portal()
+    assert (portal.lend_loop, portal.lend_grace) == (True, 0.5)
+    assert dualio.run(thread_id()) == threading.get_ident()
