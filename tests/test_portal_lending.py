@@ -8,6 +8,7 @@ it, giving up after a timeout, several threads, shutdown, and the cases that kee
 from __future__ import annotations
 
 import asyncio
+import inspect
 import signal
 import threading
 import time
@@ -187,6 +188,30 @@ def test_a_timeout_gives_up_after_the_grace_and_the_cleanup_goes_on_in_the_porta
     with pytest.raises(TimeoutError, match="may still be running"):
         lending.run(sleep_then_cleanup(flags, 30.0, cleanup_seconds=0.5), timeout=0.05)
     assert flags.cleaned_up.wait(10)  # nobody drives the loop now: the portal's thread finished the cleanup
+    assert lending.run(thread_id()) == threading.get_ident()
+
+
+def test_a_loop_that_will_not_stop_to_be_lent_times_out_the_call_without_running_it(lending: dualio.Portal) -> None:
+    lending.lend_loop = False
+    blocking = threading.Event()
+    release = threading.Event()
+
+    async def blocks_the_loop() -> None:
+        blocking.set()
+        release.wait(10)  # the stall under test: the loop cannot stop to be lent
+
+    future = lending.submit(blocks_the_loop())
+    assert blocking.wait(10)
+    lending.lend_loop = True
+    lending.cancel_grace = 0.05
+    coroutine = double(1)
+    try:
+        with pytest.raises(TimeoutError, match=r"did not start within 0\.05 s"):
+            lending.run(coroutine, timeout=0.05)
+    finally:
+        release.set()
+    assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
+    future.result(10)
     assert lending.run(thread_id()) == threading.get_ident()
 
 

@@ -112,16 +112,20 @@ class LoopLender:
 
     # -- the blocking caller ---------------------------------------------------------------------------------
 
-    def try_borrow(self) -> bool:
+    def try_borrow(self, call: BlockingCall) -> bool:
         """Take the loop for the calling thread, asking the portal's thread for it if it runs it.
 
         Returns False, and the caller takes the normal path, when another caller runs the loop, the portal is
         closing, the calling thread runs an event loop of its own, or the main thread has a SIGINT handler
         other than Python's default (Ctrl-C could not be turned into a cancellation while the loop runs here).
+
+        Raises ``TimeoutError`` if the portal's thread did not hand its loop over within the call's timeout plus
+        ``cancel_grace`` (its loop is blocked); the coroutine was not started.
         """
         if _get_running_loop() is not None or not _interrupt_is_ours_to_handle():
             return False
         cond, portal = self._cond, self._portal
+        deadline = None if call.timeout is None else _monotonic() + call.timeout + portal.cancel_grace
         with cond:
             while True:
                 owner = self.owner
@@ -138,7 +142,14 @@ class LoopLender:
                     except RuntimeError:  # closed meanwhile
                         self._handover_requested = False
                         return False
-                cond.wait()
+                if deadline is None:
+                    cond.wait()
+                elif not cond.wait(min(max(deadline - _monotonic(), 0.0), threading.TIMEOUT_MAX)):
+                    raise TimeoutError(
+                        f"{call.coro.__qualname__} did not start within {call.timeout:g} s and a "
+                        f"{portal.cancel_grace:g} s grace: the loop of portal {portal.name!r} did not stop to be "
+                        "lent (a blocking call inside a coroutine?); the coroutine was not run"
+                    )
 
     def give_back(self) -> None:
         """Return the loop after a drive; wake the portal's thread at once if other work is pending."""

@@ -416,9 +416,15 @@ class Portal:
     def _call_and_wait(self, call: BlockingCall) -> None:
         """Queue ``call`` and block until it finishes; on timeout or Ctrl-C cancel it and wait ``cancel_grace``."""
         lender = self._lender
-        if self._lend_loop and lender is not None and lender.try_borrow():
-            lender.drive(call)
-            return
+        if self._lend_loop and lender is not None:
+            try:
+                borrowed = lender.try_borrow(call)
+            except BaseException:  # TimeoutError, or Ctrl-C while the loop's thread was asked for it
+                discard(call.coro)
+                raise
+            if borrowed:
+                lender.drive(call)
+                return
         done = call.done
         try:
             self._enqueue(call)
