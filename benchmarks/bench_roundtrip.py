@@ -3,7 +3,8 @@
 Claim measured: ``dualio.run(noop)`` costs at most 1.3x the floor (one bare ``call_soon_threadsafe`` wake-up of a
 loop thread and back, with no Task and no Future), is at least 2x faster than
 ``asyncio.run_coroutine_threadsafe(coro, loop).result()`` and at least 2.5x faster than anyio's blocking portal
-and synchronicity's blocking wrapper.
+and synchronicity's blocking wrapper. The same call on a portal that lends its loop (``lend_loop=True``: the
+caller runs the loop, no thread wake-up) is shown too, with the 2x target against ``run_coroutine_threadsafe``.
 
 Every contender runs in this one process, in interleaved rounds (see _harness.py); each round times a batch of
 ``--calls`` calls per contender (a tenth of that for the two that start a new loop or thread per call). Reported:
@@ -43,6 +44,7 @@ FLOOR = "floor: call_soon_threadsafe + lock"
 FLOOR_UVLOOP = "floor on a uvloop loop"
 DUALIO_RUN = "dualio.run (default portal)"
 DUALIO_UVLOOP = "Portal.run (uvloop portal)"
+LENDING = "Portal.run (lending portal: lend_loop=True)"
 RCTS = "run_coroutine_threadsafe().result()"
 ASYNCIO_RUN = "asyncio.run (new loop per call)"
 ASGIREF = "asgiref async_to_sync"
@@ -86,6 +88,7 @@ def build_calls(stack: ExitStack) -> dict[str, Callable[[], object]]:
     loop = stack.enter_context(loop_thread())
     uv_loop = stack.enter_context(loop_thread(uvloop.new_event_loop))
     uv_portal = stack.enter_context(dualio.Portal("uv", loop_factory=uvloop.new_event_loop))
+    lending = stack.enter_context(dualio.Portal("lending", lend_loop=True))
     anyio_portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
     asgiref_noop = async_to_sync(noop)
     # synchronicity 0.12: Synchronizer.create_blocking is a deprecated alias of Synchronizer.wrap.
@@ -96,6 +99,7 @@ def build_calls(stack: ExitStack) -> dict[str, Callable[[], object]]:
         FLOOR_UVLOOP: floor_call(uv_loop),
         DUALIO_RUN: lambda: dualio.run(noop),
         DUALIO_UVLOOP: lambda: uv_portal.run(noop),
+        LENDING: lambda: lending.run(noop),
         RCTS: lambda: asyncio.run_coroutine_threadsafe(noop(), loop).result(),
         ANYIO: lambda: anyio_portal.call(noop),
         SYNCHRONICITY: blocking_noop,
@@ -131,6 +135,11 @@ def evaluate(summaries: dict[str, Summary]) -> list[Target]:
         Target("dualio.run >= 2x faster than run_coroutine_threadsafe().result()", speedup(RCTS), 2.0),
         Target("dualio.run >= 2.5x faster than anyio BlockingPortal.call", speedup(ANYIO), 2.5),
         Target("dualio.run >= 2.5x faster than synchronicity", speedup(SYNCHRONICITY), 2.5),
+        Target(
+            "on a lending portal: >= 2x faster than run_coroutine_threadsafe().result()",
+            summaries[RCTS].median / summaries[LENDING].median,
+            2.0,
+        ),
     ]
 
 

@@ -28,7 +28,7 @@ def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> N
     assert proc.returncode == 0, proc.stderr
     verdicts = [line for line in proc.stdout.splitlines() if line.startswith(("- PASS:", "- MISS:"))]
     expected_verdicts = {
-        "bench_roundtrip.py": 4,
+        "bench_roundtrip.py": 5,
         "bench_submit.py": 2,
         "bench_audit.py": 2,
         "bench_monitor.py": 2,

@@ -22,13 +22,14 @@ def open_fds() -> set[str]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to count file descriptors")
-def test_starting_and_shutting_down_portals_leaks_no_thread_and_no_fd(loop_factory: object) -> None:
-    with dualio.Portal(loop_factory=loop_factory) as warm_up:  # type: ignore[arg-type]
+def test_starting_and_shutting_down_portals_leaks_no_thread_and_no_fd(loop_factory: object, lend_loop: bool) -> None:
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=lend_loop) as warm_up:  # type: ignore[arg-type]
         warm_up.run(double, 1)  # first use imports and caches what later portals reuse
     threads_before, fds_before = set(threading.enumerate()), open_fds()
     for _ in range(50):
-        with dualio.Portal(loop_factory=loop_factory) as portal:  # type: ignore[arg-type]
+        with dualio.Portal(loop_factory=loop_factory, lend_loop=lend_loop) as portal:  # type: ignore[arg-type]
             assert portal.run(double, 2) == 4
+            assert portal.run(double, 3) == 6
     for _ in range(20):
         assert dualio.run(double, 3) == 6
         dualio.shutdown()
@@ -39,7 +40,7 @@ def test_starting_and_shutting_down_portals_leaks_no_thread_and_no_fd(loop_facto
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_soak_mixed_calls_timeouts_and_cancels_from_many_threads(loop_factory: object) -> None:
+def test_soak_mixed_calls_timeouts_and_cancels_from_many_threads(loop_factory: object, lend_loop: bool) -> None:
     """Eight threads for 60 s: run, submit, timeouts, cancels, iterate and enter, then every count adds up."""
     deadline = time.monotonic() + 60
     errors: list[BaseException] = []
@@ -55,7 +56,7 @@ def test_soak_mixed_calls_timeouts_and_cancels_from_many_threads(loop_factory: o
             await asyncio.sleep(0)
             yield i
 
-    with dualio.Portal("soak", loop_factory=loop_factory) as portal:  # type: ignore[arg-type]
+    with dualio.Portal("soak", loop_factory=loop_factory, lend_loop=lend_loop) as portal:  # type: ignore[arg-type]
 
         def worker(seed: int) -> None:
             rng = random.Random(seed)

@@ -180,7 +180,10 @@ class Portal:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        """The running event loop (the portal is started if it was new). Use it only with thread-safe calls."""
+        """The portal's event loop (the portal is started if it was new). Use it only with thread-safe calls.
+
+        On a portal that lends its loop, ``loop.call_soon_threadsafe`` from another thread may wait up to
+        ``lend_grace`` seconds while the loop is lent and idle; ``submit()`` does not wait."""
         if self._state is not _RUNNING:
             self.start()
         assert self._loop is not None
