@@ -94,27 +94,55 @@ def test_the_portal_thread_takes_an_idle_loop_back_after_the_grace(lending: dual
     assert ran_on == [lending._thread_id]
 
 
-def test_a_task_left_pending_by_a_call_makes_the_portal_thread_take_the_loop_at_once(
+def test_a_call_of_another_thread_still_in_flight_makes_the_portal_thread_take_the_loop_at_once(
     loop_factory: LoopFactory,
 ) -> None:
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0) as portal:
+        portal.run(noop())  # the loop is lent now
+        driving = threading.Event()
+        main_started = asyncio.Event()
+        seen_by_the_driver: list[bool] = []
+
+        async def drives_until_main_started() -> None:
+            driving.set()
+            await main_started.wait()
+
+        def driver() -> None:
+            portal.run(drives_until_main_started())
+            seen_by_the_driver.append(woken_or_taken_back(portal))  # not after a whole 1 s grace
+
+        async def main_call() -> int:
+            main_started.set()
+            await asyncio.sleep(0.05)  # still in flight when the driver gives the loop back
+            return threading.get_ident()
+
+        thread = threading.Thread(target=driver)
+        thread.start()
+        assert driving.wait(10)
+        assert portal.run(main_call()) == portal._thread_id  # the loop was busy: the normal path, then the portal
+        thread.join(10)
+        assert seen_by_the_driver == [True]
+
+
+def test_a_task_left_sleeping_by_a_call_does_not_take_the_loop_back(loop_factory: LoopFactory) -> None:
     kept: list[asyncio.Task[None]] = []
-    ran_on: list[int] = []
     finished = threading.Event()
 
     async def background() -> None:
         await asyncio.sleep(0.01)
-        ran_on.append(threading.get_ident())
         finished.set()
 
     async def starts_background() -> None:
-        kept.append(asyncio.get_running_loop().create_task(background()))
+        task = asyncio.get_running_loop().create_task(background())
+        kept.append(task)
+        await asyncio.sleep(0)  # its first step has run: it sleeps on a timer now
 
-    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0) as portal:
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=0.5) as portal:
         portal.run(noop())
         portal.run(starts_background())
-        assert woken_or_taken_back(portal)  # not after a whole 1 s grace
-        assert finished.wait(10)
-        assert ran_on == [portal._thread_id]
+        assert owner(portal) is _lending.LENT  # the next call still finds the loop free
+        assert portal.run(thread_id()) == threading.get_ident()
+        assert finished.wait(10)  # and the sleeping task finished after all
 
 
 def test_submit_wakes_the_portal_thread_while_the_loop_is_lent(loop_factory: LoopFactory) -> None:

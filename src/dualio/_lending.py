@@ -12,14 +12,14 @@ Who runs the loop (``LoopLender.owner``, changed under ``_cond`` only):
 - ``LENT``: nobody. The portal's thread is parked; a blocking caller takes the loop without waiting. The
   portal's thread takes it back ``grace`` seconds after the last caller gave it back, or at once when work
   arrives from elsewhere (``wake``: ``submit()``, a cancellation, shutdown) or a caller gives it back with
-  other work still pending.
+  work ready to run or another thread's blocking call in flight.
 - ``DRIVEN``: a blocking caller runs it. Other threads' calls queue as usual and that caller runs them too.
   A second blocking thread does not wait for the loop: it takes the normal path.
 - ``CLOSED``: the portal's thread has left its loop for good; callers take the normal path, which reports
   the closed portal.
 
-What a caller gives up by turning it on: between blocking calls, while the loop is lent, timers and I/O of
-background tasks wait up to ``grace`` seconds; and coroutines run in whichever thread runs the loop, so code
+What a caller gives up by turning it on: between blocking calls, while the loop is lent and idle, timers and I/O
+of background tasks wait up to ``grace`` seconds; and coroutines run in whichever thread runs the loop, so code
 that keeps per-thread state (``threading.local``, a ``sqlite3`` connection made with ``check_same_thread``)
 may see different threads. Timeouts, Ctrl-C and deadlock detection behave as on the normal path.
 """
@@ -162,10 +162,16 @@ class LoopLender:
                 self._cond.notify_all()
 
     def _has_pending_work(self) -> bool:
-        portal, loop = self._portal, self._loop
-        if portal._queue or getattr(loop, "_ready", None):  # asyncio's queue of ready callbacks (uvloop: none)
+        """Whether the loop has work to do now: queued calls, ready callbacks, or a blocked caller to answer.
+
+        Tasks that are merely pending (sleeping, awaiting I/O) do not count: taking the loop back for them after
+        every call would make each next call pay the hand-over again; their timers and I/O wait up to
+        ``lend_grace``. Another thread's blocking call in flight does count: someone is waiting for it.
+        """
+        portal = self._portal
+        if portal._queue or getattr(self._loop, "_ready", None):  # asyncio's ready callbacks (uvloop hides them)
             return True
-        return bool(asyncio.all_tasks(loop))
+        return any(type(call) is BlockingCall for call in portal._calls.values())
 
     def drive(self, call: BlockingCall) -> None:
         """Queue ``call`` and run the loop in this thread until it finishes; the loop must be borrowed.
