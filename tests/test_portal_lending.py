@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import select
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -345,6 +348,38 @@ def test_shutdown_from_another_thread_while_a_caller_runs_the_loop(loop_factory:
     assert flags.cleaned_up.is_set()
     assert portal._thread is not None
     assert not portal._thread.is_alive()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_is_refused_even_if_the_lending_lock_was_held_at_fork(lending: dualio.Portal) -> None:
+    lending.run(noop())
+    lender = lending._lender
+    assert lender is not None
+    read_end, write_end = os.pipe()
+    with lender._cond, warnings.catch_warnings():  # held by this thread when the child is made
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: fork() with threads running
+        pid = os.fork()
+        if pid == 0:  # child: report through the pipe, never return into pytest
+            try:
+                lending.run(noop())
+                report = "the inherited portal accepted work"
+            except dualio.PortalClosedError as exc:
+                report = "ok" if "inherited through fork()" in str(exc) else f"unclear error: {exc}"
+            except BaseException as exc:
+                report = f"child failed: {exc!r}"
+            os.write(write_end, report.encode())
+            os._exit(0)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 10)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+        report = os.read(read_end, 1000).decode() if ready else "the child hung on the lending lock"
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    assert report == "ok"
+    assert lending.run(double, 2) == 4
 
 
 # -- settings -----------------------------------------------------------------------------------------------

@@ -709,6 +709,7 @@ class Portal:
         self._state = _CLOSED
         self._thread_id = None
         self._lock = threading.Lock()
+        self._lender = None  # its lock may have been held by another thread of the parent: never touch it
 
 
 def check_lend_loop(lend: object) -> bool:
