@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
+import time
 
 
 async def noop() -> None:
@@ -43,3 +45,19 @@ async def fail_after_await(message: str = "boom") -> None:
     """Raise :class:`Boom` after one suspension."""
     await asyncio.sleep(0)
     raise Boom(message)
+
+
+def interrupt_main_thread(started: threading.Event, times: int = 1) -> threading.Thread:
+    """Send SIGINT (Ctrl-C) to the main thread ``times`` times, 0.1 s apart, once ``started`` is set."""
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def interrupt() -> None:
+        if started.wait(10):
+            for _ in range(times):
+                time.sleep(0.1)  # let the main thread reach its wait (an earlier Ctrl-C is covered too, less exactly)
+                signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt)
+    thread.start()
+    return thread

@@ -25,7 +25,7 @@ from dualio import _lending
 from dualio.errors import DeadlockError, InvalidTimeoutError, PortalClosedError
 
 from .conftest import LoopFactory
-from .helpers import Flags, double, noop, sleep_then_cleanup
+from .helpers import Flags, double, interrupt_main_thread, noop, sleep_then_cleanup
 
 
 @pytest.fixture
@@ -246,21 +246,6 @@ def test_a_loop_that_will_not_stop_to_be_lent_times_out_the_call_without_running
     assert lending.run(thread_id()) == threading.get_ident()
 
 
-def _interrupt_main_thread(started: threading.Event, times: int = 1) -> threading.Thread:
-    main = threading.main_thread().ident
-    assert main is not None
-
-    def interrupt() -> None:
-        if started.wait(10):
-            for _ in range(times):
-                time.sleep(0.1)
-                signal.pthread_kill(main, signal.SIGINT)
-
-    thread = threading.Thread(target=interrupt)
-    thread.start()
-    return thread
-
-
 def test_ctrl_c_while_the_main_thread_runs_the_loop_cancels_cleans_up_and_reraises(lending: dualio.Portal) -> None:
     assert threading.current_thread() is threading.main_thread()
     flags = Flags()
@@ -270,7 +255,7 @@ def test_ctrl_c_while_the_main_thread_runs_the_loop_cancels_cleans_up_and_rerais
         ran_on.append(threading.get_ident())
         return await sleep_then_cleanup(flags)
 
-    interrupter = _interrupt_main_thread(flags.started)
+    interrupter = interrupt_main_thread(flags.started)
     with pytest.raises(KeyboardInterrupt):
         lending.run(records_then_sleeps())
     interrupter.join()
@@ -286,7 +271,7 @@ def test_a_second_ctrl_c_stops_waiting_for_the_cleanup(loop_factory: LoopFactory
     flags = Flags()
     # A grace longer than the test's time limit: only the second Ctrl-C can end the wait.
     with dualio.Portal(loop_factory=loop_factory, lend_loop=True, cancel_grace=600.0, drain_timeout=0.1) as portal:
-        interrupter = _interrupt_main_thread(flags.started, times=2)
+        interrupter = interrupt_main_thread(flags.started, times=2)
         with pytest.raises(KeyboardInterrupt):
             portal.run(sleep_then_cleanup(flags, 30.0, cleanup_seconds=30.0))
         interrupter.join()

@@ -9,7 +9,6 @@ import asyncio
 import concurrent.futures
 import contextvars
 import inspect
-import signal
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 import dualio
-from tests.helpers import Boom, Flags, double, fail_after_await, noop, sleep_then_cleanup
+from tests.helpers import Boom, Flags, double, fail_after_await, interrupt_main_thread, noop, sleep_then_cleanup
 
 
 def test_run_returns_the_result_of_a_coroutine_or_async_function(portal: dualio.Portal) -> None:
@@ -176,24 +175,10 @@ def test_a_coroutine_cancelled_from_inside_raises_cancelled_error(portal: dualio
 # -- behaviour 3: Ctrl-C ---------------------------------------------------------------------------------------
 
 
-def _send_sigint_to_main_thread_once(started: threading.Event) -> threading.Thread:
-    main = threading.main_thread().ident
-    assert main is not None
-
-    def interrupt() -> None:
-        if started.wait(10):
-            time.sleep(0.1)  # let the main thread reach its wait (an earlier Ctrl-C is covered too, less exactly)
-            signal.pthread_kill(main, signal.SIGINT)
-
-    thread = threading.Thread(target=interrupt)
-    thread.start()
-    return thread
-
-
 def test_ctrl_c_cancels_the_task_waits_for_cleanup_and_reraises(portal: dualio.Portal) -> None:
     assert threading.current_thread() is threading.main_thread()
     flags = Flags()
-    interrupter = _send_sigint_to_main_thread_once(flags.started)
+    interrupter = interrupt_main_thread(flags.started)
     with pytest.raises(KeyboardInterrupt):
         portal.run(sleep_then_cleanup, flags)
     interrupter.join()
