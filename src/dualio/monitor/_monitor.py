@@ -314,8 +314,12 @@ class Monitor:
                     wake_at = now + max(interval, 0.05)
                 elif loop.is_closed():
                     return
-                elif not loop.is_running():  # stopped between two run_until_complete calls: not a stall
-                    self._beat_valid = False
+                elif not loop.is_running():  # not a stall: stopped between run_until_complete calls, or lent
+                    # A plain loop may stay stopped for long: its next gap is not a lag. A portal's loop is only
+                    # ever stopped while lent to a blocking caller (``lend_loop``), for at most ``lend_grace``
+                    # when idle, and a beat that a stall held up may run just after it: that one is a lag.
+                    if self.portal is None:
+                        self._beat_valid = False
                     since = now
                     wake_at = now + interval
                 elif now - due >= threshold:
