@@ -43,8 +43,9 @@ from _harness import (
     report,
     run_interleaved,
 )
+from _http_servers import http_server
 from bench_db import Base, Store, item_values
-from bench_twin import get_body, http_server, new_session
+from bench_twin import get_body, new_session
 from dualio.db import Database
 
 T = TypeVar("T")

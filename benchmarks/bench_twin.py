@@ -14,7 +14,14 @@ Claims measured (issue 4):
    each time). Two bounds run beside them: the same GET awaited on one loop (no sync code at all) and sent from
    sync code with ``dualio.run`` (one round trip); no sync wrapper can beat the first.
 
-The server runs in a subprocess (aiohttp, one worker, ``127.0.0.1``), so client and server get a core each.
+Claims 3 and 4 run against two local servers (``_http_servers.py``), each in a subprocess so that client and
+server get a core each: an aiohttp app (one worker), whose own 60-70 µs of Python per request is in every
+contender's time, and a minimal uvloop protocol answering with a fixed response in a few microseconds, against
+which the ratios show the clients' own costs. Beside the second runs a diagnostic: the one-loop bound on a
+selector that busy-polls for up to 100 µs before sleeping, which shows what the machine's wake-ups cost. The
+twin-call table has a floor too: asyncio's own ``loop.run_until_complete`` on the caller's loop, the cheapest
+way sync code can run a coroutine. The report ends with the budget 3x leaves each sync-to-async crossing.
+
 Every contender runs in interleaved rounds in this process (see ``_harness.py``); the table reports the median,
 min and p90 over rounds, and ratios of medians. Twin calls run in many short rounds (31 x 2,000 calls), so that
 a burst of load on the shared machine hits every contender alike; the GETs in 3 rounds of 5,000 each.
@@ -26,11 +33,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
+import selectors
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import aiohttp
@@ -41,6 +47,7 @@ import uvloop
 
 import dualio
 from _harness import Contender, Summary, Target, default_output, markdown_table, publish, report, run_interleaved
+from _http_servers import BODY, http_server, minimal_http_server
 from dualio.twin import _dynamic, sync_class, unwrap, use_portal
 from dualio.twin.examples._async_counter import AsyncCounter
 from dualio.twin.examples.counter import Counter
@@ -62,42 +69,9 @@ TWIN_HTTP_LENT = "aiohttp twin on a lending portal: with get() as r: r.read()"
 TWIN_HTTP_LENT_SHORT = "aiohttp twin on a lending portal: get().read()"
 LENT_RUN = "dualio.run(coroutine) on a lending portal"
 LENT_GENERATED = "generated twin on a lending portal: counter.add(1)"
+ASYNCIO_FLOOR = "asyncio floor: loop.run_until_complete(coroutine) on the caller's own loop"
+BUSY_POLL = "diagnostic: the bound, busy-polling up to 100 µs before each sleep"
 PACKAGES = ("dualio", "aiohttp", "httpx", "requests", "synchronicity", "uvloop")
-
-
-@contextmanager
-def http_server() -> Iterator[str]:
-    """Start the aiohttp server in a subprocess; yield its URL; stop it."""
-    process = subprocess.Popen([sys.executable, "-c", _server_script()], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline())
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def _server_script() -> str:
-    return """
-import asyncio
-from aiohttp import web
-
-async def hello(request):
-    return web.Response(body=b"hello world")
-
-async def main():
-    app = web.Application()
-    app.router.add_get("/", hello)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    print(site._server.sockets[0].getsockname()[1], flush=True)
-    await asyncio.Event().wait()
-
-asyncio.run(main())
-"""
 
 
 def per_call(call: Callable[[], object], calls: int) -> Callable[[], float]:
@@ -129,7 +103,11 @@ def call_contenders(stack: ExitStack, calls: int) -> list[Contender]:
     synchronizer = synchronicity.Synchronizer()
     blocking_cls = synchronizer.wrap(AsyncCounter, name="BlockingCounter", target_module=__name__)
     blocking = blocking_cls()
+    own_loop = asyncio.new_event_loop()  # the stdlib loop, run by this thread: no portal, no other thread
+    stack.callback(own_loop.close)
+    own_counter = AsyncCounter()
     return [
+        Contender(ASYNCIO_FLOOR, per_call(lambda: own_loop.run_until_complete(own_counter.add(1)), calls)),
         Contender(DUALIO_RUN, per_call(lambda: dualio.run(async_counter.add(1)), calls)),
         Contender(GENERATED, per_call(lambda: generated.add(1), calls)),
         Contender(RUNTIME, per_call(lambda: runtime.add(1), calls)),
@@ -163,78 +141,137 @@ async def _timed_gets(session: aiohttp.ClientSession, url: str, count: int) -> f
     return (time.perf_counter() - start) / count
 
 
+class _BusyPollSelector(selectors.EpollSelector):
+    """An epoll selector that polls without sleeping for up to 100 µs before each blocking wait.
+
+    Diagnostic only (it keeps a core busy): the difference it makes to the one-loop bound is what waking a
+    sleeping thread costs on this machine, which every contender pays at least once per GET.
+    """
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and timeout <= 0:
+            return super().select(0)
+        clock = time.perf_counter
+        stop = clock() + 100e-6
+        while clock() < stop:
+            ready = super().select(0)
+            if ready:
+                return ready
+        return super().select(timeout)
+
+
+def _twin_session(stack: ExitStack, portal: dualio.Portal | None = None) -> Any:
+    """A ``ClientSession`` twin on ``portal`` (the default portal if None), closed with ``stack``."""
+    session_cls: Any = sync_class(aiohttp.ClientSession)
+    if portal is None:
+        return stack.enter_context(session_cls())
+    with use_portal(portal):
+        return stack.enter_context(session_cls())
+
+
+def _get_with(twin: Any, url: str) -> Callable[[], None]:
+    """A GET as aiohttp's docs write it: ``with get(url) as response: response.read()`` (3 round trips)."""
+
+    def get() -> None:
+        with twin.get(url) as response:
+            assert response.read() == BODY
+
+    return get
+
+
+def _get_read(twin: Any, url: str) -> Callable[[], None]:
+    """``get(url).read()``: reading the body to its end releases the connection (2 round trips, not 3)."""
+
+    def get() -> None:
+        assert twin.get(url).read() == BODY
+
+    return get
+
+
+def _asyncio_run_get(url: str) -> Callable[[], None]:
+    def get() -> None:
+        assert asyncio.run(_asyncio_get(url)) == BODY
+
+    return get
+
+
+def _one_loop(
+    stack: ExitStack, url: str, count: int, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+) -> Callable[[], float]:
+    """The bound: ``count`` GETs awaited in a row on one loop (no sync boundary at all), per GET."""
+    runner = stack.enter_context(asyncio.Runner(loop_factory=loop_factory))
+    session = runner.run(new_session())
+    stack.callback(lambda: runner.run(session.close()))
+    return lambda: runner.run(_timed_gets(session, url, count))
+
+
 def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
     """Claims 3 and 4: ``count`` sequential GETs per batch, the body read each time."""
-    session_cls: Any = sync_class(aiohttp.ClientSession)
-    twin = stack.enter_context(session_cls())
-    uv_portal = stack.enter_context(dualio.Portal("bench-uvloop", loop_factory=uvloop.new_event_loop))
-    with use_portal(uv_portal):
-        uv_twin = stack.enter_context(session_cls())
-    lending = stack.enter_context(dualio.Portal("bench-lending-http", lend_loop=True))
-    with use_portal(lending):
-        lent_twin = stack.enter_context(session_cls())
+    twin = _twin_session(stack)
+    uv_twin = _twin_session(
+        stack, stack.enter_context(dualio.Portal("bench-uvloop", loop_factory=uvloop.new_event_loop))
+    )
+    lent_twin = _twin_session(stack, stack.enter_context(dualio.Portal("bench-lending-http", lend_loop=True)))
     httpx_client = stack.enter_context(httpx.Client())
     requests_session = stack.enter_context(requests.Session())
-    expected = b"hello world"
-
-    def twin_get() -> None:
-        with twin.get(url) as response:
-            assert response.read() == expected
-
-    def uv_twin_get() -> None:
-        with uv_twin.get(url) as response:
-            assert response.read() == expected
-
-    def lent_twin_get() -> None:
-        with lent_twin.get(url) as response:
-            assert response.read() == expected
-
-    def lent_twin_get_short() -> None:
-        assert lent_twin.get(url).read() == expected
 
     def twin_get_unmerged() -> None:  # the call not written in the with line: awaited, then entered (4 trips)
         manager = twin.get(url)
         with manager as response:
-            assert response.read() == expected
-
-    def twin_get_short() -> None:  # reading the body to its end releases the connection: 2 round trips, not 3
-        assert twin.get(url).read() == expected
+            assert response.read() == BODY
 
     def httpx_get() -> None:
-        assert httpx_client.get(url).content == expected
+        assert httpx_client.get(url).content == BODY
 
     def requests_get() -> None:
-        assert requests_session.get(url).content == expected
+        assert requests_session.get(url).content == BODY
 
-    def asyncio_run_get() -> None:
-        assert asyncio.run(_asyncio_get(url)) == expected
-
-    # Two bounds for the twin: the same GET awaited on one loop (no sync boundary at all) and sent from sync code
-    # in one portal round trip (the fewest any sync wrapper can make).
-    runner = stack.enter_context(asyncio.Runner())
-    loop_session = runner.run(new_session())
-    stack.callback(lambda: runner.run(loop_session.close()))
+    # The second bound: the GET sent from sync code in one portal round trip (the fewest any sync wrapper makes).
     portal_session = dualio.run(new_session())
     stack.callback(lambda: dualio.run(portal_session.close()))
 
-    def one_loop() -> float:
-        return runner.run(_timed_gets(loop_session, url, count))
-
     def one_trip_get() -> None:
-        assert dualio.run(get_body(portal_session, url)) == expected
+        assert dualio.run(get_body(portal_session, url)) == BODY
 
     return [
-        Contender(TWIN_HTTP, per_call(twin_get, count)),
-        Contender(TWIN_HTTP_SHORT, per_call(twin_get_short, count)),
+        Contender(TWIN_HTTP, per_call(_get_with(twin, url), count)),
+        Contender(TWIN_HTTP_SHORT, per_call(_get_read(twin, url), count)),
         Contender(TWIN_HTTP_UNMERGED, per_call(twin_get_unmerged, count)),
-        Contender(TWIN_HTTP_UVLOOP, per_call(uv_twin_get, count)),
-        Contender(TWIN_HTTP_LENT, per_call(lent_twin_get, count)),
-        Contender(TWIN_HTTP_LENT_SHORT, per_call(lent_twin_get_short, count)),
+        Contender(TWIN_HTTP_UVLOOP, per_call(_get_with(uv_twin, url), count)),
+        Contender(TWIN_HTTP_LENT, per_call(_get_with(lent_twin, url), count)),
+        Contender(TWIN_HTTP_LENT_SHORT, per_call(_get_read(lent_twin, url), count)),
         Contender(HTTPX, per_call(httpx_get, count)),
         Contender(REQUESTS, per_call(requests_get, count)),
-        Contender(ASYNCIO_RUN, per_call(asyncio_run_get, count)),
-        Contender(ONE_LOOP, one_loop),
+        Contender(ASYNCIO_RUN, per_call(_asyncio_run_get(url), count)),
+        Contender(ONE_LOOP, _one_loop(stack, url, count)),
         Contender(ONE_TRIP, per_call(one_trip_get, count)),
+    ]
+
+
+def minimal_server_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
+    """Claims 3 and 4 again, against a server whose own cost is a few microseconds (``_http_servers.py``).
+
+    The aiohttp server's 60-70 µs of Python per request is part of every contender's time and so compresses
+    every ratio; here what is left is each client's own work and the machine's wake-ups.
+    """
+    twin = _twin_session(stack)
+    lent_twin = _twin_session(stack, stack.enter_context(dualio.Portal("bench-lending-minimal", lend_loop=True)))
+    httpx_client = stack.enter_context(httpx.Client())
+
+    def httpx_get() -> None:
+        assert httpx_client.get(url).content == BODY
+
+    def busy_poll_loop() -> asyncio.AbstractEventLoop:
+        return asyncio.SelectorEventLoop(_BusyPollSelector())
+
+    return [
+        Contender(TWIN_HTTP, per_call(_get_with(twin, url), count)),
+        Contender(TWIN_HTTP_LENT, per_call(_get_with(lent_twin, url), count)),
+        Contender(TWIN_HTTP_LENT_SHORT, per_call(_get_read(lent_twin, url), count)),
+        Contender(HTTPX, per_call(httpx_get, count)),
+        Contender(ASYNCIO_RUN, per_call(_asyncio_run_get(url), count)),
+        Contender(ONE_LOOP, _one_loop(stack, url, count)),
+        Contender(BUSY_POLL, _one_loop(stack, url, count, busy_poll_loop)),
     ]
 
 
@@ -265,19 +302,40 @@ def parse_arguments() -> argparse.Namespace:
     return args
 
 
+def _budget_line(server: str, gets: dict[str, Summary]) -> str:
+    """What 3x over ``asyncio.run`` per call leaves each sync-to-async crossing of a GET (none if the bound is over)."""
+    target = gets[ASYNCIO_RUN].median / 3
+    spare = target - gets[ONE_LOOP].median
+    bound = f"the one-loop bound takes {gets[ONE_LOOP].median * 1e6:.1f}"
+    if spare <= 0:
+        return f"Budget for 3x against the {server}: a GET may take {target * 1e6:.1f} µs; {bound}: no sync code can."
+    per_crossing = "; ".join(
+        f"{spare / crossings * 1e6:.1f} µs for each of {form}"
+        for form, crossings in (("the `with` form's 3 crossings", 3), ("`get().read()`'s 2", 2))
+    )
+    return (
+        f"Budget for 3x against the {server}: a GET may take {target * 1e6:.1f} µs (a third of `asyncio.run` per "
+        f"call); {bound}, which leaves {per_crossing}."
+    )
+
+
 def main() -> None:
     args = parse_arguments()
     with ExitStack() as stack:
         calls = run_interleaved(call_contenders(stack, args.calls), args.rounds, gc_off=args.gc_off)
+    http_rounds = args.http_rounds
     with ExitStack() as stack:
         url = stack.enter_context(http_server())
-        http_rounds = args.http_rounds
         gets = run_interleaved(http_contenders(stack, url, args.requests), http_rounds, gc_off=args.gc_off)
+    with ExitStack() as stack:
+        url = stack.enter_context(minimal_http_server())
+        minimal = run_interleaved(minimal_server_contenders(stack, url, args.requests), http_rounds, gc_off=args.gc_off)
     generated = calls[GENERATED].median
     lent_generated = calls[LENT_GENERATED].median
     twin_http = gets[TWIN_HTTP].median
     lent_http = gets[TWIN_HTTP_LENT].median
     asyncio_run = gets[ASYNCIO_RUN].median
+    minimal_asyncio_run = minimal[ASYNCIO_RUN].median
     targets = [
         Target(
             "generated twin call <= 1.15x dualio.run of the same coroutine",
@@ -308,17 +366,36 @@ def main() -> None:
         ),
         Target("aiohttp twin GET >= 3x faster than asyncio.run per call", asyncio_run / twin_http, 3.0),
         Target("the same on a lending portal", asyncio_run / lent_http, 3.0),
+        Target(
+            "against the minimal server: aiohttp twin GET >= 3x faster than asyncio.run per call",
+            minimal_asyncio_run / minimal[TWIN_HTTP].median,
+            3.0,
+        ),
+        Target(
+            "the same on a lending portal",
+            minimal_asyncio_run / minimal[TWIN_HTTP_LENT].median,
+            3.0,
+        ),
     ]
-    bounds = "; ".join(
-        f"{label}: {asyncio_run / gets[name].median:.2f}x"
-        for label, name in (
-            ("one loop", ONE_LOOP),
-            ("one round trip", ONE_TRIP),
-            ("the `with` form on a lending portal", TWIN_HTTP_LENT),
-            ("`get().read()` on a lending portal", TWIN_HTTP_LENT_SHORT),
-            ("the `with` form", TWIN_HTTP),
-            ("`get().read()`", TWIN_HTTP_SHORT),
-        )
+
+    def reach(results: dict[str, Summary], forms: tuple[tuple[str, str], ...]) -> str:
+        run_time = results[ASYNCIO_RUN].median
+        return "; ".join(f"{label}: {run_time / results[name].median:.2f}x" for label, name in forms)
+
+    lent_forms = (
+        ("the `with` form on a lending portal", TWIN_HTTP_LENT),
+        ("`get().read()` on a lending portal", TWIN_HTTP_LENT_SHORT),
+        ("the `with` form", TWIN_HTTP),
+    )
+    aiohttp_reach = reach(
+        gets, (("one loop", ONE_LOOP), ("one round trip", ONE_TRIP), *lent_forms, ("`get().read()`", TWIN_HTTP_SHORT))
+    )
+    minimal_reach = reach(minimal, (("one loop", ONE_LOOP), ("busy-polling one loop", BUSY_POLL), *lent_forms))
+    crossing_costs = (
+        f"A crossing whose coroutine finishes without suspending (the twin-call table) costs "
+        f"{calls[LENT_RUN].median * 1e6:.1f} µs on a lending portal, {calls[DUALIO_RUN].median * 1e6:.1f} on the "
+        f"default portal and {calls[ASYNCIO_FLOOR].median * 1e6:.1f} with asyncio's own `run_until_complete`; "
+        "one that waits for I/O costs more (the loop sleeps and is woken)."
     )
     body = "\n\n".join(
         [
@@ -327,13 +404,21 @@ def main() -> None:
             f"Sequential GETs to a local aiohttp server ({args.requests} per batch, {http_rounds} rounds; each reads "
             "the 11-byte body):",
             table(gets, TWIN_HTTP, args.requests),
-            f"How far 3x was within reach in this run: `asyncio.run` per call's time over each form's ({bounds}).",
+            f"The same GETs to the minimal server (`_http_servers.py`: a bare uvloop protocol answering with a fixed "
+            f"response; {args.requests} per batch, {http_rounds} rounds):",
+            table(minimal, TWIN_HTTP, args.requests),
+            f"How far 3x was within reach in this run, as `asyncio.run` per call's time over each form's. Against the "
+            f"aiohttp server: {aiohttp_reach}. Against the minimal server: {minimal_reach}.",
+            _budget_line("aiohttp server", gets),
+            _budget_line("minimal server", minimal),
+            crossing_costs,
         ]
     )
     intro = (
         "A generated twin's call against `dualio.run` of the same coroutine and synchronicity's wrapper of the same "
         "class (`AsyncCounter.add`, which finishes without suspending), and sequential GETs through an aiohttp "
-        "`ClientSession` twin against `httpx.Client`, `requests.Session` and `asyncio.run` per call."
+        "`ClientSession` twin against `httpx.Client`, `requests.Session` and `asyncio.run` per call, to two local "
+        "servers."
     )
     publish(report("Sync twins", intro, body, targets, PACKAGES), default_output("twin.md", args.quick, args.output))
 

@@ -32,7 +32,7 @@ def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> N
         "bench_submit.py": 2,
         "bench_audit.py": 2,
         "bench_monitor.py": 2,
-        "bench_twin.py": 7,
+        "bench_twin.py": 9,
     }
     assert len(verdicts) == expected_verdicts[command[0]]
 

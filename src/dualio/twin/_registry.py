@@ -109,10 +109,11 @@ def twin_for(twin_cls: type[Twin[Any]], obj: object, portal: Portal, timeout: fl
         twin = _lookup(obj)
         if twin is None:
             twin = twin_cls.__new__(twin_cls)
-            twin._dualio_obj = obj
-            twin._dualio_portal = portal
-            twin._dualio_timeout = timeout
-            twin._dualio_closed = False
+            set_slot = object.__setattr__  # past a run-time twin's __setattr__, which would only call it too
+            set_slot(twin, "_dualio_obj", obj)
+            set_slot(twin, "_dualio_portal", portal)
+            set_slot(twin, "_dualio_timeout", timeout)
+            set_slot(twin, "_dualio_closed", False)
             remember(twin)
         return twin
 
