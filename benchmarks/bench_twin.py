@@ -188,6 +188,13 @@ def _get_read(twin: Any, url: str) -> Callable[[], None]:
     return get
 
 
+def _httpx_get(client: httpx.Client, url: str) -> Callable[[], None]:
+    def get() -> None:
+        assert client.get(url).content == BODY
+
+    return get
+
+
 def _asyncio_run_get(url: str) -> Callable[[], None]:
     def get() -> None:
         assert asyncio.run(_asyncio_get(url)) == BODY
@@ -220,9 +227,6 @@ def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
         with manager as response:
             assert response.read() == BODY
 
-    def httpx_get() -> None:
-        assert httpx_client.get(url).content == BODY
-
     def requests_get() -> None:
         assert requests_session.get(url).content == BODY
 
@@ -240,7 +244,7 @@ def http_contenders(stack: ExitStack, url: str, count: int) -> list[Contender]:
         Contender(TWIN_HTTP_UVLOOP, per_call(_get_with(uv_twin, url), count)),
         Contender(TWIN_HTTP_LENT, per_call(_get_with(lent_twin, url), count)),
         Contender(TWIN_HTTP_LENT_SHORT, per_call(_get_read(lent_twin, url), count)),
-        Contender(HTTPX, per_call(httpx_get, count)),
+        Contender(HTTPX, per_call(_httpx_get(httpx_client, url), count)),
         Contender(REQUESTS, per_call(requests_get, count)),
         Contender(ASYNCIO_RUN, per_call(_asyncio_run_get(url), count)),
         Contender(ONE_LOOP, _one_loop(stack, url, count)),
@@ -258,9 +262,6 @@ def minimal_server_contenders(stack: ExitStack, url: str, count: int) -> list[Co
     lent_twin = _twin_session(stack, stack.enter_context(dualio.Portal("bench-lending-minimal", lend_loop=True)))
     httpx_client = stack.enter_context(httpx.Client())
 
-    def httpx_get() -> None:
-        assert httpx_client.get(url).content == BODY
-
     def busy_poll_loop() -> asyncio.AbstractEventLoop:
         return asyncio.SelectorEventLoop(_BusyPollSelector())
 
@@ -268,7 +269,7 @@ def minimal_server_contenders(stack: ExitStack, url: str, count: int) -> list[Co
         Contender(TWIN_HTTP, per_call(_get_with(twin, url), count)),
         Contender(TWIN_HTTP_LENT, per_call(_get_with(lent_twin, url), count)),
         Contender(TWIN_HTTP_LENT_SHORT, per_call(_get_read(lent_twin, url), count)),
-        Contender(HTTPX, per_call(httpx_get, count)),
+        Contender(HTTPX, per_call(_httpx_get(httpx_client, url), count)),
         Contender(ASYNCIO_RUN, per_call(_asyncio_run_get(url), count)),
         Contender(ONE_LOOP, _one_loop(stack, url, count)),
         Contender(BUSY_POLL, _one_loop(stack, url, count, busy_poll_loop)),
