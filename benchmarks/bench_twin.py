@@ -383,15 +383,15 @@ def main() -> None:
         run_time = results[ASYNCIO_RUN].median
         return "; ".join(f"{label}: {run_time / results[name].median:.2f}x" for label, name in forms)
 
-    lent_forms = (
+    twin_forms = (
         ("the `with` form on a lending portal", TWIN_HTTP_LENT),
         ("`get().read()` on a lending portal", TWIN_HTTP_LENT_SHORT),
         ("the `with` form", TWIN_HTTP),
     )
     aiohttp_reach = reach(
-        gets, (("one loop", ONE_LOOP), ("one round trip", ONE_TRIP), *lent_forms, ("`get().read()`", TWIN_HTTP_SHORT))
+        gets, (("one loop", ONE_LOOP), ("one round trip", ONE_TRIP), *twin_forms, ("`get().read()`", TWIN_HTTP_SHORT))
     )
-    minimal_reach = reach(minimal, (("one loop", ONE_LOOP), ("busy-polling one loop", BUSY_POLL), *lent_forms))
+    minimal_reach = reach(minimal, (("one loop", ONE_LOOP), ("busy-polling one loop", BUSY_POLL), *twin_forms))
     crossing_costs = (
         f"A crossing whose coroutine finishes without suspending (the twin-call table) costs "
         f"{calls[LENT_RUN].median * 1e6:.1f} µs on a lending portal, {calls[DUALIO_RUN].median * 1e6:.1f} on the "
