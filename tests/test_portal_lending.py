@@ -367,6 +367,55 @@ def test_a_forked_child_is_refused_even_if_the_lending_lock_was_held_at_fork(len
     assert lending.run(double, 2) == 4
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_from_a_worker_thread_handles_ctrl_c_in_that_thread_its_main_thread() -> None:
+    """After fork() the forking thread is the child's main thread: a lent call there installs the SIGINT handler."""
+
+    async def handler_while_running() -> object:
+        return signal.getsignal(signal.SIGINT)
+
+    read_end, write_end = os.pipe()
+    pids: list[int] = []
+
+    def fork_here() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: fork() with threads running
+            pid = os.fork()
+        if pid:
+            pids.append(pid)
+            return
+        try:  # child: report through the pipe, never return into pytest
+            with dualio.Portal("child", lend_loop=True) as portal:
+                portal.run(noop())  # the first call asks the portal's thread for its loop
+                during = portal.run(handler_while_running())
+                where = portal.run(thread_id())
+            report = (
+                "ok"
+                if during is not signal.default_int_handler
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                and where == threading.get_ident()
+                else f"handler during the call {during!r}, ran in {where} (this thread {threading.get_ident()})"
+            )
+        except BaseException as exc:
+            report = f"child failed: {exc!r}"
+        os.write(write_end, report.encode())
+        os._exit(0)
+
+    forker = threading.Thread(target=fork_here)
+    forker.start()
+    forker.join(30)
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 30)
+        if not ready:
+            os.kill(pids[0], signal.SIGKILL)
+        report = os.read(read_end, 1000).decode() if ready else "the child hung"
+    finally:
+        os.close(read_end)
+        os.waitpid(pids[0], 0)
+    assert report == "ok"
+
+
 # -- settings -----------------------------------------------------------------------------------------------
 
 

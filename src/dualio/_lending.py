@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found]  # the C module behind ``signal``; typeshed has no stub
 import asyncio
+import os
 import signal
 import threading
 import time
@@ -50,11 +51,12 @@ CLOSED: Final = "closed"
 _monotonic = time.monotonic
 _get_ident = threading.get_ident
 _get_running_loop = asyncio._get_running_loop
-_main_thread = threading.main_thread
+_default_int_handler = signal.default_int_handler
 # The C functions behind ``signal.signal``/``getsignal``: the Python wrappers convert enums, ten times the cost.
 _set_signal: Callable[[int, Any], Any] = _signal.signal
 _get_signal: Callable[[int], Any] = _signal.getsignal
 _SIGINT = int(signal.SIGINT)
+_main_ident = threading.main_thread().ident  # read on every blocking call; a forked child refreshes it below
 
 
 class LoopLender:
@@ -63,7 +65,8 @@ class LoopLender:
     def __init__(self, portal: Portal, loop: asyncio.AbstractEventLoop) -> None:
         self._portal = portal
         self._loop = loop
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # held directly where nobody waits: ``with cond`` is a Python-level call
+        self._cond = threading.Condition(self._lock)
         self.owner: str = PORTAL
         self.driver: int | None = None  # the thread of the caller running the loop while it is DRIVEN
         self._handover_requested = False
@@ -122,8 +125,15 @@ class LoopLender:
         Raises ``TimeoutError`` if the portal's thread did not hand its loop over within the call's timeout plus
         ``cancel_grace`` (its loop is blocked); the coroutine was not started.
         """
-        if _get_running_loop() is not None or not _interrupt_is_ours_to_handle():
+        if _get_running_loop() is not None:
             return False
+        if _get_ident() == _main_ident and _get_signal(_SIGINT) is not _default_int_handler:
+            return False  # off the main thread no signal arrives; on it, only the default handler may be replaced
+        with self._lock:  # the common case in a run of calls: the loop is lent and idle
+            if self.owner is LENT:
+                self.owner = DRIVEN
+                self.driver = _get_ident()
+                return True
         cond, portal = self._cond, self._portal
         deadline = None if call.timeout is None else _monotonic() + call.timeout + portal.cancel_grace
         with cond:
@@ -154,7 +164,7 @@ class LoopLender:
     def give_back(self) -> None:
         """Return the loop after a drive; wake the portal's thread at once if other work is pending."""
         pending = self._has_pending_work()
-        with self._cond:
+        with self._lock:
             self.owner = LENT
             self._returned_at = _monotonic()
             if pending or self._portal.closed:
@@ -171,7 +181,8 @@ class LoopLender:
         portal = self._portal
         if portal._queue or getattr(self._loop, "_ready", None):  # asyncio's ready callbacks (uvloop hides them)
             return True
-        return any(type(call) is BlockingCall for call in portal._calls.values())
+        calls = portal._calls
+        return bool(calls) and any(type(call) is BlockingCall for call in calls.values())
 
     def drive(self, call: BlockingCall) -> None:
         """Queue ``call`` and run the loop in this thread until it finishes; the loop must be borrowed.
@@ -182,15 +193,16 @@ class LoopLender:
         """
         portal, loop = self._portal, self._loop
         drive = _Drive(portal, loop, call)
+        done = call.done
         call.on_finish = loop.stop
         previous_handler: Any = None
-        if _get_ident() == _main_thread().ident:
+        if _get_ident() == _main_ident:
             previous_handler = _set_signal(_SIGINT, drive.on_sigint)
         try:
             portal._enqueue(call, lent=True)
             if call.timeout is not None:
                 drive.give_up_in(call.timeout + portal.cancel_grace)
-            while not drive.over():
+            while done.locked() and not drive.gave_up:
                 try:
                     loop.run_forever()
                 except BaseException as exc:
@@ -204,20 +216,24 @@ class LoopLender:
             call.on_finish = None
             if previous_handler is not None:
                 _set_signal(_SIGINT, previous_handler)
-            drive.cancel_timers()
+            if drive.timers:
+                drive.cancel_timers()
             self.give_back()
         if drive.interrupted:
             raise KeyboardInterrupt
-        if call.done.locked():  # given up on: the time for the call and its cleanup ran out
+        if done.locked():  # given up on: the time for the call and its cleanup ran out
             portal._cancel_soon(call, "timeout")
             raise portal._gave_up_error(call)
 
 
-def _interrupt_is_ours_to_handle() -> bool:
-    """Off the main thread no signal arrives; on it, only Python's default SIGINT handler may be replaced."""
-    if _get_ident() != _main_thread().ident:
-        return True
-    return _get_signal(_SIGINT) is signal.default_int_handler
+def _refresh_main_ident() -> None:
+    """In a forked child the forking thread is the main thread."""
+    global _main_ident
+    _main_ident = threading.main_thread().ident
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_refresh_main_ident)
 
 
 class _Drive:
@@ -233,9 +249,6 @@ class _Drive:
         self.interrupted = False
         self.second_interrupt: KeyboardInterrupt | None = None
         self.timers: list[asyncio.TimerHandle] = []
-
-    def over(self) -> bool:
-        return self.gave_up or not self.call.done.locked()
 
     def give_up_in(self, seconds: float) -> None:
         """Stop running the loop here after ``seconds``, finished or not (call on the loop's side)."""

@@ -411,7 +411,7 @@ class Portal:
                     self._loop.call_soon_threadsafe(self._drain)  # type: ignore[union-attr]
             except RuntimeError:
                 pass  # the loop closed meanwhile: the sweep below finishes the call
-            if self._lender is not None:
+            if self._lender is not None and not lent:
                 self._lender.wake()
         if self._state is _CLOSED:
             self._sweep()
