@@ -24,7 +24,8 @@ way sync code can run a coroutine. The report ends with the budget 3x leaves eac
 
 Every contender runs in interleaved rounds in this process (see ``_harness.py``); the table reports the median,
 min and p90 over rounds, and ratios of medians. Twin calls run in many short rounds (31 x 2,000 calls), so that
-a burst of load on the shared machine hits every contender alike; the GETs in 3 rounds of 5,000 each.
+a burst of load on the shared machine hits every contender alike; the GETs in 5 rounds of 5,000 each (3 before
+2026-12-05 noon: with 3, one slow second on the VM could move a median by a fifth).
 
 Run: ``.venv/bin/python benchmarks/bench_twin.py`` (``--quick`` for a smoke test of a few seconds).
 """
@@ -290,7 +291,7 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=None, help="rounds of twin calls (default 31; 1 with --quick)")
     parser.add_argument("--calls", type=int, default=None, help="twin calls per batch (default 2000; 200 quick)")
-    parser.add_argument("--http-rounds", type=int, default=None, help="rounds of GETs (default 3; 1 with --quick)")
+    parser.add_argument("--http-rounds", type=int, default=None, help="rounds of GETs (default 5; 1 with --quick)")
     parser.add_argument("--requests", type=int, default=None, help="GETs per batch (default 5000; 50 quick)")
     parser.add_argument("--quick", action="store_true", help="small numbers for a smoke test; writes no file")
     parser.add_argument("--output", default=None, help="Markdown file to write (default results/twin.md)")
@@ -298,7 +299,7 @@ def parse_arguments() -> argparse.Namespace:
     args = parser.parse_args()
     args.rounds = args.rounds or (1 if args.quick else 31)
     args.calls = args.calls or (200 if args.quick else 2_000)
-    args.http_rounds = args.http_rounds or (1 if args.quick else 3)
+    args.http_rounds = args.http_rounds or (1 if args.quick else 5)
     args.requests = args.requests or (50 if args.quick else 5_000)
     return args
 
