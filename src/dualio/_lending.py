@@ -36,6 +36,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
+from ._as_running import can_run_as_running_loop, run_as_running_loop
 from ._calls import BlockingCall
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class LoopLender:
         self._handover_requested = False
         self._wake_requested = False
         self._returned_at = 0.0
+        self._iterated_at = 0.0  # when the loop last ran an iteration (polled its selector, ran due timers)
 
     # -- the portal's thread ---------------------------------------------------------------------------------
 
@@ -83,7 +85,7 @@ class LoopLender:
                 return
             self._handover_requested = False
             self.owner = LENT
-            self._returned_at = _monotonic()
+            self._returned_at = self._iterated_at = _monotonic()  # run_forever has just returned
             cond.notify_all()
             while True:
                 if self.owner is LENT:
@@ -187,6 +189,11 @@ class LoopLender:
     def drive(self, call: BlockingCall) -> None:
         """Queue ``call`` and run the loop in this thread until it finishes; the loop must be borrowed.
 
+        The call's task is started here, outside a loop iteration (``_as_running``), when the loop has run an
+        iteration within ``lend_grace``: a coroutine that finishes in its first step then costs no iteration at
+        all, and the selector and due timers still get one at least every ``lend_grace`` in a run of such calls.
+        Otherwise, and once the first step has suspended, ``run_forever`` runs until the call finishes.
+
         Mirrors ``Portal._call_and_wait``: after ``timeout`` the task is cancelled and its cleanup run for up to
         ``cancel_grace`` seconds; Ctrl-C cancels it the same way and is re-raised; a second Ctrl-C stops at once.
         The loop is given back in every case; a task still running then goes on in the portal's thread.
@@ -195,16 +202,22 @@ class LoopLender:
         drive = _Drive(portal, loop, call)
         done = call.done
         call.on_finish = loop.stop
+        start_here = _monotonic() - self._iterated_at < portal.lend_grace and can_run_as_running_loop(loop)
         previous_handler: Any = None
         if _get_ident() == _main_ident:
             previous_handler = _set_signal(_SIGINT, drive.on_sigint)
         try:
-            portal._enqueue(call, lent=True)
+            portal._enqueue(call, lent=True, drained_by_caller=start_here)
             if call.timeout is not None:
                 drive.give_up_in(call.timeout + portal.cancel_grace)
             while done.locked() and not drive.gave_up:
                 try:
-                    loop.run_forever()
+                    if start_here:
+                        start_here = False
+                        run_as_running_loop(loop, portal._drain)
+                    else:
+                        loop.run_forever()
+                        self._iterated_at = _monotonic()
                 except BaseException as exc:
                     if exc is drive.second_interrupt:
                         raise

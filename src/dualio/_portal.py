@@ -391,9 +391,10 @@ class Portal:
         if _get_running_loop() is not None:
             report_blocking_call(self._running_loop_policy, api)
 
-    def _enqueue(self, call: _Call, *, lent: bool = False) -> None:
+    def _enqueue(self, call: _Call, *, lent: bool = False, drained_by_caller: bool = False) -> None:
         """Queue ``call`` for the loop. ``lent``: the calling thread has borrowed the loop and is about to run it,
-        so it schedules the drain itself, without writing to the loop's wake-up socket."""
+        so it schedules the drain itself, without writing to the loop's wake-up socket. ``drained_by_caller``
+        (with ``lent``): it runs ``_drain`` itself at once (``_as_running``), so nothing is scheduled."""
         if self._state is not _RUNNING:
             try:
                 self.start()
@@ -402,7 +403,7 @@ class Portal:
                 raise
         call.queued = True  # first: an interruption between these lines costs a caller a grace wait, never a call
         self._queue.append(call)
-        if not self._wakeup_pending:
+        if not self._wakeup_pending and not drained_by_caller:
             self._wakeup_pending = True
             try:
                 if lent:
