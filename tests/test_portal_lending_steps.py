@@ -17,6 +17,7 @@ from typing import Any, Protocol, cast
 import pytest
 
 import dualio
+from dualio import _lending
 from dualio._as_running import can_run_as_running_loop, run_as_running_loop
 from dualio._eager import default_loop_factory
 
@@ -58,6 +59,10 @@ def test_calls_that_finish_in_their_first_step_run_no_loop_iteration(counting: d
     for _ in range(100):
         counting.run(noop())
     assert iterations(counting) == before
+    lender = counting._lender
+    assert lender is not None  # nothing was left for the portal's thread to run: it was never asked for its loop
+    assert lender.owner is _lending.LENT
+    assert not lender._wake_requested
 
 
 def test_a_call_that_suspends_runs_the_loop_after_its_first_step(counting: dualio.Portal) -> None:
