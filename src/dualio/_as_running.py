@@ -59,10 +59,10 @@ else:
         """Run ``callback`` in this thread as ``loop``'s running callback; ``loop`` must not be running."""
         base: Any = loop  # BaseEventLoop's private attributes, as its run_forever sets them on 3.11 and 3.12
         hooks = _get_asyncgen_hooks()
-        base._thread_id = _get_ident()
-        _set_asyncgen_hooks(firstiter=base._asyncgen_firstiter_hook, finalizer=base._asyncgen_finalizer_hook)
-        _set_running_loop(loop)
-        try:
+        try:  # the set-up inside the try, as run_forever has it on 3.11 and 3.12: a Ctrl-C in it is cleaned up
+            base._thread_id = _get_ident()
+            _set_asyncgen_hooks(firstiter=base._asyncgen_firstiter_hook, finalizer=base._asyncgen_finalizer_hook)
+            _set_running_loop(loop)
             callback()
         finally:
             base._stopping = False  # a loop.stop() made by the callback is spent, as run_forever's cleanup does
