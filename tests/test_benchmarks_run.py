@@ -79,3 +79,18 @@ def test_hand_over_benchmark_runs_free_and_pinned() -> None:
     ratios = [line for line in rows if " / " in line]
     assert len(ratios) == 4, proc.stdout
     assert all(line.rstrip(" |").endswith("x") for line in ratios), proc.stdout
+
+
+def test_lent_crossing_probe_runs_and_reports_both_ways() -> None:
+    # A diagnostic (no targets): one row of phase medians for GETs on the loop and for lent round trips.
+    command = ["probe_lent_crossing.py", "--rounds", "1", "--requests", "10"]
+    proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in proc.stdout.splitlines() if line.startswith("| ")}
+    assert set(rows) == {"way", "on the loop", "one lent round trip"}, proc.stdout
+    for way in ("on the loop", "one lent round trip"):
+        cells = [cell.strip() for cell in rows[way].strip("| ").split(" | ")[1:]]
+        assert len(cells) == 6, rows[way]
+        assert all(float(cell) >= 0 for cell in cells), rows[way]
+    polls = float(rows["one lent round trip"].rstrip(" |").rsplit("| ", 1)[1])
+    assert polls >= 1, rows["one lent round trip"]  # a GET that waits for the server polls the selector
