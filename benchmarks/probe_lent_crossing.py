@@ -30,6 +30,7 @@ import aiohttp
 
 import dualio
 from _http_servers import minimal_http_server
+from bench_twin import new_session
 
 PHASES = ("start", "send", "wait", "finish", "GET")
 _clock = time.perf_counter_ns
@@ -102,10 +103,6 @@ def main() -> None:
     with ExitStack() as stack:
         url = stack.enter_context(minimal_http_server())
         portal = stack.enter_context(dualio.Portal("probe-lending", lend_loop=True))
-
-        async def new_session() -> aiohttp.ClientSession:
-            return aiohttp.ClientSession()
-
         session = portal.run(new_session())
         stack.callback(lambda: portal.run(session.close()))
         loop: Any = portal.loop  # a stdlib selector loop; its selector is private
