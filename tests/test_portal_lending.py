@@ -16,16 +16,21 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 import dualio
 import dualio.monitor
-from dualio import _lending
+from dualio import PortalFuture, _lending
 from dualio.errors import DeadlockError, InvalidTimeoutError, PortalClosedError
 
 from .conftest import LoopFactory
 from .helpers import Flags, double, interrupt_main_thread, noop, sleep_then_cleanup
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @pytest.fixture
@@ -127,6 +132,28 @@ def test_a_call_of_another_thread_still_in_flight_makes_the_portal_thread_take_t
         assert seen_by_the_driver == [True]
 
 
+def test_a_submitted_coroutine_still_in_flight_goes_on_in_the_portal_thread_not_a_later_caller(
+    loop_factory: LoopFactory,
+) -> None:
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0) as portal:
+        portal.run(noop())  # the loop is lent now
+        resumed_on: list[int] = []
+
+        async def sleeps_then_records() -> None:
+            await asyncio.sleep(0.1)
+            resumed_on.append(threading.get_ident())
+
+        async def submits() -> PortalFuture[None]:
+            return portal.submit(sleeps_then_records())
+
+        background = portal.run(submits())
+        assert woken_or_taken_back(portal)  # at once, not after the whole 1 s grace
+        assert portal.run(thread_id()) == portal._thread_id  # not lent while the submitted coroutine is in flight
+        background.result(10)
+        assert resumed_on == [portal._thread_id]
+        assert portal.run(thread_id()) == threading.get_ident()  # lent again once nothing is in flight
+
+
 def test_a_task_left_sleeping_by_a_call_does_not_take_the_loop_back(loop_factory: LoopFactory) -> None:
     kept: list[asyncio.Task[None]] = []
     finished = threading.Event()
@@ -181,6 +208,50 @@ def test_a_sigint_handler_of_the_application_keeps_calls_on_the_portal_thread(le
     assert lending.run(thread_id()) == threading.get_ident()
 
 
+def test_a_task_suspended_in_a_sqlalchemy_greenlet_is_never_resumed_by_a_lent_caller(
+    loop_factory: LoopFactory,
+) -> None:
+    # SQLAlchemy's asyncio extension runs sync code in a greenlet, which only the thread that made it can switch
+    # into: a background task suspended inside one must be resumed by the thread that started it.
+    pytest.importorskip("aiosqlite")
+    asyncio_extension = pytest.importorskip("sqlalchemy.ext.asyncio")
+    from sqlalchemy.util import await_only
+
+    inside_greenlet = threading.Event()
+
+    async def new_engine() -> AsyncEngine:
+        engine: AsyncEngine = asyncio_extension.create_async_engine("sqlite+aiosqlite://")
+        return engine
+
+    with dualio.Portal(loop_factory=loop_factory, lend_loop=True, lend_grace=1.0) as portal:
+        engine = portal.run(new_engine())
+        gate = asyncio.Event()  # bound to the portal's loop when first awaited there
+        portal.run(noop())
+        assert owner(portal) is _lending.LENT
+
+        def two_statements_around_a_wait(connection: Connection) -> tuple[int, int]:
+            first: int = connection.exec_driver_sql("select 1").scalar_one()
+            inside_greenlet.set()
+            await_only(gate.wait())  # suspended inside the greenlet, on the portal's thread
+            return first, connection.exec_driver_sql("select 2").scalar_one()
+
+        async def background() -> tuple[int, int]:
+            async with engine.connect() as connection:
+                return await connection.run_sync(two_statements_around_a_wait)
+
+        async def open_the_gate_and_iterate() -> int:
+            gate.set()
+            await asyncio.sleep(0.05)  # loop iterations: the background task's wake-up runs in them
+            return threading.get_ident()
+
+        future = portal.submit(background())
+        assert inside_greenlet.wait(10)
+        assert portal.run(open_the_gate_and_iterate()) == portal._thread_id  # not lent: a task is in flight
+        assert future.result(10) == (1, 2)  # if lent: greenlet.error, "Cannot switch to a different thread"
+        portal.run(engine.dispose())
+        assert portal.run(thread_id()) == threading.get_ident()  # nothing in flight any more: lent again
+
+
 def test_a_caller_inside_its_own_event_loop_keeps_the_normal_path(lending: dualio.Portal) -> None:
     lending.running_loop_policy = "allow"
 
@@ -227,11 +298,12 @@ def test_a_loop_that_will_not_stop_to_be_lent_times_out_the_call_without_running
     blocking = threading.Event()
     release = threading.Event()
 
-    async def blocks_the_loop() -> None:
+    def blocks_the_loop() -> None:
         blocking.set()
         release.wait(10)  # the stall under test: the loop cannot stop to be lent
 
-    future = lending.submit(blocks_the_loop())
+    assert lending._loop is not None
+    lending._loop.call_soon_threadsafe(blocks_the_loop)  # a plain callback: no portal call is in flight
     assert blocking.wait(10)
     lending.lend_loop = True
     lending.cancel_grace = 0.05
@@ -242,7 +314,6 @@ def test_a_loop_that_will_not_stop_to_be_lent_times_out_the_call_without_running
     finally:
         release.set()
     assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
-    future.result(10)
     assert lending.run(thread_id()) == threading.get_ident()
 
 

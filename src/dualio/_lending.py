@@ -18,10 +18,16 @@ Who runs the loop (``LoopLender.owner``, changed under ``_cond`` only):
 - ``CLOSED``: the portal's thread has left its loop for good; callers take the normal path, which reports
   the closed portal.
 
+A blocking caller never borrows the loop while another portal call is queued or in flight, and gives it back to
+the portal's thread at once if it leaves one in flight: a task the portal's thread runs is never resumed in a
+caller's thread. Some coroutines cannot move between threads at all (a greenlet of SQLAlchemy's asyncio
+extension can only be resumed by the thread that made it).
+
 What a caller gives up by turning it on: between blocking calls, while the loop is lent and idle, timers and I/O
 of background tasks wait up to ``grace`` seconds; and coroutines run in whichever thread runs the loop, so code
 that keeps per-thread state (``threading.local``, a ``sqlite3`` connection made with ``check_same_thread``)
-may see different threads. Timeouts, Ctrl-C and deadlock detection behave as on the normal path.
+may see different threads, and a task started while a caller ran the loop that outlives that call goes on in
+the portal's thread. Timeouts, Ctrl-C and deadlock detection behave as on the normal path.
 """
 
 from __future__ import annotations
@@ -120,14 +126,20 @@ class LoopLender:
     def try_borrow(self, call: BlockingCall) -> bool:
         """Take the loop for the calling thread, asking the portal's thread for it if it runs it.
 
-        Returns False, and the caller takes the normal path, when another caller runs the loop, the portal is
-        closing, the calling thread runs an event loop of its own, or the main thread has a SIGINT handler
-        other than Python's default (Ctrl-C could not be turned into a cancellation while the loop runs here).
+        Returns False, and the caller takes the normal path, when another caller runs the loop, another portal
+        call is queued or in flight (a submitted coroutine, another thread's call: its task stays in the thread
+        that runs it, as coroutines holding thread-bound state such as SQLAlchemy's asyncio greenlets need), the
+        portal is closing, the calling thread runs an event loop of its own, or the main thread has a SIGINT
+        handler other than Python's default (Ctrl-C could not be turned into a cancellation while the loop runs
+        here).
 
         Raises ``TimeoutError`` if the portal's thread did not hand its loop over within the call's timeout plus
         ``cancel_grace`` (its loop is blocked); the coroutine was not started.
         """
         if _get_running_loop() is not None:
+            return False
+        portal = self._portal
+        if portal._calls or portal._queue:  # a task another thread started must not be resumed in this one
             return False
         if _get_ident() == _main_ident and _get_signal(_SIGINT) is not _default_int_handler:
             return False  # off the main thread no signal arrives; on it, only the default handler may be replaced
@@ -136,7 +148,7 @@ class LoopLender:
                 self.owner = DRIVEN
                 self.driver = _get_ident()
                 return True
-        cond, portal = self._cond, self._portal
+        cond = self._cond
         deadline = None if call.timeout is None else _monotonic() + call.timeout + portal.cancel_grace
         with cond:
             while True:
@@ -174,17 +186,15 @@ class LoopLender:
                 self._cond.notify_all()
 
     def _has_pending_work(self) -> bool:
-        """Whether the loop has work to do now: queued calls, ready callbacks, or a blocked caller to answer.
+        """Whether the loop has work to do now: queued calls, ready callbacks, or a portal call in flight.
 
-        Tasks that are merely pending (sleeping, awaiting I/O) do not count: taking the loop back for them after
-        every call would make each next call pay the hand-over again; their timers and I/O wait up to
-        ``lend_grace``. Another thread's blocking call in flight does count: someone is waiting for it.
+        A call in flight (a submitted coroutine, another thread's call, this caller's own call given up on)
+        goes on in the portal's thread, never in a later caller's: ``try_borrow`` refuses while one is.
+        Tasks that coroutines started themselves and left pending (sleeping, awaiting I/O) do not count:
+        the portal cannot see them cheaply; their timers and I/O wait up to ``lend_grace``.
         """
         portal = self._portal
-        if portal._queue or getattr(self._loop, "_ready", None):  # asyncio's ready callbacks (uvloop hides them)
-            return True
-        calls = portal._calls
-        return bool(calls) and any(type(call) is BlockingCall for call in calls.values())
+        return bool(portal._queue or portal._calls or getattr(self._loop, "_ready", None))  # uvloop hides _ready
 
     def drive(self, call: BlockingCall) -> None:
         """Queue ``call`` and run the loop in this thread until it finishes; the loop must be borrowed.
