@@ -15,14 +15,19 @@ which is why the check is used only from the runtime functions that twin methods
 
 from __future__ import annotations
 
+import contextvars
 import dis
 import inspect
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Coroutine
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _registry
+from . import _leaving, _registry
+
+if TYPE_CHECKING:
+    from dualio._portal import Portal
 
 __all__ = ("Entered", "EnteredResult", "enters_at_once", "run_and_enter")
 
@@ -120,33 +125,62 @@ class EnteredResult:
     """What a twin method returns to a ``with`` statement when the call already ran ``__aenter__`` on the loop.
 
     Only the ``with`` statement that made the call ever holds it: ``__enter__`` hands over the mapped value of
-    ``__aenter__`` with no round trip, and ``__exit__`` runs ``__aexit__`` on the loop. Should it die without
-    being entered (C code between the call and the ``with``, see the module docstring), ``abandon`` is called
-    to exit the async context manager without waiting.
+    ``__aenter__`` with no round trip, and ``__exit__`` runs ``__aexit__`` on the loop, unless the block's last
+    twin call already did (``_leaving``: then it raises what ``__aexit__`` raised, if anything). Should it die
+    without being entered (C code between the call and the ``with``, see the module docstring), ``abandon`` is
+    called to exit the async context manager without waiting.
     """
 
-    __slots__ = ("_abandon", "_entered", "_exit", "_value")
+    __slots__ = (
+        "_abandon",
+        "_entered",
+        "_exit",
+        "_exit_claim",
+        "_open_key",
+        "_value",
+        "async_exit",
+        "context",
+        "exit_error",
+        "portal",
+    )
 
     def __init__(
         self,
         value: Any,
         exit: Callable[[type[BaseException] | None, BaseException | None, Any], bool],
         abandon: Callable[[], object],
+        merge: tuple[Portal, contextvars.Context, Callable[..., Coroutine[Any, Any, Any]]],
     ) -> None:
         self._value = value
         self._exit = exit
         self._abandon = abandon
         self._entered = False
+        self._exit_claim = threading.Lock()
+        self._open_key: tuple[FrameType, int] | None = None
+        # For a last call that also exits (``_leaving``): the portal, the block's context, __aexit__'s coroutine.
+        self.portal, self.context, self.async_exit = merge
+        self.exit_error: Exception | None = None
 
     def __enter__(self) -> Any:
         self._entered = True
+        self._open_key = _leaving.remember(self, sys._getframe(1))
         return self._value
 
     def __del__(self) -> None:
         if not self._entered:
             self._abandon()
 
+    def claim_exit(self) -> bool:
+        """True for the one caller (``__exit__`` or a merged last call) that is to run ``__aexit__``."""
+        return self._exit_claim.acquire(blocking=False)
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        return self._exit(exc_type, exc, tb)
+        _leaving.forget(self._open_key)
+        if self.claim_exit():
+            return self._exit(exc_type, exc, tb)
+        error, self.exit_error = self.exit_error, None
+        if error is not None:
+            raise error
+        return False

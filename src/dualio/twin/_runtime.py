@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -28,6 +28,7 @@ from dualio.errors import PortalClosedError
 from . import _registry
 from ._entering import Entered, EnteredResult, enters_at_once, run_and_enter
 from ._errors import TwinClosedError
+from ._leaving import call_then_exit, leaving_with, open_withs
 
 if TYPE_CHECKING:
     from typing import Self
@@ -196,8 +197,13 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         args = _unwrap(args)
     if kwargs:
         kwargs = _unwrap_kwargs(kwargs)
-    if enters_at_once(_getframe(2)):  # `with twin.m(...)`: the call and __aenter__ in one round trip
+    frame = _getframe(2)
+    if enters_at_once(frame):  # `with twin.m(...)`: the call and __aenter__ in one round trip
         return _call_and_enter(twin, fn, args, kwargs)
+    if open_withs:  # `body = twin.m()` ending a merged `with`: the call and __aexit__ in one round trip
+        entered = leaving_with(frame)
+        if entered is not None and entered.portal is twin._dualio_portal:
+            return _call_and_leave(twin, fn, args, kwargs, entered)
     overrides = _timeouts.get()
     result = twin._dualio_portal.run(
         fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
@@ -230,7 +236,27 @@ def _call_and_enter(twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ..
         with contextlib.suppress(PortalClosedError):
             portal.submit(_aexit(async_cm, None, None, None))
 
-    return EnteredResult(_result(twin, outcome.value), exit_, abandon)
+    def async_exit(
+        exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Coroutine[Any, Any, bool | None]:
+        return _aexit(async_cm, exc_type, exc, tb)
+
+    return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit))
+
+
+def _call_and_leave(
+    twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], entered: EnteredResult
+) -> Any:
+    """The last statement of a merged ``with`` block: run ``m`` and the block's ``__aexit__`` in one round trip.
+
+    See ``_leaving``. The call runs in a copy of the caller's context, as any call; ``__aexit__`` in the block's
+    own, as ``__exit__`` would run it; both under the timeout in force now. What ``__aexit__`` raised is kept
+    for ``__exit__`` to raise.
+    """
+    value, entered.exit_error = twin._dualio_portal.run(
+        call_then_exit, fn, (twin._dualio_obj, *args), kwargs, entered, timeout=timeout_for(twin)
+    )
+    return _result(twin, value)
 
 
 def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
