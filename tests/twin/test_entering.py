@@ -179,7 +179,7 @@ def unwrap_pool(pool: Any) -> AsyncPool:
 
 
 def test_a_merged_result_dropped_without_being_entered_is_exited_all_the_same(pool: Any) -> None:
-    merged = _runtime._call_and_enter(pool, AsyncPool.acquire, (), {})  # what `with pool.acquire()` gets
+    merged = _runtime._call_and_enter(pool, AsyncPool.acquire, (), {}, sys._getframe())  # `with pool.acquire()`
     assert isinstance(merged, _entering.EnteredResult)
     del merged  # as if C code between the call and the `with` had dropped it
     gc.collect()

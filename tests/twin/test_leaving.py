@@ -1,6 +1,8 @@
-"""``with twin.m() as x: y = x.n()``: a last twin call whose result is only stored also runs ``__aexit__``.
+"""``with twin.m() as x: ...; y = x.n()``: a last twin call whose result is only stored also runs ``__aexit__``.
 
-Round trips are counted with the portal's ``tasks_submitted``: each blocking call is one task on the loop.
+Each block here starts with another call (``reader.seen_block()``), so that its body is not one call alone,
+which ``_whole_block`` runs in one round trip (``test_whole_block.py``). Round trips are counted with the
+portal's ``tasks_submitted``: each blocking call is one task on the loop.
 """
 
 from __future__ import annotations
@@ -27,11 +29,21 @@ class AsyncReader:
         self.box = box
 
     async def read(self) -> str:
+        self.box.reads += 1
         await asyncio.sleep(0)
         return "payload"
 
     async def fail(self) -> str:
         raise ValueError("read failed")
+
+    async def wait(self) -> str:
+        await asyncio.sleep(10)
+        return "late"
+
+    async def cancelled_inside(self) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.cancel()  # not the portal's doing: the call ends cancelled all the same
+        return await future
 
     async def stubborn(self) -> str:
         try:
@@ -43,6 +55,9 @@ class AsyncReader:
     async def seen_block(self) -> str:
         return _block.get()
 
+    def label(self) -> str:  # a sync method: its twin runs it on the loop with call_sync
+        return "reader"
+
 
 class AsyncBox:
     """Opens readers; records every ``__aexit__`` it sees, and can be told to make it fail or hang."""
@@ -51,16 +66,19 @@ class AsyncBox:
         self.exits: list[tuple[str, type[BaseException] | None]] = []
         self.exit_error: Exception | None = None
         self.exit_delay = 0.0
+        self.suppress = False
+        self.reads = 0
 
     @asynccontextmanager
-    async def open(self) -> AsyncIterator[AsyncReader]:
+    async def open(self, label: str = "") -> AsyncIterator[AsyncReader]:
         token = _block.set("inside")  # reset on exit: only possible in the context that set it
         exc_type: type[BaseException] | None = None
         try:
             yield AsyncReader(self)
         except BaseException as error:
             exc_type = type(error)
-            raise
+            if not (self.suppress and isinstance(error, Exception)):
+                raise
         finally:
             self.exits.append((_block.get(), exc_type))
             _block.reset(token)
@@ -68,6 +86,11 @@ class AsyncBox:
                 await asyncio.sleep(self.exit_delay)
             if self.exit_error is not None:
                 raise self.exit_error
+
+    @asynccontextmanager
+    async def open_plain(self) -> AsyncIterator[str]:
+        yield "plain"  # a value with no twin: what the block does with it runs in the caller's thread
+        self.exits.append(("plain", None))
 
     async def number(self) -> int:
         return 7
@@ -99,9 +122,10 @@ def test_this_interpreter_is_understood() -> None:
 def test_a_stored_last_call_exits_the_block_in_the_same_round_trip(box: Any, portal: dualio.Portal) -> None:
     before = trips(portal)
     with box.open() as reader:
+        reader.seen_block()
         data = reader.read()
     assert data == "payload"
-    assert trips(portal) == before + 2  # open+__aenter__, read+__aexit__
+    assert trips(portal) == before + 3  # open+__aenter__, seen_block, read+__aexit__
     assert exits(box) == [("inside", None)]  # __aexit__ ran in the block's own context, and once
     assert not _leaving.open_withs
 
@@ -109,17 +133,19 @@ def test_a_stored_last_call_exits_the_block_in_the_same_round_trip(box: Any, por
 def test_a_dropped_result_a_closure_variable_and_a_seen_context_merge_too(box: Any, portal: dualio.Portal) -> None:
     before = trips(portal)
     with box.open() as reader:
+        reader.seen_block()
         reader.read()
     seen = ""
 
     def closure() -> None:
         nonlocal seen
         with box.open() as reader:
+            reader.read()
             seen = reader.seen_block()
 
     closure()
     assert seen == "outside"  # the call ran in the caller's context, as any call: the block's var is not in it
-    assert trips(portal) == before + 4
+    assert trips(portal) == before + 6
     assert exits(box) == [("inside", None), ("inside", None)]
 
 
@@ -143,12 +169,16 @@ def test_anything_else_after_the_call_keeps_the_exit_a_round_trip_of_its_own(box
 
 
 def test_an_error_of_the_last_call_reaches_aexit_as_before(box: Any, portal: dualio.Portal) -> None:
+    def fails_last() -> None:
+        with box.open() as reader:
+            reader.seen_block()
+            reader.fail()
+
     before = trips(portal)
-    with pytest.raises(ValueError, match="read failed"), box.open() as reader:
-        data = reader.fail()
-    assert trips(portal) == before + 3
+    with pytest.raises(ValueError, match="read failed"):
+        fails_last()
+    assert trips(portal) == before + 4
     assert exits(box) == [("inside", ValueError)]
-    assert "data" not in locals()
 
 
 def test_an_error_of_aexit_comes_from_the_with_after_the_name_was_bound(box: Any) -> None:
@@ -158,6 +188,7 @@ def test_an_error_of_aexit_comes_from_the_with_after_the_name_was_bound(box: Any
     def closure() -> None:
         nonlocal data
         with box.open() as reader:
+            reader.seen_block()
             data = reader.read()
 
     with pytest.raises(RuntimeError, match="exit failed") as raised:
@@ -170,17 +201,27 @@ def test_an_error_of_aexit_comes_from_the_with_after_the_name_was_bound(box: Any
 
 
 def test_a_timeout_while_aexit_runs_comes_from_the_call_and_aexit_is_not_run_twice(box: Any) -> None:
+    def reads_last() -> None:
+        with box.open() as reader:
+            reader.seen_block()
+            reader.read()
+
     unwrap(box).exit_delay = 10.0
-    with pytest.raises(TimeoutError), timeout(0.2), box.open() as reader:
-        reader.read()
+    with pytest.raises(TimeoutError), timeout(0.2):
+        reads_last()
     assert exits(box) == [("inside", None)]  # once: __exit__ got TimeoutError and left __aexit__ alone
     unwrap(box).exit_delay = 0.0
     assert box.number() == 7
 
 
 def test_a_last_call_that_swallowed_its_timeout_leaves_the_exit_to_the_with_statement(box: Any) -> None:
-    with pytest.raises(TimeoutError), timeout(0.1), box.open() as reader:
-        reader.stubborn()
+    def stubborn_last() -> None:
+        with box.open() as reader:
+            reader.seen_block()
+            reader.stubborn()
+
+    with pytest.raises(TimeoutError), timeout(0.1):
+        stubborn_last()
     assert exits(box) == [("inside", TimeoutError)]  # run by __exit__, which saw the error, as it would have
 
 
@@ -200,11 +241,12 @@ def test_a_last_call_on_another_portal_or_under_a_trace_function_is_not_merged(b
     sys.settrace(tracer)
     try:
         with box.open() as reader:
+            reader.seen_block()
             data = reader.read()
     finally:
         sys.settrace(None)
     assert data == "payload"
-    assert trips(portal) == before + 3
+    assert trips(portal) == before + 4
 
 
 class _Namespace(dict[str, Any]):
@@ -212,16 +254,17 @@ class _Namespace(dict[str, Any]):
 
 
 def test_module_level_code_merges_and_a_namespace_that_could_run_code_does_not(box: Any, portal: dualio.Portal) -> None:
-    code = compile("with box.open() as reader:\n    data = reader.read()\n", "<module-level>", "exec")
+    source = "with box.open() as reader:\n    reader.seen_block()\n    data = reader.read()\n"
+    code = compile(source, "<module-level>", "exec")
     namespace: dict[str, Any] = {"box": box}
     before = trips(portal)
     exec(code, namespace)  # module-level code: STORE_NAME into a plain dict
     assert namespace["data"] == "payload"
-    assert trips(portal) == before + 2
+    assert trips(portal) == before + 3
     custom = _Namespace(box=box)
     exec(code, {}, custom)
     assert custom["data"] == "payload"
-    assert trips(portal) == before + 5
+    assert trips(portal) == before + 7
 
 
 def test_a_result_shown_by_the_interactive_prompt_is_shown_before_the_block_ends(

@@ -24,10 +24,12 @@ from collections.abc import Callable, Coroutine
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import _leaving, _registry
+from . import _leaving, _registry, _whole_block
 
 if TYPE_CHECKING:
     from dualio._portal import Portal
+
+    from ._whole_block import Block
 
 __all__ = ("Entered", "EnteredResult", "enters_at_once", "run_and_enter")
 
@@ -98,11 +100,12 @@ def enters_at_once(frame: FrameType) -> bool:
 class Entered:
     """The outcome of :func:`run_and_enter` when it entered an async context manager (made on the loop)."""
 
-    __slots__ = ("async_cm", "value")
+    __slots__ = ("async_cm", "block", "value")
 
     def __init__(self, async_cm: Any, value: Any) -> None:
         self.async_cm = async_cm
         self.value = value
+        self.block: Any = None  # a ``_whole_block.Block`` when the block's body and exit ran too
 
 
 async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -133,10 +136,12 @@ class EnteredResult:
 
     __slots__ = (
         "_abandon",
+        "_block",
         "_entered",
         "_exit",
         "_exit_claim",
         "_open_key",
+        "_spoken_for",
         "_value",
         "async_exit",
         "context",
@@ -150,6 +155,7 @@ class EnteredResult:
         exit: Callable[[type[BaseException] | None, BaseException | None, Any], bool],
         abandon: Callable[[], object],
         merge: tuple[Portal, contextvars.Context, Callable[..., Coroutine[Any, Any, Any]]],
+        block: tuple[Block, int] | None = None,
     ) -> None:
         self._value = value
         self._exit = exit
@@ -160,10 +166,21 @@ class EnteredResult:
         # For a last call that also exits (``_leaving``): the portal, the block's context, __aexit__'s coroutine.
         self.portal, self.context, self.async_exit = merge
         self.exit_error: Exception | None = None
+        # The body's one method call and __aexit__ ran too (``_whole_block``): its outcome and call site.
+        self._block = block
+        self._spoken_for: FrameType | None = None
 
     def __enter__(self) -> Any:
         self._entered = True
-        self._open_key = _leaving.remember(self, sys._getframe(1))
+        frame = sys._getframe(1)
+        if self._block is not None:
+            block, call_lasti = self._block
+            self.claim_exit()  # __aexit__ ran on the loop already
+            self.exit_error = block.exit_error
+            _whole_block.expect(frame, call_lasti, self._value, block)
+            self._spoken_for = frame
+        else:
+            self._open_key = _leaving.remember(self, frame)
         return self._value
 
     def __del__(self) -> None:
@@ -178,9 +195,11 @@ class EnteredResult:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
         _leaving.forget(self._open_key)
+        _whole_block.forget(self._spoken_for)
         if self.claim_exit():
             return self._exit(exc_type, exc, tb)
         error, self.exit_error = self.exit_error, None
         if error is not None:
             raise error
-        return False
+        block = self._block[0] if self._block is not None else None
+        return block is not None and exc is not None and exc is block.error and block.suppress

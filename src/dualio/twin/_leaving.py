@@ -33,10 +33,12 @@ from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
+from ._bytecode import after, exception_entries, handler_of, instructions_of
+
 if TYPE_CHECKING:
     from ._entering import EnteredResult
 
-__all__ = ("call_then_exit", "forget", "leaving_with", "open_withs", "remember")
+__all__ = ("InContext", "call_then_exit", "forget", "leaving_with", "open_withs", "remember")
 
 # Stores that cannot run code of the caller (a module's STORE_NAME is checked at run time: locals must be a dict).
 _STORES = frozenset({"STORE_FAST", "STORE_DEREF", "STORE_NAME", "STORE_GLOBAL", "POP_TOP"})
@@ -58,24 +60,6 @@ class _Recorder:
         return None
 
 
-def _instructions(code: CodeType) -> tuple[list[dis.Instruction], list[Any]]:
-    bytecode = dis.Bytecode(code)
-    return list(bytecode), list(getattr(bytecode, "exception_entries", ()))
-
-
-def _after(instructions: list[dis.Instruction], lasti: int) -> list[dis.Instruction]:
-    """The instructions after the one executing at ``lasti`` (``f_lasti`` may point into its cache entries)."""
-    return [instruction for instruction in instructions if instruction.offset > lasti]
-
-
-def _handler(entries: list[Any], offset: int) -> int | None:
-    """The exception handler that covers ``offset`` (the innermost ``try`` or ``with`` around it), if any."""
-    for entry in entries:
-        if entry.start <= offset < entry.end:
-            return int(entry.target)
-    return None
-
-
 def _shape(instruction: dis.Instruction) -> tuple[str, object]:
     return instruction.opname, instruction.argval
 
@@ -95,19 +79,19 @@ def _learn() -> tuple[tuple[str, object], ...] | None:
         return x  # noqa: RET504  # the shape to learn: a result stored, then the end of the with
 
     probe(_Recorder(entered), seen)
-    instructions, entries = _instructions(probe.__code__)
+    instructions, entries = instructions_of(probe.__code__), exception_entries(probe.__code__)
     if len(entered) != 1 or len(called) != 1 or not entries:
         return None
-    following = _after(instructions, called[0])
+    following = after(instructions, called[0])
     if not following or following[0].opname != "STORE_FAST":
         return None
     end = next((i for i, instruction in enumerate(following) if instruction.opname == "POP_TOP"), None)
     if end is None:
         return None
     exit_sequence = tuple(_shape(instruction) for instruction in following[1 : end + 1])
-    body_start = _after(instructions, entered[0])
-    handler = _handler(entries, called[0])
-    if not body_start or handler is None or _handler(entries, body_start[0].offset) != handler:
+    body_start = after(instructions, entered[0])
+    handler = handler_of(entries, called[0])
+    if not body_start or handler is None or handler_of(entries, body_start[0].offset) != handler:
         return None  # the call is not seen as inside the block it ends: merge nothing
     return exit_sequence
 
@@ -121,22 +105,22 @@ def _analyse_call(code: CodeType, lasti: int) -> int | None:
     """The cleanup offset of the ``with`` block that the call at ``lasti`` ends, or None (see the docstring)."""
     assert _LEARNT is not None
     exit_sequence = _LEARNT
-    instructions, entries = _instructions(code)
-    following = _after(instructions, lasti)
+    instructions, entries = instructions_of(code), exception_entries(code)
+    following = after(instructions, lasti)
     if len(following) <= len(exit_sequence) or following[0].opname not in _STORES:
         return None
     if tuple(_shape(instruction) for instruction in following[1 : 1 + len(exit_sequence)]) != exit_sequence:
         return None
-    return _handler(entries, lasti)  # a with's cleanup only if ``remember`` registered a block under it
+    return handler_of(entries, lasti)  # a with's cleanup only if ``remember`` registered a block under it
 
 
 def _analyse_with(code: CodeType, lasti: int) -> int | None:
     """The cleanup offset of the ``with`` block whose ``__enter__`` runs at ``lasti``, or None."""
-    instructions, entries = _instructions(code)
-    following = _after(instructions, lasti)
+    instructions, entries = instructions_of(code), exception_entries(code)
+    following = after(instructions, lasti)
     if not following:
         return None
-    return _handler(entries, following[0].offset)  # the block's body starts there
+    return handler_of(entries, following[0].offset)  # the block's body starts there
 
 
 def remember(entered: EnteredResult, frame: FrameType) -> tuple[FrameType, int] | None:
@@ -181,7 +165,7 @@ def _plain_namespaces(frame: FrameType) -> bool:
     return type(frame.f_globals) is dict and type(frame.f_locals) is dict
 
 
-class _InContext:
+class InContext:
     """Await ``coro`` inside the current task, each step of it run in ``context`` instead of the task's own."""
 
     __slots__ = ("_context", "_coro")
@@ -219,7 +203,7 @@ async def call_then_exit(
     if (task is not None and task.cancelling()) or not entered.claim_exit():
         return value, None
     try:
-        await _InContext(entered.context, entered.async_exit(None, None, None))
+        await InContext(entered.context, entered.async_exit(None, None, None))
     except Exception as error:
         return value, error
     return value, None

@@ -152,6 +152,28 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
 _AS_IS, _TWIN, _ITERATE, _ENTER = "as is", "twin", "iterate", "enter"
 
 
+def async_method_of_twin(cls: type, name: str) -> Callable[..., Any] | None:
+    """The ``async def`` that the twin of a ``cls`` value runs for ``twin.name()``, or None if not such a method.
+
+    Follows :func:`to_sync`'s choice of twin class (building a run-time one as it would). Both kinds of twin
+    map an ``async def`` member of the async class to a method that runs exactly that function (``_dynamic``
+    and the generator share the rule); properties, sync methods and generators are not such methods.
+    """
+    twin_cls = _classes.get(cls)
+    if twin_cls is None:
+        if cls in _PLAIN or (_kinds.get(cls) or _kind_of(cls)) is not _TWIN:
+            return None
+        from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
+
+        twin_cls = sync_class(cls)
+    member = inspect.getattr_static(cls, name, None)  # the twin class was made for exactly ``cls``
+    if not isinstance(member, types.FunctionType) or not inspect.iscoroutinefunction(member):
+        return None
+    if not isinstance(inspect.getattr_static(twin_cls, name, None), types.FunctionType):
+        return None
+    return member
+
+
 def enters_on_loop(cls: type) -> bool:
     """Whether ``with`` on what :func:`to_sync` makes of a ``cls`` value runs its ``__aenter__`` on the loop.
 

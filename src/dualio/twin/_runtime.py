@@ -17,7 +17,7 @@ import inspect
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from dualio._default import default_portal
@@ -29,6 +29,7 @@ from . import _registry
 from ._entering import Entered, EnteredResult, enters_at_once, run_and_enter
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
+from ._whole_block import block_method, run_whole_block, speculated, take
 
 if TYPE_CHECKING:
     from typing import Self
@@ -198,8 +199,14 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     if kwargs:
         kwargs = _unwrap_kwargs(kwargs)
     frame = _getframe(2)
+    if speculated and not args and not kwargs:  # the body of a whole block: it ran in the with line's trip
+        block = take(frame, twin)
+        if block is not None:
+            if block.error is not None:
+                raise block.error
+            return _result(twin, block.value)
     if enters_at_once(frame):  # `with twin.m(...)`: the call and __aenter__ in one round trip
-        return _call_and_enter(twin, fn, args, kwargs)
+        return _call_and_enter(twin, fn, args, kwargs, frame)
     if open_withs:  # `body = twin.m()` ending a merged `with`: the call and __aexit__ in one round trip
         entered = leaving_with(frame)
         if entered is not None and entered.portal is twin._dualio_portal:
@@ -213,17 +220,36 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     return _result(twin, result)
 
 
-def _call_and_enter(twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _call_and_enter(
+    twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], frame: FrameType
+) -> Any:
     """``with twin.m(...)``: run ``m`` and ``__aenter__`` of its result in one round trip; see ``_entering``.
 
     Both halves of the ``with`` run in one copy of the caller's context, as with ``Portal.enter``. The call and
     ``__aenter__`` share one timeout (the one in force now); ``__aexit__`` gets the one in force when it runs.
+    When the block's body is one method call on what it enters (``_whole_block``), that call and ``__aexit__``
+    run in the same round trip, under the same timeout.
     """
     portal = twin._dualio_portal
     context = contextvars.copy_context()
-    outcome = portal._run_in_context(
-        context, run_and_enter, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin), api="run"
-    )
+    body = block_method(frame)
+    call_args = (twin._dualio_obj, *args)
+    if body is None:
+        outcome = portal._run_in_context(
+            context, run_and_enter, fn, call_args, kwargs, timeout=timeout_for(twin), api="run"
+        )
+    else:
+        outcome = portal._run_in_context(
+            context,
+            run_whole_block,
+            fn,
+            call_args,
+            kwargs,
+            body[0],
+            contextvars.copy_context(),
+            timeout=timeout_for(twin),
+            api="run",
+        )
     if type(outcome) is not Entered:
         return _result(twin, outcome)
     async_cm = outcome.async_cm
@@ -241,7 +267,8 @@ def _call_and_enter(twin: Twin[Any], fn: Callable[..., Any], args: tuple[Any, ..
     ) -> Coroutine[Any, Any, bool | None]:
         return _aexit(async_cm, exc_type, exc, tb)
 
-    return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit))
+    block = None if outcome.block is None or body is None else (outcome.block, body[1])
+    return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit), block)
 
 
 def _call_and_leave(
@@ -268,8 +295,9 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     if twin._dualio_closed:
         raise _closed_error(twin, f"{fn.__name__}()")
     args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
-    if enters_at_once(_getframe(2)):  # `with twin.m(...)`: the call and __aenter__ in one round trip
-        return _call_and_enter(twin, fn, args, kwargs)
+    frame = _getframe(2)
+    if enters_at_once(frame):  # `with twin.m(...)`: the call and __aenter__ in one round trip
+        return _call_and_enter(twin, fn, args, kwargs, frame)
     result = twin._dualio_portal.run(_invoke, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin))
     return _result(twin, result)
 
