@@ -36,6 +36,7 @@ _classes: dict[type, type[Twin[Any]]] = {}
 _NEVER_TWINNED = ("asyncio.", "uvloop", "concurrent.", "dualio._", "dualio.twin._")
 _kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
 _packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
+_async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_method_of_twin, per class and name
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
 
 # Results of these types are returned as they are, without a look-up.
@@ -51,6 +52,7 @@ def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
         _classes[async_cls] = twin_cls
         _packages.add(async_cls.__module__.partition(".")[0])
         _kinds.clear()
+        _async_methods.clear()
 
 
 def twin_class_of(async_cls: type) -> type[Twin[Any]] | None:
@@ -159,19 +161,25 @@ def async_method_of_twin(cls: type, name: str) -> Callable[..., Any] | None:
     map an ``async def`` member of the async class to a method that runs exactly that function (``_dynamic``
     and the generator share the rule); properties, sync methods and generators are not such methods.
     """
+    key = (cls, name)
+    try:
+        return _async_methods[key]
+    except KeyError:
+        pass
+    method: Callable[..., Any] | None = None
     twin_cls = _classes.get(cls)
-    if twin_cls is None:
-        if cls in _PLAIN or (_kinds.get(cls) or _kind_of(cls)) is not _TWIN:
-            return None
+    if twin_cls is None and cls not in _PLAIN and (_kinds.get(cls) or _kind_of(cls)) is _TWIN:
         from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
 
         twin_cls = sync_class(cls)
-    member = inspect.getattr_static(cls, name, None)  # the twin class was made for exactly ``cls``
-    if not isinstance(member, types.FunctionType) or not inspect.iscoroutinefunction(member):
-        return None
-    if not isinstance(inspect.getattr_static(twin_cls, name, None), types.FunctionType):
-        return None
-    return member
+    if twin_cls is not None:
+        member = inspect.getattr_static(cls, name, None)  # the twin class was made for exactly ``cls``
+        twinned = inspect.getattr_static(twin_cls, name, None)
+        if isinstance(member, types.FunctionType) and inspect.iscoroutinefunction(member):
+            method = member if isinstance(twinned, types.FunctionType) else None
+    with _lock:
+        _async_methods[key] = method
+    return method
 
 
 def enters_on_loop(cls: type) -> bool:
