@@ -325,6 +325,9 @@ def parse_arguments() -> argparse.Namespace:
     return args
 
 
+_CROSSINGS = (("the `with` form's 1 crossing", 1), ("`get().read()`'s 2", 2), ("a checked `with`'s 3", 3))
+
+
 def _budget_line(server: str, gets: dict[str, Summary]) -> str:
     """What 3x over ``asyncio.run`` per call leaves each sync-to-async crossing of a GET (none if the bound is over)."""
     target = gets[ASYNCIO_RUN].median / 3
@@ -334,7 +337,7 @@ def _budget_line(server: str, gets: dict[str, Summary]) -> str:
         return f"Budget for 3x against the {server}: a GET may take {target * 1e6:.1f} µs; {bound}: no sync code can."
     per_crossing = "; ".join(
         f"{spare / crossings * 1e6:.1f} µs for each of {form}"
-        for form, crossings in (("the `with` form's 1 crossing", 1), ("`get().read()`'s 2", 2), ("a checked `with`'s 3", 3))
+        for form, crossings in _CROSSINGS
     )
     return (
         f"Budget for 3x against the {server}: a GET may take {target * 1e6:.1f} µs (a third of `asyncio.run` per "

@@ -24,12 +24,10 @@ from collections.abc import Callable, Coroutine
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
-from . import _leaving, _registry, _whole_block
+from . import _leaving, _registry
 
 if TYPE_CHECKING:
     from dualio._portal import Portal
-
-    from ._whole_block import Block
 
 __all__ = ("Entered", "EnteredResult", "enters_at_once", "run_and_enter")
 
@@ -117,9 +115,11 @@ async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: d
     ``async with session.get(url)``. Anything else is awaited if awaitable and returned as the plain call would.
     """
     value = fn(*args, **kwargs)
-    if not _registry.enters_on_loop(type(value)) and inspect.isawaitable(value):
+    enters = _registry.enters_on_loop(type(value))
+    if not enters and inspect.isawaitable(value):
         value = await value
-    if _registry.enters_on_loop(type(value)):
+        enters = _registry.enters_on_loop(type(value))
+    if enters:
         return Entered(value, await type(value).__aenter__(value))
     return value
 
@@ -136,12 +136,10 @@ class EnteredResult:
 
     __slots__ = (
         "_abandon",
-        "_block",
         "_entered",
         "_exit",
         "_exit_claim",
         "_open_key",
-        "_spoken_for",
         "_value",
         "async_exit",
         "context",
@@ -155,7 +153,6 @@ class EnteredResult:
         exit: Callable[[type[BaseException] | None, BaseException | None, Any], bool],
         abandon: Callable[[], object],
         merge: tuple[Portal, contextvars.Context, Callable[..., Coroutine[Any, Any, Any]]],
-        block: tuple[Block, int] | None = None,
     ) -> None:
         self._value = value
         self._exit = exit
@@ -166,21 +163,10 @@ class EnteredResult:
         # For a last call that also exits (``_leaving``): the portal, the block's context, __aexit__'s coroutine.
         self.portal, self.context, self.async_exit = merge
         self.exit_error: Exception | None = None
-        # The body's one method call and __aexit__ ran too (``_whole_block``): its outcome and call site.
-        self._block = block
-        self._spoken_for: FrameType | None = None
 
     def __enter__(self) -> Any:
         self._entered = True
-        frame = sys._getframe(1)
-        if self._block is not None:
-            block, call_lasti = self._block
-            self.claim_exit()  # __aexit__ ran on the loop already
-            self.exit_error = block.exit_error
-            _whole_block.expect(frame, call_lasti, self._value, block)
-            self._spoken_for = frame
-        else:
-            self._open_key = _leaving.remember(self, frame)
+        self._open_key = _leaving.remember(self, sys._getframe(1))
         return self._value
 
     def __del__(self) -> None:
@@ -195,11 +181,9 @@ class EnteredResult:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
         _leaving.forget(self._open_key)
-        _whole_block.forget(self._spoken_for)
         if self.claim_exit():
             return self._exit(exc_type, exc, tb)
         error, self.exit_error = self.exit_error, None
         if error is not None:
             raise error
-        block = self._block[0] if self._block is not None else None
-        return block is not None and exc is not None and exc is block.error and block.suppress
+        return False

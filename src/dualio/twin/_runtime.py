@@ -29,7 +29,7 @@ from . import _registry
 from ._entering import Entered, EnteredResult, enters_at_once, run_and_enter
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
-from ._whole_block import block_method, run_whole_block, speculated, take
+from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
 
 if TYPE_CHECKING:
     from typing import Self
@@ -239,17 +239,20 @@ def _call_and_enter(
             context, run_and_enter, fn, call_args, kwargs, timeout=timeout_for(twin), api="run"
         )
     else:
+        method_name, call_lasti = body
         outcome = portal._run_in_context(
             context,
             run_whole_block,
             fn,
             call_args,
             kwargs,
-            body[0],
+            method_name,
             contextvars.copy_context(),
             timeout=timeout_for(twin),
             api="run",
         )
+        if type(outcome) is Entered and outcome.block is not None:
+            return BlockResult(_result(twin, outcome.value), outcome.block, call_lasti)
     if type(outcome) is not Entered:
         return _result(twin, outcome)
     async_cm = outcome.async_cm
@@ -267,8 +270,7 @@ def _call_and_enter(
     ) -> Coroutine[Any, Any, bool | None]:
         return _aexit(async_cm, exc_type, exc, tb)
 
-    block = None if outcome.block is None or body is None else (outcome.block, body[1])
-    return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit), block)
+    return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit))
 
 
 def _call_and_leave(

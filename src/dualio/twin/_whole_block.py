@@ -41,7 +41,7 @@ from . import _entering, _registry
 from ._bytecode import after, exception_entries, handler_of, instructions_of
 from ._leaving import InContext
 
-__all__ = ("Block", "block_method", "expect", "forget", "run_whole_block", "speculated", "take")
+__all__ = ("Block", "BlockResult", "block_method", "run_whole_block", "speculated", "take")
 
 _TARGET, _METHOD, _RESULT = "<as target>", "<method>", "<result>"
 _ROLES = {"target": _TARGET, "method": _METHOD, "result": _RESULT}
@@ -71,14 +71,41 @@ class Block:
         self.suppress = False
 
 
-class _Expected(NamedTuple):
-    lasti: int
-    twin: object
-    block: Block
+# Method calls that a whole block has run already, waiting for the caller's code to make them:
+# frame -> (the call's f_lasti, the twin it is made on, the block's outcome).
+speculated: dict[FrameType, tuple[int, object, Block]] = {}
 
 
-# Method calls that a whole block has run already, waiting for the caller's code to make them: frame -> call.
-speculated: dict[FrameType, _Expected] = {}
+class BlockResult:
+    """What the ``with`` line gets when its whole block ran on the loop (see the module docstring).
+
+    ``__enter__`` hands over the entered value (mapped) and arms the body's method call, which then takes its
+    outcome from ``speculated`` with no round trip; ``__exit__`` raises what ``__aexit__`` raised, or returns
+    what it returned when it saw the method's error. ``__aexit__`` has run already, so a result never entered
+    (C code between the call and the ``with``) leaves nothing to clean up.
+    """
+
+    __slots__ = ("_block", "_call_lasti", "_frame", "_value")
+
+    def __init__(self, value: Any, block: Block, call_lasti: int) -> None:
+        self._value = value
+        self._block = block
+        self._call_lasti = call_lasti
+        self._frame: FrameType | None = None
+
+    def __enter__(self) -> Any:
+        frame = self._frame = sys._getframe(1)
+        speculated[frame] = (self._call_lasti, self._value, self._block)
+        return self._value
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if self._frame is not None:
+            speculated.pop(self._frame, None)
+        block = self._block
+        error, block.exit_error = block.exit_error, None
+        if error is not None:
+            raise error
+        return exc is not None and exc is block.error and block.suppress
 
 
 def _role(value: object) -> object:
@@ -199,23 +226,13 @@ def block_method(frame: FrameType) -> tuple[str, int] | None:
     return found
 
 
-def expect(frame: FrameType, lasti: int, twin: object, block: Block) -> None:
-    """The caller's code in ``frame`` will call the method at ``lasti`` on ``twin``: ``block`` has its outcome."""
-    speculated[frame] = _Expected(lasti, twin, block)
-
-
 def take(frame: FrameType, twin: object) -> Block | None:
     """The outcome of the method call executing now in ``frame`` on ``twin``, if a whole block ran it already."""
     expected = speculated.get(frame)
-    if expected is None or expected.lasti != frame.f_lasti or expected.twin is not twin:
+    if expected is None or expected[0] != frame.f_lasti or expected[1] is not twin:
         return None  # not that call: by the bytecode's shape, never so for the call that follows __enter__
     del speculated[frame]
-    return expected.block
-
-
-def forget(frame: FrameType | None) -> None:
-    if frame is not None:
-        speculated.pop(frame, None)
+    return expected[2]
 
 
 async def run_whole_block(
