@@ -335,10 +335,7 @@ def _budget_line(server: str, gets: dict[str, Summary]) -> str:
     bound = f"the one-loop bound takes {gets[ONE_LOOP].median * 1e6:.1f}"
     if spare <= 0:
         return f"Budget for 3x against the {server}: a GET may take {target * 1e6:.1f} µs; {bound}: no sync code can."
-    per_crossing = "; ".join(
-        f"{spare / crossings * 1e6:.1f} µs for each of {form}"
-        for form, crossings in _CROSSINGS
-    )
+    per_crossing = "; ".join(f"{spare / crossings * 1e6:.1f} µs for each of {form}" for form, crossings in _CROSSINGS)
     return (
         f"Budget for 3x against the {server}: a GET may take {target * 1e6:.1f} µs (a third of `asyncio.run` per "
         f"call); {bound}, which leaves {per_crossing}."
