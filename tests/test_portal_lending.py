@@ -208,6 +208,23 @@ def test_a_sigint_handler_of_the_application_keeps_calls_on_the_portal_thread(le
     assert lending.run(thread_id()) == threading.get_ident()
 
 
+@pytest.mark.parametrize("disposition", [signal.SIG_IGN, signal.SIG_DFL], ids=["ignored", "system-default"])
+def test_sigint_ignored_or_left_to_the_system_still_lends_and_is_left_as_it_was(
+    lending: dualio.Portal, disposition: signal.Handlers
+) -> None:
+    # A job started with `&` or `nohup` has SIGINT ignored: lending must not silently stop there (it did until
+    # 2026-12-06), nor install a handler that would make Ctrl-C reach a process that ignores it.
+    async def thread_and_handler() -> tuple[int, object]:
+        return threading.get_ident(), signal.getsignal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, disposition)
+    try:
+        assert lending.run(thread_and_handler()) == (threading.get_ident(), disposition)
+        assert signal.getsignal(signal.SIGINT) == disposition
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_a_task_suspended_in_a_sqlalchemy_greenlet_is_never_resumed_by_a_lent_caller(
     loop_factory: LoopFactory,
 ) -> None:

@@ -63,6 +63,9 @@ _default_int_handler = signal.default_int_handler
 _set_signal: Callable[[int, Any], Any] = _signal.signal
 _get_signal: Callable[[int], Any] = _signal.getsignal
 _SIGINT = int(signal.SIGINT)
+# SIGINT dispositions a lent call leaves alone: Ctrl-C is ignored (a job started with `&` or `nohup`), or ends the
+# process at once, whichever thread runs the loop. ``_signal.getsignal`` returns them as plain ints.
+_NO_INTERRUPT = (_signal.SIG_IGN, _signal.SIG_DFL)
 _main_ident = threading.main_thread().ident  # read on every blocking call; a forked child refreshes it below
 
 
@@ -131,7 +134,8 @@ class LoopLender:
         that runs it, as coroutines holding thread-bound state such as SQLAlchemy's asyncio greenlets need), the
         portal is closing, the calling thread runs an event loop of its own, or the main thread has a SIGINT
         handler other than Python's default (Ctrl-C could not be turned into a cancellation while the loop runs
-        here).
+        here). SIGINT ignored (``SIG_IGN``, as in a job started with ``&``) or left to the system (``SIG_DFL``)
+        does not prevent lending: no handler runs, and ``drive`` installs none.
 
         Raises ``TimeoutError`` if the portal's thread did not hand its loop over within the call's timeout plus
         ``cancel_grace`` (its loop is blocked); the coroutine was not started.
@@ -141,8 +145,10 @@ class LoopLender:
         portal = self._portal
         if portal._calls or portal._queue:  # a task another thread started must not be resumed in this one
             return False
-        if _get_ident() == _main_ident and _get_signal(_SIGINT) is not _default_int_handler:
-            return False  # off the main thread no signal arrives; on it, only the default handler may be replaced
+        if _get_ident() == _main_ident:  # off the main thread no signal handler runs
+            handler = _get_signal(_SIGINT)
+            if handler is not _default_int_handler and handler not in _NO_INTERRUPT:
+                return False  # an application's handler (or one set outside Python) is never replaced
         with self._lock:  # the common case in a run of calls: the loop is lent and idle
             if self.owner is LENT:
                 self.owner = DRIVEN
@@ -214,7 +220,7 @@ class LoopLender:
         call.on_finish = loop.stop
         start_here = _monotonic() - self._iterated_at < portal.lend_grace and can_run_as_running_loop(loop)
         previous_handler: Any = None
-        if _get_ident() == _main_ident:
+        if _get_ident() == _main_ident and _get_signal(_SIGINT) is _default_int_handler:
             previous_handler = _set_signal(_SIGINT, drive.on_sigint)
         try:
             portal._enqueue(call, lent=True, drained_by_caller=start_here)
