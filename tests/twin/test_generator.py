@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import AsyncTransport, transport
 from .models import Item
 
 if TYPE_CHECKING:
@@ -46,13 +48,13 @@ class AsyncBox(Generic[T]):
         return self._value
 
 
-class AsyncBase:
+class AsyncBase(transport.AsyncLogger):
     async def ping(self) -> str:
         """Answer pong."""
         return "pong"
 
 
-class AsyncClient(AsyncBase):
+class AsyncClient(AsyncBase, AsyncTransport):
     """A client.
 
     With a "quoted" word and a backslash \\\\ in its docstring.
@@ -106,6 +108,37 @@ class AsyncClient(AsyncBase):
         await self.aclose()
 '''
 
+# Bases in another module of the package: one re-exported by the package's __init__, one reached as an attribute.
+TRANSPORT_SOURCE = '''
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+RETRIES = 3
+
+
+class AsyncLogger:
+    async def log(self, line: str) -> list[str]:
+        return [line]
+
+
+class AsyncTransport:
+    timeout: timedelta = timedelta(seconds=5)
+    """How long a send may take."""
+
+    async def send(self, payload: bytes, *, retries: int = RETRIES, weight: Fraction | None = None) -> timedelta:
+        """Send ``payload``; answer how long it took."""
+        return timedelta(milliseconds=len(payload) * retries)
+
+    async def fetch(self, key: str) -> object:
+        """Overridden by the subclass: the twin has the subclass's signature."""
+        return key
+'''
+
 MODELS_SOURCE = """
 from dataclasses import dataclass
 
@@ -121,7 +154,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     """A project in ``tmp_path``: an importable package with an async client and a pyproject listing it."""
     package = f"gen_{request.node.name.replace('[', '_').replace(']', '_').replace('-', '_')}"
     (tmp_path / package).mkdir()
-    (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / package / "__init__.py").write_text("from .transport import AsyncTransport as AsyncTransport\n")
+    (tmp_path / package / "transport.py").write_text(TRANSPORT_SOURCE)
     (tmp_path / package / "aio.py").write_text(ASYNC_SOURCE)
     (tmp_path / package / "models.py").write_text(MODELS_SOURCE)
     (tmp_path / "pyproject.toml").write_text(
@@ -171,8 +205,18 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
         "from decimal import Decimal",
         f"from {package}.aio import AsyncBox, AsyncClient, DEFAULT_LIMIT, T",
         "class Box(_support.Twin[AsyncBox[T]], _typing.Generic[T]):",
+        # members of bases imported from other modules of the package, with those modules' names
+        "def log(self, line: str) -> list[str]:",
+        "def send(self, payload: bytes, *, retries: int = RETRIES, weight: Fraction | None = None) -> timedelta:",
+        '"""Send ``payload``; answer how long it took."""',
+        "def timeout(self) -> timedelta:",
+        '"""How long a send may take."""',
+        f"from {package}.transport import RETRIES",
+        "from datetime import timedelta",
+        "from fractions import Fraction",
     ]:
         assert line in text, line
+    assert text.count("def fetch(") == 1  # the subclass's definition wins
     assert "_later" not in text  # private members are not mapped
     assert run_cli("--check", config=project) == 0
     generated = importlib.import_module(f"{package}.client")
@@ -185,6 +229,9 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
             assert same is client
         assert client.limit == 3
         assert client.ping() == "pong"
+        assert client.log("line") == ["line"]
+        assert client.send(b"abc", retries=2) == datetime.timedelta(milliseconds=6)
+        assert client.timeout == datetime.timedelta(seconds=5)
     with generated.Box(41) as box:
         assert box.get() == 41
 
@@ -245,6 +292,7 @@ def test_generated_code_passes_mypy_strict(project: Path) -> None:
     (project / "use.py").write_text(
         textwrap.dedent(f"""
         from collections.abc import Iterator
+        from datetime import timedelta
         from typing import assert_type
 
         from {package}.client import Box, Client
@@ -257,6 +305,9 @@ def test_generated_code_passes_mypy_strict(project: Path) -> None:
             assert_type(client.later(), int)
             assert_type(client.items(3), Iterator[Item])
             assert_type(client.child(), Client)
+            assert_type(client.send(b"x"), timedelta)
+            assert_type(client.log("x"), list[str])
+            assert_type(client.timeout, timedelta)
             with client.session() as inner:
                 assert_type(inner, Client)
         """)

@@ -57,6 +57,7 @@ class Source:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
     imports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (import statement, type-only)
+    origins: dict[str, str] = field(default_factory=dict)  # name bound by a run-time import -> what it names
 
     @classmethod
     def load(cls, module: str) -> Source:
@@ -89,6 +90,8 @@ class Source:
                     bound = alias.asname or alias.name.partition(".")[0]
                     statement = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
                     self.imports[bound] = (statement, type_only)
+                    if not type_only:
+                        self.origins[bound] = alias.name if alias.asname else bound
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
@@ -99,8 +102,23 @@ class Source:
                     bound = alias.asname or alias.name
                     as_part = f" as {alias.asname}" if alias.asname else ""
                     self.imports[bound] = (f"from {base} import {alias.name}{as_part}", type_only)
+                    if not type_only:
+                        self.origins[bound] = f"{base}.{alias.name}"
             elif isinstance(node, ast.If) and _is_type_checking(node.test):
                 self._index(node.body, package, type_only=True)
+
+    def qualified_name(self, expression: ast.expr) -> str | None:
+        """The dotted name an imported base class is written as (``Base``, ``module.Base``) stands for.
+
+        ``None`` for a name this module defines or does not import at run time, and for any other expression.
+        """
+        if not isinstance(expression, (ast.Name, ast.Attribute)):
+            return None
+        head, _, rest = ast.unparse(expression).partition(".")
+        origin = self.origins.get(head)
+        if origin is None or head in self.defined:
+            return None
+        return f"{origin}.{rest}" if rest else origin
 
     def statement_for(self, name: str, where: str) -> tuple[str, bool]:
         """The import that makes ``name`` available in the generated module, and whether it is type-only."""
