@@ -327,3 +327,43 @@ def test_the_example_twins_run_on_the_default_portal_too() -> None:
 
     with dualio.Portal("example") as portal, use_portal(portal), Store("x") as store:
         assert store.set("k", b"v") is True
+
+
+def test_bases_from_other_packages_and_subscripted_bases_are_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dualio.twin._generator import render_module
+    from dualio.twin._source import Target
+
+    (tmp_path / "gen_foreign_bases").mkdir()
+    (tmp_path / "gen_foreign_bases" / "__init__.py").write_text("")
+    (tmp_path / "gen_foreign_bases" / "aio.py").write_text(
+        textwrap.dedent("""
+        import json
+        from typing import Generic, TypeVar
+
+        T = TypeVar("T")
+
+
+        class AsyncBox(Generic[T]):
+            async def get(self) -> T: ...
+
+
+        class AsyncDecoder(json.JSONDecoder):  # the standard library's source is not pinned in a twin
+            async def ping(self) -> str: ...
+
+
+        class AsyncInts(AsyncBox[int]):  # get() would return an unbound T
+            async def total(self) -> int: ...
+        """)
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = render_module(
+        [Target("gen_foreign_bases.aio", name, tmp_path / "out.py") for name in ("AsyncDecoder", "AsyncInts")]
+    )
+    assert "def ping(self) -> str:" in text
+    assert "def total(self) -> int:" in text
+    assert "def decode(" not in text
+    assert "def raw_decode(" not in text
+    assert "def get(" not in text
+    assert "json" not in text.partition('"""Sync twins')[0]  # only the header: no module of json's was read
