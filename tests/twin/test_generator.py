@@ -14,6 +14,8 @@ import pytest
 import dualio
 from dualio._cli import main
 from dualio.twin import use_portal
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +56,7 @@ class AsyncBase(transport.AsyncLogger):
         return "pong"
 
 
-class AsyncClient(AsyncBase, AsyncTransport):
+class AsyncClient(AsyncBase, AsyncTransport, transport.AsyncChannel[Item]):
     """A client.
 
     With a "quoted" word and a backslash \\\\ in its docstring.
@@ -112,13 +114,27 @@ class AsyncClient(AsyncBase, AsyncTransport):
 TRANSPORT_SOURCE = '''
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
 RETRIES = 3
+M = TypeVar("M")
+
+
+class AsyncChannel(Generic[M]):
+    """A generic base: the subclass says what M is, in its own module's names."""
+
+    async def receive(self) -> M | None:
+        return None
+
+    async def receive_all(self) -> AsyncIterator[M]:
+        messages: list[M] = []
+        for message in messages:
+            yield message
 
 
 class AsyncLogger:
@@ -214,6 +230,8 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
         f"from {package}.transport import RETRIES",
         "from datetime import timedelta",
         "from fractions import Fraction",
+        "def receive(self) -> Item | None:",
+        "def receive_all(self) -> _abc.Iterator[Item]:",
     ]:
         assert line in text, line
     assert text.count("def fetch(") == 1  # the subclass's definition wins
@@ -232,6 +250,7 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
         assert client.log("line") == ["line"]
         assert client.send(b"abc", retries=2) == datetime.timedelta(milliseconds=6)
         assert client.timeout == datetime.timedelta(seconds=5)
+        assert client.receive() is None
     with generated.Box(41) as box:
         assert box.get() == 41
 
@@ -308,6 +327,8 @@ def test_generated_code_passes_mypy_strict(project: Path) -> None:
             assert_type(client.send(b"x"), timedelta)
             assert_type(client.log("x"), list[str])
             assert_type(client.timeout, timedelta)
+            assert_type(client.receive(), Item | None)
+            assert_type(client.receive_all(), Iterator[Item])
             with client.session() as inner:
                 assert_type(inner, Client)
         """)
@@ -329,41 +350,72 @@ def test_the_example_twins_run_on_the_default_portal_too() -> None:
         assert store.set("k", b"v") is True
 
 
-def test_bases_from_other_packages_and_subscripted_bases_are_not_read(
+def test_a_generic_base_is_read_with_the_type_arguments_the_subclass_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dualio.twin._generator import render_module
-    from dualio.twin._source import Target
-
-    (tmp_path / "gen_foreign_bases").mkdir()
-    (tmp_path / "gen_foreign_bases" / "__init__.py").write_text("")
-    (tmp_path / "gen_foreign_bases" / "aio.py").write_text(
+    (tmp_path / "gen_generic_bases").mkdir()
+    (tmp_path / "gen_generic_bases" / "__init__.py").write_text("")
+    (tmp_path / "gen_generic_bases" / "aio.py").write_text(
         textwrap.dedent("""
         import json
+        from collections.abc import Awaitable
         from typing import Generic, TypeVar
 
         T = TypeVar("T")
+        U = TypeVar("U")
 
 
         class AsyncBox(Generic[T]):
-            async def get(self) -> T: ...
+            async def get(self) -> T:
+                raise NotImplementedError
+
+            def later(self) -> Awaitable["T"]:
+                raise NotImplementedError
+
+
+        class AsyncPairs(AsyncBox[list[U]], Generic[U]):  # still generic: get() -> list[U]
+            async def first(self) -> U:
+                raise NotImplementedError
+
+
+        class AsyncNames(AsyncPairs["AsyncNames"]):  # through two bases, naming a twinned class
+            async def count(self) -> int:
+                raise NotImplementedError
+
+
+        class AsyncAnything(AsyncBox):  # type: ignore[type-arg]  # unsubscripted: T is Any
+            async def ping(self) -> str:
+                raise NotImplementedError
 
 
         class AsyncDecoder(json.JSONDecoder):  # the standard library's source is not pinned in a twin
-            async def ping(self) -> str: ...
-
-
-        class AsyncInts(AsyncBox[int]):  # get() would return an unbound T
-            async def total(self) -> int: ...
+            async def ping(self) -> str:
+                raise NotImplementedError
         """)
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    text = render_module(
-        [Target("gen_foreign_bases.aio", name, tmp_path / "out.py") for name in ("AsyncDecoder", "AsyncInts")]
-    )
-    assert "def ping(self) -> str:" in text
-    assert "def total(self) -> int:" in text
-    assert "def decode(" not in text
-    assert "def raw_decode(" not in text
-    assert "def get(" not in text
+    targets = ["AsyncPairs", "AsyncNames", "AsyncAnything", "AsyncDecoder"]
+    text = render_module([Target("gen_generic_bases.aio", name, tmp_path / "out.py") for name in targets])
+    names = text[text.index("class Names(") : text.index("class Anything(")]
+    assert "def get(self) -> list[Names]:" in names
+    assert "def later(self) -> list[Names]:" in names
+    assert "def first(self) -> Names:" in names
+    pairs = text[text.index("class Pairs(") : text.index("class Names(")]
+    assert "class Pairs(_support.Twin[AsyncPairs[U]], _typing.Generic[U]):" in pairs
+    assert "def get(self) -> list[U]:" in pairs
+    anything = text[text.index("class Anything(") : text.index("class Decoder(")]
+    assert "def get(self) -> _typing.Any:" in anything
+    decoder = text[text.index("class Decoder(") :]
+    assert "def ping(self) -> str:" in decoder
+    assert "def decode(" not in decoder
+    assert "def raw_decode(" not in decoder
     assert "json" not in text.partition('"""Sync twins')[0]  # only the header: no module of json's was read
+    (tmp_path / "gen_generic_bases" / "out.py").write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "gen_generic_bases/out.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

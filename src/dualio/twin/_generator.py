@@ -8,11 +8,13 @@ source, so ``--check`` compares text. What maps to what is the table in ``_dynam
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._dynamic import twin_name
 from ._errors import GenerateError
+from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
 from ._source import Annotations, Source, Target, returns_self_only
 
 __all__ = ("render_module",)
@@ -36,45 +38,12 @@ class _Names:
     runtime: set[str] = field(default_factory=set)
 
 
-class _Sources:
-    """The modules one twin module is generated from (parsed once each), and the names each must provide."""
-
-    def __init__(self) -> None:
-        self.by_module: dict[str, Source] = {}
-        self.names: dict[str, _Names] = {}
-
-    def load(self, module: str) -> Source:
-        if module not in self.by_module:
-            self.by_module[module] = Source.load(module)
-            self.names[module] = _Names()
-        return self.by_module[module]
-
-    def base_class(self, source: Source, base: ast.expr, package: str) -> tuple[Source, ast.ClassDef] | None:
-        """The definition of a base class that ``source`` imports, if it lies in the top-level ``package``.
-
-        A name re-exported by a package's ``__init__`` (``from pkg import Base``) is followed to its module.
-        Bases from other packages (the standard library, third parties) are not read: ``None``.
-        """
-        qualified = source.qualified_name(base)
-        for _hop in range(8):  # re-exports followed at most this deep
-            if qualified is None or qualified.partition(".")[0] != package or "." not in qualified:
-                return None
-            module, _, name = qualified.rpartition(".")
-            try:
-                found = self.load(module)
-            except GenerateError:  # not a module with Python source (`pkg.sub` where sub is a name, say)
-                return None
-            if name in found.classes:
-                return found, found.classes[name]
-            qualified = found.origins.get(name)
-        return None
-
-
 def render_module(targets: Sequence[Target]) -> str:
     """Return the source of the twin module for ``targets`` (which share one output file)."""
-    sources = _Sources()
+    sources = Sources()
     for target in targets:
         sources.load(target.module)
+    names: dict[str, _Names] = defaultdict(_Names)
     twins: dict[str, str] = {}
     for target in targets:
         if target.cls not in sources.by_module[target.module].classes:
@@ -85,14 +54,20 @@ def render_module(targets: Sequence[Target]) -> str:
     bodies = []
     for target in targets:
         source = sources.by_module[target.module]
-        bodies.append(_ClassWriter(sources, source, source.classes[target.cls], twins).render())
-    return _module_text(targets, sources, twins, bodies)
+        bodies.append(_ClassWriter(sources, names, source, source.classes[target.cls], twins).render())
+    return _module_text(targets, sources, names, twins, bodies)
 
 
-def _module_text(targets: Sequence[Target], sources: _Sources, twins: dict[str, str], bodies: list[str]) -> str:
+def _module_text(
+    targets: Sequence[Target],
+    sources: Sources,
+    names_by_module: dict[str, _Names],
+    twins: dict[str, str],
+    bodies: list[str],
+) -> str:
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
-    for module, names in sources.names.items():
+    for module, names in names_by_module.items():
         source = sources.by_module[module]
         for name in sorted(names.runtime):
             runtime_imports.add(source.statement_for(name, f"a default value in {module}")[0])
@@ -168,34 +143,45 @@ def _has_yield(node: ast.AsyncFunctionDef) -> bool:
 class _ClassWriter:
     """Renders the twin class of one async class."""
 
-    def __init__(self, sources: _Sources, source: Source, node: ast.ClassDef, twins: dict[str, str]) -> None:
-        self.sources = sources
+    def __init__(
+        self, sources: Sources, names: dict[str, _Names], source: Source, node: ast.ClassDef, twins: dict[str, str]
+    ) -> None:
         self.source = source
         self.node = node
         self.async_name = node.name
         self.twins = twins
         self.lines: list[str] = []
-        self.module = source.module  # the module whose imports the annotations being written now use
-        self._origins: dict[int, tuple[Source, ast.ClassDef]] = {}  # id(member statement) -> where it is defined
-        self._members: dict[str, list[ast.stmt]] | None = None
+        self.members, self._origins = class_members(sources, source, node)
+        self._names = names
+        self._origin = Origin(source, node, {})  # where the member being written now is defined
 
     @property
     def names(self) -> _Names:
         """The names the annotations and defaults written now need, from the module that defines them."""
-        return self.sources.names[self.module]
+        return self._names[self._origin.source.module]
 
     def reading(self, statement: ast.stmt) -> ast.ClassDef:
-        """Write what follows with the names of ``statement``'s module; return the class defining it."""
-        source, klass = self._origins[id(statement)]
-        self.module = source.module
-        return klass
+        """Write what follows with the names and type arguments of ``statement``'s class; return that class."""
+        self._origin = self._origins[id(statement)]
+        return self._origin.klass
 
     # -- helpers --------------------------------------------------------------------------------------------
 
     def annotation(self, node: ast.expr | None) -> str:
-        converter = Annotations(self.twins)
+        origin = self._origin
+        return self._annotation(node, origin.source, origin.bindings)
+
+    def _annotation(self, node: ast.expr | None, source: Source, bindings: dict[str, TypeArgument]) -> str:
+        """``node`` for the sync side, each bound type variable replaced by what it stands for."""
+        placeholders = {name: f"__dualio_type_argument_{index}__" for index, name in enumerate(bindings)}
+        converter = Annotations(self.twins, placeholders)
         text = converter.convert(node)
-        self.names.typing.update(converter.names)
+        self._names[source.module].typing.update(converter.names)
+        for name, placeholder in placeholders.items():
+            if placeholder in text:
+                argument = bindings[name]
+                value = self._annotation(argument.expression, argument.source, argument.bindings)
+                text = text.replace(placeholder, value)
         return text
 
     def default(self, node: ast.expr) -> str:
@@ -263,44 +249,9 @@ class _ClassWriter:
 
     # -- the class ------------------------------------------------------------------------------------------
 
-    def members(self) -> dict[str, list[ast.stmt]]:
-        """Members by name, bases first (a subclass's definition wins).
-
-        Bases are read when defined in the same module, or imported from a module of the same top-level
-        package (each member's annotations then use that module's imports); other bases are not read.
-        """
-        if self._members is not None:
-            return self._members
-        found: dict[str, list[ast.stmt]] = {}
-        for source, klass in self.lineage(self.source, self.node, set()):
-            for statement in klass.body:
-                self._origins[id(statement)] = (source, klass)
-                for name in _bound_names(statement):
-                    if klass is not self.node or name not in found or not _is_accessor(statement):
-                        found[name] = []
-                    found[name].append(statement)
-        self._members = found
-        return found
-
-    def lineage(
-        self, source: Source, node: ast.ClassDef, seen: set[tuple[str, str]]
-    ) -> Iterator[tuple[Source, ast.ClassDef]]:
-        seen.add((source.module, node.name))
-        package = self.source.module.partition(".")[0]
-        for base in node.bases:  # a subscripted base (`AsyncBox[int]`) is not read: its type variables would leak
-            if isinstance(base, ast.Name) and base.id in source.classes:
-                found: tuple[Source, ast.ClassDef] | None = (source, source.classes[base.id])
-            elif isinstance(base, (ast.Name, ast.Attribute)):
-                found = self.sources.base_class(source, base, package)
-            else:
-                continue
-            if found is not None and (found[0].module, found[1].name) not in seen:
-                yield from self.lineage(*found, seen)
-        yield source, node
-
     def render(self) -> str:
         twin = self.twins[self.async_name]
-        parameters = self.type_parameters()
+        parameters = type_parameters(self.node)
         if parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
             self.names.runtime.update(parameters)
             listed = ", ".join(parameters)
@@ -309,7 +260,7 @@ class _ClassWriter:
             self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
         doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
         self.emit(*_docstring(doc, _INDENT), "", f"{_INDENT}__slots__ = ()")
-        members = self.members()
+        members = self.members
         self.constructor(members.get("__init__", []))
         for name, statements in members.items():
             self.member(name, statements)
@@ -320,16 +271,6 @@ class _ClassWriter:
         self.protocols(members)
         return "\n".join(self.lines)
 
-    def type_parameters(self) -> list[str]:
-        """The type variables of a ``Generic[...]`` (or ``Protocol[...]``) base of the class, in order."""
-        for base in self.node.bases:
-            if isinstance(base, ast.Subscript):
-                head = base.value.attr if isinstance(base.value, ast.Attribute) else getattr(base.value, "id", None)
-                if head in {"Generic", "Protocol"}:
-                    elements = base.slice.elts if isinstance(base.slice, ast.Tuple) else [base.slice]
-                    return [ast.unparse(element) for element in elements]
-        return []
-
     def constructor(self, statements: list[ast.stmt]) -> None:
         init = statements[-1] if statements else None
         if not isinstance(init, ast.FunctionDef):
@@ -339,7 +280,7 @@ class _ClassWriter:
         self.reading(init)
         self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
         for attribute, annotation in _init_attributes(init):
-            if attribute not in self.members():
+            if attribute not in self.members:
                 self.attribute(attribute, annotation, None)
 
     def member(self, name: str, statements: list[ast.stmt]) -> None:
@@ -448,24 +389,6 @@ class _ClassWriter:
         if anext:
             self.emit("", f"{_INDENT}def __next__(self) -> {item}:")
             self.emit(f"{_INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
-
-
-def _bound_names(statement: ast.stmt) -> list[str]:
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return [statement.name]
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-        return [statement.target.id]
-    if isinstance(statement, ast.Assign):
-        return [target.id for target in statement.targets if isinstance(target, ast.Name)]
-    return []
-
-
-def _is_accessor(statement: ast.stmt) -> bool:
-    """A ``@x.setter``/``@x.deleter`` or ``@overload`` def adds to its name instead of replacing it."""
-    if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
-    decorators = _decorators(statement)
-    return any(d.endswith((".setter", ".deleter")) or d in {"overload", "typing.overload"} for d in decorators)
 
 
 def _attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:

@@ -141,11 +141,14 @@ def _is_type_checking(test: ast.expr) -> bool:
 class Annotations(ast.NodeTransformer):
     """Rewrite an annotation for the sync side; record the module-level names it uses."""
 
-    def __init__(self, twins: dict[str, str]) -> None:
+    def __init__(self, twins: dict[str, str], placeholders: dict[str, str] | None = None) -> None:
         self.twins = twins
+        self.placeholders = placeholders or {}  # bound type variables -> a name the caller replaces afterwards
         self.names: set[str] = set()
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.placeholders:
+            return ast.Name(self.placeholders[node.id], ast.Load())
         if node.id in self.twins:
             return ast.Name(self.twins[node.id], ast.Load())
         if node.id not in _BUILTINS and node.id not in _OWN_NAMES:

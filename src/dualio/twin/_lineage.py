@@ -1,0 +1,148 @@
+"""Where a generated twin's members come from: the async class and the base classes the generator reads.
+
+A base is read when it is defined in the same module, or imported from a module of the same top-level package
+(a name a package's ``__init__`` re-exports is followed to its module). Bases from other packages (the standard
+library, third parties) are not read: their source is not the user's to pin in generated code.
+
+A generic base gives its type variables the values the subclass wrote: for ``class AsyncNotes(AsyncRepo[Note])``
+the members of ``AsyncRepo(Generic[T])`` are read with ``T`` standing for ``Note`` (written in the subclass's
+module, so ``Note`` is imported from there); an unsubscripted generic base (``class AsyncAny(AsyncRepo)``) gives
+them ``Any``, as a type checker does. Each member is returned with its ``Origin``: the module whose names its
+annotations use, the class that defines it, and what the type variables there stand for.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ._errors import GenerateError
+from ._source import Source
+
+__all__ = ("Origin", "Sources", "TypeArgument", "class_members", "type_parameters")
+
+_MAX_REEXPORT_HOPS = 8
+
+
+@dataclass(frozen=True)
+class TypeArgument:
+    """What a type variable of a base class stands for: an expression, and where it is written."""
+
+    expression: ast.expr
+    source: Source  # the module whose names the expression uses
+    bindings: dict[str, TypeArgument]  # the type variables in effect where it is written
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a member is defined, and what that class's type variables stand for in the twin."""
+
+    source: Source
+    klass: ast.ClassDef
+    bindings: dict[str, TypeArgument]
+
+
+class Sources:
+    """The modules one twin module is generated from, each parsed once."""
+
+    def __init__(self) -> None:
+        self.by_module: dict[str, Source] = {}
+
+    def load(self, module: str) -> Source:
+        if module not in self.by_module:
+            self.by_module[module] = Source.load(module)
+        return self.by_module[module]
+
+    def base_class(self, source: Source, base: ast.expr, package: str) -> tuple[Source, ast.ClassDef] | None:
+        """The definition of a base class written in ``source``, if the generator reads it (see above)."""
+        if isinstance(base, ast.Name) and base.id in source.classes:
+            return source, source.classes[base.id]
+        qualified = source.qualified_name(base)
+        for _hop in range(_MAX_REEXPORT_HOPS):
+            if qualified is None or qualified.partition(".")[0] != package or "." not in qualified:
+                return None
+            module, _, name = qualified.rpartition(".")
+            try:
+                found = self.load(module)
+            except GenerateError:  # not a module with Python source (`pkg.sub` where sub is a name, say)
+                return None
+            if name in found.classes:
+                return found, found.classes[name]
+            qualified = found.origins.get(name)
+        return None
+
+
+def type_parameters(node: ast.ClassDef) -> list[str]:
+    """The type variables of a ``Generic[...]`` (or ``Protocol[...]``) base of the class, in order."""
+    for base in node.bases:
+        if isinstance(base, ast.Subscript):
+            head = base.value.attr if isinstance(base.value, ast.Attribute) else getattr(base.value, "id", None)
+            if head in {"Generic", "Protocol"}:
+                return [ast.unparse(element) for element in _elements(base.slice)]
+    return []
+
+
+def class_members(
+    sources: Sources, source: Source, node: ast.ClassDef
+) -> tuple[dict[str, list[ast.stmt]], dict[int, Origin]]:
+    """Members of ``node`` by name, bases first (a subclass's definition wins), and each statement's origin.
+
+    ``found[name]`` lists the statements that define ``name`` in the class that wins; a ``@x.setter`` or an
+    ``@overload`` in the class itself adds to a list instead of starting a new one.
+    """
+    found: dict[str, list[ast.stmt]] = {}
+    origins: dict[int, Origin] = {}
+    package = source.module.partition(".")[0]
+    for origin in _lineage(sources, Origin(source, node, {}), set(), package):
+        for statement in origin.klass.body:
+            origins[id(statement)] = origin
+            for name in _bound_names(statement):
+                if origin.klass is not node or name not in found or not _is_accessor(statement):
+                    found[name] = []
+                found[name].append(statement)
+    return found, origins
+
+
+def _lineage(sources: Sources, origin: Origin, seen: set[tuple[str, str]], package: str) -> Iterator[Origin]:
+    seen.add((origin.source.module, origin.klass.name))
+    for base in origin.klass.bases:
+        head, arguments = (base.value, _elements(base.slice)) if isinstance(base, ast.Subscript) else (base, None)
+        if not isinstance(head, (ast.Name, ast.Attribute)):
+            continue
+        found = sources.base_class(origin.source, head, package)
+        if found is None or (found[0].module, found[1].name) in seen:
+            continue
+        parameters = type_parameters(found[1])
+        if arguments is None:  # unsubscripted: its type variables are Any, as for a type checker
+            arguments = [ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())] * len(parameters)
+        if len(arguments) != len(parameters):
+            continue  # not a generic class of ours, or written with the wrong number of arguments: not read
+        bindings = {
+            parameter: TypeArgument(argument, origin.source, origin.bindings)
+            for parameter, argument in zip(parameters, arguments, strict=True)
+        }
+        yield from _lineage(sources, Origin(found[0], found[1], bindings), seen, package)
+    yield origin
+
+
+def _elements(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _bound_names(statement: ast.stmt) -> list[str]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [statement.name]
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return [statement.target.id]
+    if isinstance(statement, ast.Assign):
+        return [target.id for target in statement.targets if isinstance(target, ast.Name)]
+    return []
+
+
+def _is_accessor(statement: ast.stmt) -> bool:
+    """A ``@x.setter``/``@x.deleter`` or ``@overload`` def adds to its name instead of replacing it."""
+    if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    decorators = {ast.unparse(decorator) for decorator in statement.decorator_list}
+    return any(d.endswith((".setter", ".deleter")) or d in {"overload", "typing.overload"} for d in decorators)
