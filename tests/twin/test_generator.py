@@ -13,7 +13,7 @@ import pytest
 
 import dualio
 from dualio._cli import main
-from dualio.twin import use_portal
+from dualio.twin import GenerateError, use_portal
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
@@ -419,3 +419,95 @@ def test_a_generic_base_is_read_with_the_type_arguments_the_subclass_gives(
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+PEP695_SOURCE = """
+from collections.abc import AsyncIterator, Callable
+
+
+class Item:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class AsyncPool[T: Item]:
+    def __init__(self, *items: T) -> None:
+        self.items = list(items)
+
+    async def get(self) -> T:
+        return self.items[0]
+
+    async def map[U](self, function: Callable[[T], U]) -> list[U]:
+        return [function(item) for item in self.items]
+
+    async def each(self) -> AsyncIterator[T]:
+        for item in self.items:
+            yield item
+
+
+class AsyncItems(AsyncPool[Item]):
+    async def count(self) -> int:
+        return len(self.items)
+"""
+
+
+def pep695_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Target]:
+    package = tmp_path / "gen_pep695"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "aio.py").write_text(PEP695_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return [Target("gen_pep695.aio", name, package / "out.py") for name in ("AsyncPool", "AsyncItems")]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="this Python parses the 3.12 syntax")
+def test_source_this_python_cannot_parse_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The generator reads with this Python's parser: a GenerateError that says what to do, not a traceback.
+    with pytest.raises(GenerateError, match=r"cannot parse module 'gen_pep695.aio'.*run the generator with"):
+        render_module(pep695_targets(tmp_path, monkeypatch))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the 3.12 syntax does not parse on this Python")
+def test_type_parameters_declared_with_the_3_12_syntax(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "gen_pep695"
+    text = render_module(pep695_targets(tmp_path, monkeypatch))
+    assert "class Pool[T: Item](_support.Twin[AsyncPool[T]]):" in text
+    pool = text[text.index("class Pool[") : text.index("class Items(")]
+    assert "def get(self) -> T:" in pool
+    assert "def map[U](self, function: Callable[[T], U]) -> list[U]:" in pool
+    assert "def each(self) -> _abc.Iterator[T]:" in pool
+    items = text[text.index("class Items(") :]
+    assert "def get(self) -> Item:" in items
+    assert "def map[U](self, function: Callable[[Item], U]) -> list[U]:" in items
+    assert "import T" not in text
+    assert ", T" not in text.partition("__all__")[0]  # type parameters are never imported
+    (package / "out.py").write_text(text)
+    (tmp_path / "use.py").write_text(
+        textwrap.dedent("""
+        from collections.abc import Iterator
+        from typing import assert_type
+
+        from gen_pep695.aio import Item
+        from gen_pep695.out import Items, Pool
+
+        def use(pool: Pool[Item], items: Items) -> None:
+            assert_type(pool.get(), Item)
+            assert_type(pool.map(lambda item: item.name), list[str])
+            assert_type(items.get(), Item)
+            assert_type(items.each(), Iterator[Item])
+        """)
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "gen_pep695/out.py", "use.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    generated = importlib.import_module("gen_pep695.out")
+    aio = importlib.import_module("gen_pep695.aio")
+    with generated.Items(aio.Item("a"), aio.Item("b")) as twin:
+        assert twin.count() == 2
+        assert twin.map(lambda item: item.name) == ["a", "b"]
+        assert [item.name for item in twin.each()] == ["a", "b"]

@@ -11,6 +11,7 @@ import ast
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._dynamic import twin_name
 from ._errors import GenerateError
@@ -124,6 +125,16 @@ def _docstring(text: str | None, indent: str) -> list[str]:
     return [f'{indent}"""{first}', *((indent + line) if line.strip() else "" for line in rest), f'{indent}"""']
 
 
+def _declared(node: ast.AST) -> list[Any]:
+    """The type parameters ``node`` declares with Python 3.12's syntax (``class C[T]``, ``def f[T]``)."""
+    return list(getattr(node, "type_params", None) or [])
+
+
+def _as_argument(parameter: Any) -> str:
+    """How a declared type parameter is passed on: ``T``, ``*Ts``, ``P``."""
+    return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
+
+
 def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return {ast.unparse(decorator) for decorator in node.decorator_list}
 
@@ -154,6 +165,8 @@ class _ClassWriter:
         self.members, self._origins = class_members(sources, source, node)
         self._names = names
         self._origin = Origin(source, node, {})  # where the member being written now is defined
+        self._class_scope = {parameter.name for parameter in _declared(node)}  # `class AsyncPool[T]` (3.12+)
+        self._scope = self._class_scope  # type parameters in scope now: never imported
 
     @property
     def names(self) -> _Names:
@@ -163,6 +176,7 @@ class _ClassWriter:
     def reading(self, statement: ast.stmt) -> ast.ClassDef:
         """Write what follows with the names and type arguments of ``statement``'s class; return that class."""
         self._origin = self._origins[id(statement)]
+        self._scope = self._class_scope | {parameter.name for parameter in _declared(statement)}
         return self._origin.klass
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -176,7 +190,7 @@ class _ClassWriter:
         placeholders = {name: f"__dualio_type_argument_{index}__" for index, name in enumerate(bindings)}
         converter = Annotations(self.twins, placeholders)
         text = converter.convert(node)
-        self._names[source.module].typing.update(converter.names)
+        self._names[source.module].typing.update(converter.names - self._scope)
         for name, placeholder in placeholders.items():
             if placeholder in text:
                 argument = bindings[name]
@@ -189,6 +203,17 @@ class _ClassWriter:
         converter.visit(ast.parse(ast.unparse(node), mode="eval").body)
         self.names.runtime.update(converter.names)
         return ast.unparse(node)
+
+    def type_header(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+        """``[T: Bound, *Ts, **P]`` as declared by ``node`` (Python >= 3.12 syntax), or nothing."""
+        texts = []
+        for parameter in _declared(node):
+            bound = getattr(parameter, "bound", None)
+            default = getattr(parameter, "default_value", None)  # Python >= 3.13
+            prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__, "")
+            text = prefix + parameter.name + (f": {self.annotation(bound)}" if bound is not None else "")
+            texts.append(text + (f" = {self.annotation(default)}" if default is not None else ""))
+        return f"[{', '.join(texts)}]" if texts else ""
 
     def signature(self, args: ast.arguments, *, bound: bool) -> tuple[str, str]:
         """The parameter list (with ``self``/``cls`` if ``bound``) and the arguments that forward it."""
@@ -240,7 +265,7 @@ class _ClassWriter:
         self.emit("")
         if decorator:
             self.emit(f"{_INDENT}@{decorator}")
-        self.emit(f"{_INDENT}def {name}({params}) -> {returns}:")
+        self.emit(f"{_INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
         self.emit(*_docstring(ast.get_docstring(node), _INDENT * 2))
         if returns == "None":
             self.emit(f"{_INDENT * 2}{call}")
@@ -252,7 +277,11 @@ class _ClassWriter:
     def render(self) -> str:
         twin = self.twins[self.async_name]
         parameters = type_parameters(self.node)
-        if parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
+        if _declared(self.node):  # `class AsyncPool[T: Item]` -> `class Pool[T: Item](Twin[AsyncPool[T]])`
+            arguments = ", ".join(_as_argument(parameter) for parameter in _declared(self.node))
+            twin_base = f"_support.Twin[{self.async_name}[{arguments}]]"
+            self.emit(f"class {twin}{self.type_header(self.node)}({twin_base}):")
+        elif parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
             self.names.runtime.update(parameters)
             listed = ", ".join(parameters)
             self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")

@@ -74,7 +74,10 @@ class Sources:
 
 
 def type_parameters(node: ast.ClassDef) -> list[str]:
-    """The type variables of a ``Generic[...]`` (or ``Protocol[...]``) base of the class, in order."""
+    """The type variables of the class, in order: declared (``class C[T]``, Python >= 3.12) or ``Generic[...]``."""
+    declared = getattr(node, "type_params", None)
+    if declared:
+        return [parameter.name for parameter in declared]
     for base in node.bases:
         if isinstance(base, ast.Subscript):
             head = base.value.attr if isinstance(base.value, ast.Attribute) else getattr(base.value, "id", None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib.util
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +68,14 @@ class Source:
             raise GenerateError(f"cannot find module {module!r}: {exc}") from exc
         if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
             raise GenerateError(f"cannot find the Python source of module {module!r} (is it installed?)")
-        source = cls(module, ast.parse(Path(spec.origin).read_text(), spec.origin))
+        try:
+            tree = ast.parse(Path(spec.origin).read_text(), spec.origin)
+        except SyntaxError as exc:
+            raise GenerateError(
+                f"cannot parse module {module!r} ({exc.msg}, {spec.origin} line {exc.lineno}); if it uses syntax of "
+                f"a newer Python than this one ({sys.version.split()[0]}), run the generator with that Python"
+            ) from exc
+        source = cls(module, tree)
         package = module if spec.submodule_search_locations else module.rpartition(".")[0]
         source._index(source.tree.body, package, type_only=False)
         return source
