@@ -511,3 +511,113 @@ def test_type_parameters_declared_with_the_3_12_syntax(tmp_path: Path, monkeypat
         assert twin.count() == 2
         assert twin.map(lambda item: item.name) == ["a", "b"]
         assert [item.name for item in twin.each()] == ["a", "b"]
+
+
+def test_a_twinned_class_generated_into_another_file_is_named_by_its_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One output file per class, each annotation naming the other's async class: the twins refer to each other.
+    # The classes are in two top-level packages: the response's is not one a twin was registered from.
+    package, answers = tmp_path / "gen_two_outputs", tmp_path / "gen_two_outputs_answers"
+    for directory in (package, answers):
+        directory.mkdir()
+        (directory / "__init__.py").write_text("")
+    (package / "aio.py").write_text(
+        textwrap.dedent("""
+        from collections.abc import AsyncIterator
+
+        from gen_two_outputs_answers.resp import AsyncResponse as Answer
+
+
+        class AsyncClient:
+            async def get(self, body: bytes) -> Answer:
+                return Answer(self, body)
+
+            async def each(self, *bodies: bytes) -> AsyncIterator[Answer]:
+                for body in bodies:
+                    yield Answer(self, body)
+        """)
+    )
+    (answers / "resp.py").write_text(
+        textwrap.dedent("""
+        from __future__ import annotations
+
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from gen_two_outputs.aio import AsyncClient
+
+
+        class AsyncResponse:
+            def __init__(self, client: AsyncClient, body: bytes) -> None:
+                self._client = client
+                self._body = body
+
+            async def read(self) -> bytes:
+                return self._body
+
+            async def client(self) -> AsyncClient:
+                return self._client
+        """)
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent("""
+        [tool.dualio.twin]
+        "gen_two_outputs.aio:AsyncClient" = "gen_two_outputs/client.py"
+        "gen_two_outputs_answers.resp:AsyncResponse" = "gen_two_outputs_answers/response.py"
+        """)
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert run_cli(config=tmp_path) == 0
+    client_text = (package / "client.py").read_text()
+    for line in [
+        "def get(self, body: bytes) -> Response:",
+        "def each(self, *bodies: bytes) -> _abc.Iterator[Response]:",
+        "    from gen_two_outputs_answers.response import Response",  # for type checking only: no import cycle
+        'register_elsewhere(AsyncResponse, "gen_two_outputs_answers.response")',
+    ]:
+        assert line in client_text, line
+    response_text = (answers / "response.py").read_text()
+    assert "def client(self) -> Client:" in response_text
+    assert 'register_elsewhere(AsyncClient, "gen_two_outputs.client")' in response_text
+    assert run_cli("--check", config=tmp_path) == 0
+    (tmp_path / "use.py").write_text(
+        textwrap.dedent("""
+        from collections.abc import Iterator
+        from typing import assert_type
+
+        from gen_two_outputs.client import Client
+        from gen_two_outputs_answers.response import Response
+
+        def use(client: Client) -> None:
+            assert_type(client.get(b"x"), Response)
+            assert_type(client.each(b"x"), Iterator[Response])
+            assert_type(client.get(b"x").client(), Client)
+        """)
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "gen_two_outputs",
+            "gen_two_outputs_answers",
+            "use.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    client_module = importlib.import_module("gen_two_outputs.client")
+    assert "gen_two_outputs_answers.response" not in sys.modules  # imported when a response first needs its twin
+    with client_module.Client() as client:
+        response = client.get(b"body")
+        response_module = sys.modules["gen_two_outputs_answers.response"]
+        assert type(response) is response_module.Response  # the generated twin class, not one built at run time
+        assert response.read() == b"body"
+        assert response.client() is client
+        assert [type(item) for item in client.each(b"a", b"b")] == [response_module.Response] * 2

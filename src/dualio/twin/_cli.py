@@ -64,7 +64,10 @@ def generate(config: Path, *, check: bool) -> list[str]:
     added = [str(path) for path in (config.parent / "src", config.parent) if str(path) not in sys.path]
     sys.path[:0] = added
     try:
-        rendered = {output: render_module(targets) for output, targets in grouped.items()}
+        holders = {output: module_name_of(output) for output in grouped}
+        rendered = {
+            output: render_module(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()
+        }
     finally:
         for path in added:
             sys.path.remove(path)
@@ -83,6 +86,33 @@ def generate(config: Path, *, check: bool) -> list[str]:
             output.write_text(text)
             print(f"wrote {relative}")
     return problems
+
+
+def module_name_of(path: Path) -> str | None:
+    """The name ``path`` (a ``.py`` file) is imported as, from the most specific ``sys.path`` entry holding it.
+
+    ``None`` when no entry holds it under a dotted name of identifiers.
+    """
+    resolved = path.resolve()
+    entries = {Path(entry).resolve() for entry in sys.path if entry and Path(entry).is_dir()}
+    for entry in sorted(entries, key=lambda entry: len(entry.parts), reverse=True):
+        if resolved.is_relative_to(entry):
+            parts = resolved.relative_to(entry).with_suffix("").parts
+            if parts and all(part.isidentifier() for part in parts):
+                return ".".join(parts)
+    return None
+
+
+def _elsewhere(
+    grouped: dict[Path, list[Target]], holders: dict[Path, str | None], output: Path
+) -> dict[tuple[str, str], str]:
+    """The twinned classes of the other output files whose module name is known: (module, class) -> holder."""
+    found: dict[tuple[str, str], str] = {}
+    for other, targets in grouped.items():
+        holder = holders[other]
+        if other != output and holder is not None:
+            found.update(((target.module, target.cls), holder) for target in targets)
+    return found
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +39,13 @@ class _Names:
     runtime: set[str] = field(default_factory=set)
 
 
-def render_module(targets: Sequence[Target]) -> str:
-    """Return the source of the twin module for ``targets`` (which share one output file)."""
+def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], str] | None = None) -> str:
+    """Return the source of the twin module for ``targets`` (which share one output file).
+
+    ``elsewhere`` maps the other twinned classes, ``(async module, class name)``, to the generated module that
+    holds each twin: annotations naming them get those twins (imported for type checking), and the module
+    registers where they are (``register_elsewhere``) so values of them get those twin classes at run time.
+    """
     sources = Sources()
     for target in targets:
         sources.load(target.module)
@@ -52,11 +57,12 @@ def render_module(targets: Sequence[Target]) -> str:
         if target.cls in twins:
             raise GenerateError(f"two async classes named {target.cls!r} cannot share the output {target.output}")
         twins[target.cls] = twin_name(target.cls)
+    foreign = _ForeignTwins(elsewhere or {}, set(twins.values()))
     bodies = []
     for target in targets:
         source = sources.by_module[target.module]
-        bodies.append(_ClassWriter(sources, names, source, source.classes[target.cls], twins).render())
-    return _module_text(targets, sources, names, twins, bodies)
+        bodies.append(_ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign).render())
+    return _module_text(targets, sources, names, twins, bodies, foreign)
 
 
 def _module_text(
@@ -65,9 +71,13 @@ def _module_text(
     names_by_module: dict[str, _Names],
     twins: dict[str, str],
     bodies: list[str],
+    foreign: _ForeignTwins,
 ) -> str:
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
+    for (module, cls), twin_module in sorted(foreign.used.items()):
+        runtime_imports.add(f"from {module} import {cls}")
+        typing_imports.add(f"from {twin_module} import {twin_name(cls)}")
     for module, names in names_by_module.items():
         source = sources.by_module[module]
         for name in sorted(names.runtime):
@@ -100,6 +110,7 @@ def _module_text(
         lines += ["", "", body]
     lines += ["", ""]
     lines += [f"_support.register({target.cls}, {twins[target.cls]})" for target in targets]
+    lines += [f'_support.register_elsewhere({cls}, "{where}")' for (_, cls), where in sorted(foreign.used.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -151,12 +162,47 @@ def _has_yield(node: ast.AsyncFunctionDef) -> bool:
     return False
 
 
+class _ForeignTwins:
+    """Twinned classes generated into other output files, as the names of each async module refer to them."""
+
+    def __init__(self, elsewhere: Mapping[tuple[str, str], str], own_twins: set[str]) -> None:
+        # A twin named like one of this output's is left out: the annotation would be ambiguous.
+        self.elsewhere = {key: module for key, module in elsewhere.items() if twin_name(key[1]) not in own_twins}
+        self.used: dict[tuple[str, str], str] = {}  # those an annotation of this output named
+        self._by_source: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def named_in(self, source: Source) -> dict[str, tuple[str, str]]:
+        """The names ``source`` binds to such classes (defined there, or imported at run time)."""
+        found = self._by_source.get(source.module)
+        if found is None:
+            found = {}
+            for module, cls in self.elsewhere:
+                if module == source.module and cls in source.classes:
+                    found[cls] = (module, cls)
+                found.update(
+                    (name, (module, cls)) for name, origin in source.origins.items() if origin == f"{module}.{cls}"
+                )
+            self._by_source[source.module] = found
+        return found
+
+    def use(self, key: tuple[str, str]) -> str:
+        self.used[key] = self.elsewhere[key]
+        return twin_name(key[1])
+
+
 class _ClassWriter:
     """Renders the twin class of one async class."""
 
     def __init__(
-        self, sources: Sources, names: dict[str, _Names], source: Source, node: ast.ClassDef, twins: dict[str, str]
+        self,
+        sources: Sources,
+        names: dict[str, _Names],
+        source: Source,
+        node: ast.ClassDef,
+        twins: dict[str, str],
+        foreign: _ForeignTwins,
     ) -> None:
+        self.foreign = foreign
         self.source = source
         self.node = node
         self.async_name = node.name
@@ -188,8 +234,13 @@ class _ClassWriter:
     def _annotation(self, node: ast.expr | None, source: Source, bindings: dict[str, TypeArgument]) -> str:
         """``node`` for the sync side, each bound type variable replaced by what it stands for."""
         placeholders = {name: f"__dualio_type_argument_{index}__" for index, name in enumerate(bindings)}
-        converter = Annotations(self.twins, placeholders)
+        foreign = self.foreign.named_in(source)
+        twins = {**{name: twin_name(key[1]) for name, key in foreign.items()}, **self.twins}
+        converter = Annotations(twins, placeholders)
         text = converter.convert(node)
+        for name in converter.twins_used:
+            if name in foreign and name not in self.twins:
+                self.foreign.use(foreign[name])
         self._names[source.module].typing.update(converter.names - self._scope)
         for name, placeholder in placeholders.items():
             if placeholder in text:

@@ -2,7 +2,9 @@
 
 Two maps, both thread-safe:
 
-- classes: an async class -> its twin class. Filled by ``sync_class`` and by generated modules (``register``);
+- classes: an async class -> its twin class. Filled by ``sync_class`` and by generated modules (``register``;
+  a generated module also names, with ``register_elsewhere``, the generated modules that hold the twins its
+  annotations promise, imported the first time one of those classes is looked up);
   a class with async members that nobody registered, from the top-level package of a registered class, gets a
   run-time twin class the first time one of its instances is returned to sync code (see :func:`to_sync`).
   Lookup is by exact class: a subclass of a registered class (``redis.asyncio.client.Pipeline`` subclasses
@@ -14,6 +16,7 @@ Two maps, both thread-safe:
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import threading
 import types
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
     from ._runtime import Twin
 
-__all__ = ("has_async_members", "register", "to_sync", "twin_class_of", "twin_for")
+__all__ = ("has_async_members", "register", "register_elsewhere", "to_sync", "twin_class_of", "twin_for")
 
 _lock = threading.RLock()
 _classes: dict[type, type[Twin[Any]]] = {}
@@ -38,6 +41,7 @@ _kinds: dict[type, str] = {}  # how values of classes with no twin class are map
 _packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
 _async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_method_of_twin, per class and name
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
+_elsewhere: dict[type, str] = {}  # async class -> the generated module that registers its twin, not imported yet
 
 # Results of these types are returned as they are, without a look-up.
 _PLAIN: frozenset[type] = frozenset(
@@ -55,9 +59,32 @@ def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
         _async_methods.clear()
 
 
+def register_elsewhere(async_cls: type, module: str) -> None:
+    """Record that the generated module ``module`` holds the twin class of ``async_cls``; import it when needed.
+
+    A generated module calls this for the twinned classes its annotations name that another output file
+    holds: a value of such a class then gets the generated twin class its annotation promises, not one built
+    at run time, without the two generated modules importing each other when they load.
+    """
+    with _lock:
+        if async_cls not in _classes:
+            _elsewhere.setdefault(async_cls, module)
+            _kinds.pop(async_cls, None)
+            _async_methods.clear()
+
+
 def twin_class_of(async_cls: type) -> type[Twin[Any]] | None:
-    """Return the registered twin class of exactly ``async_cls``, or ``None``."""
-    return _classes.get(async_cls)
+    """Return the registered twin class of exactly ``async_cls``, or ``None``.
+
+    Imports the generated module that holds it first, if one was named by ``register_elsewhere``; an error
+    importing that module is raised here.
+    """
+    twin_cls = _classes.get(async_cls)
+    if twin_cls is None and async_cls in _elsewhere:
+        importlib.import_module(_elsewhere[async_cls])  # outside the lock: the module registers its twins
+        _elsewhere.pop(async_cls, None)
+        twin_cls = _classes.get(async_cls)
+    return twin_cls
 
 
 def has_async_members(cls: type) -> bool:
@@ -203,8 +230,8 @@ def _kind_of(cls: type) -> str:
         kind = _AS_IS
     elif issubclass(cls, types.AsyncGeneratorType):
         kind = _ITERATE
-    elif cls.__module__.partition(".")[0] in _packages and has_async_members(cls):
-        kind = _TWIN
+    elif cls in _elsewhere or (cls.__module__.partition(".")[0] in _packages and has_async_members(cls)):
+        kind = _TWIN  # sync_class() returns its generated twin class, importing the module named elsewhere
     elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
         kind = _ENTER
     elif hasattr(cls, "__aiter__"):

@@ -58,7 +58,7 @@ class Source:
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
     imports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (import statement, type-only)
-    origins: dict[str, str] = field(default_factory=dict)  # name bound by a run-time import -> what it names
+    origins: dict[str, str] = field(default_factory=dict)  # name bound by an import -> the dotted name it binds
 
     @classmethod
     def load(cls, module: str) -> Source:
@@ -98,8 +98,7 @@ class Source:
                     bound = alias.asname or alias.name.partition(".")[0]
                     statement = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
                     self.imports[bound] = (statement, type_only)
-                    if not type_only:
-                        self.origins[bound] = alias.name if alias.asname else bound
+                    self.origins[bound] = alias.name if alias.asname else bound
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
@@ -110,8 +109,7 @@ class Source:
                     bound = alias.asname or alias.name
                     as_part = f" as {alias.asname}" if alias.asname else ""
                     self.imports[bound] = (f"from {base} import {alias.name}{as_part}", type_only)
-                    if not type_only:
-                        self.origins[bound] = f"{base}.{alias.name}"
+                    self.origins[bound] = f"{base}.{alias.name}"
             elif isinstance(node, ast.If) and _is_type_checking(node.test):
                 self._index(node.body, package, type_only=True)
 
@@ -124,7 +122,7 @@ class Source:
             return None
         head, _, rest = ast.unparse(expression).partition(".")
         origin = self.origins.get(head)
-        if origin is None or head in self.defined:
+        if origin is None or head in self.defined or self.imports[head][1]:  # a type-only import is no base
             return None
         return f"{origin}.{rest}" if rest else origin
 
@@ -153,11 +151,13 @@ class Annotations(ast.NodeTransformer):
         self.twins = twins
         self.placeholders = placeholders or {}  # bound type variables -> a name the caller replaces afterwards
         self.names: set[str] = set()
+        self.twins_used: set[str] = set()  # keys of ``twins`` met
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.placeholders:
             return ast.Name(self.placeholders[node.id], ast.Load())
         if node.id in self.twins:
+            self.twins_used.add(node.id)
             return ast.Name(self.twins[node.id], ast.Load())
         if node.id not in _BUILTINS and node.id not in _OWN_NAMES:
             self.names.add(node.id)

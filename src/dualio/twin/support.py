@@ -4,7 +4,7 @@ Each is documented in the private ``_runtime`` module it comes from. This module
 code does not import a private module; its names are stable across minor versions of dualio.
 """
 
-from ._registry import register
+from ._registry import register, register_elsewhere
 from ._runtime import (
     Twin,
     call,
@@ -37,5 +37,6 @@ __all__ = (
     "iterate_self",
     "next_item",
     "register",
+    "register_elsewhere",
     "set_attribute",
 )
