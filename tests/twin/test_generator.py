@@ -188,6 +188,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     return tmp_path
 
 
+def assert_mypy_strict(cwd: Path, *paths: str) -> None:
+    """``mypy --strict`` passes on ``paths`` (files or packages under ``cwd``)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *paths],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def run_cli(*args: str, config: Path) -> int:
     return main(["twin", "generate", *args, "--config", str(config / "pyproject.toml")])
 
@@ -333,14 +345,7 @@ def test_generated_code_passes_mypy_strict(project: Path) -> None:
                 assert_type(inner, Client)
         """)
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", f"{package}/client.py", "use.py"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_mypy_strict(project, f"{package}/client.py", "use.py")
 
 
 def test_the_example_twins_run_on_the_default_portal_too() -> None:
@@ -411,14 +416,7 @@ def test_a_generic_base_is_read_with_the_type_arguments_the_subclass_gives(
     assert "def raw_decode(" not in decoder
     assert "json" not in text.partition('"""Sync twins')[0]  # only the header: no module of json's was read
     (tmp_path / "gen_generic_bases" / "out.py").write_text(text)
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "gen_generic_bases/out.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_mypy_strict(tmp_path, "gen_generic_bases/out.py")
 
 
 PEP695_SOURCE = """
@@ -497,14 +495,7 @@ def test_type_parameters_declared_with_the_3_12_syntax(tmp_path: Path, monkeypat
             assert_type(items.each(), Iterator[Item])
         """)
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "gen_pep695/out.py", "use.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_mypy_strict(tmp_path, "gen_pep695/out.py", "use.py")
     generated = importlib.import_module("gen_pep695.out")
     aio = importlib.import_module("gen_pep695.aio")
     with generated.Items(aio.Item("a"), aio.Item("b")) as twin:
@@ -595,23 +586,7 @@ def test_a_twinned_class_generated_into_another_file_is_named_by_its_twin(
             assert_type(client.get(b"x").client(), Client)
         """)
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-incremental",
-            "gen_two_outputs",
-            "gen_two_outputs_answers",
-            "use.py",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_mypy_strict(tmp_path, "gen_two_outputs", "gen_two_outputs_answers", "use.py")
     client_module = importlib.import_module("gen_two_outputs.client")
     assert "gen_two_outputs_answers.response" not in sys.modules  # imported when a response first needs its twin
     with client_module.Client() as client:
