@@ -7,10 +7,11 @@ looks for from probe code compiled by the running interpreter.
 from __future__ import annotations
 
 import dis
-from types import CodeType
+from inspect import CO_OPTIMIZED
+from types import CodeType, FrameType
 from typing import Any
 
-__all__ = ("after", "exception_entries", "handler_of", "instructions_of")
+__all__ = ("after", "exception_entries", "handler_of", "instructions_of", "stores_plainly")
 
 
 def instructions_of(code: CodeType) -> list[dis.Instruction]:
@@ -33,3 +34,14 @@ def handler_of(entries: list[Any], offset: int) -> int | None:
         if entry.start <= offset < entry.end:
             return int(entry.target)
     return None
+
+
+def stores_plainly(frame: FrameType) -> bool:
+    r"""Whether a store by ``frame``'s code runs no code of the caller's.
+
+    True for function code (fast locals), and for module or class code whose namespaces are plain ``dict``\ s; a
+    namespace of another mapping type may run code in its ``__setitem__``.
+    """
+    return bool(frame.f_code.co_flags & CO_OPTIMIZED) or (
+        type(frame.f_globals) is dict and type(frame.f_locals) is dict
+    )

@@ -29,11 +29,10 @@ import contextvars
 import dis
 import sys
 from collections.abc import Callable, Coroutine, Generator
-from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
-from ._bytecode import after, exception_entries, handler_of, instructions_of
+from ._bytecode import after, exception_entries, handler_of, instructions_of, stores_plainly
 
 if TYPE_CHECKING:
     from ._entering import EnteredResult
@@ -156,13 +155,9 @@ def leaving_with(frame: FrameType) -> EnteredResult | None:
     entered = open_withs.get((frame, handler))
     if entered is None:
         return None
-    if not frame.f_code.co_flags & CO_OPTIMIZED and not _plain_namespaces(frame):
+    if not stores_plainly(frame):
         return None  # a module or class body storing into a mapping whose __setitem__ could run code
     return entered
-
-
-def _plain_namespaces(frame: FrameType) -> bool:
-    return type(frame.f_globals) is dict and type(frame.f_locals) is dict
 
 
 class InContext:

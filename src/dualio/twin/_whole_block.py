@@ -33,12 +33,11 @@ import asyncio
 import contextvars
 import sys
 from collections.abc import Callable
-from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import Any, NamedTuple
 
 from . import _entering, _registry
-from ._bytecode import after, exception_entries, handler_of, instructions_of
+from ._bytecode import after, exception_entries, handler_of, instructions_of, stores_plainly
 from ._leaving import InContext
 
 __all__ = ("Block", "BlockResult", "block_method", "run_whole_block", "speculated", "take")
@@ -219,9 +218,7 @@ def block_method(frame: FrameType) -> tuple[str, int] | None:
         found = _sites[site] = _analyse(*site)
     if found is None or sys.gettrace() is not None:
         return None
-    if not frame.f_code.co_flags & CO_OPTIMIZED and not (
-        type(frame.f_globals) is dict and type(frame.f_locals) is dict
-    ):
+    if not stores_plainly(frame):
         return None  # module code loading and storing names through a mapping that could run code
     return found
 
