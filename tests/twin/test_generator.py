@@ -596,3 +596,18 @@ def test_a_twinned_class_generated_into_another_file_is_named_by_its_twin(
         assert response.read() == b"body"
         assert response.client() is client
         assert [type(item) for item in client.each(b"a", b"b")] == [response_module.Response] * 2
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="type parameter defaults are Python 3.13 syntax")
+def test_a_type_parameter_default_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "gen_pep696").mkdir()
+    (tmp_path / "gen_pep696" / "__init__.py").write_text("")
+    (tmp_path / "gen_pep696" / "aio.py").write_text(
+        "class AsyncSlot[T: (int, str) = int, *Ts, **P]:\n"
+        "    async def get(self) -> T:\n"
+        "        raise NotImplementedError\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = render_module([Target("gen_pep696.aio", "AsyncSlot", tmp_path / "out.py")])
+    assert "class Slot[T: (int, str) = int, *Ts, **P](_support.Twin[AsyncSlot[T, *Ts, P]]):" in text
+    assert "def get(self) -> T:" in text

@@ -185,9 +185,9 @@ class _ForeignTwins:
             self._by_source[source.module] = found
         return found
 
-    def use(self, key: tuple[str, str]) -> str:
+    def use(self, key: tuple[str, str]) -> None:
+        """An annotation named this class: its twin's module is imported for type checking, and registered."""
         self.used[key] = self.elsewhere[key]
-        return twin_name(key[1])
 
 
 class _ClassWriter:
