@@ -611,3 +611,57 @@ def test_a_type_parameter_default_is_kept(tmp_path: Path, monkeypatch: pytest.Mo
     text = render_module([Target("gen_pep696.aio", "AsyncSlot", tmp_path / "out.py")])
     assert "class Slot[T: (int, str) = int, *Ts, **P](_support.Twin[AsyncSlot[T, *Ts, P]]):" in text
     assert "def get(self) -> T:" in text
+
+
+def one_name_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, base_imports: str, own: str
+) -> list[Target]:
+    """A package ``name`` whose async class and its base (in another module) name ``Item`` as given."""
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("from .models import Item as Item\n")
+    (package / "models.py").write_text("class Item:\n    pass\n")
+    (package / "base.py").write_text(f"{base_imports}\n\nclass AsyncBase:\n    async def first(self) -> Item: ...\n")
+    (package / "aio.py").write_text(
+        f"from .base import AsyncBase\n{own}\n\nclass AsyncShop(AsyncBase):\n    async def last(self) -> Item: ...\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return [Target(f"{name}.aio", "AsyncShop", package / "out.py")]
+
+
+def test_a_name_imported_twice_for_one_object_is_imported_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The base imports Item through the package's re-export, the subclass from its module: the same class.
+    targets = one_name_project(
+        tmp_path, monkeypatch, "gen_one_object", "from gen_one_object import Item", "from .models import Item"
+    )
+    text = render_module(targets)
+    assert "def first(self) -> Item:" in text
+    assert "def last(self) -> Item:" in text
+    assert text.count(" import Item") == 1
+
+
+def test_a_name_that_means_two_things_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = one_name_project(
+        tmp_path, monkeypatch, "gen_two_items", "from .models import Item", "class Item:\n    pass"
+    )
+    with pytest.raises(
+        GenerateError, match=r"both `from gen_two_items.aio import Item` and `from gen_two_items.models"
+    ):
+        render_module(targets)
+
+
+def test_an_import_named_like_a_twin_class_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    targets = one_name_project(tmp_path, monkeypatch, "gen_shop", "", "from .models import Item")
+    (tmp_path / "gen_shop" / "base.py").write_text(
+        "from .models import Item as Shop\n\nclass AsyncBase:\n    async def first(self) -> Shop: ...\n"
+    )
+    with pytest.raises(GenerateError, match="'Shop' is the name of a generated twin class"):
+        render_module(targets)
+
+
+def test_plain_imports_of_one_package_are_all_kept() -> None:
+    from dualio.twin._generator import _one_meaning_each
+    from dualio.twin._lineage import Sources
+
+    statements = {"import xml.dom", "import xml.sax", "import collections.abc"}
+    assert _one_meaning_each(statements, set(), Sources(), {}) == statements

@@ -87,6 +87,9 @@ def _module_text(
             typing_imports.add(statement)
     for target in targets:
         runtime_imports.add(f"from {target.module} import {target.cls}")
+    lookup = Sources()  # apart from ``sources``: what it reads is not what the module is generated from
+    runtime_imports = _one_meaning_each(runtime_imports, set(), lookup, twins)
+    typing_imports = _one_meaning_each(typing_imports, runtime_imports, lookup, twins)
     modules = ", ".join(sorted(sources.by_module))
     lines = [
         HEADER.format(modules=modules),
@@ -112,6 +115,43 @@ def _module_text(
     lines += [f"_support.register({target.cls}, {twins[target.cls]})" for target in targets]
     lines += [f'_support.register_elsewhere({cls}, "{where}")' for (_, cls), where in sorted(foreign.used.items())]
     return "\n".join(lines) + "\n"
+
+
+def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, twins: dict[str, str]) -> set[str]:
+    """``statements`` without those binding a name that ``earlier`` ones (or others of them) bind to the same object.
+
+    Raises ``GenerateError`` when two bind one name to different objects (``Item`` from two modules), or bind the
+    name of a twin class of this module: the generated module could not mean both. ``lookup`` reads modules only
+    to follow re-exports when two statements bind one name.
+    """
+    bound = {_binding(statement)[0]: statement for statement in sorted(earlier)}
+    kept = set()
+    for statement in sorted(statements):
+        name, target = _binding(statement)
+        if name in twins.values():
+            raise GenerateError(
+                f"an annotation needs `{statement}`, but {name!r} is the name of a generated twin class; import it "
+                "under another name in the async module"
+            )
+        first = bound.setdefault(name, statement)
+        if first == statement or all(s.startswith("import ") and " as " not in s for s in (first, statement)):
+            kept.add(statement)  # (`import a.b` and `import a.c` both bind `a`, and both are needed)
+        elif lookup.definition_of(_binding(first)[1]) != lookup.definition_of(target):
+            raise GenerateError(
+                f"the twin module would need both `{first}` and `{statement}`: the name {name!r} means two "
+                "things in the modules it is generated from; import one of them under another name"
+            )
+    return kept
+
+
+def _binding(statement: str) -> tuple[str, str]:
+    """The name an import statement of ours binds, and the dotted name of what it binds."""
+    if statement.startswith("import "):
+        module, _, alias = statement.removeprefix("import ").partition(" as ")
+        return (alias, module) if alias else (module.partition(".")[0], module.partition(".")[0])
+    module, _, imported = statement.removeprefix("from ").partition(" import ")
+    name, _, alias = imported.partition(" as ")
+    return alias or name, f"{module}.{name}"
 
 
 def _merged(statements: set[str]) -> list[str]:

@@ -72,6 +72,22 @@ class Sources:
             qualified = found.origins.get(name)
         return None
 
+    def definition_of(self, qualified: str) -> str:
+        """The dotted name where ``qualified`` (``pkg.Item``) is defined, re-exports followed as far as source goes."""
+        for _hop in range(_MAX_REEXPORT_HOPS):
+            module, _, name = qualified.rpartition(".")
+            if not module:
+                return qualified
+            try:
+                found = self.load(module)
+            except GenerateError:  # a module with no Python source (a C extension), or a name that is a module
+                return qualified
+            origin = found.origins.get(name)
+            if name in found.defined or origin is None:
+                return qualified
+            qualified = origin
+        return qualified
+
 
 def type_parameters(node: ast.ClassDef) -> list[str]:
     """The type variables of the class, in order: declared (``class C[T]``, Python >= 3.12) or ``Generic[...]``."""
