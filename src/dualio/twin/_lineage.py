@@ -59,34 +59,37 @@ class Sources:
         if isinstance(base, ast.Name) and base.id in source.classes:
             return source, source.classes[base.id]
         qualified = source.qualified_name(base)
-        for _hop in range(_MAX_REEXPORT_HOPS):
-            if qualified is None or qualified.partition(".")[0] != package or "." not in qualified:
-                return None
-            module, _, name = qualified.rpartition(".")
-            try:
-                found = self.load(module)
-            except GenerateError:  # not a module with Python source (`pkg.sub` where sub is a name, say)
-                return None
-            if name in found.classes:
-                return found, found.classes[name]
-            qualified = found.origins.get(name)
-        return None
+        if qualified is None:
+            return None
+        reached, found = self._follow(qualified, package)
+        name = reached.rpartition(".")[2]
+        return (found, found.classes[name]) if found is not None and name in found.classes else None
 
     def definition_of(self, qualified: str) -> str:
         """The dotted name where ``qualified`` (``pkg.Item``) is defined, re-exports followed as far as source goes."""
+        return self._follow(qualified, None)[0]
+
+    def _follow(self, qualified: str, package: str | None) -> tuple[str, Source | None]:
+        """Follow ``qualified`` through re-exports: the dotted name reached, and the module defining it if read.
+
+        Stops at a name with no module part, at a module with no Python source (a C extension, or a name that is
+        a module), and, given a ``package``, at a name outside that top-level package (nothing there is read).
+        """
         for _hop in range(_MAX_REEXPORT_HOPS):
             module, _, name = qualified.rpartition(".")
-            if not module:
-                return qualified
+            if not module or (package is not None and qualified.partition(".")[0] != package):
+                return qualified, None
             try:
                 found = self.load(module)
-            except GenerateError:  # a module with no Python source (a C extension), or a name that is a module
-                return qualified
+            except GenerateError:
+                return qualified, None
+            if name in found.defined:
+                return qualified, found
             origin = found.origins.get(name)
-            if name in found.defined or origin is None:
-                return qualified
+            if origin is None:
+                return qualified, None
             qualified = origin
-        return qualified
+        return qualified, None
 
 
 def type_parameters(node: ast.ClassDef) -> list[str]:
