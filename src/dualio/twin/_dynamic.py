@@ -230,7 +230,8 @@ def _returns_self(function: object) -> bool:
 def _exit(
     self: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> bool | None:
-    return _runtime.exit(self, exc_type, exc, tb)
+    suppress: bool | None = _runtime.exit(self, exc_type, exc, tb)
+    return suppress
 
 
 def _getattr(self: Twin[Any], name: str) -> Any:

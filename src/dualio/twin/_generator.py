@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._annotations import Annotations, Place, names_used
 from ._dynamic import twin_name
 from ._errors import GenerateError
 from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
-from ._source import Annotations, Source, Target, returns_self_only
+from ._source import Source, Target, returns_self_only
 
 __all__ = ("render_module",)
 
@@ -28,7 +29,13 @@ HEADER = (
 )
 _PASSED_DUNDERS = {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
 _CLOSERS = ("aclose", "close")
+# Read in the caller's thread like attributes; a cached property can be set, as on the async object.
+_PROPERTIES = {"property", "builtins.property", "cached_property", "functools.cached_property"}
 _INDENT = "    "
+_ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
+_EXIT_PARAMETERS = (
+    "self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None"
+)
 
 
 @dataclass
@@ -186,6 +193,18 @@ def _as_argument(parameter: Any) -> str:
     return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
 
 
+def _exit_header(indent: str, returns: str) -> list[str]:
+    """The lines of a ``def __exit__`` with its parameters, up to ``-> returns``."""
+    return [f"{indent}def __exit__(", f"{indent}{_INDENT}{_EXIT_PARAMETERS}", f"{indent}) -> {returns}"]
+
+
+def _has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
+    """Whether a class has something a twin maps: an ``async def`` (generators too) or an async protocol."""
+    return any(name in _ASYNC_PROTOCOLS for name in members) or any(
+        isinstance(statement, ast.AsyncFunctionDef) for statements in members.values() for statement in statements
+    )
+
+
 def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return {ast.unparse(decorator) for decorator in node.decorator_list}
 
@@ -249,6 +268,13 @@ class _ClassWriter:
         self.twins = twins
         self.lines: list[str] = []
         self.members, self._origins = class_members(sources, source, node)
+        if not _has_async_members(self.members):
+            raise GenerateError(
+                f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
+                "__aiter__ or __anext__) in its source or in the base classes the generator reads (those of its own "
+                "package): a sync twin would only repeat it. Remove it from [tool.dualio.twin], or list the async "
+                "class it is meant to wrap"
+            )
         self._names = names
         self._origin = Origin(source, node, {})  # where the member being written now is defined
         self._class_scope = {parameter.name for parameter in _declared(node)}  # `class AsyncPool[T]` (3.12+)
@@ -267,32 +293,40 @@ class _ClassWriter:
 
     # -- helpers --------------------------------------------------------------------------------------------
 
-    def annotation(self, node: ast.expr | None) -> str:
-        origin = self._origin
-        return self._annotation(node, origin.source, origin.bindings)
+    def annotation(self, node: ast.expr | None, place: Place) -> str:
+        """``node`` as sync code sees it where it is written (``place``; see ``_annotations``)."""
+        return self.annotation_traversed(node, place)[0]
 
-    def _annotation(self, node: ast.expr | None, source: Source, bindings: dict[str, TypeArgument]) -> str:
-        """``node`` for the sync side, each bound type variable replaced by what it stands for."""
-        placeholders = {name: f"__dualio_type_argument_{index}__" for index, name in enumerate(bindings)}
+    def annotation_traversed(self, node: ast.expr | None, place: Place) -> tuple[str, bool]:
+        """The annotation, and whether the twin must traverse the value's built-in containers to deliver it."""
+        origin = self._origin
+        text, converter = self._convert(node, place, origin.source, origin.bindings)
+        return text, converter.traversed
+
+    def _convert(
+        self, node: ast.expr | None, place: Place, source: Source, bindings: dict[str, TypeArgument]
+    ) -> tuple[str, Annotations]:
+        """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
         foreign = self.foreign.named_in(source)
         twins = {**{name: twin_name(key[1]) for name, key in foreign.items()}, **self.twins}
-        converter = Annotations(twins, placeholders)
-        text = converter.convert(node)
+
+        def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
+            argument = bindings.get(name)
+            if argument is None:
+                return None
+            text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
+            return text, inner.changed
+
+        converter = Annotations(twins, resolve)
+        text = converter.convert(node, place)
         for name in converter.twins_used:
             if name in foreign and name not in self.twins:
                 self.foreign.use(foreign[name])
         self._names[source.module].typing.update(converter.names - self._scope)
-        for name, placeholder in placeholders.items():
-            if placeholder in text:
-                argument = bindings[name]
-                value = self._annotation(argument.expression, argument.source, argument.bindings)
-                text = text.replace(placeholder, value)
-        return text
+        return text, converter
 
     def default(self, node: ast.expr) -> str:
-        converter = Annotations({})
-        converter.visit(ast.parse(ast.unparse(node), mode="eval").body)
-        self.names.runtime.update(converter.names)
+        self.names.runtime.update(names_used(node))
         return ast.unparse(node)
 
     def type_header(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -302,8 +336,8 @@ class _ClassWriter:
             bound = getattr(parameter, "bound", None)
             default = getattr(parameter, "default_value", None)  # Python >= 3.13
             prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__, "")
-            text = prefix + parameter.name + (f": {self.annotation(bound)}" if bound is not None else "")
-            texts.append(text + (f" = {self.annotation(default)}" if default is not None else ""))
+            text = prefix + parameter.name + (f": {self.annotation(bound, Place.ITEM)}" if bound is not None else "")
+            texts.append(text + (f" = {self.annotation(default, Place.ITEM)}" if default is not None else ""))
         return f"[{', '.join(texts)}]" if texts else ""
 
     def signature(self, args: ast.arguments, *, bound: bool) -> tuple[str, str]:
@@ -316,26 +350,33 @@ class _ClassWriter:
             if bound and index == 0:
                 params.append(arg.arg)
             else:
-                params.append(self.parameter(arg, default))
-                forward.append(arg.arg)
+                text, value = self.parameter(arg, default)
+                params.append(text)
+                forward.append(value)
             if args.posonlyargs and index == len(args.posonlyargs) - 1:
                 params.append("/")
         if args.vararg is not None:
-            params.append("*" + self.parameter(args.vararg, None))
-            forward.append("*" + args.vararg.arg)
+            text, value = self.parameter(args.vararg, None)
+            params.append("*" + text)
+            forward.append("*" + value)
         elif args.kwonlyargs:
             params.append("*")
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            params.append(self.parameter(arg, kw_default))
-            forward.append(f"{arg.arg}={arg.arg}")
+            text, value = self.parameter(arg, kw_default)
+            params.append(text)
+            forward.append(f"{arg.arg}={value}")
         if args.kwarg is not None:
-            params.append("**" + self.parameter(args.kwarg, None))
-            forward.append("**" + args.kwarg.arg)
+            text, value = self.parameter(args.kwarg, None)
+            params.append("**" + text)
+            forward.append("**" + value)
         return ", ".join(params), "".join(", " + item for item in forward)
 
-    def parameter(self, arg: ast.arg, default: ast.expr | None) -> str:
-        text = f"{arg.arg}: {self.annotation(arg.annotation)}"
-        return text if default is None else f"{text} = {self.default(default)}"
+    def parameter(self, arg: ast.arg, default: ast.expr | None) -> tuple[str, str]:
+        """``name: type = default`` as sync code passes it, and how the twin passes the value on."""
+        annotation, traversed = self.annotation_traversed(arg.annotation, Place.PASSED)
+        text = f"{arg.arg}: {annotation}"
+        value = f"_support.passed_each({arg.arg})" if traversed else arg.arg
+        return (text if default is None else f"{text} = {self.default(default)}"), value
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -349,10 +390,16 @@ class _ClassWriter:
         *,
         decorator: str | None = None,
         bound: bool = True,
+        traversed: bool = False,
     ) -> None:
-        """Emit ``def name`` with ``node``'s signature; ``body`` is the support call with ``{args}`` in it."""
+        """Emit ``def name`` with ``node``'s signature; ``body`` is the support call with ``{args}`` in it.
+
+        ``traversed``: the result's built-in containers hold values the twin maps (``_annotations``).
+        """
         params, forward = self.signature(node.args, bound=bound)
         call = body.format(args=forward)
+        if traversed:
+            call = f"_support.returned_each({'self' if bound and decorator is None else 'None'}, {call})"
         self.emit("")
         if decorator:
             self.emit(f"{_INDENT}@{decorator}")
@@ -384,11 +431,21 @@ class _ClassWriter:
         self.constructor(members.get("__init__", []))
         for name, statements in members.items():
             self.member(name, statements)
+        inherited = []  # what the Twin base gives at run time, declared with this class's types
         closer = next((members[name][-1] for name in _CLOSERS if name in members), None)
         if isinstance(closer, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self.emit("", f"{_INDENT}def close(self) -> None:")
-            self.emit(*_docstring(ast.get_docstring(closer), _INDENT * 2), f"{_INDENT * 2}_support.close(self)")
-        self.protocols(members)
+            self.reading(closer)
+            returns, traversed = self.annotation_traversed(
+                closer.returns, Place.RETURNED if isinstance(closer, ast.AsyncFunctionDef) else Place.AWAITED
+            )
+            self.method(closer, "close", "_support.close(self{args})", returns, traversed=traversed)
+        else:
+            inherited.append(f"{_INDENT * 2}def close(self) -> None: ...")
+        if not self.protocols(members):
+            inherited.append(f"{_INDENT * 2}def __enter__(self) -> _typing.Self: ...")
+            inherited += _exit_header(_INDENT * 2, "None: ...")
+        if inherited:
+            self.emit("", f"{_INDENT}if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class", *inherited)
         return "\n".join(self.lines)
 
     def constructor(self, statements: list[ast.stmt]) -> None:
@@ -410,7 +467,7 @@ class _ClassWriter:
         klass = self.reading(last)
         if isinstance(last, ast.AnnAssign):
             if "ClassVar" in ast.unparse(last.annotation):
-                annotation = self.annotation(last.annotation)
+                annotation = self.annotation(last.annotation, Place.AS_WRITTEN)  # read straight off the class
                 self.emit("", f"{_INDENT}{name}: {annotation} = {self.async_name}.{name}")
             else:
                 doc = _attribute_doc(klass, last)
@@ -421,12 +478,28 @@ class _ClassWriter:
             self.function(name, statements)
 
     def attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> None:
-        text = self.annotation(annotation)
-        self.emit("", f"{_INDENT}@property", f"{_INDENT}def {name}(self) -> {text}:")
+        self.accessor(name, annotation, annotation, doc)
+
+    def accessor(
+        self, name: str, read: ast.expr | None, written: ast.expr | None, doc: str | None, *, writable: bool = True
+    ) -> None:
+        """A property of the twin that reads (and, if ``writable``, sets) attribute ``name`` of the async object.
+
+        ``read`` is the type a read returns, ``written`` the one a new value must have (a setter's parameter).
+        """
+        returns, traversed = self.annotation_traversed(read, Place.RETURNED)
+        value = f"_support.get_attribute(self, {name!r})"
+        if traversed:
+            value = f"_support.returned_each(self, {value})"
+        self.emit("", f"{_INDENT}@property", f"{_INDENT}def {name}(self) -> {returns}:")
         self.emit(*_docstring(doc, _INDENT * 2))
-        self.emit(f"{_INDENT * 2}return _typing.cast({text!r}, _support.get_attribute(self, {name!r}))")
-        self.emit("", f"{_INDENT}@{name}.setter", f"{_INDENT}def {name}(self, value: {text}) -> None:")
-        self.emit(f"{_INDENT * 2}_support.set_attribute(self, {name!r}, value)")
+        self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, {value})")
+        if not writable:
+            return
+        accepts, traversed = self.annotation_traversed(written, Place.PASSED)
+        self.emit("", f"{_INDENT}@{name}.setter", f"{_INDENT}def {name}(self, value: {accepts}) -> None:")
+        new_value = "_support.passed_each(value)" if traversed else "value"
+        self.emit(f"{_INDENT * 2}_support.set_attribute(self, {name!r}, {new_value})")
 
     def function(self, name: str, statements: list[ast.stmt]) -> None:
         functions = [s for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -437,60 +510,53 @@ class _ClassWriter:
             node = functions[-1]  # the implementation's signature
             decorators = _decorators(node)
         self.reading(node)
-        if "property" in decorators:
-            getter = node
-            returns = self.annotation(getter.returns)
-            self.emit("", f"{_INDENT}@property", f"{_INDENT}def {name}(self) -> {returns}:")
-            self.emit(*_docstring(ast.get_docstring(getter), _INDENT * 2))
-            self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, _support.get_attribute(self, {name!r}))")
-            if any(f"{name}.setter" in _decorators(f) for f in functions):
-                self.emit("", f"{_INDENT}@{name}.setter", f"{_INDENT}def {name}(self, value: {returns}) -> None:")
-                self.emit(f"{_INDENT * 2}_support.set_attribute(self, {name!r}, value)")
+        if decorators & _PROPERTIES:
+            setter = next((f for f in functions if f"{name}.setter" in _decorators(f)), None)
+            written = node.returns
+            if setter is not None and len(setter.args.args) > 1 and setter.args.args[1].annotation is not None:
+                written = setter.args.args[1].annotation
+            writable = setter is not None or not decorators & {"property", "builtins.property"}
+            self.accessor(name, node.returns, written, ast.get_docstring(node), writable=writable)
             return
+        is_async = isinstance(node, ast.AsyncFunctionDef)
         is_async_gen = isinstance(node, ast.AsyncFunctionDef) and _has_yield(node)
-        returns = self.annotation(node.returns)
-        returns_context = "asynccontextmanager" in decorators or "contextlib.asynccontextmanager" in decorators
-        if returns_context:  # the decorator makes it a sync function returning an async context manager
+        # What the twin returns: an async def's result, or what a sync def returns, awaited if awaitable.
+        returns, traversed = self.annotation_traversed(node.returns, Place.RETURNED if is_async else Place.AWAITED)
+        if is_async_gen and node.returns is None:
+            returns = "_abc.Iterator[_typing.Any]"
+        if decorators & {"asynccontextmanager", "contextlib.asynccontextmanager"}:
+            # The decorator makes it a sync function returning an async context manager: entered on the loop.
             inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
-            returns = f"_contextlib.AbstractContextManager[{self.annotation(inner)}]"
-            is_async_gen = False
+            returns, traversed = f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]", False
+            is_async = is_async_gen = False
         if "staticmethod" in decorators or "classmethod" in decorators:
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
-            self.method(
-                node,
-                name,
-                f"_support.call_class({target}{{args}})",
-                returns,
-                decorator=kind,
-                bound=kind == "classmethod",
-            )
+            body = f"_support.call_class({target}{{args}})"
+            self.method(node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed)
             return
         if is_async_gen:
             runner = "iterate"
-        elif isinstance(node, ast.AsyncFunctionDef) and not returns_context:
+        elif is_async:
             runner = "call"
         else:
             runner = "call_sync"
-        self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns)
+        self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
 
-    def protocols(self, members: dict[str, list[ast.stmt]]) -> None:
-        """``__enter__``/``__exit__`` and ``__iter__``/``__next__`` from the async dunders."""
+    def protocols(self, members: dict[str, list[ast.stmt]]) -> bool:
+        """``__enter__``/``__exit__`` and ``__iter__``/``__next__`` from the async dunders; whether ``with`` was."""
         aenter, aexit = members.get("__aenter__"), members.get("__aexit__")
-        if aenter and aexit and isinstance(aenter[-1], ast.AsyncFunctionDef):
-            self.reading(aenter[-1])
-            returns = self.annotation(aenter[-1].returns)
+        enter_node = aenter[-1] if aenter and aexit else None
+        if isinstance(enter_node, ast.AsyncFunctionDef) and aexit:
+            self.reading(enter_node)
+            returns = self.annotation(enter_node.returns, Place.ITEM)
             self.reading(aexit[-1])
-            exit_returns = self.annotation(aexit[-1].returns) if isinstance(aexit[-1], ast.AsyncFunctionDef) else "None"
-            enter = "enter_self" if returns_self_only(aenter[-1]) else "enter"  # `return self`: no round trip
+            exit_returns = "None"
+            if isinstance(aexit[-1], ast.AsyncFunctionDef):
+                exit_returns = self.annotation(aexit[-1].returns, Place.ITEM)
+            enter = "enter_self" if returns_self_only(enter_node) else "enter"  # `return self`: no round trip
             self.emit("", f"{_INDENT}def __enter__(self) -> {returns}:")
             self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, _support.{enter}(self))")
-            self.emit(
-                "",
-                f"{_INDENT}def __exit__(",
-                f"{_INDENT * 2}self, exc_type: type[BaseException] | None, exc: BaseException | None, "
-                "tb: _types.TracebackType | None",
-                f"{_INDENT}) -> {exit_returns}:",
-            )
+            self.emit("", *_exit_header(_INDENT, f"{exit_returns}:"))
             if exit_returns == "None":
                 self.emit(f"{_INDENT * 2}_support.exit(self, exc_type, exc, tb)")
             else:
@@ -499,16 +565,17 @@ class _ClassWriter:
         item = "_typing.Any"
         if anext and isinstance(anext[-1], ast.AsyncFunctionDef):
             self.reading(anext[-1])
-            item = self.annotation(anext[-1].returns)
+            item = self.annotation(anext[-1].returns, Place.ITEM)
         elif aiter and isinstance(aiter[-1], ast.FunctionDef) and isinstance(aiter[-1].returns, ast.Subscript):
             self.reading(aiter[-1])
-            item = self.annotation(aiter[-1].returns.slice)
+            item = self.annotation(aiter[-1].returns.slice, Place.ITEM)
         if aiter:
             self.emit("", f"{_INDENT}def __iter__(self) -> _abc.Iterator[{item}]:")
             self.emit(f"{_INDENT * 2}return _support.iterate_self(self)")
         if anext:
             self.emit("", f"{_INDENT}def __next__(self) -> {item}:")
             self.emit(f"{_INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
+        return isinstance(enter_node, ast.AsyncFunctionDef)
 
 
 def _attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:

@@ -1,16 +1,12 @@
-"""Reading async modules for the generator: their source as AST, and annotations rewritten for the sync side.
+"""Reading async modules for the generator: their source as AST, their top-level names and imports.
 
 Nothing is imported or run to learn a class's shape (only the parent packages of the module are imported to
-find its file). Annotations are mapped: ``Awaitable[T]``/``Coroutine[..., T]`` -> ``T``,
-``AsyncIterator[T]``/``AsyncGenerator[T, ...]``/``AsyncIterable[T]`` -> ``Iterator[T]``,
-``AbstractAsyncContextManager[T]`` -> ``AbstractContextManager[T]``, and each async class generated into the
-same module -> its twin; string forward references are rewritten inside.
+find its file). How annotations are rewritten for the sync side is ``_annotations``.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -18,14 +14,9 @@ from pathlib import Path
 
 from ._errors import GenerateError
 
-__all__ = ("Annotations", "Source", "Target", "returns_self_only")
+__all__ = ("Source", "Target", "returns_self_only")
 
-_UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
-_TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
-_TO_CONTEXT = {"AbstractAsyncContextManager", "AsyncContextManager"}
-_BUILTINS = set(dir(builtins))
 _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") else ()  # Python >= 3.12
-_OWN_NAMES = {"_abc", "_contextlib", "_types", "_typing", "_support"}
 
 
 @dataclass(frozen=True)
@@ -142,68 +133,6 @@ def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
-
-
-class Annotations(ast.NodeTransformer):
-    """Rewrite an annotation for the sync side; record the module-level names it uses."""
-
-    def __init__(self, twins: dict[str, str], placeholders: dict[str, str] | None = None) -> None:
-        self.twins = twins
-        self.placeholders = placeholders or {}  # bound type variables -> a name the caller replaces afterwards
-        self.names: set[str] = set()
-        self.twins_used: set[str] = set()  # keys of ``twins`` met
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.placeholders:
-            return ast.Name(self.placeholders[node.id], ast.Load())
-        if node.id in self.twins:
-            self.twins_used.add(node.id)
-            return ast.Name(self.twins[node.id], ast.Load())
-        if node.id not in _BUILTINS and node.id not in _OWN_NAMES:
-            self.names.add(node.id)
-        return node
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
-        root: ast.expr = node
-        while isinstance(root, ast.Attribute):
-            root = root.value
-        if isinstance(root, ast.Name) and root.id not in _OWN_NAMES:
-            self.names.add(root.id)
-        return node
-
-    def visit_Constant(self, node: ast.Constant) -> ast.expr:
-        if isinstance(node.value, str):  # a forward reference: rewrite its inside too
-            try:
-                inner = ast.parse(node.value, mode="eval").body
-            except SyntaxError:
-                return node
-            return self.visit(inner)  # type: ignore[no-any-return]
-        return node
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
-        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
-        args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if head in _UNWRAP:
-            return self.visit(args[-1])  # type: ignore[no-any-return]
-        if head in _TO_ITERATOR:
-            return _subscript("_abc.Iterator", self.visit(args[0]))
-        if head in _TO_CONTEXT:
-            return _subscript("_contextlib.AbstractContextManager", self.visit(args[0]))
-        self.generic_visit(node)
-        return node
-
-    def convert(self, annotation: ast.expr | None) -> str:
-        if annotation is None:
-            return "_typing.Any"
-        return ast.unparse(self.visit(_copy(annotation)))
-
-
-def _subscript(name: str, argument: ast.expr) -> ast.expr:
-    return ast.Subscript(ast.parse(name, mode="eval").body, argument, ast.Load())
-
-
-def _copy(node: ast.expr) -> ast.expr:
-    return ast.parse(ast.unparse(node), mode="eval").body
 
 
 def returns_self_only(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -4,6 +4,7 @@ Each is documented in the private ``_runtime`` module it comes from. This module
 code does not import a private module; its names are stable across minor versions of dualio.
 """
 
+from ._containers import passed_each, returned_each
 from ._registry import register, register_elsewhere
 from ._runtime import (
     Twin,
@@ -36,7 +37,9 @@ __all__ = (
     "iterate",
     "iterate_self",
     "next_item",
+    "passed_each",
     "register",
     "register_elsewhere",
+    "returned_each",
     "set_attribute",
 )

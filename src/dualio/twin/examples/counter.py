@@ -38,5 +38,12 @@ class Counter(_support.Twin[AsyncCounter]):
         """Add ``amount`` and return the new total (finishes without suspending)."""
         return _typing.cast('int', _support.call(self, AsyncCounter.add, amount))
 
+    if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class
+        def close(self) -> None: ...
+        def __enter__(self) -> _typing.Self: ...
+        def __exit__(
+            self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None
+        ) -> None: ...
+
 
 _support.register(AsyncCounter, Counter)

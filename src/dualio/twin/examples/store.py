@@ -202,6 +202,12 @@ class Cursor(_support.Twin[AsyncCursor]):
     def __next__(self) -> tuple[str, bytes]:
         return _typing.cast('tuple[str, bytes]', _support.next_item(self))
 
+    if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class
+        def __enter__(self) -> _typing.Self: ...
+        def __exit__(
+            self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None
+        ) -> None: ...
+
 
 _support.register(AsyncStore, Store)
 _support.register(AsyncCursor, Cursor)

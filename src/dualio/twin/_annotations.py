@@ -1,0 +1,197 @@
+"""How an annotation of an async class reads in its generated twin: the type of what sync code really gets.
+
+A twin changes a value only where it goes through the twin, so an annotation is rewritten only there; written
+anywhere else, a type stays as the async class wrote it (a type that promised more would let ``mypy`` pass code
+that fails when run). Where a type is written (``Place``) decides:
+
+- ``AWAITED``, what a sync ``def`` returns, which the twin awaits if it is awaitable: ``Awaitable[T]`` and
+  ``Coroutine[..., T]`` become ``T``, read as ``RETURNED``;
+- ``RETURNED``, what a call or an attribute read returns: a twinned class becomes its twin, ``AsyncIterator[T]``
+  (and ``AsyncIterable``, ``AsyncGenerator``) becomes ``Iterator[T]`` and ``AbstractAsyncContextManager[T]``
+  becomes ``AbstractContextManager[T]``, with ``T`` read as ``ITEM``; the members of a union are read in the same
+  place, and so are the elements of a built-in container (``list``, ``tuple``, ``dict``, ``set``,
+  ``frozenset``), whose values the twin then maps one by one (``traversed``);
+- ``ITEM``, what an iterator yields, what ``with`` enters, what ``__next__`` returns: as ``RETURNED``, except
+  that containers are not traversed;
+- ``PASSED``, what sync code passes in (a parameter, a property's new value): only twinned classes change
+  (the twin hands their async objects on), in unions and in built-in containers, which are then traversed.
+  ``Awaitable``, ``AsyncIterator`` and the like stay: the async code still gets what it was written for;
+- ``AS_WRITTEN``: anywhere else (inside ``Callable``, ``Sequence``, a class variable, ...) nothing changes.
+
+String forward references are read in the place they are written. A type variable a generic base binds is
+resolved by the caller (``resolve``), in the place where it is used.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import enum
+from collections.abc import Callable
+
+__all__ = ("Annotations", "Place", "names_used")
+
+_UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
+_TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
+_TO_CONTEXT = {"AbstractAsyncContextManager", "AsyncContextManager"}
+_UNIONS = {"Optional", "Union"}
+# Built-in containers a generated twin traverses (exactly these types at run time; subclasses are left as they are).
+_CONTAINERS = {"list", "List", "tuple", "Tuple", "dict", "Dict", "set", "frozenset", "FrozenSet"}
+_BUILTINS = set(dir(builtins))
+_OWN_NAMES = {"_abc", "_contextlib", "_types", "_typing", "_support"}
+
+
+class Place(enum.Enum):
+    """Where a type is written, which decides what the twin does to the value (see the module docstring)."""
+
+    AWAITED = "awaited"
+    RETURNED = "returned"
+    ITEM = "item"
+    PASSED = "passed"
+    AS_WRITTEN = "as written"
+
+
+Resolver = Callable[[str, Place], "tuple[str, bool] | None"]
+
+
+class Annotations:
+    """Rewrite annotations for the sync side; record the module-level names they use and what changed.
+
+    ``twins`` maps async class names to their twins' names. ``resolve(name, place)`` returns a bound type
+    variable's text and whether reading it changed anything, or None for any other name.
+    """
+
+    def __init__(self, twins: dict[str, str], resolve: Resolver | None = None) -> None:
+        self.twins = twins
+        self.resolve = resolve
+        self.names: set[str] = set()
+        self.twins_used: set[str] = set()  # keys of ``twins`` met where they were replaced
+        self.changed = False  # something was rewritten
+        self.traversed = False  # something was rewritten inside a built-in container: the twin must traverse it
+        self._depth = 0  # built-in containers around the node read now
+
+    def convert(self, annotation: ast.expr | None, place: Place) -> str:
+        """The annotation as sync code sees it in ``place``; ``_typing.Any`` if there is none."""
+        if annotation is None:
+            return "_typing.Any"
+        return ast.unparse(self._convert(_copy(annotation), place))
+
+    def _convert(self, node: ast.expr, place: Place) -> ast.expr:
+        if isinstance(node, ast.Constant):
+            if not isinstance(node.value, str):  # None, ...
+                return node
+            try:  # a forward reference
+                inner = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return node
+            return self._convert(inner, place)
+        if isinstance(node, ast.Name):
+            return self._name(node, place)
+        if isinstance(node, ast.Attribute):
+            self._record(node)
+            return node
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node, place)
+        if place is not Place.AS_WRITTEN and isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            node.left, node.right = self._convert(node.left, place), self._convert(node.right, place)
+            return node
+        return self._as_written(node)
+
+    def _name(self, node: ast.Name, place: Place) -> ast.expr:
+        resolved = self.resolve(node.id, place) if self.resolve is not None else None
+        if resolved is not None:
+            text, changed = resolved
+            if changed:
+                self._mark_changed()
+            return ast.Name(text, ast.Load())  # unparsed as the text itself
+        if node.id in self.twins and place is not Place.AS_WRITTEN:
+            self.twins_used.add(node.id)
+            self._mark_changed()
+            return ast.Name(self.twins[node.id], ast.Load())
+        self._record(node)
+        return node
+
+    def _subscript(self, node: ast.Subscript, place: Place) -> ast.expr:
+        head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+        if head == "Literal":  # its strings are values, not forward references
+            self._record(node.value)
+            return node
+        arguments = _elements(node.slice)
+        returned = place in (Place.AWAITED, Place.RETURNED, Place.ITEM)
+        if place is Place.AWAITED and head in _UNWRAP:
+            self._mark_changed()
+            return self._convert(arguments[-1], Place.RETURNED)
+        if returned and head in _TO_ITERATOR:
+            self._mark_changed()
+            return _subscript("_abc.Iterator", self._convert(arguments[0], Place.ITEM))
+        if returned and head in _TO_CONTEXT:
+            self._mark_changed()
+            return _subscript("_contextlib.AbstractContextManager", self._convert(arguments[0], Place.ITEM))
+        inner = Place.RETURNED if place is Place.AWAITED else place
+        node.value = self._convert(node.value, inner)
+        if place is Place.AS_WRITTEN:
+            return _with_elements(node, [self._as_written(argument) for argument in arguments])
+        if head in _UNIONS:
+            return _with_elements(node, [self._convert(argument, inner) for argument in arguments])
+        if head in _CONTAINERS and place is not Place.ITEM:
+            self._depth += 1
+            try:
+                return _with_elements(node, [self._convert(argument, inner) for argument in arguments])
+            finally:
+                self._depth -= 1
+        if head == "Annotated":  # the metadata is kept as it is, strings included
+            for metadata in arguments[1:]:
+                self.names |= names_used(metadata)
+            return _with_elements(node, [self._convert(arguments[0], inner), *arguments[1:]])
+        if head in self.twins:  # a generic twinned class: its type arguments are what its twin's methods map
+            return _with_elements(node, [self._convert(argument, Place.ITEM) for argument in arguments])
+        return _with_elements(node, [self._as_written(argument) for argument in arguments])
+
+    def _as_written(self, node: ast.expr) -> ast.expr:
+        """``node`` with nothing rewritten: only names recorded, and bound type variables resolved."""
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Constant, ast.Subscript)):
+            return self._convert(node, Place.AS_WRITTEN)
+        for field_name, value in ast.iter_fields(node):
+            if isinstance(value, ast.expr):
+                setattr(node, field_name, self._as_written(value))
+            elif isinstance(value, list):
+                setattr(node, field_name, [self._as_written(v) if isinstance(v, ast.expr) else v for v in value])
+        return node
+
+    def _record(self, node: ast.expr) -> None:
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id not in _BUILTINS and root.id not in _OWN_NAMES:
+            self.names.add(root.id)
+
+    def _mark_changed(self) -> None:
+        self.changed = True
+        if self._depth:
+            self.traversed = True
+
+
+def names_used(node: ast.expr) -> set[str]:
+    """The module-level names an expression (a default value) reads; string constants are plain values here."""
+    return {
+        name.id
+        for name in ast.walk(node)
+        if isinstance(name, ast.Name) and name.id not in _BUILTINS and name.id not in _OWN_NAMES
+    }
+
+
+def _elements(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _with_elements(node: ast.Subscript, elements: list[ast.expr]) -> ast.Subscript:
+    node.slice = ast.Tuple(elements, ast.Load()) if isinstance(node.slice, ast.Tuple) else elements[0]
+    return node
+
+
+def _subscript(name: str, argument: ast.expr) -> ast.expr:
+    return ast.Subscript(ast.parse(name, mode="eval").body, argument, ast.Load())
+
+
+def _copy(node: ast.expr) -> ast.expr:
+    return ast.parse(ast.unparse(node), mode="eval").body

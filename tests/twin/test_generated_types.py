@@ -1,0 +1,227 @@
+"""A generated twin's annotations say what sync code really gets, and its calls deliver exactly that.
+
+Each case is generated from source, type-checked with ``mypy --strict`` against a usage script that states the
+types with ``assert_type``, and then run: the same script's ``assert`` statements check the values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from dualio.twin import GenerateError
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
+from .test_generator import assert_mypy_strict
+
+PACKAGE = "gen_truthful"
+
+ASYNC_SOURCE = """
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Annotated, Any, ClassVar, Literal
+
+DEFAULT_LIMIT = 3
+
+
+class AsyncNote:
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    async def read(self) -> str:
+        return self.title
+
+
+class AsyncBook:
+    shelf: ClassVar[list["AsyncNote"]] = []
+
+    def __init__(self, *titles: str) -> None:
+        self.pinned: list[AsyncNote] = [AsyncNote(title) for title in titles]
+        self.opened: list[str] = []
+
+    async def all(self) -> list[AsyncNote]:
+        return list(self.pinned)
+
+    async def by_title(self) -> dict[str, tuple[AsyncNote, int]]:
+        return {note.title: (note, index) for index, note in enumerate(self.pinned)}
+
+    async def first(self) -> AsyncNote | None:
+        return self.pinned[0] if self.pinned else None
+
+    async def as_sequence(self) -> Sequence[AsyncNote]:
+        return self.pinned  # a Sequence is not traversed: its elements stay async objects
+
+    async def titles(self, notes: list[AsyncNote]) -> list[str]:
+        return [await note.read() for note in notes]  # fails on a twin: the list must reach here unwrapped
+
+    async def call(self, function: Callable[[], Awaitable[int]]) -> int:
+        return await function()  # an async callback stays async
+
+    async def total(self, numbers: AsyncIterator[int]) -> int:
+        return sum([number async for number in numbers])
+
+    async def each(self) -> AsyncIterator[list[AsyncNote]]:
+        yield self.pinned  # an iterator's items are mapped, but not traversed
+
+    async def untyped(self):  # type: ignore[no-untyped-def]
+        yield 1
+
+    async def open(self, mode: Literal["r", "w"] = "r", encoding: str = "utf-8", *, limit: int = DEFAULT_LIMIT) -> str:
+        return f"{mode} {encoding} {limit}"
+
+    async def tagged(self) -> Annotated[int, "a plain string, not a forward reference"]:
+        return 1
+
+    def later(self) -> Awaitable[list[AsyncNote]]:
+        return self.all()
+
+    @classmethod
+    async def make(cls, *titles: str) -> list["AsyncBook"]:
+        return [cls(title) for title in titles]
+
+    @functools.cached_property
+    def size(self) -> int:
+        return len(self.pinned)
+"""
+
+USAGE = f"""
+from typing import Any, assert_type
+from collections.abc import Iterator, Sequence
+
+from {PACKAGE}.aio import AsyncNote
+from {PACKAGE}.sync import Book, Note
+
+book = Book("a", "b")
+notes = book.all()
+assert_type(notes, list[Note])
+assert [type(note) for note in notes] == [Note, Note]
+assert notes[0] is book.pinned[0]
+assert_type(book.pinned, list[Note])
+assert_type(book.by_title(), dict[str, tuple[Note, int]])
+assert type(book.by_title()["b"][0]) is Note and book.by_title()["b"][1] == 1
+assert_type(book.first(), Note | None)
+sequence = book.as_sequence()
+assert_type(sequence, Sequence[AsyncNote])
+assert type(sequence[0]) is AsyncNote
+assert book.titles(notes) == ["a", "b"]
+book.pinned = [Note("c")]
+assert type(book.pinned[0]) is Note and book.titles(book.pinned) == ["c"]
+
+
+async def one() -> int:
+    return 1
+
+
+assert book.call(one) == 1
+
+
+async def numbers() -> Any:
+    yield 1
+    yield 2
+
+
+assert book.total(numbers()) == 3
+for batch in book.each():
+    assert_type(batch, list[AsyncNote])
+    assert type(batch[0]) is AsyncNote
+untyped = book.untyped()
+assert_type(untyped, Iterator[Any])
+assert list(untyped) == [1]
+assert book.open() == "r utf-8 3" and book.open("w", limit=1) == "w utf-8 1"
+assert_type(book.tagged(), int)
+assert_type(book.later(), list[Note])
+assert type(book.later()[0]) is Note
+made = Book.make("x", "y")
+assert_type(made, list[Book])
+assert [type(b) for b in made] == [Book, Book]
+assert_type(book.size, int)
+assert book.size == 1
+with book as entered:
+    assert_type(entered, Book)
+"""
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    root = tmp_path_factory.mktemp("truthful")
+    package = root / PACKAGE
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "aio.py").write_text(ASYNC_SOURCE)
+    sys.path.insert(0, str(root))
+    try:
+        targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in ("AsyncNote", "AsyncBook")]
+        text = render_module(targets)
+        (package / "sync.py").write_text(text)
+        (root / "usage.py").write_text(USAGE)
+        yield root, text
+    finally:
+        sys.path.remove(str(root))
+        for name in [name for name in sys.modules if name.startswith(PACKAGE)]:
+            del sys.modules[name]
+
+
+def test_types_say_what_each_place_delivers(generated: tuple[Path, str]) -> None:
+    _root, text = generated
+    book = text[text.index("class Book(") :]
+    assert "def all(self) -> list[Note]:" in book
+    assert "_support.returned_each(self, _support.call(self, AsyncBook.all))" in book
+    assert "def titles(self, notes: list[Note]) -> list[str]:" in book
+    assert "_support.call(self, AsyncBook.titles, _support.passed_each(notes))" in book
+    assert "def call(self, function: Callable[[], Awaitable[int]]) -> int:" in book  # not Callable[[], int]
+    assert "def total(self, numbers: AsyncIterator[int]) -> int:" in book  # not Iterator[int]
+    assert "def as_sequence(self) -> Sequence[AsyncNote]:" in book
+    assert "def each(self) -> _abc.Iterator[list[AsyncNote]]:" in book
+    assert "shelf: ClassVar[list[AsyncNote]] = AsyncBook.shelf" in book
+    assert "mode: Literal['r', 'w'] = 'r', encoding: str = 'utf-8'" in book
+    assert "def first(self) -> Note | None:" in book
+    assert "return _typing.cast('Note | None', _support.call(self, AsyncBook.first))" in book  # no traversal
+
+
+def test_generated_types_pass_mypy_strict_and_match_the_values(generated: tuple[Path, str]) -> None:
+    root, _text = generated
+    assert_mypy_strict(root, f"{PACKAGE}/sync.py", "usage.py")
+    proc = subprocess.run(
+        [sys.executable, "usage.py"], cwd=root, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_traversed_containers_are_copies_of_exactly_the_built_in_types(generated: tuple[Path, str]) -> None:
+    module: ModuleType = importlib.import_module(f"{PACKAGE}.sync")
+    book = module.Book("a")
+    async_book = book._dualio_obj
+    notes = book.all()
+    notes.append(module.Note("z"))  # the list sync code gets is its own
+    assert len(async_book.pinned) == 1
+    by_title = book.by_title()
+    assert type(by_title) is dict
+    assert type(by_title["a"]) is tuple
+    book.close()
+
+
+def test_a_class_with_no_async_members_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "gen_plain").mkdir()
+    (tmp_path / "gen_plain" / "__init__.py").write_text("")
+    (tmp_path / "gen_plain" / "aio.py").write_text(
+        textwrap.dedent("""
+        class Base:
+            def ping(self) -> str:
+                return "pong"
+
+
+        class Plain(Base):
+            size = 1
+        """)
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(GenerateError, match=r"gen_plain.aio:Plain has no async members .*Remove it from"):
+        render_module([Target("gen_plain.aio", "Plain", tmp_path / "out.py")])
