@@ -40,8 +40,19 @@ class AsyncNote:
         return self.title
 
 
+class AsyncReceipt:  # not listed: a twin is built for it at run time
+    async def total(self) -> int:
+        return 3
+
+
+class Stamp:  # no async members: returned as it is
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 class AsyncBook:
     shelf: ClassVar[list["AsyncNote"]] = []
+    PAGE = 10
 
     def __init__(self, *titles: str) -> None:
         self.pinned: list[AsyncNote] = [AsyncNote(title) for title in titles]
@@ -80,6 +91,15 @@ class AsyncBook:
     async def tagged(self) -> Annotated[int, "a plain string, not a forward reference"]:
         return 1
 
+    async def page(self, size: int = PAGE, limit: int = DEFAULT_LIMIT) -> int:
+        return size + limit
+
+    async def receipt(self) -> AsyncReceipt | None:
+        return AsyncReceipt()
+
+    async def stamp(self) -> Stamp:
+        return Stamp("ok")
+
     def later(self) -> Awaitable[list[AsyncNote]]:
         return self.all()
 
@@ -96,7 +116,7 @@ USAGE = f"""
 from typing import Any, assert_type
 from collections.abc import Iterator, Sequence
 
-from {PACKAGE}.aio import AsyncNote
+from {PACKAGE}.aio import AsyncNote, Stamp
 from {PACKAGE}.sync import Book, Note
 
 book = Book("a", "b")
@@ -144,6 +164,13 @@ assert_type(made, list[Book])
 assert [type(b) for b in made] == [Book, Book]
 assert_type(book.size, int)
 assert book.size == 1
+assert book.page() == 13 and book.page(1) == 4
+receipt = book.receipt()
+assert_type(receipt, Any | None)
+assert receipt is not None and receipt.total() == 3
+stamp = book.stamp()
+assert_type(stamp, Stamp)
+assert type(stamp) is Stamp
 with book as entered:
     assert_type(entered, Book)
 """
@@ -182,6 +209,9 @@ def test_types_say_what_each_place_delivers(generated: tuple[Path, str]) -> None
     assert "def each(self) -> _abc.Iterator[list[AsyncNote]]:" in book
     assert "shelf: ClassVar[list[AsyncNote]] = AsyncBook.shelf" in book
     assert "mode: Literal['r', 'w'] = 'r', encoding: str = 'utf-8'" in book
+    assert "def page(self, size: int = AsyncBook.PAGE, limit: int = DEFAULT_LIMIT) -> int:" in book
+    assert "def receipt(self) -> _typing.Any | None:" in book
+    assert "def stamp(self) -> Stamp:" in book
     assert "def first(self) -> Note | None:" in book
     assert "return _typing.cast('Note | None', _support.call(self, AsyncBook.first))" in book  # no traversal
 

@@ -59,11 +59,19 @@ class Annotations:
 
     ``twins`` maps async class names to their twins' names. ``resolve(name, place)`` returns a bound type
     variable's text and whether reading it changed anything, or None for any other name.
+    ``twinned_on_the_spot(name)`` says whether a class that is not listed gets a twin built at run time when a
+    call returns one (a class with async members of the same package): returned, it is typed ``Any``.
     """
 
-    def __init__(self, twins: dict[str, str], resolve: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        twins: dict[str, str],
+        resolve: Resolver | None = None,
+        twinned_on_the_spot: Callable[[str], bool] | None = None,
+    ) -> None:
         self.twins = twins
         self.resolve = resolve
+        self.twinned_on_the_spot = twinned_on_the_spot
         self.names: set[str] = set()
         self.twins_used: set[str] = set()  # keys of ``twins`` met where they were replaced
         self.changed = False  # something was rewritten
@@ -108,8 +116,19 @@ class Annotations:
             self.twins_used.add(node.id)
             self._mark_changed()
             return ast.Name(self.twins[node.id], ast.Load())
+        if self._on_the_spot(node, place):
+            return ast.Name("_typing.Any", ast.Load())
         self._record(node)
         return node
+
+    def _on_the_spot(self, node: ast.expr, place: Place) -> bool:
+        """Whether a returned value of class ``node`` gets a twin built at run time (its type is then ``Any``)."""
+        if place not in (Place.AWAITED, Place.RETURNED, Place.ITEM) or self.twinned_on_the_spot is None:
+            return False
+        if not isinstance(node, ast.Name) or not self.twinned_on_the_spot(node.id):
+            return False
+        self._mark_changed()
+        return True
 
     def _subscript(self, node: ast.Subscript, place: Place) -> ast.expr:
         head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
@@ -128,6 +147,8 @@ class Annotations:
             self._mark_changed()
             return _subscript("_contextlib.AbstractContextManager", self._convert(arguments[0], Place.ITEM))
         inner = Place.RETURNED if place is Place.AWAITED else place
+        if head not in self.twins and self._on_the_spot(node.value, place):  # a generic one: Any, unsubscripted
+            return ast.Name("_typing.Any", ast.Load())
         node.value = self._convert(node.value, inner)
         if place is Place.AS_WRITTEN:
             return _with_elements(node, [self._as_written(argument) for argument in arguments])

@@ -193,6 +193,34 @@ def _as_argument(parameter: Any) -> str:
     return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
 
 
+def _class_level_names(klass: ast.ClassDef) -> set[str]:
+    """The names a class body assigns a value to (``MAX = 10``, ``limit: int = 3``)."""
+    names: set[str] = set()
+    for statement in klass.body:
+        if isinstance(statement, ast.Assign):
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and statement.value and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
+    return names
+
+
+class _QualifyNames(ast.NodeTransformer):
+    """Rewrite each of ``names`` to ``owner.name``."""
+
+    def __init__(self, owner: str, names: set[str]) -> None:
+        self.owner = owner
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.names:
+            return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
+        return node
+
+
+def _copy_expression(node: ast.expr) -> ast.expr:
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
 def _exit_header(indent: str, returns: str) -> list[str]:
     """The lines of a ``def __exit__`` with its parameters, up to ``-> returns``."""
     return [f"{indent}def __exit__(", f"{indent}{_INDENT}{_EXIT_PARAMETERS}", f"{indent}) -> {returns}"]
@@ -267,6 +295,9 @@ class _ClassWriter:
         self.async_name = node.name
         self.twins = twins
         self.lines: list[str] = []
+        self.sources = sources
+        self.package = source.module.partition(".")[0]
+        self._on_the_spot: dict[tuple[str, str], bool] = {}
         self.members, self._origins = class_members(sources, source, node)
         if not _has_async_members(self.members):
             raise GenerateError(
@@ -317,7 +348,7 @@ class _ClassWriter:
             text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
             return text, inner.changed
 
-        converter = Annotations(twins, resolve)
+        converter = Annotations(twins, resolve, lambda name: self._twinned_on_the_spot(source, name))
         text = converter.convert(node, place)
         for name in converter.twins_used:
             if name in foreign and name not in self.twins:
@@ -325,7 +356,27 @@ class _ClassWriter:
         self._names[source.module].typing.update(converter.names - self._scope)
         return text, converter
 
+    def _twinned_on_the_spot(self, source: Source, name: str) -> bool:
+        """Whether ``name`` in ``source`` is a class of this package with async members that is not listed.
+
+        The runtime builds a twin for such a value when a call returns it (``_registry.to_sync``); no generated
+        class says what it has, so its type is ``Any``. Classes the generator cannot read are left as written.
+        """
+        key = (source.module, name)
+        if key not in self._on_the_spot:
+            found = self.sources.base_class(source, ast.Name(name, ast.Load()), self.package, type_only=True)
+            self._on_the_spot[key] = found is not None and _has_async_members(class_members(self.sources, *found)[0])
+        return self._on_the_spot[key]
+
     def default(self, node: ast.expr) -> str:
+        """A default value as the twin's signature writes it; a name of the class body becomes ``Class.name``.
+
+        (A default is evaluated in the class body, where ``limit: int = MAX`` reads the class's ``MAX``.)
+        """
+        klass = self._origin.klass
+        in_class = _class_level_names(klass) & names_used(node)
+        if in_class:
+            node = _QualifyNames(klass.name, in_class).visit(_copy_expression(node))
         self.names.runtime.update(names_used(node))
         return ast.unparse(node)
 

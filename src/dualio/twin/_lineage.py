@@ -54,11 +54,16 @@ class Sources:
             self.by_module[module] = Source.load(module)
         return self.by_module[module]
 
-    def base_class(self, source: Source, base: ast.expr, package: str) -> tuple[Source, ast.ClassDef] | None:
-        """The definition of a base class written in ``source``, if the generator reads it (see above)."""
+    def base_class(
+        self, source: Source, base: ast.expr, package: str, *, type_only: bool = False
+    ) -> tuple[Source, ast.ClassDef] | None:
+        """The definition of a base class written in ``source``, if the generator reads it (see above).
+
+        ``type_only``: a name imported for type checking only counts too (a class an annotation names).
+        """
         if isinstance(base, ast.Name) and base.id in source.classes:
             return source, source.classes[base.id]
-        qualified = source.qualified_name(base)
+        qualified = source.qualified_name(base, type_only=type_only)
         if qualified is None:
             return None
         reached, found = self._follow(qualified, package)

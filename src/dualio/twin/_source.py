@@ -104,16 +104,17 @@ class Source:
             elif isinstance(node, ast.If) and _is_type_checking(node.test):
                 self._index(node.body, package, type_only=True)
 
-    def qualified_name(self, expression: ast.expr) -> str | None:
-        """The dotted name an imported base class is written as (``Base``, ``module.Base``) stands for.
+    def qualified_name(self, expression: ast.expr, *, type_only: bool = False) -> str | None:
+        """The dotted name an imported class is written as (``Base``, ``module.Base``) stands for.
 
-        ``None`` for a name this module defines or does not import at run time, and for any other expression.
+        ``None`` for a name this module defines or does not import, and for any other expression; also for a
+        name imported for type checking only, unless ``type_only`` (an annotation may name it; a base may not).
         """
         if not isinstance(expression, (ast.Name, ast.Attribute)):
             return None
         head, _, rest = ast.unparse(expression).partition(".")
         origin = self.origins.get(head)
-        if origin is None or head in self.defined or self.imports[head][1]:  # a type-only import is no base
+        if origin is None or head in self.defined or (self.imports[head][1] and not type_only):
             return None
         return f"{origin}.{rest}" if rest else origin
 
