@@ -255,3 +255,63 @@ def test_a_class_with_no_async_members_is_a_clear_error(tmp_path: Path, monkeypa
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(GenerateError, match=r"gen_plain.aio:Plain has no async members .*Remove it from"):
         render_module([Target("gen_plain.aio", "Plain", tmp_path / "out.py")])
+
+
+VARIADIC_SOURCE = """
+from collections.abc import Awaitable, Callable
+from typing import Generic, ParamSpec, TypeVar, TypeVarTuple, Unpack
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+P = ParamSpec("P")
+
+
+class AsyncRow(Generic[T, Unpack[Ts]]):
+    async def rest(self) -> tuple[Unpack[Ts]]:
+        raise NotImplementedError
+
+
+class AsyncCaller(Generic[P, T]):
+    async def call(self, fn: Callable[P, Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        raise NotImplementedError
+
+
+class AsyncBox(Generic[T]):
+    async def get(self) -> T:
+        raise NotImplementedError
+
+
+class AsyncWide(AsyncRow[int, str, bytes]):
+    pass
+
+
+class AsyncIntCaller(AsyncCaller[[int, str], bool]):
+    pass
+
+
+class AsyncOdd(AsyncBox[int, str]):  # type: ignore[type-arg]
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("AsyncWide", r"base AsyncRow\[int, str, bytes\] of gen_variadic.aio.AsyncWide: .* include Unpack\[Ts\]"),
+        ("AsyncIntCaller", r"base AsyncCaller\[\[int, str\], bool\] of gen_variadic.aio.AsyncIntCaller: .* include P "),
+        (
+            "AsyncOdd",
+            r"base AsyncBox\[int, str\] of gen_variadic.aio.AsyncOdd: written with 2 .* AsyncBox takes 1 \(T\)",
+        ),
+    ],
+)
+def test_a_base_the_generator_cannot_substitute_is_a_clear_error_not_lost_members(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, message: str
+) -> None:
+    # Before, such a base was skipped without a word: the twin lacked its members.
+    (tmp_path / "gen_variadic").mkdir()
+    (tmp_path / "gen_variadic" / "__init__.py").write_text("")
+    (tmp_path / "gen_variadic" / "aio.py").write_text(VARIADIC_SOURCE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(GenerateError, match=message):
+        render_module([Target("gen_variadic.aio", name, tmp_path / "out.py")])

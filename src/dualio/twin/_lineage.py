@@ -110,6 +110,30 @@ def type_parameters(node: ast.ClassDef) -> list[str]:
     return []
 
 
+def _variadic_parameter(source: Source, node: ast.ClassDef, parameters: list[str]) -> str | None:
+    """The first type parameter of ``node`` that is a TypeVarTuple or a ParamSpec, as written; None if none is."""
+    for parameter in getattr(node, "type_params", None) or []:  # class C[T, *Ts, **P] (Python >= 3.12)
+        prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__)
+        if prefix is not None:
+            return f"{prefix}{parameter.name}"
+    special = _special_type_variables(source)
+    for parameter in parameters:  # Generic[T, *Ts], Generic[T, Unpack[Ts]], Generic[P, R]
+        if parameter.startswith(("*", "Unpack[", "typing.Unpack[")) or parameter in special:
+            return parameter
+    return None
+
+
+def _special_type_variables(source: Source) -> set[str]:
+    """The names ``source`` binds to a ``TypeVarTuple(...)`` or ``ParamSpec(...)`` at its top level."""
+    names: set[str] = set()
+    for statement in source.tree.body:
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            called = ast.unparse(statement.value.func).rpartition(".")[2]
+            if called in {"TypeVarTuple", "ParamSpec"}:
+                names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+    return names
+
+
 def class_members(
     sources: Sources, source: Source, node: ast.ClassDef
 ) -> tuple[dict[str, list[ast.stmt]], dict[int, Origin]]:
@@ -141,10 +165,21 @@ def _lineage(sources: Sources, origin: Origin, seen: set[tuple[str, str]], packa
         if found is None or (found[0].module, found[1].name) in seen:
             continue
         parameters = type_parameters(found[1])
+        where = f"base {ast.unparse(base)} of {origin.source.module}.{origin.klass.name}"
+        variadic = _variadic_parameter(found[0], found[1], parameters)
+        if variadic is not None:
+            raise GenerateError(
+                f"{where}: the generator cannot read a base whose type parameters include {variadic} (a "
+                "TypeVarTuple or ParamSpec; only plain type variables are substituted), and leaving it unread would "
+                "drop its members from the twin. Define the members the twin needs in the listed class itself"
+            )
         if arguments is None:  # unsubscripted: its type variables are Any, as for a type checker
             arguments = [ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())] * len(parameters)
         if len(arguments) != len(parameters):
-            continue  # not a generic class of ours, or written with the wrong number of arguments: not read
+            raise GenerateError(
+                f"{where}: written with {len(arguments)} type argument(s), but {found[1].name} takes "
+                f"{len(parameters)} ({', '.join(parameters) or 'none'}); a type checker rejects it too"
+            )
         bindings = {
             parameter: TypeArgument(argument, origin.source, origin.bindings)
             for parameter, argument in zip(parameters, arguments, strict=True)
