@@ -315,3 +315,21 @@ def test_a_base_the_generator_cannot_substitute_is_a_clear_error_not_lost_member
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(GenerateError, match=message):
         render_module([Target("gen_variadic.aio", name, tmp_path / "out.py")])
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the 3.12 syntax does not parse on this Python")
+def test_a_base_declaring_a_type_variable_tuple_with_the_3_12_syntax_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "gen_variadic695").mkdir()
+    (tmp_path / "gen_variadic695" / "__init__.py").write_text("")
+    (tmp_path / "gen_variadic695" / "aio.py").write_text(
+        "class AsyncRow[T, *Ts]:\n"
+        "    async def rest(self) -> tuple[*Ts]:\n"
+        "        raise NotImplementedError\n\n\n"
+        "class AsyncWide(AsyncRow[int, str, bytes]):\n"
+        "    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(GenerateError, match=r"include \*Ts \(a TypeVarTuple"):
+        render_module([Target("gen_variadic695.aio", "AsyncWide", tmp_path / "out.py")])
