@@ -25,9 +25,11 @@ from .test_generator import assert_mypy_strict
 PACKAGE = "gen_truthful"
 
 ASYNC_SOURCE = """
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, ClassVar, Literal
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 
 DEFAULT_LIMIT = 3
 
@@ -38,6 +40,37 @@ class AsyncNote:
 
     async def read(self) -> str:
         return self.title
+
+
+@dataclass
+class AsyncRecord:  # the constructor the dataclass writes
+    name: str
+    size: int = 1
+    label: str = field(default="x")
+    seed: InitVar[int] = 0
+    cache: dict[str, int] = field(default_factory=dict, init=False)
+    kinds: ClassVar[tuple[str, ...]] = ()
+    _: KW_ONLY
+    strict: bool = False
+
+    def __post_init__(self, seed: int) -> None:
+        self.size += seed
+
+    async def describe(self) -> str:
+        return f"{self.name} {self.size} {self.label} {self.strict}"
+
+
+@dataclasses.dataclass
+class AsyncBag:  # default_factory: the signature cannot show it
+    items: list[int] = dataclasses.field(default_factory=list)
+
+    async def count(self) -> int:
+        return len(self.items)
+
+
+class AsyncPing:  # object's constructor
+    async def ping(self) -> str:
+        return "pong"
 
 
 class AsyncReceipt:  # not listed: a twin is built for it at run time
@@ -117,7 +150,7 @@ from typing import Any, assert_type
 from collections.abc import Iterator, Sequence
 
 from {PACKAGE}.aio import AsyncNote, Stamp
-from {PACKAGE}.sync import Book, Note
+from {PACKAGE}.sync import Bag, Book, Note, Ping, Record
 
 book = Book("a", "b")
 notes = book.all()
@@ -171,6 +204,11 @@ assert receipt is not None and receipt.total() == 3
 stamp = book.stamp()
 assert_type(stamp, Stamp)
 assert type(stamp) is Stamp
+record = Record("r", 2, seed=3, strict=True)
+assert record.describe() == "r 5 x True"
+assert Record("s").describe() == "s 1 x False"
+assert Bag().count() == 0 and Bag([1]).count() == 1
+assert Ping().ping() == "pong"
 with book as entered:
     assert_type(entered, Book)
 """
@@ -185,7 +223,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     (package / "aio.py").write_text(ASYNC_SOURCE)
     sys.path.insert(0, str(root))
     try:
-        targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in ("AsyncNote", "AsyncBook")]
+        names = ("AsyncNote", "AsyncBook", "AsyncRecord", "AsyncBag", "AsyncPing")
+        targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in names]
         text = render_module(targets)
         (package / "sync.py").write_text(text)
         (root / "usage.py").write_text(USAGE)
@@ -214,6 +253,16 @@ def test_types_say_what_each_place_delivers(generated: tuple[Path, str]) -> None
     assert "def stamp(self) -> Stamp:" in book
     assert "def first(self) -> Note | None:" in book
     assert "return _typing.cast('Note | None', _support.call(self, AsyncBook.first))" in book  # no traversal
+
+
+def test_a_constructor_the_class_does_not_write_keeps_its_signature(generated: tuple[Path, str]) -> None:
+    _root, text = generated
+    assert (
+        "def __init__(self, name: str, size: int = 1, label: str = 'x', seed: int = 0, *, strict: bool = False) "
+        "-> None:\n        _support.construct(self, AsyncRecord, name, size, label, seed, strict=strict)"
+    ) in text
+    assert "def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:" in text[text.index("class Bag(") :]
+    assert "def __init__(self) -> None:\n        _support.construct(self, AsyncPing)" in text
 
 
 def test_generated_types_pass_mypy_strict_and_match_the_values(generated: tuple[Path, str]) -> None:
