@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import warnings
+from types import FrameType
 from typing import Literal, get_args
 
 from .errors import BlockingCallError, BlockingCallWarning
@@ -31,24 +32,29 @@ def check_policy(policy: object) -> RunningLoopPolicy:
     return policy  # type: ignore[return-value]
 
 
-def _caller_site() -> tuple[str, int, str, dict[str, object]]:
-    """Return file, line, function name and globals of the first frame outside the dualio package."""
-    frame = sys._getframe(2)
+def _caller_site(frame: FrameType | None) -> tuple[str, int, str, dict[str, object]]:
+    """Return file, line, function name and globals of the first frame outside dualio, from ``frame`` up."""
+    frame = frame or sys._getframe(2)
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     return frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_qualname, frame.f_globals
 
 
-def report_blocking_call(policy: RunningLoopPolicy, api: str) -> None:
-    """Apply ``policy`` to a blocking call made while the calling thread's own event loop is running."""
+def report_blocking_call(
+    policy: RunningLoopPolicy, api: str, instead: str = "await the coroutine instead", frame: FrameType | None = None
+) -> None:
+    """Apply ``policy`` to a blocking call made while the calling thread's own event loop is running.
+
+    ``instead`` tells the caller what to do instead; ``frame``, if given, is where the search for the caller's
+    own code starts (a sync twin's generated method is not the caller's code)."""
     if policy == "allow":
         return
-    filename, lineno, function, module_globals = _caller_site()
+    filename, lineno, function, module_globals = _caller_site(frame)
     where = f"{function}() at {filename}:{lineno}"
     if policy == "raise":
         raise BlockingCallError(
             f"{api}() was called from {where} while this thread's event loop is running; that would block the "
-            "loop until the call returns. await the coroutine instead (running_loop_policy='raise')"
+            f"loop until the call returns. {instead} (running_loop_policy='raise')"
         )
     with _warned_lock:
         if (filename, lineno) in _warned_sites:
@@ -56,7 +62,7 @@ def report_blocking_call(policy: RunningLoopPolicy, api: str) -> None:
     warnings.warn_explicit(  # recorded only once shown: under filterwarnings=error every call raises
         BlockingCallWarning(
             f"{api}() called from {where} while this thread's event loop is running: it works, but that loop is "
-            "blocked until the call returns. await the coroutine instead, or set running_loop_policy='allow'"
+            f"blocked until the call returns. {instead}, or set running_loop_policy='allow'"
         ),
         category=BlockingCallWarning,
         filename=filename,

@@ -24,10 +24,10 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
-from types import TracebackType
-from typing import Any, Final, Self, TypeVar, TypeVarTuple, Unpack, overload
+from types import CoroutineType, FrameType, TracebackType
+from typing import Any, Final, NamedTuple, Self, TypeVar, TypeVarTuple, Unpack, overload
 
 from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
@@ -57,6 +57,20 @@ _get_ident = threading.get_ident
 _copy_context = contextvars.copy_context
 _portal_numbers = itertools.count(1)
 _live_portals: weakref.WeakSet[Portal] = weakref.WeakSet()
+
+
+class CallHint(NamedTuple):
+    """How a refused or reported blocking call is named, and what its caller should do instead."""
+
+    api: str  # the call as its caller wrote it, without the parentheses ("Client.get")
+    on_loop: str  # what to do instead, for a call refused on the portal's own loop thread
+    elsewhere: str  # ... for a call reported because the caller's own event loop is running
+    frame: FrameType | None  # where the search for the caller's own code starts (None: at the call)
+
+
+# Installed by dualio.twin: describes the blocking call being checked if a sync twin method made it, else None.
+# Called only when a blocking call is refused or reported, never on the way of a normal call.
+call_hint: Callable[[], CallHint | None] | None = None
 
 
 class Portal:
@@ -237,16 +251,23 @@ class Portal:
     def _run_in_context(
         self,
         context: contextvars.Context,
-        fn: Callable[..., Awaitable[T]],
+        fn: Callable[..., Awaitable[T]] | Coroutine[Any, Any, T],
         *args: Any,
         timeout: float | None = None,
         api: str = "iterate/enter",
     ) -> T:
         """Like :meth:`run`, but inside ``context``: the steps of one ``iterate``/``enter`` share a context.
 
-        ``api`` names the public call in error messages (a twin method's call is ``run``)."""
-        self._check_blocking_call(api)
-        call = BlockingCall(to_coroutine(fn, args, api), context, timeout)
+        ``api`` names the public call in error messages (a twin method's call is ``run``). ``fn`` may also be
+        a coroutine object that dualio's own code has just made (no ``args``): taken as it is, unchecked, and
+        closed if the call is refused."""
+        try:
+            self._check_blocking_call(api)
+        except BaseException:
+            discard(fn)
+            raise
+        coro = fn if type(fn) is CoroutineType else to_coroutine(fn, args, api)
+        call = BlockingCall(coro, context, timeout)
         self._call_and_wait(call)
         if call.exception is not None:
             raise call.exception
@@ -376,20 +397,27 @@ class Portal:
             return lender.driver
         return self._thread_id
 
-    def _refuse_loop_thread(self, api: str) -> None:
+    def _refuse_loop_thread(self, api: str, hint: CallHint | None = None) -> None:
         """Raise ``DeadlockError`` if the current thread runs this portal's loop."""
         if self._on_loop_thread():
             raise DeadlockError(
-                f"{api}() was called on the event-loop thread of portal {self.name!r}, which is the thread "
-                "that would have to run what it waits for: it would never return. Inside a coroutine, await "
-                "instead (or use submit() and do not wait)"
+                f"{hint.api if hint else api}() was called on the event-loop thread of portal {self.name!r}, "
+                "which is the thread that would have to run what it waits for: it would never return. "
+                + (hint.on_loop if hint else "Inside a coroutine, await instead (or use submit() and do not wait)")
             )
 
     def _check_blocking_call(self, api: str) -> None:
         """Refuse a blocking call on the loop thread; apply the policy when the caller's own loop runs."""
-        self._refuse_loop_thread(api)
-        if _get_running_loop() is not None:
+        if _get_running_loop() is None and _get_ident() != self._thread_id:
+            return  # the common case: no loop runs in this thread
+        if self._running_loop_policy == "allow" and not self._on_loop_thread():
+            return
+        hint = call_hint() if call_hint is not None else None
+        self._refuse_loop_thread(api, hint)
+        if hint is None:
             report_blocking_call(self._running_loop_policy, api)
+        else:
+            report_blocking_call(self._running_loop_policy, hint.api, hint.elsewhere, hint.frame)
 
     def _enqueue(self, call: _Call, *, lent: bool = False, drained_by_caller: bool = False) -> None:
         """Queue ``call`` for the loop. ``lent``: the calling thread has borrowed the loop and is about to run it,

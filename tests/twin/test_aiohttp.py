@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 import dualio
-from dualio.twin import set_timeout, sync_class, unwrap, use_portal
+from dualio.twin import TwinClosedError, set_timeout, sync_class, unwrap, use_portal
 
 Session: Any = sync_class(aiohttp.ClientSession)
 
@@ -30,6 +30,8 @@ class Server:
     url: str = ""
     peers: list[tuple[str, int]] = field(default_factory=list)  # one entry per request: the client's address
     chunk_received: threading.Event = field(default_factory=threading.Event)
+    close_codes: list[int | None] = field(default_factory=list)  # one entry per websocket: the code it closed with
+    websocket_closed: threading.Event = field(default_factory=threading.Event)
 
 
 async def _start(server: Server) -> web.AppRunner:
@@ -56,6 +58,8 @@ async def _start(server: Server) -> web.AppRunner:
                     await ws.close()
                 else:
                     await ws.send_str(f"echo: {message.data}")
+        server.close_codes.append(ws.close_code)
+        server.websocket_closed.set()
         return ws
 
     app = web.Application()
@@ -86,6 +90,8 @@ def http(server: Server, portal: dualio.Portal) -> Iterator[Any]:
     """A ClientSession twin on the test portal (asyncio and uvloop), closed after the test."""
     server.peers.clear()
     server.chunk_received.clear()
+    server.close_codes.clear()
+    server.websocket_closed.clear()
     with use_portal(portal), Session() as session:
         set_timeout(session, 10)
         yield session
@@ -148,6 +154,19 @@ def test_the_websocket_client(http: Any, server: Server) -> None:
         messages = list(ws)  # iterates until the server closes
         assert [m.data for m in messages] == ["echo: two"]
     assert ws.closed
+
+
+def test_the_websocket_closes_with_the_code_and_message_given_to_its_twin(http: Any, server: Server) -> None:
+    ws = http.ws_connect(f"{server.url}/ws")
+    ws.send_str("one")
+    assert ws.receive_str() == "echo: one"
+    assert ws.close(code=4000, message=b"done") is True  # ClientWebSocketResponse.close(*, code, message) -> bool
+    assert server.websocket_closed.wait(10)
+    assert server.close_codes == [4000]
+    assert ws.closed  # read from the async object: attribute reads work on a closed twin
+    assert ws.close(code=4001) is None  # closed already: nothing is sent
+    with pytest.raises(TwinClosedError, match=r"send_str\(\) was called on a closed twin"):
+        ws.send_str("late")
 
 
 def test_the_session_is_closed_on_its_loop_by_the_with_block(server: Server, portal: dualio.Portal) -> None:

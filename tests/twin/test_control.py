@@ -220,6 +220,67 @@ def test_a_with_block_on_a_twin_without_aenter_closes_it(kv: Store) -> None:
         next(cursor)
 
 
+class AsyncSocket:
+    """A closer with keyword-only parameters and a result, as aiohttp's ``ClientWebSocketResponse.close``."""
+
+    def __init__(self) -> None:
+        self.closed_with: list[tuple[int, bytes]] = []
+        self.fail_close = False
+
+    async def send(self, data: str) -> str:
+        return data
+
+    async def close(self, *, code: int = 1000, message: bytes = b"") -> bool:
+        if self.fail_close:
+            raise ConnectionError("the peer went away")
+        self.closed_with.append((code, message))
+        return len(self.closed_with) == 1
+
+
+class AsyncLatch:
+    """No closer: closing runs ``__aexit__``."""
+
+    async def wait(self) -> None:
+        pass
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        pass
+
+
+def test_close_passes_its_arguments_to_the_async_closer_and_returns_its_result(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        socket = sync_class(AsyncSocket)()
+    assert socket.close(code=4000, message=b"done") is True
+    assert twin.unwrap(socket).closed_with == [(4000, b"done")]
+    assert twin.is_closed(socket)
+    assert socket.close(code=4001) is None  # idempotent: the closer does not run again
+    assert twin.unwrap(socket).closed_with == [(4000, b"done")]
+    with pytest.raises(TwinClosedError, match=r"^Socket\.send\(\) was called on a closed twin"):
+        socket.send("late")
+
+
+def test_a_closer_that_raises_leaves_the_twin_open(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        socket = sync_class(AsyncSocket)()
+    twin.unwrap(socket).fail_close = True
+    with pytest.raises(ConnectionError, match="the peer went away"):
+        socket.close(code=1001)
+    assert not twin.is_closed(socket)  # as any error of an async method: the twin stays usable
+    assert socket.send("still open") == "still open"
+    twin.unwrap(socket).fail_close = False
+    assert socket.close(code=1001) is True
+
+
+def test_close_of_a_class_without_a_closer_takes_no_arguments(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        latch = sync_class(AsyncLatch)()
+    with pytest.raises(TypeError, match=r"Latch\.close\(\) takes no arguments: AsyncLatch has no aclose\(\)"):
+        latch.close(code=1)
+    assert not twin.is_closed(latch)
+    assert latch.close() is None
+    assert twin.is_closed(latch)
+
+
 # -- bad input -----------------------------------------------------------------------------------------------
 
 

@@ -209,12 +209,18 @@ def test_the_ordinary_path_limits_each_half_by_the_twins_timeout(pool: Any) -> N
     assert pool.number() == 7
 
 
-def test_a_merged_call_on_its_own_loop_raises_deadlock_error_naming_run(pool: Any, portal: dualio.Portal) -> None:
+def test_a_merged_call_on_its_own_loop_raises_deadlock_error_naming_the_twin_method(
+    pool: Any, portal: dualio.Portal
+) -> None:
     async def enters_the_twin_from_the_loop() -> None:
         with pool.acquire():
             pass
 
+    async def calls_the_twin_from_the_loop() -> None:
+        pool.acquire()
+
     # The same error, naming the same call, as an unmerged twin call made there.
-    with pytest.raises(dualio.DeadlockError, match=r"^run\(\) was called on the event-loop thread"):
-        portal.run(enters_the_twin_from_the_loop, timeout=5)
+    for made_there in (enters_the_twin_from_the_loop, calls_the_twin_from_the_loop):
+        with pytest.raises(dualio.DeadlockError, match=r"^Pool\.acquire\(\) was called on the event-loop thread"):
+            portal.run(made_there, timeout=5)
     assert unwrap_pool(pool).leased == 0

@@ -1,8 +1,10 @@
 """The twin runtime: the ``Twin`` base class and the calls that sync twins make into their portal.
 
 Every twin method (generated or built at run time) is one line calling a function here. Each of them runs the
-async member on the twin's portal with ``Portal.run`` / ``Portal.iterate``, so timeouts, Ctrl-C, deadlock
-detection and the running-loop policy are the portal's own, and maps the result with ``_registry.to_sync``.
+async member on the twin's portal with ``Portal.run`` / ``Portal.iterate`` (or ``Portal._run_in_context``, the
+same in a given context, for a coroutine made here), so timeouts, Ctrl-C, deadlock detection and the
+running-loop policy are the portal's own, and maps the result with ``_registry.to_sync``. A helper coroutine
+made here is named after the user's method (``AsyncClient.get``), which portal errors show.
 
 Where code runs: every method call (async or sync, instance, class or static) runs on the portal's loop;
 attribute and property reads and writes run in the calling thread. An async object is created on the loop by
@@ -18,21 +20,19 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
+from dualio import _portal
 from dualio._default import default_portal
 from dualio._portal import Portal
 from dualio._validate import check_timeout
 from dualio.errors import PortalClosedError
 
-from . import _registry
+from . import _advice, _registry
 from ._entering import Entered, EnteredResult, enters_at_once, run_and_enter
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
-
-if TYPE_CHECKING:
-    from typing import Self
 
 __all__ = (
     "Twin",
@@ -52,6 +52,7 @@ __all__ = (
 )
 
 A = TypeVar("A")
+R = TypeVar("R")
 
 # Scoped timeout overrides of the current context, innermost last: (twin or None for every twin, seconds).
 _timeouts: ContextVar[tuple[tuple[object, float | None], ...]] = ContextVar("dualio_twin_timeouts", default=())
@@ -59,6 +60,8 @@ _timeouts: ContextVar[tuple[tuple[object, float | None], ...]] = ContextVar("dua
 _portals: ContextVar[Portal | None] = ContextVar("dualio_twin_portal", default=None)
 _PLAIN = _registry._PLAIN
 _getframe = sys._getframe
+_copy_context = contextvars.copy_context
+_portal.call_hint = _advice.twin_call_hint  # a twin method called inside a coroutine: say what to do instead
 
 
 class Twin(Generic[A]):
@@ -67,7 +70,9 @@ class Twin(Generic[A]):
     Subclasses are made by :func:`dualio.twin.sync_class` or written by ``dualio twin generate``; do not
     subclass it by hand. The base gives every twin ``close()`` and a ``with`` block that closes it; a twin whose
     async class defines ``__aenter__`` uses that instead. Its state lives in slots named ``_dualio_*``, so it
-    never shadows a name of the async class.
+    never shadows a name of the async class. The base's signatures are loose (``close(*args, **kwargs) -> Any``,
+    ``__enter__() -> Any``, ``__exit__() -> bool | None``) so that a generated twin may declare the async
+    class's own ones.
     """
 
     __slots__ = ("__weakref__", "_dualio_closed", "_dualio_obj", "_dualio_portal", "_dualio_timeout")
@@ -77,20 +82,23 @@ class Twin(Generic[A]):
     _dualio_timeout: float | None
     _dualio_closed: bool
 
-    def close(self) -> None:
+    def close(self, *args: Any, **kwargs: Any) -> Any:
         """Close the async object on its loop (``aclose()``, else ``close()``, else ``__aexit__``); idempotent.
 
-        Later method calls on this twin raise ``TwinClosedError``. Attribute reads still work.
+        The arguments go to the async closer and its result is returned, mapped as any call's. Later method
+        calls on this twin raise ``TwinClosedError``; attribute reads still work. If the closer raises or times
+        out, the twin stays open. Closing a closed twin does nothing and returns None.
         """
-        close(self)
+        return close(self, *args, **kwargs)
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> Any:
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    ) -> bool | None:
         close(self)
+        return None
 
     def __repr__(self) -> str:
         try:
@@ -176,6 +184,19 @@ def _result(twin: Twin[Any], value: Any) -> Any:
     return _registry.to_sync(value, twin._dualio_portal, twin._dualio_timeout)
 
 
+def _run(portal: Portal, coro: Coroutine[Any, Any, R], name: str, timeout: float | None) -> R:
+    """``portal.run(coro)`` for a helper coroutine made here, given the name that portal errors show (a timeout,
+    a shutdown): the user's method, ``AsyncClient.get``, not the helper's. Its freshness is not re-checked."""
+    coro.__qualname__ = name  # type: ignore[attr-defined]
+    return portal._run_in_context(_copy_context(), coro, timeout=timeout, api="run")
+
+
+def _name_of(fn: object) -> str:
+    """The name that a portal error (a timeout, a shutdown) gives the call of ``fn``: its qualified name."""
+    name = getattr(fn, "__qualname__", None)
+    return name if isinstance(name, str) else type(fn).__qualname__
+
+
 async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one)."""
     result = fn(*args, **kwargs)
@@ -228,29 +249,22 @@ def _call_and_enter(
     Both halves of the ``with`` run in one copy of the caller's context, as with ``Portal.enter``. The call and
     ``__aenter__`` share one timeout (the one in force now); ``__aexit__`` gets the one in force when it runs.
     When the block's body is one method call on what it enters (``_whole_block``), that call and ``__aexit__``
-    run in the same round trip, under the same timeout.
+    run in the same round trip, under the same timeout. A timeout names ``fn`` (and the body's method).
     """
     portal = twin._dualio_portal
     context = contextvars.copy_context()
     body = block_method(frame)
     call_args = (twin._dualio_obj, *args)
+    name = _name_of(fn)
     if body is None:
-        outcome = portal._run_in_context(
-            context, run_and_enter, fn, call_args, kwargs, timeout=timeout_for(twin), api="run"
-        )
+        coro = run_and_enter(fn, call_args, kwargs)
+        coro.__qualname__ = name  # type: ignore[attr-defined]  # named for portal errors, as in _run
+        outcome = portal._run_in_context(context, coro, timeout=timeout_for(twin), api="run")
     else:
         method_name, call_lasti = body
-        outcome = portal._run_in_context(
-            context,
-            run_whole_block,
-            fn,
-            call_args,
-            kwargs,
-            method_name,
-            contextvars.copy_context(),
-            timeout=timeout_for(twin),
-            api="run",
-        )
+        coro = run_whole_block(fn, call_args, kwargs, method_name, contextvars.copy_context())
+        coro.__qualname__ = f"{name} (with its block's .{method_name}() and __aexit__)"  # type: ignore[attr-defined]
+        outcome = portal._run_in_context(context, coro, timeout=timeout_for(twin), api="run")
         if type(outcome) is Entered and outcome.block is not None:
             return BlockResult(_result(twin, outcome.value), outcome.block, call_lasti)
     if type(outcome) is not Entered:
@@ -258,17 +272,20 @@ def _call_and_enter(
     async_cm = outcome.async_cm
 
     def exit_(exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
-        timeout = timeout_for(twin)
-        return bool(portal._run_in_context(context, _aexit, async_cm, exc_type, exc, tb, timeout=timeout, api="run"))
+        coro = _aexit(async_cm, exc_type, exc, tb)
+        coro.__qualname__ = f"{type(async_cm).__qualname__}.__aexit__"  # type: ignore[attr-defined]
+        return bool(portal._run_in_context(context, coro, timeout=timeout_for(twin), api="run"))
 
     def abandon() -> None:  # never entered (see EnteredResult): exit without waiting, from whatever thread
+        coro = _aexit(async_cm, None, None, None)
+        coro.__qualname__ = f"{type(async_cm).__qualname__}.__aexit__"  # type: ignore[attr-defined]
         with contextlib.suppress(PortalClosedError):
-            portal.submit(_aexit(async_cm, None, None, None))
+            portal.submit(coro)
 
     def async_exit(
         exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> Coroutine[Any, Any, bool | None]:
-        return _aexit(async_cm, exc_type, exc, tb)
+        return _aexit(async_cm, exc_type, exc, tb)  # run inside call_then_exit's coroutine: named by it
 
     return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit))
 
@@ -282,8 +299,10 @@ def _call_and_leave(
     own, as ``__exit__`` would run it; both under the timeout in force now. What ``__aexit__`` raised is kept
     for ``__exit__`` to raise.
     """
-    value, entered.exit_error = twin._dualio_portal.run(
-        call_then_exit, fn, (twin._dualio_obj, *args), kwargs, entered, timeout=timeout_for(twin)
+    coro = call_then_exit(fn, (twin._dualio_obj, *args), kwargs, entered)
+    coro.__qualname__ = f"{_name_of(fn)} (then __aexit__ of its with block)"  # type: ignore[attr-defined]
+    value, entered.exit_error = twin._dualio_portal._run_in_context(
+        _copy_context(), coro, timeout=timeout_for(twin), api="run"
     )
     return _result(twin, value)
 
@@ -300,8 +319,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     frame = _getframe(2)
     if enters_at_once(frame):  # `with twin.m(...)`: the call and __aenter__ in one round trip
         return _call_and_enter(twin, fn, args, kwargs, frame)
-    result = twin._dualio_portal.run(_invoke, fn, (twin._dualio_obj, *args), kwargs, timeout=timeout_for(twin))
-    return _result(twin, result)
+    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs)
+    return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
 
 
 def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -333,7 +352,8 @@ def next_item(twin: Twin[Any]) -> Any:
     if twin._dualio_closed:
         raise _closed_error(twin, "__next__()")
     try:
-        value = twin._dualio_portal.run(_anext, twin._dualio_obj, timeout=timeout_for(twin))
+        obj = twin._dualio_obj
+        value = _run(twin._dualio_portal, _anext(obj), f"{type(obj).__qualname__}.__anext__", timeout_for(twin))
     except StopAsyncIteration:
         raise StopIteration from None
     return _result(twin, value)
@@ -353,7 +373,10 @@ def enter(twin: Twin[Any]) -> Any:
     """``with twin`` for an async context manager: ``__aenter__`` on the loop; ``self`` maps back to the twin."""
     if twin._dualio_closed:
         raise _closed_error(twin, "__enter__()")
-    return _result(twin, twin._dualio_portal.run(_aenter, twin._dualio_obj, timeout=timeout_for(twin)))
+    obj = twin._dualio_obj
+    return _result(
+        twin, _run(twin._dualio_portal, _aenter(obj), f"{type(obj).__qualname__}.__aenter__", timeout_for(twin))
+    )
 
 
 def enter_self(twin: Twin[Any]) -> Any:
@@ -367,27 +390,42 @@ def exit(
     twin: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> bool | None:
     """End ``with twin``: ``__aexit__`` on the loop, which may suppress the exception by returning true."""
-    result: bool | None = twin._dualio_portal.run(
-        _aexit, twin._dualio_obj, exc_type, exc, tb, timeout=timeout_for(twin)
-    )
-    return result
+    obj = twin._dualio_obj
+    coro = _aexit(obj, exc_type, exc, tb)
+    return _run(twin._dualio_portal, coro, f"{type(obj).__qualname__}.__aexit__", timeout_for(twin))
 
 
-def close(twin: Twin[Any]) -> None:
-    """Close ``twin``: see :meth:`Twin.close`. Closing a closed twin does nothing."""
+def close(twin: Twin[Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Close ``twin`` on its loop with the async object's ``aclose(*args, **kwargs)``, else ``close(...)``.
+
+    Returns the closer's result, mapped as any call's (aiohttp's ``ClientWebSocketResponse.close(code=...)``
+    returns a ``bool``); twins among the arguments reach it as their async objects. A class with neither method
+    gets ``__aexit__(None, None, None)`` (if it has one) and None is returned; arguments are then a
+    ``TypeError``. The twin is marked closed only once the closer returned: if it raises (or times out), the
+    error propagates and the twin stays open, so ``close()`` may be called again. Closing a closed twin does
+    nothing and returns None, whatever the arguments.
+    """
     if twin._dualio_closed:
-        return
+        return None
     obj = twin._dualio_obj
     cls = type(obj)
     for name in ("aclose", "close"):
         method = getattr(cls, name, None)
         if callable(method):
-            twin._dualio_portal.run(_invoke, method, (obj,), {}, timeout=timeout_for(twin))
+            coro = _invoke(method, (obj, *_unwrap(args)), _unwrap_kwargs(kwargs))
+            result = _run(twin._dualio_portal, coro, _name_of(method), timeout_for(twin))
             break
     else:
+        if args or kwargs:
+            raise TypeError(
+                f"{type(twin).__qualname__}.close() takes no arguments: {cls.__qualname__} has no aclose() or "
+                "close() to pass them to"
+            )
         if hasattr(cls, "__aexit__"):
             exit(twin, None, None, None)
+        result = None
     twin._dualio_closed = True
+    return _result(twin, result)
 
 
 def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
@@ -396,7 +434,8 @@ def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **k
     The portal is the one set by ``dualio.twin.use_portal`` in this context, else the default portal.
     """
     portal = _portals.get() or default_portal()
-    obj = portal.run(_invoke, async_cls, _unwrap(args), _unwrap_kwargs(kwargs), timeout=timeout_for(None))
+    coro = _invoke(async_cls, _unwrap(args), _unwrap_kwargs(kwargs))
+    obj = _run(portal, coro, f"{_name_of(async_cls)}.__init__", timeout_for(None))
     twin._dualio_obj = obj
     twin._dualio_portal = portal
     twin._dualio_timeout = None
@@ -411,7 +450,8 @@ def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     pinned to that portal.
     """
     portal = _portals.get() or default_portal()
-    result = portal.run(_invoke, fn, _unwrap(args), _unwrap_kwargs(kwargs), timeout=timeout_for(None))
+    coro = _invoke(fn, _unwrap(args), _unwrap_kwargs(kwargs))
+    result = _run(portal, coro, _name_of(fn), timeout_for(None))
     return _registry.to_sync(result, portal, None)
 
 

@@ -1,0 +1,86 @@
+"""What a sync twin's user is told when a twin method is called inside a coroutine, where it would block.
+
+On its own portal's loop thread the call would wait for itself (``DeadlockError``); on another running loop it
+works but freezes that loop (``BlockingCallWarning``, or ``BlockingCallError`` under
+``running_loop_policy="raise"``). The portal's own messages say to await the coroutine, but a twin's user holds
+no coroutine. :func:`twin_call_hint`, installed as ``dualio._portal.call_hint``, finds the twin method among
+the calling frames and names it, with the async object's equivalent. The portal calls it only when it refuses
+or reports a call, so it costs nothing on the way of a normal call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from types import FrameType
+from typing import Any
+
+from dualio._portal import CallHint
+
+__all__ = ("twin_call_hint",)
+
+_DUALIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_RUNTIME_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_runtime.py")
+_UNWRAPPED = "dualio.twin.unwrap(twin)"
+
+# The twin method that each ``_runtime`` function serves, where it is not ``fn.__name__`` (``call`` and friends).
+_SERVES = {
+    "enter": "__enter__",
+    "exit": "__exit__",
+    "exit_": "__exit__",
+    "next_item": "__next__",
+    "iterate_self": "__iter__",
+    "construct": "__init__",
+    "close": "close",
+}
+
+
+def twin_call_hint() -> CallHint | None:
+    """Describe the blocking call being checked if a twin method made it (see the module docstring), else None.
+
+    Looks only at dualio's own frames above the check: a portal call that the caller's code makes directly is
+    not a twin call, even inside a twin method's coroutine on a lending portal.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    runtime = below = None
+    while frame is not None and frame.f_code.co_filename.startswith(_DUALIO_DIR):
+        if frame.f_code.co_filename == _RUNTIME_FILE:
+            runtime = frame  # the outermost wins: the function that the twin method called
+        below, frame = frame, frame.f_back
+    if runtime is None:
+        return None
+    if frame is not None and below is runtime and not runtime.f_code.co_qualname.startswith("Twin."):
+        frame = frame.f_back  # ``frame`` is a generated twin method: its caller is the caller's code
+    scope = runtime.f_locals
+    twin = scope.get("twin", scope.get("self"))
+    fn = scope.get("fn")
+    method = _SERVES.get(runtime.f_code.co_name) or str(getattr(fn, "__name__", runtime.f_code.co_name))
+    if twin is None:  # a class-level call: no twin, the async class's function
+        api = str(getattr(fn, "__qualname__", method))
+        form = f"await {api}(...)"
+    else:
+        api = type(twin).__qualname__ + ("" if method == "__init__" else f".{method}")
+        form = _async_form(runtime.f_code.co_name, method, twin, scope)
+    return CallHint(
+        api,
+        f"Inside a coroutine on that loop, use the async object instead: {form}",
+        f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
+        "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
+        frame,
+    )
+
+
+def _async_form(runner: str, method: str, twin: Any, scope: dict[str, Any]) -> str:
+    """What async code writes for the twin call ``twin.method``, made through the ``_runtime`` function ``runner``."""
+    if method == "__init__":
+        return f"{getattr(scope.get('async_cls'), '__qualname__', 'the async class')}(...)"
+    if method in ("__enter__", "__exit__"):
+        return f"async with {_UNWRAPPED if runner != 'exit_' else 'the async object'}"
+    if method in ("__iter__", "__next__"):
+        return f"async for item in {_UNWRAPPED}"
+    if runner == "iterate":
+        return f"async for item in {_UNWRAPPED}.{method}(...)"
+    if method == "close":
+        async_cls = type(getattr(twin, "_dualio_obj", None))
+        method = "aclose" if hasattr(async_cls, "aclose") else "close"
+    return f"await {_UNWRAPPED}.{method}(...)"

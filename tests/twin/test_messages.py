@@ -1,0 +1,244 @@
+"""What twin users read: timeouts name their own method, and a blocking call in async code says what to do.
+
+Every path a twin call takes to the portal (plain, sync, ``with`` merged or not, iteration, close, class-level
+calls) names the async method the user called in a ``TimeoutError``, never dualio's helper coroutine. A twin
+method called inside a coroutine names the twin method and the async object's equivalent, not "await the
+coroutine", and the warning points at the caller's line, not at a generated twin method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import warnings
+from collections.abc import Awaitable, Iterator
+from typing import Any
+
+import pytest
+
+import dualio
+from dualio.twin import is_closed, sync_class, timeout, unwrap, use_portal
+from dualio.twin import support as _support
+
+NAP = 30.0  # how long a slow part sleeps: far beyond the tests' timeout, which cancels it
+
+
+class AsyncSlow:
+    """Each part named in ``slow`` sleeps until cancelled; the others return at once."""
+
+    def __init__(self, *slow: str) -> None:
+        self.slow = set(slow)
+
+    async def _maybe_nap(self, part: str) -> None:
+        if part in self.slow:
+            await asyncio.sleep(NAP)
+
+    async def open(self) -> AsyncSlow:
+        await self._maybe_nap("open")
+        return AsyncSlow(*self.slow - {"open"})
+
+    async def nap(self) -> str:
+        await self._maybe_nap("nap")
+        return "rested"
+
+    def later(self) -> Awaitable[str]:  # a sync method returning an awaitable: ``call_sync``
+        return self.nap()
+
+    @classmethod
+    async def make(cls, *slow: str) -> AsyncSlow:
+        await asyncio.sleep(NAP if "make" in slow else 0)
+        return cls(*slow)
+
+    async def __aenter__(self) -> AsyncSlow:
+        await self._maybe_nap("__aenter__")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._maybe_nap("__aexit__")
+
+    def __aiter__(self) -> AsyncSlow:
+        return self
+
+    async def __anext__(self) -> int:
+        await self._maybe_nap("__anext__")
+        return 1
+
+    async def aclose(self, *, code: int = 0) -> int:
+        await self._maybe_nap("aclose")
+        return code
+
+
+Slow: Any = sync_class(AsyncSlow)
+
+
+@pytest.fixture
+def make(portal: dualio.Portal) -> Iterator[Any]:
+    """Create ``Slow`` twins on the test portal; each is closed (without naps) after the test."""
+    made: list[Any] = []
+
+    def slow_twin(*slow: str) -> Any:
+        with use_portal(portal):
+            made.append(Slow(*slow))
+        return made[-1]
+
+    yield slow_twin
+    for twin in made:
+        unwrap(twin).slow.clear()
+        twin.close()
+
+
+def _times_out(name: str) -> Any:
+    return pytest.raises(TimeoutError, match=f"^{re.escape(name)} did not finish within 0.05 s; it was cancelled$")
+
+
+def test_a_sync_method_returning_an_awaitable_is_named(make: Any) -> None:
+    slow = make("nap")
+    with timeout(0.05), _times_out("AsyncSlow.later"):
+        slow.later()
+
+
+def test_aenter_aexit_and_anext_are_named_by_the_async_class(make: Any) -> None:
+    with timeout(0.05), _times_out("AsyncSlow.__aenter__"), make("__aenter__"):
+        pass
+    with timeout(0.05), _times_out("AsyncSlow.__aexit__"), make("__aexit__"):
+        pass
+    with timeout(0.05), _times_out("AsyncSlow.__anext__"):
+        next(make("__anext__"))
+
+
+def test_close_and_a_class_level_call_are_named(make: Any, portal: dualio.Portal) -> None:
+    slow = make("aclose")
+    with timeout(0.05), _times_out("AsyncSlow.aclose"):
+        slow.close()
+    with use_portal(portal), timeout(0.05), _times_out("AsyncSlow.make"):
+        Slow.make("make")
+
+
+def test_a_call_entered_by_its_with_and_its_exit_are_named(make: Any) -> None:
+    slow = make("open")
+    with timeout(0.05), _times_out("AsyncSlow.open"), slow.open():  # run with __aenter__ in one round trip
+        pass
+    slow = make("__aexit__")
+    with timeout(0.05), _times_out("AsyncSlow.__aexit__"), slow.open():  # the exit of that merged with
+        pass
+
+
+def test_a_with_block_run_whole_names_the_call_and_the_block(make: Any) -> None:
+    slow = make("nap")
+    name = "AsyncSlow.open (with its block's .nap() and __aexit__)"
+    with timeout(0.05), _times_out(name), slow.open() as opened:
+        body = opened.nap()
+    assert "body" not in locals()
+
+
+def test_a_last_call_run_with_the_blocks_exit_names_the_call(make: Any) -> None:
+    slow = make("nap")
+    with timeout(0.05), _times_out("AsyncSlow.nap (then __aexit__ of its with block)"), slow.open() as opened:
+        done = False
+        body = opened.nap()
+    assert not done
+    assert "body" not in locals()
+
+
+def test_a_plain_call_keeps_its_own_name(make: Any) -> None:
+    slow = make("nap")
+    with timeout(0.05), _times_out("AsyncSlow.nap"):
+        slow.nap()
+
+
+# -- a twin method called inside a coroutine ---------------------------------------------------------------
+
+
+class GeneratedStyleSlow(_support.Twin[AsyncSlow]):
+    """Written as ``dualio twin generate`` writes a twin, in a module outside dualio (this one)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        _support.construct(self, AsyncSlow)
+
+    def nap(self) -> str:
+        return _support.call(self, AsyncSlow.nap)  # type: ignore[no-any-return]
+
+
+def test_on_its_own_loop_a_twin_says_to_await_the_async_object(make: Any, portal: dualio.Portal) -> None:
+    slow = make()
+
+    async def on_the_loop() -> None:
+        slow.nap()
+
+    advice = "Inside a coroutine on that loop, use the async object instead: await dualio.twin.unwrap(twin).nap(...)"
+    with pytest.raises(dualio.DeadlockError, match=rf"^Slow\.nap\(\) was called .* {re.escape(advice)}$"):
+        portal.run(on_the_loop, timeout=5)
+
+    async def with_on_the_loop() -> None:
+        with slow:
+            pass
+
+    with pytest.raises(dualio.DeadlockError, match=r"^Slow\.__enter__\(\) .* async with dualio\.twin\.unwrap\(twin\)$"):
+        portal.run(with_on_the_loop, timeout=5)
+
+
+def test_in_another_loop_a_twin_says_to_use_the_async_object_on_its_loop(make: Any, portal: dualio.Portal) -> None:
+    slow = make()
+
+    async def elsewhere() -> str:
+        return slow.nap()  # type: ignore[no-any-return]
+
+    portal.running_loop_policy = "raise"
+    with pytest.raises(dualio.BlockingCallError, match=r"^Slow\.nap\(\) was called from .*elsewhere\(\)") as raised:
+        asyncio.run(elsewhere())
+    message = str(raised.value)
+    assert "await the coroutine" not in message
+    assert (
+        "use the async object instead, in a coroutine on the twin's loop: await dualio.twin.unwrap(twin).nap(...)"
+        in message
+    )
+    assert "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine))" in message
+
+    async def as_advised() -> str:  # what the message says to do works, and does not block this loop
+        coroutine = unwrap(slow).nap()
+        return await asyncio.wrap_future(dualio.twin.portal_of(slow).submit(coroutine))
+
+    assert asyncio.run(as_advised()) == "rested"
+
+
+def test_the_warning_points_at_the_callers_line_not_a_generated_method(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        slow = GeneratedStyleSlow()
+
+    async def elsewhere() -> str:
+        return slow.nap()  # the line the warning must name
+
+    line = elsewhere.__code__.co_firstlineno + 1
+    with pytest.warns(dualio.BlockingCallWarning, match=r"^GeneratedStyleSlow\.nap\(\) called from") as caught:
+        assert asyncio.run(elsewhere()) == "rested"
+    (warning,) = caught
+    assert (warning.filename, warning.lineno) == (__file__, line)
+    assert f"elsewhere() at {__file__}:{line}" in str(warning.message)
+    assert "await dualio.twin.unwrap(twin).nap(...)" in str(warning.message)
+
+
+def test_a_plain_portal_call_keeps_the_portals_advice(portal: dualio.Portal) -> None:
+    async def nothing() -> None:
+        return None
+
+    async def elsewhere() -> None:
+        portal.run(nothing)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(elsewhere())
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith("run() called from")
+    assert "await the coroutine instead" in str(caught[0].message)
+
+
+def test_a_failing_close_leaves_the_twin_open(make: Any) -> None:
+    slow = make("aclose")
+    with timeout(0.05), pytest.raises(TimeoutError):
+        slow.close(code=3)
+    assert not is_closed(slow)
+    unwrap(slow).slow.clear()
+    assert slow.close(code=3) == 3
+    assert is_closed(slow)
