@@ -323,8 +323,11 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
 
 
-def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Iterator[Any]:
+def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Return an iterator over the async generator method ``fn``; each item is fetched on the loop.
+
+    Typed ``Any``, not ``Iterator[Any]``: generated code casts it to ``Iterator[T]``, a cast ``mypy --strict``
+    would call redundant for ``T = Any``.
 
     The timeout in force now limits the wait for each item. Breaking out of the loop or closing the iterator
     ``aclose()``\\ s the async generator on the loop.
@@ -388,7 +391,7 @@ def enter_self(twin: Twin[Any]) -> Any:
 
 def exit(
     twin: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-) -> bool | None:
+) -> Any:  # bool | None: Any so that generated code's cast to __aexit__'s own type is never redundant
     """End ``with twin``: ``__aexit__`` on the loop, which may suppress the exception by returning true."""
     obj = twin._dualio_obj
     coro = _aexit(obj, exc_type, exc, tb)
