@@ -73,6 +73,22 @@ class AsyncPing:  # object's constructor
         return "pong"
 
 
+class AsyncLock:  # enters as a token, may suppress, closes with arguments and a result
+    def __init__(self) -> None:
+        self.closed_with: tuple[int, bytes] | None = None
+
+    async def __aenter__(self) -> int:
+        return 7
+
+    async def __aexit__(self, *exc_info: object) -> bool | None:
+        return exc_info[0] is KeyError
+
+    async def aclose(self, *, code: int = 1000, message: bytes = b"") -> bool:
+        "Close with a code."
+        self.closed_with = (code, message)
+        return True
+
+
 class AsyncReceipt:  # not listed: a twin is built for it at run time
     async def total(self) -> int:
         return 3
@@ -150,7 +166,7 @@ from typing import Any, assert_type
 from collections.abc import Iterator, Sequence
 
 from {PACKAGE}.aio import AsyncNote, Stamp
-from {PACKAGE}.sync import Bag, Book, Note, Ping, Record
+from {PACKAGE}.sync import Bag, Book, Lock, Note, Ping, Record
 
 book = Book("a", "b")
 notes = book.all()
@@ -209,6 +225,15 @@ assert record.describe() == "r 5 x True"
 assert Record("s").describe() == "s 1 x False"
 assert Bag().count() == 0 and Bag([1]).count() == 1
 assert Ping().ping() == "pong"
+lock = Lock()
+with lock as token:
+    assert_type(token, int)
+    assert token == 7
+with lock:
+    raise KeyError("suppressed by __aexit__")
+closed = lock.close(code=4000, message=b"bye")
+assert_type(closed, bool)
+assert closed is True and lock.closed_with == (4000, b"bye")
 with book as entered:
     assert_type(entered, Book)
 """
@@ -223,7 +248,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     (package / "aio.py").write_text(ASYNC_SOURCE)
     sys.path.insert(0, str(root))
     try:
-        names = ("AsyncNote", "AsyncBook", "AsyncRecord", "AsyncBag", "AsyncPing")
+        names = ("AsyncNote", "AsyncBook", "AsyncRecord", "AsyncBag", "AsyncPing", "AsyncLock")
         targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in names]
         text = render_module(targets)
         (package / "sync.py").write_text(text)
