@@ -37,8 +37,13 @@ def _steps(
     portal: Portal, context: contextvars.Context, async_iterable: AsyncIterable[T], timeout: float | None
 ) -> Iterator[T]:
     iterator: AsyncIterator[T] = portal._run_in_context(context, _aiter, async_iterable)
+    name = _step_name(iterator)
     try:
-        while (item := portal._run_in_context(context, _anext, iterator, timeout=timeout)) is not _END:
+        while True:
+            step = _anext(iterator)
+            step.__qualname__ = name  # type: ignore[attr-defined]  # what a timeout message names
+            if (item := portal._run_in_context(context, step, timeout=timeout)) is _END:
+                break
             yield item
     finally:
         _aclose(portal, context, iterator)
@@ -55,6 +60,12 @@ def _aclose(portal: Portal, context: contextvars.Context, iterator: AsyncIterato
         portal._run_in_context(context, _aclose_async, iterator, timeout=portal.cancel_grace)
     except PortalClosedError:
         pass  # shut down meanwhile: the loop closed its async generators itself
+
+
+def _step_name(iterator: AsyncIterator[Any]) -> str:
+    """How a timeout names one step: the async generator (``AsyncFeed.items``), else ``Class.__anext__``."""
+    name = getattr(iterator, "__qualname__", None)
+    return name if isinstance(name, str) else f"{type(iterator).__qualname__}.__anext__"
 
 
 async def _aclose_async(iterator: AsyncIterator[Any]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any
 
 import pytest
@@ -242,3 +242,20 @@ def test_a_failing_close_leaves_the_twin_open(make: Any) -> None:
     unwrap(slow).slow.clear()
     assert slow.close(code=3) == 3
     assert is_closed(slow)
+
+
+class AsyncFeed:
+    async def items(self) -> AsyncIterator[int]:
+        yield 1
+        await asyncio.sleep(30)
+        yield 2
+
+
+def test_an_async_generator_method_is_named_by_its_items_timeout() -> None:
+    feed = sync_class(AsyncFeed)()
+    with timeout(0.05):  # an iterator's timeout is fixed when it starts
+        iterator = feed.items()
+    assert next(iterator) == 1
+    with _times_out("AsyncFeed.items"):  # was "_anext did not finish"
+        next(iterator)
+    feed.close()
