@@ -20,7 +20,7 @@ from dualio.twin import GenerateError
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
-from .test_generator import assert_mypy_strict
+from .test_generator import assert_mypy_strict, one_module_package
 
 PACKAGE = "gen_truthful"
 
@@ -313,9 +313,10 @@ def test_the_traversed_containers_are_copies_of_exactly_the_built_in_types(gener
 
 
 def test_a_class_with_no_async_members_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "gen_plain").mkdir()
-    (tmp_path / "gen_plain" / "__init__.py").write_text("")
-    (tmp_path / "gen_plain" / "aio.py").write_text(
+    one_module_package(
+        tmp_path,
+        monkeypatch,
+        "gen_plain",
         textwrap.dedent("""
         class Base:
             def ping(self) -> str:
@@ -324,9 +325,8 @@ def test_a_class_with_no_async_members_is_a_clear_error(tmp_path: Path, monkeypa
 
         class Plain(Base):
             size = 1
-        """)
+        """),
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(GenerateError, match=r"gen_plain.aio:Plain has no async members .*Remove it from"):
         render_module([Target("gen_plain.aio", "Plain", tmp_path / "out.py")])
 
@@ -383,10 +383,7 @@ def test_a_base_the_generator_cannot_substitute_is_a_clear_error_not_lost_member
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, message: str
 ) -> None:
     # Before, such a base was skipped without a word: the twin lacked its members.
-    (tmp_path / "gen_variadic").mkdir()
-    (tmp_path / "gen_variadic" / "__init__.py").write_text("")
-    (tmp_path / "gen_variadic" / "aio.py").write_text(VARIADIC_SOURCE)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    one_module_package(tmp_path, monkeypatch, "gen_variadic", VARIADIC_SOURCE)
     with pytest.raises(GenerateError, match=message):
         render_module([Target("gen_variadic.aio", name, tmp_path / "out.py")])
 
@@ -395,15 +392,15 @@ def test_a_base_the_generator_cannot_substitute_is_a_clear_error_not_lost_member
 def test_a_base_declaring_a_type_variable_tuple_with_the_3_12_syntax_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "gen_variadic695").mkdir()
-    (tmp_path / "gen_variadic695" / "__init__.py").write_text("")
-    (tmp_path / "gen_variadic695" / "aio.py").write_text(
+    one_module_package(
+        tmp_path,
+        monkeypatch,
+        "gen_variadic695",
         "class AsyncRow[T, *Ts]:\n"
         "    async def rest(self) -> tuple[*Ts]:\n"
         "        raise NotImplementedError\n\n\n"
         "class AsyncWide(AsyncRow[int, str, bytes]):\n"
-        "    pass\n"
+        "    pass\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(GenerateError, match=r"include \*Ts \(a TypeVarTuple"):
         render_module([Target("gen_variadic695.aio", "AsyncWide", tmp_path / "out.py")])

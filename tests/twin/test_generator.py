@@ -200,6 +200,14 @@ def assert_mypy_strict(cwd: Path, *paths: str) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def one_module_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str) -> None:
+    """An importable package ``name`` in ``tmp_path`` whose module ``aio`` holds ``source``."""
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / name / "aio.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
 def run_cli(*args: str, config: Path) -> int:
     return main(["twin", "generate", *args, "--config", str(config / "pyproject.toml")])
 
@@ -600,14 +608,14 @@ def test_a_twinned_class_generated_into_another_file_is_named_by_its_twin(
 
 @pytest.mark.skipif(sys.version_info < (3, 13), reason="type parameter defaults are Python 3.13 syntax")
 def test_a_type_parameter_default_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "gen_pep696").mkdir()
-    (tmp_path / "gen_pep696" / "__init__.py").write_text("")
-    (tmp_path / "gen_pep696" / "aio.py").write_text(
+    one_module_package(
+        tmp_path,
+        monkeypatch,
+        "gen_pep696",
         "class AsyncSlot[T: (int, str) = int, *Ts, **P]:\n"
         "    async def get(self) -> T:\n"
-        "        raise NotImplementedError\n"
+        "        raise NotImplementedError\n",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
     text = render_module([Target("gen_pep696.aio", "AsyncSlot", tmp_path / "out.py")])
     assert "class Slot[T: (int, str) = int, *Ts, **P](_support.Twin[AsyncSlot[T, *Ts, P]]):" in text
     assert "def get(self) -> T:" in text
