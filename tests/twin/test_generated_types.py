@@ -331,6 +331,14 @@ def test_a_class_with_no_async_members_is_a_clear_error(tmp_path: Path, monkeypa
         render_module([Target("gen_plain.aio", "Plain", tmp_path / "out.py")])
 
 
+def test_a_protocol_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A method returning an implementation of it would never return its twin: the type would lie.
+    source = "from typing import Protocol\n\n\nclass AsyncReader(Protocol):\n    async def read(self) -> bytes: ...\n"
+    one_module_package(tmp_path, monkeypatch, "gen_protocol", source)
+    with pytest.raises(GenerateError, match=r"gen_protocol.aio:AsyncReader is a Protocol: .*implement it instead"):
+        render_module([Target("gen_protocol.aio", "AsyncReader", tmp_path / "out.py")])
+
+
 VARIADIC_SOURCE = """
 from collections.abc import Awaitable, Callable
 from typing import Generic, ParamSpec, TypeVar, TypeVarTuple, Unpack

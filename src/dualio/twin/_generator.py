@@ -377,6 +377,11 @@ class _ClassWriter:
         self.sources = sources
         self.package = source.module.partition(".")[0]
         self._on_the_spot: dict[tuple[str, str], bool] = {}
+        if any(ast.unparse(base).partition("[")[0] in {"Protocol", "typing.Protocol"} for base in node.bases):
+            raise GenerateError(
+                f"{source.module}:{node.name} is a Protocol: no value is an instance of it, so no call would return "
+                "its twin, and it cannot be constructed. List the classes that implement it instead"
+            )
         self.members, self._origins = class_members(sources, source, node)
         if not _has_async_members(self.members):
             raise GenerateError(
