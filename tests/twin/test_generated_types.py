@@ -28,7 +28,7 @@ ASYNC_SOURCE = """
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from dataclasses import KW_ONLY, InitVar, dataclass, field
 
 DEFAULT_LIMIT = 3
@@ -89,6 +89,21 @@ class AsyncLock:  # enters as a token, may suppress, closes with arguments and a
         return True
 
 
+T = TypeVar("T")
+
+
+class AsyncPool(Generic[T]):  # a generic twin: a list of T may hold twinned values
+    def __init__(self, *items: T) -> None:
+        self.items = list(items)
+
+    async def take_all(self) -> list[T]:
+        return list(self.items)
+
+    async def put_all(self, items: list[T]) -> int:
+        self.items.extend(items)
+        return sum(type(item).__name__.startswith("Async") for item in self.items)
+
+
 class AsyncReceipt:  # not listed: a twin is built for it at run time
     async def total(self) -> int:
         return 3
@@ -146,6 +161,12 @@ class AsyncBook:
     async def receipt(self) -> AsyncReceipt | None:
         return AsyncReceipt()
 
+    async def receipts(self) -> list[AsyncReceipt]:
+        return [AsyncReceipt(), AsyncReceipt()]
+
+    async def count_receipts(self, receipts: list[AsyncReceipt]) -> int:
+        return sum([await receipt.total() for receipt in receipts])  # async objects, not their twins
+
     async def stamp(self) -> Stamp:
         return Stamp("ok")
 
@@ -161,12 +182,27 @@ class AsyncBook:
         return len(self.pinned)
 """
 
+SHELF_SOURCE = """
+from . import aio
+
+
+class AsyncShelf:  # listed classes written through a module attribute
+    async def note(self) -> aio.AsyncNote:
+        return aio.AsyncNote("n")
+
+    async def notes(self) -> list[aio.AsyncNote]:
+        return [aio.AsyncNote("m")]
+
+    async def receipt(self) -> aio.AsyncReceipt:
+        return aio.AsyncReceipt()
+"""
+
 USAGE = f"""
 from typing import Any, assert_type
 from collections.abc import Iterator, Sequence
 
 from {PACKAGE}.aio import AsyncNote, Stamp
-from {PACKAGE}.sync import Bag, Book, Lock, Note, Ping, Record
+from {PACKAGE}.sync import Bag, Book, Lock, Note, Ping, Pool, Record, Shelf
 
 book = Book("a", "b")
 notes = book.all()
@@ -229,11 +265,30 @@ lock = Lock()
 with lock as token:
     assert_type(token, int)
     assert token == 7
-with lock:
-    raise KeyError("suppressed by __aexit__")
+
+
+def suppressed() -> None:  # in a function: mypy takes the code after `with lock` for unreachable
+    with lock:
+        raise KeyError("suppressed by __aexit__")
+
+
+suppressed()
 closed = lock.close(code=4000, message=b"bye")
 assert_type(closed, bool)
 assert closed is True and lock.closed_with == (4000, b"bye")
+receipts = book.receipts()
+assert_type(receipts, list[Any])
+assert book.count_receipts(receipts) == 6
+pool = Pool(Note("p"))
+assert_type(pool.take_all(), list[Note])
+assert type(pool.take_all()[0]) is Note
+assert pool.put_all([Note("q")]) == 2
+shelf = Shelf()
+assert_type(shelf.note(), Note)
+assert shelf.note().read() == "n"
+assert_type(shelf.notes(), list[Note])
+assert shelf.notes()[0].read() == "m"
+assert shelf.receipt().total() == 3
 with book as entered:
     assert_type(entered, Book)
 """
@@ -246,10 +301,12 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "aio.py").write_text(ASYNC_SOURCE)
+    (package / "shelf.py").write_text(SHELF_SOURCE)
     sys.path.insert(0, str(root))
     try:
-        names = ("AsyncNote", "AsyncBook", "AsyncRecord", "AsyncBag", "AsyncPing", "AsyncLock")
+        names = ("AsyncNote", "AsyncBook", "AsyncRecord", "AsyncBag", "AsyncPing", "AsyncLock", "AsyncPool")
         targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in names]
+        targets.append(Target(f"{PACKAGE}.shelf", "AsyncShelf", package / "sync.py"))
         text = render_module(targets)
         (package / "sync.py").write_text(text)
         (root / "usage.py").write_text(USAGE)

@@ -189,9 +189,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
 
 
 def assert_mypy_strict(cwd: Path, *paths: str) -> None:
-    """``mypy --strict`` passes on ``paths`` (files or packages under ``cwd``)."""
+    """``mypy --strict`` passes on ``paths`` (files or packages under ``cwd``), every line reached.
+
+    ``--warn-unreachable``: an ``assert_type`` after a line mypy takes for the end (a ``with`` whose ``__exit__``
+    it reads as never suppressing, then ``raise``) would otherwise not be checked at all.
+    """
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *paths],
+        [sys.executable, "-m", "mypy", "--strict", "--warn-unreachable", "--no-incremental", *paths],
         cwd=cwd,
         capture_output=True,
         text=True,

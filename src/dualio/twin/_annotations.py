@@ -51,27 +51,36 @@ class Place(enum.Enum):
     AS_WRITTEN = "as written"
 
 
+_TRAVERSED_PLACES = (Place.RETURNED, Place.PASSED)  # where the twin traverses built-in containers
+
 Resolver = Callable[[str, Place], "tuple[str, bool] | None"]
 
 
 class Annotations:
     """Rewrite annotations for the sync side; record the module-level names they use and what changed.
 
-    ``twins`` maps async class names to their twins' names. ``resolve(name, place)`` returns a bound type
-    variable's text and whether reading it changed anything, or None for any other name.
-    ``twinned_on_the_spot(name)`` says whether a class that is not listed gets a twin built at run time when a
-    call returns one (a class with async members of the same package): returned, it is typed ``Any``.
+    ``twins`` maps async class names to their twins' names; ``twin_of_attribute`` names the twin of a listed
+    class written as ``module.AsyncClass``. ``resolve(name, place)`` returns a bound type variable's text and
+    whether reading it changed anything, or None for any other name. ``twinned_on_the_spot(node)`` says whether
+    a class that is not listed gets a twin built at run time when a call returns one (a class with async members
+    of the same package): returned, it is typed ``Any``; passed in a container, the container is traversed, so
+    that such twins reach the async code unwrapped. ``type_variables`` are the twin's own, unbound ones: a
+    container of such a value may hold twinned values, so it is traversed.
     """
 
     def __init__(
         self,
         twins: dict[str, str],
         resolve: Resolver | None = None,
-        twinned_on_the_spot: Callable[[str], bool] | None = None,
+        twinned_on_the_spot: Callable[[ast.expr], bool] | None = None,
+        twin_of_attribute: Callable[[ast.Attribute], str | None] | None = None,
+        type_variables: frozenset[str] = frozenset(),
     ) -> None:
         self.twins = twins
         self.resolve = resolve
         self.twinned_on_the_spot = twinned_on_the_spot
+        self.twin_of_attribute = twin_of_attribute
+        self.type_variables = type_variables
         self.names: set[str] = set()
         self.twins_used: set[str] = set()  # keys of ``twins`` met where they were replaced
         self.changed = False  # something was rewritten
@@ -96,8 +105,13 @@ class Annotations:
         if isinstance(node, ast.Name):
             return self._name(node, place)
         if isinstance(node, ast.Attribute):
-            self._record(node)
-            return node
+            twin = None
+            if place is not Place.AS_WRITTEN and self.twin_of_attribute is not None:
+                twin = self.twin_of_attribute(node)
+            if twin is not None:
+                self._mark_changed()
+                return ast.Name(twin, ast.Load())
+            return self._other_class(node, place)
         if isinstance(node, ast.Subscript):
             return self._subscript(node, place)
         if place is not Place.AS_WRITTEN and isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
@@ -116,16 +130,23 @@ class Annotations:
             self.twins_used.add(node.id)
             self._mark_changed()
             return ast.Name(self.twins[node.id], ast.Load())
+        return self._other_class(node, place)
+
+    def _other_class(self, node: ast.Name | ast.Attribute, place: Place) -> ast.expr:
+        """A name that no listed class has: ``Any`` if returned as a twin built at run time; else kept."""
         if self._on_the_spot(node, place):
-            return ast.Name("_typing.Any", ast.Load())
+            if place is not Place.PASSED:
+                return ast.Name("_typing.Any", ast.Load())
+        elif isinstance(node, ast.Name) and node.id in self.type_variables and place in _TRAVERSED_PLACES:
+            self._mark_changed()  # any value, a twinned one too: a container of it is traversed
         self._record(node)
         return node
 
     def _on_the_spot(self, node: ast.expr, place: Place) -> bool:
-        """Whether a returned value of class ``node`` gets a twin built at run time (its type is then ``Any``)."""
-        if place not in (Place.AWAITED, Place.RETURNED, Place.ITEM) or self.twinned_on_the_spot is None:
+        """Whether a value of class ``node`` comes or goes as a twin built at run time (see ``__init__``)."""
+        if place is Place.AS_WRITTEN or self.twinned_on_the_spot is None:
             return False
-        if not isinstance(node, ast.Name) or not self.twinned_on_the_spot(node.id):
+        if not isinstance(node, (ast.Name, ast.Attribute)) or not self.twinned_on_the_spot(node):
             return False
         self._mark_changed()
         return True
@@ -147,8 +168,8 @@ class Annotations:
             self._mark_changed()
             return _subscript("_contextlib.AbstractContextManager", self._convert(arguments[0], Place.ITEM))
         inner = Place.RETURNED if place is Place.AWAITED else place
-        if head not in self.twins and self._on_the_spot(node.value, place):  # a generic one: Any, unsubscripted
-            return ast.Name("_typing.Any", ast.Load())
+        if place is not Place.PASSED and head not in self.twins and self._on_the_spot(node.value, place):
+            return ast.Name("_typing.Any", ast.Load())  # a generic one: Any, unsubscripted
         node.value = self._convert(node.value, inner)
         if place is Place.AS_WRITTEN:
             return _with_elements(node, [self._as_written(argument) for argument in arguments])

@@ -65,10 +65,12 @@ def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str],
             raise GenerateError(f"two async classes named {target.cls!r} cannot share the output {target.output}")
         twins[target.cls] = twin_name(target.cls)
     foreign = _ForeignTwins(elsewhere or {}, set(twins.values()))
+    own = {(target.module, target.cls) for target in targets}
     bodies = []
     for target in targets:
         source = sources.by_module[target.module]
-        bodies.append(_ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign).render())
+        writer = _ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign, own)
+        bodies.append(writer.render())
     return _module_text(targets, sources, names, twins, bodies, foreign)
 
 
@@ -367,8 +369,10 @@ class _ClassWriter:
         node: ast.ClassDef,
         twins: dict[str, str],
         foreign: _ForeignTwins,
+        own: set[tuple[str, str]],
     ) -> None:
         self.foreign = foreign
+        self.own = own  # the listed classes of this output, (module, class)
         self.source = source
         self.node = node
         self.async_name = node.name
@@ -377,6 +381,7 @@ class _ClassWriter:
         self.sources = sources
         self.package = source.module.partition(".")[0]
         self._on_the_spot: dict[tuple[str, str], bool] = {}
+        self._class_type_variables = frozenset(name.lstrip("*") for name in type_parameters(node))
         if any(ast.unparse(base).partition("[")[0] in {"Protocol", "typing.Protocol"} for base in node.bases):
             raise GenerateError(
                 f"{source.module}:{node.name} is a Protocol: no value is an instance of it, so no call would return "
@@ -432,7 +437,13 @@ class _ClassWriter:
             text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
             return text, inner.changed
 
-        converter = Annotations(twins, resolve, lambda name: self._twinned_on_the_spot(source, name))
+        converter = Annotations(
+            twins,
+            resolve,
+            lambda class_node: self._twinned_on_the_spot(source, class_node),
+            lambda attribute: self._twin_of_attribute(source, attribute),
+            self._type_variables,
+        )
         text = converter.convert(node, place)
         for name in converter.twins_used:
             if name in foreign and name not in self.twins:
@@ -440,17 +451,36 @@ class _ClassWriter:
         self._names[source.module].typing.update(converter.names - self._scope)
         return text, converter
 
-    def _twinned_on_the_spot(self, source: Source, name: str) -> bool:
-        """Whether ``name`` in ``source`` is a class of this package with async members that is not listed.
+    def _twinned_on_the_spot(self, source: Source, node: ast.expr) -> bool:
+        """Whether ``node`` (a name in ``source``) is a class of this package with async members, not listed.
 
         The runtime builds a twin for such a value when a call returns it (``_registry.to_sync``); no generated
         class says what it has, so its type is ``Any``. Classes the generator cannot read are left as written.
         """
-        key = (source.module, name)
+        key = (source.module, ast.unparse(node))
         if key not in self._on_the_spot:
-            found = self.sources.base_class(source, ast.Name(name, ast.Load()), self.package, type_only=True)
+            found = self.sources.base_class(source, node, self.package, type_only=True)
             self._on_the_spot[key] = found is not None and _has_async_members(class_members(self.sources, *found)[0])
         return self._on_the_spot[key]
+
+    def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
+        """The twin's name if ``node`` (``aio.AsyncNote`` in ``source``) is a listed class, here or elsewhere."""
+        qualified = source.qualified_name(node, type_only=True)
+        listed = self.own | self.foreign.elsewhere.keys()
+        if qualified is None or qualified.partition(".")[0] not in {module.partition(".")[0] for module, _ in listed}:
+            return None  # not a package with a listed class: nothing there is read
+        module, _, cls = self.sources.definition_of(qualified).rpartition(".")
+        if (module, cls) in self.own:
+            return self.twins[cls]
+        if (module, cls) in self.foreign.elsewhere:
+            self.foreign.use((module, cls))
+            return twin_name(cls)
+        return None
+
+    @property
+    def _type_variables(self) -> frozenset[str]:
+        """The twin's own type variables in scope now (of the class, and of the method written now)."""
+        return frozenset(self._scope) | self._class_type_variables
 
     def default(self, node: ast.expr) -> str:
         """A default value as the twin's signature writes it; a name of the class body becomes ``Class.name``.
