@@ -68,6 +68,38 @@ class AsyncBag:  # default_factory: the signature cannot show it
         return len(self.items)
 
 
+@dataclass(init=False)
+class AsyncNoInit:  # writes no __init__: object's, which the generator does not assume
+    a: int = 0
+
+    async def get(self) -> int:
+        return self.a
+
+
+class PlainBase:
+    def __init__(self, x: int) -> None:
+        self.x = x
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsyncFrozen(PlainBase):  # its own __init__ over the base's; frozen fields have no setter
+    b: int
+    a: int = field(default=1, kw_only=False)
+    c: "ClassVar[int]" = 3
+
+    async def get(self) -> int:
+        return self.a + self.b
+
+
+@dataclass(kw_only=True)
+class AsyncKeywords:  # a field's own kw_only=False wins over the class's
+    b: int
+    a: int = field(default=1, kw_only=False)
+
+    async def total(self) -> int:
+        return self.a + self.b
+
+
 class AsyncPing:  # object's constructor
     async def ping(self) -> str:
         return "pong"
@@ -202,7 +234,7 @@ from typing import Any, assert_type
 from collections.abc import Iterator, Sequence
 
 from {PACKAGE}.aio import AsyncNote, Stamp
-from {PACKAGE}.sync import Bag, Book, Lock, Note, Ping, Pool, Record, Shelf
+from {PACKAGE}.sync import Bag, Book, Keywords, Lock, Note, Ping, Pool, Record, Shelf
 
 book = Book("a", "b")
 notes = book.all()
@@ -261,6 +293,7 @@ assert record.describe() == "r 5 x True"
 assert Record("s").describe() == "s 1 x False"
 assert Bag().count() == 0 and Bag([1]).count() == 1
 assert Ping().ping() == "pong"
+assert Keywords(b=2).total() == 3 and Keywords(5, b=2).total() == 7
 lock = Lock()
 with lock as token:
     assert_type(token, int)
@@ -304,7 +337,17 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     (package / "shelf.py").write_text(SHELF_SOURCE)
     sys.path.insert(0, str(root))
     try:
-        names = ("AsyncNote", "AsyncBook", "AsyncRecord", "AsyncBag", "AsyncPing", "AsyncLock", "AsyncPool")
+        names = (
+            "AsyncNote",
+            "AsyncBook",
+            "AsyncRecord",
+            "AsyncBag",
+            "AsyncPing",
+            "AsyncLock",
+            "AsyncPool",
+            "AsyncNoInit",
+        )
+        names += ("AsyncFrozen", "AsyncKeywords")
         targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in names]
         targets.append(Target(f"{PACKAGE}.shelf", "AsyncShelf", package / "sync.py"))
         text = render_module(targets)
@@ -345,6 +388,15 @@ def test_a_constructor_the_class_does_not_write_keeps_its_signature(generated: t
     ) in text
     assert "def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:" in text[text.index("class Bag(") :]
     assert "def __init__(self) -> None:\n        _support.construct(self, AsyncPing)" in text
+    assert "def __init__(self, a: int = 1, *, b: int) -> None:" in text
+    no_init = text[text.index("class NoInit(") :]
+    assert "def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:" in no_init
+    frozen = text[text.index("class Frozen(") :]
+    frozen = frozen[: frozen.index("\nclass ")]
+    assert "def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:" in frozen  # the base's fields
+    assert "def b(self) -> int:" in frozen
+    assert "@b.setter" not in frozen
+    assert "def c(self)" not in frozen
 
 
 def test_generated_types_pass_mypy_strict_and_match_the_values(generated: tuple[Path, str]) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._annotations import Annotations, Place, names_used
+from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._dynamic import twin_name
 from ._errors import GenerateError
 from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
@@ -193,85 +194,6 @@ def _declared(node: ast.AST) -> list[Any]:
 def _as_argument(parameter: Any) -> str:
     """How a declared type parameter is passed on: ``T``, ``*Ts``, ``P``."""
     return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
-
-
-_PLAIN_BASES = {"Generic", "typing.Generic", "object", "ABC", "abc.ABC"}
-
-
-def _written_init(node: ast.ClassDef) -> ast.FunctionDef | None:
-    """The ``__init__`` a class without one gets, when its source says it: a dataclass's, or object's.
-
-    None when it cannot be told from the class alone: a base other than ``object``/``Generic``/``ABC`` (its
-    fields or ``__init__`` count too), or a dataclass field the signature cannot show (``default_factory``).
-    """
-    if any(ast.unparse(base).partition("[")[0] not in _PLAIN_BASES for base in node.bases):
-        return None
-    dataclass = next((d for d in node.decorator_list if _called(d) in {"dataclass", "dataclasses.dataclass"}), None)
-    arguments = ast.arguments(posonlyargs=[], args=[ast.arg("self")], kwonlyargs=[], kw_defaults=[], defaults=[])
-    if dataclass is None:
-        return None if node.decorator_list else _function("__init__", arguments)
-    kw_only = isinstance(dataclass, ast.Call) and any(
-        k.arg == "kw_only" and isinstance(k.value, ast.Constant) and k.value.value is True for k in dataclass.keywords
-    )
-    for statement in node.body:
-        if not isinstance(statement, ast.AnnAssign) or not isinstance(statement.target, ast.Name):
-            continue
-        kind = _annotation_kind(statement.annotation)
-        if kind == "ClassVar":
-            continue
-        if kind == "KW_ONLY":
-            kw_only = True
-            continue
-        annotation = statement.annotation
-        if kind == "InitVar" and isinstance(annotation, ast.Subscript):
-            annotation = annotation.slice
-        default, field_kw_only, in_init = _field(statement.value)
-        if default is _UNSHOWN:
-            return None
-        if not in_init:
-            continue
-        parameter = ast.arg(statement.target.id, annotation)
-        if kw_only or field_kw_only:
-            arguments.kwonlyargs.append(parameter)
-            arguments.kw_defaults.append(default if isinstance(default, ast.expr) else None)
-        elif isinstance(default, ast.expr):
-            arguments.args.append(parameter)
-            arguments.defaults.append(default)
-        elif arguments.defaults:
-            return None  # a required field after one with a default: the dataclass itself fails
-        else:
-            arguments.args.append(parameter)
-    return _function("__init__", arguments)
-
-
-_UNSHOWN = object()  # a default the twin's signature cannot write (default_factory)
-
-
-def _field(value: ast.expr | None) -> tuple[object, bool, bool]:
-    """A dataclass field's default (None: required), whether it is keyword-only, and whether ``__init__`` takes it."""
-    if not (isinstance(value, ast.Call) and ast.unparse(value.func) in {"field", "dataclasses.field"}):
-        return value, False, True
-    options = {keyword.arg: keyword.value for keyword in value.keywords}
-    init, kw_only = options.get("init"), options.get("kw_only")
-    if isinstance(init, ast.Constant) and init.value is False:
-        return None, False, False
-    if value.args or None in options or "default_factory" in options or "init" in options:
-        return _UNSHOWN, False, True
-    return options.get("default"), isinstance(kw_only, ast.Constant) and kw_only.value is True, True
-
-
-def _annotation_kind(annotation: ast.expr) -> str:
-    """The last name of an annotation's head: ``InitVar`` for ``dataclasses.InitVar[int]``."""
-    return ast.unparse(annotation).partition("[")[0].rpartition(".")[2]
-
-
-def _called(decorator: ast.expr) -> str:
-    """The decorator's name, called or not (``dataclass``, ``dataclass(kw_only=True)``)."""
-    return ast.unparse(decorator.func if isinstance(decorator, ast.Call) else decorator)
-
-
-def _function(name: str, arguments: ast.arguments) -> ast.FunctionDef:
-    return ast.FunctionDef(name=name, args=arguments, body=[ast.Pass()], decorator_list=[], returns=None)
 
 
 def _class_level_names(klass: ast.ClassDef) -> set[str]:
@@ -615,8 +537,9 @@ class _ClassWriter:
 
     def constructor(self, statements: list[ast.stmt]) -> None:
         init = statements[-1] if statements else None
-        if not isinstance(init, ast.FunctionDef):
-            written = _written_init(self.node)  # a dataclass's, or object's
+        own = init is not None and self._origins[id(init)].klass is self.node
+        if not isinstance(init, ast.FunctionDef) or (dataclass_writes_init(self.node) and not own):
+            written = written_init(self.node)  # a dataclass's (over a base's), or object's
             if written is None:
                 self.emit("", f"{_INDENT}def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:")
                 self.emit(f"{_INDENT * 2}_support.construct(self, {self.async_name}, *args, **kwargs)")
@@ -636,14 +559,14 @@ class _ClassWriter:
         last = statements[-1]
         klass = self.reading(last)
         if isinstance(last, ast.AnnAssign):
-            if _annotation_kind(last.annotation) in {"InitVar", "KW_ONLY"}:
+            if annotation_kind(last.annotation) in {"InitVar", "KW_ONLY"}:
                 return  # a dataclass's constructor parameter, or its marker: no attribute
             if "ClassVar" in ast.unparse(last.annotation):
                 annotation = self.annotation(last.annotation, Place.AS_WRITTEN)  # read straight off the class
                 self.emit("", f"{_INDENT}{name}: {annotation} = {self.async_name}.{name}")
             else:
                 doc = _attribute_doc(klass, last)
-                self.attribute(name, last.annotation, doc)
+                self.accessor(name, last.annotation, last.annotation, doc, writable=not is_frozen_dataclass(klass))
         elif isinstance(last, ast.Assign):
             self.emit("", f"{_INDENT}{name} = {self.async_name}.{name}")
         elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
