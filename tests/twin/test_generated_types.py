@@ -346,8 +346,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
             "AsyncLock",
             "AsyncPool",
             "AsyncNoInit",
+            "AsyncFrozen",
+            "AsyncKeywords",
         )
-        names += ("AsyncFrozen", "AsyncKeywords")
         targets = [Target(f"{PACKAGE}.aio", name, package / "sync.py") for name in names]
         targets.append(Target(f"{PACKAGE}.shelf", "AsyncShelf", package / "sync.py"))
         text = render_module(targets)
