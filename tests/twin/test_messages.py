@@ -178,6 +178,16 @@ def test_on_its_own_loop_a_twin_says_to_await_the_async_object(make: Any, portal
     with pytest.raises(dualio.DeadlockError, match=r"^Slow\.__enter__\(\) .* async with dualio\.twin\.unwrap\(twin\)$"):
         portal.run(with_on_the_loop, timeout=5)
 
+    async def sync_method_on_the_loop() -> None:
+        slow.later()
+
+    # A plain def: "await" would be wrong for one that returns a plain value.
+    sync_advice = (
+        "use the async object instead: dualio.twin.unwrap(twin).later(...) (awaited if it returns an awaitable)"
+    )
+    with pytest.raises(dualio.DeadlockError, match=rf"^Slow\.later\(\) was called .* {re.escape(sync_advice)}$"):
+        portal.run(sync_method_on_the_loop, timeout=5)
+
 
 def test_in_another_loop_a_twin_says_to_use_the_async_object_on_its_loop(make: Any, portal: dualio.Portal) -> None:
     slow = make()

@@ -83,4 +83,6 @@ def _async_form(runner: str, method: str, twin: Any, scope: dict[str, Any]) -> s
     if method == "close":
         async_cls = type(getattr(twin, "_dualio_obj", None))
         method = "aclose" if hasattr(async_cls, "aclose") else "close"
+    if runner == "call_sync":  # a plain def of the async class: awaited only if what it returns is awaitable
+        return f"{_UNWRAPPED}.{method}(...) (awaited if it returns an awaitable)"
     return f"await {_UNWRAPPED}.{method}(...)"
