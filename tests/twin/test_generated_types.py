@@ -522,3 +522,44 @@ def test_a_base_declaring_a_type_variable_tuple_with_the_3_12_syntax_is_a_clear_
     )
     with pytest.raises(GenerateError, match=r"include \*Ts \(a TypeVarTuple"):
         render_module([Target("gen_variadic695.aio", "AsyncWide", tmp_path / "out.py")])
+
+
+def test_a_class_of_another_package_listed_too_is_typed_and_returned_as_its_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unlisted, it would keep its name while the value arrives wrapped as a context manager run on the loop.
+    (tmp_path / "gen_other_pkg").mkdir()
+    (tmp_path / "gen_other_pkg" / "__init__.py").write_text(
+        "class Response:\n"
+        "    status = 200\n\n"
+        "    async def __aenter__(self) -> 'Response':\n"
+        "        return self\n\n"
+        "    async def __aexit__(self, *exc_info: object) -> None:\n"
+        "        return None\n\n"
+        "    async def text(self) -> str:\n"
+        "        return 'hi'\n"
+    )
+    one_module_package(
+        tmp_path,
+        monkeypatch,
+        "gen_mine",
+        "import gen_other_pkg\n\n\nclass AsyncClient:\n"
+        "    async def get(self) -> gen_other_pkg.Response:\n"
+        "        return gen_other_pkg.Response()\n",
+    )
+    output = tmp_path / "gen_mine" / "sync.py"
+    text = render_module([Target("gen_mine.aio", "AsyncClient", output), Target("gen_other_pkg", "Response", output)])
+    assert "def get(self) -> SyncResponse:" in text
+    output.write_text(text)
+    (tmp_path / "usage_other.py").write_text(
+        "from typing import assert_type\n"
+        "from gen_mine.sync import Client, SyncResponse\n\n"
+        "with Client().get() as response:\n"
+        "    assert_type(response, SyncResponse)\n"
+        "    assert type(response) is SyncResponse and response.text() == 'hi'\n"
+    )
+    assert_mypy_strict(tmp_path, "gen_mine/sync.py", "usage_other.py")
+    proc = subprocess.run(
+        [sys.executable, "usage_other.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
