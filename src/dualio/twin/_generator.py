@@ -1,24 +1,20 @@
 """``dualio twin generate``: write a typed sync twin module for async classes, from their source (AST).
 
-Each generated member has the async member's real signature and docstring with annotations mapped for the sync
-side (see ``_source``), and a body of one call into :mod:`dualio.twin.support`. The output depends only on the
-source, so ``--check`` compares text. What maps to what is the table in ``_dynamic``'s docstring.
+This module assembles the module: the classes (each written by ``_writer``), the imports their annotations and
+defaults need (one meaning per name), and the registrations. The output depends only on the source, so
+``--check`` compares text.
 """
 
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from ._annotations import Annotations, Place, names_used
-from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._dynamic import twin_name
 from ._errors import GenerateError
-from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
-from ._source import Source, Target, returns_self_only
+from ._lineage import Sources
+from ._source import Target
+from ._writer import INDENT, ClassWriter, ForeignTwins, Names
 
 __all__ = ("render_module",)
 
@@ -28,23 +24,6 @@ HEADER = (
     "# ruff: noqa\n"
     "# fmt: off\n"
 )
-_PASSED_DUNDERS = {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
-_CLOSERS = ("aclose", "close")
-# Read in the caller's thread like attributes; a cached property can be set, as on the async object.
-_PROPERTIES = {"property", "builtins.property", "cached_property", "functools.cached_property"}
-_INDENT = "    "
-_ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
-_EXIT_PARAMETERS = (
-    "self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None"
-)
-
-
-@dataclass
-class _Names:
-    """Names the generated module must import: for type checking only, or at run time (defaults)."""
-
-    typing: set[str] = field(default_factory=set)
-    runtime: set[str] = field(default_factory=set)
 
 
 def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], str] | None = None) -> str:
@@ -57,7 +36,7 @@ def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str],
     sources = Sources()
     for target in targets:
         sources.load(target.module)
-    names: dict[str, _Names] = defaultdict(_Names)
+    names: dict[str, Names] = defaultdict(Names)
     twins: dict[str, str] = {}
     for target in targets:
         if target.cls not in sources.by_module[target.module].classes:
@@ -65,12 +44,12 @@ def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str],
         if target.cls in twins:
             raise GenerateError(f"two async classes named {target.cls!r} cannot share the output {target.output}")
         twins[target.cls] = twin_name(target.cls)
-    foreign = _ForeignTwins(elsewhere or {}, set(twins.values()))
+    foreign = ForeignTwins(elsewhere or {}, set(twins.values()))
     own = {(target.module, target.cls) for target in targets}
     bodies = []
     for target in targets:
         source = sources.by_module[target.module]
-        writer = _ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign, own)
+        writer = ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign, own)
         bodies.append(writer.render())
     return _module_text(targets, sources, names, twins, bodies, foreign)
 
@@ -78,10 +57,10 @@ def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str],
 def _module_text(
     targets: Sequence[Target],
     sources: Sources,
-    names_by_module: dict[str, _Names],
+    names_by_module: dict[str, Names],
     twins: dict[str, str],
     bodies: list[str],
-    foreign: _ForeignTwins,
+    foreign: ForeignTwins,
 ) -> str:
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
@@ -117,7 +96,7 @@ def _module_text(
         "",
     ]
     if typing_imports:
-        lines += ["if _typing.TYPE_CHECKING:", *(_INDENT + line for line in _merged(typing_imports)), ""]
+        lines += ["if _typing.TYPE_CHECKING:", *(INDENT + line for line in _merged(typing_imports)), ""]
     lines += [f"__all__ = ({', '.join(f'{twin!r}' for twin in sorted(twins.values()))},)".replace("'", '"')]
     for body in bodies:
         lines += ["", "", body]
@@ -172,534 +151,3 @@ def _merged(statements: set[str]) -> list[str]:
         module, _, name = statement.removeprefix("from ").partition(" import ")
         names.setdefault(module, []).append(name)
     return plain + [f"from {module} import {', '.join(sorted(names[module]))}" for module in sorted(names)]
-
-
-def _docstring(text: str | None, indent: str) -> list[str]:
-    if not text:
-        return []
-    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    first, *rest = body.splitlines()
-    if not rest:
-        return [f'{indent}"""{first}"""']
-    return [f'{indent}"""{first}', *((indent + line) if line.strip() else "" for line in rest), f'{indent}"""']
-
-
-def _declared(node: ast.AST) -> list[Any]:
-    """The type parameters ``node`` declares with Python 3.12's syntax (``class C[T]``, ``def f[T]``)."""
-    return list(getattr(node, "type_params", None) or [])
-
-
-def _as_argument(parameter: Any) -> str:
-    """How a declared type parameter is passed on: ``T``, ``*Ts``, ``P``."""
-    return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
-
-
-def _class_level_names(klass: ast.ClassDef) -> set[str]:
-    """The names a class body assigns a value to (``MAX = 10``, ``limit: int = 3``)."""
-    names: set[str] = set()
-    for statement in klass.body:
-        if isinstance(statement, ast.Assign):
-            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
-        elif isinstance(statement, ast.AnnAssign) and statement.value and isinstance(statement.target, ast.Name):
-            names.add(statement.target.id)
-    return names
-
-
-class _QualifyNames(ast.NodeTransformer):
-    """Rewrite each of ``names`` to ``owner.name``."""
-
-    def __init__(self, owner: str, names: set[str]) -> None:
-        self.owner = owner
-        self.names = names
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.names:
-            return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
-        return node
-
-
-def _copy_expression(node: ast.expr) -> ast.expr:
-    return ast.parse(ast.unparse(node), mode="eval").body
-
-
-def _exit_header(indent: str, returns: str) -> list[str]:
-    """The lines of a ``def __exit__`` with its parameters, up to ``-> returns``."""
-    return [f"{indent}def __exit__(", f"{indent}{_INDENT}{_EXIT_PARAMETERS}", f"{indent}) -> {returns}"]
-
-
-def _has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
-    """Whether a class has something a twin maps: an ``async def`` (generators too) or an async protocol."""
-    return any(name in _ASYNC_PROTOCOLS for name in members) or any(
-        isinstance(statement, ast.AsyncFunctionDef) for statements in members.values() for statement in statements
-    )
-
-
-def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    return {ast.unparse(decorator) for decorator in node.decorator_list}
-
-
-def _has_yield(node: ast.AsyncFunctionDef) -> bool:
-    """Whether ``node`` itself (not a nested function) yields: an async generator."""
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        child = stack.pop()
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
-            return True
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(child))
-    return False
-
-
-class _ForeignTwins:
-    """Twinned classes generated into other output files, as the names of each async module refer to them."""
-
-    def __init__(self, elsewhere: Mapping[tuple[str, str], str], own_twins: set[str]) -> None:
-        # A twin named like one of this output's is left out: the annotation would be ambiguous.
-        self.elsewhere = {key: module for key, module in elsewhere.items() if twin_name(key[1]) not in own_twins}
-        self.used: dict[tuple[str, str], str] = {}  # those an annotation of this output named
-        self._by_source: dict[str, dict[str, tuple[str, str]]] = {}
-
-    def named_in(self, source: Source) -> dict[str, tuple[str, str]]:
-        """The names ``source`` binds to such classes (defined there, or imported at run time)."""
-        found = self._by_source.get(source.module)
-        if found is None:
-            found = {}
-            for module, cls in self.elsewhere:
-                if module == source.module and cls in source.classes:
-                    found[cls] = (module, cls)
-                found.update(
-                    (name, (module, cls)) for name, origin in source.origins.items() if origin == f"{module}.{cls}"
-                )
-            self._by_source[source.module] = found
-        return found
-
-    def use(self, key: tuple[str, str]) -> None:
-        """An annotation named this class: its twin's module is imported for type checking, and registered."""
-        self.used[key] = self.elsewhere[key]
-
-
-class _ClassWriter:
-    """Renders the twin class of one async class."""
-
-    def __init__(
-        self,
-        sources: Sources,
-        names: dict[str, _Names],
-        source: Source,
-        node: ast.ClassDef,
-        twins: dict[str, str],
-        foreign: _ForeignTwins,
-        own: set[tuple[str, str]],
-    ) -> None:
-        self.foreign = foreign
-        self.own = own  # the listed classes of this output, (module, class)
-        self.source = source
-        self.node = node
-        self.async_name = node.name
-        self.twins = twins
-        self.lines: list[str] = []
-        self.sources = sources
-        self.package = source.module.partition(".")[0]
-        self._on_the_spot: dict[tuple[str, str], bool] = {}
-        self._class_type_variables = frozenset(name.lstrip("*") for name in type_parameters(node))
-        if any(ast.unparse(base).partition("[")[0] in {"Protocol", "typing.Protocol"} for base in node.bases):
-            raise GenerateError(
-                f"{source.module}:{node.name} is a Protocol: no value is an instance of it, so no call would return "
-                "its twin, and it cannot be constructed. List the classes that implement it instead"
-            )
-        self.members, self._origins = class_members(sources, source, node)
-        if not _has_async_members(self.members):
-            raise GenerateError(
-                f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
-                "__aiter__ or __anext__) in its source or in the base classes the generator reads (those of its own "
-                "package): a sync twin would only repeat it. Remove it from [tool.dualio.twin], or list the async "
-                "class it is meant to wrap"
-            )
-        self._names = names
-        self._origin = Origin(source, node, {})  # where the member being written now is defined
-        self._class_scope = {parameter.name for parameter in _declared(node)}  # `class AsyncPool[T]` (3.12+)
-        self._scope = self._class_scope  # type parameters in scope now: never imported
-
-    @property
-    def names(self) -> _Names:
-        """The names the annotations and defaults written now need, from the module that defines them."""
-        return self._names[self._origin.source.module]
-
-    def reading(self, statement: ast.stmt) -> ast.ClassDef:
-        """Write what follows with the names and type arguments of ``statement``'s class; return that class."""
-        self._origin = self._origins[id(statement)]
-        self._scope = self._class_scope | {parameter.name for parameter in _declared(statement)}
-        return self._origin.klass
-
-    # -- helpers --------------------------------------------------------------------------------------------
-
-    def annotation(self, node: ast.expr | None, place: Place) -> str:
-        """``node`` as sync code sees it where it is written (``place``; see ``_annotations``)."""
-        return self.annotation_traversed(node, place)[0]
-
-    def annotation_traversed(self, node: ast.expr | None, place: Place) -> tuple[str, bool]:
-        """The annotation, and whether the twin must traverse the value's built-in containers to deliver it."""
-        origin = self._origin
-        text, converter = self._convert(node, place, origin.source, origin.bindings)
-        return text, converter.traversed
-
-    def _convert(
-        self, node: ast.expr | None, place: Place, source: Source, bindings: dict[str, TypeArgument]
-    ) -> tuple[str, Annotations]:
-        """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
-        foreign = self.foreign.named_in(source)
-        twins = {**{name: twin_name(key[1]) for name, key in foreign.items()}, **self.twins}
-
-        def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
-            argument = bindings.get(name)
-            if argument is None:
-                return None
-            text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
-            return text, inner.changed
-
-        converter = Annotations(
-            twins,
-            resolve,
-            lambda class_node: self._twinned_on_the_spot(source, class_node),
-            lambda attribute: self._twin_of_attribute(source, attribute),
-            self._type_variables,
-        )
-        text = converter.convert(node, place)
-        for name in converter.twins_used:
-            if name in foreign and name not in self.twins:
-                self.foreign.use(foreign[name])
-        self._names[source.module].typing.update(converter.names - self._scope)
-        return text, converter
-
-    def _twinned_on_the_spot(self, source: Source, node: ast.expr) -> bool:
-        """Whether ``node`` (a name in ``source``) is a class of this package with async members, not listed.
-
-        The runtime builds a twin for such a value when a call returns it (``_registry.to_sync``); no generated
-        class says what it has, so its type is ``Any``. Classes the generator cannot read are left as written.
-        """
-        key = (source.module, ast.unparse(node))
-        if key not in self._on_the_spot:
-            found = self.sources.base_class(source, node, self.package, type_only=True)
-            self._on_the_spot[key] = found is not None and _has_async_members(class_members(self.sources, *found)[0])
-        return self._on_the_spot[key]
-
-    def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
-        """The twin's name if ``node`` (``aio.AsyncNote`` in ``source``) is a listed class, here or elsewhere."""
-        qualified = source.qualified_name(node, type_only=True)
-        listed = self.own | self.foreign.elsewhere.keys()
-        if qualified is None or qualified.partition(".")[0] not in {module.partition(".")[0] for module, _ in listed}:
-            return None  # not a package with a listed class: nothing there is read
-        module, _, cls = self.sources.definition_of(qualified).rpartition(".")
-        if (module, cls) in self.own:
-            return self.twins[cls]
-        if (module, cls) in self.foreign.elsewhere:
-            self.foreign.use((module, cls))
-            return twin_name(cls)
-        return None
-
-    @property
-    def _type_variables(self) -> frozenset[str]:
-        """The twin's own type variables in scope now (of the class, and of the method written now)."""
-        return frozenset(self._scope) | self._class_type_variables
-
-    def default(self, node: ast.expr) -> str:
-        """A default value as the twin's signature writes it; a name of the class body becomes ``Class.name``.
-
-        (A default is evaluated in the class body, where ``limit: int = MAX`` reads the class's ``MAX``.)
-        """
-        klass = self._origin.klass
-        in_class = _class_level_names(klass) & names_used(node)
-        if in_class:
-            node = _QualifyNames(klass.name, in_class).visit(_copy_expression(node))
-        self.names.runtime.update(names_used(node))
-        return ast.unparse(node)
-
-    def type_header(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-        """``[T: Bound, *Ts, **P]`` as declared by ``node`` (Python >= 3.12 syntax), or nothing."""
-        texts = []
-        for parameter in _declared(node):
-            bound = getattr(parameter, "bound", None)
-            default = getattr(parameter, "default_value", None)  # Python >= 3.13
-            prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__, "")
-            text = prefix + parameter.name + (f": {self.annotation(bound, Place.ITEM)}" if bound is not None else "")
-            texts.append(text + (f" = {self.annotation(default, Place.ITEM)}" if default is not None else ""))
-        return f"[{', '.join(texts)}]" if texts else ""
-
-    def signature(self, args: ast.arguments, *, bound: bool) -> tuple[str, str]:
-        """The parameter list (with ``self``/``cls`` if ``bound``) and the arguments that forward it."""
-        params: list[str] = []
-        forward: list[str] = []
-        positional = [*args.posonlyargs, *args.args]
-        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-        for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
-            if bound and index == 0:
-                params.append(arg.arg)
-            else:
-                text, value = self.parameter(arg, default)
-                params.append(text)
-                forward.append(value)
-            if args.posonlyargs and index == len(args.posonlyargs) - 1:
-                params.append("/")
-        if args.vararg is not None:
-            text, value = self.parameter(args.vararg, None)
-            params.append("*" + text)
-            forward.append("*" + value)
-        elif args.kwonlyargs:
-            params.append("*")
-        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            text, value = self.parameter(arg, kw_default)
-            params.append(text)
-            forward.append(f"{arg.arg}={value}")
-        if args.kwarg is not None:
-            text, value = self.parameter(args.kwarg, None)
-            params.append("**" + text)
-            forward.append("**" + value)
-        return ", ".join(params), "".join(", " + item for item in forward)
-
-    def parameter(self, arg: ast.arg, default: ast.expr | None) -> tuple[str, str]:
-        """``name: type = default`` as sync code passes it, and how the twin passes the value on."""
-        annotation, traversed = self.annotation_traversed(arg.annotation, Place.PASSED)
-        text = f"{arg.arg}: {annotation}"
-        value = f"_support.passed_each({arg.arg})" if traversed else arg.arg
-        return (text if default is None else f"{text} = {self.default(default)}"), value
-
-    def emit(self, *lines: str) -> None:
-        self.lines.extend(lines)
-
-    def method(
-        self,
-        node: ast.FunctionDef | ast.AsyncFunctionDef,
-        name: str,
-        body: str,
-        returns: str,
-        *,
-        decorator: str | None = None,
-        bound: bool = True,
-        traversed: bool = False,
-    ) -> None:
-        """Emit ``def name`` with ``node``'s signature; ``body`` is the support call with ``{args}`` in it.
-
-        ``traversed``: the result's built-in containers hold values the twin maps (``_annotations``).
-        """
-        params, forward = self.signature(node.args, bound=bound)
-        call = body.format(args=forward)
-        if traversed:
-            call = f"_support.returned_each({'self' if bound and decorator is None else 'None'}, {call})"
-        self.emit("")
-        if decorator:
-            self.emit(f"{_INDENT}@{decorator}")
-        self.emit(f"{_INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
-        self.emit(*_docstring(ast.get_docstring(node), _INDENT * 2))
-        if returns == "None":
-            self.emit(f"{_INDENT * 2}{call}")
-        else:
-            self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, {call})")
-
-    # -- the class ------------------------------------------------------------------------------------------
-
-    def render(self) -> str:
-        twin = self.twins[self.async_name]
-        parameters = type_parameters(self.node)
-        if _declared(self.node):  # `class AsyncPool[T: Item]` -> `class Pool[T: Item](Twin[AsyncPool[T]])`
-            arguments = ", ".join(_as_argument(parameter) for parameter in _declared(self.node))
-            twin_base = f"_support.Twin[{self.async_name}[{arguments}]]"
-            self.emit(f"class {twin}{self.type_header(self.node)}({twin_base}):")
-        elif parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
-            self.names.runtime.update(parameters)
-            listed = ", ".join(parameters)
-            self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")
-        else:
-            self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
-        doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
-        self.emit(*_docstring(doc, _INDENT), "", f"{_INDENT}__slots__ = ()")
-        members = self.members
-        self.constructor(members.get("__init__", []))
-        for name, statements in members.items():
-            self.member(name, statements)
-        inherited = []  # what the Twin base gives at run time, declared with this class's types
-        closer = next((members[name][-1] for name in _CLOSERS if name in members), None)
-        if isinstance(closer, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self.reading(closer)
-            returns, traversed = self.annotation_traversed(
-                closer.returns, Place.RETURNED if isinstance(closer, ast.AsyncFunctionDef) else Place.AWAITED
-            )
-            self.method(closer, "close", "_support.close(self{args})", returns, traversed=traversed)
-        else:
-            inherited.append(f"{_INDENT * 2}def close(self) -> None: ...")
-        if not self.protocols(members):
-            inherited.append(f"{_INDENT * 2}def __enter__(self) -> _typing.Self: ...")
-            inherited += _exit_header(_INDENT * 2, "None: ...")
-        if inherited:
-            self.emit("", f"{_INDENT}if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class", *inherited)
-        return "\n".join(self.lines)
-
-    def constructor(self, statements: list[ast.stmt]) -> None:
-        init = statements[-1] if statements else None
-        own = init is not None and self._origins[id(init)].klass is self.node
-        if not isinstance(init, ast.FunctionDef) or (dataclass_writes_init(self.node) and not own):
-            written = written_init(self.node)  # a dataclass's (over a base's), or object's
-            if written is None:
-                self.emit("", f"{_INDENT}def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:")
-                self.emit(f"{_INDENT * 2}_support.construct(self, {self.async_name}, *args, **kwargs)")
-                return
-            self._origin, self._scope = Origin(self.source, self.node, {}), self._class_scope
-            self.method(written, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
-            return
-        self.reading(init)
-        self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
-        for attribute, annotation in _init_attributes(init):
-            if attribute not in self.members:
-                self.attribute(attribute, annotation, None)
-
-    def member(self, name: str, statements: list[ast.stmt]) -> None:
-        if (name.startswith("_") and name not in _PASSED_DUNDERS) or name in _CLOSERS:
-            return
-        last = statements[-1]
-        klass = self.reading(last)
-        if isinstance(last, ast.AnnAssign):
-            if annotation_kind(last.annotation) in {"InitVar", "KW_ONLY"}:
-                return  # a dataclass's constructor parameter, or its marker: no attribute
-            if "ClassVar" in ast.unparse(last.annotation):
-                annotation = self.annotation(last.annotation, Place.AS_WRITTEN)  # read straight off the class
-                self.emit("", f"{_INDENT}{name}: {annotation} = {self.async_name}.{name}")
-            else:
-                doc = _attribute_doc(klass, last)
-                self.accessor(name, last.annotation, last.annotation, doc, writable=not is_frozen_dataclass(klass))
-        elif isinstance(last, ast.Assign):
-            self.emit("", f"{_INDENT}{name} = {self.async_name}.{name}")
-        elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self.function(name, statements)
-
-    def attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> None:
-        self.accessor(name, annotation, annotation, doc)
-
-    def accessor(
-        self, name: str, read: ast.expr | None, written: ast.expr | None, doc: str | None, *, writable: bool = True
-    ) -> None:
-        """A property of the twin that reads (and, if ``writable``, sets) attribute ``name`` of the async object.
-
-        ``read`` is the type a read returns, ``written`` the one a new value must have (a setter's parameter).
-        """
-        returns, traversed = self.annotation_traversed(read, Place.RETURNED)
-        value = f"_support.get_attribute(self, {name!r})"
-        if traversed:
-            value = f"_support.returned_each(self, {value})"
-        self.emit("", f"{_INDENT}@property", f"{_INDENT}def {name}(self) -> {returns}:")
-        self.emit(*_docstring(doc, _INDENT * 2))
-        self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, {value})")
-        if not writable:
-            return
-        accepts, traversed = self.annotation_traversed(written, Place.PASSED)
-        self.emit("", f"{_INDENT}@{name}.setter", f"{_INDENT}def {name}(self, value: {accepts}) -> None:")
-        new_value = "_support.passed_each(value)" if traversed else "value"
-        self.emit(f"{_INDENT * 2}_support.set_attribute(self, {name!r}, {new_value})")
-
-    def function(self, name: str, statements: list[ast.stmt]) -> None:
-        functions = [s for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        node = functions[0]
-        decorators = _decorators(node)
-        target = f"{self.async_name}.{name}"
-        if "overload" in decorators or "typing.overload" in decorators:
-            node = functions[-1]  # the implementation's signature
-            decorators = _decorators(node)
-        self.reading(node)
-        if decorators & _PROPERTIES:
-            setter = next((f for f in functions if f"{name}.setter" in _decorators(f)), None)
-            written = node.returns
-            if setter is not None and len(setter.args.args) > 1 and setter.args.args[1].annotation is not None:
-                written = setter.args.args[1].annotation
-            writable = setter is not None or not decorators & {"property", "builtins.property"}
-            self.accessor(name, node.returns, written, ast.get_docstring(node), writable=writable)
-            return
-        is_async = isinstance(node, ast.AsyncFunctionDef)
-        is_async_gen = isinstance(node, ast.AsyncFunctionDef) and _has_yield(node)
-        # What the twin returns: an async def's result, or what a sync def returns, awaited if awaitable.
-        returns, traversed = self.annotation_traversed(node.returns, Place.RETURNED if is_async else Place.AWAITED)
-        if is_async_gen and node.returns is None:
-            returns = "_abc.Iterator[_typing.Any]"
-        if decorators & {"asynccontextmanager", "contextlib.asynccontextmanager"}:
-            # The decorator makes it a sync function returning an async context manager: entered on the loop.
-            inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
-            returns, traversed = f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]", False
-            is_async = is_async_gen = False
-        if "staticmethod" in decorators or "classmethod" in decorators:
-            kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
-            body = f"_support.call_class({target}{{args}})"
-            self.method(node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed)
-            return
-        if is_async_gen:
-            runner = "iterate"
-        elif is_async:
-            runner = "call"
-        else:
-            runner = "call_sync"
-        self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
-
-    def protocols(self, members: dict[str, list[ast.stmt]]) -> bool:
-        """``__enter__``/``__exit__`` and ``__iter__``/``__next__`` from the async dunders; whether ``with`` was."""
-        aenter, aexit = members.get("__aenter__"), members.get("__aexit__")
-        enter_node = aenter[-1] if aenter and aexit else None
-        if isinstance(enter_node, ast.AsyncFunctionDef) and aexit:
-            self.reading(enter_node)
-            returns = self.annotation(enter_node.returns, Place.ITEM)
-            self.reading(aexit[-1])
-            exit_returns = "None"
-            if isinstance(aexit[-1], ast.AsyncFunctionDef):
-                exit_returns = self.annotation(aexit[-1].returns, Place.ITEM)
-            enter = "enter_self" if returns_self_only(enter_node) else "enter"  # `return self`: no round trip
-            self.emit("", f"{_INDENT}def __enter__(self) -> {returns}:")
-            self.emit(f"{_INDENT * 2}return _typing.cast({returns!r}, _support.{enter}(self))")
-            self.emit("", *_exit_header(_INDENT, f"{exit_returns}:"))
-            if exit_returns == "None":
-                self.emit(f"{_INDENT * 2}_support.exit(self, exc_type, exc, tb)")
-            else:
-                self.emit(f"{_INDENT * 2}return _typing.cast({exit_returns!r}, _support.exit(self, exc_type, exc, tb))")
-        anext, aiter = members.get("__anext__"), members.get("__aiter__")
-        item = "_typing.Any"
-        if anext and isinstance(anext[-1], ast.AsyncFunctionDef):
-            self.reading(anext[-1])
-            item = self.annotation(anext[-1].returns, Place.ITEM)
-        elif aiter and isinstance(aiter[-1], ast.FunctionDef) and isinstance(aiter[-1].returns, ast.Subscript):
-            self.reading(aiter[-1])
-            item = self.annotation(aiter[-1].returns.slice, Place.ITEM)
-        if aiter:
-            self.emit("", f"{_INDENT}def __iter__(self) -> _abc.Iterator[{item}]:")
-            self.emit(f"{_INDENT * 2}return _support.iterate_self(self)")
-        if anext:
-            self.emit("", f"{_INDENT}def __next__(self) -> {item}:")
-            self.emit(f"{_INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
-        return isinstance(enter_node, ast.AsyncFunctionDef)
-
-
-def _attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
-    """The string literal right after an annotated attribute (the convention Sphinx reads), if any."""
-    body = classdef.body
-    index = body.index(statement) if statement in body else -1
-    if 0 <= index < len(body) - 1:
-        after = body[index + 1]
-        if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
-            return after.value.value.strip()
-    return None
-
-
-def _init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
-    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments directly in ``__init__``, in order."""
-    found: dict[str, ast.expr | None] = {}
-    for statement in init.body:
-        targets: list[ast.expr] = []
-        annotation = None
-        if isinstance(statement, ast.Assign):
-            targets = statement.targets
-        elif isinstance(statement, ast.AnnAssign):
-            targets, annotation = [statement.target], statement.annotation
-        for target in targets:
-            if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == "self"
-                and not target.attr.startswith("_")
-            ):
-                found[target.attr] = annotation if annotation is not None else found.get(target.attr)
-    return list(found.items())
