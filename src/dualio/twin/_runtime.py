@@ -184,11 +184,25 @@ def _result(twin: Twin[Any], value: Any) -> Any:
     return _registry.to_sync(value, twin._dualio_portal, twin._dualio_timeout)
 
 
-def _run(portal: Portal, coro: Coroutine[Any, Any, R], name: str, timeout: float | None) -> R:
+def _run(
+    portal: Portal,
+    coro: Coroutine[Any, Any, R],
+    name: str,
+    timeout: float | None,
+    context: contextvars.Context | None = None,
+) -> R:
     """``portal.run(coro)`` for a helper coroutine made here, given the name that portal errors show (a timeout,
-    a shutdown): the user's method, ``AsyncClient.get``, not the helper's. Its freshness is not re-checked."""
+    a shutdown): the user's method, ``AsyncClient.get``, not the helper's. Its freshness is not re-checked.
+    It runs in ``context``, else in a copy of the caller's."""
+    if context is None:
+        context = _copy_context()
+    return portal._run_in_context(context, _named(coro, name), timeout=timeout, api="run")
+
+
+def _named(coro: Coroutine[Any, Any, R], name: str) -> Coroutine[Any, Any, R]:
+    """``coro``, named ``name`` where portal errors show it."""
     coro.__qualname__ = name  # type: ignore[attr-defined]
-    return portal._run_in_context(_copy_context(), coro, timeout=timeout, api="run")
+    return coro
 
 
 def _name_of(fn: object) -> str:
@@ -257,14 +271,12 @@ def _call_and_enter(
     call_args = (twin._dualio_obj, *args)
     name = _name_of(fn)
     if body is None:
-        coro = run_and_enter(fn, call_args, kwargs)
-        coro.__qualname__ = name  # type: ignore[attr-defined]  # named for portal errors, as in _run
-        outcome = portal._run_in_context(context, coro, timeout=timeout_for(twin), api="run")
+        outcome = _run(portal, run_and_enter(fn, call_args, kwargs), name, timeout_for(twin), context)
     else:
         method_name, call_lasti = body
         coro = run_whole_block(fn, call_args, kwargs, method_name, contextvars.copy_context())
-        coro.__qualname__ = f"{name} (with its block's .{method_name}() and __aexit__)"  # type: ignore[attr-defined]
-        outcome = portal._run_in_context(context, coro, timeout=timeout_for(twin), api="run")
+        name = f"{name} (with its block's .{method_name}() and __aexit__)"
+        outcome = _run(portal, coro, name, timeout_for(twin), context)
         if type(outcome) is Entered and outcome.block is not None:
             return BlockResult(_result(twin, outcome.value), outcome.block, call_lasti)
     if type(outcome) is not Entered:
@@ -273,12 +285,10 @@ def _call_and_enter(
 
     def exit_(exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
         coro = _aexit(async_cm, exc_type, exc, tb)
-        coro.__qualname__ = f"{type(async_cm).__qualname__}.__aexit__"  # type: ignore[attr-defined]
-        return bool(portal._run_in_context(context, coro, timeout=timeout_for(twin), api="run"))
+        return bool(_run(portal, coro, f"{type(async_cm).__qualname__}.__aexit__", timeout_for(twin), context))
 
     def abandon() -> None:  # never entered (see EnteredResult): exit without waiting, from whatever thread
-        coro = _aexit(async_cm, None, None, None)
-        coro.__qualname__ = f"{type(async_cm).__qualname__}.__aexit__"  # type: ignore[attr-defined]
+        coro = _named(_aexit(async_cm, None, None, None), f"{type(async_cm).__qualname__}.__aexit__")
         with contextlib.suppress(PortalClosedError):
             portal.submit(coro)
 
@@ -300,10 +310,8 @@ def _call_and_leave(
     for ``__exit__`` to raise.
     """
     coro = call_then_exit(fn, (twin._dualio_obj, *args), kwargs, entered)
-    coro.__qualname__ = f"{_name_of(fn)} (then __aexit__ of its with block)"  # type: ignore[attr-defined]
-    value, entered.exit_error = twin._dualio_portal._run_in_context(
-        _copy_context(), coro, timeout=timeout_for(twin), api="run"
-    )
+    name = f"{_name_of(fn)} (then __aexit__ of its with block)"
+    value, entered.exit_error = _run(twin._dualio_portal, coro, name, timeout_for(twin))
     return _result(twin, value)
 
 
