@@ -237,6 +237,7 @@ from {PACKAGE}.aio import AsyncNote, Stamp
 from {PACKAGE}.sync import Bag, Book, Keywords, Lock, Note, Ping, Pool, Record, Shelf
 
 book = Book("a", "b")
+assert_type(Note("t").title, str)
 notes = book.all()
 assert_type(notes, list[Note])
 assert [type(note) for note in notes] == [Note, Note]
@@ -378,6 +379,7 @@ def test_types_say_what_each_place_delivers(generated: tuple[Path, str]) -> None
     assert "def receipt(self) -> _typing.Any | None:" in book
     assert "def stamp(self) -> Stamp:" in book
     assert "def first(self) -> Note | None:" in book
+    assert "def title(self) -> str:" in text  # self.title = title, of a parameter annotated str
     assert "return _typing.cast('Note | None', _support.call(self, AsyncBook.first))" in book  # no traversal
 
 

@@ -551,13 +551,20 @@ def _attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
 
 
 def _init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
-    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments directly in ``__init__``, in order."""
+    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments directly in ``__init__``, in order, with a type.
+
+    The type is the annotation written there, else, for ``self.x = x`` of an annotated parameter ``x`` (not
+    ``*args``/``**kwargs``), that parameter's annotation, as a type checker infers it; else None (``Any``).
+    """
+    parameters = {arg.arg: arg.annotation for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
     found: dict[str, ast.expr | None] = {}
     for statement in init.body:
         targets: list[ast.expr] = []
         annotation = None
         if isinstance(statement, ast.Assign):
             targets = statement.targets
+            if isinstance(statement.value, ast.Name):
+                annotation = parameters.get(statement.value.id)
         elif isinstance(statement, ast.AnnAssign):
             targets, annotation = [statement.target], statement.annotation
         for target in targets:
@@ -567,5 +574,5 @@ def _init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]
                 and target.value.id == "self"
                 and not target.attr.startswith("_")
             ):
-                found[target.attr] = annotation if annotation is not None else found.get(target.attr)
+                found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
     return list(found.items())

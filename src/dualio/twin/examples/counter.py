@@ -27,11 +27,11 @@ class Counter(_support.Twin[AsyncCounter]):
         _support.construct(self, AsyncCounter, start)
 
     @property
-    def total(self) -> _typing.Any:
-        return _typing.cast('_typing.Any', _support.get_attribute(self, 'total'))
+    def total(self) -> int:
+        return _typing.cast('int', _support.get_attribute(self, 'total'))
 
     @total.setter
-    def total(self, value: _typing.Any) -> None:
+    def total(self, value: int) -> None:
         _support.set_attribute(self, 'total', value)
 
     def add(self, amount: int) -> int:

@@ -34,11 +34,11 @@ class Store(_support.Twin[AsyncStore]):
         _support.construct(self, AsyncStore, name, latency=latency)
 
     @property
-    def latency(self) -> _typing.Any:
-        return _typing.cast('_typing.Any', _support.get_attribute(self, 'latency'))
+    def latency(self) -> float:
+        return _typing.cast('float', _support.get_attribute(self, 'latency'))
 
     @latency.setter
-    def latency(self, value: _typing.Any) -> None:
+    def latency(self, value: float) -> None:
         _support.set_attribute(self, 'latency', value)
 
     @property
