@@ -19,7 +19,8 @@ that fails when run). Where a type is written (``Place``) decides:
 - ``AS_WRITTEN``: anywhere else (inside ``Callable``, ``Sequence``, a class variable, ...) nothing changes.
 
 String forward references are read in the place they are written. A type variable a generic base binds is
-resolved by the caller (``resolve``), in the place where it is used.
+resolved by the caller (``resolve``), in the place where it is used; ``P.args``/``P.kwargs`` of a bound
+``ParamSpec`` read ``Q.args`` when it is bound to another one, else ``Any``.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ class Annotations:
         if isinstance(node, ast.Name):
             return self._name(node, place)
         if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.attr in ("args", "kwargs") and self.resolve is not None:
+                spec = self.resolve(node.value.id, Place.AS_WRITTEN)  # P.args of a ParamSpec a base binds
+                if spec is not None:
+                    text = spec[0]
+                    return ast.Name(f"{text}.{node.attr}" if text.isidentifier() else "_typing.Any", ast.Load())
             twin = None
             if place is not Place.AS_WRITTEN and self.twin_of_attribute is not None:
                 twin = self.twin_of_attribute(node)

@@ -110,17 +110,74 @@ def type_parameters(node: ast.ClassDef) -> list[str]:
     return []
 
 
-def _variadic_parameter(source: Source, node: ast.ClassDef, parameters: list[str]) -> str | None:
-    """The first type parameter of ``node`` that is a TypeVarTuple or a ParamSpec, as written; None if none is."""
-    for parameter in getattr(node, "type_params", None) or []:  # class C[T, *Ts, **P] (Python >= 3.12)
-        prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__)
-        if prefix is not None:
-            return f"{prefix}{parameter.name}"
-    special = _special_type_variables(source)
-    for parameter in parameters:  # Generic[T, *Ts], Generic[T, Unpack[Ts]], Generic[P, R]
-        if parameter.startswith(("*", "Unpack[", "typing.Unpack[")) or parameter in special:
-            return parameter
-    return None
+_PLAIN, _TUPLE, _SPEC = "TypeVar", "TypeVarTuple", "ParamSpec"
+_ANY = "_typing.Any"
+
+
+def _parameter_kinds(source: Source, node: ast.ClassDef) -> list[tuple[str, str]]:
+    """The type parameters of ``node``, in order, each with its kind (``TypeVar``, ``TypeVarTuple``, ``ParamSpec``)."""
+    declared = getattr(node, "type_params", None)  # class C[T, *Ts, **P] (Python >= 3.12)
+    if declared:
+        return [(parameter.name, type(parameter).__name__) for parameter in declared]
+    specs = _special_type_variables(source)
+    kinds = []
+    for written in type_parameters(node):  # Generic[T, *Ts], Generic[T, Unpack[Ts]], Generic[P, R]
+        expression = ast.parse(written, mode="eval").body
+        if isinstance(expression, ast.Starred):
+            kinds.append((ast.unparse(expression.value), _TUPLE))
+        elif isinstance(expression, ast.Subscript) and ast.unparse(expression.value).endswith("Unpack"):
+            kinds.append((ast.unparse(expression.slice), _TUPLE))
+        else:
+            kinds.append((written, _SPEC if written in specs else _PLAIN))
+    return kinds
+
+
+def _bind(kinds: list[tuple[str, str]], arguments: list[ast.expr] | None, where: str, base: str) -> dict[str, ast.expr]:
+    """What each type parameter of a base stands for, given the arguments a subclass wrote (None: unsubscripted).
+
+    An unsubscripted base gives ``Any`` (``tuple[Any, ...]`` for a ``TypeVarTuple``, ``...`` for a ``ParamSpec``),
+    as a type checker does. A ``TypeVarTuple`` takes the arguments left between those of the parameters before
+    and after it, as a ``tuple[...]`` (``*Ts`` then reads ``*tuple[str, bytes]``); a class whose only parameter
+    is a ``ParamSpec`` may be written ``Base[int, str]`` for ``Base[[int, str]]``.
+    """
+    if arguments is None:
+        return {
+            name: _expression(_ANY if kind == _PLAIN else "..." if kind == _SPEC else f"tuple[{_ANY}, ...]")
+            for name, kind in kinds
+        }
+    if len(kinds) == 1 and kinds[0][1] == _SPEC and not _is_parameter_list(arguments):
+        arguments = [ast.List(arguments, ast.Load())]
+    variadic = [index for index, (_, kind) in enumerate(kinds) if kind == _TUPLE]
+    fixed = len(kinds) - len(variadic)
+    if len(variadic) > 1 or (not variadic and len(arguments) != fixed) or len(arguments) < fixed:
+        names = ", ".join(name for name, _ in kinds) or "none"
+        raise GenerateError(
+            f"{where}: written with {len(arguments)} type argument(s), but {base} takes {fixed}"
+            f"{' or more' if variadic else ''} ({names}); a type checker rejects it too"
+        )
+    if not variadic:
+        return {name: argument for (name, _), argument in zip(kinds, arguments, strict=True)}
+    at = variadic[0]
+    after = len(kinds) - at - 1
+    middle = arguments[at : len(arguments) - after]
+    packed: ast.expr
+    if len(middle) == 1 and isinstance(middle[0], ast.Starred):
+        packed = middle[0].value  # *Us or *tuple[int, ...]: what it unpacks
+    else:
+        packed = _expression(f"tuple[{', '.join(map(ast.unparse, middle)) or '()'}]")
+    bound = {name: argument for (name, _), argument in zip(kinds[:at], arguments[:at], strict=True)}
+    bound[kinds[at][0]] = packed
+    bound.update(zip((name for name, _ in kinds[at + 1 :]), arguments[len(arguments) - after :], strict=True))
+    return bound
+
+
+def _is_parameter_list(arguments: list[ast.expr]) -> bool:
+    """Whether ``arguments`` are one ParamSpec value: ``[int, str]``, ``...`` or another ParamSpec's name."""
+    return len(arguments) == 1 and isinstance(arguments[0], (ast.List, ast.Name, ast.Constant))
+
+
+def _expression(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
 
 
 def _special_type_variables(source: Source) -> set[str]:
@@ -164,26 +221,9 @@ def _lineage(sources: Sources, origin: Origin, seen: set[tuple[str, str]], packa
         found = sources.base_class(origin.source, head, package)
         if found is None or (found[0].module, found[1].name) in seen:
             continue
-        parameters = type_parameters(found[1])
         where = f"base {ast.unparse(base)} of {origin.source.module}.{origin.klass.name}"
-        variadic = _variadic_parameter(found[0], found[1], parameters)
-        if variadic is not None:
-            raise GenerateError(
-                f"{where}: the generator cannot read a base whose type parameters include {variadic} (a "
-                "TypeVarTuple or ParamSpec; only plain type variables are substituted), and leaving it unread would "
-                "drop its members from the twin. Define the members the twin needs in the listed class itself"
-            )
-        if arguments is None:  # unsubscripted: its type variables are Any, as for a type checker
-            arguments = [ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())] * len(parameters)
-        if len(arguments) != len(parameters):
-            raise GenerateError(
-                f"{where}: written with {len(arguments)} type argument(s), but {found[1].name} takes "
-                f"{len(parameters)} ({', '.join(parameters) or 'none'}); a type checker rejects it too"
-            )
-        bindings = {
-            parameter: TypeArgument(argument, origin.source, origin.bindings)
-            for parameter, argument in zip(parameters, arguments, strict=True)
-        }
+        bound = _bind(_parameter_kinds(found[0], found[1]), arguments, where, found[1].name)
+        bindings = {name: TypeArgument(argument, origin.source, origin.bindings) for name, argument in bound.items()}
         yield from _lineage(sources, Origin(found[0], found[1], bindings), seen, package)
     yield origin
 
