@@ -343,3 +343,30 @@ def test_unwrap_gives_the_async_object_for_use_on_its_portal(kv: Store) -> None:
     assert isinstance(async_store, AsyncStore)
     assert twin.portal_of(kv).run(async_store.get("a")) == b"1"
     assert asyncio.iscoroutinefunction(type(async_store).get)
+
+
+class AsyncPool:
+    """Closed with ``aclose()``, the name redis-py's documentation tells its users to call."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    async def aclose(self) -> str:
+        self.closed += 1
+        return "closed"
+
+
+def test_aclose_of_a_twin_is_its_close_not_the_async_method(portal: dualio.Portal) -> None:
+    # Before, a run-time twin's aclose fell through to the async object: a coroutine, never awaited, nothing closed.
+    with use_portal(portal):
+        pool = sync_class(AsyncPool)()
+    assert pool.aclose() == "closed"
+    assert twin.is_closed(pool)
+    assert twin.unwrap(pool).closed == 1
+    assert pool.aclose() is None  # idempotent, as close()
+
+
+def test_a_generated_twin_has_aclose_too() -> None:
+    from dualio.twin.examples.store import Store
+
+    assert Store.aclose is Store.close

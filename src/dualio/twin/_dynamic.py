@@ -76,7 +76,9 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
         raise TypeError(
             f"sync_class() expects a class with async members, but {async_cls.__module__}.{async_cls.__qualname__} "
             "has no async def method, async generator method, __aenter__, __aiter__ or __anext__: "
-            "use it directly from sync code, it needs no twin"
+            "use it directly from sync code, it needs no twin (if its constructor needs a running event loop, "
+            "as aiohttp.CookieJar's does, create it on the portal's loop: dualio.run(make()) with an async def make "
+            "that returns it)"
         )
     with _registry._lock:
         existing = _registry.twin_class_of(async_cls)
@@ -115,6 +117,8 @@ def _build(async_cls: type, name: str) -> type[Any]:
         if mapped is not None:
             namespace[member_name] = mapped
     namespace["__init__"] = _constructor(async_cls)
+    if "aclose" in members:  # redis-py's docs say r.aclose(): the twin's close, not a raw coroutine function
+        namespace["aclose"] = Twin.close
     if "__aenter__" in members and "__aexit__" in members:
         namespace["__enter__"] = _enter_self if _returns_self(members["__aenter__"]) else _enter
         namespace["__exit__"] = _exit

@@ -314,6 +314,8 @@ class ClassWriter:
                 closer.returns, Place.RETURNED if isinstance(closer, ast.AsyncFunctionDef) else Place.AWAITED
             )
             self.method(closer, "close", "_support.close(self{args})", returns, traversed=traversed)
+            if "aclose" in self.members:
+                self.emit("", f"{INDENT}aclose = close  # the async class's name for it, as its users write it")
         else:
             inherited.append(f"{INDENT * 2}def close(self) -> None: ...")
         if not self.protocols(members):

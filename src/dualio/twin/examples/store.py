@@ -158,6 +158,8 @@ class Store(_support.Twin[AsyncStore]):
         """Close the store; later calls raise ``StoreError``."""
         _support.close(self)
 
+    aclose = close  # the async class's name for it, as its users write it
+
     def __enter__(self) -> Self:
         return _typing.cast('Self', _support.enter(self))
 
@@ -195,6 +197,8 @@ class Cursor(_support.Twin[AsyncCursor]):
     def close(self) -> None:
         """Close the cursor."""
         _support.close(self)
+
+    aclose = close  # the async class's name for it, as its users write it
 
     def __iter__(self) -> _abc.Iterator[tuple[str, bytes]]:
         return _support.iterate_self(self)
