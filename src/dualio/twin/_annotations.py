@@ -30,7 +30,7 @@ import builtins
 import enum
 from collections.abc import Callable
 
-__all__ = ("Annotations", "Place", "names_used")
+__all__ = ("Annotations", "Place", "copy_expression", "names_used")
 
 _UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
 _TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
@@ -92,7 +92,7 @@ class Annotations:
         """The annotation as sync code sees it in ``place``; ``_typing.Any`` if there is none."""
         if annotation is None:
             return "_typing.Any"
-        return ast.unparse(self._convert(_copy(annotation), place))
+        return ast.unparse(self._convert(copy_expression(annotation), place))
 
     def _convert(self, node: ast.expr, place: Place) -> ast.expr:
         if isinstance(node, ast.Constant):
@@ -241,5 +241,6 @@ def _subscript(name: str, argument: ast.expr) -> ast.expr:
     return ast.Subscript(ast.parse(name, mode="eval").body, argument, ast.Load())
 
 
-def _copy(node: ast.expr) -> ast.expr:
+def copy_expression(node: ast.expr) -> ast.expr:
+    """A deep copy of ``node`` that may be changed in place."""
     return ast.parse(ast.unparse(node), mode="eval").body

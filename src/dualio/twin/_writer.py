@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._annotations import Annotations, Place, names_used
+from ._annotations import Annotations, Place, copy_expression, names_used
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._dynamic import twin_name
 from ._errors import GenerateError
@@ -200,7 +200,7 @@ class ClassWriter:
         klass = self._origin.klass
         in_class = _class_level_names(klass) & names_used(node)
         if in_class:
-            node = _QualifyNames(klass.name, in_class).visit(_copy_expression(node))
+            node = _QualifyNames(klass.name, in_class).visit(copy_expression(node))
         self.names.runtime.update(names_used(node))
         return ast.unparse(node)
 
@@ -507,10 +507,6 @@ class _QualifyNames(ast.NodeTransformer):
         if node.id in self.names:
             return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
         return node
-
-
-def _copy_expression(node: ast.expr) -> ast.expr:
-    return ast.parse(ast.unparse(node), mode="eval").body
 
 
 def _exit_header(indent: str, returns: str) -> list[str]:
