@@ -164,7 +164,8 @@ def test_the_websocket_closes_with_the_code_and_message_given_to_its_twin(http: 
     assert server.websocket_closed.wait(10)
     assert server.close_codes == [4000]
     assert ws.closed  # read from the async object: attribute reads work on a closed twin
-    assert ws.close(code=4001) is None  # closed already: nothing is sent
+    assert ws.close(code=4001) is True  # closed already: nothing is sent, the first close's result again
+    assert server.close_codes == [4000]
     with pytest.raises(TwinClosedError, match=r"send_str\(\) was called on a closed twin"):
         ws.send_str("late")
 

@@ -253,7 +253,7 @@ def test_close_passes_its_arguments_to_the_async_closer_and_returns_its_result(p
     assert socket.close(code=4000, message=b"done") is True
     assert twin.unwrap(socket).closed_with == [(4000, b"done")]
     assert twin.is_closed(socket)
-    assert socket.close(code=4001) is None  # idempotent: the closer does not run again
+    assert socket.close(code=4001) is True  # idempotent: the closer does not run again; the first result again
     assert twin.unwrap(socket).closed_with == [(4000, b"done")]
     with pytest.raises(TwinClosedError, match=r"^Socket\.send\(\) was called on a closed twin"):
         socket.send("late")
@@ -279,6 +279,50 @@ def test_close_of_a_class_without_a_closer_takes_no_arguments(portal: dualio.Por
     assert not twin.is_closed(latch)
     assert latch.close() is None
     assert twin.is_closed(latch)
+
+
+class AsyncChannel:
+    """A closer with a required parameter and no ``__aenter__``: the base's ``with`` cannot close it."""
+
+    def __init__(self) -> None:
+        self.closed_with: list[int] = []
+
+    async def send(self, data: str) -> str:
+        return data
+
+    async def aclose(self, code: int, reason: str = "") -> None:
+        self.closed_with.append(code)
+
+
+def test_a_with_block_that_cannot_close_the_twin_says_what_to_do(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        channel = sync_class(AsyncChannel)()
+    message = (
+        r"^the with block of a Channel twin ended with it open, but AsyncChannel\.aclose\(\) needs arguments "
+        r"\(code\) that a with block cannot give: call close\(code=\.\.\.\) before the block ends"
+    )
+
+    def use_and_fail() -> None:
+        with channel:
+            channel.send("one")
+            raise LookupError("the block's own error")
+
+    with pytest.raises(TypeError, match=message) as caught:
+        use_and_fail()
+    assert isinstance(caught.value.__context__, LookupError)  # the block's error is kept, not hidden
+    assert not twin.is_closed(channel)
+    assert twin.unwrap(channel).closed_with == []
+    with channel:  # closed in the block: the block's end has nothing to do
+        channel.close(4000)
+    assert twin.unwrap(channel).closed_with == [4000]
+
+
+def test_with_on_a_closed_twin_is_refused(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        socket = sync_class(AsyncSocket)()
+    socket.close()
+    with pytest.raises(TwinClosedError, match=r"^Socket\.__enter__\(\) was called on a closed twin"), socket:
+        pass
 
 
 # -- bad input -----------------------------------------------------------------------------------------------
@@ -363,7 +407,8 @@ def test_aclose_of_a_twin_is_its_close_not_the_async_method(portal: dualio.Porta
     assert pool.aclose() == "closed"
     assert twin.is_closed(pool)
     assert twin.unwrap(pool).closed == 1
-    assert pool.aclose() is None  # idempotent, as close()
+    assert pool.aclose() == "closed"  # idempotent, as close(): the first result again
+    assert twin.unwrap(pool).closed == 1
 
 
 def test_a_generated_twin_has_aclose_too() -> None:
