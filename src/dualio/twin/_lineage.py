@@ -194,38 +194,108 @@ def _special_type_variables(source: Source) -> set[str]:
 def class_members(
     sources: Sources, source: Source, node: ast.ClassDef
 ) -> tuple[dict[str, list[ast.stmt]], dict[int, Origin]]:
-    """Members of ``node`` by name, bases first (a subclass's definition wins), and each statement's origin.
+    """Members of ``node`` by name, as Python looks them up (the MRO), and each statement's origin.
 
     ``found[name]`` lists the statements that define ``name`` in the class that wins; a ``@x.setter`` or an
-    ``@overload`` in the class itself adds to a list instead of starting a new one.
+    ``@overload`` adds to the list of its class's own definition of ``name`` instead of starting a new one.
+    Raises ``GenerateError`` if a class read defines members under an ``if``/``try``/``with``/loop in its body
+    (which one exists at run time cannot be read from source), ``if TYPE_CHECKING:`` blocks aside.
     """
     found: dict[str, list[ast.stmt]] = {}
     origins: dict[int, Origin] = {}
     package = source.module.partition(".")[0]
-    for origin in _lineage(sources, Origin(source, node, {}), set(), package):
+    for origin in reversed(_mro(sources, Origin(source, node, {}), package, ())):
+        _refuse_conditional_members(origin)
         for statement in origin.klass.body:
             origins[id(statement)] = origin
             for name in _bound_names(statement):
-                if origin.klass is not node or name not in found or not _is_accessor(statement):
+                same_class = name in found and origins[id(found[name][0])].klass is origin.klass
+                if not (same_class and _is_accessor(statement)):
                     found[name] = []
                 found[name].append(statement)
     return found, origins
 
 
-def _lineage(sources: Sources, origin: Origin, seen: set[tuple[str, str]], package: str) -> Iterator[Origin]:
-    seen.add((origin.source.module, origin.klass.name))
+def _mro(sources: Sources, origin: Origin, package: str, path: tuple[tuple[str, str], ...]) -> list[Origin]:
+    """The classes read for ``origin``'s members in method resolution order (C3, as Python computes it).
+
+    Bases the generator does not read (see the module docstring) are left out. A class reached along two
+    paths keeps the type arguments of the first.
+    """
+    key = (origin.source.module, origin.klass.name)
+    path = (*path, key)
+    chains: list[list[Origin]] = []
+    for base in _read_bases(sources, origin, package):
+        if (base.source.module, base.klass.name) not in path:  # an import cycle in the source: read it once
+            chains.append(_mro(sources, base, package, path))
+    chains.append([chain[0] for chain in chains])
+    merged = [origin]
+    while any(chains):
+        chains = [chain for chain in chains if chain]
+        head = next(
+            (c[0] for c in chains if not any(_key(c[0]) in {_key(o) for o in other[1:]} for other in chains)), None
+        )
+        if head is None:
+            where = f"{origin.source.module}.{origin.klass.name}"
+            raise GenerateError(f"the bases of {where} have no consistent method resolution order (Python refuses it)")
+        merged.append(head)
+        chains = [chain[1:] if _key(chain[0]) == _key(head) else chain for chain in chains]
+    return merged
+
+
+def _key(origin: Origin) -> tuple[str, str]:
+    return origin.source.module, origin.klass.name
+
+
+def _read_bases(sources: Sources, origin: Origin, package: str) -> Iterator[Origin]:
+    """The bases of ``origin``'s class that the generator reads, in the order written, with their bindings."""
     for base in origin.klass.bases:
         head, arguments = (base.value, _elements(base.slice)) if isinstance(base, ast.Subscript) else (base, None)
         if not isinstance(head, (ast.Name, ast.Attribute)):
             continue
         found = sources.base_class(origin.source, head, package)
-        if found is None or (found[0].module, found[1].name) in seen:
+        if found is None:
             continue
         where = f"base {ast.unparse(base)} of {origin.source.module}.{origin.klass.name}"
         bound = _bind(_parameter_kinds(found[0], found[1]), arguments, where, found[1].name)
         bindings = {name: TypeArgument(argument, origin.source, origin.bindings) for name, argument in bound.items()}
-        yield from _lineage(sources, Origin(found[0], found[1], bindings), seen, package)
-    yield origin
+        yield Origin(found[0], found[1], bindings)
+
+
+def _refuse_conditional_members(origin: Origin) -> None:
+    """Raise ``GenerateError`` if ``origin``'s class body binds names inside a compound statement."""
+    for statement in origin.klass.body:
+        if not isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.Match)):
+            continue
+        if isinstance(statement, ast.If) and _is_type_checking(statement.test) and not statement.orelse:
+            continue  # declarations for type checkers only: nothing there exists at run time
+        names = sorted(_names_bound_inside(statement))
+        if names:
+            where = f"{origin.source.module}.{origin.klass.name}"
+            raise GenerateError(
+                f"{where} defines {', '.join(names)} inside an {type(statement).__name__.lower()} statement of its "
+                f"class body (line {statement.lineno}); the generator reads only members a class defines "
+                "unconditionally, so it cannot tell which of them exist at run time. Define them unconditionally, "
+                "or use dualio.twin.sync_class() at run time for this class"
+            )
+
+
+def _names_bound_inside(compound: ast.AST) -> set[str]:
+    """Names that the statements nested in ``compound`` bind in the class body (not inside a def or class)."""
+    names: set[str] = set()
+    for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for child in getattr(compound, field, []):
+            if isinstance(child, (ast.ExceptHandler, ast.match_case)):
+                names |= _names_bound_inside(child)
+                continue
+            names.update(_bound_names(child))
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names |= _names_bound_inside(child)
+    return names
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return ast.unparse(test) in {"TYPE_CHECKING", "typing.TYPE_CHECKING", "_typing.TYPE_CHECKING"}
 
 
 def _elements(node: ast.expr) -> list[ast.expr]:

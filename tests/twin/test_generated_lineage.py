@@ -1,0 +1,170 @@
+"""Which members a generated twin gets from its async class's bases: Python's lookup order, accessors, branches.
+
+Each case is generated from source into ``tmp_path``, imported and run (``mypy --strict`` checks the usage of the
+first case too): the twin must call the member that Python itself would find on the async class.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from dualio.twin import GenerateError
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
+from .test_generator import assert_mypy_strict, one_module_package
+
+MIXIN_SOURCE = """
+from typing import Self
+
+
+class RetryMixin:
+    async def send(self, data: bytes, *, retries: int = 3) -> int:
+        \"\"\"Send, retrying (Python's lookup finds this one first).\"\"\"
+        return len(data) * 100 + retries
+
+    async def __aenter__(self) -> Self:
+        self.entered_by = "the mixin"
+        return self
+
+
+class BaseClient:
+    entered_by: str = "nobody"
+
+    async def send(self, data: bytes) -> int:
+        \"\"\"Send once.\"\"\"
+        return len(data)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self._timeout = value
+
+    _timeout = 5.0
+
+
+class Middle(BaseClient):
+    async def send(self, data: bytes) -> int:
+        return -1
+
+
+class AsyncClient(RetryMixin, Middle):
+    pass
+"""
+
+USAGE = """
+from typing import assert_type
+
+from gen_lookup.sync import Client
+
+with Client() as client:
+    assert client.entered_by == "the mixin"  # its __aenter__ ran, not the base's `return self`
+    assert_type(client.send(b"ab", retries=5), int)
+    assert client.send(b"ab", retries=5) == 205
+    assert_type(client.timeout, float)
+    assert client.timeout == 5.0
+    client.timeout = 10.0
+    assert client.timeout == 10.0
+"""
+
+
+def generate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str) -> ModuleType:
+    one_module_package(tmp_path, monkeypatch, package, source)
+    output = tmp_path / package / "sync.py"
+    output.write_text(render_module([Target(f"{package}.aio", "AsyncClient", output)]))
+    return importlib.import_module(f"{package}.sync")
+
+
+def test_members_are_found_in_python_s_lookup_order_and_a_base_s_setter_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, the last base read won: BaseClient's send(data) and its `return self` __aenter__ (so the mixin's
+    # never ran), and the base's @timeout.setter replaced its getter (the twin had a method named timeout).
+    sync = generate(tmp_path, monkeypatch, "gen_lookup", MIXIN_SOURCE)
+    client_cls: Any = sync.Client
+    text = (tmp_path / "gen_lookup" / "sync.py").read_text()
+    assert "def send(self, data: bytes, *, retries: int = 3) -> int:" in text
+    assert "Send, retrying" in text
+    with client_cls() as client:
+        assert client.entered_by == "the mixin"
+        assert client.send(b"ab", retries=5) == 205
+        client.timeout = 10.0
+        assert client.timeout == 10.0
+    (tmp_path / "usage_lookup.py").write_text(USAGE)
+    assert_mypy_strict(tmp_path, "gen_lookup/sync.py", "usage_lookup.py")
+    proc = subprocess.run(
+        [sys.executable, "usage_lookup.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_diamond_is_read_in_c3_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = (
+        "class Root:\n    async def which(self) -> str:\n        return 'root'\n\n"
+        "class Left(Root):\n    pass\n\n"
+        "class Right(Root):\n    async def which(self) -> str:\n        return 'right'\n\n"
+        "class AsyncClient(Left, Right):\n    pass\n"
+    )
+    sync = generate(tmp_path, monkeypatch, "gen_diamond", source)
+    client_cls: Any = sync.Client
+    client = client_cls()
+    assert client.which() == "right"  # AsyncClient, Left, Right, Root: Right's, as Python finds it
+    client.close()
+
+
+def test_members_defined_under_a_branch_of_the_class_body_are_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, they were dropped without a word (aiohttp's ClientSession defines get, post, ... this way).
+    one_module_package(
+        tmp_path,
+        monkeypatch,
+        "gen_branches",
+        "import sys\nfrom typing import TYPE_CHECKING\n\n"
+        "class AsyncClient:\n"
+        "    async def ping(self) -> str:\n        return 'pong'\n\n"
+        "    if sys.version_info >= (3, 11) and TYPE_CHECKING:\n"
+        "        async def get(self, url: str) -> str: ...\n"
+        "    else:\n"
+        "        async def get(self, url: str) -> str:\n            return url\n\n"
+        "        def helper(self) -> None:\n            inner = 1\n",
+    )
+    output = tmp_path / "gen_branches" / "sync.py"
+    message = (
+        r"^gen_branches\.aio\.AsyncClient defines get, helper inside an if statement of its class body \(line 8\); "
+        r"the generator reads only members a class defines unconditionally.*use dualio\.twin\.sync_class\(\)"
+    )
+    with pytest.raises(GenerateError, match=message):
+        render_module([Target("gen_branches.aio", "AsyncClient", output)])
+
+
+def test_declarations_for_type_checkers_only_are_left_out_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n\n"
+        "class AsyncClient:\n"
+        "    if TYPE_CHECKING:\n        session: object\n\n"
+        "    async def ping(self) -> str:\n        return 'pong'\n"
+    )
+    sync = generate(tmp_path, monkeypatch, "gen_type_only", source)
+    client_cls: Any = sync.Client
+    client = client_cls()
+    assert client.ping() == "pong"
+    client.close()
