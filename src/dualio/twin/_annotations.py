@@ -117,7 +117,8 @@ class Annotations:
             if twin is not None:
                 self._mark_changed()
                 return ast.Name(twin, ast.Load())
-            return self._other_class(node, place)
+            bare = self._bare(node.attr, place)
+            return bare if bare is not None else self._other_class(node, place)
         if isinstance(node, ast.Subscript):
             return self._subscript(node, place)
         if place is not Place.AS_WRITTEN and isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
@@ -136,7 +137,22 @@ class Annotations:
             self.twins_used.add(node.id)
             self._mark_changed()
             return ast.Name(self.twins[node.id], ast.Load())
-        return self._other_class(node, place)
+        bare = self._bare(node.id, place)
+        return bare if bare is not None else self._other_class(node, place)
+
+    def _bare(self, head: str, place: Place) -> ast.expr | None:
+        """An unsubscripted ``Awaitable``/``AsyncIterator``/... where the twin changes it: with ``Any`` inside."""
+        if place is Place.AWAITED and head in _UNWRAP:
+            self._mark_changed()
+            return ast.Name("_typing.Any", ast.Load())
+        if place in (Place.AWAITED, Place.RETURNED, Place.ITEM):
+            if head in _TO_ITERATOR:
+                self._mark_changed()
+                return _subscript("_abc.Iterator", ast.Name("_typing.Any", ast.Load()))
+            if head in _TO_CONTEXT:
+                self._mark_changed()
+                return _subscript("_contextlib.AbstractContextManager", ast.Name("_typing.Any", ast.Load()))
+        return None
 
     def _other_class(self, node: ast.Name | ast.Attribute, place: Place) -> ast.expr:
         """A name that no listed class has: ``Any`` if returned as a twin built at run time; else kept."""

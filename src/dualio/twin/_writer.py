@@ -8,6 +8,7 @@ body of one call into :mod:`dualio.twin.support`; what maps to what is the table
 from __future__ import annotations
 
 import ast
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -358,9 +359,39 @@ class ClassWriter:
                 doc = _attribute_doc(klass, last)
                 self.accessor(name, last.annotation, last.annotation, doc, writable=not is_frozen_dataclass(klass))
         elif isinstance(last, ast.Assign):
-            self.emit("", f"{INDENT}{name} = {self.async_name}.{name}")
+            aliased = self._aliased_function(last.value)
+            if aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
+                self.function(name, aliased)
+            else:
+                self.emit("", f"{INDENT}{name} = {self.async_name}.{name}")
         elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.function(name, statements)
+
+    def _self_type_as_self(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef
+    ) -> ast.FunctionDef | ast.AsyncFunctionDef:
+        """``def m(self: _T) -> _T`` (``cls: type[_T]``), the spelling before ``Self``: ``_T`` read as ``Self``.
+
+        ``_T`` is bound to the async class, which the twin is not; ``Self`` is what the twin's method returns.
+        """
+        first = (node.args.posonlyargs + node.args.args)[:1]
+        annotation = first[0].annotation if first else None
+        if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) in {"type", "Type", "typing.Type"}:
+            annotation = annotation.slice
+        if not isinstance(annotation, ast.Name) or annotation.id not in _type_variables(self._origin.source):
+            return node
+        copied = _NameAsSelf(annotation.id).visit(copy.deepcopy(node))
+        assert isinstance(copied, (ast.FunctionDef, ast.AsyncFunctionDef))
+        return copied
+
+    def _aliased_function(self, value: ast.expr) -> list[ast.stmt] | None:
+        """The definition of the member ``value`` names, if it is a function of the class (an alias of a method)."""
+        if not isinstance(value, ast.Name):
+            return None
+        statements = self.members.get(value.id)
+        if statements and isinstance(statements[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return statements
+        return None
 
     def attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> None:
         self.accessor(name, annotation, annotation, doc)
@@ -395,6 +426,8 @@ class ClassWriter:
             node = functions[-1]  # the implementation's signature
             decorators = _decorators(node)
         self.reading(node)
+        if "staticmethod" not in decorators:
+            node = self._self_type_as_self(node)
         if decorators & _PROPERTIES:
             setter = next((f for f in functions if f"{name}.setter" in _decorators(f)), None)
             written = node.returns
@@ -433,6 +466,7 @@ class ClassWriter:
         enter_node = aenter[-1] if aenter and aexit else None
         if isinstance(enter_node, ast.AsyncFunctionDef) and aexit:
             self.reading(enter_node)
+            enter_node = self._self_type_as_self(enter_node)
             returns = self.annotation(enter_node.returns, Place.ITEM)
             self.reading(aexit[-1])
             exit_returns = "None"
@@ -461,6 +495,29 @@ class ClassWriter:
             self.emit("", f"{INDENT}def __next__(self) -> {item}:")
             self.emit(f"{INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
         return isinstance(enter_node, ast.AsyncFunctionDef)
+
+
+class _NameAsSelf(ast.NodeTransformer):
+    """Replace a name with ``_typing.Self`` wherever it is read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id != self.name:
+            return node
+        return ast.Attribute(ast.Name("_typing", ast.Load()), "Self", ast.Load())
+
+
+def _type_variables(source: Source) -> set[str]:
+    """The names ``source`` binds to a ``TypeVar(...)`` at its top level."""
+    names: set[str] = set()
+    for statement in source.tree.body:
+        if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
+            continue
+        if ast.unparse(statement.value.func).rpartition(".")[2] == "TypeVar":
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+    return names
 
 
 def _docstring(text: str | None, indent: str) -> list[str]:

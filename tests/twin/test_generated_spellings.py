@@ -1,0 +1,105 @@
+"""Older or looser spellings in async source, as real libraries write them (redis-py, httpx), read truthfully.
+
+- a method alias in the class body (``get_sharded_message = get_message``) is a method of the twin;
+- a bare ``AsyncIterator`` / ``Awaitable`` result becomes ``Iterator[Any]`` / ``Any``;
+- ``def m(self: _T) -> _T`` (``cls: type[_T]``), the spelling before ``typing.Self``, returns ``Self``.
+
+The module is generated into ``tmp_path``, a usage script is checked with ``mypy --strict`` (``assert_type``)
+and run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
+from .test_generator import assert_mypy_strict, one_module_package
+
+SOURCE = """
+import asyncio
+from typing import Any, AsyncIterator, Awaitable, TypeVar
+
+_ClientT = TypeVar("_ClientT", bound="AsyncClient")
+
+
+class AsyncClient:
+    async def get_message(self, timeout: float = 0.0) -> str | None:
+        \"\"\"The next message, if one came.\"\"\"
+        return f"message after {timeout}"
+
+    get_sharded_message = get_message
+
+    async def listen(self) -> AsyncIterator:  # type: ignore[type-arg]
+        for number in range(3):
+            await asyncio.sleep(0)
+            yield number
+
+    def unsubscribe(self, *channels: str) -> Awaitable:  # type: ignore[type-arg]
+        return self._unsubscribe(channels)
+
+    async def _unsubscribe(self, channels: Any) -> int:
+        return len(channels)
+
+    async def initialize(self: _ClientT) -> _ClientT:
+        return self
+
+    @classmethod
+    async def connect(cls: type[_ClientT]) -> _ClientT:
+        return cls()
+
+    async def __aenter__(self: _ClientT) -> _ClientT:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+"""
+
+USAGE = """
+from collections.abc import Iterator
+from typing import Any, assert_type
+
+from gen_spellings.sync import Client
+
+with Client() as client:
+    assert_type(client, Client)
+    assert type(client) is Client
+    assert_type(client.get_sharded_message(1.5), str | None)
+    assert client.get_sharded_message(1.5) == client.get_message(1.5) == "message after 1.5"
+    assert_type(client.listen(), Iterator[Any])
+    assert list(client.listen()) == [0, 1, 2]
+    assert_type(client.unsubscribe("a", "b"), Any)
+    assert client.unsubscribe("a", "b") == 2
+    assert_type(client.initialize(), Client)
+    assert client.initialize() is client
+    connected = Client.connect()
+    assert_type(connected, Client)
+    assert type(connected) is Client
+    connected.close()
+"""
+
+
+def test_older_spellings_are_read_as_what_the_twin_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: the alias was copied as the async function (a call returned an unawaited coroutine), listen() was
+    # typed AsyncIterator and unsubscribe() Awaitable, and initialize()/__enter__ returned the async class's
+    # type variable (mypy --strict rejected the generated module; `with Client() as c` gave c: Any).
+    one_module_package(tmp_path, monkeypatch, "gen_spellings", SOURCE)
+    output = tmp_path / "gen_spellings" / "sync.py"
+    text = render_module([Target("gen_spellings.aio", "AsyncClient", output)])
+    assert "def get_sharded_message(self, timeout: float = 0.0) -> str | None:" in text
+    assert "def listen(self) -> _abc.Iterator[_typing.Any]:" in text
+    assert "def unsubscribe(self, *channels: str) -> _typing.Any:" in text
+    assert "def initialize(self) -> _typing.Self:" in text
+    assert "def __enter__(self) -> _typing.Self:" in text
+    output.write_text(text)
+    (tmp_path / "usage_spellings.py").write_text(USAGE)
+    assert_mypy_strict(tmp_path, "gen_spellings/sync.py", "usage_spellings.py")
+    proc = subprocess.run(
+        [sys.executable, "usage_spellings.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
