@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._errors import GenerateError
-from ._generator import render_module
+from ._generator import Rendered, render, written_by_generator
 from ._source import Target
 
 if TYPE_CHECKING:
@@ -56,36 +56,93 @@ def read_targets(config: Path) -> dict[Path, list[Target]]:
 def generate(config: Path, *, check: bool) -> list[str]:
     """Write (or with ``check`` only compare) every twin module; return one line per stale or missing file.
 
-    Nothing is written unless every module could be rendered.
+    Nothing is written unless every module could be rendered and every output may be written: an output that
+    is one of the async source files read, or an existing file that does not start with the generated header,
+    is a ``GenerateError`` (with ``check`` too), since writing it would destroy code someone wrote.
     """
     problems = []
     grouped = read_targets(config)
-    # Async modules are found on sys.path, and in the project itself (its directory, and src/ for a src layout).
+    rendered = _render_all(config, grouped)
+    current = {output: _current_text(output) for output in rendered}
+    _refuse_overwrites(config, grouped, rendered, current)
+    for output, result in rendered.items():
+        if current[output] == result.text:
+            continue
+        relative = _relative(output, config)
+        if check:
+            problems.append(
+                f"{relative}: {'missing' if current[output] is None else 'stale (its async source changed)'}"
+            )
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(result.text)
+            print(f"wrote {relative}")
+    return problems
+
+
+def _render_all(config: Path, grouped: dict[Path, list[Target]]) -> dict[Path, Rendered]:
+    """Render the twin module of each output file, finding async modules on ``sys.path`` and in the project.
+
+    The project's directory, and its ``src/`` for a src layout, are on ``sys.path`` only while rendering.
+    """
     added = [str(path) for path in (config.parent / "src", config.parent) if str(path) not in sys.path]
     sys.path[:0] = added
     try:
         holders = {output: module_name_of(output) for output in grouped}
-        rendered = {
-            output: render_module(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()
-        }
+        return {output: render(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()}
     finally:
         for path in added:
             sys.path.remove(path)
-    for output, text in rendered.items():
-        try:
-            current = output.read_text()
-        except FileNotFoundError:
-            current = None
-        if current == text:
-            continue
-        relative = output.relative_to(config.parent) if output.is_relative_to(config.parent) else output
-        if check:
-            problems.append(f"{relative}: {'missing' if current is None else 'stale (its async source changed)'}")
-        else:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text)
-            print(f"wrote {relative}")
-    return problems
+
+
+def _current_text(output: Path) -> str | None:
+    """The text of the output file now, ``None`` when there is none."""
+    try:
+        return output.read_text()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GenerateError(
+            f"cannot read {output} to compare the twin module with it ({exc}); name another file"
+        ) from exc
+
+
+def _refuse_overwrites(
+    config: Path, grouped: dict[Path, list[Target]], rendered: dict[Path, Rendered], current: dict[Path, str | None]
+) -> None:
+    """Raise ``GenerateError`` naming each output that is a source file read, or a file the generator did not write."""
+    read = {path: module for result in rendered.values() for path, module in result.read.items()}
+    refused = []
+    for output, text in current.items():
+        relative = _relative(output, config)
+        module = read.get(output.resolve())
+        if module is not None:
+            readers = ", ".join(_readers(output, grouped, rendered))
+            classes = ", ".join(target.cls for target in grouped[output])
+            refused.append(
+                f"{relative} is module {module}, which the twin of {readers} is generated from (writing the twin "
+                f"there would destroy it); name another output file for {classes} in [tool.dualio.twin] of "
+                f"{config.name}"
+            )
+        elif text is not None and not written_by_generator(text):
+            refused.append(
+                f"{relative} exists and was not written by `dualio twin generate` (it does not start with the "
+                f"generated header); delete it, or name another output file in [tool.dualio.twin] of {config.name}"
+            )
+    if refused:
+        raise GenerateError("\n".join([*refused, "nothing was written"]))
+
+
+def _readers(source: Path, grouped: dict[Path, list[Target]], rendered: dict[Path, Rendered]) -> list[str]:
+    """The async classes whose twin modules were generated from the file ``source``."""
+    found = source.resolve()
+    return sorted(
+        {target.cls for output, targets in grouped.items() if found in rendered[output].read for target in targets}
+    )
+
+
+def _relative(output: Path, config: Path) -> Path:
+    return output.relative_to(config.parent) if output.is_relative_to(config.parent) else output
 
 
 def module_name_of(path: Path) -> str | None:

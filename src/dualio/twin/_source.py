@@ -46,6 +46,7 @@ class Source:
 
     module: str
     tree: ast.Module
+    path: Path  # the file it was read from
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
     imports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (import statement, type-only)
@@ -59,14 +60,15 @@ class Source:
             raise GenerateError(f"cannot find module {module!r}: {exc}") from exc
         if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
             raise GenerateError(f"cannot find the Python source of module {module!r} (is it installed?)")
+        path = Path(spec.origin)
         try:
-            tree = ast.parse(Path(spec.origin).read_text(), spec.origin)
+            tree = ast.parse(path.read_text(), spec.origin)
         except SyntaxError as exc:
             raise GenerateError(
                 f"cannot parse module {module!r} ({exc.msg}, {spec.origin} line {exc.lineno}); if it uses syntax of "
                 f"a newer Python than this one ({sys.version.split()[0]}), run the generator with that Python"
             ) from exc
-        source = cls(module, tree)
+        source = cls(module, tree, path)
         package = module if spec.submodule_search_locations else module.rpartition(".")[0]
         source._index(source.tree.body, package, type_only=False)
         return source
