@@ -103,3 +103,63 @@ def test_older_spellings_are_read_as_what_the_twin_returns(tmp_path: Path, monke
         [sys.executable, "usage_spellings.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+ATTRIBUTES_SOURCE = """
+class AsyncClient:
+    MAX_KEYS = 1000
+    default_port: int = 7379
+    \"\"\"The port used when none is given.\"\"\"
+    connected = False
+
+    async def __aenter__(self) -> "AsyncClient":
+        self.connected = True
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.connected = False
+"""
+
+ATTRIBUTES_USAGE = """
+from typing import assert_type
+
+from gen_attributes.sync import Client
+
+assert_type(Client.MAX_KEYS, int)
+assert_type(Client.default_port, int)
+assert Client.MAX_KEYS == 1000 and Client.default_port + 1 == 7380  # on the class: the async class's values
+
+
+def connected(client: Client) -> bool:  # read in a function: mypy would narrow client.connected after an assert
+    return client.connected
+
+
+client = Client()
+assert_type(client.connected, bool)
+assert connected(client) is False
+with client:
+    assert connected(client) is True  # on a twin: the async object's, which __aenter__ set
+client.default_port = 8000
+assert client.default_port == 8000 and Client.default_port == 7379
+"""
+
+
+def test_a_class_attribute_reads_on_the_class_and_on_an_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: `connected = AsyncClient.connected` froze the class's False on the twin (client.connected stayed
+    # False after __aenter__ set it), and `default_port: int = 7379` was an instance-only property
+    # (Client.default_port was a property object).
+    one_module_package(tmp_path, monkeypatch, "gen_attributes", ATTRIBUTES_SOURCE)
+    output = tmp_path / "gen_attributes" / "sync.py"
+    text = render_module([Target("gen_attributes.aio", "AsyncClient", output)])
+    assert "default_port: _support.Attribute[int] = _support.Attribute(AsyncClient)" in text
+    assert '"""The port used when none is given."""' in text
+    assert "MAX_KEYS = _support.attribute_like(AsyncClient, AsyncClient.MAX_KEYS)" in text
+    output.write_text(text)
+    (tmp_path / "usage_attributes.py").write_text(ATTRIBUTES_USAGE)
+    assert_mypy_strict(tmp_path, "gen_attributes/sync.py", "usage_attributes.py")
+    proc = subprocess.run(
+        [sys.executable, "usage_attributes.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr

@@ -249,7 +249,7 @@ def test_generate_writes_a_typed_module_that_check_accepts(project: Path, capsys
         "def log(self, line: str) -> list[str]:",
         "def send(self, payload: bytes, *, retries: int = RETRIES, weight: Fraction | None = None) -> timedelta:",
         '"""Send ``payload``; answer how long it took."""',
-        "def timeout(self) -> timedelta:",
+        "timeout: _support.Attribute[timedelta] = _support.Attribute(AsyncClient)",  # on the class and instances
         '"""How long a send may take."""',
         f"from {package}.transport import RETRIES",
         "from datetime import timedelta",

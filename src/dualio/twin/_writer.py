@@ -357,15 +357,30 @@ class ClassWriter:
                 self.emit("", f"{INDENT}{name}: {annotation} = {self.async_name}.{name}")
             else:
                 doc = _attribute_doc(klass, last)
-                self.accessor(name, last.annotation, last.annotation, doc, writable=not is_frozen_dataclass(klass))
+                if last.value is None or is_frozen_dataclass(klass) or not self.class_attribute(name, last, doc):
+                    writable = not is_frozen_dataclass(klass)
+                    self.accessor(name, last.annotation, last.annotation, doc, writable=writable)
         elif isinstance(last, ast.Assign):
             aliased = self._aliased_function(last.value)
             if aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
                 self.function(name, aliased)
-            else:
-                self.emit("", f"{INDENT}{name} = {self.async_name}.{name}")
+            else:  # a class attribute, and the default of an instance attribute (``_attributes``)
+                target = f"{self.async_name}.{name}"
+                self.emit("", f"{INDENT}{name} = _support.attribute_like({self.async_name}, {target})")
+                self.emit(*_docstring(_attribute_doc(klass, last), INDENT))
         elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.function(name, statements)
+
+    def class_attribute(self, name: str, statement: ast.AnnAssign, doc: str | None) -> bool:
+        """``x: int = 5``: the twin's ``_support.Attribute`` (on the class and on an instance); False if the twin
+        must map the value differently one way and the other (a twinned class), or traverse it: a property then.
+        """
+        read, traversed = self.annotation_traversed(statement.annotation, Place.RETURNED)
+        if traversed or read != self.annotation(statement.annotation, Place.PASSED):
+            return False
+        self.emit("", f"{INDENT}{name}: _support.Attribute[{read}] = _support.Attribute({self.async_name})")
+        self.emit(*_docstring(doc, INDENT))
+        return True
 
     def _self_type_as_self(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef

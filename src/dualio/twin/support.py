@@ -4,6 +4,7 @@ Each is documented in the private ``_runtime`` module it comes from. This module
 code does not import a private module; its names are stable across minor versions of dualio.
 """
 
+from ._attributes import Attribute, attribute_like
 from ._containers import passed_each, returned_each
 from ._registry import register, register_elsewhere
 from ._runtime import (
@@ -24,7 +25,9 @@ from ._runtime import (
 )
 
 __all__ = (
+    "Attribute",
     "Twin",
+    "attribute_like",
     "call",
     "call_class",
     "call_sync",
