@@ -2,7 +2,9 @@
 
 - a method alias in the class body (``get_sharded_message = get_message``) is a method of the twin;
 - a bare ``AsyncIterator`` / ``Awaitable`` result becomes ``Iterator[Any]`` / ``Any``;
-- ``def m(self: _T) -> _T`` (``cls: type[_T]``), the spelling before ``typing.Self``, returns ``Self``.
+- ``def m(self: _T) -> _T`` (``cls: type[_T]``), the spelling before ``typing.Self``, returns ``Self``;
+- a class attribute with a value reads on the twin class and on a twin (``_attributes``);
+- a property-like decorator of another library (aiohttp's ``reify``) gives a property, not a method.
 
 The module is generated into ``tmp_path``, a usage script is checked with ``mypy --strict`` (``assert_type``)
 and run.
@@ -84,25 +86,33 @@ with Client() as client:
 """
 
 
+def generate_and_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str, cls: str, usage: str
+) -> str:
+    """Generate the twin of ``package.aio.cls``; check ``usage`` with ``mypy --strict`` and run it; the text."""
+    one_module_package(tmp_path, monkeypatch, package, source)
+    output = tmp_path / package / "sync.py"
+    text = render_module([Target(f"{package}.aio", cls, output)])
+    output.write_text(text)
+    (tmp_path / f"usage_{package}.py").write_text(usage)
+    assert_mypy_strict(tmp_path, f"{package}/sync.py", f"usage_{package}.py")
+    proc = subprocess.run(
+        [sys.executable, f"usage_{package}.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return text
+
+
 def test_older_spellings_are_read_as_what_the_twin_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Before: the alias was copied as the async function (a call returned an unawaited coroutine), listen() was
     # typed AsyncIterator and unsubscribe() Awaitable, and initialize()/__enter__ returned the async class's
     # type variable (mypy --strict rejected the generated module; `with Client() as c` gave c: Any).
-    one_module_package(tmp_path, monkeypatch, "gen_spellings", SOURCE)
-    output = tmp_path / "gen_spellings" / "sync.py"
-    text = render_module([Target("gen_spellings.aio", "AsyncClient", output)])
+    text = generate_and_use(tmp_path, monkeypatch, "gen_spellings", SOURCE, "AsyncClient", USAGE)
     assert "def get_sharded_message(self, timeout: float = 0.0) -> str | None:" in text
     assert "def listen(self) -> _abc.Iterator[_typing.Any]:" in text
     assert "def unsubscribe(self, *channels: str) -> _typing.Any:" in text
     assert "def initialize(self) -> _typing.Self:" in text
     assert "def __enter__(self) -> _typing.Self:" in text
-    output.write_text(text)
-    (tmp_path / "usage_spellings.py").write_text(USAGE)
-    assert_mypy_strict(tmp_path, "gen_spellings/sync.py", "usage_spellings.py")
-    proc = subprocess.run(
-        [sys.executable, "usage_spellings.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
 
 
 ATTRIBUTES_SOURCE = """
@@ -150,16 +160,52 @@ def test_a_class_attribute_reads_on_the_class_and_on_an_instance(
     # Before: `connected = AsyncClient.connected` froze the class's False on the twin (client.connected stayed
     # False after __aenter__ set it), and `default_port: int = 7379` was an instance-only property
     # (Client.default_port was a property object).
-    one_module_package(tmp_path, monkeypatch, "gen_attributes", ATTRIBUTES_SOURCE)
-    output = tmp_path / "gen_attributes" / "sync.py"
-    text = render_module([Target("gen_attributes.aio", "AsyncClient", output)])
+    text = generate_and_use(tmp_path, monkeypatch, "gen_attributes", ATTRIBUTES_SOURCE, "AsyncClient", ATTRIBUTES_USAGE)
     assert "default_port: _support.Attribute[int] = _support.Attribute(AsyncClient)" in text
     assert '"""The port used when none is given."""' in text
     assert "MAX_KEYS = _support.attribute_like(AsyncClient, AsyncClient.MAX_KEYS)" in text
-    output.write_text(text)
-    (tmp_path / "usage_attributes.py").write_text(ATTRIBUTES_USAGE)
-    assert_mypy_strict(tmp_path, "gen_attributes/sync.py", "usage_attributes.py")
-    proc = subprocess.run(
-        [sys.executable, "usage_attributes.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+
+
+REIFY_SOURCE = """
+from typing import Any, Callable
+
+
+class reify:  # aiohttp's (propcache's under_cached_property is another): computed once, then read
+    def __init__(self, wrapped: Callable[[Any], Any]) -> None:
+        self.wrapped = wrapped
+        self.name = wrapped.__name__
+
+    def __get__(self, inst: Any, owner: Any = None) -> Any:
+        if inst is None:
+            return self
+        value = inst.__dict__[self.name] = self.wrapped(inst)
+        return value
+
+
+class AsyncResponse:
+    def __init__(self) -> None:
+        self._url = "http://x"
+
+    @reify
+    def url(self) -> str:
+        \"\"\"Where the response came from.\"\"\"
+        return self._url
+
+    async def text(self) -> str:
+        return "body"
+"""
+
+
+def test_a_property_like_decorator_of_another_library_gives_an_attribute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, @reify's def was a method of the twin: response.url was a bound method (and mypy rejected the
+    # generated call).
+    usage = (
+        "from typing import assert_type\n\nfrom gen_reify.sync import Response\n\n"
+        "response = Response()\nassert_type(response.url, str)\nassert response.url.upper() == 'HTTP://X'\n"
+        "assert response.text() == 'body'\n"
     )
-    assert proc.returncode == 0, proc.stderr
+    text = generate_and_use(tmp_path, monkeypatch, "gen_reify", REIFY_SOURCE, "AsyncResponse", usage)
+    assert "    @property\n    def url(self) -> str:" in text
+    assert "@url.setter" not in text  # read-only, as reify is

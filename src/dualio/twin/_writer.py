@@ -25,7 +25,10 @@ __all__ = ("INDENT", "ClassWriter", "ForeignTwins", "Names")
 _PASSED_DUNDERS = {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
 _CLOSERS = ("aclose", "close")
 # Read in the caller's thread like attributes; a cached property can be set, as on the async object.
-_PROPERTIES = {"property", "builtins.property", "cached_property", "functools.cached_property"}
+# Decorators that make a def a read-only attribute (a descriptor that is not a method): the builtins', and by
+# name those of other libraries (aiohttp's ``reify``, propcache's ``under_cached_property``, ``abstractproperty``,
+# SQLAlchemy's ``hybrid_property``): the last part of the name is ``reify`` or ends in ``property``.
+_PROPERTY_NAMES = {"reify"}
 INDENT = "    "
 _ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
 _EXIT_PARAMETERS = (
@@ -443,12 +446,12 @@ class ClassWriter:
         self.reading(node)
         if "staticmethod" not in decorators:
             node = self._self_type_as_self(node)
-        if decorators & _PROPERTIES:
+        if _is_property_like(decorators):
             setter = next((f for f in functions if f"{name}.setter" in _decorators(f)), None)
             written = node.returns
             if setter is not None and len(setter.args.args) > 1 and setter.args.args[1].annotation is not None:
                 written = setter.args.args[1].annotation
-            writable = setter is not None or not decorators & {"property", "builtins.property"}
+            writable = setter is not None or bool(decorators & {"cached_property", "functools.cached_property"})
             self.accessor(name, node.returns, written, ast.get_docstring(node), writable=writable)
             return
         is_async = isinstance(node, ast.AsyncFunctionDef)
@@ -591,6 +594,15 @@ def _has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
     return any(name in _ASYNC_PROTOCOLS for name in members) or any(
         isinstance(statement, ast.AsyncFunctionDef) for statements in members.values() for statement in statements
     )
+
+
+def _is_property_like(decorators: set[str]) -> bool:
+    """Whether one of ``decorators`` (as written, ``@x.setter`` aside) makes the def an attribute, not a method."""
+    for decorator in decorators:
+        last = decorator.partition("(")[0].rpartition(".")[2]
+        if last in _PROPERTY_NAMES or (last.endswith("property") and not decorator.endswith(".setter")):
+            return True
+    return False
 
 
 def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
