@@ -91,7 +91,7 @@ def _module_text(
     for module, names in names_by_module.items():
         source = sources.by_module[module]
         for name in sorted(names.runtime):
-            runtime_imports.add(source.statement_for(name, f"a default value in {module}")[0])
+            runtime_imports.add(source.statement_for(name, f"a default value in {module}", runtime=True)[0])
         for name in sorted(names.typing - names.runtime):
             statement, _type_only = source.statement_for(name, f"an annotation in {module}")
             typing_imports.add(statement)

@@ -51,6 +51,7 @@ class Source:
     defined: set[str] = field(default_factory=set)
     imports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (import statement, type-only)
     origins: dict[str, str] = field(default_factory=dict)  # name bound by an import -> the dotted name it binds
+    conditional: set[str] = field(default_factory=set)  # names the blocks of a top-level if/try bind in different ways
 
     @classmethod
     def load(cls, module: str) -> Source:
@@ -74,37 +75,99 @@ class Source:
         return source
 
     def _index(self, body: list[ast.stmt], package: str, *, type_only: bool) -> None:
+        """Record the names ``body`` binds; a later statement's binding of a name replaces an earlier one's.
+
+        The blocks of a top-level ``if`` or ``try`` count as top level: see ``_index_branches`` for which of
+        their bindings a name keeps.
+        """
         for node in body:
-            if isinstance(node, ast.ClassDef):
-                self.classes[node.name] = node
-                self.defined.add(node.name)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.defined.add(node.name)
-            elif isinstance(node, ast.Assign):
-                self.defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                self.defined.add(node.target.id)
-            elif isinstance(node, _TYPE_ALIAS):
-                self.defined.add(node.name.id)  # type: ignore[attr-defined]
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    bound = alias.asname or alias.name.partition(".")[0]
-                    statement = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                    self.imports[bound] = (statement, type_only)
-                    self.origins[bound] = alias.name if alias.asname else bound
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")
-                    anchor = ".".join(parts[: len(parts) - node.level + 1])
-                    base = f"{anchor}.{base}" if base else anchor
-                for alias in node.names:
-                    bound = alias.asname or alias.name
-                    as_part = f" as {alias.asname}" if alias.asname else ""
-                    self.imports[bound] = (f"from {base} import {alias.name}{as_part}", type_only)
-                    self.origins[bound] = f"{base}.{alias.name}"
-            elif isinstance(node, ast.If) and _is_type_checking(node.test):
-                self._index(node.body, package, type_only=True)
+            if isinstance(node, ast.If):
+                self._index_branches(_if_branches(node, type_only), package)
+            elif isinstance(node, (ast.Try, ast.TryStar)):
+                alternatives = [(node.body + node.orelse, type_only), *((h.body, type_only) for h in node.handlers)]
+                self._index_branches(alternatives, package)
+                self._index(node.finalbody, package, type_only=type_only)
+            else:
+                self._index_statement(node, package, type_only=type_only)
+
+    def _index_statement(self, node: ast.stmt, package: str, *, type_only: bool) -> None:
+        if isinstance(node, ast.ClassDef):
+            self.classes[node.name] = node
+            self._define(node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._define(node.name)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self._define(target.id)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            self._define(node.target.id)
+        elif isinstance(node, _TYPE_ALIAS):
+            self._define(node.name.id)  # type: ignore[attr-defined]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.partition(".")[0]
+                statement = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                self._import(bound, (statement, type_only), alias.name if alias.asname else bound)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{anchor}.{base}" if base else anchor
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                as_part = f" as {alias.asname}" if alias.asname else ""
+                self._import(bound, (f"from {base} import {alias.name}{as_part}", type_only), f"{base}.{alias.name}")
+
+    def _index_branches(self, branches: list[tuple[list[ast.stmt], bool]], package: str) -> None:
+        """Record the names bound in the alternative blocks of one ``if``/``elif``/``else`` or ``try``/``except``.
+
+        ``branches`` are (block, type-only) in source order (a ``try`` block with its ``else``, then each handler).
+        A name keeps the binding a type checker reads: that of a block only a type checker runs (under
+        ``TYPE_CHECKING``), else that of the first block binding it (``if sys.version_info >= (3, 11)``, ``try``).
+        A name the blocks bind in different ways is also ``conditional``: which binding exists at run time
+        depends on the block that ran.
+        """
+        tables = []
+        for block, type_only in sorted(branches, key=lambda branch: not branch[1]):  # stable: type-only first
+            table = Source(self.module, self.tree, self.path)
+            table._index(block, package, type_only=type_only)
+            tables.append(table)
+        for table in reversed(tables):  # the first block's binding is recorded last, so it stays
+            self._adopt(table)
+        for name in set().union(*(table.defined | table.imports.keys() for table in tables)):
+            if len({table._binding(name) for table in tables if table.binds(name)}) > 1:
+                self.conditional.add(name)
+
+    def _adopt(self, table: Source) -> None:
+        """Record the bindings of ``table`` (one block's names), replacing those recorded before."""
+        self.classes.update(table.classes)
+        for name in table.defined:
+            self._define(name)
+        for name, imported in table.imports.items():
+            self._import(name, imported, table.origins[name])
+        self.conditional.update(table.conditional)
+
+    def _define(self, name: str) -> None:
+        self.defined.add(name)
+        self.imports.pop(name, None)
+        self.origins.pop(name, None)
+        self.conditional.discard(name)
+
+    def _import(self, name: str, imported: tuple[str, bool], origin: str) -> None:
+        self.defined.discard(name)
+        self.imports[name] = imported
+        self.origins[name] = origin
+        self.conditional.discard(name)
+
+    def _binding(self, name: str) -> str | None:
+        """How ``name`` is bound: its import statement, or ``None`` for a definition."""
+        return self.imports[name][0] if name in self.imports else None
+
+    def binds(self, name: str) -> bool:
+        """Whether the module binds ``name`` at its top level (a definition or an import)."""
+        return name in self.defined or name in self.imports
 
     def qualified_name(self, expression: ast.expr, *, type_only: bool = False) -> str | None:
         """The dotted name an imported class is written as (``Base``, ``module.Base``) stands for.
@@ -120,16 +183,40 @@ class Source:
             return None
         return f"{origin}.{rest}" if rest else origin
 
-    def statement_for(self, name: str, where: str) -> tuple[str, bool]:
-        """The import that makes ``name`` available in the generated module, and whether it is type-only."""
+    def statement_for(self, name: str, where: str, *, runtime: bool = False) -> tuple[str, bool]:
+        """The import that makes ``name`` available in the generated module, and whether it is type-only.
+
+        ``runtime``: the generated module runs the import (a default value uses the name), so a ``conditional``
+        name is a ``GenerateError``: no one import is sure to give what the module's own blocks bound.
+        """
+        if runtime and name in self.conditional:
+            raise GenerateError(
+                f"{where} uses the name {name!r}, which module {self.module} binds in different ways in the "
+                f"blocks of a top-level if/try, so no one import in the generated twin is sure to give the object "
+                f"the module has at run time; after the block, bind it once (`DEFAULT_{name.upper()} = {name}`) "
+                "and use that name in the default"
+            )
         if name in self.imports:
             return self.imports[name]
         if name in self.defined:
             return f"from {self.module} import {name}", False
         raise GenerateError(
             f"{where} uses the name {name!r}, which module {self.module} neither defines nor imports at its top "
-            "level; the generated twin could not import it"
+            "level (nor in a top-level if/try block); the generated twin could not import it"
         )
+
+
+def _if_branches(node: ast.If, type_only: bool) -> list[tuple[list[ast.stmt], bool]]:
+    """The two blocks of ``node`` (an ``elif`` is an ``if`` in the second), each with whether only a type checker
+    runs it: ``if TYPE_CHECKING:`` and ``if TYPE_CHECKING and ...:`` blocks, and the ``else`` of ``if not
+    TYPE_CHECKING:``.
+    """
+    test = node.test
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_type_checking(test.operand)
+    checking = _is_type_checking(test) or (
+        isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and any(map(_is_type_checking, test.values))
+    )
+    return [(node.body, type_only or checking), (node.orelse, type_only or negated)]
 
 
 def _is_type_checking(test: ast.expr) -> bool:
