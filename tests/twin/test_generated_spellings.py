@@ -2,6 +2,7 @@
 
 - a method alias in the class body (``get_sharded_message = get_message``) is a method of the twin;
 - a bare ``AsyncIterator`` / ``Awaitable`` result becomes ``Iterator[Any]`` / ``Any``;
+- ``async def __aiter__(self) -> AsyncIterator[int]`` written as an async generator iterates ``int``s;
 - ``def m(self: _T) -> _T`` (``cls: type[_T]``), the spelling before ``typing.Self``, returns ``Self``;
 - a class attribute with a value reads on the twin class and on a twin (``_attributes``);
 - a property-like decorator of another library (aiohttp's ``reify``) gives a property, not a method.
@@ -60,6 +61,9 @@ class AsyncClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         return None
+
+    async def __aiter__(self) -> AsyncIterator[int]:  # an async generator method
+        yield 7
 """
 
 USAGE = """
@@ -77,6 +81,8 @@ with Client() as client:
     assert list(client.listen()) == [0, 1, 2]
     assert_type(client.unsubscribe("a", "b"), Any)
     assert client.unsubscribe("a", "b") == 2
+    assert_type(list(client), list[int])
+    assert list(client) == [7]
     assert_type(client.initialize(), Client)
     assert client.initialize() is client
     connected = Client.connect()

@@ -29,6 +29,7 @@ _CLOSERS = ("aclose", "close")
 # name those of other libraries (aiohttp's ``reify``, propcache's ``under_cached_property``, ``abstractproperty``,
 # SQLAlchemy's ``hybrid_property``): the last part of the name is ``reify`` or ends in ``property``.
 _PROPERTY_NAMES = {"reify"}
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 INDENT = "    "
 _ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
 _EXIT_PARAMETERS = (
@@ -503,7 +504,8 @@ class ClassWriter:
         if anext and isinstance(anext[-1], ast.AsyncFunctionDef):
             self.reading(anext[-1])
             item = self.annotation(anext[-1].returns, Place.ITEM)
-        elif aiter and isinstance(aiter[-1], ast.FunctionDef) and isinstance(aiter[-1].returns, ast.Subscript):
+        elif aiter and isinstance(aiter[-1], FUNCTIONS) and isinstance(aiter[-1].returns, ast.Subscript):
+            # def __aiter__(self) -> AsyncIterator[T], or async def __aiter__ written as an async generator
             self.reading(aiter[-1])
             item = self.annotation(aiter[-1].returns.slice, Place.ITEM)
         if aiter:
