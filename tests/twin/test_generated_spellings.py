@@ -2,6 +2,7 @@
 
 - a method alias in the class body (``get_sharded_message = get_message``) is a method of the twin;
 - a bare ``AsyncIterator`` / ``Awaitable`` result becomes ``Iterator[Any]`` / ``Any``;
+- a sync def returning ``Union[Awaitable[T], T]`` (redis-py) returns ``T``, each member of a union once;
 - ``async def __aiter__(self) -> AsyncIterator[int]`` written as an async generator iterates ``int``s;
 - ``def m(self: _T) -> _T`` (``cls: type[_T]``), the spelling before ``typing.Self``, returns ``Self``;
 - a class attribute with a value reads on the twin class and on a twin (``_attributes``);
@@ -26,7 +27,7 @@ from .test_generator import assert_mypy_strict, one_module_package
 
 SOURCE = """
 import asyncio
-from typing import Any, AsyncIterator, Awaitable, TypeVar
+from typing import Any, AsyncIterator, Awaitable, TypeVar, Union
 
 _ClientT = TypeVar("_ClientT", bound="AsyncClient")
 
@@ -48,6 +49,15 @@ class AsyncClient:
 
     async def _unsubscribe(self, channels: Any) -> int:
         return len(channels)
+
+    def exists(self, *keys: str) -> Union[Awaitable[int], int]:  # redis-py's ResponseT
+        return self._unsubscribe(keys)
+
+    def ttl(self, key: str) -> Awaitable[int | None] | int | None:
+        return self._ttl()
+
+    async def _ttl(self) -> int | None:
+        return None
 
     async def initialize(self: _ClientT) -> _ClientT:
         return self
@@ -81,6 +91,10 @@ with Client() as client:
     assert list(client.listen()) == [0, 1, 2]
     assert_type(client.unsubscribe("a", "b"), Any)
     assert client.unsubscribe("a", "b") == 2
+    assert_type(client.exists("a"), int)
+    assert client.exists("a") == 1
+    assert_type(client.ttl("a"), int | None)
+    assert client.ttl("a") is None
     assert_type(list(client), list[int])
     assert list(client) == [7]
     assert_type(client.initialize(), Client)
@@ -118,6 +132,8 @@ def test_older_spellings_are_read_as_what_the_twin_returns(tmp_path: Path, monke
     assert "def listen(self) -> _abc.Iterator[_typing.Any]:" in text
     assert "def unsubscribe(self, *channels: str) -> _typing.Any:" in text
     assert "def initialize(self) -> _typing.Self:" in text
+    assert "def exists(self, *keys: str) -> int:" in text  # each member once
+    assert "def ttl(self, key: str) -> int | None:" in text
     assert "def __enter__(self) -> _typing.Self:" in text
 
 

@@ -122,8 +122,12 @@ class Annotations:
         if isinstance(node, ast.Subscript):
             return self._subscript(node, place)
         if place is not Place.AS_WRITTEN and isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            node.left, node.right = self._convert(node.left, place), self._convert(node.right, place)
-            return node
+            members = _union_members(self._convert(node.left, place)) + _union_members(self._convert(node.right, place))
+            unique = list({ast.unparse(member): member for member in members}.values())  # `T | Awaitable[T]`: T
+            union = unique[0]
+            for member in unique[1:]:
+                union = ast.BinOp(union, ast.BitOr(), member)
+            return union
         return self._as_written(node)
 
     def _name(self, node: ast.Name, place: Place) -> ast.expr:
@@ -196,7 +200,11 @@ class Annotations:
         if place is Place.AS_WRITTEN:
             return _with_elements(node, [self._as_written(argument) for argument in arguments])
         if head in _UNIONS:
-            return _with_elements(node, [self._convert(argument, inner) for argument in arguments])
+            # a union's members stand where it stands (an awaited one's Awaitable members are awaited too)
+            converted = {ast.unparse(a): a for a in (self._convert(argument, place) for argument in arguments)}
+            if head == "Union" and len(converted) == 1:  # `Union[Awaitable[T], T]` awaited: just T
+                return next(iter(converted.values()))
+            return _with_elements(node, list(converted.values()))  # each member once
         if head in _CONTAINERS and place is not Place.ITEM:
             self._depth += 1
             try:
@@ -246,6 +254,13 @@ def names_used(node: ast.expr) -> set[str]:
 
 def _elements(node: ast.expr) -> list[ast.expr]:
     return list(node.elts) if isinstance(node, ast.Tuple) else [node]
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    """The members of an ``a | b | c`` union, in order (a single member for anything else)."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _union_members(node.left) + _union_members(node.right)
+    return [node]
 
 
 def _with_elements(node: ast.Subscript, elements: list[ast.expr]) -> ast.Subscript:
