@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._errors import GenerateError
-from ._generator import Rendered, render, written_by_generator
+from ._generator import Rendered, defining_targets, render, written_by_generator
+from ._lineage import Sources
 from ._source import Target
 
 if TYPE_CHECKING:
@@ -83,11 +84,15 @@ def generate(config: Path, *, check: bool) -> list[str]:
 def _render_all(config: Path, grouped: dict[Path, list[Target]]) -> dict[Path, Rendered]:
     """Render the twin module of each output file, finding async modules on ``sys.path`` and in the project.
 
-    The project's directory, and its ``src/`` for a src layout, are on ``sys.path`` only while rendering.
+    The project's directory, and its ``src/`` for a src layout, are on ``sys.path`` only while rendering. A
+    target naming a module that re-exports its class is read from the module that defines it (in annotations
+    of the other outputs too).
     """
     added = [str(path) for path in (config.parent / "src", config.parent) if str(path) not in sys.path]
     sys.path[:0] = added
     try:
+        lookup = Sources()
+        grouped = {output: defining_targets(targets, lookup) for output, targets in grouped.items()}
         holders = {output: module_name_of(output) for output in grouped}
         return {output: render(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()}
     finally:

@@ -52,6 +52,7 @@ class Source:
     imports: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (import statement, type-only)
     origins: dict[str, str] = field(default_factory=dict)  # name bound by an import -> the dotted name it binds
     conditional: set[str] = field(default_factory=set)  # names the blocks of a top-level if/try bind in different ways
+    stars: list[str] = field(default_factory=list)  # modules imported with `from ... import *`, in order
 
     @classmethod
     def load(cls, module: str) -> Source:
@@ -115,6 +116,9 @@ class Source:
                 parts = package.split(".")
                 anchor = ".".join(parts[: len(parts) - node.level + 1])
                 base = f"{anchor}.{base}" if base else anchor
+            if node.names[0].name == "*":
+                self.stars.append(base)
+                return
             for alias in node.names:
                 bound = alias.asname or alias.name
                 as_part = f" as {alias.asname}" if alias.asname else ""
@@ -148,6 +152,7 @@ class Source:
         for name, imported in table.imports.items():
             self._import(name, imported, table.origins[name])
         self.conditional.update(table.conditional)
+        self.stars.extend(table.stars)
 
     def _define(self, name: str) -> None:
         self.defined.add(name)
@@ -168,6 +173,13 @@ class Source:
     def binds(self, name: str) -> bool:
         """Whether the module binds ``name`` at its top level (a definition or an import)."""
         return name in self.defined or name in self.imports
+
+    def exports(self, name: str) -> bool:
+        """Whether ``from <this module> import *`` binds ``name``: listed in ``__all__`` (a literal list or tuple
+        of strings), or, without one, a public name the module binds itself.
+        """
+        listed = _literal_all(self.tree)
+        return name in listed if listed is not None else not name.startswith("_") and self.binds(name)
 
     def qualified_name(self, expression: ast.expr, *, type_only: bool = False) -> str | None:
         """The dotted name an imported class is written as (``Base``, ``module.Base``) stands for.
@@ -204,6 +216,17 @@ class Source:
             f"{where} uses the name {name!r}, which module {self.module} neither defines nor imports at its top "
             "level (nor in a top-level if/try block); the generated twin could not import it"
         )
+
+
+def _literal_all(tree: ast.Module) -> set[str] | None:
+    """The names a top-level ``__all__ = [...]`` (or a tuple) lists, ``None`` when the module has no such one."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            value = node.value
+            if isinstance(value, (ast.List, ast.Tuple)):
+                names = [element.value for element in value.elts if isinstance(element, ast.Constant)]
+                return {name for name in names if isinstance(name, str)}
+    return None
 
 
 def _if_branches(node: ast.If, type_only: bool) -> list[tuple[list[ast.stmt], bool]]:

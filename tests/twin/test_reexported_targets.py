@@ -1,0 +1,80 @@
+"""A target may name a module that re-exports its class (``httpx:AsyncClient``): the twin is the defining module's."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dualio.twin import GenerateError
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
+from .test_generator import run_cli
+
+CLIENT = "class AsyncClient:\n    async def get(self, url: str) -> str:\n        return url\n"
+POOL = "from ._client import AsyncClient\n\n\nclass AsyncPool:\n    async def client(self) -> AsyncClient: ...\n"
+
+
+def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, files: dict[str, str]) -> Path:
+    """An importable package ``name`` in ``tmp_path`` with ``files`` (module file name -> source)."""
+    (tmp_path / name).mkdir()
+    for file, source in files.items():
+        (tmp_path / name / file).write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    "init",
+    [
+        "from ._client import AsyncClient\n\n__all__ = ['AsyncClient']\n",
+        "from .api import AsyncClient as AsyncClient\n",  # through a second module
+        "from ._client import *\n",  # as httpx does
+    ],
+    ids=["import", "chain", "star"],
+)
+def test_a_target_naming_a_re_export_gives_the_defining_modules_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, init: str
+) -> None:
+    name = f"gen_reexport_{len(init)}"
+    files = {"__init__.py": init, "_client.py": CLIENT + "\n__all__ = ['AsyncClient']\n"}
+    directory = package(tmp_path, monkeypatch, name, {**files, "api.py": "from ._client import AsyncClient\n"})
+    output = directory / "sync.py"
+    direct = render_module([Target(f"{name}._client", "AsyncClient", output)])
+    assert render_module([Target(name, "AsyncClient", output)]) == direct
+    assert f"from {name}._client import AsyncClient" in direct
+
+
+def test_other_outputs_name_the_twin_of_a_re_exported_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {"__init__.py": "from ._client import AsyncClient\n", "_client.py": CLIENT, "_pool.py": POOL}
+    directory = package(tmp_path, monkeypatch, "gen_reexport_cli", files)
+    (tmp_path / "pyproject.toml").write_text(
+        textwrap.dedent("""\
+        [tool.dualio.twin]
+        "gen_reexport_cli:AsyncClient" = "gen_reexport_cli/client.py"
+        "gen_reexport_cli._pool:AsyncPool" = "gen_reexport_cli/pool.py"
+        """)
+    )
+    assert run_cli(config=tmp_path) == 0, capsys.readouterr().err
+    assert "def get(self, url: str) -> str:" in (directory / "client.py").read_text()
+    pool = (directory / "pool.py").read_text()
+    assert "def client(self) -> Client:" in pool  # the twin, as if the target named gen_reexport_cli._client
+    assert "from gen_reexport_cli.client import Client" in pool
+
+
+def test_a_re_exported_name_that_is_no_class_statement_says_where_it_comes_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = "def make() -> type:\n    return type('AsyncClient', (), {})\n\n\nAsyncClient = make()\n"
+    files = {"__init__.py": "from ._client import AsyncClient\n", "_client.py": made}
+    package(tmp_path, monkeypatch, "gen_made", files)
+    with pytest.raises(GenerateError) as info:
+        render_module([Target("gen_made", "AsyncClient", tmp_path / "out.py")])
+    message = str(info.value)
+    assert "gen_made:AsyncClient is gen_made._client.AsyncClient, through imports" in message
+    assert "module gen_made._client has no top-level class 'AsyncClient'" in message
+    assert "binds 'AsyncClient' by an assignment or a def" in message
