@@ -231,3 +231,63 @@ def test_a_property_like_decorator_of_another_library_gives_an_attribute(
     text = generate_and_use(tmp_path, monkeypatch, "gen_reify", REIFY_SOURCE, "AsyncResponse", usage)
     assert "    @property\n    def url(self) -> str:" in text
     assert "@url.setter" not in text  # read-only, as reify is
+
+
+OVERLOADS_SOURCE = """
+from typing import Literal, Protocol, overload
+
+
+class ClientProtocol(Protocol):
+    pass
+
+
+class AsyncStore:
+    @overload
+    async def get(self, key: str) -> str | None: ...
+    @overload
+    async def get(self, key: str, default: str) -> str: ...
+    async def get(self, key: str, default: str | None = None) -> str | None:
+        \"\"\"The value, else ``default``.\"\"\"
+        return default
+
+    @overload
+    async def fetch(self, key: str, *, raw: Literal[True]) -> bytes: ...
+    @overload
+    async def fetch(self, key: str, *, raw: Literal[False] = ...) -> str: ...
+    async def fetch(self, key: str, *, raw: bool = False) -> bytes | str:
+        return key.encode() if raw else key
+
+    @overload
+    def ping(self: "AsyncStore") -> bool: ...  # redis-py's style: overloads told apart by self's type
+    @overload
+    def ping(self: ClientProtocol) -> bool: ...
+    def ping(self) -> bool:
+        return True
+"""
+
+OVERLOADS_USAGE = """
+from typing import assert_type
+
+from gen_overloads.sync import Store
+
+store = Store()
+assert_type(store.get("k"), str | None)
+assert_type(store.get("k", "d"), str)
+assert store.get("k", "d") == "d"
+assert_type(store.fetch("k", raw=True), bytes)
+assert_type(store.fetch("k"), str)
+assert store.fetch("k", raw=True) == b"k" and store.fetch("k") == "k"
+assert_type(store.ping(), bool)
+store.close()
+"""
+
+
+def test_overloads_are_kept_unless_they_differ_by_the_type_of_self(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, only the implementation's signature was written: get(k, "d") was `str | None` on the twin.
+    text = generate_and_use(tmp_path, monkeypatch, "gen_overloads", OVERLOADS_SOURCE, "AsyncStore", OVERLOADS_USAGE)
+    assert "    @_typing.overload\n    def get(self, key: str, default: str) -> str: ..." in text
+    assert "    @_typing.overload\n    def fetch(self, key: str, *, raw: Literal[True]) -> bytes: ..." in text
+    assert "def ping(self) -> bool:" in text
+    assert text.count("def ping(") == 1  # self-typed overloads would all read `def ping(self)`: left out

@@ -196,8 +196,9 @@ def class_members(
 ) -> tuple[dict[str, list[ast.stmt]], dict[int, Origin]]:
     """Members of ``node`` by name, as Python looks them up (the MRO), and each statement's origin.
 
-    ``found[name]`` lists the statements that define ``name`` in the class that wins; a ``@x.setter`` or an
-    ``@overload`` adds to the list of its class's own definition of ``name`` instead of starting a new one.
+    ``found[name]`` lists the statements that define ``name`` in the class that wins; a ``@x.setter``, an
+    ``@overload`` and the implementation after overloads add to the list of its class's own definition of
+    ``name`` instead of starting a new one.
     Raises ``GenerateError`` if a class read defines members under an ``if``/``try``/``with``/loop in its body
     (which one exists at run time cannot be read from source), ``if TYPE_CHECKING:`` blocks aside.
     """
@@ -210,7 +211,8 @@ def class_members(
             origins[id(statement)] = origin
             for name in _bound_names(statement):
                 same_class = name in found and origins[id(found[name][0])].klass is origin.klass
-                if not (same_class and _is_accessor(statement)):
+                follows_overloads = same_class and all(_is_overload(earlier) for earlier in found[name])
+                if not (same_class and _is_accessor(statement)) and not follows_overloads:
                     found[name] = []
                 found[name].append(statement)
     return found, origins
@@ -310,6 +312,12 @@ def _bound_names(statement: ast.stmt) -> list[str]:
     if isinstance(statement, ast.Assign):
         return [target.id for target in statement.targets if isinstance(target, ast.Name)]
     return []
+
+
+def _is_overload(statement: ast.stmt) -> bool:
+    """An ``@overload`` def: the defs of its name that follow in its class, up to the implementation, add to it."""
+    decorators = statement.decorator_list if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    return any(ast.unparse(decorator) in {"overload", "typing.overload"} for decorator in decorators)
 
 
 def _is_accessor(statement: ast.stmt) -> bool:

@@ -477,7 +477,31 @@ class ClassWriter:
             runner = "call"
         else:
             runner = "call_sync"
+        self.overloads(name, functions[:-1], Place.RETURNED if is_async else Place.AWAITED)
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
+
+    def overloads(self, name: str, functions: list[ast.FunctionDef | ast.AsyncFunctionDef], place: Place) -> None:
+        """The ``@overload`` signatures of an instance method, read as its implementation is (``place``).
+
+        Left out (the implementation's signature stands alone, as before) when one of them annotates ``self``
+        with a type other than a ``TypeVar``: redis-py's ``self: SyncClientProtocol`` overloads would all read
+        alike on the twin.
+        """
+        stubs = [f for f in functions if _decorators(f) & {"overload", "typing.overload"}]
+        read: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+        for stub in stubs:
+            self.reading(stub)
+            as_self = self._self_type_as_self(stub)
+            first = (stub.args.posonlyargs + stub.args.args)[:1]
+            if not first or (first[0].annotation is not None and as_self is stub):
+                return
+            read.append((stub, as_self))
+        for stub, as_self in read:
+            self.reading(stub)
+            params, _forward = self.signature(as_self.args, bound=True)
+            returns = self.annotation(as_self.returns, place)
+            self.emit("", f"{INDENT}@_typing.overload")
+            self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...")
 
     def protocols(self, members: dict[str, list[ast.stmt]]) -> bool:
         """``__enter__``/``__exit__`` and ``__iter__``/``__next__`` from the async dunders; whether ``with`` was."""
