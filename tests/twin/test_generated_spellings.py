@@ -291,3 +291,52 @@ def test_overloads_are_kept_unless_they_differ_by_the_type_of_self(
     assert "    @_typing.overload\n    def fetch(self, key: str, *, raw: Literal[True]) -> bytes: ..." in text
     assert "def ping(self) -> bool:" in text
     assert text.count("def ping(") == 1  # self-typed overloads would all read `def ping(self)`: left out
+
+
+SHADOWING_SOURCE = """
+class Commands:  # a command mixin, as redis-py's
+    async def type(self, key: str) -> str:  # TYPE
+        return "string"
+
+    async def set(self, key: str, value: str) -> bool:  # SET
+        return True
+
+
+class Reads:  # here `set` and `type` are the builtins
+    async def members(self, key: str) -> set[str]:
+        return {key}
+
+    async def factory(self) -> type[int]:
+        return int
+
+
+class AsyncKV(Commands, Reads):  # the twin has all of them in one class body
+    async def __aenter__(self) -> "AsyncKV":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+"""
+
+SHADOWING_USAGE = """
+from typing import assert_type
+
+from gen_shadowing.sync import KV
+
+with KV() as kv:
+    assert_type(kv.type("k"), str)
+    assert_type(kv.set("k", "v"), bool)
+    assert_type(kv.members("k"), set[str])
+    assert_type(kv.factory(), type[int])
+    assert kv.type("k") == "string" and kv.members("k") == {"k"} and kv.factory() is int
+"""
+
+
+def test_members_named_like_builtins_do_not_change_what_annotations_mean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, `type` and `set` in annotations of the twin's class body named its own methods: mypy rejected the
+    # module ('Function "KV.type" is not valid as a type'), the generator's own __exit__ included.
+    text = generate_and_use(tmp_path, monkeypatch, "gen_shadowing", SHADOWING_SOURCE, "AsyncKV", SHADOWING_USAGE)
+    assert "def members(self, key: str) -> _builtins.set[str]:" in text
+    assert "exc_type: _builtins.type[BaseException] | None" in text

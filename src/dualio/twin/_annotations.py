@@ -39,7 +39,7 @@ _UNIONS = {"Optional", "Union"}
 # Built-in containers a generated twin traverses (exactly these types at run time; subclasses are left as they are).
 _CONTAINERS = {"list", "List", "tuple", "Tuple", "dict", "Dict", "set", "frozenset", "FrozenSet"}
 _BUILTINS = set(dir(builtins))
-_OWN_NAMES = {"_abc", "_contextlib", "_types", "_typing", "_support"}
+_OWN_NAMES = {"_abc", "_builtins", "_contextlib", "_types", "_typing", "_support"}
 
 
 class Place(enum.Enum):
@@ -76,12 +76,14 @@ class Annotations:
         twinned_on_the_spot: Callable[[ast.expr], bool] | None = None,
         twin_of_attribute: Callable[[ast.Attribute], str | None] | None = None,
         type_variables: frozenset[str] = frozenset(),
+        shadowed: frozenset[str] = frozenset(),
     ) -> None:
         self.twins = twins
         self.resolve = resolve
         self.twinned_on_the_spot = twinned_on_the_spot
         self.twin_of_attribute = twin_of_attribute
         self.type_variables = type_variables
+        self.shadowed = shadowed  # builtins that a member of the twin shadows in its class body
         self.names: set[str] = set()
         self.twins_used: set[str] = set()  # keys of ``twins`` met where they were replaced
         self.changed = False  # something was rewritten
@@ -160,6 +162,8 @@ class Annotations:
 
     def _other_class(self, node: ast.Name | ast.Attribute, place: Place) -> ast.expr:
         """A name that no listed class has: ``Any`` if returned as a twin built at run time; else kept."""
+        if isinstance(node, ast.Name) and node.id in self.shadowed and node.id in _BUILTINS:
+            return ast.Attribute(ast.Name("_builtins", ast.Load()), node.id, ast.Load())
         if self._on_the_spot(node, place):
             if place is not Place.PASSED:
                 return ast.Name("_typing.Any", ast.Load())

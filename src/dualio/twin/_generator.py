@@ -184,6 +184,7 @@ def _module_text(
         "",
         "from __future__ import annotations",
         "",
+        "import builtins as _builtins",
         "import collections.abc as _abc",
         "import contextlib as _contextlib",
         "import types as _types",

@@ -8,6 +8,7 @@ body of one call into :mod:`dualio.twin.support`; what maps to what is the table
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 INDENT = "    "
 _ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
 _EXIT_PARAMETERS = (
-    "self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None"
+    "self, exc_type: {type}[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None"
 )
+_BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass
@@ -111,6 +113,9 @@ class ClassWriter:
                 "class it is meant to wrap"
             )
         self._names = names
+        # Builtins a member of the twin shadows inside its class body (redis's `type` and `set` commands): the
+        # annotations there that mean the builtin are written `_builtins.type`.
+        self._shadowed = frozenset(name for name in self.members if name in _BUILTIN_NAMES)
         self._origin = Origin(source, node, {})  # where the member being written now is defined
         self._class_scope = {parameter.name for parameter in _declared(node)}  # `class AsyncPool[T]` (3.12+)
         self._scope = self._class_scope  # type parameters in scope now: never imported
@@ -158,6 +163,7 @@ class ClassWriter:
             lambda class_node: self._twinned_on_the_spot(source, class_node),
             lambda attribute: self._twin_of_attribute(source, attribute),
             self._type_variables,
+            self._shadowed,
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
@@ -325,7 +331,7 @@ class ClassWriter:
             inherited.append(f"{INDENT * 2}def close(self) -> None: ...")
         if not self.protocols(members):
             inherited.append(f"{INDENT * 2}def __enter__(self) -> _typing.Self: ...")
-            inherited += _exit_header(INDENT * 2, "None: ...")
+            inherited += self.exit_header(INDENT * 2, "None: ...")
         if inherited:
             self.emit("", f"{INDENT}if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class", *inherited)
         return "\n".join(self.lines)
@@ -402,6 +408,11 @@ class ClassWriter:
         copied = _NameAsSelf(annotation.id).visit(copy.deepcopy(node))
         assert isinstance(copied, (ast.FunctionDef, ast.AsyncFunctionDef))
         return copied
+
+    def exit_header(self, indent: str, returns: str) -> list[str]:
+        """The lines of a ``def __exit__`` with its parameters, up to ``-> returns``."""
+        parameters = _EXIT_PARAMETERS.format(type="_builtins.type" if "type" in self._shadowed else "type")
+        return [f"{indent}def __exit__(", f"{indent}{INDENT}{parameters}", f"{indent}) -> {returns}"]
 
     def _aliased_function(self, value: ast.expr) -> list[ast.stmt] | None:
         """The definition of the member ``value`` names, if it is a function of the class (an alias of a method)."""
@@ -518,7 +529,7 @@ class ClassWriter:
             enter = "enter_self" if returns_self_only(enter_node) else "enter"  # `return self`: no round trip
             self.emit("", f"{INDENT}def __enter__(self) -> {returns}:")
             self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, _support.{enter}(self))")
-            self.emit("", *_exit_header(INDENT, f"{exit_returns}:"))
+            self.emit("", *self.exit_header(INDENT, f"{exit_returns}:"))
             if exit_returns == "None":
                 self.emit(f"{INDENT * 2}_support.exit(self, exc_type, exc, tb)")
             else:
@@ -608,11 +619,6 @@ class _QualifyNames(ast.NodeTransformer):
         if node.id in self.names:
             return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
         return node
-
-
-def _exit_header(indent: str, returns: str) -> list[str]:
-    """The lines of a ``def __exit__`` with its parameters, up to ``-> returns``."""
-    return [f"{indent}def __exit__(", f"{indent}{INDENT}{_EXIT_PARAMETERS}", f"{indent}) -> {returns}"]
 
 
 def _has_async_members(members: dict[str, list[ast.stmt]]) -> bool:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import builtins as _builtins
 import collections.abc as _abc
 import contextlib as _contextlib
 import types as _types
