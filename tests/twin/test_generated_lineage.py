@@ -154,13 +154,16 @@ def test_members_defined_under_a_branch_of_the_class_body_are_a_clear_error(
         render_module([Target("gen_branches.aio", "AsyncClient", output)])
 
 
-def test_declarations_for_type_checkers_only_are_left_out_quietly(
+def test_declarations_for_type_checkers_and_private_names_under_a_branch_are_left_out_quietly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = (
-        "from typing import TYPE_CHECKING\n\n"
+        "from typing import TYPE_CHECKING\n\nDEBUG = False\n\n"
         "class AsyncClient:\n"
         "    if TYPE_CHECKING:\n        session: object\n\n"
+        "    if DEBUG:  # aiohttp's ClientSession has this: a name the twin does not map, so it does not matter\n"
+        "        def __setattr__(self, name: str, value: object) -> None:\n"
+        "            object.__setattr__(self, name, value)\n\n"
         "    async def ping(self) -> str:\n        return 'pong'\n"
     )
     sync = generate(tmp_path, monkeypatch, "gen_type_only", source)

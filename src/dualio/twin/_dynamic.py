@@ -37,7 +37,7 @@ from ._source import returns_self_only
 __all__ = ("sync_class",)
 
 # Sync dunders that pass through to the async object (run on the loop, the result mapped).
-_PASSED_DUNDERS = frozenset(
+PASSED_DUNDERS = frozenset(
     {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
 )
 _TWIN_OWN = frozenset({"close", "aclose"})
@@ -109,7 +109,7 @@ def _build(async_cls: type, name: str) -> type[Any]:
     }
     members = _members(async_cls)
     for member_name, member in members.items():
-        if member_name.startswith("_") and member_name not in _PASSED_DUNDERS:
+        if member_name.startswith("_") and member_name not in PASSED_DUNDERS:
             continue
         if member_name in _TWIN_OWN:
             continue

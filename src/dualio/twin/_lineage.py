@@ -17,12 +17,16 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._source import Source
 
-__all__ = ("Origin", "Sources", "TypeArgument", "class_members", "type_parameters")
+__all__ = ("MAPPED", "Origin", "Sources", "TypeArgument", "class_members", "type_parameters")
 
 _MAX_REEXPORT_HOPS = 8
+# Dunders a twin maps: those it passes through as methods (as the run-time twin does), the async protocols,
+# the constructor. Other names with a leading underscore are not part of a twin.
+MAPPED = PASSED_DUNDERS | {"__init__", "__aenter__", "__aexit__", "__aiter__", "__anext__"}
 
 
 @dataclass(frozen=True)
@@ -271,7 +275,7 @@ def _refuse_conditional_members(origin: Origin) -> None:
             continue
         if isinstance(statement, ast.If) and _is_type_checking(statement.test) and not statement.orelse:
             continue  # declarations for type checkers only: nothing there exists at run time
-        names = sorted(_names_bound_inside(statement))
+        names = sorted(name for name in _names_bound_inside(statement) if not name.startswith("_") or name in MAPPED)
         if names:
             where = f"{origin.source.module}.{origin.klass.name}"
             raise GenerateError(

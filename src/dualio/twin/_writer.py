@@ -16,14 +16,13 @@ from typing import Any
 
 from ._annotations import Annotations, Place, copy_expression, names_used
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
-from ._dynamic import twin_name
+from ._dynamic import PASSED_DUNDERS, twin_name
 from ._errors import GenerateError
 from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
 from ._source import Source, returns_self_only
 
 __all__ = ("INDENT", "ClassWriter", "ForeignTwins", "Names")
 
-_PASSED_DUNDERS = {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
 _CLOSERS = ("aclose", "close")
 # Read in the caller's thread like attributes; a cached property can be set, as on the async object.
 # Decorators that make a def a read-only attribute (a descriptor that is not a method): the builtins', and by
@@ -355,7 +354,7 @@ class ClassWriter:
                 self.attribute(attribute, annotation, None)
 
     def member(self, name: str, statements: list[ast.stmt]) -> None:
-        if (name.startswith("_") and name not in _PASSED_DUNDERS) or name in _CLOSERS:
+        if (name.startswith("_") and name not in PASSED_DUNDERS) or name in _CLOSERS:
             return
         last = statements[-1]
         klass = self.reading(last)
