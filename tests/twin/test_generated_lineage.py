@@ -91,6 +91,12 @@ def generate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, sour
     return importlib.import_module(f"{package}.sync")
 
 
+def new_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str) -> Any:
+    """A new twin of ``package.aio.AsyncClient``, generated from ``source``."""
+    client_cls: Any = generate(tmp_path, monkeypatch, package, source).Client
+    return client_cls()
+
+
 def test_members_are_found_in_python_s_lookup_order_and_a_base_s_setter_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,9 +127,7 @@ def test_a_diamond_is_read_in_c3_order(tmp_path: Path, monkeypatch: pytest.Monke
         "class Right(Root):\n    async def which(self) -> str:\n        return 'right'\n\n"
         "class AsyncClient(Left, Right):\n    pass\n"
     )
-    sync = generate(tmp_path, monkeypatch, "gen_diamond", source)
-    client_cls: Any = sync.Client
-    client = client_cls()
+    client = new_client(tmp_path, monkeypatch, "gen_diamond", source)
     assert client.which() == "right"  # AsyncClient, Left, Right, Root: Right's, as Python finds it
     client.close()
 
@@ -166,8 +170,6 @@ def test_declarations_for_type_checkers_and_private_names_under_a_branch_are_lef
         "            object.__setattr__(self, name, value)\n\n"
         "    async def ping(self) -> str:\n        return 'pong'\n"
     )
-    sync = generate(tmp_path, monkeypatch, "gen_type_only", source)
-    client_cls: Any = sync.Client
-    client = client_cls()
+    client = new_client(tmp_path, monkeypatch, "gen_type_only", source)
     assert client.ping() == "pong"
     client.close()
