@@ -78,3 +78,17 @@ def test_a_re_exported_name_that_is_no_class_statement_says_where_it_comes_from(
     assert "gen_made:AsyncClient is gen_made._client.AsyncClient, through imports" in message
     assert "module gen_made._client has no top-level class 'AsyncClient'" in message
     assert "binds 'AsyncClient' by an assignment or a def" in message
+
+
+def test_a_base_class_re_exported_by_a_star_import_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, only targets followed star imports; a base named through one was not read, and
+    # the twin lacked its members.
+    files = {
+        "__init__.py": "from ._client import *\n",
+        "_client.py": CLIENT + "\n__all__ = ['AsyncClient']\n",
+        "aio.py": "from gen_star_base import AsyncClient\n\n\nclass AsyncLogged(AsyncClient):\n"
+        "    async def log(self) -> None: ...\n",
+    }
+    directory = package(tmp_path, monkeypatch, "gen_star_base", files)
+    text = render_module([Target("gen_star_base.aio", "AsyncLogged", directory / "sync.py")])
+    assert "def get(self, url: str) -> str:" in text  # the base's member

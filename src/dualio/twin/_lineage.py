@@ -70,19 +70,22 @@ class Sources:
         qualified = source.qualified_name(base, type_only=type_only)
         if qualified is None:
             return None
-        reached, found = self._follow(qualified, package)
+        reached, found = self.follow(qualified, package)
         name = reached.rpartition(".")[2]
         return (found, found.classes[name]) if found is not None and name in found.classes else None
 
     def definition_of(self, qualified: str) -> str:
         """The dotted name where ``qualified`` (``pkg.Item``) is defined, re-exports followed as far as source goes."""
-        return self._follow(qualified, None)[0]
+        return self.follow(qualified, None)[0]
 
-    def _follow(self, qualified: str, package: str | None) -> tuple[str, Source | None]:
+    def follow(self, qualified: str, package: str | None) -> tuple[str, Source | None]:
         """Follow ``qualified`` through re-exports: the dotted name reached, and the module defining it if read.
 
-        Stops at a name with no module part, at a module with no Python source (a C extension, or a name that is
-        a module), and, given a ``package``, at a name outside that top-level package (nothing there is read).
+        Re-exports are ``import``/``from ... import`` statements and, for a name a module does not bind itself,
+        its ``from m import *`` statements (the last that exports the name, as at run time: httpx's
+        ``__init__``). Stops at a name with no module part, at a module with no Python source (a C extension,
+        or a name that is a module), and, given a ``package``, at a name outside that top-level package (nothing
+        there is read).
         """
         for _hop in range(_MAX_REEXPORT_HOPS):
             module, _, name = qualified.rpartition(".")
@@ -96,9 +99,22 @@ class Sources:
                 return qualified, found
             origin = found.origins.get(name)
             if origin is None:
-                return qualified, None
+                star = None if found.binds(name) else self._star_source(found, name)
+                if star is None:
+                    return qualified, None
+                origin = f"{star}.{name}"
             qualified = origin
         return qualified, None
+
+    def _star_source(self, source: Source, name: str) -> str | None:
+        """The module a ``from m import *`` of ``source`` takes ``name`` from, if one does (the last such import)."""
+        for module in reversed(source.stars):
+            try:
+                if self.load(module).exports(name):
+                    return module
+            except GenerateError:
+                continue
+        return None
 
 
 def type_parameters(node: ast.ClassDef) -> list[str]:
