@@ -92,3 +92,20 @@ def test_a_base_class_re_exported_by_a_star_import_is_read(tmp_path: Path, monke
     directory = package(tmp_path, monkeypatch, "gen_star_base", files)
     text = render_module([Target("gen_star_base.aio", "AsyncLogged", directory / "sync.py")])
     assert "def get(self, url: str) -> str:" in text  # the base's member
+
+
+def test_one_class_listed_for_two_output_files_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before, each output got a twin of it, and whichever module was imported last registered its own.
+    files = {"__init__.py": "from ._client import AsyncClient\n", "_client.py": CLIENT}
+    directory = package(tmp_path, monkeypatch, "gen_twice", files)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dualio.twin]\n"gen_twice:AsyncClient" = "gen_twice/a.py"\n'
+        '"gen_twice._client:AsyncClient" = "gen_twice/b.py"\n'
+    )
+    assert run_cli(config=tmp_path) == 2
+    error = capsys.readouterr().err
+    assert "gen_twice._client:AsyncClient is listed for two output files, gen_twice/a.py and gen_twice/b.py" in error
+    assert not (directory / "a.py").exists()
+    assert not (directory / "b.py").exists()

@@ -93,6 +93,7 @@ def _render_all(config: Path, grouped: dict[Path, list[Target]]) -> dict[Path, R
     try:
         lookup = Sources()
         grouped = {output: defining_targets(targets, lookup) for output, targets in grouped.items()}
+        _refuse_twice_listed(config, grouped)
         holders = {output: module_name_of(output) for output in grouped}
         return {output: render(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()}
     finally:
@@ -163,6 +164,20 @@ def module_name_of(path: Path) -> str | None:
             if parts and all(part.isidentifier() for part in parts):
                 return ".".join(parts)
     return None
+
+
+def _refuse_twice_listed(config: Path, grouped: dict[Path, list[Target]]) -> None:
+    """Raise ``GenerateError`` if one class is listed for two output files (perhaps once through a re-export)."""
+    outputs: dict[tuple[str, str], Path] = {}
+    for output, targets in grouped.items():
+        for target in targets:
+            first = outputs.setdefault((target.module, target.cls), output)
+            if first != output:
+                raise GenerateError(
+                    f"{target.module}:{target.cls} is listed for two output files, "
+                    f"{_relative(first, config)} and {_relative(output, config)} (a key naming a module that "
+                    "re-exports it counts as the class itself): each class gets one twin; keep one key"
+                )
 
 
 def _elsewhere(
