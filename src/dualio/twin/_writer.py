@@ -12,7 +12,6 @@ import builtins
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ._annotations import Annotations, Place, copy_expression, names_used
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
@@ -20,18 +19,27 @@ from ._dynamic import PASSED_DUNDERS, twin_name
 from ._errors import GenerateError
 from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
 from ._source import Source, returns_self_only
+from ._syntax import (
+    NameAsSelf,
+    QualifyNames,
+    as_argument,
+    attribute_doc,
+    class_level_names,
+    declared_type_parameters,
+    decorators_of,
+    docstring_lines,
+    has_async_members,
+    has_yield,
+    init_attributes,
+    is_property_like,
+    module_type_variables,
+)
 
 __all__ = ("INDENT", "ClassWriter", "ForeignTwins", "Names")
 
 _CLOSERS = ("aclose", "close")
-# Read in the caller's thread like attributes; a cached property can be set, as on the async object.
-# Decorators that make a def a read-only attribute (a descriptor that is not a method): the builtins', and by
-# name those of other libraries (aiohttp's ``reify``, propcache's ``under_cached_property``, ``abstractproperty``,
-# SQLAlchemy's ``hybrid_property``): the last part of the name is ``reify`` or ends in ``property``.
-_PROPERTY_NAMES = {"reify"}
-FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 INDENT = "    "
-_ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
 _EXIT_PARAMETERS = (
     "self, exc_type: {type}[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None"
 )
@@ -104,7 +112,7 @@ class ClassWriter:
                 "its twin, and it cannot be constructed. List the classes that implement it instead"
             )
         self.members, self._origins = class_members(sources, source, node)
-        if not _has_async_members(self.members):
+        if not has_async_members(self.members):
             raise GenerateError(
                 f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
                 "__aiter__ or __anext__) in its source or in the base classes the generator reads (those of its own "
@@ -116,7 +124,9 @@ class ClassWriter:
         # annotations there that mean the builtin are written `_builtins.type`.
         self._shadowed = frozenset(name for name in self.members if name in _BUILTIN_NAMES)
         self._origin = Origin(source, node, {})  # where the member being written now is defined
-        self._class_scope = {parameter.name for parameter in _declared(node)}  # `class AsyncPool[T]` (3.12+)
+        self._class_scope = {
+            parameter.name for parameter in declared_type_parameters(node)
+        }  # `class AsyncPool[T]` (3.12+)
         self._scope = self._class_scope  # type parameters in scope now: never imported
 
     @property
@@ -127,7 +137,7 @@ class ClassWriter:
     def reading(self, statement: ast.stmt) -> ast.ClassDef:
         """Write what follows with the names and type arguments of ``statement``'s class; return that class."""
         self._origin = self._origins[id(statement)]
-        self._scope = self._class_scope | {parameter.name for parameter in _declared(statement)}
+        self._scope = self._class_scope | {parameter.name for parameter in declared_type_parameters(statement)}
         return self._origin.klass
 
     # -- helpers --------------------------------------------------------------------------------------------
@@ -180,7 +190,7 @@ class ClassWriter:
         key = (source.module, ast.unparse(node))
         if key not in self._on_the_spot:
             found = self.sources.base_class(source, node, self.package, type_only=True)
-            self._on_the_spot[key] = found is not None and _has_async_members(class_members(self.sources, *found)[0])
+            self._on_the_spot[key] = found is not None and has_async_members(class_members(self.sources, *found)[0])
         return self._on_the_spot[key]
 
     def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
@@ -208,16 +218,16 @@ class ClassWriter:
         (A default is evaluated in the class body, where ``limit: int = MAX`` reads the class's ``MAX``.)
         """
         klass = self._origin.klass
-        in_class = _class_level_names(klass) & names_used(node)
+        in_class = class_level_names(klass) & names_used(node)
         if in_class:
-            node = _QualifyNames(klass.name, in_class).visit(copy_expression(node))
+            node = QualifyNames(klass.name, in_class).visit(copy_expression(node))
         self.names.runtime.update(names_used(node))
         return ast.unparse(node)
 
     def type_header(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         """``[T: Bound, *Ts, **P]`` as declared by ``node`` (Python >= 3.12 syntax), or nothing."""
         texts = []
-        for parameter in _declared(node):
+        for parameter in declared_type_parameters(node):
             bound = getattr(parameter, "bound", None)
             default = getattr(parameter, "default_value", None)  # Python >= 3.13
             prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__, "")
@@ -289,7 +299,7 @@ class ClassWriter:
         if decorator:
             self.emit(f"{INDENT}@{decorator}")
         self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
-        self.emit(*_docstring(ast.get_docstring(node), INDENT * 2))
+        self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2))
         if returns == "None":
             self.emit(f"{INDENT * 2}{call}")
         else:
@@ -300,8 +310,10 @@ class ClassWriter:
     def render(self) -> str:
         twin = self.twins[self.async_name]
         parameters = type_parameters(self.node)
-        if _declared(self.node):  # `class AsyncPool[T: Item]` -> `class Pool[T: Item](Twin[AsyncPool[T]])`
-            arguments = ", ".join(_as_argument(parameter) for parameter in _declared(self.node))
+        if declared_type_parameters(
+            self.node
+        ):  # `class AsyncPool[T: Item]` -> `class Pool[T: Item](Twin[AsyncPool[T]])`
+            arguments = ", ".join(as_argument(parameter) for parameter in declared_type_parameters(self.node))
             twin_base = f"_support.Twin[{self.async_name}[{arguments}]]"
             self.emit(f"class {twin}{self.type_header(self.node)}({twin_base}):")
         elif parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
@@ -311,7 +323,7 @@ class ClassWriter:
         else:
             self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
         doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
-        self.emit(*_docstring(doc, INDENT), "", f"{INDENT}__slots__ = ()")
+        self.emit(*docstring_lines(doc, INDENT), "", f"{INDENT}__slots__ = ()")
         members = self.members
         self.constructor(members.get("__init__", []))
         for name, statements in members.items():
@@ -349,7 +361,7 @@ class ClassWriter:
             return
         self.reading(init)
         self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
-        for attribute, annotation in _init_attributes(init):
+        for attribute, annotation in init_attributes(init):
             if attribute not in self.members:
                 self.attribute(attribute, annotation, None)
 
@@ -365,7 +377,7 @@ class ClassWriter:
                 annotation = self.annotation(last.annotation, Place.AS_WRITTEN)  # read straight off the class
                 self.emit("", f"{INDENT}{name}: {annotation} = {self.async_name}.{name}")
             else:
-                doc = _attribute_doc(klass, last)
+                doc = attribute_doc(klass, last)
                 if last.value is None or is_frozen_dataclass(klass) or not self.class_attribute(name, last, doc):
                     writable = not is_frozen_dataclass(klass)
                     self.accessor(name, last.annotation, last.annotation, doc, writable=writable)
@@ -376,7 +388,7 @@ class ClassWriter:
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
                 target = f"{self.async_name}.{name}"
                 self.emit("", f"{INDENT}{name} = _support.attribute_like({self.async_name}, {target})")
-                self.emit(*_docstring(_attribute_doc(klass, last), INDENT))
+                self.emit(*docstring_lines(attribute_doc(klass, last), INDENT))
         elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.function(name, statements)
 
@@ -388,7 +400,7 @@ class ClassWriter:
         if traversed or read != self.annotation(statement.annotation, Place.PASSED):
             return False
         self.emit("", f"{INDENT}{name}: _support.Attribute[{read}] = _support.Attribute({self.async_name})")
-        self.emit(*_docstring(doc, INDENT))
+        self.emit(*docstring_lines(doc, INDENT))
         return True
 
     def _self_type_as_self(
@@ -402,9 +414,9 @@ class ClassWriter:
         annotation = first[0].annotation if first else None
         if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) in {"type", "Type", "typing.Type"}:
             annotation = annotation.slice
-        if not isinstance(annotation, ast.Name) or annotation.id not in _type_variables(self._origin.source):
+        if not isinstance(annotation, ast.Name) or annotation.id not in module_type_variables(self._origin.source):
             return node
-        copied = _NameAsSelf(annotation.id).visit(copy.deepcopy(node))
+        copied = NameAsSelf(annotation.id).visit(copy.deepcopy(node))
         assert isinstance(copied, (ast.FunctionDef, ast.AsyncFunctionDef))
         return copied
 
@@ -437,7 +449,7 @@ class ClassWriter:
         if traversed:
             value = f"_support.returned_each(self, {value})"
         self.emit("", f"{INDENT}@property", f"{INDENT}def {name}(self) -> {returns}:")
-        self.emit(*_docstring(doc, INDENT * 2))
+        self.emit(*docstring_lines(doc, INDENT * 2))
         self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, {value})")
         if not writable:
             return
@@ -449,16 +461,16 @@ class ClassWriter:
     def function(self, name: str, statements: list[ast.stmt]) -> None:
         functions = [s for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
         node = functions[0]
-        decorators = _decorators(node)
+        decorators = decorators_of(node)
         target = f"{self.async_name}.{name}"
         if "overload" in decorators or "typing.overload" in decorators:
             node = functions[-1]  # the implementation's signature
-            decorators = _decorators(node)
+            decorators = decorators_of(node)
         self.reading(node)
         if "staticmethod" not in decorators:
             node = self._self_type_as_self(node)
-        if _is_property_like(decorators):
-            setter = next((f for f in functions if f"{name}.setter" in _decorators(f)), None)
+        if is_property_like(decorators):
+            setter = next((f for f in functions if f"{name}.setter" in decorators_of(f)), None)
             written = node.returns
             if setter is not None and len(setter.args.args) > 1 and setter.args.args[1].annotation is not None:
                 written = setter.args.args[1].annotation
@@ -466,7 +478,7 @@ class ClassWriter:
             self.accessor(name, node.returns, written, ast.get_docstring(node), writable=writable)
             return
         is_async = isinstance(node, ast.AsyncFunctionDef)
-        is_async_gen = isinstance(node, ast.AsyncFunctionDef) and _has_yield(node)
+        is_async_gen = isinstance(node, ast.AsyncFunctionDef) and has_yield(node)
         # What the twin returns: an async def's result, or what a sync def returns, awaited if awaitable.
         returns, traversed = self.annotation_traversed(node.returns, Place.RETURNED if is_async else Place.AWAITED)
         if is_async_gen and node.returns is None:
@@ -497,7 +509,7 @@ class ClassWriter:
         with a type other than a ``TypeVar``: redis-py's ``self: SyncClientProtocol`` overloads would all read
         alike on the twin.
         """
-        stubs = [f for f in functions if _decorators(f) & {"overload", "typing.overload"}]
+        stubs = [f for f in functions if decorators_of(f) & {"overload", "typing.overload"}]
         read: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
         for stub in stubs:
             self.reading(stub)
@@ -538,7 +550,7 @@ class ClassWriter:
         if anext and isinstance(anext[-1], ast.AsyncFunctionDef):
             self.reading(anext[-1])
             item = self.annotation(anext[-1].returns, Place.ITEM)
-        elif aiter and isinstance(aiter[-1], FUNCTIONS) and isinstance(aiter[-1].returns, ast.Subscript):
+        elif aiter and isinstance(aiter[-1], _FUNCTIONS) and isinstance(aiter[-1].returns, ast.Subscript):
             # def __aiter__(self) -> AsyncIterator[T], or async def __aiter__ written as an async generator
             self.reading(aiter[-1])
             item = self.annotation(aiter[-1].returns.slice, Place.ITEM)
@@ -549,143 +561,3 @@ class ClassWriter:
             self.emit("", f"{INDENT}def __next__(self) -> {item}:")
             self.emit(f"{INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
         return isinstance(enter_node, ast.AsyncFunctionDef)
-
-
-class _NameAsSelf(ast.NodeTransformer):
-    """Replace a name with ``_typing.Self`` wherever it is read."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id != self.name:
-            return node
-        return ast.Attribute(ast.Name("_typing", ast.Load()), "Self", ast.Load())
-
-
-def _type_variables(source: Source) -> set[str]:
-    """The names ``source`` binds to a ``TypeVar(...)`` at its top level."""
-    names: set[str] = set()
-    for statement in source.tree.body:
-        if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
-            continue
-        if ast.unparse(statement.value.func).rpartition(".")[2] == "TypeVar":
-            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
-    return names
-
-
-def _docstring(text: str | None, indent: str) -> list[str]:
-    if not text:
-        return []
-    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    first, *rest = body.splitlines()
-    if not rest:
-        return [f'{indent}"""{first}"""']
-    return [f'{indent}"""{first}', *((indent + line) if line.strip() else "" for line in rest), f'{indent}"""']
-
-
-def _declared(node: ast.AST) -> list[Any]:
-    """The type parameters ``node`` declares with Python 3.12's syntax (``class C[T]``, ``def f[T]``)."""
-    return list(getattr(node, "type_params", None) or [])
-
-
-def _as_argument(parameter: Any) -> str:
-    """How a declared type parameter is passed on: ``T``, ``*Ts``, ``P``."""
-    return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
-
-
-def _class_level_names(klass: ast.ClassDef) -> set[str]:
-    """The names a class body assigns a value to (``MAX = 10``, ``limit: int = 3``)."""
-    names: set[str] = set()
-    for statement in klass.body:
-        if isinstance(statement, ast.Assign):
-            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
-        elif isinstance(statement, ast.AnnAssign) and statement.value and isinstance(statement.target, ast.Name):
-            names.add(statement.target.id)
-    return names
-
-
-class _QualifyNames(ast.NodeTransformer):
-    """Rewrite each of ``names`` to ``owner.name``."""
-
-    def __init__(self, owner: str, names: set[str]) -> None:
-        self.owner = owner
-        self.names = names
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.names:
-            return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
-        return node
-
-
-def _has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
-    """Whether a class has something a twin maps: an ``async def`` (generators too) or an async protocol."""
-    return any(name in _ASYNC_PROTOCOLS for name in members) or any(
-        isinstance(statement, ast.AsyncFunctionDef) for statements in members.values() for statement in statements
-    )
-
-
-def _is_property_like(decorators: set[str]) -> bool:
-    """Whether one of ``decorators`` (as written, ``@x.setter`` aside) makes the def an attribute, not a method."""
-    for decorator in decorators:
-        last = decorator.partition("(")[0].rpartition(".")[2]
-        if last in _PROPERTY_NAMES or (last.endswith("property") and not decorator.endswith(".setter")):
-            return True
-    return False
-
-
-def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    return {ast.unparse(decorator) for decorator in node.decorator_list}
-
-
-def _has_yield(node: ast.AsyncFunctionDef) -> bool:
-    """Whether ``node`` itself (not a nested function) yields: an async generator."""
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        child = stack.pop()
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
-            return True
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(child))
-    return False
-
-
-def _attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
-    """The string literal right after an annotated attribute (the convention Sphinx reads), if any."""
-    body = classdef.body
-    index = body.index(statement) if statement in body else -1
-    if 0 <= index < len(body) - 1:
-        after = body[index + 1]
-        if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
-            return after.value.value.strip()
-    return None
-
-
-def _init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
-    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments directly in ``__init__``, in order, with a type.
-
-    The type is the annotation written there, else, for ``self.x = x`` of an annotated parameter ``x`` (not
-    ``*args``/``**kwargs``), that parameter's annotation, as a type checker infers it; else None (``Any``).
-    """
-    parameters = {arg.arg: arg.annotation for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
-    found: dict[str, ast.expr | None] = {}
-    for statement in init.body:
-        targets: list[ast.expr] = []
-        annotation = None
-        if isinstance(statement, ast.Assign):
-            targets = statement.targets
-            if isinstance(statement.value, ast.Name):
-                annotation = parameters.get(statement.value.id)
-        elif isinstance(statement, ast.AnnAssign):
-            targets, annotation = [statement.target], statement.annotation
-        for target in targets:
-            if (
-                isinstance(target, ast.Attribute)
-                and isinstance(target.value, ast.Name)
-                and target.value.id == "self"
-                and not target.attr.startswith("_")
-            ):
-                found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
-    return list(found.items())

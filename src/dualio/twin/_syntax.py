@@ -1,0 +1,173 @@
+"""What the generator reads off the syntax of an async class: decorators, docstrings, type parameters, attributes.
+
+Plain functions over ``ast`` nodes, used by the class writer (``_writer``); none of them writes code.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ._source import Source
+
+__all__ = (
+    "NameAsSelf",
+    "QualifyNames",
+    "as_argument",
+    "attribute_doc",
+    "class_level_names",
+    "declared_type_parameters",
+    "decorators_of",
+    "docstring_lines",
+    "has_async_members",
+    "has_yield",
+    "init_attributes",
+    "is_property_like",
+    "module_type_variables",
+)
+
+# Decorators that make a def a read-only attribute (a descriptor that is not a method): the builtins', and by
+# name those of other libraries (aiohttp's ``reify``, propcache's ``under_cached_property``, ``abstractproperty``,
+# SQLAlchemy's ``hybrid_property``): the last part of the name is ``reify`` or ends in ``property``.
+_PROPERTY_NAMES = {"reify"}
+_ASYNC_PROTOCOLS = {"__aenter__", "__aiter__", "__anext__"}
+
+
+class NameAsSelf(ast.NodeTransformer):
+    """Replace a name with ``_typing.Self`` wherever it is read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id != self.name:
+            return node
+        return ast.Attribute(ast.Name("_typing", ast.Load()), "Self", ast.Load())
+
+
+def module_type_variables(source: Source) -> set[str]:
+    """The names ``source`` binds to a ``TypeVar(...)`` at its top level."""
+    names: set[str] = set()
+    for statement in source.tree.body:
+        if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
+            continue
+        if ast.unparse(statement.value.func).rpartition(".")[2] == "TypeVar":
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+    return names
+
+
+def docstring_lines(text: str | None, indent: str) -> list[str]:
+    if not text:
+        return []
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    first, *rest = body.splitlines()
+    if not rest:
+        return [f'{indent}"""{first}"""']
+    return [f'{indent}"""{first}', *((indent + line) if line.strip() else "" for line in rest), f'{indent}"""']
+
+
+def declared_type_parameters(node: ast.AST) -> list[Any]:
+    """The type parameters ``node`` declares with Python 3.12's syntax (``class C[T]``, ``def f[T]``)."""
+    return list(getattr(node, "type_params", None) or [])
+
+
+def as_argument(parameter: Any) -> str:
+    """How a declared type parameter is passed on: ``T``, ``*Ts``, ``P``."""
+    return ("*" if type(parameter).__name__ == "TypeVarTuple" else "") + str(parameter.name)
+
+
+def class_level_names(klass: ast.ClassDef) -> set[str]:
+    """The names a class body assigns a value to (``MAX = 10``, ``limit: int = 3``)."""
+    names: set[str] = set()
+    for statement in klass.body:
+        if isinstance(statement, ast.Assign):
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and statement.value and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
+    return names
+
+
+class QualifyNames(ast.NodeTransformer):
+    """Rewrite each of ``names`` to ``owner.name``."""
+
+    def __init__(self, owner: str, names: set[str]) -> None:
+        self.owner = owner
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.names:
+            return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
+        return node
+
+
+def has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
+    """Whether a class has something a twin maps: an ``async def`` (generators too) or an async protocol."""
+    return any(name in _ASYNC_PROTOCOLS for name in members) or any(
+        isinstance(statement, ast.AsyncFunctionDef) for statements in members.values() for statement in statements
+    )
+
+
+def is_property_like(decorators: set[str]) -> bool:
+    """Whether one of ``decorators`` (as written, ``@x.setter`` aside) makes the def an attribute, not a method."""
+    for decorator in decorators:
+        last = decorator.partition("(")[0].rpartition(".")[2]
+        if last in _PROPERTY_NAMES or (last.endswith("property") and not decorator.endswith(".setter")):
+            return True
+    return False
+
+
+def decorators_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {ast.unparse(decorator) for decorator in node.decorator_list}
+
+
+def has_yield(node: ast.AsyncFunctionDef) -> bool:
+    """Whether ``node`` itself (not a nested function) yields: an async generator."""
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, (ast.Yield, ast.YieldFrom)):
+            return True
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(child))
+    return False
+
+
+def attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
+    """The string literal right after an annotated attribute (the convention Sphinx reads), if any."""
+    body = classdef.body
+    index = body.index(statement) if statement in body else -1
+    if 0 <= index < len(body) - 1:
+        after = body[index + 1]
+        if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
+            return after.value.value.strip()
+    return None
+
+
+def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
+    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments directly in ``__init__``, in order, with a type.
+
+    The type is the annotation written there, else, for ``self.x = x`` of an annotated parameter ``x`` (not
+    ``*args``/``**kwargs``), that parameter's annotation, as a type checker infers it; else None (``Any``).
+    """
+    parameters = {arg.arg: arg.annotation for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
+    found: dict[str, ast.expr | None] = {}
+    for statement in init.body:
+        targets: list[ast.expr] = []
+        annotation = None
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+            if isinstance(statement.value, ast.Name):
+                annotation = parameters.get(statement.value.id)
+        elif isinstance(statement, ast.AnnAssign):
+            targets, annotation = [statement.target], statement.annotation
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == "self"
+                and not target.attr.startswith("_")
+            ):
+                found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
+    return list(found.items())
