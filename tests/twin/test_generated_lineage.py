@@ -136,6 +136,7 @@ def test_members_defined_under_a_branch_of_the_class_body_are_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Before, they were dropped without a word (aiohttp's ClientSession defines get, post, ... this way).
+    # Every such statement is named, not only the first.
     one_module_package(
         tmp_path,
         monkeypatch,
@@ -147,12 +148,15 @@ def test_members_defined_under_a_branch_of_the_class_body_are_a_clear_error(
         "        async def get(self, url: str) -> str: ...\n"
         "    else:\n"
         "        async def get(self, url: str) -> str:\n            return url\n\n"
-        "        def helper(self) -> None:\n            inner = 1\n",
+        "        def helper(self) -> None:\n            inner = 1\n\n"
+        "    try:\n        import json\n    except ImportError:\n"
+        "        async def ping_all(self) -> None: ...\n",
     )
     output = tmp_path / "gen_branches" / "sync.py"
     message = (
-        r"^gen_branches\.aio\.AsyncClient defines get, helper inside an if statement of its class body \(line 8\); "
-        r"the generator reads only members a class defines unconditionally.*use dualio\.twin\.sync_class\(\)"
+        r"^gen_branches\.aio\.AsyncClient defines members inside statements of its class body: get, helper \(in "
+        r"the if at line 8\); ping_all \(in the try at line 17\)\. The generator reads only members a class "
+        r"defines unconditionally.*use dualio\.twin\.sync_class\(\)"
     )
     with pytest.raises(GenerateError, match=message):
         render_module([Target("gen_branches.aio", "AsyncClient", output)])
@@ -172,4 +176,22 @@ def test_declarations_for_type_checkers_and_private_names_under_a_branch_are_lef
     )
     client = new_client(tmp_path, monkeypatch, "gen_type_only", source)
     assert client.ping() == "pong"
+    client.close()
+
+
+def test_an_unlisted_class_with_branched_members_does_not_stop_a_listed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiohttp's ClientResponse takes a ClientSession: reading the unlisted session, only to decide whether a value
+    # of it comes back as a twin built at run time, stopped ClientResponse's generation on the session's branches.
+    source = (
+        "import sys\n\n"
+        "class AsyncSession:\n"
+        "    if sys.version_info >= (3, 11):\n        async def get(self) -> str:\n            return 'got'\n\n"
+        "class AsyncClient:\n"
+        "    def __init__(self, session: AsyncSession | None = None) -> None:\n        self.session = session\n\n"
+        "    async def body(self) -> str:\n        return 'body'\n"
+    )
+    client = new_client(tmp_path, monkeypatch, "gen_unlisted_branched", source)
+    assert client.body() == "body"
     client.close()

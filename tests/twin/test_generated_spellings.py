@@ -340,3 +340,49 @@ def test_members_named_like_builtins_do_not_change_what_annotations_mean(
     text = generate_and_use(tmp_path, monkeypatch, "gen_shadowing", SHADOWING_SOURCE, "AsyncKV", SHADOWING_USAGE)
     assert "def members(self, key: str) -> _builtins.set[str]:" in text
     assert "exc_type: _builtins.type[BaseException] | None" in text
+
+
+SELF_SOURCE = """
+from typing import Self, TypeVar
+
+_T = TypeVar("_T", bound="AsyncNode")
+
+
+class AsyncNode:
+    async def siblings(self) -> list[Self]:
+        return [self]
+
+    async def siblings_t(self: _T) -> list[_T]:
+        return [self]
+
+    async def named(self) -> dict[str, Self]:
+        return {"me": self}
+
+    async def pair(self) -> tuple[Self, int]:
+        return self, 1
+
+    async def which(self) -> str:
+        return "node"
+"""
+
+SELF_USAGE = """
+from typing import assert_type
+
+from gen_self.sync import Node
+
+node = Node()
+assert_type(node.siblings(), list[Node])
+assert_type(node.siblings_t(), list[Node])
+assert_type(node.named(), dict[str, Node])
+assert_type(node.pair(), tuple[Node, int])
+assert [type(n) for n in node.siblings()] == [Node] and node.siblings()[0] is node
+assert node.siblings_t()[0] is node and node.named()["me"] is node and node.pair()[0] is node
+assert node.siblings()[0].which() == "node"
+node.close()
+"""
+
+
+def test_self_inside_a_container_arrives_as_the_twin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before, list[Self] was typed list[Node] while it held AsyncNode objects (mypy passed; a call on an item
+    # returned a coroutine never awaited): Self inside a container was not traversed.
+    generate_and_use(tmp_path, monkeypatch, "gen_self", SELF_SOURCE, "AsyncNode", SELF_USAGE)

@@ -119,6 +119,9 @@ class Annotations:
             if twin is not None:
                 self._mark_changed()
                 return ast.Name(twin, ast.Load())
+            if node.attr == "Self" and place is not Place.AS_WRITTEN:
+                self._mark_changed()  # `typing.Self`: the async class, which arrives as its twin (traversed too)
+                return node
             bare = self._bare(node.attr, place)
             return bare if bare is not None else self._other_class(node, place)
         if isinstance(node, ast.Subscript):
@@ -143,6 +146,8 @@ class Annotations:
             self.twins_used.add(node.id)
             self._mark_changed()
             return ast.Name(self.twins[node.id], ast.Load())
+        if node.id == "Self" and place is not Place.AS_WRITTEN:
+            self._mark_changed()  # the async class, which arrives as its twin: a container of it is traversed
         bare = self._bare(node.id, place)
         return bare if bare is not None else self._other_class(node, place)
 

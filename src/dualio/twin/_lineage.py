@@ -212,7 +212,7 @@ def _special_type_variables(source: Source) -> set[str]:
 
 
 def class_members(
-    sources: Sources, source: Source, node: ast.ClassDef
+    sources: Sources, source: Source, node: ast.ClassDef, *, strict: bool = True
 ) -> tuple[dict[str, list[ast.stmt]], dict[int, Origin]]:
     """Members of ``node`` by name, as Python looks them up (the MRO), and each statement's origin.
 
@@ -220,13 +220,15 @@ def class_members(
     ``@overload`` and the implementation after overloads add to the list of its class's own definition of
     ``name`` instead of starting a new one.
     Raises ``GenerateError`` if a class read defines members under an ``if``/``try``/``with``/loop in its body
-    (which one exists at run time cannot be read from source), ``if TYPE_CHECKING:`` blocks aside.
+    (which one exists at run time cannot be read from source), ``if TYPE_CHECKING:`` blocks aside; not if
+    ``strict`` is False (a class only looked at, whose twin is not written: its other members are still read).
     """
     found: dict[str, list[ast.stmt]] = {}
     origins: dict[int, Origin] = {}
     package = source.module.partition(".")[0]
     for origin in reversed(_mro(sources, Origin(source, node, {}), package, ())):
-        _refuse_conditional_members(origin)
+        if strict:
+            _refuse_conditional_members(origin)
         for statement in origin.klass.body:
             origins[id(statement)] = origin
             for name in _bound_names(statement):
@@ -285,7 +287,8 @@ def _read_bases(sources: Sources, origin: Origin, package: str) -> Iterator[Orig
 
 
 def _refuse_conditional_members(origin: Origin) -> None:
-    """Raise ``GenerateError`` if ``origin``'s class body binds names inside a compound statement."""
+    """Raise ``GenerateError`` if ``origin``'s class body binds names inside compound statements (all named)."""
+    places = []
     for statement in origin.klass.body:
         if not isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.Match)):
             continue
@@ -293,13 +296,15 @@ def _refuse_conditional_members(origin: Origin) -> None:
             continue  # declarations for type checkers only: nothing there exists at run time
         names = sorted(name for name in _names_bound_inside(statement) if not name.startswith("_") or name in MAPPED)
         if names:
-            where = f"{origin.source.module}.{origin.klass.name}"
-            raise GenerateError(
-                f"{where} defines {', '.join(names)} inside an {type(statement).__name__.lower()} statement of its "
-                f"class body (line {statement.lineno}); the generator reads only members a class defines "
-                "unconditionally, so it cannot tell which of them exist at run time. Define them unconditionally, "
-                "or use dualio.twin.sync_class() at run time for this class"
-            )
+            kind = {"If": "if", "Try": "try", "With": "with", "For": "for", "While": "while", "Match": "match"}
+            places.append(f"{', '.join(names)} (in the {kind[type(statement).__name__]} at line {statement.lineno})")
+    if places:
+        raise GenerateError(
+            f"{origin.source.module}.{origin.klass.name} defines members inside statements of its class body: "
+            f"{'; '.join(places)}. The generator reads only members a class defines unconditionally, so it cannot "
+            "tell which of them exist at run time. Define them unconditionally, or use dualio.twin.sync_class() at "
+            "run time for this class"
+        )
 
 
 def _names_bound_inside(compound: ast.AST) -> set[str]:

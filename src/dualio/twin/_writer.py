@@ -190,7 +190,8 @@ class ClassWriter:
         key = (source.module, ast.unparse(node))
         if key not in self._on_the_spot:
             found = self.sources.base_class(source, node, self.package, type_only=True)
-            self._on_the_spot[key] = found is not None and has_async_members(class_members(self.sources, *found)[0])
+            members = class_members(self.sources, *found, strict=False)[0] if found is not None else {}
+            self._on_the_spot[key] = has_async_members(members)
         return self._on_the_spot[key]
 
     def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
