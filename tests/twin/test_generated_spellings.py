@@ -107,12 +107,13 @@ with Client() as client:
 
 
 def generate_and_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str, cls: str, usage: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str, cls: str, usage: str, *also: str
 ) -> str:
-    """Generate the twin of ``package.aio.cls``; check ``usage`` with ``mypy --strict`` and run it; the text."""
+    """Generate the twins of ``package.aio.cls`` (and ``also``) into one module; check ``usage`` with
+    ``mypy --strict`` and run it; return the module's text."""
     one_module_package(tmp_path, monkeypatch, package, source)
     output = tmp_path / package / "sync.py"
-    text = render_module([Target(f"{package}.aio", cls, output)])
+    text = render_module([Target(f"{package}.aio", name, output) for name in (cls, *also)])
     output.write_text(text)
     (tmp_path / f"usage_{package}.py").write_text(usage)
     assert_mypy_strict(tmp_path, f"{package}/sync.py", f"usage_{package}.py")
@@ -386,3 +387,74 @@ def test_self_inside_a_container_arrives_as_the_twin(tmp_path: Path, monkeypatch
     # Before, list[Self] was typed list[Node] while it held AsyncNode objects (mypy passed; a call on an item
     # returned a coroutine never awaited): Self inside a container was not traversed.
     generate_and_use(tmp_path, monkeypatch, "gen_self", SELF_SOURCE, "AsyncNode", SELF_USAGE)
+
+
+QUALIFIED_SOURCE = """
+import dataclasses
+from typing import ClassVar, Final
+
+
+async def _send(self: "AsyncClient", data: bytes) -> int:
+    return len(data)
+
+
+class AsyncPool:
+    async def size(self) -> int:
+        return 2
+
+
+@dataclasses.dataclass
+class AsyncClient:
+    name: str = "c"
+    tags: list[str] = dataclasses.field(default_factory=list)
+    instances: ClassVar[int] = 0
+    LIMIT: Final = 10
+    RETRIES: Final[int] = 3
+    pool: ClassVar[AsyncPool | None] = None
+
+    send = _send
+
+    def __post_init__(self) -> None:
+        AsyncClient.instances += 1
+
+    async def ping(self) -> str:
+        return "pong"
+"""
+
+QUALIFIED_USAGE = """
+from typing import assert_type
+
+from gen_qualified.sync import Client
+
+assert_type(Client.LIMIT, int)
+assert_type(Client.RETRIES, int)
+first, second = Client(), Client()
+assert_type(Client.instances, int)
+assert Client.instances == 2 and first.instances == 2  # read when asked, not copied when the module loaded
+assert Client.LIMIT == 10 and Client.RETRIES == 3
+assert_type(first.tags, list[str])
+assert first.tags == []
+assert_type(first.send(b"abc"), int)
+assert first.send(b"abc") == 3  # a module function assigned in the class body is a method
+assert first.pool is None
+first.close()
+second.close()
+"""
+
+
+def test_qualified_and_factory_attributes_and_module_functions_in_the_class_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: ClassVar was copied when the module loaded (instances stayed 0); Final[int] gave
+    # Attribute[Final[int]], which mypy rejects; a default_factory field was an Attribute that raised on the class;
+    # an attribute typed with a twinned class was an Attribute that returned the async object on the class; and
+    # `send = _send` was an Attribute whose call returned a coroutine never awaited.
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_qualified", QUALIFIED_SOURCE, "AsyncClient", QUALIFIED_USAGE, "AsyncPool"
+    )
+    assert "instances: _support.Attribute[int] = _support.Attribute(AsyncClient)" in text
+    assert "LIMIT = _support.attribute_like(AsyncClient, AsyncClient.LIMIT)" in text
+    assert "RETRIES: _support.Attribute[int] = _support.Attribute(AsyncClient)" in text
+    assert "def tags(self) -> list[str]:" in text
+    assert "def send(self, data: bytes) -> int:" in text
+    assert "pool: ClassVar[AsyncPool | None] = AsyncClient.pool" in text  # a type the twin changes: as written

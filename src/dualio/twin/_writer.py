@@ -82,6 +82,20 @@ class ForeignTwins:
         self.used[key] = self.elsewhere[key]
 
 
+def _qualified_type(annotation: ast.expr) -> ast.expr | None:
+    """The type inside ``ClassVar[T]``/``Final[T]`` (quoted or not); None for a bare ``ClassVar``/``Final``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body
+    return annotation.slice if isinstance(annotation, ast.Subscript) else None
+
+
+def _field_without_default(value: ast.expr) -> bool:
+    """``field(default_factory=list)``: a dataclass field with no class-level value (only instances have one)."""
+    if not isinstance(value, ast.Call) or ast.unparse(value.func).rpartition(".")[2] != "field":
+        return False
+    return not any(keyword.arg == "default" for keyword in value.keywords)
+
+
 class ClassWriter:
     """Renders the twin class of one async class."""
 
@@ -372,37 +386,53 @@ class ClassWriter:
         last = statements[-1]
         klass = self.reading(last)
         if isinstance(last, ast.AnnAssign):
-            if annotation_kind(last.annotation) in {"InitVar", "KW_ONLY"}:
+            kind = annotation_kind(last.annotation)
+            if kind in {"InitVar", "KW_ONLY"}:
                 return  # a dataclass's constructor parameter, or its marker: no attribute
-            if "ClassVar" in ast.unparse(last.annotation):
-                annotation = self.annotation(last.annotation, Place.AS_WRITTEN)  # read straight off the class
-                self.emit("", f"{INDENT}{name}: {annotation} = {self.async_name}.{name}")
-            else:
-                doc = attribute_doc(klass, last)
-                if last.value is None or is_frozen_dataclass(klass) or not self.class_attribute(name, last, doc):
-                    writable = not is_frozen_dataclass(klass)
-                    self.accessor(name, last.annotation, last.annotation, doc, writable=writable)
+            doc = attribute_doc(klass, last)
+            annotation: ast.expr | None = last.annotation
+            if kind in {"ClassVar", "Final"}:  # qualifiers: the type is inside, or inferred from the value
+                annotation = _qualified_type(last.annotation)
+                if annotation is None and last.value is not None:
+                    self.attribute_like(name, doc)
+                    return
+            frozen = is_frozen_dataclass(klass) and kind != "ClassVar"
+            if last.value is None or frozen or _field_without_default(last.value):
+                self.accessor(name, annotation, annotation, doc, writable=not frozen)
+            elif self.class_attribute(name, annotation, doc):
+                return
+            elif kind == "ClassVar":  # a type the twin changes: the class's own value, typed as written
+                written = self.annotation(last.annotation, Place.AS_WRITTEN)
+                self.emit("", f"{INDENT}{name}: {written} = {self.async_name}.{name}")
+            else:  # a type the twin changes: read on instances only
+                self.accessor(name, annotation, annotation, doc)
         elif isinstance(last, ast.Assign):
             aliased = self._aliased_function(last.value)
             if aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
                 self.function(name, aliased)
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
-                target = f"{self.async_name}.{name}"
-                self.emit("", f"{INDENT}{name} = _support.attribute_like({self.async_name}, {target})")
-                self.emit(*docstring_lines(attribute_doc(klass, last), INDENT))
+                self.attribute_like(name, attribute_doc(klass, last))
         elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.function(name, statements)
 
-    def class_attribute(self, name: str, statement: ast.AnnAssign, doc: str | None) -> bool:
-        """``x: int = 5``: the twin's ``_support.Attribute`` (on the class and on an instance); False if the twin
-        must map the value differently one way and the other (a twinned class), or traverse it: a property then.
+    def class_attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> bool:
+        """``x: int = 5``: the twin's ``_support.Attribute`` (on the class and on an instance); False if reading it
+        changes the value (a twinned class, ``Self``, a container to traverse): on the twin class it would be the
+        async value, so a property of instances is written instead.
         """
-        read, traversed = self.annotation_traversed(statement.annotation, Place.RETURNED)
-        if traversed or read != self.annotation(statement.annotation, Place.PASSED):
+        origin = self._origin
+        read, converter = self._convert(annotation, Place.RETURNED, origin.source, origin.bindings)
+        if converter.changed:
             return False
         self.emit("", f"{INDENT}{name}: _support.Attribute[{read}] = _support.Attribute({self.async_name})")
         self.emit(*docstring_lines(doc, INDENT))
         return True
+
+    def attribute_like(self, name: str, doc: str | None) -> None:
+        """``X = 5`` (no type written): an ``Attribute`` typed as the async class's value is."""
+        target = f"{self.async_name}.{name}"
+        self.emit("", f"{INDENT}{name} = _support.attribute_like({self.async_name}, {target})")
+        self.emit(*docstring_lines(doc, INDENT))
 
     def _self_type_as_self(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef
@@ -427,12 +457,18 @@ class ClassWriter:
         return [f"{indent}def __exit__(", f"{indent}{INDENT}{parameters}", f"{indent}) -> {returns}"]
 
     def _aliased_function(self, value: ast.expr) -> list[ast.stmt] | None:
-        """The definition of the member ``value`` names, if it is a function of the class (an alias of a method)."""
+        """The definition of the function ``value`` names, if it is one: a member of the class (an alias of a
+        method), or a function of the module the class body is in (``send = _send``), which is a method too."""
         if not isinstance(value, ast.Name):
             return None
         statements = self.members.get(value.id)
-        if statements and isinstance(statements[-1], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if statements and isinstance(statements[-1], _FUNCTIONS):
             return statements
+        origin = self._origin
+        for statement in origin.source.tree.body:
+            if isinstance(statement, _FUNCTIONS) and statement.name == value.id:
+                self._origins[id(statement)] = origin  # read with the names of the module the alias is in
+                return [statement]
         return None
 
     def attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> None:

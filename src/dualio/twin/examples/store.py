@@ -18,7 +18,7 @@ from dualio.twin.examples._async_store import AsyncCursor, AsyncStore
 
 if _typing.TYPE_CHECKING:
     import asyncio
-    from typing import ClassVar, Self
+    from typing import Self
 
 __all__ = ("Cursor", "Store",)
 
@@ -74,7 +74,7 @@ class Store(_support.Twin[AsyncStore]):
     def cleanups(self, value: _typing.Any) -> None:
         _support.set_attribute(self, 'cleanups', value)
 
-    VERSION: ClassVar[str] = AsyncStore.VERSION
+    VERSION: _support.Attribute[str] = _support.Attribute(AsyncStore)
 
     @property
     def calls(self) -> int:
