@@ -317,6 +317,52 @@ def test_a_with_block_that_cannot_close_the_twin_says_what_to_do(portal: dualio.
     assert twin.unwrap(channel).closed_with == [4000]
 
 
+class AsyncSlowSocket:
+    """A closer that takes a while and counts its runs; it fails while ``fail`` is set."""
+
+    def __init__(self) -> None:
+        self.closes = 0
+        self.fail = False
+
+    async def send(self, data: str) -> str:
+        return data
+
+    async def aclose(self) -> int:
+        await asyncio.sleep(0.05)
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("the first close failed")
+        self.closes += 1
+        return self.closes
+
+
+@pytest.mark.parametrize("first_fails", [False, True], ids=["first-succeeds", "first-fails"])
+def test_concurrent_closes_run_the_closer_once(portal: dualio.Portal, first_fails: bool) -> None:
+    # Before, each thread's close() ran the closer: 4 threads, 4 closes, results [1, 2, 3, 4].
+    with use_portal(portal):
+        socket = sync_class(AsyncSlowSocket)()
+    twin.unwrap(socket).fail = first_fails
+    results: list[object] = []
+    start = threading.Barrier(4)
+
+    def close() -> None:
+        start.wait()
+        try:
+            results.append(socket.close())
+        except ConnectionError as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert twin.unwrap(socket).closes == 1  # one close ran to its end; the others waited for it
+    errors = [r for r in results if isinstance(r, ConnectionError)]
+    assert len(errors) == (1 if first_fails else 0)  # a failed close: its caller sees the error, a waiter retries
+    assert sorted(r for r in results if isinstance(r, int)) == [1, 1, 1] + ([] if first_fails else [1])
+
+
 def test_with_on_a_closed_twin_is_refused(portal: dualio.Portal) -> None:
     with use_portal(portal):
         socket = sync_class(AsyncSocket)()

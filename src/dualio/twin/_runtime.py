@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import inspect
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import FrameType, TracebackType
@@ -59,6 +60,9 @@ _timeouts: ContextVar[tuple[tuple[object, float | None], ...]] = ContextVar("dua
 # The portal that twin constructors and class-level calls use in the current context (None: the default one).
 _portals: ContextVar[Portal | None] = ContextVar("dualio_twin_portal", default=None)
 _PLAIN = _registry._PLAIN
+# Twins whose close() runs now (by id) -> set when it ends; other threads' close() calls wait for it.
+_closing: dict[int, threading.Event] = {}
+_closing_lock = threading.Lock()
 _getframe = sys._getframe
 _copy_context = contextvars.copy_context
 _portal.call_hint = _advice.twin_call_hint  # a twin method called inside a coroutine: say what to do instead
@@ -95,7 +99,8 @@ class Twin(Generic[A]):
 
         The arguments go to the async closer and its result is returned, mapped as any call's. Later method
         calls on this twin raise ``TwinClosedError``; attribute reads still work. If the closer raises or times
-        out, the twin stays open. Closing a closed twin runs nothing and returns the first close's result again.
+        out, the twin stays open. Closing a closed twin runs nothing and returns the first close's result again;
+        a close called while another thread's runs waits for it (see ``close``).
         """
         return close(self, *args, **kwargs)
 
@@ -461,10 +466,31 @@ def close(twin: Twin[Any], /, *args: Any, **kwargs: Any) -> Any:
     ``TypeError``. The twin is marked closed only once the closer returned: if it raises (or times out), the
     error propagates and the twin stays open, so ``close()`` may be called again. Closing a closed twin runs
     nothing, whatever the arguments, and returns the result of the close that closed it (so it is always of the
-    closer's type; ``close(code=1000)`` of a websocket twin returns the same ``True`` again).
+    closer's type; ``close(code=1000)`` of a websocket twin returns the same ``True`` again). Thread-safe: while
+    one thread's close runs, another thread's waits for it, then returns its result (or, if it failed, tries
+    itself); on the loop's own thread such a wait is a ``DeadlockError``, as any blocking call there.
     """
-    if twin._dualio_closed:
-        return twin._dualio_close_result
+    while True:
+        if twin._dualio_closed:
+            return twin._dualio_close_result
+        with _closing_lock:
+            running = _closing.get(id(twin))
+            if running is None:
+                _closing[id(twin)] = mine = threading.Event()
+        if running is None:
+            break
+        twin._dualio_portal._check_blocking_call("close")
+        running.wait()
+    try:
+        return _close_now(twin, args, kwargs)
+    finally:
+        with _closing_lock:
+            del _closing[id(twin)]
+        mine.set()
+
+
+def _close_now(twin: Twin[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run the closer (see ``close``); mark the twin closed with its result once it returned."""
     obj = twin._dualio_obj
     cls = type(obj)
     method = _closer_of(cls)
