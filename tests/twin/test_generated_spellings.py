@@ -295,12 +295,25 @@ def test_overloads_are_kept_unless_they_differ_by_the_type_of_self(
 
 
 SHADOWING_SOURCE = """
+import builtins
+from typing import Any, Callable
+
+
 class Commands:  # a command mixin, as redis-py's
     async def type(self, key: str) -> str:  # TYPE
         return "string"
 
     async def set(self, key: str, value: str) -> bool:  # SET
         return True
+
+    async def str(self, x: int) -> "builtins.str":
+        return "<str command>"
+
+    async def property(self, name: "builtins.str") -> "builtins.str":
+        return name
+
+    async def int(self, x: "builtins.str") -> "builtins.int":
+        return 0
 
 
 class Reads:  # here `set` and `type` are the builtins
@@ -309,6 +322,13 @@ class Reads:  # here `set` and `type` are the builtins
 
     async def factory(self) -> type[int]:
         return int
+
+    async def render(self, n: int, fmt: Callable[[Any], str] = str, width: int = int("3")) -> str:
+        return f"{fmt(n)}/{width}"
+
+    @property
+    def size(self) -> int:
+        return 1
 
 
 class AsyncKV(Commands, Reads):  # the twin has all of them in one class body
@@ -330,6 +350,9 @@ with KV() as kv:
     assert_type(kv.members("k"), set[str])
     assert_type(kv.factory(), type[int])
     assert kv.type("k") == "string" and kv.members("k") == {"k"} and kv.factory() is int
+    assert kv.render(5) == "5/3"  # defaults evaluated in the twin's class body: the builtins str and int
+    assert_type(kv.size, int)
+    assert kv.size == 1 and kv.property("p") == "p" and kv.str(1) == "<str command>" and kv.int("1") == 0
 """
 
 
@@ -337,10 +360,13 @@ def test_members_named_like_builtins_do_not_change_what_annotations_mean(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Before, `type` and `set` in annotations of the twin's class body named its own methods: mypy rejected the
-    # module ('Function "KV.type" is not valid as a type'), the generator's own __exit__ included.
+    # module ('Function "KV.type" is not valid as a type'), the generator's own __exit__ included; and defaults
+    # and decorators (`fmt=str`, `@property`) named them too, so the module failed to import.
     text = generate_and_use(tmp_path, monkeypatch, "gen_shadowing", SHADOWING_SOURCE, "AsyncKV", SHADOWING_USAGE)
-    assert "def members(self, key: str) -> _builtins.set[str]:" in text
+    assert "def members(self, key: _builtins.str) -> _builtins.set[_builtins.str]:" in text
     assert "exc_type: _builtins.type[BaseException] | None" in text
+    assert "fmt: Callable[[Any], _builtins.str] = _builtins.str, width: _builtins.int = _builtins.int('3')" in text
+    assert "    @_builtins.property\n    def size(self) -> _builtins.int:" in text
 
 
 SELF_SOURCE = """

@@ -236,8 +236,15 @@ class ClassWriter:
         in_class = class_level_names(klass) & names_used(node)
         if in_class:
             node = QualifyNames(klass.name, in_class).visit(copy_expression(node))
+        shadowed = self._shadowed & {name.id for name in ast.walk(node) if isinstance(name, ast.Name)}
+        if shadowed:  # `fmt=str` in a twin with a member `str`: the builtin
+            node = QualifyNames("_builtins", set(shadowed)).visit(copy_expression(node))
         self.names.runtime.update(names_used(node))
         return ast.unparse(node)
+
+    def builtin(self, name: str) -> str:
+        """``property``, ``staticmethod``, ...: as the twin's class body must write it (``_builtins.`` if shadowed)."""
+        return f"_builtins.{name}" if name in self._shadowed else name
 
     def type_header(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         """``[T: Bound, *Ts, **P]`` as declared by ``node`` (Python >= 3.12 syntax), or nothing."""
@@ -312,7 +319,7 @@ class ClassWriter:
             call = f"_support.returned_each({'self' if bound and decorator is None else 'None'}, {call})"
         self.emit("")
         if decorator:
-            self.emit(f"{INDENT}@{decorator}")
+            self.emit(f"{INDENT}@{self.builtin(decorator)}")
         self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
         self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2))
         if returns == "None":
@@ -485,7 +492,7 @@ class ClassWriter:
         value = f"_support.get_attribute(self, {name!r})"
         if traversed:
             value = f"_support.returned_each(self, {value})"
-        self.emit("", f"{INDENT}@property", f"{INDENT}def {name}(self) -> {returns}:")
+        self.emit("", f"{INDENT}@{self.builtin('property')}", f"{INDENT}def {name}(self) -> {returns}:")
         self.emit(*docstring_lines(doc, INDENT * 2))
         self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, {value})")
         if not writable:
