@@ -424,6 +424,10 @@ async def _send(self: "AsyncClient", data: bytes) -> int:
     return len(data)
 
 
+async def _get(self: "AsyncClient", url: str) -> str:
+    return "got " + url
+
+
 class AsyncPool:
     async def size(self) -> int:
         return 2
@@ -439,6 +443,7 @@ class AsyncClient:
     pool: ClassVar[AsyncPool | None] = None
 
     send = _send
+    get, fetch = _get, _get
 
     def __post_init__(self) -> None:
         AsyncClient.instances += 1
@@ -462,6 +467,8 @@ assert_type(first.tags, list[str])
 assert first.tags == []
 assert_type(first.send(b"abc"), int)
 assert first.send(b"abc") == 3  # a module function assigned in the class body is a method
+assert_type(first.fetch("v"), str)
+assert first.get("u") == "got u" and first.fetch("v") == "got v"  # assigned as a tuple, too
 assert first.pool is None
 first.close()
 second.close()
@@ -474,7 +481,8 @@ def test_qualified_and_factory_attributes_and_module_functions_in_the_class_body
     # Before: ClassVar was copied when the module loaded (instances stayed 0); Final[int] gave
     # Attribute[Final[int]], which mypy rejects; a default_factory field was an Attribute that raised on the class;
     # an attribute typed with a twinned class was an Attribute that returned the async object on the class; and
-    # `send = _send` was an Attribute whose call returned a coroutine never awaited.
+    # `send = _send` was an Attribute whose call returned a coroutine never awaited (and `get, fetch = ...`
+    # was dropped without a word).
     text = generate_and_use(
         tmp_path, monkeypatch, "gen_qualified", QUALIFIED_SOURCE, "AsyncClient", QUALIFIED_USAGE, "AsyncPool"
     )

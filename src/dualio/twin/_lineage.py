@@ -334,8 +334,8 @@ def _bound_names(statement: ast.stmt) -> list[str]:
         return [statement.name]
     if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
         return [statement.target.id]
-    if isinstance(statement, ast.Assign):
-        return [target.id for target in statement.targets if isinstance(target, ast.Name)]
+    if isinstance(statement, ast.Assign):  # `x = ...`, and `get, fetch = _get, _get`
+        return [name.id for target in statement.targets for name in _elements(target) if isinstance(name, ast.Name)]
     return []
 
 

@@ -89,6 +89,18 @@ def _qualified_type(annotation: ast.expr) -> ast.expr | None:
     return annotation.slice if isinstance(annotation, ast.Subscript) else None
 
 
+def _assigned_value(statement: ast.Assign, name: str) -> ast.expr | None:
+    """What ``statement`` assigns to ``name``: the value, or its element for ``get, fetch = _get, _fetch``."""
+    for target in statement.targets:
+        if isinstance(target, ast.Name) and target.id == name:
+            return statement.value
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(statement.value, (ast.Tuple, ast.List)):
+            names = [element.id if isinstance(element, ast.Name) else None for element in target.elts]
+            if name in names and len(names) == len(statement.value.elts):
+                return statement.value.elts[names.index(name)]
+    return None
+
+
 def _field_without_default(value: ast.expr) -> bool:
     """``field(default_factory=list)``: a dataclass field with no class-level value (only instances have one)."""
     if not isinstance(value, ast.Call) or ast.unparse(value.func).rpartition(".")[2] != "field":
@@ -414,7 +426,7 @@ class ClassWriter:
             else:  # a type the twin changes: read on instances only
                 self.accessor(name, annotation, annotation, doc)
         elif isinstance(last, ast.Assign):
-            aliased = self._aliased_function(last.value)
+            aliased = self._aliased_function(_assigned_value(last, name))
             if aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
                 self.function(name, aliased)
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
@@ -463,7 +475,7 @@ class ClassWriter:
         parameters = _EXIT_PARAMETERS.format(type="_builtins.type" if "type" in self._shadowed else "type")
         return [f"{indent}def __exit__(", f"{indent}{INDENT}{parameters}", f"{indent}) -> {returns}"]
 
-    def _aliased_function(self, value: ast.expr) -> list[ast.stmt] | None:
+    def _aliased_function(self, value: ast.expr | None) -> list[ast.stmt] | None:
         """The definition of the function ``value`` names, if it is one: a member of the class (an alias of a
         method), or a function of the module the class body is in (``send = _send``), which is a method too."""
         if not isinstance(value, ast.Name):
