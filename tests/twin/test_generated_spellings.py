@@ -259,6 +259,16 @@ class AsyncStore:
         return key.encode() if raw else key
 
     @overload
+    @staticmethod
+    async def parse(x: int) -> int: ...
+    @overload
+    @staticmethod
+    async def parse(x: str) -> str: ...
+    @staticmethod
+    async def parse(x: int | str) -> int | str:
+        return x
+
+    @overload
     def ping(self: "AsyncStore") -> bool: ...  # redis-py's style: overloads told apart by self's type
     @overload
     def ping(self: ClientProtocol) -> bool: ...
@@ -279,6 +289,9 @@ assert_type(store.fetch("k", raw=True), bytes)
 assert_type(store.fetch("k"), str)
 assert store.fetch("k", raw=True) == b"k" and store.fetch("k") == "k"
 assert_type(store.ping(), bool)
+assert_type(Store.parse(1), int)
+assert_type(Store.parse("a"), str)
+assert Store.parse(1) == 1 and Store.parse("a") == "a"
 store.close()
 """
 
@@ -290,6 +303,7 @@ def test_overloads_are_kept_unless_they_differ_by_the_type_of_self(
     text = generate_and_use(tmp_path, monkeypatch, "gen_overloads", OVERLOADS_SOURCE, "AsyncStore", OVERLOADS_USAGE)
     assert "    @_typing.overload\n    def get(self, key: str, default: str) -> str: ..." in text
     assert "    @_typing.overload\n    def fetch(self, key: str, *, raw: Literal[True]) -> bytes: ..." in text
+    assert "    @_typing.overload\n    @staticmethod\n    def parse(x: str) -> str: ..." in text
     assert "def ping(self) -> bool:" in text
     assert text.count("def ping(") == 1  # self-typed overloads would all read `def ping(self)`: left out
 

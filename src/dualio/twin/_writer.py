@@ -547,6 +547,8 @@ class ClassWriter:
         if "staticmethod" in decorators or "classmethod" in decorators:
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"
+            place = Place.RETURNED if is_async else Place.AWAITED
+            self.overloads(name, functions[:-1], place, decorator=kind)
             self.method(node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed)
             return
         if is_async_gen:
@@ -558,27 +560,38 @@ class ClassWriter:
         self.overloads(name, functions[:-1], Place.RETURNED if is_async else Place.AWAITED)
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
 
-    def overloads(self, name: str, functions: list[ast.FunctionDef | ast.AsyncFunctionDef], place: Place) -> None:
-        """The ``@overload`` signatures of an instance method, read as its implementation is (``place``).
+    def overloads(
+        self,
+        name: str,
+        functions: list[ast.FunctionDef | ast.AsyncFunctionDef],
+        place: Place,
+        *,
+        decorator: str | None = None,
+    ) -> None:
+        """The ``@overload`` signatures of a method (``decorator``: ``classmethod``, ``staticmethod``), each read
+        as its implementation is (``place``).
 
-        Left out (the implementation's signature stands alone, as before) when one of them annotates ``self``
+        Left out (the implementation's signature stands alone) when one of them annotates ``self``/``cls``
         with a type other than a ``TypeVar``: redis-py's ``self: SyncClientProtocol`` overloads would all read
         alike on the twin.
         """
+        bound = decorator != "staticmethod"
         stubs = [f for f in functions if decorators_of(f) & {"overload", "typing.overload"}]
         read: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
         for stub in stubs:
             self.reading(stub)
-            as_self = self._self_type_as_self(stub)
+            as_self = self._self_type_as_self(stub) if bound else stub
             first = (stub.args.posonlyargs + stub.args.args)[:1]
-            if not first or (first[0].annotation is not None and as_self is stub):
+            if bound and (not first or (first[0].annotation is not None and as_self is stub)):
                 return
             read.append((stub, as_self))
         for stub, as_self in read:
             self.reading(stub)
-            params, _forward = self.signature(as_self.args, bound=True)
+            params, _forward = self.signature(as_self.args, bound=bound)
             returns = self.annotation(as_self.returns, place)
             self.emit("", f"{INDENT}@_typing.overload")
+            if decorator is not None:
+                self.emit(f"{INDENT}@{self.builtin(decorator)}")
             self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...")
 
     def protocols(self, members: dict[str, list[ast.stmt]]) -> bool:
