@@ -107,11 +107,20 @@ with Client() as client:
 
 
 def generate_and_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str, cls: str, usage: str, *also: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    package: str,
+    source: str,
+    cls: str,
+    usage: str,
+    *also: str,
+    modules: dict[str, str] | None = None,
 ) -> str:
     """Generate the twins of ``package.aio.cls`` (and ``also``) into one module; check ``usage`` with
-    ``mypy --strict`` and run it; return the module's text."""
+    ``mypy --strict`` and run it; return the module's text. ``modules``: more modules of the package."""
     one_module_package(tmp_path, monkeypatch, package, source)
+    for module, text in (modules or {}).items():
+        (tmp_path / package / f"{module}.py").write_text(text)
     output = tmp_path / package / "sync.py"
     text = render_module([Target(f"{package}.aio", name, output) for name in (cls, *also)])
     output.write_text(text)
@@ -506,3 +515,62 @@ def test_qualified_and_factory_attributes_and_module_functions_in_the_class_body
     assert "def tags(self) -> list[str]:" in text
     assert "def send(self, data: bytes) -> int:" in text
     assert "pool: ClassVar[AsyncPool | None] = AsyncClient.pool" in text  # a type the twin changes: as written
+
+
+ALIASES_SOURCE = """
+from typing import Awaitable, Union
+
+from gen_aliases.types import ResponseT
+
+Count = int  # an alias the twin does not change: kept by name
+JSON = Union[dict[str, "JSON"], list["JSON"], str, int, None]  # recursive
+MaybeAwaitable = Union[Awaitable[int], int]
+
+
+class AsyncClient:
+    def incr(self, key: str) -> ResponseT:  # redis-py's commands: a sync def returning an awaitable
+        return self._one()
+
+    def decr(self, key: str) -> MaybeAwaitable:
+        return self._one()
+
+    async def _one(self) -> int:
+        return 1
+
+    async def count(self) -> Count:
+        return 2
+
+    async def document(self) -> JSON:
+        return {"a": [1]}
+"""
+
+ALIASES_USAGE = """
+from typing import Any, assert_type
+
+from gen_aliases.sync import Client
+from gen_aliases.aio import JSON
+
+client = Client()
+assert_type(client.incr("k"), Any)
+assert_type(client.decr("k"), int)
+assert client.incr("k") == 1 and client.decr("k") == 1
+assert_type(client.count(), int)
+assert_type(client.document(), JSON)
+assert client.document() == {"a": [1]}
+client.close()
+"""
+
+
+def test_a_type_alias_the_twin_changes_is_read_as_what_it_stands_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, `-> ResponseT` (Union[Awaitable[Any], Any]) was kept as written: typed as possibly awaitable while
+    # the twin returns the awaited value.
+    types = "from typing import Any, Awaitable, Union\n\nResponseT = Union[Awaitable[Any], Any]\n"
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_aliases", ALIASES_SOURCE, "AsyncClient", ALIASES_USAGE, modules={"types": types}
+    )
+    assert "def incr(self, key: str) -> Any:" in text
+    assert "def decr(self, key: str) -> int:" in text
+    assert "def count(self) -> Count:" in text  # unchanged aliases keep their names
+    assert "def document(self) -> JSON:" in text

@@ -24,6 +24,7 @@ __all__ = (
     "init_attributes",
     "is_property_like",
     "module_type_variables",
+    "type_alias_value",
 )
 
 # Decorators that make a def a read-only attribute (a descriptor that is not a method): the builtins', and by
@@ -171,3 +172,21 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
             ):
                 found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
     return list(found.items())
+
+
+def type_alias_value(module: ast.Module, name: str) -> ast.expr | None:
+    """What the top-level type alias ``name`` stands for: ``name = Union[...]`` or ``name = A | B`` (a subscript or
+    a union, as type aliases are written), ``name: TypeAlias = ...``, or ``type name = ...``; else None."""
+    for statement in module.body:
+        if isinstance(statement, ast.Assign) and [ast.unparse(t) for t in statement.targets] == [name]:
+            value = statement.value
+            is_union = isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)
+            return value if isinstance(value, ast.Subscript) or is_union else None
+        if isinstance(statement, ast.AnnAssign) and ast.unparse(statement.target) == name:
+            is_alias = ast.unparse(statement.annotation).rpartition(".")[2] == "TypeAlias"
+            return statement.value if is_alias else None
+        alias_name = getattr(statement, "name", None) if type(statement).__name__ == "TypeAlias" else None
+        if isinstance(alias_name, ast.Name) and alias_name.id == name:  # `type name = ...` (3.12)
+            aliased: ast.expr = getattr(statement, "value")  # noqa: B009  # ast.TypeAlias: not in 3.11's typeshed
+            return aliased
+    return None

@@ -33,6 +33,7 @@ from ._syntax import (
     init_attributes,
     is_property_like,
     module_type_variables,
+    type_alias_value,
 )
 
 __all__ = ("INDENT", "ClassWriter", "ForeignTwins", "Names")
@@ -150,9 +151,11 @@ class ClassWriter:
         # annotations there that mean the builtin are written `_builtins.type`.
         self._shadowed = frozenset(name for name in self.members if name in _BUILTIN_NAMES)
         self._origin = Origin(source, node, {})  # where the member being written now is defined
-        self._class_scope = {
-            parameter.name for parameter in declared_type_parameters(node)
-        }  # `class AsyncPool[T]` (3.12+)
+        # `class AsyncPool[T]` (3.12+)
+        self._class_scope = {parameter.name for parameter in declared_type_parameters(node)}
+        self._aliases: dict[tuple[str, str], tuple[ast.expr, Source] | None] = {}  # (module, name) -> definition
+        self._expanding: set[tuple[str, str]] = set()  # aliases being read (a recursive one is kept by name)
+        self._lookup = Sources()  # modules read only to find an alias: not what the twin is generated from
         self._scope = self._class_scope  # type parameters in scope now: never imported
 
     @property
@@ -188,7 +191,7 @@ class ClassWriter:
         def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
             argument = bindings.get(name)
             if argument is None:
-                return None
+                return self._alias(source, name, used_in)
             text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
             return text, inner.changed
 
@@ -206,6 +209,46 @@ class ClassWriter:
                 self.foreign.use(foreign[name])
         self._names[source.module].typing.update(converter.names - self._scope)
         return text, converter
+
+    def _alias(self, source: Source, name: str, place: Place) -> tuple[str, bool] | None:
+        """A type alias (``ResponseT = Union[Awaitable[Any], Any]``) whose meaning the twin changes where it is used,
+        read as what it stands for (redis-py's commands return ``ResponseT``: a twin returns ``Any``); None, and
+        the alias kept by name, when nothing in it changes. Aliases are read in the package's own modules only,
+        as bases are (``_lineage``)."""
+        definition = self._alias_definition(source, name)
+        if definition is None or place is Place.AS_WRITTEN:
+            return None
+        expression, defined_in = definition
+        key = (defined_in.module, name)
+        if key in self._expanding:
+            return None
+        recorded = set(self._names[defined_in.module].typing)
+        self._expanding.add(key)
+        try:
+            text, converter = self._convert(expression, place, defined_in, {})
+        finally:
+            self._expanding.discard(key)
+        if not converter.changed:
+            self._names[defined_in.module].typing = recorded  # the alias is written by name: import only that
+            return None
+        self.sources.load(defined_in.module)  # the twin now depends on it (and imports names as it does)
+        return text, True
+
+    def _alias_definition(self, source: Source, name: str) -> tuple[ast.expr, Source] | None:
+        """What type alias ``name`` of ``source`` stands for, and the module that defines it (imports followed)."""
+        key = (source.module, name)
+        if key not in self._aliases:
+            found: tuple[ast.expr, Source] | None = None
+            value = type_alias_value(source.tree, name)
+            if value is not None:
+                found = value, source
+            else:
+                qualified = source.qualified_name(ast.Name(name, ast.Load()), type_only=True)
+                reached, defining = self._lookup.follow(qualified, self.package) if qualified else ("", None)
+                value = type_alias_value(defining.tree, reached.rpartition(".")[2]) if defining else None
+                found = (value, defining) if value is not None and defining is not None else None
+            self._aliases[key] = found
+        return self._aliases[key]
 
     def _twinned_on_the_spot(self, source: Source, node: ast.expr) -> bool:
         """Whether ``node`` (a name in ``source``) is a class of this package with async members, not listed.
