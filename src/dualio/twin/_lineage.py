@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._source import Source
+from ._syntax import type_alias_value
 
 __all__ = ("MAPPED", "Origin", "Sources", "TypeArgument", "class_members", "type_parameters")
 
@@ -105,6 +106,19 @@ class Sources:
                 origin = f"{star}.{name}"
             qualified = origin
         return qualified, None
+
+    def type_alias(self, source: Source, name: str, package: str) -> tuple[ast.expr, Source] | None:
+        """What the type alias ``name`` of ``source`` stands for, and the module that defines it; None if it is no
+        alias. An imported one is followed as a base is (``package``'s modules only)."""
+        value = type_alias_value(source.tree, name)
+        if value is not None:
+            return value, source
+        qualified = source.qualified_name(ast.Name(name, ast.Load()), type_only=True)
+        if qualified is None:
+            return None
+        reached, defining = self.follow(qualified, package)
+        value = type_alias_value(defining.tree, reached.rpartition(".")[2]) if defining is not None else None
+        return (value, defining) if value is not None and defining is not None else None
 
     def _star_source(self, source: Source, name: str) -> str | None:
         """The module a ``from m import *`` of ``source`` takes ``name`` from, if one does (the last such import)."""

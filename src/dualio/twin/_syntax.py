@@ -14,16 +14,19 @@ __all__ = (
     "NameAsSelf",
     "QualifyNames",
     "as_argument",
+    "assigned_value",
     "attribute_doc",
     "class_level_names",
     "declared_type_parameters",
     "decorators_of",
     "docstring_lines",
+    "field_without_default",
     "has_async_members",
     "has_yield",
     "init_attributes",
     "is_property_like",
     "module_type_variables",
+    "qualified_type",
     "type_alias_value",
 )
 
@@ -190,3 +193,29 @@ def type_alias_value(module: ast.Module, name: str) -> ast.expr | None:
             aliased: ast.expr = getattr(statement, "value")  # noqa: B009  # ast.TypeAlias: not in 3.11's typeshed
             return aliased
     return None
+
+
+def qualified_type(annotation: ast.expr) -> ast.expr | None:
+    """The type inside ``ClassVar[T]``/``Final[T]`` (quoted or not); None for a bare ``ClassVar``/``Final``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body
+    return annotation.slice if isinstance(annotation, ast.Subscript) else None
+
+
+def assigned_value(statement: ast.Assign, name: str) -> ast.expr | None:
+    """What ``statement`` assigns to ``name``: the value, or its element for ``get, fetch = _get, _fetch``."""
+    for target in statement.targets:
+        if isinstance(target, ast.Name) and target.id == name:
+            return statement.value
+        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(statement.value, (ast.Tuple, ast.List)):
+            names = [element.id if isinstance(element, ast.Name) else None for element in target.elts]
+            if name in names and len(names) == len(statement.value.elts):
+                return statement.value.elts[names.index(name)]
+    return None
+
+
+def field_without_default(value: ast.expr) -> bool:
+    """``field(default_factory=list)``: a dataclass field with no class-level value (only instances have one)."""
+    if not isinstance(value, ast.Call) or ast.unparse(value.func).rpartition(".")[2] != "field":
+        return False
+    return not any(keyword.arg == "default" for keyword in value.keywords)

@@ -23,17 +23,19 @@ from ._syntax import (
     NameAsSelf,
     QualifyNames,
     as_argument,
+    assigned_value,
     attribute_doc,
     class_level_names,
     declared_type_parameters,
     decorators_of,
     docstring_lines,
+    field_without_default,
     has_async_members,
     has_yield,
     init_attributes,
     is_property_like,
     module_type_variables,
-    type_alias_value,
+    qualified_type,
 )
 
 __all__ = ("INDENT", "ClassWriter", "ForeignTwins", "Names")
@@ -81,32 +83,6 @@ class ForeignTwins:
     def use(self, key: tuple[str, str]) -> None:
         """An annotation named this class: its twin's module is imported for type checking, and registered."""
         self.used[key] = self.elsewhere[key]
-
-
-def _qualified_type(annotation: ast.expr) -> ast.expr | None:
-    """The type inside ``ClassVar[T]``/``Final[T]`` (quoted or not); None for a bare ``ClassVar``/``Final``."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        annotation = ast.parse(annotation.value, mode="eval").body
-    return annotation.slice if isinstance(annotation, ast.Subscript) else None
-
-
-def _assigned_value(statement: ast.Assign, name: str) -> ast.expr | None:
-    """What ``statement`` assigns to ``name``: the value, or its element for ``get, fetch = _get, _fetch``."""
-    for target in statement.targets:
-        if isinstance(target, ast.Name) and target.id == name:
-            return statement.value
-        if isinstance(target, (ast.Tuple, ast.List)) and isinstance(statement.value, (ast.Tuple, ast.List)):
-            names = [element.id if isinstance(element, ast.Name) else None for element in target.elts]
-            if name in names and len(names) == len(statement.value.elts):
-                return statement.value.elts[names.index(name)]
-    return None
-
-
-def _field_without_default(value: ast.expr) -> bool:
-    """``field(default_factory=list)``: a dataclass field with no class-level value (only instances have one)."""
-    if not isinstance(value, ast.Call) or ast.unparse(value.func).rpartition(".")[2] != "field":
-        return False
-    return not any(keyword.arg == "default" for keyword in value.keywords)
 
 
 class ClassWriter:
@@ -235,19 +211,10 @@ class ClassWriter:
         return text, True
 
     def _alias_definition(self, source: Source, name: str) -> tuple[ast.expr, Source] | None:
-        """What type alias ``name`` of ``source`` stands for, and the module that defines it (imports followed)."""
+        """What type alias ``name`` of ``source`` stands for, and the module that defines it (cached)."""
         key = (source.module, name)
         if key not in self._aliases:
-            found: tuple[ast.expr, Source] | None = None
-            value = type_alias_value(source.tree, name)
-            if value is not None:
-                found = value, source
-            else:
-                qualified = source.qualified_name(ast.Name(name, ast.Load()), type_only=True)
-                reached, defining = self._lookup.follow(qualified, self.package) if qualified else ("", None)
-                value = type_alias_value(defining.tree, reached.rpartition(".")[2]) if defining else None
-                found = (value, defining) if value is not None and defining is not None else None
-            self._aliases[key] = found
+            self._aliases[key] = self._lookup.type_alias(source, name, self.package)
         return self._aliases[key]
 
     def _twinned_on_the_spot(self, source: Source, node: ast.expr) -> bool:
@@ -454,12 +421,12 @@ class ClassWriter:
             doc = attribute_doc(klass, last)
             annotation: ast.expr | None = last.annotation
             if kind in {"ClassVar", "Final"}:  # qualifiers: the type is inside, or inferred from the value
-                annotation = _qualified_type(last.annotation)
+                annotation = qualified_type(last.annotation)
                 if annotation is None and last.value is not None:
                     self.attribute_like(name, doc)
                     return
             frozen = is_frozen_dataclass(klass) and kind != "ClassVar"
-            if last.value is None or frozen or _field_without_default(last.value):
+            if last.value is None or frozen or field_without_default(last.value):
                 self.accessor(name, annotation, annotation, doc, writable=not frozen)
             elif self.class_attribute(name, annotation, doc):
                 return
@@ -469,7 +436,7 @@ class ClassWriter:
             else:  # a type the twin changes: read on instances only
                 self.accessor(name, annotation, annotation, doc)
         elif isinstance(last, ast.Assign):
-            aliased = self._aliased_function(_assigned_value(last, name))
+            aliased = self._aliased_function(assigned_value(last, name))
             if aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
                 self.function(name, aliased)
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
