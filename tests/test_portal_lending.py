@@ -307,6 +307,9 @@ def test_a_timeout_gives_up_after_the_grace_and_the_cleanup_goes_on_in_the_porta
     with pytest.raises(TimeoutError, match="may still be running"):
         lending.run(sleep_then_cleanup(flags, 30.0, cleanup_seconds=0.5), timeout=0.05)
     assert flags.cleaned_up.wait(10)  # nobody drives the loop now: the portal's thread finished the cleanup
+    deadline = time.monotonic() + 10  # and settles the call just after: until then, lending is refused (in flight)
+    while lending.statistics().tasks_pending and time.monotonic() < deadline:
+        time.sleep(0.001)
     assert lending.run(thread_id()) == threading.get_ident()
 
 
