@@ -22,7 +22,7 @@ from ._errors import GenerateError
 from ._source import Source
 from ._syntax import type_alias_value
 
-__all__ = ("MAPPED", "Origin", "Sources", "TypeArgument", "class_members", "type_parameters")
+__all__ = ("MAPPED", "Origin", "Sources", "TypeArgument", "class_members", "is_overload", "type_parameters")
 
 _MAX_REEXPORT_HOPS = 8
 # Dunders a twin maps: those it passes through as methods (as the run-time twin does), the async protocols,
@@ -247,7 +247,7 @@ def class_members(
             origins[id(statement)] = origin
             for name in _bound_names(statement):
                 same_class = name in found and origins[id(found[name][0])].klass is origin.klass
-                follows_overloads = same_class and all(_is_overload(earlier) for earlier in found[name])
+                follows_overloads = same_class and all(is_overload(earlier) for earlier in found[name])
                 if not (same_class and _is_accessor(statement)) and not follows_overloads:
                     found[name] = []
                 found[name].append(statement)
@@ -353,7 +353,7 @@ def _bound_names(statement: ast.stmt) -> list[str]:
     return []
 
 
-def _is_overload(statement: ast.stmt) -> bool:
+def is_overload(statement: ast.stmt) -> bool:
     """An ``@overload`` def: the defs of its name that follow in its class, up to the implementation, add to it."""
     decorators = statement.decorator_list if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
     return any(ast.unparse(decorator) in {"overload", "typing.overload"} for decorator in decorators)
@@ -364,4 +364,4 @@ def _is_accessor(statement: ast.stmt) -> bool:
     if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     decorators = {ast.unparse(decorator) for decorator in statement.decorator_list}
-    return any(d.endswith((".setter", ".deleter")) or d in {"overload", "typing.overload"} for d in decorators)
+    return is_overload(statement) or any(d.endswith((".setter", ".deleter")) for d in decorators)

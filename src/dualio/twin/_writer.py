@@ -17,7 +17,7 @@ from ._annotations import Annotations, Place, copy_expression, names_used
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._dynamic import PASSED_DUNDERS, twin_name
 from ._errors import GenerateError
-from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
+from ._lineage import Origin, Sources, TypeArgument, class_members, is_overload, type_parameters
 from ._source import Source, returns_self_only
 from ._syntax import (
     NameAsSelf,
@@ -586,7 +586,7 @@ class ClassWriter:
         alike on the twin.
         """
         bound = decorator != "staticmethod"
-        stubs = [f for f in functions if decorators_of(f) & {"overload", "typing.overload"}]
+        stubs = [f for f in functions if is_overload(f)]
         read: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
         for stub in stubs:
             self.reading(stub)
