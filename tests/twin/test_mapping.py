@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Any
 
 import pytest
 
@@ -191,3 +192,24 @@ def test_an_aenter_that_only_returns_self_needs_no_round_trip(portal: dualio.Por
         assert portal.statistics().tasks_completed == before  # __enter__ did not go to the loop
     assert portal.statistics().tasks_completed == before + 1  # __exit__ did
     assert resource.exited is True
+
+
+def test_a_subclass_of_a_twinned_class_maps_to_a_subclass_of_its_twin(flavour: Flavour, portal: dualio.Portal) -> None:
+    class AsyncAuditedStore(AsyncStore):  # another package's subclass (tests), with an async member of its own
+        async def audit(self) -> str:
+            return f"audited {self.name}"
+
+    async def make() -> AsyncAuditedStore:
+        return AsyncAuditedStore("audited")
+
+    audited = portal.run(make())  # not twinned yet: its class has no twin class either
+    with use_portal(portal):
+        cursor = flavour.Cursor(audited, [])  # type: ignore[arg-type]  # an async object is taken as it is
+    store: Any = cursor.store  # the property's value: mapped to a twin built at run time for the subclass
+    assert store.audit() == "audited audited"
+    assert isinstance(store, flavour.Store)
+    assert type(store) is not flavour.Store
+    assert store.name == "audited"
+    assert store.set("k", b"v") is True
+    assert store.get("k") == b"v"
+    store.close()

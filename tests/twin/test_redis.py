@@ -68,6 +68,9 @@ def test_a_pipeline_transaction(client: Any) -> None:
     with client.pipeline(transaction=True) as pipe:
         assert pipe.set("a", 1).incr("a").get("a") is pipe  # buffered calls chain: the same twin comes back
         assert pipe.execute() == [True, 2, b"2"]
+        assert isinstance(pipe, Redis)  # the pipeline's own twin class is a subclass of the Redis twin
+        assert type(pipe) is not Redis
+        assert isinstance(unwrap(pipe), redis.asyncio.client.Pipeline)
     assert client.get("a") == b"2"
 
 

@@ -24,6 +24,7 @@ instance attribute                   read and written through the twin (``__geta
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import textwrap
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _registry, _runtime
+from ._registry import partial_target
 from ._runtime import Twin
 from ._source import returns_self_only
 
@@ -128,7 +130,18 @@ def _build(async_cls: type, name: str) -> type[Any]:
         namespace["__next__"] = _runtime.next_item
     namespace["__getattr__"] = _getattr
     namespace["__setattr__"] = _setattr
-    return type(name, (Twin,), namespace)
+    return type(name, (_base_twin_class(async_cls),), namespace)
+
+
+def _base_twin_class(async_cls: type) -> type[Any]:
+    """The twin class of ``async_cls``'s nearest base that has one (else ``Twin``): a twin built at run time for a
+    subclass (a ``Pipeline`` of a ``Redis``) is an instance of the base's twin class, generated or not, as the
+    annotations that promise the base's twin say."""
+    for base in async_cls.__mro__[1:]:
+        twin_cls = _registry.twin_class_of(base)
+        if twin_cls is not None:
+            return twin_cls
+    return Twin
 
 
 def _map_member(async_cls: type, name: str, member: Any) -> Any:
@@ -138,15 +151,27 @@ def _map_member(async_cls: type, name: str, member: Any) -> Any:
         return staticmethod(_class_level(name, getattr(async_cls, name)))  # bound to the async class already
     if isinstance(member, type):
         return member  # a nested class: passed through as it is
+    if isinstance(member, functools.partialmethod):  # `send_ping = partialmethod(send, "ping")`: a method
+        runner = _runner_of(partial_target(member))
+        if runner is not None:
+            return _wrap(getattr(async_cls, name), runner)
     if inspect.isdatadescriptor(member) or (hasattr(type(member), "__get__") and not callable(member)):
         return _property(name, member)  # property, slot, cached_property and other descriptors
-    if inspect.isasyncgenfunction(member):
-        return _wrap(member, _runtime.iterate)
-    if inspect.iscoroutinefunction(member):
-        return _wrap(member, _runtime.call)
-    if callable(member):
-        return _wrap(member, _runtime.call_sync)
+    runner = _runner_of(member)
+    if runner is not None:
+        return _wrap(member, runner)
     return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
+
+
+def _runner_of(function: object) -> Callable[..., Any] | None:
+    """How the twin runs a method: as an iterator, a blocking call, a sync call on the loop; None: not callable."""
+    if inspect.isasyncgenfunction(function):
+        return _runtime.iterate
+    if inspect.iscoroutinefunction(function):
+        return _runtime.call
+    if callable(function):
+        return _runtime.call_sync
+    return None
 
 
 class _PassThrough:

@@ -8,7 +8,8 @@ Two maps, both thread-safe:
   a class with async members that nobody registered, from the top-level package of a registered class, gets a
   run-time twin class the first time one of its instances is returned to sync code (see :func:`to_sync`).
   Lookup is by exact class: a subclass of a registered class (``redis.asyncio.client.Pipeline`` subclasses
-  ``Redis``) has members of its own and gets its own twin class.
+  ``Redis``) has members of its own and gets its own twin class, built at run time as a subclass of the base's
+  twin class (so ``isinstance(pipeline, Redis)`` holds on the sync side too), whatever package it is from.
 - objects: ``id(async object)`` -> a weak reference to its twin. A twin holds its async object, so while the
   twin lives the id cannot be reused; when the twin dies its entry is removed. So the same async object maps
   to the same twin object for as long as anyone holds that twin.
@@ -16,6 +17,7 @@ Two maps, both thread-safe:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import threading
@@ -95,10 +97,17 @@ def has_async_members(cls: type) -> bool:
         for name, member in vars(klass).items():
             if name in _ASYNC_DUNDERS:
                 return True
-            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
             if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
                 return True
     return False
+
+
+def partial_target(member: object) -> object:
+    """The function a ``functools.partialmethod`` (or ``partial``) calls in the end; any other member itself."""
+    while isinstance(member, (functools.partialmethod, functools.partial)):
+        member = member.func
+    return member
 
 
 def _lookup(obj: object) -> Twin[Any] | None:
@@ -232,6 +241,8 @@ def _kind_of(cls: type) -> str:
         kind = _ITERATE
     elif cls in _elsewhere or (cls.__module__.partition(".")[0] in _packages and has_async_members(cls)):
         kind = _TWIN  # sync_class() returns its generated twin class, importing the module named elsewhere
+    elif any(base in _classes or base in _elsewhere for base in cls.__mro__[1:]):
+        kind = _TWIN  # a subclass, from another package, of a twinned class: a twin of the base's twin class
     elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
         kind = _ENTER
     elif hasattr(cls, "__aiter__"):

@@ -18,6 +18,7 @@ from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dat
 from ._dynamic import PASSED_DUNDERS, twin_name
 from ._errors import GenerateError
 from ._lineage import Origin, Sources, TypeArgument, class_members, is_overload, type_parameters
+from ._partials import partial_method_target, partially_applied
 from ._source import Source, returns_self_only
 from ._syntax import (
     NameAsSelf,
@@ -436,8 +437,12 @@ class ClassWriter:
             else:  # a type the twin changes: read on instances only
                 self.accessor(name, annotation, annotation, doc)
         elif isinstance(last, ast.Assign):
-            aliased = self._aliased_function(assigned_value(last, name))
-            if aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
+            value = assigned_value(last, name)
+            partial = partial_method_target(value)
+            aliased = self._aliased_function(partial[0] if partial else value)
+            if aliased is not None and partial is not None:  # `send_ping = partialmethod(send, "ping")`
+                self.function(name, self._partially_applied(aliased, partial[1]))
+            elif aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
                 self.function(name, aliased)
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
                 self.attribute_like(name, attribute_doc(klass, last))
@@ -499,6 +504,16 @@ class ClassWriter:
                 self._origins[id(statement)] = origin  # read with the names of the module the alias is in
                 return [statement]
         return None
+
+    def _partially_applied(self, statements: list[ast.stmt], call: ast.Call) -> list[ast.stmt]:
+        """The definitions of a method with ``partialmethod``'s arguments bound (``_partials``), read as written."""
+        applied: list[ast.stmt] = []
+        for statement in statements:
+            if isinstance(statement, _FUNCTIONS):
+                copied = partially_applied(statement, call)
+                self._origins[id(copied)] = self._origins[id(statement)]
+                applied.append(copied)
+        return applied
 
     def attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> None:
         self.accessor(name, annotation, annotation, doc)

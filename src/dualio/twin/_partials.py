@@ -1,0 +1,71 @@
+"""``send_ping = functools.partialmethod(send, "ping")`` in an async class, read by the generator.
+
+The twin gets a method ``send_ping`` whose signature is ``send``'s with the arguments the ``partialmethod``
+binds taken out, as ``inspect.signature`` shows it: each positional argument removes the next parameter after
+``self``; a keyword argument makes its parameter keyword-only with that value as its default (a caller may still
+pass it), and so every positional-or-keyword parameter after it (which could no longer be passed by position).
+The twin's method calls the async class's ``send_ping``, so the partial's own arguments are applied by the
+partial itself, on the loop. A call this module cannot read exactly (``*args`` or ``**kwargs`` in it, more
+positional arguments than ``send`` has parameters, a keyword naming no parameter of ``send``) keeps only
+``self`` and takes ``*args: Any, **kwargs: Any``: the result is still typed as ``send``'s.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+__all__ = ("partial_method_target", "partially_applied")
+
+
+def partial_method_target(value: ast.expr | None) -> tuple[ast.expr, ast.Call] | None:
+    """``partialmethod(send, ...)`` (under any import spelling): the function it wraps and the call; else None."""
+    if not isinstance(value, ast.Call) or not value.args:
+        return None
+    if ast.unparse(value.func).rpartition(".")[2] != "partialmethod":
+        return None
+    return value.args[0], value
+
+
+def partially_applied(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """A copy of ``node`` with the signature the ``partialmethod`` ``call`` leaves (see the module's docstring)."""
+    applied = copy.deepcopy(node)
+    args = applied.args
+    bound = call.args[1:]
+    keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+    if not _exact(args, bound, keywords):
+        any_type = ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())
+        self_only = (args.posonlyargs + args.args)[:1]
+        args.posonlyargs, args.args, args.defaults, args.kwonlyargs, args.kw_defaults = [], self_only, [], [], []
+        args.vararg, args.kwarg = ast.arg("args", any_type), ast.arg("kwargs", copy.deepcopy(any_type))
+        return applied
+    positional = args.posonlyargs + args.args
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    posonly = {id(arg) for arg in args.posonlyargs}
+    kept = list(zip(positional, defaults, strict=True))
+    kept = kept[:1] + kept[1 + len(bound) :]  # self stays; the next len(bound) parameters are bound
+    cut = next((i for i, (arg, _d) in enumerate(kept) if arg.arg in keywords), len(kept))
+    still_positional, now_keyword = kept[:cut], kept[cut:]
+    args.posonlyargs = [arg for arg, _d in still_positional if id(arg) in posonly]
+    args.args = [arg for arg, _d in still_positional if id(arg) not in posonly]
+    args.defaults = [default for _arg, default in still_positional if default is not None]
+    if now_keyword:
+        args.vararg = None  # a keyword-only parameter now ends the positional ones: inspect drops *args too
+    kwonly = now_keyword + list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+    args.kwonlyargs = [arg for arg, _d in kwonly]
+    args.kw_defaults = [keywords.get(arg.arg, default) for arg, default in kwonly]
+    return applied
+
+
+def _exact(args: ast.arguments, bound: list[ast.expr], keywords: dict[str | None, ast.expr]) -> bool:
+    """Whether the signature left by binding ``bound`` and ``keywords`` can be written exactly."""
+    positional = args.posonlyargs + args.args
+    if not positional or len(bound) > len(positional) - 1 or None in keywords:
+        return False  # no self, more arguments than parameters (*args takes them), or **kwargs in the call
+    if any(isinstance(arg, ast.Starred) for arg in bound):
+        return False
+    by_keyword = {arg.arg for arg in positional[1 + len(bound) :] if arg not in args.posonlyargs}
+    by_keyword |= {arg.arg for arg in args.kwonlyargs}
+    return all(name in by_keyword for name in keywords)
