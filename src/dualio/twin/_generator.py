@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ._dynamic import twin_name
 from ._errors import GenerateError
+from ._hierarchy import bases_first, defined_names, twin_bases
 from ._lineage import Sources
 from ._source import Source, Target
 from ._writer import INDENT, ClassWriter, ForeignTwins, Names
@@ -67,11 +68,17 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], str] |
         twins[target.cls] = twin_name(target.cls)
     foreign = ForeignTwins(elsewhere or {}, set(twins.values()))
     own = {(target.module, target.cls) for target in targets}
+    bases = {target.key: twin_bases(target, sources, own) for target in targets}
+    targets = bases_first(targets, bases)
     bodies = []
+    on_twin: dict[tuple[str, str], set[str]] = {}  # the names each twin class written so far defines or inherits
     for target in targets:
         source = sources.by_module[target.module]
         writer = ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign, own)
-        bodies.append(writer.render())
+        inherited = set().union(*(on_twin[key] for key in bases[target.key]))
+        body = writer.render(bases[target.key], inherited)
+        on_twin[target.key] = inherited | defined_names(body)
+        bodies.append(body)
     text = _module_text(targets, sources, names, twins, bodies, foreign)
     read = {**lookup.by_module, **sources.by_module}
     return Rendered(text, {source.path.resolve(): module for module, source in read.items()})

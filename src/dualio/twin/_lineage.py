@@ -22,7 +22,16 @@ from ._errors import GenerateError
 from ._source import Source
 from ._syntax import type_alias_value
 
-__all__ = ("MAPPED", "Origin", "Sources", "TypeArgument", "class_members", "is_overload", "type_parameters")
+__all__ = (
+    "MAPPED",
+    "Origin",
+    "Sources",
+    "TypeArgument",
+    "ancestors",
+    "class_members",
+    "is_overload",
+    "type_parameters",
+)
 
 _MAX_REEXPORT_HOPS = 8
 # Dunders a twin maps: those it passes through as methods (as the run-time twin does), the async protocols,
@@ -252,6 +261,12 @@ def class_members(
                     found[name] = []
                 found[name].append(statement)
     return found, origins
+
+
+def ancestors(sources: Sources, source: Source, node: ast.ClassDef) -> list[tuple[str, str]]:
+    """The bases of ``node`` the generator reads, as ``(module, class)``, in method resolution order."""
+    package = source.module.partition(".")[0]
+    return [_key(origin) for origin in _mro(sources, Origin(source, node, {}), package, ())[1:]]
 
 
 def _mro(sources: Sources, origin: Origin, package: str, path: tuple[tuple[str, str], ...]) -> list[Origin]:

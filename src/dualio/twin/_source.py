@@ -27,6 +27,11 @@ class Target:
     cls: str
     output: Path
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(module, class)``: the async class, whatever file its twin goes to."""
+        return self.module, self.cls
+
     @classmethod
     def parse(cls, spec: object, output: object, root: Path) -> Target:
         if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):

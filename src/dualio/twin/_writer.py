@@ -17,7 +17,8 @@ from ._annotations import Annotations, Place, copy_expression, names_used
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._dynamic import PASSED_DUNDERS, twin_name
 from ._errors import GenerateError
-from ._lineage import Origin, Sources, TypeArgument, class_members, is_overload, type_parameters
+from ._hierarchy import mark_overrides
+from ._lineage import Origin, Sources, TypeArgument, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_method_target, partially_applied
 from ._source import Source, returns_self_only
 from ._syntax import (
@@ -42,6 +43,7 @@ from ._syntax import (
 __all__ = ("INDENT", "ClassWriter", "ForeignTwins", "Names")
 
 _CLOSERS = ("aclose", "close")
+_PROTOCOLS = ("__aenter__", "__aexit__", "__aiter__", "__anext__")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 INDENT = "    "
 _EXIT_PARAMETERS = (
@@ -128,6 +130,7 @@ class ClassWriter:
         # annotations there that mean the builtin are written `_builtins.type`.
         self._shadowed = frozenset(name for name in self.members if name in _BUILTIN_NAMES)
         self._origin = Origin(source, node, {})  # where the member being written now is defined
+        self._covered: set[tuple[str, str]] = set()  # classes whose members a base twin writes (``render``)
         # `class AsyncPool[T]` (3.12+)
         self._class_scope = {parameter.name for parameter in declared_type_parameters(node)}
         self._aliases: dict[tuple[str, str], tuple[ast.expr, Source] | None] = {}  # (module, name) -> definition
@@ -352,8 +355,14 @@ class ClassWriter:
 
     # -- the class ------------------------------------------------------------------------------------------
 
-    def render(self) -> str:
+    def render(self, twin_bases: list[tuple[str, str]], inherited_names: set[str]) -> str:
+        """The twin class. ``twin_bases``: the listed classes whose twins (of this module) it subclasses instead of
+        ``Twin``; ``inherited_names``: what those twins define or inherit (see ``_hierarchy``)."""
         twin = self.twins[self.async_name]
+        self._covered = set(twin_bases)
+        for module, cls in twin_bases:
+            base = self.sources.load(module)
+            self._covered.update(ancestors(self.sources, base, base.classes[cls]))
         parameters = type_parameters(self.node)
         if declared_type_parameters(
             self.node
@@ -365,24 +374,27 @@ class ClassWriter:
             self.names.runtime.update(parameters)
             listed = ", ".join(parameters)
             self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")
+        elif twin_bases:  # `class AsyncAdmin(AsyncClient)` -> `class Admin(Client)`
+            self.emit(f"class {twin}({', '.join(self.twins[cls] for _module, cls in twin_bases)}):")
         else:
             self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
         doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
         self.emit(*docstring_lines(doc, INDENT), "", f"{INDENT}__slots__ = ()")
         members = self.members
         self.constructor(members.get("__init__", []))
-        for name, statements in members.items():
+        own = {name: statements for name, statements in members.items() if not self._inherited(statements)}
+        for name, statements in own.items():
             self.member(name, statements)
-        inherited = []  # what the Twin base gives at run time, declared with this class's types
         closer = next((members[name][-1] for name in _CLOSERS if name in members), None)
-        if isinstance(closer, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self.reading(closer)
-            returns, traversed = self.annotation_traversed(
-                closer.returns, Place.RETURNED if isinstance(closer, ast.AsyncFunctionDef) else Place.AWAITED
-            )
-            self.method(closer, "close", "_support.close(self{args})", returns, traversed=traversed)
-            if "aclose" in self.members:
-                self.emit("", f"{INDENT}aclose = close  # the async class's name for it, as its users write it")
+        if twin_bases:  # the base twins' close and with, unless this class redefines them
+            if closer is not None and not self._inherited([closer]):
+                self.closer(closer)
+            if not all(self._inherited(members.get(name, [])) for name in _PROTOCOLS):
+                self.protocols(members)
+            return mark_overrides("\n".join(self.lines), inherited_names)
+        inherited = []  # what the Twin base gives at run time, declared with this class's types
+        if closer is not None:
+            self.closer(closer)
         else:
             inherited.append(f"{INDENT * 2}def close(self) -> None: ...")
         if not self.protocols(members):
@@ -391,6 +403,24 @@ class ClassWriter:
         if inherited:
             self.emit("", f"{INDENT}if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class", *inherited)
         return "\n".join(self.lines)
+
+    def _inherited(self, statements: list[ast.stmt]) -> bool:
+        """Whether ``statements`` (a member's definitions) come from a class whose twin this twin subclasses."""
+        if not statements:
+            return True
+        origin = self._origins[id(statements[-1])]
+        return (origin.source.module, origin.klass.name) in self._covered
+
+    def closer(self, closer: ast.stmt) -> None:
+        """``close()`` with the signature and result of the async class's ``aclose()`` or ``close()``."""
+        if not isinstance(closer, _FUNCTIONS):
+            return
+        self.reading(closer)
+        place = Place.RETURNED if isinstance(closer, ast.AsyncFunctionDef) else Place.AWAITED
+        returns, traversed = self.annotation_traversed(closer.returns, place)
+        self.method(closer, "close", "_support.close(self{args})", returns, traversed=traversed)
+        if "aclose" in self.members:
+            self.emit("", f"{INDENT}aclose = close  # the async class's name for it, as its users write it")
 
     def constructor(self, statements: list[ast.stmt]) -> None:
         init = statements[-1] if statements else None
@@ -406,6 +436,8 @@ class ClassWriter:
             return
         self.reading(init)
         self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
+        if self._inherited([init]):
+            return  # the base twin has the attributes its __init__ sets
         for attribute, annotation in init_attributes(init):
             if attribute not in self.members:
                 self.attribute(attribute, annotation, None)
