@@ -195,3 +195,44 @@ def test_an_unlisted_class_with_branched_members_does_not_stop_a_listed_one(
     client = new_client(tmp_path, monkeypatch, "gen_unlisted_branched", source)
     assert client.body() == "body"
     client.close()
+
+
+SETTER_SOURCE = """
+class BaseClient:
+    def __init__(self) -> None:
+        self._timeout = 5.0
+
+    @property
+    def timeout(self) -> float:
+        \"\"\"Seconds to wait.\"\"\"
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self._timeout = value
+
+    async def wait(self) -> float:
+        return self._timeout
+
+
+class AsyncClient(BaseClient):
+    @BaseClient.timeout.setter  # type: ignore[attr-defined, untyped-decorator]  # mypy does not read it
+    def timeout(self, value: float) -> None:
+        self._timeout = max(value, 1.0)
+"""
+
+
+def test_a_subclass_redefining_a_base_property_s_setter_keeps_the_property(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before (until stop 21): `@BaseClient.timeout.setter` in the subclass gave the twin a method named timeout.
+    client = new_client(tmp_path, monkeypatch, "gen_base_setter", SETTER_SOURCE)
+    text = (tmp_path / "gen_base_setter" / "sync.py").read_text()
+    assert '    def timeout(self) -> float:\n        """Seconds to wait."""' in text
+    assert "    @timeout.setter\n    def timeout(self, value: float) -> None:" in text
+    assert client.timeout == 5.0
+    client.timeout = 0.1
+    assert client.timeout == 1.0  # the subclass's setter ran
+    assert client.wait() == 1.0
+    client.close()
+    assert_mypy_strict(tmp_path, "gen_base_setter/sync.py")

@@ -579,11 +579,15 @@ class ClassWriter:
         if "overload" in decorators or "typing.overload" in decorators:
             node = functions[-1]  # the implementation's signature
             decorators = decorators_of(node)
+        base_accessors = self._base_property(name, node, decorators)
+        if base_accessors:  # `@AsyncBase.x.setter` in a subclass: the base's property, an accessor replaced
+            functions = base_accessors + functions
+            node, decorators = functions[0], decorators_of(functions[0])
         self.reading(node)
         if "staticmethod" not in decorators:
             node = self._self_type_as_self(node)
         if is_property_like(decorators):
-            setter = next((f for f in functions if f"{name}.setter" in decorators_of(f)), None)
+            setter = next((f for f in reversed(functions) if f"{name}.setter" in decorators_of(f)), None)
             written = node.returns
             if setter is not None and len(setter.args.args) > 1 and setter.args.args[1].annotation is not None:
                 written = setter.args.args[1].annotation
@@ -616,6 +620,21 @@ class ClassWriter:
             runner = "call_sync"
         self.overloads(name, functions[:-1], Place.RETURNED if is_async else Place.AWAITED)
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
+
+    def _base_property(
+        self, name: str, node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: set[str]
+    ) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+        """For ``@AsyncBase.x.setter`` (``.getter``, ``.deleter``): the defs of ``AsyncBase``'s property ``x``."""
+        qualified = next((d for d in decorators if d.endswith((f".{name}.setter", f".{name}.getter"))), None)
+        if qualified is None or qualified.count(".") < 2:
+            return []
+        base = ast.parse(qualified.rsplit(".", 2)[0], mode="eval").body
+        found = self.sources.base_class(self._origins[id(node)].source, base, self.package)
+        if found is None:
+            return []
+        statements = class_members(self.sources, found[0], found[1], strict=False)[0].get(name, [])
+        functions = [statement for statement in statements if isinstance(statement, _FUNCTIONS)]
+        return functions if functions and is_property_like(decorators_of(functions[0])) else []
 
     def overloads(
         self,
