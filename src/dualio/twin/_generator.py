@@ -16,8 +16,9 @@ from ._dynamic import twin_name
 from ._errors import GenerateError
 from ._hierarchy import bases_first, defined_names, twin_bases
 from ._lineage import Sources
+from ._signatures import INDENT, ForeignTwins, Names
 from ._source import Source, Target
-from ._writer import INDENT, ClassWriter, ForeignTwins, Names
+from ._writer import ClassWriter
 
 __all__ = ("Rendered", "defining_targets", "render", "render_module", "written_by_generator")
 

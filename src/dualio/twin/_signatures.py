@@ -1,0 +1,322 @@
+"""How a generated twin writes what it copies from async source: signatures, annotations, defaults, names.
+
+``SignatureWriter`` holds what one twin class needs to write any member: the module's names to import
+(``Names``), the twins of other output files (``ForeignTwins``), the type variables in scope, and the origin of
+the member being written (``reading``), whose module's names its annotations use. ``_writer.ClassWriter``
+builds on it to write the class and its members.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ._annotations import Annotations, Place, copy_expression, names_used
+from ._dynamic import twin_name
+from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
+from ._source import Source
+from ._syntax import (
+    QualifyNames,
+    class_level_names,
+    declared_type_parameters,
+    docstring_lines,
+    has_async_members,
+)
+
+__all__ = ("INDENT", "ForeignTwins", "Names", "SignatureWriter")
+
+INDENT = "    "
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+@dataclass
+class Names:
+    """Names the generated module must import: for type checking only, or at run time (defaults)."""
+
+    typing: set[str] = field(default_factory=set)
+    runtime: set[str] = field(default_factory=set)
+
+
+class ForeignTwins:
+    """Twinned classes generated into other output files, as the names of each async module refer to them."""
+
+    def __init__(self, elsewhere: Mapping[tuple[str, str], str], own_twins: set[str]) -> None:
+        # A twin named like one of this output's is left out: the annotation would be ambiguous.
+        self.elsewhere = {key: module for key, module in elsewhere.items() if twin_name(key[1]) not in own_twins}
+        self.used: dict[tuple[str, str], str] = {}  # those an annotation of this output named
+        self._by_source: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def named_in(self, source: Source) -> dict[str, tuple[str, str]]:
+        """The names ``source`` binds to such classes (defined there, or imported at run time)."""
+        found = self._by_source.get(source.module)
+        if found is None:
+            found = {}
+            for module, cls in self.elsewhere:
+                if module == source.module and cls in source.classes:
+                    found[cls] = (module, cls)
+                found.update(
+                    (name, (module, cls)) for name, origin in source.origins.items() if origin == f"{module}.{cls}"
+                )
+            self._by_source[source.module] = found
+        return found
+
+    def use(self, key: tuple[str, str]) -> None:
+        """An annotation named this class: its twin's module is imported for type checking, and registered."""
+        self.used[key] = self.elsewhere[key]
+
+
+class SignatureWriter:
+    """Writes the signatures and annotations of one twin class's members (see the module's docstring)."""
+
+    def __init__(
+        self,
+        sources: Sources,
+        names: dict[str, Names],
+        source: Source,
+        node: ast.ClassDef,
+        twins: dict[str, str],
+        foreign: ForeignTwins,
+        own: set[tuple[str, str]],
+        members: dict[str, list[ast.stmt]],
+        origins: dict[int, Origin],
+    ) -> None:
+        self.foreign = foreign
+        self.own = own  # the listed classes of this output, (module, class)
+        self.source = source
+        self.node = node
+        self.async_name = node.name
+        self.twins = twins
+        self.lines: list[str] = []
+        self.sources = sources
+        self.package = source.module.partition(".")[0]
+        self.members, self._origins = members, origins
+        self._names = names
+        self._on_the_spot: dict[tuple[str, str], bool] = {}
+        self._class_type_variables = frozenset(name.lstrip("*") for name in type_parameters(node))
+        # Builtins a member of the twin shadows inside its class body (redis's `type` and `set` commands): the
+        # annotations there that mean the builtin are written `_builtins.type`.
+        self._shadowed = frozenset(name for name in members if name in _BUILTIN_NAMES)
+        self._origin = Origin(source, node, {})  # where the member being written now is defined
+        # `class AsyncPool[T]` (3.12+)
+        self._class_scope = {parameter.name for parameter in declared_type_parameters(node)}
+        self._aliases: dict[tuple[str, str], tuple[ast.expr, Source] | None] = {}  # (module, name) -> definition
+        self._expanding: set[tuple[str, str]] = set()  # aliases being read (a recursive one is kept by name)
+        self._lookup = Sources()  # modules read only to find an alias: not what the twin is generated from
+        self._scope = self._class_scope  # type parameters in scope now: never imported
+
+    @property
+    def names(self) -> Names:
+        """The names the annotations and defaults written now need, from the module that defines them."""
+        return self._names[self._origin.source.module]
+
+    def reading(self, statement: ast.stmt) -> ast.ClassDef:
+        """Write what follows with the names and type arguments of ``statement``'s class; return that class."""
+        self._origin = self._origins[id(statement)]
+        self._scope = self._class_scope | {parameter.name for parameter in declared_type_parameters(statement)}
+        return self._origin.klass
+
+    # -- helpers --------------------------------------------------------------------------------------------
+
+    def annotation(self, node: ast.expr | None, place: Place) -> str:
+        """``node`` as sync code sees it where it is written (``place``; see ``_annotations``)."""
+        return self.annotation_traversed(node, place)[0]
+
+    def annotation_traversed(self, node: ast.expr | None, place: Place) -> tuple[str, bool]:
+        """The annotation, and whether the twin must traverse the value's built-in containers to deliver it."""
+        origin = self._origin
+        text, converter = self._convert(node, place, origin.source, origin.bindings)
+        return text, converter.traversed
+
+    def _convert(
+        self, node: ast.expr | None, place: Place, source: Source, bindings: dict[str, TypeArgument]
+    ) -> tuple[str, Annotations]:
+        """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
+        foreign = self.foreign.named_in(source)
+        twins = {**{name: twin_name(key[1]) for name, key in foreign.items()}, **self.twins}
+
+        def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
+            argument = bindings.get(name)
+            if argument is None:
+                return self._alias(source, name, used_in)
+            text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
+            return text, inner.changed
+
+        converter = Annotations(
+            twins,
+            resolve,
+            lambda class_node: self._twinned_on_the_spot(source, class_node),
+            lambda attribute: self._twin_of_attribute(source, attribute),
+            self._type_variables,
+            self._shadowed,
+        )
+        text = converter.convert(node, place)
+        for name in converter.twins_used:
+            if name in foreign and name not in self.twins:
+                self.foreign.use(foreign[name])
+        self._names[source.module].typing.update(converter.names - self._scope)
+        return text, converter
+
+    def _alias(self, source: Source, name: str, place: Place) -> tuple[str, bool] | None:
+        """A type alias (``ResponseT = Union[Awaitable[Any], Any]``) whose meaning the twin changes where it is used,
+        read as what it stands for (redis-py's commands return ``ResponseT``: a twin returns ``Any``); None, and
+        the alias kept by name, when nothing in it changes. Aliases are read in the package's own modules only,
+        as bases are (``_lineage``)."""
+        definition = self._alias_definition(source, name)
+        if definition is None or place is Place.AS_WRITTEN:
+            return None
+        expression, defined_in = definition
+        key = (defined_in.module, name)
+        if key in self._expanding:
+            return None
+        recorded = set(self._names[defined_in.module].typing)
+        self._expanding.add(key)
+        try:
+            text, converter = self._convert(expression, place, defined_in, {})
+        finally:
+            self._expanding.discard(key)
+        if not converter.changed:
+            self._names[defined_in.module].typing = recorded  # the alias is written by name: import only that
+            return None
+        self.sources.load(defined_in.module)  # the twin now depends on it (and imports names as it does)
+        return text, True
+
+    def _alias_definition(self, source: Source, name: str) -> tuple[ast.expr, Source] | None:
+        """What type alias ``name`` of ``source`` stands for, and the module that defines it (cached)."""
+        key = (source.module, name)
+        if key not in self._aliases:
+            self._aliases[key] = self._lookup.type_alias(source, name, self.package)
+        return self._aliases[key]
+
+    def _twinned_on_the_spot(self, source: Source, node: ast.expr) -> bool:
+        """Whether ``node`` (a name in ``source``) is a class of this package with async members, not listed.
+
+        The runtime builds a twin for such a value when a call returns it (``_registry.to_sync``); no generated
+        class says what it has, so its type is ``Any``. Classes the generator cannot read are left as written.
+        """
+        key = (source.module, ast.unparse(node))
+        if key not in self._on_the_spot:
+            found = self.sources.base_class(source, node, self.package, type_only=True)
+            members = class_members(self.sources, *found, strict=False)[0] if found is not None else {}
+            self._on_the_spot[key] = has_async_members(members)
+        return self._on_the_spot[key]
+
+    def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
+        """The twin's name if ``node`` (``aio.AsyncNote`` in ``source``) is a listed class, here or elsewhere."""
+        qualified = source.qualified_name(node, type_only=True)
+        listed = self.own | self.foreign.elsewhere.keys()
+        if qualified is None or qualified.partition(".")[0] not in {module.partition(".")[0] for module, _ in listed}:
+            return None  # not a package with a listed class: nothing there is read
+        module, _, cls = self.sources.definition_of(qualified).rpartition(".")
+        if (module, cls) in self.own:
+            return self.twins[cls]
+        if (module, cls) in self.foreign.elsewhere:
+            self.foreign.use((module, cls))
+            return twin_name(cls)
+        return None
+
+    @property
+    def _type_variables(self) -> frozenset[str]:
+        """The twin's own type variables in scope now (of the class, and of the method written now)."""
+        return frozenset(self._scope) | self._class_type_variables
+
+    def default(self, node: ast.expr) -> str:
+        """A default value as the twin's signature writes it; a name of the class body becomes ``Class.name``.
+
+        (A default is evaluated in the class body, where ``limit: int = MAX`` reads the class's ``MAX``.)
+        """
+        klass = self._origin.klass
+        in_class = class_level_names(klass) & names_used(node)
+        if in_class:
+            node = QualifyNames(klass.name, in_class).visit(copy_expression(node))
+        shadowed = self._shadowed & {name.id for name in ast.walk(node) if isinstance(name, ast.Name)}
+        if shadowed:  # `fmt=str` in a twin with a member `str`: the builtin
+            node = QualifyNames("_builtins", set(shadowed)).visit(copy_expression(node))
+        self.names.runtime.update(names_used(node))
+        return ast.unparse(node)
+
+    def builtin(self, name: str) -> str:
+        """``property``, ``staticmethod``, ...: as the twin's class body must write it (``_builtins.`` if shadowed)."""
+        return f"_builtins.{name}" if name in self._shadowed else name
+
+    def type_header(self, node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+        """``[T: Bound, *Ts, **P]`` as declared by ``node`` (Python >= 3.12 syntax), or nothing."""
+        texts = []
+        for parameter in declared_type_parameters(node):
+            bound = getattr(parameter, "bound", None)
+            default = getattr(parameter, "default_value", None)  # Python >= 3.13
+            prefix = {"TypeVarTuple": "*", "ParamSpec": "**"}.get(type(parameter).__name__, "")
+            text = prefix + parameter.name + (f": {self.annotation(bound, Place.ITEM)}" if bound is not None else "")
+            texts.append(text + (f" = {self.annotation(default, Place.ITEM)}" if default is not None else ""))
+        return f"[{', '.join(texts)}]" if texts else ""
+
+    def signature(self, args: ast.arguments, *, bound: bool) -> tuple[str, str]:
+        """The parameter list (with ``self``/``cls`` if ``bound``) and the arguments that forward it."""
+        params: list[str] = []
+        forward: list[str] = []
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
+            if bound and index == 0:
+                params.append(arg.arg)
+            else:
+                text, value = self.parameter(arg, default)
+                params.append(text)
+                forward.append(value)
+            if args.posonlyargs and index == len(args.posonlyargs) - 1:
+                params.append("/")
+        if args.vararg is not None:
+            text, value = self.parameter(args.vararg, None)
+            params.append("*" + text)
+            forward.append("*" + value)
+        elif args.kwonlyargs:
+            params.append("*")
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            text, value = self.parameter(arg, kw_default)
+            params.append(text)
+            forward.append(f"{arg.arg}={value}")
+        if args.kwarg is not None:
+            text, value = self.parameter(args.kwarg, None)
+            params.append("**" + text)
+            forward.append("**" + value)
+        return ", ".join(params), "".join(", " + item for item in forward)
+
+    def parameter(self, arg: ast.arg, default: ast.expr | None) -> tuple[str, str]:
+        """``name: type = default`` as sync code passes it, and how the twin passes the value on."""
+        annotation, traversed = self.annotation_traversed(arg.annotation, Place.PASSED)
+        text = f"{arg.arg}: {annotation}"
+        value = f"_support.passed_each({arg.arg})" if traversed else arg.arg
+        return (text if default is None else f"{text} = {self.default(default)}"), value
+
+    def emit(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def method(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        name: str,
+        body: str,
+        returns: str,
+        *,
+        decorator: str | None = None,
+        bound: bool = True,
+        traversed: bool = False,
+    ) -> None:
+        """Emit ``def name`` with ``node``'s signature; ``body`` is the support call with ``{args}`` in it.
+
+        ``traversed``: the result's built-in containers hold values the twin maps (``_annotations``).
+        """
+        params, forward = self.signature(node.args, bound=bound)
+        call = body.format(args=forward)
+        if traversed:
+            call = f"_support.returned_each({'self' if bound and decorator is None else 'None'}, {call})"
+        self.emit("")
+        if decorator:
+            self.emit(f"{INDENT}@{self.builtin(decorator)}")
+        self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
+        self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2))
+        if returns == "None":
+            self.emit(f"{INDENT * 2}{call}")
+        else:
+            self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, {call})")
