@@ -19,6 +19,7 @@ from dualio.twin import GenerateError
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
+from .test_generated_spellings import generate_and_use
 from .test_generator import assert_mypy_strict, one_module_package
 
 MIXIN_SOURCE = """
@@ -236,3 +237,77 @@ def test_a_subclass_redefining_a_base_property_s_setter_keeps_the_property(
     assert client.wait() == 1.0
     client.close()
     assert_mypy_strict(tmp_path, "gen_base_setter/sync.py")
+
+
+IMPLICIT_GENERIC_SOURCE = """
+from typing import Generic
+
+from gen_implicit.types import T, Ts, Unpack
+
+
+class AsyncBase(Generic[T]):
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    async def get(self) -> T:
+        return self.value
+
+
+class AsyncMixin(AsyncBase[T]):  # generic through its base (PEP 484), no Generic[T] written
+    async def twice(self) -> list[T]:
+        return [self.value, self.value]
+
+
+class AsyncRow(Generic[*Ts]):  # *Ts: read as Unpack[Ts] (it failed to parse before stop 21)
+    async def row(self) -> tuple[Unpack[Ts]]:
+        raise NotImplementedError
+
+
+class AsyncWide(AsyncRow[int, Unpack[Ts]]):  # generic in Ts, nested in an argument
+    pass
+
+
+class AsyncClient(AsyncMixin[int], AsyncWide[str, bytes]):
+    pass
+"""
+
+IMPLICIT_GENERIC_TYPES = """
+from typing import TypeVar
+
+from typing_extensions import TypeVarTuple, Unpack
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+__all__ = ["T", "Ts", "Unpack"]
+"""
+
+IMPLICIT_GENERIC_USAGE = """
+from typing import assert_type
+
+from gen_implicit.sync import Client
+
+client = Client(7)
+assert_type(client.get(), int)
+assert_type(client.twice(), list[int])
+assert_type(client.row, Callable[[], tuple[int, str, bytes]])
+assert client.twice() == [7, 7]
+client.close()
+"""
+
+
+def test_a_base_generic_only_through_its_own_base_is_read_with_its_type_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before (until stop 21): "base AsyncMixin[int] ...: written with 1 type argument(s), but AsyncMixin takes 0;
+    # a type checker rejects it too", which was false; it blocked psycopg's AsyncConnection and SQLAlchemy.
+    usage = "from collections.abc import Callable\n" + IMPLICIT_GENERIC_USAGE
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_implicit",
+        IMPLICIT_GENERIC_SOURCE,
+        "AsyncClient",
+        usage,
+        modules={"types": IMPLICIT_GENERIC_TYPES},
+    )
+    assert "def twice(self) -> list[int]:" in text

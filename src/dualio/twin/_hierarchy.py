@@ -21,7 +21,7 @@ import ast
 from collections.abc import Mapping, Sequence
 
 from ._lineage import Sources, ancestors, type_parameters
-from ._source import Target
+from ._source import Source, Target
 from ._syntax import declared_type_parameters
 
 __all__ = ("OVERRIDE_IGNORE", "bases_first", "defined_names", "mark_overrides", "twin_bases")
@@ -33,20 +33,20 @@ def twin_bases(target: Target, sources: Sources, own: set[tuple[str, str]]) -> l
     """The listed classes (``own``) whose twins ``target``'s twin subclasses: its nearest listed bases, in MRO order."""
     source = sources.load(target.module)
     node = source.classes[target.cls]
-    if _generic(node):
+    if _generic(sources, source, node):
         return []
     chosen: list[tuple[str, str]] = []
     covered: set[tuple[str, str]] = set()
     for module, cls in ancestors(sources, source, node):
         base = sources.load(module)
-        if (module, cls) in own and (module, cls) not in covered and not _generic(base.classes[cls]):
+        if (module, cls) in own and (module, cls) not in covered and not _generic(sources, base, base.classes[cls]):
             chosen.append((module, cls))
             covered.update(ancestors(sources, base, base.classes[cls]))
     return chosen
 
 
-def _generic(node: ast.ClassDef) -> bool:
-    return bool(type_parameters(node) or declared_type_parameters(node))
+def _generic(sources: Sources, source: Source, node: ast.ClassDef) -> bool:
+    return bool(type_parameters(sources, source, node) or declared_type_parameters(node))
 
 
 def bases_first(targets: Sequence[Target], bases: Mapping[tuple[str, str], list[tuple[str, str]]]) -> list[Target]:

@@ -62,6 +62,7 @@ class Sources:
 
     def __init__(self) -> None:
         self.by_module: dict[str, Source] = {}
+        self._type_variables: dict[tuple[str, str], str | None] = {}  # (module, name) -> its kind, if one
 
     def load(self, module: str) -> Source:
         if module not in self.by_module:
@@ -83,6 +84,20 @@ class Sources:
         reached, found = self.follow(qualified, package)
         name = reached.rpartition(".")[2]
         return (found, found.classes[name]) if found is not None and name in found.classes else None
+
+    def type_variable_kind(self, source: Source, name: str) -> str | None:
+        """``TypeVar``, ``TypeVarTuple`` or ``ParamSpec`` if ``source``'s top-level ``name`` is one (bound there, or
+        imported from a module of the same top-level package that binds it); else None."""
+        key = (source.module, name)
+        if key not in self._type_variables:
+            kind = _bound_type_variable(source, name)
+            if kind is None and name not in source.defined:
+                qualified = source.qualified_name(ast.Name(name, ast.Load()), type_only=True)
+                if qualified is not None:
+                    reached, found = self.follow(qualified, source.module.partition(".")[0])
+                    kind = _bound_type_variable(found, reached.rpartition(".")[2]) if found is not None else None
+            self._type_variables[key] = kind
+        return self._type_variables[key]
 
     def definition_of(self, qualified: str) -> str:
         """The dotted name where ``qualified`` (``pkg.Item``) is defined, re-exports followed as far as source goes."""
@@ -140,8 +155,15 @@ class Sources:
         return None
 
 
-def type_parameters(node: ast.ClassDef) -> list[str]:
-    """The type variables of the class, in order: declared (``class C[T]``, Python >= 3.12) or ``Generic[...]``."""
+def type_parameters(sources: Sources, source: Source, node: ast.ClassDef) -> list[str]:
+    """The type variables of the class ``source`` defines as ``node``, in order (a ``TypeVarTuple`` as ``*Ts``).
+
+    Declared (``class C[T]``, Python >= 3.12), listed (``Generic[T]``, ``Protocol[T]``), or else, as PEP 484 says,
+    those its bases are written with, in the order they first appear: ``class Mixin(Base[T])`` is generic in
+    ``T`` (psycopg's ``ServerCursorMixin``, SQLAlchemy's ``Mapper``). A name counts as a type variable when the
+    module binds it to ``TypeVar(...)``, ``TypeVarTuple(...)`` or ``ParamSpec(...)``, or imports it from a
+    module of its package that does.
+    """
     declared = getattr(node, "type_params", None)
     if declared:
         return [parameter.name for parameter in declared]
@@ -150,28 +172,38 @@ def type_parameters(node: ast.ClassDef) -> list[str]:
             head = base.value.attr if isinstance(base.value, ast.Attribute) else getattr(base.value, "id", None)
             if head in {"Generic", "Protocol"}:
                 return [ast.unparse(element) for element in _elements(base.slice)]
-    return []
+    found: list[str] = []
+    for base in node.bases:
+        if not isinstance(base, ast.Subscript):
+            continue
+        names = [name for name in ast.walk(base.slice) if isinstance(name, ast.Name)]
+        for name in sorted(names, key=lambda name: (name.lineno, name.col_offset)):
+            kind = sources.type_variable_kind(source, name.id)
+            written = f"*{name.id}" if kind == _TUPLE else name.id
+            if kind is not None and written not in found:
+                found.append(written)
+    return found
 
 
 _PLAIN, _TUPLE, _SPEC = "TypeVar", "TypeVarTuple", "ParamSpec"
 _ANY = "_typing.Any"
 
 
-def _parameter_kinds(source: Source, node: ast.ClassDef) -> list[tuple[str, str]]:
+def _parameter_kinds(sources: Sources, source: Source, node: ast.ClassDef) -> list[tuple[str, str]]:
     """The type parameters of ``node``, in order, each with its kind (``TypeVar``, ``TypeVarTuple``, ``ParamSpec``)."""
     declared = getattr(node, "type_params", None)  # class C[T, *Ts, **P] (Python >= 3.12)
     if declared:
         return [(parameter.name, type(parameter).__name__) for parameter in declared]
-    specs = _special_type_variables(source)
     kinds = []
-    for written in type_parameters(node):  # Generic[T, *Ts], Generic[T, Unpack[Ts]], Generic[P, R]
+    for written in type_parameters(sources, source, node):  # Generic[T, *Ts], Generic[T, Unpack[Ts]], Generic[P, R]
+        if written.startswith("*"):  # `*Ts` does not parse alone
+            kinds.append((written[1:], _TUPLE))
+            continue
         expression = ast.parse(written, mode="eval").body
-        if isinstance(expression, ast.Starred):
-            kinds.append((ast.unparse(expression.value), _TUPLE))
-        elif isinstance(expression, ast.Subscript) and ast.unparse(expression.value).endswith("Unpack"):
+        if isinstance(expression, ast.Subscript) and ast.unparse(expression.value).endswith("Unpack"):
             kinds.append((ast.unparse(expression.slice), _TUPLE))
         else:
-            kinds.append((written, _SPEC if written in specs else _PLAIN))
+            kinds.append((written, _SPEC if sources.type_variable_kind(source, written) == _SPEC else _PLAIN))
     return kinds
 
 
@@ -221,17 +253,6 @@ def _is_parameter_list(arguments: list[ast.expr]) -> bool:
 
 def _expression(text: str) -> ast.expr:
     return ast.parse(text, mode="eval").body
-
-
-def _special_type_variables(source: Source) -> set[str]:
-    """The names ``source`` binds to a ``TypeVarTuple(...)`` or ``ParamSpec(...)`` at its top level."""
-    names: set[str] = set()
-    for statement in source.tree.body:
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
-            called = ast.unparse(statement.value.func).rpartition(".")[2]
-            if called in {"TypeVarTuple", "ParamSpec"}:
-                names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
-    return names
 
 
 def class_members(
@@ -310,7 +331,7 @@ def _read_bases(sources: Sources, origin: Origin, package: str) -> Iterator[Orig
         if found is None:
             continue
         where = f"base {ast.unparse(base)} of {origin.source.module}.{origin.klass.name}"
-        bound = _bind(_parameter_kinds(found[0], found[1]), arguments, where, found[1].name)
+        bound = _bind(_parameter_kinds(sources, found[0], found[1]), arguments, where, found[1].name)
         bindings = {name: TypeArgument(argument, origin.source, origin.bindings) for name, argument in bound.items()}
         yield Origin(found[0], found[1], bindings)
 
@@ -380,3 +401,14 @@ def _is_accessor(statement: ast.stmt) -> bool:
         return False
     decorators = {ast.unparse(decorator) for decorator in statement.decorator_list}
     return is_overload(statement) or any(d.endswith((".setter", ".deleter")) for d in decorators)
+
+
+def _bound_type_variable(source: Source, name: str) -> str | None:
+    """The kind of type variable ``source`` binds ``name`` to at its top level (``T = TypeVar("T")``), or None."""
+    for statement in source.tree.body:
+        if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
+            continue
+        if any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
+            called = ast.unparse(statement.value.func).rpartition(".")[2]
+            return called if called in {_PLAIN, _TUPLE, _SPEC} else None
+    return None

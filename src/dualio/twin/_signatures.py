@@ -94,7 +94,7 @@ class SignatureWriter:
         self.members, self._origins = members, origins
         self._names = names
         self._on_the_spot: dict[tuple[str, str], bool] = {}
-        self._class_type_variables = frozenset(name.lstrip("*") for name in type_parameters(node))
+        self._class_type_variables = frozenset(name.lstrip("*") for name in type_parameters(sources, source, node))
         # Builtins a member of the twin shadows inside its class body (redis's `type` and `set` commands): the
         # annotations there that mean the builtin are written `_builtins.type`.
         self._shadowed = frozenset(name for name in members if name in _BUILTIN_NAMES)

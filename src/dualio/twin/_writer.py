@@ -85,7 +85,7 @@ class ClassWriter(SignatureWriter):
         for module, cls in twin_bases:
             base = self.sources.load(module)
             self._covered.update(ancestors(self.sources, base, base.classes[cls]))
-        parameters = type_parameters(self.node)
+        parameters = type_parameters(self.sources, self.source, self.node)
         if declared_type_parameters(
             self.node
         ):  # `class AsyncPool[T: Item]` -> `class Pool[T: Item](Twin[AsyncPool[T]])`
