@@ -33,6 +33,7 @@ from collections.abc import Callable
 __all__ = ("Annotations", "Place", "copy_expression", "names_used")
 
 _UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
+_ASYNCIO_AWAITABLES = {"asyncio.Future", "asyncio.Task"}  # read as Awaitable (a bare Future may be concurrent's)
 _TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
 _TO_CONTEXT = {"AbstractAsyncContextManager", "AsyncContextManager"}
 _UNIONS = {"Optional", "Union"}
@@ -122,7 +123,7 @@ class Annotations:
             if node.attr == "Self" and place is not Place.AS_WRITTEN:
                 self._mark_changed()  # `typing.Self`: the async class, which arrives as its twin (traversed too)
                 return node
-            bare = self._bare(node.attr, place)
+            bare = self._bare("Awaitable" if ast.unparse(node) in _ASYNCIO_AWAITABLES else node.attr, place)
             return bare if bare is not None else self._other_class(node, place)
         if isinstance(node, ast.Subscript):
             return self._subscript(node, place)
@@ -188,6 +189,8 @@ class Annotations:
 
     def _subscript(self, node: ast.Subscript, place: Place) -> ast.expr:
         head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+        if ast.unparse(node.value) in _ASYNCIO_AWAITABLES:  # `asyncio.Future[int]`: awaited, as an Awaitable is
+            head = "Awaitable"
         if head == "Literal":  # its strings are values, not forward references
             self._record(node.value)
             return node

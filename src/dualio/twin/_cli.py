@@ -182,13 +182,14 @@ def _refuse_twice_listed(config: Path, grouped: dict[Path, list[Target]]) -> Non
 
 def _elsewhere(
     grouped: dict[Path, list[Target]], holders: dict[Path, str | None], output: Path
-) -> dict[tuple[str, str], str]:
-    """The twinned classes of the other output files whose module name is known: (module, class) -> holder."""
-    found: dict[tuple[str, str], str] = {}
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """The twinned classes of the other output files whose module name is known:
+    (module, class) -> (the generated module holding its twin, the twin's name)."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
     for other, targets in grouped.items():
         holder = holders[other]
         if other != output and holder is not None:
-            found.update(((target.module, target.cls), holder) for target in targets)
+            found.update((target.key, (holder, target.twin)) for target in targets)
     return found
 
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._dynamic import twin_name
 from ._errors import GenerateError
 from ._hierarchy import bases_first, defined_names, twin_bases
 from ._lineage import Sources
@@ -44,17 +43,18 @@ class Rendered:
     read: dict[Path, str]  # each source file read (resolved) -> its module name
 
 
-def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], str] | None = None) -> str:
+def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> str:
     """Return the source of the twin module for ``targets`` (which share one output file).
 
     ``elsewhere`` maps the other twinned classes, ``(async module, class name)``, to the generated module that
-    holds each twin: annotations naming them get those twins (imported for type checking), and the module
-    registers where they are (``register_elsewhere``) so values of them get those twin classes at run time.
+    holds each twin and the twin's name: annotations naming them get those twins (imported for type checking),
+    and the module registers where they are (``register_elsewhere``) so values of them get those twin classes at
+    run time.
     """
     return render(targets, elsewhere).text
 
 
-def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], str] | None = None) -> Rendered:
+def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> Rendered:
     """``render_module``, also naming the files it read: a caller must not write the twin over one of them."""
     lookup = Sources()  # apart from ``sources``: a module only re-exporting a target is not generated from
     targets = defining_targets(targets, lookup)
@@ -66,7 +66,7 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], str] |
     for target in targets:
         if target.cls in twins:
             raise GenerateError(f"two async classes named {target.cls!r} cannot share the output {target.output}")
-        twins[target.cls] = twin_name(target.cls)
+        twins[target.cls] = target.twin
     foreign = ForeignTwins(elsewhere or {}, set(twins.values()))
     own = {(target.module, target.cls) for target in targets}
     bases = {target.key: twin_bases(target, sources, own) for target in targets}
@@ -102,7 +102,7 @@ def _defining_target(target: Target, lookup: Sources) -> Target:
     reached, found = _follow_imports(f"{target.module}.{target.cls}", lookup)
     module, _, name = reached.rpartition(".")
     if found is not None and name in found.classes and name in found.defined:
-        return Target(module, name, target.output)
+        return Target(module, name, target.output, target.name)
     raise GenerateError(_not_a_class(target, reached, found))
 
 
@@ -146,9 +146,9 @@ def _module_text(
 ) -> str:
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
-    for (module, cls), twin_module in sorted(foreign.used.items()):
+    for (module, cls), (twin_module, twin) in sorted(foreign.used.items()):
         runtime_imports.add(f"from {module} import {cls}")
-        typing_imports.add(f"from {twin_module} import {twin_name(cls)}")
+        typing_imports.add(f"from {twin_module} import {twin}")
     for module, names in names_by_module.items():
         source = sources.by_module[module]
         for name in sorted(names.runtime):
@@ -185,7 +185,7 @@ def _module_text(
         lines += ["", "", body]
     lines += ["", ""]
     lines += [f"_support.register({target.cls}, {twins[target.cls]})" for target in targets]
-    lines += [f'_support.register_elsewhere({cls}, "{where}")' for (_, cls), where in sorted(foreign.used.items())]
+    lines += [f'_support.register_elsewhere({cls}, "{where}")' for (_, cls), (where, _) in sorted(foreign.used.items())]
     return "\n".join(lines) + "\n"
 
 
@@ -202,8 +202,9 @@ def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, 
         name, target = _binding(statement)
         if name in twins.values():
             raise GenerateError(
-                f"an annotation needs `{statement}`, but {name!r} is the name of a generated twin class; import it "
-                "under another name in the async module"
+                f"an annotation needs `{statement}`, but {name!r} is the name of a generated twin class of this "
+                'module: name the twin otherwise in [tool.dualio.twin] ("mod:AsyncX" = { output = "x.py", '
+                f'name = "Sync{name}" }}), or import the other {name!r} under another name in the async module'
             )
         first = bound.setdefault(name, statement)
         if first == statement or all(s.startswith("import ") and " as " not in s for s in (first, statement)):
@@ -211,7 +212,9 @@ def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, 
         elif lookup.definition_of(_binding(first)[1]) != lookup.definition_of(target):
             raise GenerateError(
                 f"the twin module would need both `{first}` and `{statement}`: the name {name!r} means two "
-                "things in the modules it is generated from; import one of them under another name"
+                "things in the modules it is generated from; list the classes of those modules for separate output "
+                "files in [tool.dualio.twin] (each file then imports the names of its own modules; twins in other "
+                "files are still used in annotations), or import one of them under another name"
             )
     return kept
 

@@ -106,9 +106,10 @@ class Sources:
     def follow(self, qualified: str, package: str | None) -> tuple[str, Source | None]:
         """Follow ``qualified`` through re-exports: the dotted name reached, and the module defining it if read.
 
-        Re-exports are ``import``/``from ... import`` statements and, for a name a module does not bind itself,
-        its ``from m import *`` statements (the last that exports the name, as at run time: httpx's
-        ``__init__``). Stops at a name with no module part, at a module with no Python source (a C extension,
+        Re-exports are ``import``/``from ... import`` statements, a top-level assignment of another name
+        (``AsyncCopy = _copy_async.AsyncCopy``, as psycopg's ``copy`` module writes it) and, for a name a module
+        does not bind itself, its ``from m import *`` statements (the last that exports the name, as at run time:
+        httpx's ``__init__``). Stops at a name with no module part, at a module with no Python source (a C extension,
         or a name that is a module), and, given a ``package``, at a name outside that top-level package (nothing
         there is read).
         """
@@ -121,7 +122,11 @@ class Sources:
             except GenerateError:
                 return qualified, None
             if name in found.defined:
-                return qualified, found
+                assigned = _assigned_name(found, name)
+                if assigned is None:
+                    return qualified, found
+                qualified = assigned
+                continue
             origin = found.origins.get(name)
             if origin is None:
                 star = None if found.binds(name) else self._star_source(found, name)
@@ -411,4 +416,22 @@ def _bound_type_variable(source: Source, name: str) -> str | None:
         if any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
             called = ast.unparse(statement.value.func).rpartition(".")[2]
             return called if called in {_PLAIN, _TUPLE, _SPEC} else None
+    return None
+
+
+def _assigned_name(source: Source, name: str) -> str | None:
+    """The dotted name ``source``'s top-level ``name = other`` (its last binding) makes ``name`` another name for:
+    ``other`` a name the module defines or imports, or ``module.Name`` of an imported module; else None."""
+    value: ast.expr | None = None
+    for statement in source.tree.body:
+        if isinstance(statement, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in statement.targets
+        ):
+            value = statement.value
+        elif isinstance(statement, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+            value = None
+    if isinstance(value, ast.Name) and value.id in source.defined and value.id != name:
+        return f"{source.module}.{value.id}"
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return source.qualified_name(value)
     return None

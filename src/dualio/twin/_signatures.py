@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ._annotations import Annotations, Place, copy_expression, names_used
-from ._dynamic import twin_name
 from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
 from ._source import Source
 from ._syntax import (
@@ -25,7 +24,7 @@ from ._syntax import (
     has_async_members,
 )
 
-__all__ = ("INDENT", "ForeignTwins", "Names", "SignatureWriter")
+__all__ = ("INDENT", "ForeignTwins", "Names", "SignatureWriter", "returning")
 
 INDENT = "    "
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -42,10 +41,10 @@ class Names:
 class ForeignTwins:
     """Twinned classes generated into other output files, as the names of each async module refer to them."""
 
-    def __init__(self, elsewhere: Mapping[tuple[str, str], str], own_twins: set[str]) -> None:
+    def __init__(self, elsewhere: Mapping[tuple[str, str], tuple[str, str]], own_twins: set[str]) -> None:
         # A twin named like one of this output's is left out: the annotation would be ambiguous.
-        self.elsewhere = {key: module for key, module in elsewhere.items() if twin_name(key[1]) not in own_twins}
-        self.used: dict[tuple[str, str], str] = {}  # those an annotation of this output named
+        self.elsewhere = {key: holder for key, holder in elsewhere.items() if holder[1] not in own_twins}
+        self.used: dict[tuple[str, str], tuple[str, str]] = {}  # those an annotation of this output named
         self._by_source: dict[str, dict[str, tuple[str, str]]] = {}
 
     def named_in(self, source: Source) -> dict[str, tuple[str, str]]:
@@ -65,6 +64,15 @@ class ForeignTwins:
     def use(self, key: tuple[str, str]) -> None:
         """An annotation named this class: its twin's module is imported for type checking, and registered."""
         self.used[key] = self.elsewhere[key]
+
+
+def returning(returns: str, value: str) -> list[str]:
+    """The body lines of a twin member typed ``returns`` whose result is the support call ``value``."""
+    if returns == "None":
+        return [f"{INDENT * 2}{value}"]
+    if returns.rpartition(".")[2] in {"NoReturn", "Never"}:  # a return statement would be an error there
+        return [f"{INDENT * 2}{value}", f'{INDENT * 2}raise AssertionError("unreachable: it returned")']
+    return [f"{INDENT * 2}return _typing.cast({returns!r}, {value})"]
 
 
 class SignatureWriter:
@@ -134,7 +142,7 @@ class SignatureWriter:
     ) -> tuple[str, Annotations]:
         """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
         foreign = self.foreign.named_in(source)
-        twins = {**{name: twin_name(key[1]) for name, key in foreign.items()}, **self.twins}
+        twins = {**{name: self.foreign.elsewhere[key][1] for name, key in foreign.items()}, **self.twins}
 
         def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
             argument = bindings.get(name)
@@ -213,7 +221,7 @@ class SignatureWriter:
             return self.twins[cls]
         if (module, cls) in self.foreign.elsewhere:
             self.foreign.use((module, cls))
-            return twin_name(cls)
+            return self.foreign.elsewhere[(module, cls)][1]
         return None
 
     @property
@@ -316,7 +324,4 @@ class SignatureWriter:
             self.emit(f"{INDENT}@{self.builtin(decorator)}")
         self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
         self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2))
-        if returns == "None":
-            self.emit(f"{INDENT * 2}{call}")
-        else:
-            self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, {call})")
+        self.emit(*returning(returns, call))

@@ -19,6 +19,13 @@ __all__ = ("Source", "Target", "returns_self_only")
 _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") else ()  # Python >= 3.12
 
 
+def twin_name(async_name: str) -> str:
+    """``AsyncSession`` -> ``Session``; a name without the ``Async`` prefix gets ``Sync`` in front."""
+    if async_name.startswith("Async") and len(async_name) > 5 and async_name[5].isupper():
+        return async_name[5:]
+    return "Sync" + async_name
+
+
 @dataclass(frozen=True)
 class Target:
     """One async class (``module:Class``) and the file its twin is written to."""
@@ -26,23 +33,42 @@ class Target:
     module: str
     cls: str
     output: Path
+    name: str | None = None  # the twin class's name, if the configuration chose one
 
     @property
     def key(self) -> tuple[str, str]:
         """``(module, class)``: the async class, whatever file its twin goes to."""
         return self.module, self.cls
 
+    @property
+    def twin(self) -> str:
+        """The twin class's name: the one chosen, else ``AsyncSession`` -> ``Session`` (``twin_name``)."""
+        return self.name or twin_name(self.cls)
+
     @classmethod
-    def parse(cls, spec: object, output: object, root: Path) -> Target:
+    def parse(cls, spec: object, value: object, root: Path) -> Target:
+        """A ``[tool.dualio.twin]`` entry: ``"mod:AsyncX" = "out.py"`` or ``{ output = "out.py", name = "X" }``."""
         if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
             raise GenerateError(
                 f"[tool.dualio.twin]: a key must be 'package.module:AsyncClass', got {spec!r}; "
                 'for example "mylib.aio:AsyncClient" = "src/mylib/client.py"'
             )
+        output, name = (value.get("output"), value.get("name")) if isinstance(value, dict) else (value, None)
+        if isinstance(value, dict) and set(value) - {"output", "name"}:
+            unknown = ", ".join(sorted(map(str, set(value) - {"output", "name"})))
+            raise GenerateError(f"[tool.dualio.twin]: {spec!r} has unknown option(s) {unknown}; known: output, name")
         if not isinstance(output, str) or not output.endswith(".py"):
-            raise GenerateError(f"[tool.dualio.twin]: {spec!r} must map to a .py file path, got {output!r}")
-        module, name = spec.split(":")
-        return cls(module, name, root / output)
+            raise GenerateError(
+                f"[tool.dualio.twin]: {spec!r} must map to a .py file path, or to a table "
+                f'{{ output = "path.py", name = "TwinName" }}, got {value!r}'
+            )
+        if name is not None and not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")):
+            raise GenerateError(
+                f"[tool.dualio.twin]: {spec!r}: name must be a public Python identifier (the twin class's name), "
+                f"got {name!r}"
+            )
+        module, async_name = spec.split(":")
+        return cls(module, async_name, root / output, name)
 
 
 @dataclass
@@ -65,18 +91,19 @@ class Source:
             spec = importlib.util.find_spec(module)
         except (ImportError, ValueError) as exc:
             raise GenerateError(f"cannot find module {module!r}: {exc}") from exc
-        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        origin = _python_source_of(spec.origin) if spec is not None else None
+        if origin is None:
             raise GenerateError(f"cannot find the Python source of module {module!r} (is it installed?)")
-        path = Path(spec.origin)
+        path = Path(origin)
         try:
-            tree = ast.parse(path.read_text(), spec.origin)
+            tree = ast.parse(path.read_text(), origin)
         except SyntaxError as exc:
             raise GenerateError(
-                f"cannot parse module {module!r} ({exc.msg}, {spec.origin} line {exc.lineno}); if it uses syntax of "
+                f"cannot parse module {module!r} ({exc.msg}, {origin} line {exc.lineno}); if it uses syntax of "
                 f"a newer Python than this one ({sys.version.split()[0]}), run the generator with that Python"
             ) from exc
         source = cls(module, tree, path)
-        package = module if spec.submodule_search_locations else module.rpartition(".")[0]
+        package = module if spec is not None and spec.submodule_search_locations else module.rpartition(".")[0]
         source._index(source.tree.body, package, type_only=False)
         return source
 
@@ -267,3 +294,15 @@ def returns_self_only(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         and bool(arguments)
         and body[0].value.id == arguments[0].arg
     )
+
+
+def _python_source_of(origin: str | None) -> str | None:
+    """The ``.py`` file a module is read from: its origin, or the source shipped beside a compiled module
+    (SQLAlchemy compiles ``_result_cy.py`` with Cython and installs both); None if there is none."""
+    if origin is None:
+        return None
+    if origin.endswith(".py"):
+        return origin
+    stem, dot, _suffix = Path(origin).name.partition(".")
+    beside = Path(origin).with_name(stem + ".py")
+    return str(beside) if dot and beside.is_file() else None

@@ -27,6 +27,7 @@ __all__ = (
     "is_property_like",
     "module_type_variables",
     "qualified_type",
+    "transforming_decorators",
     "type_alias_value",
 )
 
@@ -120,6 +121,22 @@ def is_property_like(decorators: set[str]) -> bool:
         if last in _PROPERTY_NAMES or (last.endswith("property") and not decorator.endswith(".setter")):
             return True
     return False
+
+
+# Decorators known to leave a def as written: what calling it returns is what its source says.
+_KEEPING = {"abstractmethod", "override", "final", "overload", "staticmethod", "classmethod", "deprecated", "wraps"}
+
+
+def transforming_decorators(decorators: set[str]) -> set[str]:
+    """Those of ``decorators`` (as written) that may change what calling the def returns: any not known to keep
+    it, a property-like one or an accessor (``@x.setter``) aside."""
+    return {
+        decorator
+        for decorator in decorators
+        if decorator.partition("(")[0].rpartition(".")[2] not in _KEEPING
+        and not is_property_like({decorator})
+        and not decorator.endswith((".setter", ".getter", ".deleter"))
+    }
 
 
 def decorators_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:

@@ -17,7 +17,7 @@ from ._errors import GenerateError
 from ._hierarchy import mark_overrides
 from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_method_target, partially_applied
-from ._signatures import INDENT, ForeignTwins, Names, SignatureWriter
+from ._signatures import INDENT, ForeignTwins, Names, SignatureWriter, returning
 from ._source import Source, returns_self_only
 from ._syntax import (
     NameAsSelf,
@@ -34,6 +34,7 @@ from ._syntax import (
     is_property_like,
     module_type_variables,
     qualified_type,
+    transforming_decorators,
 )
 
 __all__ = ("ClassWriter",)
@@ -284,8 +285,7 @@ class ClassWriter(SignatureWriter):
         if traversed:
             value = f"_support.returned_each(self, {value})"
         self.emit("", f"{INDENT}@{self.builtin('property')}", f"{INDENT}def {name}(self) -> {returns}:")
-        self.emit(*docstring_lines(doc, INDENT * 2))
-        self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, {value})")
+        self.emit(*docstring_lines(doc, INDENT * 2), *returning(returns, value))
         if not writable:
             return
         accepts, traversed = self.annotation_traversed(written, Place.PASSED)
@@ -327,6 +327,9 @@ class ClassWriter(SignatureWriter):
             inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
             returns, traversed = f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]", False
             is_async = is_async_gen = False
+        opaque = is_async and bool(transforming_decorators(decorators))
+        if opaque and is_async_gen:  # `@asyncstartablecontext`: what the decorator makes of it cannot be read
+            returns, traversed = "_typing.Any", False
         if "staticmethod" in decorators or "classmethod" in decorators:
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"
@@ -334,7 +337,9 @@ class ClassWriter(SignatureWriter):
             self.overloads(name, functions[:-1], place, decorator=kind)
             self.method(node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed)
             return
-        if is_async_gen:
+        if opaque:  # run it and map what comes back (awaited if awaitable), as the run-time twin does
+            runner = "call_sync"
+        elif is_async_gen:
             runner = "iterate"
         elif is_async:
             runner = "call"

@@ -1,0 +1,195 @@
+"""Shapes found generating twins of psycopg, SQLAlchemy, aiosqlite and asyncpg (review of stop 21), read right.
+
+- a twin may be named in ``[tool.dualio.twin]`` (``{ output = "...", name = "SyncSession" }``): SQLAlchemy's
+  ``AsyncSession`` names its library's sync ``Session`` in annotations, so the default name cannot be used;
+- a member typed ``-> NoReturn`` has no ``return`` (mypy rejects one);
+- a sync ``def`` returning ``asyncio.Future[T]`` returns ``T``: the twin awaits it;
+- an ``async def ... yield`` under a decorator the generator does not know (SQLAlchemy's
+  ``@asyncstartablecontext``) is run and its result mapped at run time, typed ``Any``;
+- an unlisted class named through ``AsyncCopy = _impl.AsyncCopy`` (psycopg's ``copy`` module) is ``Any``,
+  as one named directly is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from dualio.twin import GenerateError
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
+from .test_generated_spellings import generate_and_use
+from .test_generator import one_module_package, run_cli
+
+SOURCE = """
+import asyncio
+import contextlib
+import functools
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
+
+from gen_shapes.copying import AsyncCopy
+
+
+def startable(function: Callable[..., AsyncIterator[Any]]) -> Callable[..., Any]:
+    # as SQLAlchemy's @asyncstartablecontext: the call gives an async context manager, not an async generator
+    @functools.wraps(function)
+    def start(*args: Any, **kwargs: Any) -> Any:
+        return contextlib.asynccontextmanager(function)(*args, **kwargs)
+
+    return start
+
+
+class AsyncConnection:
+    @property
+    def connection(self) -> NoReturn:  # as SQLAlchemy's AsyncConnection.connection
+        raise NotImplementedError("use get_raw_connection()")
+
+    async def fail(self) -> NoReturn:
+        raise RuntimeError("always")
+
+    def submit(self, number: int) -> "asyncio.Future[int]":
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        future.set_result(number * 2)
+        return future
+
+    @startable
+    async def stream(self, sql: str) -> AsyncIterator[list[str]]:
+        yield [sql, "row"]
+
+    async def copy(self) -> AsyncCopy:
+        return AsyncCopy()
+"""
+
+COPYING = """
+from gen_shapes import _copy_impl
+
+AsyncCopy = _copy_impl.AsyncCopy  # a re-export by assignment, as psycopg/copy.py writes it
+"""
+
+COPY_IMPL = """
+class AsyncCopy:
+    async def write_row(self, row: tuple[str, ...]) -> None:
+        return None
+"""
+
+USAGE = """
+from typing import Any, assert_type
+
+from gen_shapes.sync import Connection
+
+connection = Connection()
+assert_type(connection.submit(4), int)
+assert connection.submit(4) == 8
+with connection.stream("SELECT") as rows:  # entered on the loop: the decorator made a context manager
+    assert rows == ["SELECT", "row"]
+assert_type(connection.copy(), Any)
+assert connection.copy().write_row(("a",)) is None
+try:
+    connection.fail()
+except RuntimeError as error:
+    assert str(error) == "always"
+else:
+    raise AssertionError("fail() returned")
+connection.close()
+"""
+
+
+def test_library_shapes_are_typed_as_what_the_twin_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    modules = {"copying": COPYING, "_copy_impl": COPY_IMPL}
+    text = generate_and_use(tmp_path, monkeypatch, "gen_shapes", SOURCE, "AsyncConnection", USAGE, modules=modules)
+    assert "def connection(self) -> NoReturn:" in text
+    assert 'raise AssertionError("unreachable: it returned")' in text
+    assert "def submit(self, number: int) -> int:" in text
+    assert "def stream(self, sql: str) -> _typing.Any:" in text
+    assert "_support.call_sync(self, AsyncConnection.stream, sql)" in text
+    assert "def copy(self) -> _typing.Any:" in text
+
+
+COLLIDING = """
+from gen_named.sync_api import Session
+
+
+class AsyncSession:
+    def __init__(self, sync_session: Session | None = None) -> None:
+        self.sync_session = sync_session or Session()
+
+    async def get(self, key: str) -> str:
+        return self.sync_session.get(key)
+"""
+
+SYNC_API = """
+class Session:  # the library's own sync class, which the async one names
+    def get(self, key: str) -> str:
+        return f"value of {key}"
+"""
+
+
+def test_a_twin_may_be_named_in_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one_module_package(tmp_path, monkeypatch, "gen_named", COLLIDING)
+    (tmp_path / "gen_named" / "sync_api.py").write_text(SYNC_API)
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.dualio.twin]\n"gen_named.aio:AsyncSession" = "gen_named/twin.py"\n')
+    assert run_cli(config=tmp_path) == 2
+    error = capsys.readouterr().err
+    assert "'Session' is the name of a generated twin class" in error
+    assert 'name = "SyncSession"' in error  # the way out, for a library the user cannot edit
+    config.write_text(
+        '[tool.dualio.twin]\n"gen_named.aio:AsyncSession" = { output = "gen_named/twin.py", name = "SyncSession" }\n'
+    )
+    assert run_cli(config=tmp_path) == 0
+    text = (tmp_path / "gen_named" / "twin.py").read_text()
+    assert "class SyncSession(_support.Twin[AsyncSession]):" in text
+    assert "from gen_named.sync_api import Session" in text
+    sys.modules.pop("gen_named.twin", None)
+    from gen_named.twin import SyncSession  # type: ignore[import-not-found]
+
+    session = SyncSession()
+    assert session.get("k") == "value of k"
+    session.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('{ output = "x.py", name = "_Hidden" }', "name must be a public Python identifier"),
+        ('{ output = "x.py", nmae = "X" }', "unknown option(s) nmae"),
+        ('{ name = "X" }', 'or to a table { output = "path.py", name = "TwinName" }'),
+    ],
+    ids=["private-name", "misspelt-option", "no-output"],
+)
+def test_a_bad_twin_table_is_a_clear_error(
+    tmp_path: Path, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f'[tool.dualio.twin]\n"some.module:AsyncX" = {value}\n')
+    assert run_cli(config=tmp_path) == 2
+    assert message in capsys.readouterr().err
+
+
+TYPE_VARIABLE_SOURCE = """
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
+
+class AsyncA:
+    async def a(self, x: _T) -> _T:
+        return x
+"""
+
+
+def test_same_named_type_variables_of_two_modules_say_how_to_list_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As SQLAlchemy's engine.py and session.py, which both define `_P`.
+    source = TYPE_VARIABLE_SOURCE
+    one_module_package(tmp_path, monkeypatch, "gen_two_t", source)
+    (tmp_path / "gen_two_t" / "other.py").write_text(source.replace("AsyncA", "AsyncB"))
+    output = tmp_path / "gen_two_t" / "sync.py"
+    with pytest.raises(GenerateError, match="list the classes of those modules for separate output files"):
+        render_module([Target("gen_two_t.aio", "AsyncA", output), Target("gen_two_t.other", "AsyncB", output)])
