@@ -15,7 +15,7 @@ from pathlib import Path
 from ._errors import GenerateError
 from ._hierarchy import bases_first, defined_names, twin_bases
 from ._lineage import Sources
-from ._signatures import INDENT, ForeignTwins, Names
+from ._signatures import INDENT, ForeignTwins, Names, OutputModule
 from ._source import Source, Target
 from ._writer import ClassWriter
 
@@ -71,11 +71,12 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     own = {(target.module, target.cls) for target in targets}
     bases = {target.key: twin_bases(target, sources, own) for target in targets}
     targets = bases_first(targets, bases)
+    output = OutputModule(sources, names, twins, foreign, own)
     bodies = []
     on_twin: dict[tuple[str, str], set[str]] = {}  # the names each twin class written so far defines or inherits
     for target in targets:
         source = sources.by_module[target.module]
-        writer = ClassWriter(sources, names, source, source.classes[target.cls], twins, foreign, own)
+        writer = ClassWriter(output, source, source.classes[target.cls])
         inherited = set().union(*(on_twin[key] for key in bases[target.key]))
         body = writer.render(bases[target.key], inherited)
         on_twin[target.key] = inherited | defined_names(body)

@@ -24,7 +24,7 @@ from ._syntax import (
     has_async_members,
 )
 
-__all__ = ("INDENT", "ForeignTwins", "Names", "SignatureWriter", "returning")
+__all__ = ("INDENT", "ForeignTwins", "Names", "OutputModule", "SignatureWriter", "returning")
 
 INDENT = "    "
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -75,34 +75,42 @@ def returning(returns: str, value: str) -> list[str]:
     return [f"{INDENT * 2}return _typing.cast({returns!r}, {value})"]
 
 
+@dataclass(frozen=True)
+class OutputModule:
+    """What the writers of the classes of one twin module share."""
+
+    sources: Sources  # the modules it is generated from
+    names: dict[str, Names]  # per async module, the names its annotations and defaults need
+    twins: dict[str, str]  # async class name -> twin class name, for the classes of this module
+    foreign: ForeignTwins
+    own: set[tuple[str, str]]  # the listed classes of this output, (module, class)
+
+
 class SignatureWriter:
     """Writes the signatures and annotations of one twin class's members (see the module's docstring)."""
 
     def __init__(
         self,
-        sources: Sources,
-        names: dict[str, Names],
+        output: OutputModule,
         source: Source,
         node: ast.ClassDef,
-        twins: dict[str, str],
-        foreign: ForeignTwins,
-        own: set[tuple[str, str]],
         members: dict[str, list[ast.stmt]],
         origins: dict[int, Origin],
     ) -> None:
-        self.foreign = foreign
-        self.own = own  # the listed classes of this output, (module, class)
+        self.foreign = output.foreign
+        self.own = output.own
         self.source = source
         self.node = node
         self.async_name = node.name
-        self.twins = twins
+        self.twins = output.twins
         self.lines: list[str] = []
-        self.sources = sources
+        self.sources = output.sources
         self.package = source.module.partition(".")[0]
         self.members, self._origins = members, origins
-        self._names = names
+        self._names = output.names
         self._on_the_spot: dict[tuple[str, str], bool] = {}
-        self._class_type_variables = frozenset(name.lstrip("*") for name in type_parameters(sources, source, node))
+        parameters = type_parameters(output.sources, source, node)
+        self._class_type_variables = frozenset(name.lstrip("*") for name in parameters)
         # Builtins a member of the twin shadows inside its class body (redis's `type` and `set` commands): the
         # annotations there that mean the builtin are written `_builtins.type`.
         self._shadowed = frozenset(name for name in members if name in _BUILTIN_NAMES)

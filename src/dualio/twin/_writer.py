@@ -15,9 +15,9 @@ from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dat
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._hierarchy import mark_overrides
-from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
+from ._lineage import Origin, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_method_target, partially_applied
-from ._signatures import INDENT, ForeignTwins, Names, SignatureWriter, returning
+from ._signatures import INDENT, OutputModule, SignatureWriter, returning
 from ._source import Source, returns_self_only
 from ._syntax import (
     NameAsSelf,
@@ -50,22 +50,13 @@ _EXIT_PARAMETERS = (
 class ClassWriter(SignatureWriter):
     """Renders the twin class of one async class."""
 
-    def __init__(
-        self,
-        sources: Sources,
-        names: dict[str, Names],
-        source: Source,
-        node: ast.ClassDef,
-        twins: dict[str, str],
-        foreign: ForeignTwins,
-        own: set[tuple[str, str]],
-    ) -> None:
+    def __init__(self, output: OutputModule, source: Source, node: ast.ClassDef) -> None:
         if any(ast.unparse(base).partition("[")[0] in {"Protocol", "typing.Protocol"} for base in node.bases):
             raise GenerateError(
                 f"{source.module}:{node.name} is a Protocol: no value is an instance of it, so no call would return "
                 "its twin, and it cannot be constructed. List the classes that implement it instead"
             )
-        members, origins = class_members(sources, source, node)
+        members, origins = class_members(output.sources, source, node)
         if not has_async_members(members):
             raise GenerateError(
                 f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
@@ -73,7 +64,7 @@ class ClassWriter(SignatureWriter):
                 "package): a sync twin would only repeat it. Remove it from [tool.dualio.twin], or list the async "
                 "class it is meant to wrap"
             )
-        super().__init__(sources, names, source, node, twins, foreign, own, members, origins)
+        super().__init__(output, source, node, members, origins)
         self._covered: set[tuple[str, str]] = set()  # classes whose members a base twin writes (``render``)
 
     # -- the class ------------------------------------------------------------------------------------------
