@@ -7,7 +7,8 @@
 - an ``async def ... yield`` under a decorator the generator does not know (SQLAlchemy's
   ``@asyncstartablecontext``) is run and its result mapped at run time, typed ``Any``;
 - an unlisted class named through ``AsyncCopy = _impl.AsyncCopy`` (psycopg's ``copy`` module) is ``Any``,
-  as one named directly is.
+  as one named directly is;
+- an unannotated ``async def __aenter__(self): return self`` (aiosqlite's ``Cursor``) enters as ``Self``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ class AsyncConnection:
 
     async def copy(self) -> AsyncCopy:
         return AsyncCopy()
+
+    async def __aenter__(self):  # type: ignore[no-untyped-def]  # unannotated, as aiosqlite's Cursor
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 """
 
 COPYING = """
@@ -81,6 +88,8 @@ from typing import Any, assert_type
 
 from gen_shapes.sync import Connection
 
+with Connection() as entered:  # an unannotated `return self`: the twin itself
+    assert_type(entered, Connection)
 connection = Connection()
 assert_type(connection.submit(4), int)
 assert connection.submit(4) == 8

@@ -396,6 +396,8 @@ class ClassWriter(SignatureWriter):
             self.reading(enter_node)
             enter_node = self._self_type_as_self(enter_node)
             returns = self.annotation(enter_node.returns, Place.ITEM)
+            if enter_node.returns is None and returns_self_only(enter_node):  # unannotated `return self`
+                returns = "_typing.Self"
             self.reading(aexit[-1])
             exit_returns = "None"
             if isinstance(aexit[-1], ast.AsyncFunctionDef):
