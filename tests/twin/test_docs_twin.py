@@ -20,6 +20,7 @@ EXPECTED: list[list[str]] = [
     ["TimeoutError: AsyncSlow.wait did not finish within 0.05 s; it was cancelled", "done", "done", "0.05"],
     ["['select 1']", "connection closed", "True True"],
     ["True", "same loop", "same loop", "True"],
+    ["['a', 'b', 'c']", "3", "not connected", "True", "pong", "pong True"],
     ["MainThread"],
 ]
 

@@ -13,7 +13,17 @@ Typed, as source: list the async classes under ``[tool.dualio.twin]`` in ``pypro
 ``dualio twin generate`` (``--check`` in CI). See docs/twin.md for what maps to what, timeouts and loop affinity.
 """
 
-from ._control import get_timeout, is_closed, portal_of, set_timeout, timeout, unwrap, use_portal
+from ._control import (
+    awaited,
+    get_timeout,
+    is_closed,
+    portal_of,
+    set_timeout,
+    timeout,
+    twin_of,
+    unwrap,
+    use_portal,
+)
 from ._dynamic import sync_class
 from ._errors import GenerateError, TwinClosedError
 from ._runtime import Twin
@@ -22,12 +32,14 @@ __all__ = (
     "GenerateError",
     "Twin",
     "TwinClosedError",
+    "awaited",
     "get_timeout",
     "is_closed",
     "portal_of",
     "set_timeout",
     "sync_class",
     "timeout",
+    "twin_of",
     "unwrap",
     "use_portal",
 )

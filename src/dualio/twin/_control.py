@@ -6,15 +6,31 @@ collide with a name or a keyword argument of the async class.
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+from dualio._default import default_portal
 from dualio._portal import Portal
 from dualio._validate import check_timeout
 
-from ._runtime import Twin, _check_twin, scoped_portal, scoped_timeout
+from . import _registry
+from ._dynamic import sync_class
+from ._errors import TwinClosedError
+from ._runtime import Twin, _check_twin, _named, _portals, _result, scoped_portal, scoped_timeout, timeout_for
 
-__all__ = ("get_timeout", "is_closed", "portal_of", "set_timeout", "timeout", "unwrap", "use_portal")
+__all__ = (
+    "awaited",
+    "get_timeout",
+    "is_closed",
+    "portal_of",
+    "set_timeout",
+    "timeout",
+    "twin_of",
+    "unwrap",
+    "use_portal",
+)
 
 A = TypeVar("A")
 
@@ -82,3 +98,92 @@ def unwrap(twin: Twin[A]) -> A:
 def is_closed(twin: Twin[Any]) -> bool:
     """Tell whether ``twin`` was closed (by ``close()`` or by leaving a ``with`` block that closes it)."""
     return _check_twin(twin, "dualio.twin.is_closed")._dualio_closed
+
+
+def awaited(twin: Twin[Any], /) -> Any:
+    """Run ``await obj`` for the twin's async object ``obj`` on its portal and return the result, mapped.
+
+    The sync spelling of ``await obj`` for an awaitable async object: a twin's constructor creates the object and
+    never awaits it (``AsyncX(...)`` is the object, as in Python). The result is mapped as any call's: an async
+    object that awaits to itself (``aiosqlite.Connection``, which connects) gives ``twin`` back. It is a call
+    like any other: the twin's timeout (or a ``timeout`` block's) limits it, and Ctrl-C, ``DeadlockError`` and
+    ``PortalClosedError`` behave as for a method. What awaiting twice does is the async class's business (an
+    ``aiosqlite.Connection`` cannot be awaited, or awaited and then entered, twice).
+
+    Raises:
+        TypeError: ``twin`` is not a sync twin, or its async object is not awaitable (has no ``__await__``).
+        TwinClosedError: ``twin`` was closed.
+    """
+    obj = _check_twin(twin, "dualio.twin.awaited")._dualio_obj
+    if twin._dualio_closed:
+        raise TwinClosedError(
+            f"dualio.twin.awaited() was called on a closed {type(twin).__qualname__} twin (it was closed by close() "
+            f"or by leaving its `with` block); create a new {type(twin).__qualname__} instead"
+        )
+    if not inspect.isawaitable(obj):
+        raise TypeError(
+            "dualio.twin.awaited() expects a twin whose async object is awaitable, but "
+            f"{type(obj).__module__}.{type(obj).__qualname__} has no __await__"
+        )
+    coro = _named(_await(obj), f"{type(obj).__qualname__}.__await__")  # what a timeout message names
+    # Called from here, not through _runtime: a refusal inside a coroutine then names dualio.twin.awaited(), and
+    # says to await instead, which is right (the twin-method advice would name a method).
+    value = twin._dualio_portal._run_in_context(
+        contextvars.copy_context(), coro, timeout=timeout_for(twin), api="dualio.twin.awaited"
+    )
+    return _result(twin, value)
+
+
+async def _await(obj: Any) -> Any:
+    return await obj
+
+
+def twin_of(obj: object, /) -> Any:
+    """Return the sync twin of the async object ``obj``, made by async code that is not a twin's.
+
+    ``db = twin_of(aiosqlite.connect(path))``, then ``with db:`` (which connects), gives the twin that
+    ``with SyncConnection(connector, 64) as db:`` would. If ``obj`` has a twin already, that twin is returned
+    (pinned to its own portal). Otherwise the new twin is of the twin class of ``type(obj)``: the generated one
+    if its module registered it (or names it), else ``sync_class(type(obj))``; it is pinned to the portal of
+    ``use_portal`` in this context, else the default portal, and starts with no timeout.
+
+    Loop affinity: from now on ``obj`` must be used only on that portal's loop, as every twin's async object is.
+    Pass an object that is not yet tied to another loop: one that has done no I/O yet (``aiosqlite.connect(path)``
+    only prepares its connection), or one that async code running on that portal made (``twin_of(portal.run(
+    make()))``). An object whose futures, tasks or streams belong to another loop fails there as it would in
+    async code moved to a foreign loop.
+
+    Raises:
+        TypeError: ``obj`` is a twin, a class, a coroutine or an async generator, or has no async members (no
+            ``async def`` method, async generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``).
+    """
+    if isinstance(obj, Twin):
+        raise TypeError(
+            f"twin_of() expects an async object, got a {type(obj).__qualname__} twin, which is a twin already"
+        )
+    if isinstance(obj, type):
+        raise TypeError(
+            f"twin_of() expects an async object, got the class {obj.__module__}.{obj.__qualname__}: "
+            "sync_class() gives a class's twin class"
+        )
+    if inspect.iscoroutine(obj):
+        raise TypeError(
+            f"twin_of() expects an async object, got the coroutine {obj.__qualname__}: run it first, "
+            "twin_of(dualio.run(coro)) gives the twin of the async object it returns"
+        )
+    if inspect.isasyncgen(obj):
+        raise TypeError(
+            f"twin_of() expects an async object, got the async generator {obj.__qualname__}: iterate it with "
+            "dualio.Portal.iterate() on the portal whose loop runs it"
+        )
+    cls = type(obj)
+    twin_cls = _registry.twin_class_of(cls)
+    if twin_cls is None:
+        if not _registry.has_async_members(cls):
+            awaitable = " (it is awaitable: dualio.run(obj) awaits it)" if inspect.isawaitable(obj) else ""
+            raise TypeError(
+                f"twin_of() expects an async object, but {cls.__module__}.{cls.__qualname__} has no async def "
+                f"method, async generator method, __aenter__, __aiter__ or __anext__{awaitable}: use it as it is"
+            )
+        twin_cls = sync_class(cls)
+    return _registry.twin_for(twin_cls, obj, _portals.get() or default_portal(), None)  # its twin, if it has one

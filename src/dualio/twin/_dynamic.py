@@ -34,7 +34,7 @@ from typing import Any
 from . import _registry, _runtime
 from ._registry import partial_target
 from ._runtime import Twin
-from ._source import returns_self_only
+from ._source import returns_self_only, twin_name
 
 __all__ = ("sync_class",)
 
@@ -45,22 +45,19 @@ PASSED_DUNDERS = frozenset(
 _TWIN_OWN = frozenset({"close", "aclose"})
 
 
-def twin_name(async_name: str) -> str:
-    """``AsyncSession`` -> ``Session``; a name without the ``Async`` prefix gets ``Sync`` in front."""
-    if async_name.startswith("Async") and len(async_name) > 5 and async_name[5].isupper():
-        return async_name[5:]
-    return "Sync" + async_name
-
-
 def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     """Return the sync twin class of ``async_cls``, building and registering it on first use.
 
     Calling twinned methods, iterating, ``with`` and ``close()`` run on the twin's portal. The class is
-    cached: a second call returns the same class (``name`` is only used the first time). Thread-safe.
+    cached: a second call returns the same class (``name`` is only used the first time). Thread-safe. The class
+    is named ``name`` (default: ``AsyncSession`` -> ``Session``) in the module ``dualio.twin``, not in the async
+    class's module, where the library may have a class of that name (psycopg's sync ``Connection``); its
+    docstring names the async class. Like any class made at run time, it cannot be pickled by reference.
 
     Raises:
         TypeError: ``async_cls`` is not a class, or has no async member (no ``async def`` method, async
-            generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``): a sync class needs no twin.
+            generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``, nor a ``def`` that
+            ``functools.wraps`` an ``async def``): a sync class needs no twin.
     """
     if not isinstance(async_cls, type):
         raise TypeError(
@@ -77,10 +74,12 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     if not _registry.has_async_members(async_cls):
         raise TypeError(
             f"sync_class() expects a class with async members, but {async_cls.__module__}.{async_cls.__qualname__} "
-            "has no async def method, async generator method, __aenter__, __aiter__ or __anext__: "
-            "use it directly from sync code, it needs no twin (if its constructor needs a running event loop, "
-            "as aiohttp.CookieJar's does, create it on the portal's loop: dualio.run(make()) with an async def make "
-            "that returns it)"
+            "has no async def method, async generator method, __aenter__, __aiter__ or __anext__ (nor a def that "
+            "functools.wraps an async def): a sync class needs no twin, use it directly from sync code (if its "
+            "constructor needs a running event loop, as aiohttp.CookieJar's does, create it on the portal's loop: "
+            "dualio.run(make()) with an async def make that returns it); if its plain methods return coroutines "
+            "or other awaitables, sync_class() cannot tell, so call them in a coroutine run on the portal: "
+            "dualio.run(...)"
         )
     with _registry._lock:
         existing = _registry.twin_class_of(async_cls)
@@ -100,10 +99,15 @@ def _members(async_cls: type) -> dict[str, Any]:
     return members
 
 
+# The module that run-time twin classes report: not the async class's, whose library may bind the same name to a
+# class of its own (psycopg.Connection is psycopg's sync class, not sync_class(psycopg.AsyncConnection)).
+_MODULE = "dualio.twin"
+
+
 def _build(async_cls: type, name: str) -> type[Any]:
     namespace: dict[str, Any] = {
         "__slots__": (),
-        "__module__": async_cls.__module__,
+        "__module__": _MODULE,  # <class 'dualio.twin.Connection'>; the docstring names the async class
         "__qualname__": name,
         "__doc__": f"Sync twin of :class:`{async_cls.__module__}.{async_cls.__qualname__}` (built at run time).\n\n"
         + (inspect.getdoc(async_cls) or ""),

@@ -1,4 +1,4 @@
-"""Does the code that called a twin method put the result straight into a ``with`` statement?
+"""Does the code that called a twin method put the result straight into a ``with`` statement (or a ``for``)?
 
 ``with twin.get(url) as response:`` compiles to a call followed at once by the instruction that starts a
 ``with`` block (``BEFORE_WITH`` on CPython 3.11-3.13). When a twin method finds that instruction right after the
@@ -11,6 +11,9 @@ after that and what its bytes are. On an interpreter where the probe finds no su
 :func:`enters_at_once` is always false and every call takes the ordinary path. Only the caller's own bytecode
 is read: a call made through C code (``map``, ``functools.partial``) is judged by the Python frame below it,
 which is why the check is used only from the runtime functions that twin methods call directly.
+
+``for x in twin.m(...)`` is read the same way (:func:`iterates_at_once`: ``GET_ITER`` right after the call), so
+that a result that is both awaitable and async iterable is iterated, as ``async for x in obj.m(...)`` would.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import dis
 import inspect
 import sys
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +32,20 @@ from . import _leaving, _registry
 if TYPE_CHECKING:
     from dualio._portal import Portal
 
-__all__ = ("Entered", "EnteredResult", "enters_at_once", "run_and_enter")
+__all__ = (
+    "FOR",
+    "WITH",
+    "Entered",
+    "EnteredResult",
+    "after_call",
+    "enters_at_once",
+    "iterates_at_once",
+    "run_and_enter",
+)
 
 # Instructions that begin a `with` block on some CPython: BEFORE_WITH (3.11-3.13), LOAD_SPECIAL (3.14+).
 _WITH_MARKERS = frozenset({"BEFORE_WITH", "LOAD_SPECIAL"})
+_Learnt = dict[int, tuple[tuple[int, bytes], ...]]
 
 
 class _Nothing:
@@ -42,13 +55,20 @@ class _Nothing:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
+    def __iter__(self) -> Iterator[object]:
+        return iter(())
 
-def _learn() -> dict[int, tuple[tuple[int, bytes], ...]]:
-    """Map the byte at a caller's ``f_lasti`` to the (distance, bytes) of the with code that may follow.
+
+_Probe = Callable[[Callable[..., _Nothing], Any, tuple[object, ...], dict[str, object]], None]
+
+
+def _learn(probe: _Probe, ends_at: Callable[[list[dis.Instruction]], dis.Instruction | None]) -> _Learnt:
+    """Map the byte at a caller's ``f_lasti`` to the (distance, bytes) of the code that may follow its call.
 
     What ``f_lasti`` points at during a call differs between versions (the call's last cache entry on 3.11 and
-    3.12, the call instruction on 3.13), so the probe runs: each ``with`` line below calls ``seen``, which
-    records its caller's ``f_lasti``, for a plain call, a method call with keywords and a ``*args`` call.
+    3.12, the call instruction on 3.13), so ``probe`` runs: each of its calls of ``seen`` records its caller's
+    ``f_lasti``. ``ends_at`` gets the instructions after such a call and returns the last one of the code looked
+    for (which must start right after the call), or None where it is not there.
     """
     lastis: list[int] = []
 
@@ -59,29 +79,68 @@ def _learn() -> dict[int, tuple[tuple[int, bytes], ...]]:
     class Holder:
         m = staticmethod(seen)
 
-    def probe(f: Callable[..., _Nothing], o: Holder, a: tuple[object, ...], k: dict[str, object]) -> None:
-        with f():
-            pass
-        with o.m(1, x=2):
-            pass
-        with f(*a, **k):
-            pass
-
     probe(seen, Holder(), (), {})
     code = probe.__code__.co_code
     instructions = list(dis.get_instructions(probe))
     learnt: dict[int, set[tuple[int, bytes]]] = {}
     for lasti in lastis:
         following = [instruction for instruction in instructions if instruction.offset > lasti]
-        marker = next((i for i in following if i.opname in _WITH_MARKERS), None)
-        if marker is None or marker.offset - following[0].offset > 4:  # 3.14: COPY 1, then LOAD_SPECIAL
+        last = ends_at(following)
+        if last is None:
             continue
         start = following[0].offset
-        learnt.setdefault(code[lasti], set()).add((start - lasti, code[start : marker.offset + 2]))
+        learnt.setdefault(code[lasti], set()).add((start - lasti, code[start : last.offset + 2]))
     return {key: tuple(found) for key, found in learnt.items()}
 
 
-_WITH_CODE = _learn()
+def _with_probe(f: Callable[..., _Nothing], o: Any, a: tuple[object, ...], k: dict[str, object]) -> None:
+    """A plain call, a method call with keywords and a ``*args`` call, each written straight into ``with``."""
+    with f():
+        pass
+    with o.m(1, x=2):
+        pass
+    with f(*a, **k):
+        pass
+
+
+def _with_start(following: list[dis.Instruction]) -> dis.Instruction | None:
+    marker = next((i for i in following if i.opname in _WITH_MARKERS), None)
+    if marker is None or marker.offset - following[0].offset > 4:  # 3.14: COPY 1, then LOAD_SPECIAL
+        return None
+    return marker
+
+
+def _for_probe(f: Callable[..., _Nothing], o: Any, a: tuple[object, ...], k: dict[str, object]) -> None:
+    """The same calls written straight into ``for``, and into a comprehension (its own frame on 3.11)."""
+    for _ in f():
+        pass
+    for _ in o.m(1, x=2):
+        pass
+    for _ in f(*a, **k):
+        pass
+    [_ for _ in f()]  # noqa: C416  # the comprehension is the point
+
+
+def _for_start(following: list[dis.Instruction]) -> dis.Instruction | None:
+    return following[0] if following and following[0].opname == "GET_ITER" else None
+
+
+_WITH_CODE = _learn(_with_probe, _with_start)
+_FOR_CODE = _learn(_for_probe, _for_start)
+WITH, FOR = 1, 2  # what after_call() finds after a call (0: neither)
+
+
+def _merge() -> dict[int, tuple[tuple[int, int, dict[bytes, int]], ...]]:
+    """Both tables in one: f_lasti's byte -> (distance, length, {the bytes there: WITH or FOR}) per place to read."""
+    merged: dict[int, dict[tuple[int, int], dict[bytes, int]]] = {}
+    for table, kind in ((_WITH_CODE, WITH), (_FOR_CODE, FOR)):
+        for key, found in table.items():
+            for gap, following in found:
+                merged.setdefault(key, {}).setdefault((gap, len(following)), {})[following] = kind
+    return {key: tuple((gap, size, kinds) for (gap, size), kinds in places.items()) for key, places in merged.items()}
+
+
+_AFTER_CALL = _merge()
 
 
 def enters_at_once(frame: FrameType) -> bool:
@@ -91,6 +150,36 @@ def enters_at_once(frame: FrameType) -> bool:
     for gap, with_code in _WITH_CODE.get(code[lasti], ()):
         start = lasti + gap
         if code[start : start + len(with_code)] == with_code:
+            return True
+    return False
+
+
+def after_call(frame: FrameType) -> int:
+    """``WITH`` if the call ``frame`` is executing now goes straight into ``with``, ``FOR`` if into ``for``, else 0.
+
+    One look-up for both :func:`enters_at_once` and :func:`iterates_at_once`, for callers that ask both.
+    """
+    code = frame.f_code.co_code
+    lasti = frame.f_lasti
+    for gap, size, kinds in _AFTER_CALL.get(code[lasti], ()):
+        start = lasti + gap
+        kind = kinds.get(code[start : start + size])
+        if kind:
+            return kind
+    return 0
+
+
+def iterates_at_once(frame: FrameType) -> bool:
+    """Whether the call ``frame`` is executing now is followed at once by ``iter()`` of its result.
+
+    That is ``for x in twin.m(...)`` and a comprehension over it (``GET_ITER`` right after the call on 3.11-3.13):
+    nothing but that ``iter()`` ever sees the result.
+    """
+    code = frame.f_code.co_code
+    lasti = frame.f_lasti
+    for gap, for_code in _FOR_CODE.get(code[lasti], ()):
+        start = lasti + gap
+        if code[start : start + len(for_code)] == for_code:
             return True
     return False
 

@@ -44,6 +44,7 @@ _packages: set[str] = set()  # top-level packages of registered classes: their o
 _async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_method_of_twin, per class and name
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
 _elsewhere: dict[type, str] = {}  # async class -> the generated module that registers its twin, not imported yet
+_async_iterables: dict[type, bool] = {}  # async_iterable(), per class
 
 # Results of these types are returned as they are, without a look-up.
 _PLAIN: frozenset[type] = frozenset(
@@ -90,7 +91,12 @@ def twin_class_of(async_cls: type) -> type[Twin[Any]] | None:
 
 
 def has_async_members(cls: type) -> bool:
-    """Tell whether ``cls`` has an ``async def`` or async generator method, or an async dunder protocol."""
+    """Tell whether ``cls`` has an ``async def`` or async generator method, or an async dunder protocol.
+
+    A plain ``def`` that declares itself, with ``functools.wraps``, the wrapper of an ``async def`` counts too:
+    asyncpg's ``PoolConnectionProxy`` forwards each ``Connection`` method that way (its coroutine marker,
+    ``inspect.markcoroutinefunction``, exists only from Python 3.12 on, where ``iscoroutinefunction`` sees it).
+    """
     for klass in cls.__mro__:
         if klass is object:
             continue
@@ -100,7 +106,30 @@ def has_async_members(cls: type) -> bool:
             function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
             if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
                 return True
+            if isinstance(function, types.FunctionType) and _wraps_async_def(function):
+                return True
     return False
+
+
+def _wraps_async_def(function: types.FunctionType) -> bool:
+    """Whether ``function`` is a ``functools.wraps`` wrapper (``__wrapped__``, at any depth) of an ``async def``."""
+    wrapped = getattr(function, "__wrapped__", None)
+    if wrapped is None:
+        return False
+    try:
+        inner = inspect.unwrap(function)
+    except ValueError:  # a cycle of __wrapped__
+        return False
+    return inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner)
+
+
+def async_iterable(cls: type) -> bool:
+    """Whether ``cls`` has ``__aiter__`` (cached per class: ``hasattr`` of a missing name is slow on 3.11)."""
+    try:
+        return _async_iterables[cls]
+    except KeyError:
+        found = _async_iterables[cls] = hasattr(cls, "__aiter__")
+        return found
 
 
 def partial_target(member: object) -> object:

@@ -30,7 +30,7 @@ from dualio._validate import check_timeout
 from dualio.errors import PortalClosedError
 
 from . import _advice, _registry
-from ._entering import Entered, EnteredResult, enters_at_once, run_and_enter
+from ._entering import FOR, WITH, Entered, EnteredResult, after_call, enters_at_once, iterates_at_once, run_and_enter
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
@@ -270,6 +270,25 @@ async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     return result
 
 
+async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``_invoke`` for ``for x in twin.m(...)``: an async iterable result is not awaited, even if awaitable.
+
+    What ``async for x in obj.m(...)`` iterates: asyncpg's ``con.cursor(query)``, which is also awaitable (to a
+    ``Cursor`` that is not iterable), is iterated.
+    """
+    result = fn(*args, **kwargs)
+    if inspect.isawaitable(result) and not _registry.async_iterable(type(result)):
+        return await result
+    return result
+
+
+def _iterated(twin: Twin[Any], value: Any) -> Any:
+    """What ``for`` gets from a call's result ``value``: an async iterable is iterated on the loop, items mapped."""
+    if type(value) not in _PLAIN and _registry.async_iterable(type(value)):
+        return _registry.iterate_mapped(twin._dualio_portal, value, timeout_for(twin))
+    return _result(twin, value)
+
+
 def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any) -> Any:
     """Run the ``async def`` method ``fn`` of the twin's async object on its portal and return the mapped result.
 
@@ -303,6 +322,8 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     )
     if type(result) in _PLAIN:
         return result
+    if _registry.async_iterable(type(result)) and iterates_at_once(frame):  # `for x in twin.m(...)`: iterate it
+        return _iterated(twin, result)
     return _result(twin, result)
 
 
@@ -371,13 +392,19 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
 
     In ``with twin.m(...) as x:``, a result that is an async context manager is entered in the same round trip,
     as ``async with obj.m(...) as x`` would (entered, not awaited, if it is also awaitable: aiohttp's ``get``).
+    In ``for x in twin.m(...)`` (or a comprehension), an async iterable result is iterated, not awaited, as
+    ``async for x in obj.m(...)`` would (asyncpg's ``cursor()``, also awaitable).
     """
     if twin._dualio_closed:
         raise _closed_error(twin, f"{fn.__name__}()")
     args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
     frame = _getframe(2)
-    if enters_at_once(frame):  # `with twin.m(...)`: the call and __aenter__ in one round trip
+    follows = after_call(frame)
+    if follows == WITH:  # `with twin.m(...)`: the call and __aenter__ in one round trip
         return _call_and_enter(twin, fn, args, kwargs, frame)
+    if follows == FOR:  # `for x in twin.m(...)`: an awaitable async iterable is iterated, not awaited
+        coro = _invoke_for(fn, (twin._dualio_obj, *args), kwargs)
+        return _iterated(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
     coro = _invoke(fn, (twin._dualio_obj, *args), kwargs)
     return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
 
@@ -511,13 +538,20 @@ def _close_now(twin: Twin[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     return result
 
 
+async def _create(async_cls: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return async_cls(*args, **kwargs)
+
+
 def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     """Create the async object of a new ``twin`` on the loop (so ``__init__`` may use the running loop).
 
-    The portal is the one set by ``dualio.twin.use_portal`` in this context, else the default portal.
+    The object is ``async_cls(*args, **kwargs)``, never awaited, as in Python: an awaitable instance
+    (``aiosqlite.Connection``, whose ``__aenter__`` is ``return await self``) is the object, to be entered with
+    ``with`` or awaited with ``dualio.twin.awaited``. The portal is the one set by ``dualio.twin.use_portal`` in
+    this context, else the default portal.
     """
     portal = _portals.get() or default_portal()
-    coro = _invoke(async_cls, _unwrap(args), _unwrap_kwargs(kwargs))
+    coro = _create(async_cls, _unwrap(args), _unwrap_kwargs(kwargs))
     obj = _run(portal, coro, f"{_name_of(async_cls)}.__init__", timeout_for(None))
     twin._dualio_obj = obj
     twin._dualio_portal = portal

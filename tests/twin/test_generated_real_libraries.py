@@ -1,0 +1,139 @@
+"""Generated twins of real async libraries: SQLAlchemy's asyncio classes and psycopg's, typed and used for real.
+
+Each case lists the library's classes under ``[tool.dualio.twin]`` of a project in ``tmp_path``, runs the
+generator, checks the twin modules and a usage script with ``mypy --strict`` (``assert_type``), and runs the
+script: SQLAlchemy on a SQLite file through aiosqlite, psycopg against the embedded PostgreSQL of the
+``dualio_postgres_url`` fixture. Before stop 21 neither library could be generated at all (a class generic only
+through its bases was refused; SQLAlchemy's ``AsyncSession`` names the sync ``Session``, so its twin needs
+another name, which the configuration could not give).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .test_generator import assert_mypy_strict, run_cli
+
+SQLALCHEMY_CONFIG = """
+[tool.dualio.twin]
+"sqlalchemy.ext.asyncio:AsyncEngine" = { output = "real_sa/engine.py", name = "SyncEngine" }
+"sqlalchemy.ext.asyncio:AsyncConnection" = { output = "real_sa/engine.py", name = "SyncConnection" }
+"sqlalchemy.ext.asyncio:AsyncSession" = { output = "real_sa/session.py", name = "SyncSession" }
+"""
+
+SQLALCHEMY_USAGE = """
+import sys
+from typing import Any, assert_type
+
+from sqlalchemy import String, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+import dualio
+from dualio.twin import twin_of
+from real_sa.engine import SyncConnection, SyncEngine
+from real_sa.session import SyncSession
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+
+
+async def make_engine() -> Any:
+    return create_async_engine(f"sqlite+aiosqlite:///{sys.argv[1]}")
+
+
+engine: SyncEngine = twin_of(dualio.run(make_engine()))
+with engine.begin() as connection:
+    assert_type(connection, SyncConnection)
+    connection.run_sync(Base.metadata.create_all)
+    connection.execute(text("insert into users (name) values ('ann'), ('bob')"))
+with engine.connect() as connection:
+    assert connection.execute(select(User.name).order_by(User.name)).all() == [("ann",), ("bob",)]
+    with connection.stream(select(User.name).order_by(User.name)) as result:  # @asyncstartablecontext
+        assert [row[0] for row in result] == ["ann", "bob"]
+with SyncSession(engine) as session:
+    session.add(User(name="cy"))
+    session.commit()
+    assert session.scalars(select(User.name).order_by(User.name)).all() == ["ann", "bob", "cy"]
+    user = session.get(User, 1)
+    assert user is not None and user.name == "ann"
+engine.dispose()
+"""
+
+PSYCOPG_CONFIG = """
+[tool.dualio.twin]
+"psycopg:AsyncConnection" = "real_pg/twins.py"
+"psycopg:AsyncCursor" = "real_pg/twins.py"
+"""
+
+PSYCOPG_USAGE = """
+import os
+from typing import Any, assert_type
+
+from psycopg.rows import DictRow, TupleRow, dict_row
+
+from real_pg.twins import Connection, Cursor
+
+with Connection.connect(os.environ["REAL_PG_URL"], autocommit=True) as connection:
+    assert_type(connection, Connection[TupleRow])
+    with connection.cursor() as cursor:
+        assert_type(cursor, Cursor[TupleRow])
+        cursor.execute("select 1 + %s", (41,))
+        assert cursor.fetchone() == (42,)
+        assert list(cursor.execute("select generate_series(1, 3)")) == [(1,), (2,), (3,)]
+    with connection.cursor(row_factory=dict_row) as dict_cursor:
+        assert_type(dict_cursor, Cursor[DictRow])
+        assert dict_cursor.execute("select 7 as n").fetchall() == [{"n": 7}]
+    with connection.transaction():
+        connection.execute("create temporary table notes (body text)")
+        connection.execute("insert into notes values ('a'), ('b')")
+    assert connection.execute("select count(*) from notes").fetchone() == (2,)
+"""
+
+
+def generate_and_run(project: Path, package: str, config: str, usage: str, *args: str, env: dict[str, str]) -> None:
+    (project / package).mkdir()
+    (project / package / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(config)
+    assert run_cli(config=project) == 0
+    (project / f"use_{package}.py").write_text(usage)
+    assert_mypy_strict(project, package, f"use_{package}.py")
+    proc = subprocess.run(
+        [sys.executable, f"use_{package}.py", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(project), **env},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_sqlalchemy_asyncio_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    database = tmp_path / "notes.sqlite"
+    generate_and_run(tmp_path, "real_sa", SQLALCHEMY_CONFIG, SQLALCHEMY_USAGE, str(database), env={})
+    text = (tmp_path / "real_sa" / "session.py").read_text()
+    assert "class SyncSession(_support.Twin[AsyncSession]):" in text
+    assert "from real_sa.engine import SyncConnection, SyncEngine" in text  # the other file's twins, by name
+
+
+def test_psycopg_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dualio_postgres_url: str) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    url = dualio_postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    generate_and_run(tmp_path, "real_pg", PSYCOPG_CONFIG, PSYCOPG_USAGE, env={"REAL_PG_URL": url})
+    text = (tmp_path / "real_pg" / "twins.py").read_text()
+    assert "class Connection(_support.Twin[AsyncConnection[Row]], _typing.Generic[Row]):" in text
