@@ -175,13 +175,7 @@ def iterates_at_once(frame: FrameType) -> bool:
     That is ``for x in twin.m(...)`` and a comprehension over it (``GET_ITER`` right after the call on 3.11-3.13):
     nothing but that ``iter()`` ever sees the result.
     """
-    code = frame.f_code.co_code
-    lasti = frame.f_lasti
-    for gap, for_code in _FOR_CODE.get(code[lasti], ()):
-        start = lasti + gap
-        if code[start : start + len(for_code)] == for_code:
-            return True
-    return False
+    return after_call(frame) == FOR
 
 
 class Entered:
