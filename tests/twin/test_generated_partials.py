@@ -1,7 +1,9 @@
-"""``functools.partialmethod`` of an async method is a method of both twins, with the signature it leaves.
+"""``functools.partialmethod`` of an async method is a method of both twins, with the signature it leaves; a plain
+``functools.partial`` of an async function in a class body (never bound to the object) is a static method.
 
 Before: the generated twin wrote ``send_ping = _support.attribute_like(...)`` and ``sync_class`` a read-only
-property; on both, ``twin.send_ping(2)`` returned a coroutine that nobody awaited.
+property; on both, ``twin.send_ping(2)`` returned a coroutine that nobody awaited. A plain ``partial`` was called
+with the async object as its first argument by ``sync_class`` and returned a coroutine from the generated twin.
 """
 
 from __future__ import annotations
@@ -102,3 +104,89 @@ def test_a_partialmethod_is_a_method_of_the_run_time_twin() -> None:
         assert not inspect.iscoroutinefunction(Counter.add_ten)
     finally:
         counter.close()
+
+
+PARTIAL_SOURCE = """
+import asyncio
+import functools
+from collections.abc import AsyncIterator
+from functools import partial
+
+
+async def fetch(path: str, /, retries: int = 1, *, timeout: float = 5.0) -> str:
+    await asyncio.sleep(0)
+    return f"{path}:{retries}:{timeout}"
+
+
+async def numbers(count: int) -> AsyncIterator[int]:
+    for number in range(count):
+        yield number
+
+
+class AsyncFetcher:
+    fetch_home = functools.partial(fetch, "/")
+    fetch_quickly = partial(fetch, timeout=0.5)
+    two_numbers = partial(numbers, 2)
+
+    async def ping(self) -> str:
+        return "pong"
+"""
+
+PARTIAL_USAGE = """
+from collections.abc import Iterator
+from typing import assert_type
+
+from gen_plain_partials.sync import Fetcher
+
+fetcher = Fetcher()
+assert_type(fetcher.fetch_home(), str)
+assert fetcher.fetch_home() == "/:1:5.0"
+assert fetcher.fetch_home(3, timeout=1.0) == "/:3:1.0"
+assert Fetcher.fetch_home() == "/:1:5.0"  # static: the class has it too, as the async class does
+assert fetcher.fetch_quickly("/a") == "/a:1:0.5"
+assert_type(fetcher.two_numbers(), Iterator[int])
+assert list(fetcher.two_numbers()) == [0, 1]
+assert fetcher.ping() == "pong"
+fetcher.close()
+"""
+
+
+def test_a_plain_partial_is_a_generated_static_method_with_the_signature_it_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_plain_partials", PARTIAL_SOURCE, "AsyncFetcher", PARTIAL_USAGE)
+    assert "    @staticmethod\n    def fetch_home(retries: int = 1, *, timeout: float = 5.0) -> str:" in text
+    assert "def fetch_quickly(path: str, /, retries: int = 1, *, timeout: float = 0.5) -> str:" in text
+    assert "def two_numbers() -> _abc.Iterator[int]:" in text
+
+
+async def _fetch(path: str, retries: int = 1) -> str:
+    return f"{path}:{retries}"
+
+
+async def _numbers(count: int) -> object:
+    for number in range(count):
+        yield number
+
+
+class AsyncPartials:
+    fetch_home = functools.partial(_fetch, "/")
+    two_numbers = functools.partial(_numbers, 2)
+    measure = functools.partial(len)  # a sync callable: run on the loop, like a sync staticmethod
+
+    async def ping(self) -> str:
+        return "pong"
+
+
+def test_a_plain_partial_is_a_static_method_of_the_run_time_twin() -> None:
+    Partials = sync_class(AsyncPartials)
+    partials = Partials()
+    try:
+        assert partials.fetch_home() == "/:1"  # before: _fetch(<AsyncPartials>, "/") was called
+        assert partials.fetch_home(2) == "/:2"
+        assert Partials.fetch_home() == "/:1"
+        assert Partials.fetch_home.__name__ == "fetch_home"
+        assert list(partials.two_numbers()) == [0, 1]
+        assert partials.measure([1, 2, 3]) == 3
+    finally:
+        partials.close()

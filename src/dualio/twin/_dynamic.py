@@ -163,6 +163,8 @@ def _map_member(async_cls: type, name: str, member: Any) -> Any:
         return _property(name, member)  # property, slot, cached_property and other descriptors
     runner = _runner_of(member)
     if runner is not None:
+        if not hasattr(type(member), "__get__"):  # `fetch = functools.partial(get, "x")`: never bound, so static
+            return staticmethod(_class_level(name, member))
         return _wrap(member, runner)
     return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
 
@@ -208,6 +210,8 @@ def _class_level(name: str, bound: Callable[..., Any]) -> Callable[..., Any]:
 
     _copy_names(method, bound)
     method.__name__ = name
+    if not isinstance(getattr(bound, "__qualname__", None), str):  # a functools.partial has no name of its own
+        method.__qualname__ = name
     return method
 
 

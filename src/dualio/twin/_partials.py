@@ -8,6 +8,9 @@ The twin's method calls the async class's ``send_ping``, so the partial's own ar
 partial itself, on the loop. A call this module cannot read exactly (``*args`` or ``**kwargs`` in it, more
 positional arguments than ``send`` has parameters, a keyword naming no parameter of ``send``) keeps only
 ``self`` and takes ``*args: Any, **kwargs: Any``: the result is still typed as ``send``'s.
+
+A plain ``fetch_home = functools.partial(fetch, "/")`` in a class body is no descriptor: an instance reads it
+unbound, so it is a static method of both twins, with ``fetch``'s signature less the bound arguments.
 """
 
 from __future__ import annotations
@@ -15,16 +18,30 @@ from __future__ import annotations
 import ast
 import copy
 
-__all__ = ("partial_method_target", "partially_applied")
+__all__ = ("partial_target", "partially_applied", "partially_applied_static")
 
 
-def partial_method_target(value: ast.expr | None) -> tuple[ast.expr, ast.Call] | None:
-    """``partialmethod(send, ...)`` (under any import spelling): the function it wraps and the call; else None."""
+def partial_target(value: ast.expr | None) -> tuple[ast.expr, ast.Call, bool] | None:
+    """``partialmethod(send, ...)`` or ``partial(send, ...)`` (under any import spelling): the function it wraps,
+    the call, and whether it is a ``partialmethod`` (a method) rather than a ``partial`` (static); else None."""
     if not isinstance(value, ast.Call) or not value.args:
         return None
-    if ast.unparse(value.func).rpartition(".")[2] != "partialmethod":
+    kind = ast.unparse(value.func).rpartition(".")[2]
+    if kind not in {"partialmethod", "partial"}:
         return None
-    return value.args[0], value
+    return value.args[0], value, kind == "partialmethod"
+
+
+def partially_applied_static(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """A ``@staticmethod`` copy of ``node`` with the signature the ``partial`` ``call`` leaves."""
+    with_self = copy.deepcopy(node)
+    with_self.args.posonlyargs.insert(0, ast.arg("_bound_to"))  # what partially_applied keeps as `self`
+    applied = partially_applied(with_self, call)
+    del (applied.args.posonlyargs or applied.args.args)[0]
+    applied.decorator_list = [ast.Name("staticmethod", ast.Load())]
+    return applied
 
 
 def partially_applied(

@@ -16,7 +16,7 @@ from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._hierarchy import mark_overrides
 from ._lineage import Origin, ancestors, class_members, is_overload, type_parameters
-from ._partials import partial_method_target, partially_applied
+from ._partials import partial_target, partially_applied, partially_applied_static
 from ._signatures import INDENT, OutputModule, SignatureWriter, returning
 from ._source import Source, returns_self_only
 from ._syntax import (
@@ -184,10 +184,10 @@ class ClassWriter(SignatureWriter):
                 self.accessor(name, annotation, annotation, doc)
         elif isinstance(last, ast.Assign):
             value = assigned_value(last, name)
-            partial = partial_method_target(value)
+            partial = partial_target(value)
             aliased = self._aliased_function(partial[0] if partial else value)
-            if aliased is not None and partial is not None:  # `send_ping = partialmethod(send, "ping")`
-                self.function(name, self._partially_applied(aliased, partial[1]))
+            if aliased is not None and partial is not None:  # `send_ping = partialmethod(send, "ping")`, partial()
+                self.function(name, self._partially_applied(aliased, partial[1], method=partial[2]))
             elif aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
                 self.function(name, aliased)
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
@@ -251,12 +251,14 @@ class ClassWriter(SignatureWriter):
                 return [statement]
         return None
 
-    def _partially_applied(self, statements: list[ast.stmt], call: ast.Call) -> list[ast.stmt]:
-        """The definitions of a method with ``partialmethod``'s arguments bound (``_partials``), read as written."""
+    def _partially_applied(self, statements: list[ast.stmt], call: ast.Call, *, method: bool) -> list[ast.stmt]:
+        """The definitions of a method with ``partialmethod``'s arguments bound, or of a static method with a plain
+        ``partial``'s (``_partials``), read as written."""
         applied: list[ast.stmt] = []
+        apply = partially_applied if method else partially_applied_static
         for statement in statements:
             if isinstance(statement, _FUNCTIONS):
-                copied = partially_applied(statement, call)
+                copied = apply(statement, call)
                 self._origins[id(copied)] = self._origins[id(statement)]
                 applied.append(copied)
         return applied
