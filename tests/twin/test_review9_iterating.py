@@ -175,3 +175,40 @@ def test_asyncpg_cursor_in_a_for_loop(dualio_postgres_url: str, portal: dualio.P
             assert [r[0] for r in cursor.fetch(2)] == [3, 4]
     finally:
         con.close()
+
+
+class AsyncCatalog:
+    """Class-level members whose result is an awaitable async iterable: run by ``call_class``."""
+
+    shared = AsyncTable()
+
+    @classmethod
+    def rows(cls) -> AsyncRows:
+        return AsyncRows(cls.shared)
+
+    @staticmethod
+    async def stream() -> AsyncStream:
+        return AsyncStream()
+
+    async def ping(self) -> str:
+        return "pong"
+
+
+def test_class_and_static_methods_are_iterated_under_for_too(portal: dualio.Portal) -> None:
+    # Before: call_class always awaited, so `for x in Catalog.rows()` iterated the string "awaited".
+    Catalog = sync_class(AsyncCatalog)
+    AsyncCatalog.shared = AsyncTable()  # the test runs once per portal kind
+    with use_portal(portal):
+        assert [x for x in Catalog.rows()] == [0, 1, 2]  # noqa: C416  # a comprehension is what is tested
+        got = []
+        for x in Catalog.rows():
+            got.append(x)
+            if x == 1:
+                break
+        assert got == [0, 1]
+        assert AsyncCatalog.shared.finished == 2  # the loop ran to its end, then the break closed it
+        assert AsyncCatalog.shared.loops[0] is portal.run(_running_loop())
+        assert Catalog.rows() == "awaited"  # used any other way, it is awaited
+        assert [word for word in Catalog.stream()] == ["a", "b"]  # noqa: C416
+        with Catalog.stream() as entered:
+            assert entered == "entered"

@@ -564,11 +564,17 @@ def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Run a classmethod or staticmethod of an async class on the loop (awaited if awaitable); map the result.
 
     Uses the portal of ``dualio.twin.use_portal``, else the default portal; an async object it returns is
-    pinned to that portal.
+    pinned to that portal. In ``for x in Cls.m(...)`` (or a comprehension), an async iterable result is
+    iterated, not awaited, as ``async for x in AsyncCls.m(...)`` would, even if it is also awaitable.
     """
     portal = _portals.get() or default_portal()
-    coro = _invoke(fn, _unwrap(args), _unwrap_kwargs(kwargs))
-    result = _run(portal, coro, _name_of(fn), timeout_for(None))
+    args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
+    if after_call(_getframe(2)) == FOR:
+        value = _run(portal, _invoke_for(fn, args, kwargs), _name_of(fn), timeout_for(None))
+        if type(value) not in _PLAIN and _registry.async_iterable(type(value)):
+            return _registry.iterate_mapped(portal, value, timeout_for(None))
+        return _registry.to_sync(value, portal, None)
+    result = _run(portal, _invoke(fn, args, kwargs), _name_of(fn), timeout_for(None))
     return _registry.to_sync(result, portal, None)
 
 
