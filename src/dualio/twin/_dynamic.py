@@ -27,6 +27,7 @@ import ast
 import functools
 import inspect
 import textwrap
+import warnings
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -163,10 +164,23 @@ def _map_member(async_cls: type, name: str, member: Any) -> Any:
         return _property(name, member)  # property, slot, cached_property and other descriptors
     runner = _runner_of(member)
     if runner is not None:
-        if not hasattr(type(member), "__get__"):  # `fetch = functools.partial(get, "x")`: never bound, so static
+        if _unbound(async_cls, member):  # `fetch = functools.partial(get, "x")`: read as it is, so static
             return staticmethod(_class_level(name, member))
         return _wrap(member, runner)
     return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
+
+
+def _unbound(async_cls: type, member: object) -> bool:
+    """Whether an instance reads the callable class attribute ``member`` unbound (as it is): an object with no
+    ``__get__``, or a ``functools.partial`` before Python 3.14 (3.13 gave it a ``__get__`` that returns it, with
+    a ``FutureWarning``; from 3.14 on it binds, as a function does)."""
+    if not hasattr(type(member), "__get__"):
+        return True
+    if not isinstance(member, functools.partial):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return member.__get__(object(), async_cls) is member
 
 
 def _runner_of(function: object) -> Callable[..., Any] | None:
