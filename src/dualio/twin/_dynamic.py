@@ -180,7 +180,7 @@ def _unbound(async_cls: type, member: object) -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return member.__get__(object(), async_cls) is member
+        return member.__get__(object(), async_cls) is member  # type: ignore[attr-defined, unused-ignore]
 
 
 def _runner_of(function: object) -> Callable[..., Any] | None:
