@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ._errors import GenerateError
 from ._hierarchy import bases_first, defined_names, twin_bases
-from ._lineage import Sources
+from ._lineage import MAX_REEXPORT_HOPS, Sources
 from ._signatures import INDENT, ForeignTwins, Names, OutputModule
-from ._source import Source, Target
+from ._source import Source, Target, literal_all
 from ._writer import ClassWriter
 
 __all__ = ("Rendered", "defining_targets", "render", "render_module", "written_by_generator")
@@ -160,6 +160,8 @@ def _module_text(
     for target in targets:
         runtime_imports.add(f"from {target.module} import {target.cls}")
     lookup = Sources()  # apart from ``sources``: what it reads is not what the module is generated from
+    runtime_imports = {_from_exporting_module(statement, lookup) for statement in runtime_imports}
+    typing_imports = {_from_exporting_module(statement, lookup) for statement in typing_imports}
     runtime_imports = _one_meaning_each(runtime_imports, set(), lookup, twins)
     typing_imports = _one_meaning_each(typing_imports, runtime_imports, lookup, twins)
     modules = ", ".join(sorted(sources.by_module))
@@ -188,6 +190,42 @@ def _module_text(
     lines += [f"_support.register({target.cls}, {twins[target.cls]})" for target in targets]
     lines += [f'_support.register_elsewhere({cls}, "{where}")' for (_, cls), (where, _) in sorted(foreign.used.items())]
     return "\n".join(lines) + "\n"
+
+
+def _from_exporting_module(statement: str, lookup: Sources) -> str:
+    """``from m import N`` where ``m`` imports ``N`` without exporting it: the import ``m`` makes, followed.
+
+    A module exports an imported name by ``from x import N as N`` or by listing it in ``__all__``; otherwise
+    ``mypy --strict`` (``no_implicit_reexport``) rejects importing it from there: asyncssh's ``connection``
+    module takes ``PIPE`` from its ``process`` module, which took it from ``asyncio.subprocess``.
+    """
+    for _hop in range(MAX_REEXPORT_HOPS):
+        if not statement.startswith("from "):
+            return statement
+        module, _, imported = statement.removeprefix("from ").partition(" import ")
+        name, _, alias = imported.partition(" as ")
+        try:
+            source = lookup.load(module)
+        except GenerateError:
+            return statement  # no source to read (a C extension): as written
+        inner = source.imports.get(name)
+        if inner is None or name in source.defined or _exports_import(source, name, inner[0]):
+            return statement
+        if not inner[0].startswith("from "):
+            return statement  # `import x.y as N`: a module, exported or not, is imported as written
+        inner_module, _, inner_imported = inner[0].removeprefix("from ").partition(" import ")
+        inner_name = inner_imported.partition(" as ")[0]
+        bound = alias or name
+        statement = f"from {inner_module} import {inner_name}" + (f" as {bound}" if bound != inner_name else "")
+    return statement
+
+
+def _exports_import(source: Source, name: str, statement: str) -> bool:
+    """Whether ``source``'s import ``statement`` of ``name`` exports it (``as N`` of the same name, ``__all__``)."""
+    if statement.endswith(f" import {name} as {name}"):
+        return True
+    listed = literal_all(source.tree)
+    return listed is not None and name in listed
 
 
 def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, twins: dict[str, str]) -> set[str]:

@@ -24,6 +24,7 @@ from ._syntax import type_alias_value
 
 __all__ = (
     "MAPPED",
+    "MAX_REEXPORT_HOPS",
     "Origin",
     "Sources",
     "TypeArgument",
@@ -33,7 +34,7 @@ __all__ = (
     "type_parameters",
 )
 
-_MAX_REEXPORT_HOPS = 8
+MAX_REEXPORT_HOPS = 8
 # Dunders a twin maps: those it passes through as methods (as the run-time twin does), the async protocols,
 # the constructor. Other names with a leading underscore are not part of a twin.
 MAPPED = PASSED_DUNDERS | {"__init__", "__aenter__", "__aexit__", "__aiter__", "__anext__"}
@@ -93,7 +94,9 @@ class Sources:
             kind = _bound_type_variable(source, name)
             if kind is None and name not in source.defined:
                 qualified = source.qualified_name(ast.Name(name, ast.Load()), type_only=True)
-                if qualified is not None:
+                if qualified in _LIBRARY_TYPE_VARIABLES:  # `from typing import AnyStr`: asyncssh's sessions
+                    kind = _PLAIN
+                elif qualified is not None:
                     reached, found = self.follow(qualified, source.module.partition(".")[0])
                     kind = _bound_type_variable(found, reached.rpartition(".")[2]) if found is not None else None
             self._type_variables[key] = kind
@@ -113,7 +116,7 @@ class Sources:
         or a name that is a module), and, given a ``package``, at a name outside that top-level package (nothing
         there is read).
         """
-        for _hop in range(_MAX_REEXPORT_HOPS):
+        for _hop in range(MAX_REEXPORT_HOPS):
             module, _, name = qualified.rpartition(".")
             if not module or (package is not None and qualified.partition(".")[0] != package):
                 return qualified, None
@@ -166,8 +169,8 @@ def type_parameters(sources: Sources, source: Source, node: ast.ClassDef) -> lis
     Declared (``class C[T]``, Python >= 3.12), listed (``Generic[T]``, ``Protocol[T]``), or else, as PEP 484 says,
     those its bases are written with, in the order they first appear: ``class Mixin(Base[T])`` is generic in
     ``T`` (psycopg's ``ServerCursorMixin``, SQLAlchemy's ``Mapper``). A name counts as a type variable when the
-    module binds it to ``TypeVar(...)``, ``TypeVarTuple(...)`` or ``ParamSpec(...)``, or imports it from a
-    module of its package that does.
+    module binds it to ``TypeVar(...)``, ``TypeVarTuple(...)`` or ``ParamSpec(...)``, imports it from a
+    module of its package that does, or imports ``typing.AnyStr`` (asyncssh's ``SSHClientStreamSession``).
     """
     declared = getattr(node, "type_params", None)
     if declared:
@@ -191,6 +194,8 @@ def type_parameters(sources: Sources, source: Source, node: ast.ClassDef) -> lis
 
 
 _PLAIN, _TUPLE, _SPEC = "TypeVar", "TypeVarTuple", "ParamSpec"
+# The type variables the standard library (and typing_extensions) define for others to use.
+_LIBRARY_TYPE_VARIABLES = frozenset({"typing.AnyStr", "typing_extensions.AnyStr"})
 _ANY = "_typing.Any"
 
 

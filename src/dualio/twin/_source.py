@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ._errors import GenerateError
 
-__all__ = ("Source", "Target", "returns_self_only")
+__all__ = ("Source", "Target", "literal_all", "returns_self_only", "twin_name")
 
 _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") else ()  # Python >= 3.12
 
@@ -210,7 +210,7 @@ class Source:
         """Whether ``from <this module> import *`` binds ``name``: listed in ``__all__`` (a literal list or tuple
         of strings), or, without one, a public name the module binds itself.
         """
-        listed = _literal_all(self.tree)
+        listed = literal_all(self.tree)
         return name in listed if listed is not None else not name.startswith("_") and self.binds(name)
 
     def qualified_name(self, expression: ast.expr, *, type_only: bool = False) -> str | None:
@@ -250,7 +250,7 @@ class Source:
         )
 
 
-def _literal_all(tree: ast.Module) -> set[str] | None:
+def literal_all(tree: ast.Module) -> set[str] | None:
     """The names a top-level ``__all__ = [...]`` (or a tuple) lists, ``None`` when the module has no such one."""
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
