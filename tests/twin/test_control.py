@@ -13,7 +13,7 @@ import pytest
 import dualio
 from dualio import twin
 from dualio.twin import TwinClosedError, sync_class, use_portal
-from dualio.twin.examples._async_store import AsyncStore
+from dualio.twin.examples._async_store import AsyncStore, StoreError
 from dualio.twin.examples.store import Store
 
 from .conftest import Flavour
@@ -205,9 +205,13 @@ def test_close_closes_the_async_object_on_its_loop_and_later_calls_fail_clearly(
     copy = pickle.loads(pickle.dumps(caught.value))
     assert type(copy) is TwinClosedError
     assert str(copy) == str(caught.value)
-    for call in (kv.size, kv.scan, kv.cursor, kv.__enter__):
+    for call in (kv.scan, kv.cursor, kv.__enter__):
         with pytest.raises(TwinClosedError):
             call()
+    # A sync method runs, as on the closed async object, which decides (since stop 22: httpx's response.json()
+    # works after close(); before, every method of a closed twin raised TwinClosedError).
+    with pytest.raises(StoreError, match="store 'kv' is closed"):
+        kv.size()
 
 
 def test_a_with_block_on_a_twin_without_aenter_closes_it(kv: Store) -> None:

@@ -27,6 +27,7 @@ import ast
 import functools
 import inspect
 import textwrap
+import types
 import warnings
 from collections.abc import Callable
 from types import TracebackType
@@ -159,14 +160,14 @@ def _map_member(async_cls: type, name: str, member: Any) -> Any:
     if isinstance(member, functools.partialmethod):  # `send_ping = partialmethod(send, "ping")`: a method
         runner = _runner_of(partial_target(member))
         if runner is not None:
-            return _wrap(getattr(async_cls, name), runner)
+            return _wrap(_named(async_cls, name, getattr(async_cls, name)), runner)
     if inspect.isdatadescriptor(member) or (hasattr(type(member), "__get__") and not callable(member)):
         return _property(name, member)  # property, slot, cached_property and other descriptors
     runner = _runner_of(member)
     if runner is not None:
         if _unbound(async_cls, member):  # `fetch = functools.partial(get, "x")`: read as it is, so static
             return staticmethod(_class_level(name, member))
-        return _wrap(member, runner)
+        return _wrap(_named(async_cls, name, member), runner)
     return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
 
 
@@ -208,6 +209,27 @@ class _PassThrough:
 
     def __set__(self, twin: Twin[Any], value: Any) -> None:
         _runtime.set_attribute(twin, self.name, value)
+
+
+def _named(async_cls: type, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function``, or a function calling it that is named ``name``, if ``function`` is named otherwise: errors
+    (a closed twin, a timeout) then name the member called, not a factory's inner function (aiofiles'
+    ``read``, ``write`` are each a ``method``) or the method an alias stands for."""
+    if getattr(function, "__name__", None) == name:
+        return function
+
+    qualname = f"{async_cls.__qualname__}.{name}"
+
+    def renamed(*args: Any, **kwargs: Any) -> Any:
+        result = function(*args, **kwargs)
+        if type(result) is types.CoroutineType:
+            result.__qualname__ = qualname  # what a timeout names
+        return result
+
+    renamed.__name__ = name
+    renamed.__qualname__ = qualname
+    renamed.__doc__ = getattr(function, "__doc__", None)
+    return renamed
 
 
 def _wrap(function: Callable[..., Any], runner: Callable[..., Any]) -> Callable[..., Any]:

@@ -8,10 +8,11 @@ __all__ = ("GenerateError", "TwinClosedError")
 
 
 class TwinClosedError(DualioError, RuntimeError):
-    """A method of a sync twin was called after the twin was closed.
+    """An async method of a sync twin was called (or iteration or ``with`` begun) after the twin was closed.
 
     A twin is closed by its ``close()`` method or by leaving a ``with`` block on a twin whose async class has no
-    ``__aenter__`` of its own. Create a new twin instead of reusing a closed one.
+    ``__aenter__`` of its own. Create a new twin instead of reusing a closed one. (Sync methods and attributes
+    still reach the closed async object, which decides.)
     """
 
 

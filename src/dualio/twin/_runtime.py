@@ -97,10 +97,11 @@ class Twin(Generic[A]):
     def close(self, *args: Any, **kwargs: Any) -> Any:
         """Close the async object on its loop (``aclose()``, else ``close()``, else ``__aexit__``); idempotent.
 
-        The arguments go to the async closer and its result is returned, mapped as any call's. Later method
-        calls on this twin raise ``TwinClosedError``; attribute reads still work. If the closer raises or times
-        out, the twin stays open. Closing a closed twin runs nothing and returns the first close's result again;
-        a close called while another thread's runs waits for it (see ``close``).
+        The arguments go to the async closer and its result is returned, mapped as any call's. Later calls of
+        its ``async def`` methods, iterating it and entering it raise ``TwinClosedError``; attribute reads and
+        sync methods still run, as they would on the closed async object (httpx's ``response.json()``). If the
+        closer raises or times out, the twin stays open. Closing a closed twin runs nothing and returns the first
+        close's result again; a close called while another thread's runs waits for it (see ``close``).
         """
         return close(self, *args, **kwargs)
 
@@ -264,10 +265,24 @@ def _name_of(fn: object) -> str:
 
 async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one)."""
-    result = fn(*args, **kwargs)
+    try:
+        result = fn(*args, **kwargs)
+    except RuntimeError as error:
+        _explain_nested_loop(error, fn)
+        raise
     if inspect.isawaitable(result):
         return await result
     return result
+
+
+def _explain_nested_loop(error: RuntimeError, fn: object) -> None:
+    """Add a note to ``asyncio.run() cannot be called from a running event loop`` raised by a sync method."""
+    if "cannot be called from a running event loop" in str(error):
+        error.add_note(
+            f"{_name_of(fn)}() is a sync method that runs its own event loop; a twin runs every method on its "
+            "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
+            "(aiosmtplib: smtp.sendmail(...), not smtp.sendmail_sync(...))"
+        )
 
 
 async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -395,9 +410,7 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     In ``for x in twin.m(...)`` (or a comprehension), an async iterable result is iterated, not awaited, as
     ``async for x in obj.m(...)`` would (asyncpg's ``cursor()``, also awaitable).
     """
-    if twin._dualio_closed:
-        raise _closed_error(twin, f"{fn.__name__}()")
-    args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
+    args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)  # (a closed twin runs it too: see Twin.close)
     frame = _getframe(2)
     follows = after_call(frame)
     if follows == WITH:  # `with twin.m(...)`: the call and __aenter__ in one round trip
@@ -531,7 +544,15 @@ def _close_now(twin: Twin[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -
                 "close() to pass them to"
             )
         if hasattr(cls, "__aexit__"):
-            exit(twin, None, None, None)
+            try:
+                exit(twin, None, None, None)
+            except Exception as error:
+                error.add_note(
+                    f"{type(twin).__qualname__}.close() ran {cls.__qualname__}.__aexit__(None, None, None), as "
+                    f"{cls.__qualname__} has no aclose() or close(); an __aexit__ may expect its __aenter__ to "
+                    f"have run: to close it that way, enter it first (`with {type(twin).__qualname__}(...) as x:`)"
+                )
+                raise
         result = None
     twin._dualio_close_result = result
     twin._dualio_closed = True

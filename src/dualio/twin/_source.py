@@ -20,10 +20,11 @@ _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") el
 
 
 def twin_name(async_name: str) -> str:
-    """``AsyncSession`` -> ``Session``; a name without the ``Async`` prefix gets ``Sync`` in front."""
+    """``AsyncSession`` -> ``Session``; a name without the ``Async`` prefix gets ``Sync`` in front, its first
+    letter capitalized (websockets' ``connect`` class -> ``SyncConnect``; ``_Pool`` -> ``Sync_Pool``)."""
     if async_name.startswith("Async") and len(async_name) > 5 and async_name[5].isupper():
         return async_name[5:]
-    return "Sync" + async_name
+    return "Sync" + async_name[:1].upper() + async_name[1:]
 
 
 @dataclass(frozen=True)
