@@ -131,3 +131,89 @@ def test_an_exported_import_is_kept_as_written(tmp_path: Path, monkeypatch: pyte
     source, usage = (text.replace("gen_reexport", "gen_exported") for text in (REEXPORT_SOURCE, REEXPORT_USAGE))
     text = generate_and_use(tmp_path, monkeypatch, "gen_exported", source, "AsyncRunner", usage, modules=exported)
     assert "from gen_exported.constants import PIPE\n" in text
+
+
+DECORATED_SOURCE = """
+import asyncio
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+C = TypeVar("C", bound=type)
+
+
+def delegate_to_executor(*names: str) -> Callable[[C], C]:
+    \"\"\"As aiofiles: add an async method per name that runs the wrapped file's method in a thread.\"\"\"
+
+    def decorate(cls: C) -> C:
+        for name in names:
+            setattr(cls, name, _delegate(name))
+        return cls
+
+    return decorate
+
+
+def _delegate(name: str) -> Callable[..., Any]:
+    async def method(self: Any, *args: Any) -> Any:
+        return await asyncio.to_thread(getattr(self._file, name), *args)
+
+    return method
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, line: str) -> int:
+        self.lines.append(line)
+        return len(line)
+
+    def read(self) -> str:
+        return "".join(self.lines)
+
+
+@delegate_to_executor("read", "write")
+class AsyncTextFile:
+    def __init__(self) -> None:
+        self._file = Lines()
+
+    async def flush(self) -> None:
+        pass
+
+
+@dataclass
+class AsyncPlain:  # a dataclass: its members are read, nothing is mapped late
+    name: str = "plain"
+
+    async def ping(self) -> str:
+        return self.name
+"""
+
+DECORATED_USAGE = """
+from typing import Any, assert_type
+
+from gen_decorated.sync import Plain, TextFile
+
+text_file = TextFile()
+assert_type(text_file.write("a"), Any)  # added by the class decorator: typed Any
+assert text_file.write("a") == 1
+assert text_file.write("b") == 1
+assert text_file.read() == "aab"  # assert_type ran its call too
+assert_type(text_file.flush(), None)  # read from the source: typed
+text_file.close()
+assert Plain().ping() == "plain"
+"""
+
+
+def test_members_a_class_decorator_adds_are_any_and_mapped_when_the_module_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the twin had neither read nor write, and `dualio twin generate` said nothing (aiofiles' files).
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_decorated", DECORATED_SOURCE, "AsyncTextFile", DECORATED_USAGE, "AsyncPlain"
+    )
+    assert "# Members that @delegate_to_executor may add are not read: typed Any here" in text
+    assert text.count("def __getattr__(self, name: str) -> _typing.Any: ...") == 1  # not for the dataclass
+    assert "_support.map_unread_members(TextFile, AsyncTextFile)\n" in text
+    assert "map_unread_members(Plain" not in text

@@ -38,7 +38,7 @@ from ._registry import partial_target
 from ._runtime import Twin
 from ._source import returns_self_only, twin_name
 
-__all__ = ("sync_class",)
+__all__ = ("map_unread_members", "sync_class")
 
 # Sync dunders that pass through to the async object (run on the loop, the result mapped).
 PASSED_DUNDERS = frozenset(
@@ -90,6 +90,23 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
         twin_cls = _build(async_cls, name or twin_name(async_cls.__name__))
         _registry.register(async_cls, twin_cls)
         return twin_cls
+
+
+def map_unread_members(twin_cls: type[Any], async_cls: type) -> None:
+    """Give the generated ``twin_cls`` the members of ``async_cls`` it lacks, mapped as ``sync_class`` maps them.
+
+    For an async class whose class decorators add members the generator cannot read (aiofiles'
+    ``@delegate_to_executor("read", "write", ...)``): the generated twin declares ``__getattr__ -> Any`` for type
+    checkers and calls this when its module loads, so ``f.read()`` runs on the loop like any twin method.
+    """
+    for name, member in _members(async_cls).items():
+        if name.startswith("_") and name not in PASSED_DUNDERS:
+            continue
+        if name in _TWIN_OWN or hasattr(twin_cls, name):
+            continue
+        mapped = _map_member(async_cls, name, member)
+        if mapped is not None:
+            setattr(twin_cls, name, mapped)
 
 
 def _members(async_cls: type) -> dict[str, Any]:

@@ -74,14 +74,17 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     output = OutputModule(sources, names, twins, foreign, own)
     bodies = []
     on_twin: dict[tuple[str, str], set[str]] = {}  # the names each twin class written so far defines or inherits
+    unread: list[Target] = []  # classes whose class decorators may add members: mapped when the module loads
     for target in targets:
         source = sources.by_module[target.module]
         writer = ClassWriter(output, source, source.classes[target.cls])
+        if writer.unread_decorators:
+            unread.append(target)
         inherited = set().union(*(on_twin[key] for key in bases[target.key]))
         body = writer.render(bases[target.key], inherited)
         on_twin[target.key] = inherited | defined_names(body)
         bodies.append(body)
-    text = _module_text(targets, sources, names, twins, bodies, foreign)
+    text = _module_text(targets, sources, names, twins, bodies, foreign, unread)
     read = {**lookup.by_module, **sources.by_module}
     return Rendered(text, {source.path.resolve(): module for module, source in read.items()})
 
@@ -144,6 +147,7 @@ def _module_text(
     twins: dict[str, str],
     bodies: list[str],
     foreign: ForeignTwins,
+    unread: list[Target],
 ) -> str:
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
@@ -188,6 +192,7 @@ def _module_text(
         lines += ["", "", body]
     lines += ["", ""]
     lines += [f"_support.register({target.cls}, {twins[target.cls]})" for target in targets]
+    lines += [f"_support.map_unread_members({twins[target.cls]}, {target.cls})" for target in unread]
     lines += [f'_support.register_elsewhere({cls}, "{where}")' for (_, cls), (where, _) in sorted(foreign.used.items())]
     return "\n".join(lines) + "\n"
 

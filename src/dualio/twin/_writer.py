@@ -40,6 +40,10 @@ from ._syntax import (
 __all__ = ("ClassWriter",)
 
 _CLOSERS = ("aclose", "close")
+# Class decorators that add no member a twin would map (or whose members the generator reads: dataclass).
+_READ_CLASS_DECORATORS = frozenset(
+    {"dataclass", "final", "runtime_checkable", "total_ordering", "deprecated", "unique", "type_check_only"}
+)
 _PROTOCOLS = ("__aenter__", "__aexit__", "__aiter__", "__anext__")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _EXIT_PARAMETERS = (
@@ -66,6 +70,21 @@ class ClassWriter(SignatureWriter):
             )
         super().__init__(output, source, node, members, origins)
         self._covered: set[tuple[str, str]] = set()  # classes whose members a base twin writes (``render``)
+        self.unread_decorators = self._unread_decorators()
+
+    def _unread_decorators(self) -> list[str]:
+        """The class decorators of the class and its read bases that may add members the generator cannot see."""
+        nodes = [self.node]
+        for module, cls in ancestors(self.sources, self.source, self.node):
+            nodes.append(self.sources.load(module).classes[cls])
+        found = []
+        for node in nodes:
+            for decorator in node.decorator_list:
+                head = decorator.func if isinstance(decorator, ast.Call) else decorator
+                name = ast.unparse(head)
+                if name.rpartition(".")[2] not in _READ_CLASS_DECORATORS and name not in found:
+                    found.append(name)
+        return found
 
     # -- the class ------------------------------------------------------------------------------------------
 
@@ -99,6 +118,15 @@ class ClassWriter(SignatureWriter):
         own = {name: statements for name, statements in members.items() if not self._inherited(statements)}
         for name, statements in own.items():
             self.member(name, statements)
+        if self.unread_decorators:
+            decorators = ", ".join(f"@{name}" for name in self.unread_decorators)
+            self.emit(
+                "",
+                f"{INDENT}# Members that {decorators} may add are not read: typed Any here, and mapped",
+                f"{INDENT}# when the module loads (`_support.map_unread_members`), as sync_class maps them.",
+                f"{INDENT}if _typing.TYPE_CHECKING:",
+                f"{INDENT * 2}def __getattr__(self, name: str) -> _typing.Any: ...",
+            )
         closer = next((members[name][-1] for name in _CLOSERS if name in members), None)
         if twin_bases:  # the base twins' close and with, unless this class redefines them
             if closer is not None and not self._inherited([closer]):

@@ -6,6 +6,7 @@ code does not import a private module; its names are stable across minor version
 
 from ._attributes import Attribute, attribute_like
 from ._containers import passed_each, returned_each
+from ._dynamic import map_unread_members
 from ._registry import register, register_elsewhere
 from ._runtime import (
     Twin,
@@ -39,6 +40,7 @@ __all__ = (
     "get_attribute",
     "iterate",
     "iterate_self",
+    "map_unread_members",
     "next_item",
     "passed_each",
     "register",
