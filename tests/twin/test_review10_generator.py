@@ -4,16 +4,20 @@
   made every asyncssh twin fail with "takes 0 (none)");
 - a default or annotation whose name a module imports without exporting it (no ``as N``, not in ``__all__``) is
   imported from where that module took it (asyncssh's ``PIPE``: ``mypy --strict`` said "does not explicitly
-  export attribute").
+  export attribute");
+- members that a class decorator adds (aiofiles' ``@delegate_to_executor``) are ``Any`` and mapped at load time;
+- finding a module runs none of its packages' ``__init__`` (asyncssh's printed cryptography's warnings).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from .test_generated_spellings import generate_and_use
+from .test_generator import run_cli
 
 ANYSTR_SOURCE = """
 from typing import AnyStr, Generic
@@ -217,3 +221,17 @@ def test_members_a_class_decorator_adds_are_any_and_mapped_when_the_module_loads
     assert text.count("def __getattr__(self, name: str) -> _typing.Any: ...") == 1  # not for the dataclass
     assert "_support.map_unread_members(TextFile, AsyncTextFile)\n" in text
     assert "map_unread_members(Plain" not in text
+
+
+def test_generating_runs_no_code_of_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: importlib.util.find_spec imported the parent packages (asyncssh's printed cryptography warnings).
+    package = tmp_path / "gen_quiet"
+    (package / "inner").mkdir(parents=True)
+    (package / "__init__.py").write_text("raise RuntimeError('the package ran')\n")
+    (package / "inner" / "__init__.py").write_text("raise RuntimeError('the subpackage ran')\n")
+    (package / "inner" / "aio.py").write_text("class AsyncQuiet:\n    async def ping(self) -> int:\n        return 1\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.dualio.twin]\n"gen_quiet.inner.aio:AsyncQuiet" = "quiet.py"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert run_cli(config=tmp_path) == 0
+    assert "class Quiet(_support.Twin[AsyncQuiet]):" in (tmp_path / "quiet.py").read_text()
+    assert "gen_quiet" not in sys.modules

@@ -7,9 +7,11 @@ find its file). How annotations are rewritten for the sync side is ``_annotation
 from __future__ import annotations
 
 import ast
+import importlib.machinery
 import importlib.util
 import sys
 from dataclasses import dataclass, field
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 from ._errors import GenerateError
@@ -89,7 +91,7 @@ class Source:
     @classmethod
     def load(cls, module: str) -> Source:
         try:
-            spec = importlib.util.find_spec(module)
+            spec = _find_spec(module)
         except (ImportError, ValueError) as exc:
             raise GenerateError(f"cannot find module {module!r}: {exc}") from exc
         origin = _python_source_of(spec.origin) if spec is not None else None
@@ -249,6 +251,29 @@ class Source:
             f"{where} uses the name {name!r}, which module {self.module} neither defines nor imports at its top "
             "level (nor in a top-level if/try block); the generated twin could not import it"
         )
+
+
+def _find_spec(module: str) -> ModuleSpec | None:
+    """Where ``module`` is, found without importing it or its parent packages where ``sys.path`` tells.
+
+    Each package on the way is looked for on ``sys.path`` (then in its parent's directories) by the path finder,
+    or taken from ``sys.modules`` if already imported. A package that only another finder knows (an editable
+    install's, a zip importer's) falls back to ``importlib.util.find_spec``, which imports the parents, running
+    their ``__init__``.
+    """
+    parts = module.split(".")
+    search: list[str] | None = None
+    spec: ModuleSpec | None = None
+    for depth in range(1, len(parts) + 1):
+        name = ".".join(parts[:depth])
+        loaded = sys.modules.get(name)
+        spec = getattr(loaded, "__spec__", None) if loaded is not None else None
+        if spec is None:
+            spec = importlib.machinery.PathFinder.find_spec(name, search)
+        if spec is None or (depth < len(parts) and spec.submodule_search_locations is None):
+            return importlib.util.find_spec(module)
+        search = list(spec.submodule_search_locations or [])
+    return spec
 
 
 def literal_all(tree: ast.Module) -> set[str] | None:
