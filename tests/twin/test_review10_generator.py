@@ -235,3 +235,58 @@ def test_generating_runs_no_code_of_the_package(tmp_path: Path, monkeypatch: pyt
     assert run_cli(config=tmp_path) == 0
     assert "class Quiet(_support.Twin[AsyncQuiet]):" in (tmp_path / "quiet.py").read_text()
     assert "gen_quiet" not in sys.modules
+
+
+BARE_SOURCE = """
+# mypy: disable-error-code="type-arg"
+# (the library itself is not strict: only its twin is held to mypy --strict)
+from collections.abc import Callable
+from typing import Any, AnyStr, Dict, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class AsyncSession(Generic[AnyStr]):
+    async def read(self) -> AnyStr:
+        raise NotImplementedError
+
+
+Factory = Callable[[], AsyncSession[AnyStr]]  # a generic type alias
+Handler = Callable[[T], None]
+
+
+class AsyncConnection:
+    # Bare generics, as libraries that do not run mypy --strict write them (asyncssh, redis-py):
+    async def open(self, factory: Factory, handler: Handler, options: Dict, callback: Callable) -> AsyncSession:
+        return AsyncSession()
+
+    async def pairs(self) -> list:
+        return [1, "a"]
+
+    async def nested(self, groups: dict[str, list]) -> tuple:
+        return ()
+"""
+
+BARE_USAGE = """
+from typing import Any, assert_type
+
+from gen_bare.sync import Connection
+
+connection = Connection()
+assert_type(connection.pairs(), list[Any])
+assert connection.pairs() == [1, "a"]
+assert connection.nested({}) == ()
+connection.close()
+"""
+
+
+def test_bare_generics_get_explicit_any_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: copied bare, so the twin failed mypy --strict (disallow_any_generics) wherever the library did:
+    # asyncssh's twin had 5 such errors, redis-py's PubSub a dozen.
+    text = generate_and_use(tmp_path, monkeypatch, "gen_bare", BARE_SOURCE, "AsyncConnection", BARE_USAGE)
+    assert (
+        "def open(self, factory: Factory[_typing.Any], handler: Handler[_typing.Any], options: Dict[_typing.Any, "
+        "_typing.Any], callback: Callable[..., _typing.Any]) -> _typing.Any:" in text  # AsyncSession: built at run time
+    )
+    assert "def pairs(self) -> list[_typing.Any]:" in text
+    assert "def nested(self, groups: dict[str, list[_typing.Any]]) -> tuple[_typing.Any, ...]:" in text

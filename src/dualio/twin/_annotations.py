@@ -78,8 +78,10 @@ class Annotations:
         twin_of_attribute: Callable[[ast.Attribute], str | None] | None = None,
         type_variables: frozenset[str] = frozenset(),
         shadowed: frozenset[str] = frozenset(),
+        bare_arguments: Callable[[ast.expr], list[str]] | None = None,
     ) -> None:
         self.twins = twins
+        self.bare_arguments = bare_arguments  # Any for each type parameter of a generic class written bare
         self.resolve = resolve
         self.twinned_on_the_spot = twinned_on_the_spot
         self.twin_of_attribute = twin_of_attribute
@@ -90,6 +92,7 @@ class Annotations:
         self.changed = False  # something was rewritten
         self.traversed = False  # something was rewritten inside a built-in container: the twin must traverse it
         self._depth = 0  # built-in containers around the node read now
+        self._head = False  # the node read now is the head of a subscript (``Box`` in ``Box[int]``)
 
     def convert(self, annotation: ast.expr | None, place: Place) -> str:
         """The annotation as sync code sees it in ``place``; ``_typing.Any`` if there is none."""
@@ -176,6 +179,10 @@ class Annotations:
         elif isinstance(node, ast.Name) and node.id in self.type_variables and place in _TRAVERSED_PLACES:
             self._mark_changed()  # any value, a twinned one too: a container of it is traversed
         self._record(node)
+        if not self._head and self.bare_arguments is not None:
+            arguments = self.bare_arguments(node)  # `Callable` -> `Callable[..., Any]`: the same type, spelled out
+            if arguments:
+                return ast.parse(f"{ast.unparse(node)}[{', '.join(arguments)}]", mode="eval").body
         return node
 
     def _on_the_spot(self, node: ast.expr, place: Place) -> bool:
@@ -208,7 +215,11 @@ class Annotations:
         inner = Place.RETURNED if place is Place.AWAITED else place
         if place is not Place.PASSED and head not in self.twins and self._on_the_spot(node.value, place):
             return ast.Name("_typing.Any", ast.Load())  # a generic one: Any, unsubscripted
-        node.value = self._convert(node.value, inner)
+        self._head = True
+        try:
+            node.value = self._convert(node.value, inner)
+        finally:
+            self._head = False
         if place is Place.AS_WRITTEN:
             return _with_elements(node, [self._as_written(argument) for argument in arguments])
         if head in _UNIONS:

@@ -28,9 +28,12 @@ __all__ = (
     "Origin",
     "Sources",
     "TypeArgument",
+    "alias_any_arguments",
     "ancestors",
+    "any_arguments",
     "class_members",
     "is_overload",
+    "standard_generic_arguments",
     "type_parameters",
 )
 
@@ -197,6 +200,79 @@ _PLAIN, _TUPLE, _SPEC = "TypeVar", "TypeVarTuple", "ParamSpec"
 # The type variables the standard library (and typing_extensions) define for others to use.
 _LIBRARY_TYPE_VARIABLES = frozenset({"typing.AnyStr", "typing_extensions.AnyStr"})
 _ANY = "_typing.Any"
+
+
+def any_arguments(sources: Sources, source: Source, node: ast.ClassDef) -> list[str]:
+    """What a bare use of the class ``node`` means, spelled out: ``Any`` for each type parameter (``*tuple[Any,
+    ...]`` for a ``TypeVarTuple``, ``...`` for a ``ParamSpec``); [] if it is not generic."""
+    spelled = {_PLAIN: _ANY, _TUPLE: f"*tuple[{_ANY}, ...]", _SPEC: "..."}
+    return [spelled[kind] for _name, kind in _parameter_kinds(sources, source, node)]
+
+
+def alias_any_arguments(sources: Sources, source: Source, value: ast.expr) -> list[str]:
+    """What a bare use of a type alias standing for ``value`` (in ``source``) means, spelled out: ``Any`` for each
+    type variable in it, in the order they first appear (as a type checker orders them); [] if there is none."""
+    spelled = {_PLAIN: _ANY, _TUPLE: f"*tuple[{_ANY}, ...]", _SPEC: "..."}
+    found: dict[str, str] = {}
+    names = [name for name in ast.walk(value) if isinstance(name, ast.Name)]
+    for name in sorted(names, key=lambda name: (name.lineno, name.col_offset)):
+        kind = sources.type_variable_kind(source, name.id)
+        if kind is not None:
+            found.setdefault(name.id, spelled[kind])
+    return list(found.values())
+
+
+# Generic types of the standard library, by name, and what a bare use of each means (mypy's reading).
+_ONE = (_ANY,)
+_STANDARD_GENERICS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("list", "set", "frozenset", "List", "Set", "FrozenSet", "Deque", "deque"), _ONE),
+    **dict.fromkeys(("dict", "Dict", "DefaultDict", "defaultdict", "OrderedDict", "ChainMap"), (_ANY, _ANY)),
+    **dict.fromkeys(("tuple", "Tuple"), (_ANY, "...")),
+    "Callable": ("...", _ANY),
+    **dict.fromkeys(
+        (
+            "Awaitable",
+            "Iterable",
+            "Iterator",
+            "AsyncIterable",
+            "AsyncIterator",
+            "Sequence",
+            "MutableSequence",
+            "Collection",
+            "Container",
+            "Reversible",
+            "AbstractSet",
+            "MutableSet",
+            "KeysView",
+            "ValuesView",
+            "Type",
+            "Pattern",
+            "Match",
+            "ContextManager",
+            "AsyncContextManager",
+            "AbstractContextManager",
+            "AbstractAsyncContextManager",
+            "Future",
+            "Task",
+            "Queue",
+        ),
+        _ONE,
+    ),
+    **dict.fromkeys(("Mapping", "MutableMapping", "ItemsView", "AsyncGenerator"), (_ANY, _ANY)),
+    **dict.fromkeys(("Generator", "Coroutine"), (_ANY, _ANY, _ANY)),
+}
+_STANDARD_MODULES = frozenset(
+    {"builtins", "typing", "typing_extensions", "collections", "collections.abc", "contextlib", "re", "asyncio"}
+)
+
+
+def standard_generic_arguments(qualified: str) -> list[str] | None:
+    """``Any`` arguments for a bare standard generic (``typing.Callable`` -> ``[..., Any]``); None for others."""
+    module, _, name = qualified.rpartition(".")
+    if module not in _STANDARD_MODULES and not module.startswith("asyncio."):
+        return None
+    arguments = _STANDARD_GENERICS.get(name)
+    return list(arguments) if arguments is not None else None
 
 
 def _parameter_kinds(sources: Sources, source: Source, node: ast.ClassDef) -> list[tuple[str, str]]:

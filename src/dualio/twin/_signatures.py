@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ._annotations import Annotations, Place, copy_expression, names_used
-from ._lineage import Origin, Sources, TypeArgument, class_members, type_parameters
+from ._lineage import (
+    Origin,
+    Sources,
+    TypeArgument,
+    alias_any_arguments,
+    any_arguments,
+    class_members,
+    standard_generic_arguments,
+    type_parameters,
+)
 from ._source import Source
 from ._syntax import (
     QualifyNames,
@@ -109,6 +118,7 @@ class SignatureWriter:
         self.members, self._origins = members, origins
         self._names = output.names
         self._on_the_spot: dict[tuple[str, str], bool] = {}
+        self._bare: dict[tuple[str, str], list[str]] = {}  # (module, written name) -> Any arguments of a bare use
         parameters = type_parameters(output.sources, source, node)
         self._class_type_variables = frozenset(name.lstrip("*") for name in parameters)
         # Builtins a member of the twin shadows inside its class body (redis's `type` and `set` commands): the
@@ -166,6 +176,7 @@ class SignatureWriter:
             lambda attribute: self._twin_of_attribute(source, attribute),
             self._type_variables,
             self._shadowed,
+            lambda class_node: self._bare_arguments(source, class_node),
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
@@ -217,6 +228,28 @@ class SignatureWriter:
             members = class_members(self.sources, *found, strict=False)[0] if found is not None else {}
             self._on_the_spot[key] = has_async_members(members)
         return self._on_the_spot[key]
+
+    def _bare_arguments(self, source: Source, node: ast.expr) -> list[str]:
+        """``Any`` for each type parameter of the generic type ``node`` names, written bare in ``source``; [] if it
+        is not generic or not known. A bare generic means the same (a type checker reads ``Any`` arguments), but
+        ``mypy --strict`` rejects it (``disallow_any_generics``): redis-py's bare ``Callable``, asyncssh's
+        ``SSHClientSession``. Known: the standard library's generic types, the package's generic classes and its
+        generic type aliases (asyncssh's ``SSHClientSessionFactory``)."""
+        key = (source.module, ast.unparse(node))
+        if key not in self._bare:
+            qualified = source.qualified_name(node, type_only=True)
+            if qualified is None and isinstance(node, ast.Name) and not source.binds(node.id):
+                qualified = f"builtins.{node.id}"
+            arguments = standard_generic_arguments(qualified) if qualified is not None else None
+            if arguments is None:
+                found = self.sources.base_class(source, node, self.package, type_only=True)
+                arguments = any_arguments(self.sources, *found) if found is not None else []
+            if not arguments and isinstance(node, ast.Name):  # `Factory = Callable[[], Session[AnyStr]]`
+                definition = self._alias_definition(source, node.id)
+                if definition is not None:
+                    arguments = alias_any_arguments(self.sources, definition[1], definition[0])
+            self._bare[key] = arguments
+        return self._bare[key]
 
     def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
         """The twin's name if ``node`` (``aio.AsyncNote`` in ``source``) is a listed class, here or elsewhere."""
