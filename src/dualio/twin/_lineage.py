@@ -83,6 +83,8 @@ class Sources:
         if isinstance(base, ast.Name) and base.id in source.classes:
             return source, source.classes[base.id]
         qualified = source.qualified_name(base, type_only=type_only)
+        if qualified is None and isinstance(base, ast.Name) and base.id in source.defined:
+            qualified = _assigned_name(source, base.id)  # `AsyncPubSubCommands = PubSubCommands` (redis-py)
         if qualified is None:
             return None
         reached, found = self.follow(qualified, package)
