@@ -13,6 +13,8 @@ from dualio.twin import _dynamic, _registry, use_portal
 from dualio.twin.examples import store
 from dualio.twin.examples._async_store import AsyncCursor, AsyncStore
 
+from ._aiohttp_server import Server, start
+
 
 @dataclass(frozen=True)
 class Flavour:
@@ -53,3 +55,13 @@ def kv(flavour: Flavour, portal: dualio.Portal) -> Iterator[store.Store]:
         twin.set(key, str(ord(key) - ord("a") + 1).encode())
     yield twin
     twin.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """An aiohttp server on 127.0.0.1 (an ephemeral port), on a portal of its own."""
+    state = Server()
+    with dualio.Portal("aiohttp-server") as server_portal:
+        runner = server_portal.run(start, state)
+        yield state
+        server_portal.run(runner.cleanup, timeout=10)

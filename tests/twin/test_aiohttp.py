@@ -7,82 +7,18 @@ is still sending, and the websocket client.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 import dualio
 from dualio.twin import TwinClosedError, set_timeout, sync_class, unwrap, use_portal
 
+from ._aiohttp_server import Server
+
 Session: Any = sync_class(aiohttp.ClientSession)
-
-
-@dataclass
-class Server:
-    """What the test server saw, and where it listens."""
-
-    url: str = ""
-    peers: list[tuple[str, int]] = field(default_factory=list)  # one entry per request: the client's address
-    chunk_received: threading.Event = field(default_factory=threading.Event)
-    close_codes: list[int | None] = field(default_factory=list)  # one entry per websocket: the code it closed with
-    websocket_closed: threading.Event = field(default_factory=threading.Event)
-
-
-async def _start(server: Server) -> web.AppRunner:
-    async def hello(request: web.Request) -> web.Response:
-        server.peers.append(request.transport.get_extra_info("peername"))  # type: ignore[union-attr]
-        return web.Response(text=f"hello {request.query.get('n', '')}")
-
-    async def stream(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse()
-        await response.prepare(request)
-        await response.write(b"first chunk;")
-        # The second chunk is sent only once the client has read the first: a buffered body would deadlock here.
-        received = await asyncio.get_running_loop().run_in_executor(None, server.chunk_received.wait, 10)
-        await response.write(b"second chunk" if received else b"the client did not get the first chunk alone")
-        await response.write_eof()
-        return response
-
-    async def echo(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for message in ws:
-            if message.type is aiohttp.WSMsgType.TEXT:
-                if message.data == "bye":
-                    await ws.close()
-                else:
-                    await ws.send_str(f"echo: {message.data}")
-        server.close_codes.append(ws.close_code)
-        server.websocket_closed.set()
-        return ws
-
-    app = web.Application()
-    app.router.add_get("/hello", hello)
-    app.router.add_get("/stream", stream)
-    app.router.add_get("/ws", echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}"
-    return runner
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    """An aiohttp server on 127.0.0.1 (an ephemeral port), on a portal of its own."""
-    state = Server()
-    with dualio.Portal("aiohttp-server") as server_portal:
-        runner = server_portal.run(_start, state)
-        yield state
-        server_portal.run(runner.cleanup, timeout=10)
 
 
 @pytest.fixture

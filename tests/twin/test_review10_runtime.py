@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -20,23 +20,13 @@ import pytest
 import dualio
 from dualio.twin import TwinClosedError, set_timeout, sync_class, use_portal
 
-from .test_aiohttp import Server, _start
+from ._aiohttp_server import Server
 
 
-@pytest.fixture(scope="module")
-def hello_server() -> Iterator[Server]:
-    """test_aiohttp's aiohttp server on 127.0.0.1 (an ephemeral port), on a portal of its own."""
-    state = Server()
-    with dualio.Portal("review10-server") as server_portal:
-        runner = server_portal.run(_start, state)
-        yield state
-        server_portal.run(runner.cleanup, timeout=10)
-
-
-def test_a_closed_httpx_response_still_gives_what_was_read(hello_server: Server, portal: dualio.Portal) -> None:
+def test_a_closed_httpx_response_still_gives_what_was_read(server: Server, portal: dualio.Portal) -> None:
     Client = sync_class(httpx.AsyncClient)
     with use_portal(portal), Client() as client:
-        request = client.build_request("GET", f"{hello_server.url}/hello", params={"n": "1"})
+        request = client.build_request("GET", f"{server.url}/hello", params={"n": "1"})
         response = client.send(request, stream=True)
         assert response.aread() == b"hello 1"
         response.close()  # AsyncResponse.aclose(): releases the connection
