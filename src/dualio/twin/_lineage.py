@@ -202,25 +202,24 @@ _PLAIN, _TUPLE, _SPEC = "TypeVar", "TypeVarTuple", "ParamSpec"
 # The type variables the standard library (and typing_extensions) define for others to use.
 _LIBRARY_TYPE_VARIABLES = frozenset({"typing.AnyStr", "typing_extensions.AnyStr"})
 _ANY = "_typing.Any"
+_ANY_ARGUMENT = {_PLAIN: _ANY, _TUPLE: f"*tuple[{_ANY}, ...]", _SPEC: "..."}  # a parameter's argument in a bare use
 
 
 def any_arguments(sources: Sources, source: Source, node: ast.ClassDef) -> list[str]:
     """What a bare use of the class ``node`` means, spelled out: ``Any`` for each type parameter (``*tuple[Any,
     ...]`` for a ``TypeVarTuple``, ``...`` for a ``ParamSpec``); [] if it is not generic."""
-    spelled = {_PLAIN: _ANY, _TUPLE: f"*tuple[{_ANY}, ...]", _SPEC: "..."}
-    return [spelled[kind] for _name, kind in _parameter_kinds(sources, source, node)]
+    return [_ANY_ARGUMENT[kind] for _name, kind in _parameter_kinds(sources, source, node)]
 
 
 def alias_any_arguments(sources: Sources, source: Source, value: ast.expr) -> list[str]:
     """What a bare use of a type alias standing for ``value`` (in ``source``) means, spelled out: ``Any`` for each
     type variable in it, in the order they first appear (as a type checker orders them); [] if there is none."""
-    spelled = {_PLAIN: _ANY, _TUPLE: f"*tuple[{_ANY}, ...]", _SPEC: "..."}
     found: dict[str, str] = {}
     names = [name for name in ast.walk(value) if isinstance(name, ast.Name)]
     for name in sorted(names, key=lambda name: (name.lineno, name.col_offset)):
         kind = sources.type_variable_kind(source, name.id)
         if kind is not None:
-            found.setdefault(name.id, spelled[kind])
+            found.setdefault(name.id, _ANY_ARGUMENT[kind])
     return list(found.values())
 
 
