@@ -122,7 +122,7 @@ class Annotations:
                 twin = self.twin_of_attribute(node)
             if twin is not None:
                 self._mark_changed()
-                return ast.Name(twin, ast.Load())
+                return self._spelled_out(node, ast.Name(twin, ast.Load()))
             if node.attr == "Self" and place is not Place.AS_WRITTEN:
                 self._mark_changed()  # `typing.Self`: the async class, which arrives as its twin (traversed too)
                 return node
@@ -149,7 +149,7 @@ class Annotations:
         if node.id in self.twins and place is not Place.AS_WRITTEN:
             self.twins_used.add(node.id)
             self._mark_changed()
-            return ast.Name(self.twins[node.id], ast.Load())
+            return self._spelled_out(node, ast.Name(self.twins[node.id], ast.Load()))
         if node.id == "Self" and place is not Place.AS_WRITTEN:
             self._mark_changed()  # the async class, which arrives as its twin: a container of it is traversed
         bare = self._bare(node.id, place)
@@ -179,11 +179,18 @@ class Annotations:
         elif isinstance(node, ast.Name) and node.id in self.type_variables and place in _TRAVERSED_PLACES:
             self._mark_changed()  # any value, a twinned one too: a container of it is traversed
         self._record(node)
-        if not self._head and self.bare_arguments is not None:
-            arguments = self.bare_arguments(node)  # `Callable` -> `Callable[..., Any]`: the same type, spelled out
-            if arguments:
-                return ast.parse(f"{ast.unparse(node)}[{', '.join(arguments)}]", mode="eval").body
-        return node
+        return self._spelled_out(node, node)
+
+    def _spelled_out(self, node: ast.Name | ast.Attribute, written: ast.expr) -> ast.expr:
+        """``written`` (``node``, or the twin that replaces it) with the ``Any`` arguments a bare generic ``node``
+        stands for: ``Callable`` -> ``Callable[..., Any]``, ``AsyncReader`` -> ``Reader[Any]``: the same type,
+        spelled out. As it is if ``node`` heads a subscript, or is not generic."""
+        if self._head or self.bare_arguments is None:
+            return written
+        arguments = self.bare_arguments(node)
+        if not arguments:
+            return written
+        return ast.parse(f"{ast.unparse(written)}[{', '.join(arguments)}]", mode="eval").body
 
     def _on_the_spot(self, node: ast.expr, place: Place) -> bool:
         """Whether a value of class ``node`` comes or goes as a twin built at run time (see ``__init__``)."""

@@ -171,6 +171,12 @@ def twin_of(obj: object, /) -> Any:
             f"twin_of() expects an async object, got the coroutine {obj.__qualname__}: run it first, "
             "twin_of(dualio.run(coro)) gives the twin of the async object it returns"
         )
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isbuiltin(obj):
+        name = getattr(obj, "__name__", "f")
+        raise TypeError(
+            f"twin_of() expects an async object, got the function {getattr(obj, '__qualname__', name)}: pass what "
+            f"it returns, twin_of({name}(...)) (twin_of(dualio.run({name}(...))) if it is an async def)"
+        )
     if inspect.isasyncgen(obj):
         raise TypeError(
             f"twin_of() expects an async object, got the async generator {obj.__qualname__}: iterate it with "

@@ -258,7 +258,8 @@ def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, 
                 f"the twin module would need both `{first}` and `{statement}`: the name {name!r} means two "
                 "things in the modules it is generated from; list the classes of those modules for separate output "
                 "files in [tool.dualio.twin] (each file then imports the names of its own modules; twins in other "
-                "files are still used in annotations), or import one of them under another name"
+                "files are still used in annotations), or, if those modules are yours, import one of them under "
+                "another name"
             )
     return kept
 

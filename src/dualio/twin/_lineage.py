@@ -359,7 +359,7 @@ def class_members(
     package = source.module.partition(".")[0]
     for origin in reversed(_mro(sources, Origin(source, node, {}), package, ())):
         if strict:
-            _refuse_conditional_members(origin)
+            _refuse_conditional_members(origin, source, node)
         for statement in origin.klass.body:
             origins[id(statement)] = origin
             for name in _bound_names(statement):
@@ -423,8 +423,9 @@ def _read_bases(sources: Sources, origin: Origin, package: str) -> Iterator[Orig
         yield Origin(found[0], found[1], bindings)
 
 
-def _refuse_conditional_members(origin: Origin) -> None:
-    """Raise ``GenerateError`` if ``origin``'s class body binds names inside compound statements (all named)."""
+def _refuse_conditional_members(origin: Origin, source: Source, node: ast.ClassDef) -> None:
+    """Raise ``GenerateError`` if ``origin``'s class body binds names inside compound statements (all named); the
+    class read is ``node`` of ``source`` or one of its bases."""
     places = []
     for statement in origin.klass.body:
         if not isinstance(statement, (ast.If, ast.Try, ast.With, ast.For, ast.While, ast.Match)):
@@ -435,13 +436,22 @@ def _refuse_conditional_members(origin: Origin) -> None:
         if names:
             kind = {"If": "if", "Try": "try", "With": "with", "For": "for", "While": "while", "Match": "match"}
             places.append(f"{', '.join(names)} (in the {kind[type(statement).__name__]} at line {statement.lineno})")
-    if places:
+    if not places:
+        return
+    where = f"{origin.source.module}.{origin.klass.name}"
+    if origin.klass is node:
         raise GenerateError(
-            f"{origin.source.module}.{origin.klass.name} defines members inside statements of its class body: "
-            f"{'; '.join(places)}. The generator reads only members a class defines unconditionally, so it cannot "
-            "tell which of them exist at run time. Define them unconditionally, or use dualio.twin.sync_class() at "
-            "run time for this class"
+            f"{where} defines members inside statements of its class body: {'; '.join(places)}. The generator "
+            "reads only members a class defines unconditionally, so it cannot tell which of them exist at run "
+            "time. Define them unconditionally, or use dualio.twin.sync_class() at run time for this class"
         )
+    read = f"{source.module}.{node.name}"
+    raise GenerateError(
+        f"{read} cannot be generated: its base {where} defines members inside statements of its class body: "
+        f"{'; '.join(places)}. The generator reads only members a class defines unconditionally, so it cannot "
+        f"tell which of them {node.name} has at run time. Use dualio.twin.sync_class({node.name}) at run time (or "
+        f"dualio.twin.twin_of(obj) on its objects) instead of listing it"
+    )
 
 
 def _names_bound_inside(compound: ast.AST) -> set[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import copy
 
-__all__ = ("partial_target", "partially_applied", "partially_applied_static")
+__all__ = ("partial_target", "partially_applied", "partially_applied_static", "taking_anything")
 
 
 def partial_target(value: ast.expr | None) -> tuple[ast.expr, ast.Call, bool] | None:
@@ -48,16 +48,12 @@ def partially_applied(
     node: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call
 ) -> ast.FunctionDef | ast.AsyncFunctionDef:
     """A copy of ``node`` with the signature the ``partialmethod`` ``call`` leaves (see the module's docstring)."""
-    applied = copy.deepcopy(node)
-    args = applied.args
     bound = call.args[1:]
     keywords = {keyword.arg: keyword.value for keyword in call.keywords}
-    if not _exact(args, bound, keywords):
-        any_type = ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())
-        self_only = (args.posonlyargs + args.args)[:1]
-        args.posonlyargs, args.args, args.defaults, args.kwonlyargs, args.kw_defaults = [], self_only, [], [], []
-        args.vararg, args.kwarg = ast.arg("args", any_type), ast.arg("kwargs", copy.deepcopy(any_type))
-        return applied
+    if not _exact(node.args, bound, keywords):
+        return taking_anything(node)
+    applied = copy.deepcopy(node)
+    args = applied.args
     positional = args.posonlyargs + args.args
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     posonly = {id(arg) for arg in args.posonlyargs}
@@ -74,6 +70,17 @@ def partially_applied(
     args.kwonlyargs = [arg for arg, _d in kwonly]
     args.kw_defaults = [keywords.get(arg.arg, default) for arg, default in kwonly]
     return applied
+
+
+def taking_anything(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """A copy of ``node`` that keeps its first parameter (``self``) and takes ``*args: Any, **kwargs: Any``."""
+    loose = copy.deepcopy(node)
+    args = loose.args
+    any_type = ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())
+    self_only = (args.posonlyargs + args.args)[:1]
+    args.posonlyargs, args.args, args.defaults, args.kwonlyargs, args.kw_defaults = [], self_only, [], [], []
+    args.vararg, args.kwarg = ast.arg("args", any_type), ast.arg("kwargs", copy.deepcopy(any_type))
+    return loose
 
 
 def _exact(args: ast.arguments, bound: list[ast.expr], keywords: dict[str | None, ast.expr]) -> bool:

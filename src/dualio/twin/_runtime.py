@@ -64,6 +64,9 @@ _PLAIN = _registry._PLAIN
 _closing: dict[int, threading.Event] = {}
 _closing_lock = threading.Lock()
 _getframe = sys._getframe
+# Async methods a closed twin still runs: `conn.close(); conn.wait_closed()` (asyncio's StreamWriter and Server,
+# asyncssh's connections and processes: close() starts closing, wait_closed() waits for its end).
+_AFTER_CLOSE = frozenset({"wait_closed"})
 _copy_context = contextvars.copy_context
 _portal.call_hint = _advice.twin_call_hint  # a twin method called inside a coroutine: say what to do instead
 
@@ -311,8 +314,9 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     ``Portal.run``: TimeoutError, KeyboardInterrupt, DeadlockError and PortalClosedError come from there.
     When the caller puts the result straight into ``with`` (``with twin.m() as x:``), the result's
     ``__aenter__`` runs in the same round trip (see ``_entering``); ``x`` is what the ``with`` would give.
+    A closed twin refuses, except ``wait_closed()``, which waits for the close that ``close()`` started.
     """
-    if twin._dualio_closed:
+    if twin._dualio_closed and fn.__name__ not in _AFTER_CLOSE:
         raise _closed_error(twin, f"{fn.__name__}()")
     if args:
         args = _unwrap(args)

@@ -258,8 +258,8 @@ def _find_spec(module: str) -> ModuleSpec | None:
 
     Each package on the way is looked for on ``sys.path`` (then in its parent's directories) by the path finder,
     or taken from ``sys.modules`` if already imported. A package that only another finder knows (an editable
-    install's, a zip importer's) falls back to ``importlib.util.find_spec``, which imports the parents, running
-    their ``__init__``.
+    install's, a zip importer's), and a namespace package inside a package (anthropic's ``lib``), fall back to
+    ``importlib.util.find_spec``, which imports the parents, running their ``__init__``.
     """
     parts = module.split(".")
     search: list[str] | None = None
@@ -269,7 +269,10 @@ def _find_spec(module: str) -> ModuleSpec | None:
         loaded = sys.modules.get(name)
         spec = getattr(loaded, "__spec__", None) if loaded is not None else None
         if spec is None:
-            spec = importlib.machinery.PathFinder.find_spec(name, search)
+            try:
+                spec = importlib.machinery.PathFinder.find_spec(name, search)
+            except KeyError:  # a namespace package (no __init__.py) in a package not imported: it looks there
+                return importlib.util.find_spec(module)
         if spec is None or (depth < len(parts) and spec.submodule_search_locations is None):
             return importlib.util.find_spec(module)
         search = list(spec.submodule_search_locations or [])

@@ -16,7 +16,7 @@ from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._hierarchy import mark_overrides
 from ._lineage import Origin, ancestors, class_members, is_overload, type_parameters
-from ._partials import partial_target, partially_applied, partially_applied_static
+from ._partials import partial_target, partially_applied, partially_applied_static, taking_anything
 from ._signatures import INDENT, OutputModule, SignatureWriter, returning
 from ._source import Source, returns_self_only
 from ._syntax import (
@@ -217,7 +217,10 @@ class ClassWriter(SignatureWriter):
             if aliased is not None and partial is not None:  # `send_ping = partialmethod(send, "ping")`, partial()
                 self.function(name, self._partially_applied(aliased, partial[1], method=partial[2]))
             elif aliased is not None:  # `get_sharded_message = get_message`: a method of the twin, under this name
-                self.function(name, aliased)
+                # called as the def it names where the class has it (`with_options = copy` of a `-> Self` method:
+                # mypy finds `AsyncOpenAI.with_options` "ambiguous" through the class, `AsyncOpenAI.copy` is not)
+                member = value.id if isinstance(value, ast.Name) and value.id in self.members else None
+                self.function(name, aliased, calls=member)
             else:  # a class attribute, and the default of an instance attribute (``_attributes``)
                 self.attribute_like(name, attribute_doc(klass, last))
         elif isinstance(last, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -314,14 +317,22 @@ class ClassWriter(SignatureWriter):
         new_value = "_support.passed_each(value)" if traversed else "value"
         self.emit(f"{INDENT * 2}_support.set_attribute(self, {name!r}, {new_value})")
 
-    def function(self, name: str, statements: list[ast.stmt]) -> None:
+    def function(self, name: str, statements: list[ast.stmt], *, calls: str | None = None) -> None:
+        """The twin's member ``name`` for the defs ``statements``; it calls the async class's ``calls`` (``name``)."""
         functions = [s for s in statements if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
         node = functions[0]
         decorators = decorators_of(node)
-        target = f"{self.async_name}.{name}"
+        target = f"{self.async_name}.{calls or name}"
         if "overload" in decorators or "typing.overload" in decorators:
             node = functions[-1]  # the implementation's signature
             decorators = decorators_of(node)
+            parameters = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            if any(parameter.annotation is None for parameter in parameters[1:]):
+                # Unannotated (asyncssh's SFTPClient.chown): mypy does not hold it to its overloads, but written
+                # with `Any` parameters it would; `*args, **kwargs` accepts what every overload does.
+                loose = taking_anything(node)
+                self._origins[id(loose)] = self._origins[id(node)]
+                node = loose
         base_accessors = self._base_property(name, node, decorators)
         if base_accessors:  # `@AsyncBase.x.setter` in a subclass: the base's property, an accessor replaced
             functions = base_accessors + functions
