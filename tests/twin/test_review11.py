@@ -5,13 +5,16 @@ generic class written bare became its twin without arguments (asyncssh's ``Tuple
 alias of a ``-> Self`` method (openai's ``with_options = copy``) failed ``mypy --strict``; an unannotated
 overload implementation (asyncssh's ``SFTPClient.chown``) failed it too; a base with conditional members was
 named without the class listed. Run time: ``wait_closed()`` after ``close()`` (asyncssh's idiom) raised
-``TwinClosedError``; ``twin_of(a_function)`` said "use it as it is".
+``TwinClosedError``; ``twin_of(a_function)`` said "use it as it is"; async functions an object holds in its
+attributes (openai's ``with_raw_response.create``) were returned as they are, so calling one gave a coroutine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,41 @@ def test_twin_of_a_function_says_to_pass_what_it_returns() -> None:
     message = "twin_of() expects an async object, got the function connect: pass what it returns, twin_of(connect(...))"
     with pytest.raises(TypeError, match=f"^{re.escape(message)}"):
         twin_of(connect)
+
+
+def _raw_response_wrapper(create: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[dict[str, str]]]:
+    @functools.wraps(create)
+    async def wrapped(*args: object, **kwargs: object) -> dict[str, str]:
+        return {"headers": "x-request-id: 1", "body": await create(*args, **kwargs)}
+
+    return wrapped
+
+
+class AsyncCompletionsWithRawResponse:
+    """As openai's (stainless-made SDKs'): no async member of its own, async functions stored by __init__."""
+
+    def __init__(self, completions: AsyncCompletions) -> None:
+        self.create = _raw_response_wrapper(completions.create)
+        self.label = "raw"
+
+
+class AsyncCompletions:
+    async def create(self, model: str) -> str:
+        return f"completion by {model}"
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncCompletionsWithRawResponse:
+        return AsyncCompletionsWithRawResponse(self)
+
+
+def test_async_functions_an_instance_holds_are_methods_of_its_twin(portal: dualio.Portal) -> None:
+    # Before: client.chat.completions.with_raw_response.create(...) returned a coroutine never awaited.
+    with use_portal(portal):
+        completions = sync_class(AsyncCompletions)()
+    raw = completions.with_raw_response
+    assert type(raw).__name__ == "CompletionsWithRawResponse"
+    assert raw.create("m") == {"headers": "x-request-id: 1", "body": "completion by m"}
+    assert raw.create(model="n")["body"] == "completion by n"
+    assert raw.label == "raw"  # other attributes pass through
+    assert completions.with_raw_response is raw  # the same async object, the same twin
+    assert type(sync_class(AsyncCompletions)().with_raw_response) is type(raw)  # the class is learnt once

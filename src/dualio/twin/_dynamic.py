@@ -38,7 +38,7 @@ from ._registry import partial_target
 from ._runtime import Twin
 from ._source import returns_self_only, twin_name
 
-__all__ = ("map_unread_members", "sync_class")
+__all__ = ("instance_twin_class", "map_unread_members", "sync_class")
 
 # Sync dunders that pass through to the async object (run on the loop, the result mapped).
 PASSED_DUNDERS = frozenset(
@@ -92,6 +92,22 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
         return twin_cls
 
 
+def instance_twin_class(async_cls: type, names: tuple[str, ...]) -> type[Any]:
+    """The run-time twin class of ``async_cls``, a class with no async member whose instances hold async functions
+    in the attributes ``names`` (learnt from an instance): each is a method of the twin, run on the loop.
+
+    openai's ``client.chat.completions.with_raw_response`` is such an object: ``self.create = ...`` in its
+    ``__init__``. Registered as any twin class, so later instances of the class get it at once.
+    """
+    with _registry._lock:
+        existing = _registry.twin_class_of(async_cls)
+        if existing is not None:
+            return existing
+        twin_cls = _build(async_cls, twin_name(async_cls.__name__), instance_members=names)
+        _registry.register(async_cls, twin_cls)
+        return twin_cls
+
+
 def map_unread_members(twin_cls: type[Any], async_cls: type) -> None:
     """Give the generated ``twin_cls`` the members of ``async_cls`` it lacks, mapped as ``sync_class`` maps them.
 
@@ -123,7 +139,7 @@ def _members(async_cls: type) -> dict[str, Any]:
 _MODULE = "dualio.twin"
 
 
-def _build(async_cls: type, name: str) -> type[Any]:
+def _build(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()) -> type[Any]:
     namespace: dict[str, Any] = {
         "__slots__": (),
         "__module__": _MODULE,  # <class 'dualio.twin.Connection'>; the docstring names the async class
@@ -141,6 +157,8 @@ def _build(async_cls: type, name: str) -> type[Any]:
         mapped = _map_member(async_cls, member_name, member)
         if mapped is not None:
             namespace[member_name] = mapped
+    for member_name in instance_members:  # async functions an instance holds (``instance_twin_class``)
+        namespace[member_name] = _wrap(_instance_function(async_cls, member_name), _runtime.call)
     namespace["__init__"] = _constructor(async_cls)
     if "aclose" in members:  # redis-py's docs say r.aclose(): the twin's close, not a raw coroutine function
         namespace["aclose"] = Twin.close
@@ -247,6 +265,20 @@ def _named(async_cls: type, name: str, function: Callable[..., Any]) -> Callable
     renamed.__qualname__ = qualname
     renamed.__doc__ = getattr(function, "__doc__", None)
     return renamed
+
+
+def _instance_function(async_cls: type, name: str) -> Callable[..., Any]:
+    """Call the async function that an instance holds in its attribute ``name`` (``obj.create(...)``)."""
+
+    def held(obj: object, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(obj, name)(*args, **kwargs)
+        if type(result) is types.CoroutineType:
+            result.__qualname__ = held.__qualname__  # what a timeout names
+        return result
+
+    held.__name__ = name
+    held.__qualname__ = f"{async_cls.__qualname__}.{name}"
+    return held
 
 
 def _wrap(function: Callable[..., Any], runner: Callable[..., Any]) -> Callable[..., Any]:

@@ -191,6 +191,8 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
     - an instance of a registered async class -> its twin (the same twin for the same object);
     - an instance of another class with async members, from the top-level package of a registered class (the
       ``ClientResponse`` of a twinned ``aiohttp.ClientSession``) -> a twin of a class built at run time;
+    - an instance of another class of such a package whose instance attributes hold ``async def`` functions
+      (openai's ``with_raw_response``; learnt from the class's first instance) -> a twin with them as methods;
     - an async generator, or another async iterable -> an iterator over it (``aclose()``\\ d on break or close);
     - another async context manager (``@asynccontextmanager``) -> a context manager run on the loop;
     - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
@@ -206,7 +208,9 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
     if kind is None:
         kind = _kind_of(cls)
     if kind is _AS_IS:
-        return value
+        if cls not in _by_instance:
+            return value
+        return _twin_by_instance(value, portal, timeout)
     if kind is _ITERATE:
         return iterate_mapped(portal, value, timeout)
     if kind is _ENTER:
@@ -217,6 +221,38 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
 
 
 _AS_IS, _TWIN, _ITERATE, _ENTER = "as is", "twin", "iterate", "enter"
+# Classes of twinned packages with no async member of their own, whose instances may hold async functions
+# (stainless-made SDKs' `with_raw_response` objects: `self.create = wrapper(completions.create)`): the names of
+# those attributes, learnt from the first instance returned (None until then; () if it holds none).
+_by_instance: dict[type, tuple[str, ...] | None] = {}
+
+
+def instance_async_names(obj: object) -> tuple[str, ...]:
+    """The public attributes of ``obj``'s ``__dict__`` that hold ``async def`` functions (or their wrappers)."""
+    found = []
+    for name, value in getattr(obj, "__dict__", {}).items():
+        if name.startswith("_") or not callable(value):
+            continue
+        function = partial_target(value)
+        wrapper = isinstance(function, types.FunctionType) and _wraps_async_def(function)
+        if wrapper or inspect.iscoroutinefunction(function):
+            found.append(name)
+    return tuple(found)
+
+
+def _twin_by_instance(value: Any, portal: Portal, timeout: float | None) -> Any:
+    """``value`` of a class listed in ``_by_instance``: its twin if its instances hold async functions."""
+    cls = type(value)
+    names = _by_instance[cls]
+    if names is None:
+        names = instance_async_names(value)
+        with _lock:
+            _by_instance[cls] = names
+    if not names:
+        return value
+    from ._dynamic import instance_twin_class  # a cycle: _dynamic builds on this module
+
+    return twin_for(instance_twin_class(cls, names), value, portal, timeout)
 
 
 def async_method_of_twin(cls: type, name: str) -> Callable[..., Any] | None:
@@ -278,6 +314,9 @@ def _kind_of(cls: type) -> str:
         kind = _ITERATE
     else:
         kind = _AS_IS
+        if cls.__module__.partition(".")[0] in _packages and hasattr(cls, "__dict__") and cls not in _PLAIN:
+            with _lock:
+                _by_instance.setdefault(cls, None)  # its first instance tells whether it holds async functions
     with _lock:
         _kinds[cls] = kind
     return kind
