@@ -314,7 +314,7 @@ def _kind_of(cls: type) -> str:
         kind = _ITERATE
     else:
         kind = _AS_IS
-        if cls.__module__.partition(".")[0] in _packages and hasattr(cls, "__dict__") and cls not in _PLAIN:
+        if cls.__module__.partition(".")[0] in _packages and cls not in _PLAIN:
             with _lock:
                 _by_instance.setdefault(cls, None)  # its first instance tells whether it holds async functions
     with _lock:
