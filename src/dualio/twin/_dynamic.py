@@ -271,14 +271,9 @@ def _instance_function(async_cls: type, name: str) -> Callable[..., Any]:
     """Call the async function that an instance holds in its attribute ``name`` (``obj.create(...)``)."""
 
     def held(obj: object, /, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(obj, name)(*args, **kwargs)
-        if type(result) is types.CoroutineType:
-            result.__qualname__ = held.__qualname__  # what a timeout names
-        return result
+        return getattr(obj, name)(*args, **kwargs)
 
-    held.__name__ = name
-    held.__qualname__ = f"{async_cls.__qualname__}.{name}"
-    return held
+    return _named(async_cls, name, held)  # errors name `create`, not `held`
 
 
 def _wrap(function: Callable[..., Any], runner: Callable[..., Any]) -> Callable[..., Any]:
