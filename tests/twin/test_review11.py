@@ -199,3 +199,71 @@ def test_async_functions_an_instance_holds_are_methods_of_its_twin(portal: duali
     assert raw.label == "raw"  # other attributes pass through
     assert completions.with_raw_response is raw  # the same async object, the same twin
     assert type(sync_class(AsyncCompletions)().with_raw_response) is type(raw)  # the class is learnt once
+
+
+def test_alike_private_type_variables_of_two_modules_share_one_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: "the twin module would need both `from ..._streaming import _T` and `from ..._base import _T`"
+    # (every module of openai has its own `_T = TypeVar("_T")`).
+    stream_module = """
+from collections.abc import AsyncIterator
+from typing import Generic, TypeVar
+
+_T = TypeVar("_T")
+
+
+class AsyncStream(Generic[_T]):
+    def __init__(self, items: list[_T]) -> None:
+        self.items = items
+
+    async def __aiter__(self) -> AsyncIterator[_T]:
+        for item in self.items:
+            yield item
+"""
+    source = """
+from typing import TypeVar
+
+from gen_alike_typevars.streams import AsyncStream
+
+_T = TypeVar("_T")
+
+
+class AsyncClient:
+    async def first(self, items: list[_T]) -> _T:
+        return items[0]
+
+    async def stream(self, items: list[_T]) -> AsyncStream[_T]:
+        return AsyncStream(items)
+"""
+    usage = """
+from typing import assert_type
+
+from gen_alike_typevars.sync import Client, Stream
+
+client = Client()
+assert_type(client.first([1, 2]), int)
+stream = client.stream(["a", "b"])
+assert_type(stream, Stream[str])
+assert list(stream) == ["a", "b"]
+client.close()
+"""
+    modules = {"streams": stream_module}
+    listed = ("AsyncClient", usage, "AsyncStream")  # AsyncStream through aio's import of it: its module is read
+    text = generate_and_use(tmp_path, monkeypatch, "gen_alike_typevars", source, *listed, modules=modules)
+    assert "from gen_alike_typevars.streams import AsyncStream, _T\n" in text  # one _T, for both classes
+    assert "from gen_alike_typevars.aio import AsyncClient\n" in text
+
+
+def test_type_variables_with_bounds_still_clash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "gen_bound_typevars").mkdir()
+    (tmp_path / "gen_bound_typevars" / "__init__.py").write_text("")
+    for module, bound in (("a", "int"), ("b", "str")):
+        (tmp_path / "gen_bound_typevars" / f"{module}.py").write_text(
+            f'from typing import TypeVar\n\n_T = TypeVar("_T", bound={bound})\n\n\n'
+            f"class Async{module.upper()}:\n    async def echo(self, value: _T) -> _T:\n        return value\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    targets = [Target(f"gen_bound_typevars.{m}", f"Async{m.upper()}", tmp_path / "out.py") for m in ("a", "b")]
+    with pytest.raises(GenerateError, match="the name '_T' means two things"):
+        render_module(targets)

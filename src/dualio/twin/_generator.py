@@ -7,6 +7,7 @@ defaults need (one meaning per name), and the registrations. The output depends 
 
 from __future__ import annotations
 
+import ast
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ._errors import GenerateError
 from ._hierarchy import bases_first, defined_names, twin_bases
-from ._lineage import MAX_REEXPORT_HOPS, Sources
+from ._lineage import MAX_REEXPORT_HOPS, Sources, type_variable_call
 from ._signatures import INDENT, ForeignTwins, Names, OutputModule
 from ._source import Source, Target, literal_all
 from ._writer import ClassWriter
@@ -253,6 +254,8 @@ def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, 
         first = bound.setdefault(name, statement)
         if first == statement or all(s.startswith("import ") and " as " not in s for s in (first, statement)):
             kept.add(statement)  # (`import a.b` and `import a.c` both bind `a`, and both are needed)
+        elif _same_type_variable(lookup, _binding(first)[1], target):
+            continue  # `_T = TypeVar("_T")` in each of two modules: one import serves both
         elif lookup.definition_of(_binding(first)[1]) != lookup.definition_of(target):
             raise GenerateError(
                 f"the twin module would need both `{first}` and `{statement}`: the name {name!r} means two "
@@ -262,6 +265,26 @@ def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, 
                 "another name"
             )
     return kept
+
+
+def _same_type_variable(lookup: Sources, first: str, second: str) -> bool:
+    """Whether dotted names ``first`` and ``second`` are type variables made alike (``_T = TypeVar("_T")``, as each
+    module of openai has its own): in a generated module one stands for the other. Only variables whose call has
+    nothing but literals (a name, ``covariant=True``) count: a ``bound=Model`` may mean two things."""
+    calls = []
+    for qualified in (first, second):
+        module, _, name = lookup.definition_of(qualified).rpartition(".")
+        try:
+            call = type_variable_call(lookup.load(module), name) if module else None
+        except GenerateError:
+            call = None
+        literal = call is not None and all(
+            isinstance(argument, ast.Constant) for argument in [*call.args, *(k.value for k in call.keywords)]
+        )
+        if call is None or not literal:
+            return False
+        calls.append(call)
+    return ast.dump(calls[0]) == ast.dump(calls[1])
 
 
 def _binding(statement: str) -> tuple[str, str]:

@@ -35,6 +35,7 @@ __all__ = (
     "is_overload",
     "standard_generic_arguments",
     "type_parameters",
+    "type_variable_call",
 )
 
 MAX_REEXPORT_HOPS = 8
@@ -502,12 +503,18 @@ def _is_accessor(statement: ast.stmt) -> bool:
 
 def _bound_type_variable(source: Source, name: str) -> str | None:
     """The kind of type variable ``source`` binds ``name`` to at its top level (``T = TypeVar("T")``), or None."""
+    call = type_variable_call(source, name)
+    return ast.unparse(call.func).rpartition(".")[2] if call is not None else None
+
+
+def type_variable_call(source: Source, name: str) -> ast.Call | None:
+    """The ``TypeVar(...)`` (``TypeVarTuple``, ``ParamSpec``) call ``source`` binds ``name`` to at its top level."""
     for statement in source.tree.body:
         if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
             continue
         if any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
             called = ast.unparse(statement.value.func).rpartition(".")[2]
-            return called if called in {_PLAIN, _TUPLE, _SPEC} else None
+            return statement.value if called in {_PLAIN, _TUPLE, _SPEC} else None
     return None
 
 
