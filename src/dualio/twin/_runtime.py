@@ -86,6 +86,7 @@ class Twin(Generic[A]):
         "__weakref__",
         "_dualio_close_result",
         "_dualio_closed",
+        "_dualio_entered",
         "_dualio_obj",
         "_dualio_portal",
         "_dualio_timeout",
@@ -96,6 +97,7 @@ class Twin(Generic[A]):
     _dualio_timeout: float | None
     _dualio_closed: bool
     _dualio_close_result: Any  # set by the close() that closed it
+    _dualio_entered: list[contextvars.Context]  # set by enter(): the context each open `with twin` entered in
 
     def close(self, *args: Any, **kwargs: Any) -> Any:
         """Close the async object on its loop (``aclose()``, else ``close()``, else ``__aexit__``); idempotent.
@@ -271,20 +273,29 @@ async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[st
     try:
         result = fn(*args, **kwargs)
     except RuntimeError as error:
-        _explain_nested_loop(error, fn)
+        _explain_loop_error(error, fn)
         raise
     if inspect.isawaitable(result):
         return await result
     return result
 
 
-def _explain_nested_loop(error: RuntimeError, fn: object) -> None:
-    """Add a note to ``asyncio.run() cannot be called from a running event loop`` raised by a sync method."""
-    if "cannot be called from a running event loop" in str(error):
+def _explain_loop_error(error: RuntimeError, fn: object) -> None:
+    """Add a note saying what to do to asyncio's errors about loops that a twin call can meet: a sync method that
+    runs ``asyncio.run()``, and an async object bound to another loop than its twin's."""
+    message = str(error)
+    if "cannot be called from a running event loop" in message:
         error.add_note(
             f"{_name_of(fn)}() is a sync method that runs its own event loop; a twin runs every method on its "
             "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
             "(aiosmtplib: smtp.sendmail(...), not smtp.sendmail_sync(...))"
+        )
+    elif "attached to a different loop" in message or "is bound to a different event loop" in message:
+        error.add_note(
+            f"{_name_of(fn)}: its async object uses another event loop than its twin's portal: it was probably "
+            "made outside that loop (in sync code, where its constructor took another loop, as "
+            "grpc.aio.insecure_channel() does); make it on the portal: twin_of(dualio.run(make())) with an async "
+            "def make() that returns it, or construct its twin class, which creates it on the loop"
         )
 
 
@@ -336,9 +347,13 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         if entered is not None and entered.portal is twin._dualio_portal:
             return _call_and_leave(twin, fn, args, kwargs, entered)
     overrides = _timeouts.get()
-    result = twin._dualio_portal.run(
-        fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
-    )
+    try:
+        result = twin._dualio_portal.run(
+            fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
+        )
+    except RuntimeError as error:
+        _explain_loop_error(error, fn)
+        raise
     if type(result) in _PLAIN:
         return result
     if _registry.async_iterable(type(result)) and iterates_at_once(frame):  # `for x in twin.m(...)`: iterate it
@@ -476,13 +491,23 @@ async def _aexit(
 
 
 def enter(twin: Twin[Any]) -> Any:
-    """``with twin`` for an async context manager: ``__aenter__`` on the loop; ``self`` maps back to the twin."""
+    """``with twin`` for an async context manager: ``__aenter__`` on the loop; ``self`` maps back to the twin.
+
+    ``__aenter__`` runs in a copy of the caller's context that ``exit`` runs ``__aexit__`` in too, as one task
+    runs both halves of an ``async with``: a context variable ``__aenter__`` sets can be reset by ``__aexit__``
+    (tortoise-orm's ``in_transaction()``).
+    """
     if twin._dualio_closed:
         raise _closed_error(twin, "__enter__()")
     obj = twin._dualio_obj
-    return _result(
-        twin, _run(twin._dualio_portal, _aenter(obj), f"{type(obj).__qualname__}.__aenter__", timeout_for(twin))
-    )
+    context = _copy_context()
+    name = f"{type(obj).__qualname__}.__aenter__"
+    value = _run(twin._dualio_portal, _aenter(obj), name, timeout_for(twin), context)
+    try:
+        twin._dualio_entered.append(context)
+    except AttributeError:
+        twin._dualio_entered = [context]
+    return _result(twin, value)
 
 
 def enter_self(twin: Twin[Any]) -> Any:
@@ -495,10 +520,13 @@ def enter_self(twin: Twin[Any]) -> Any:
 def exit(
     twin: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> Any:  # bool | None: Any so that generated code's cast to __aexit__'s own type is never redundant
-    """End ``with twin``: ``__aexit__`` on the loop, which may suppress the exception by returning true."""
+    """End ``with twin``: ``__aexit__`` on the loop, which may suppress the exception by returning true. It runs in
+    the context ``enter`` ran ``__aenter__`` in (the innermost open one), else in a copy of the caller's."""
     obj = twin._dualio_obj
+    entered = getattr(twin, "_dualio_entered", None)
+    context = entered.pop() if entered else None
     coro = _aexit(obj, exc_type, exc, tb)
-    return _run(twin._dualio_portal, coro, f"{type(obj).__qualname__}.__aexit__", timeout_for(twin))
+    return _run(twin._dualio_portal, coro, f"{type(obj).__qualname__}.__aexit__", timeout_for(twin), context)
 
 
 def close(twin: Twin[Any], /, *args: Any, **kwargs: Any) -> Any:
