@@ -83,13 +83,7 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
             "or other awaitables, sync_class() cannot tell, so call them in a coroutine run on the portal: "
             "dualio.run(...)"
         )
-    with _registry._lock:
-        existing = _registry.twin_class_of(async_cls)
-        if existing is not None:
-            return existing
-        twin_cls = _build(async_cls, name or twin_name(async_cls.__name__))
-        _registry.register(async_cls, twin_cls)
-        return twin_cls
+    return _built_once(async_cls, name or twin_name(async_cls.__name__))
 
 
 def instance_twin_class(async_cls: type, names: tuple[str, ...]) -> type[Any]:
@@ -99,11 +93,16 @@ def instance_twin_class(async_cls: type, names: tuple[str, ...]) -> type[Any]:
     openai's ``client.chat.completions.with_raw_response`` is such an object: ``self.create = ...`` in its
     ``__init__``. Registered as any twin class, so later instances of the class get it at once.
     """
+    return _built_once(async_cls, twin_name(async_cls.__name__), instance_members=names)
+
+
+def _built_once(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()) -> type[Any]:
+    """The registered twin class of ``async_cls``, built (``_build``) and registered first if there is none."""
     with _registry._lock:
         existing = _registry.twin_class_of(async_cls)
         if existing is not None:
             return existing
-        twin_cls = _build(async_cls, twin_name(async_cls.__name__), instance_members=names)
+        twin_cls = _build(async_cls, name, instance_members=instance_members)
         _registry.register(async_cls, twin_cls)
         return twin_cls
 

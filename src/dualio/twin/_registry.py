@@ -104,11 +104,16 @@ def has_async_members(cls: type) -> bool:
             if name in _ASYNC_DUNDERS:
                 return True
             function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
-            if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
-                return True
-            if isinstance(function, types.FunctionType) and _wraps_async_def(function):
+            if inspect.isasyncgenfunction(function) or _is_async_def(function):
                 return True
     return False
+
+
+def _is_async_def(function: object) -> bool:
+    """Whether ``function`` is an ``async def``, or a ``functools.wraps`` wrapper of one."""
+    if inspect.iscoroutinefunction(function):
+        return True
+    return isinstance(function, types.FunctionType) and _wraps_async_def(function)
 
 
 def _wraps_async_def(function: types.FunctionType) -> bool:
@@ -233,9 +238,7 @@ def instance_async_names(obj: object) -> tuple[str, ...]:
     for name, value in getattr(obj, "__dict__", {}).items():
         if name.startswith("_") or not callable(value):
             continue
-        function = partial_target(value)
-        wrapper = isinstance(function, types.FunctionType) and _wraps_async_def(function)
-        if wrapper or inspect.iscoroutinefunction(function):
+        if _is_async_def(partial_target(value)):
             found.append(name)
     return tuple(found)
 
