@@ -45,12 +45,14 @@ _async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
 _elsewhere: dict[type, str] = {}  # async class -> the generated module that registers its twin, not imported yet
 _async_iterables: dict[type, bool] = {}  # async_iterable(), per class
+_chains: dict[tuple[type, str], bool] = {}  # chains_on()'s answer from the class, per class and name
 
 # Results of these types are returned as they are, without a look-up.
 _PLAIN: frozenset[type] = frozenset(
     {type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset}
 )
 _ASYNC_DUNDERS = ("__aenter__", "__aiter__", "__anext__")
+_COROUTINE_PROTOCOL = frozenset({"send", "throw", "close"})
 
 
 def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
@@ -126,6 +128,42 @@ def _wraps_async_def(function: types.FunctionType) -> bool:
     except ValueError:  # a cycle of __wrapped__
         return False
     return inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner)
+
+
+def chains_on(value: object, name: str) -> bool:
+    """Whether ``value``, an awaitable that a sync method returned, is a builder that its caller reads ``name`` of
+    at once (``Item.filter(...).order_by(...)``): then it is not awaited, as ``await Item.filter(...).order_by(...)``
+    does not await ``filter(...)`` first.
+
+    True when ``value`` has ``name`` itself (its class, not ``object``, or its ``__dict__``), other than the
+    coroutine protocol's ``send``, ``throw`` and ``close``, and its class has async members, so that it gets a
+    twin. Else the caller means the awaited value's ``name`` (``session.get(url).read()``: aiohttp's request
+    context manager has no ``read``; the response it awaits to has), and ``value`` is awaited as before.
+    """
+    cls = type(value)
+    key = (cls, name)
+    try:
+        by_class = _chains[key]
+    except KeyError:
+        by_class = _chains[key] = (
+            name not in _COROUTINE_PROTOCOL
+            and has_async_members(cls)
+            and any(name in vars(klass) for klass in cls.__mro__ if klass is not object)
+        )
+    if by_class:
+        return True
+    return name in getattr(value, "__dict__", ()) and has_async_members(cls)
+
+
+def chained_twin(value: object, portal: Portal, timeout: float | None) -> Twin[Any]:
+    """The twin of a builder that :func:`chains_on` kept unawaited: its class's twin, built at run time if none is
+    registered (whichever package it is from)."""
+    twin_cls = twin_class_of(type(value))
+    if twin_cls is None:
+        from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
+
+        twin_cls = sync_class(type(value))
+    return twin_for(twin_cls, value, portal, timeout)
 
 
 def async_iterable(cls: type) -> bool:

@@ -30,6 +30,7 @@ from dualio._validate import check_timeout
 from dualio.errors import PortalClosedError
 
 from . import _advice, _registry
+from ._chaining import chained_attribute
 from ._entering import FOR, WITH, Entered, EnteredResult, after_call, enters_at_once, iterates_at_once, run_and_enter
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
@@ -268,16 +269,41 @@ def _name_of(fn: object) -> str:
     return name if isinstance(name, str) else type(fn).__qualname__
 
 
-async def _invoke(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one)."""
+async def _invoke(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], chained: str | None = None
+) -> Any:
+    """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one).
+
+    Not if the caller reads attribute ``chained`` of the result at once and the result is a builder that has it
+    (``Item.filter(...).order_by``, see ``_chaining``): that is returned unawaited, in a :class:`_Builder`.
+    """
     try:
         result = fn(*args, **kwargs)
     except RuntimeError as error:
         _explain_loop_error(error, fn)
         raise
     if inspect.isawaitable(result):
+        if chained is not None and _registry.chains_on(result, chained):
+            return _Builder(result)
         return await result
     return result
+
+
+class _Builder:
+    """An awaitable result left unawaited because its caller chains on it; mapped by :func:`_built`."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
+    """What a sync-method call that chained on a builder returns: the builder's twin (``twin`` if it is its own
+    object, as a redis pipeline's commands return the pipeline), pinned to ``portal``."""
+    if twin is not None and value.value is twin._dualio_obj:
+        return twin
+    return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout)
 
 
 def _explain_loop_error(error: RuntimeError, fn: object) -> None:
@@ -437,8 +463,11 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     if follows == FOR:  # `for x in twin.m(...)`: an awaitable async iterable is iterated, not awaited
         coro = _invoke_for(fn, (twin._dualio_obj, *args), kwargs)
         return _iterated(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
-    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs)
-    return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
+    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, chained_attribute(frame))
+    value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
+    if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited
+        return _built(value, twin._dualio_portal, twin)
+    return _result(twin, value)
 
 
 def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
@@ -622,12 +651,15 @@ def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """
     portal = _portals.get() or default_portal()
     args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)
-    if after_call(_getframe(2)) == FOR:
+    frame = _getframe(2)
+    if after_call(frame) == FOR:
         value = _run(portal, _invoke_for(fn, args, kwargs), _name_of(fn), timeout_for(None))
         if type(value) not in _PLAIN and _registry.async_iterable(type(value)):
             return _registry.iterate_mapped(portal, value, timeout_for(None))
         return _registry.to_sync(value, portal, None)
-    result = _run(portal, _invoke(fn, args, kwargs), _name_of(fn), timeout_for(None))
+    result = _run(portal, _invoke(fn, args, kwargs, chained_attribute(frame)), _name_of(fn), timeout_for(None))
+    if type(result) is _Builder:  # `Cls.m(...).name`: a builder chained on (`Item.filter(...).order_by(...)`)
+        return _built(result, portal, None)
     return _registry.to_sync(result, portal, None)
 
 
