@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
+from types import CoroutineType as _CoroutineType
 from types import FrameType, TracebackType
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -270,12 +271,13 @@ def _name_of(fn: object) -> str:
 
 
 async def _invoke(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], chained: str | None = None
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], caller: FrameType | None = None
 ) -> Any:
     """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one).
 
-    Not if the caller reads attribute ``chained`` of the result at once and the result is a builder that has it
-    (``Item.filter(...).order_by``, see ``_chaining``): that is returned unawaited, in a :class:`_Builder`.
+    Not if ``caller`` (the frame of the twin method's caller, blocked in the call while this runs) reads an
+    attribute of the result at once and the result is a builder that has it (``Item.filter(...).order_by``, see
+    ``_chaining``): that is returned unawaited, in a :class:`_Builder`. The caller's code is read only then.
     """
     try:
         result = fn(*args, **kwargs)
@@ -283,8 +285,10 @@ async def _invoke(
         _explain_loop_error(error, fn)
         raise
     if inspect.isawaitable(result):
-        if chained is not None and _registry.chains_on(result, chained):
-            return _Builder(result)
+        if caller is not None and type(result) is not _CoroutineType:
+            chained = chained_attribute(caller)
+            if chained is not None and _registry.chains_on(result, chained):
+                return _Builder(result)
         return await result
     return result
 
@@ -463,7 +467,7 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     if follows == FOR:  # `for x in twin.m(...)`: an awaitable async iterable is iterated, not awaited
         coro = _invoke_for(fn, (twin._dualio_obj, *args), kwargs)
         return _iterated(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
-    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, chained_attribute(frame))
+    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, frame)
     value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
     if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited
         return _built(value, twin._dualio_portal, twin)
@@ -657,7 +661,7 @@ def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         if type(value) not in _PLAIN and _registry.async_iterable(type(value)):
             return _registry.iterate_mapped(portal, value, timeout_for(None))
         return _registry.to_sync(value, portal, None)
-    result = _run(portal, _invoke(fn, args, kwargs, chained_attribute(frame)), _name_of(fn), timeout_for(None))
+    result = _run(portal, _invoke(fn, args, kwargs, frame), _name_of(fn), timeout_for(None))
     if type(result) is _Builder:  # `Cls.m(...).name`: a builder chained on (`Item.filter(...).order_by(...)`)
         return _built(result, portal, None)
     return _registry.to_sync(result, portal, None)
