@@ -207,16 +207,18 @@ def test_an_instance_attribute_of_the_builder_is_chained_on() -> None:
 def test_an_awaitable_without_async_members_is_awaited() -> None:
     """A future has ``result`` but no async members (no twin): awaited, then ``result`` of what it gave."""
 
+    class Outcome:
+        def result(self) -> str:
+            return "the awaited value's"
+
     class AsyncStarter:
-        async def _value(self) -> Any:
-            class Outcome:
-                def result(self) -> str:
-                    return "the awaited value's"
+        def start(self) -> asyncio.Future[Outcome]:
+            future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+            future.set_result(Outcome())
+            return future
 
-            return Outcome()
-
-        def start(self) -> asyncio.Task[Any]:
-            return asyncio.ensure_future(self._value())
+        async def aclose(self) -> None:
+            return None
 
     outcome = sync_class(AsyncStarter)().start().result()
     assert outcome == "the awaited value's"

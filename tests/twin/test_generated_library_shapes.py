@@ -3,7 +3,8 @@
 - a twin may be named in ``[tool.dualio.twin]`` (``{ output = "...", name = "SyncSession" }``): SQLAlchemy's
   ``AsyncSession`` names its library's sync ``Session`` in annotations, so the default name cannot be used;
 - a member typed ``-> NoReturn`` has no ``return`` (mypy rejects one);
-- a sync ``def`` returning ``asyncio.Future[T]`` returns ``T``: the twin awaits it;
+- a sync ``def`` returning ``asyncio.Future[T]`` returns ``T``: the twin awaits it; one returning
+  ``asyncio.Task[T]``, and an ``async def`` returning ``asyncio.Future[T]``, return ``PortalFuture[T]``;
 - an ``async def ... yield`` under a decorator the generator does not know (SQLAlchemy's
   ``@asyncstartablecontext``) is run and its result mapped at run time, typed ``Any``;
 - an unlisted class named through ``AsyncCopy = _impl.AsyncCopy`` (psycopg's ``copy`` module) is ``Any``,
@@ -57,6 +58,14 @@ class AsyncConnection:
         future.set_result(number * 2)
         return future
 
+    def start(self, number: int) -> "asyncio.Task[int]":  # running on its own: not awaited (stop 23)
+        return asyncio.get_running_loop().create_task(asyncio.sleep(0.01, result=number * 3))
+
+    async def ping(self) -> "asyncio.Future[str]":  # a future returned as a value (websockets' ping)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, future.set_result, "pong")
+        return future
+
     @startable
     async def stream(self, sql: str) -> AsyncIterator[list[str]]:
         yield [sql, "row"]
@@ -86,6 +95,7 @@ class AsyncCopy:
 USAGE = """
 from typing import Any, assert_type
 
+from dualio import PortalFuture
 from gen_shapes.sync import Connection
 
 with Connection() as entered:  # an unannotated `return self`: the twin itself
@@ -93,6 +103,12 @@ with Connection() as entered:  # an unannotated `return self`: the twin itself
 connection = Connection()
 assert_type(connection.submit(4), int)
 assert connection.submit(4) == 8
+started = connection.start(4)
+assert_type(started, PortalFuture[int])
+assert started.result(5) == 12
+pinged = connection.ping()
+assert_type(pinged, PortalFuture[str])
+assert pinged.result(5) == "pong"
 with connection.stream("SELECT") as rows:  # entered on the loop: the decorator made a context manager
     assert rows == ["SELECT", "row"]
 assert_type(connection.copy(), Any)
@@ -113,6 +129,8 @@ def test_library_shapes_are_typed_as_what_the_twin_returns(tmp_path: Path, monke
     assert "def connection(self) -> NoReturn:" in text
     assert 'raise AssertionError("unreachable: it returned")' in text
     assert "def submit(self, number: int) -> int:" in text
+    assert "def start(self, number: int) -> _support.PortalFuture[int]:" in text
+    assert "def ping(self) -> _support.PortalFuture[str]:" in text
     assert "def stream(self, sql: str) -> _typing.Any:" in text
     assert "_support.call_sync(self, AsyncConnection.stream, sql)" in text
     assert "def copy(self) -> _typing.Any:" in text

@@ -34,6 +34,7 @@ __all__ = ("Annotations", "Place", "copy_expression", "names_used")
 
 _UNWRAP = {"Awaitable", "Coroutine"}  # -> their last argument
 _ASYNCIO_AWAITABLES = {"asyncio.Future", "asyncio.Task"}  # read as Awaitable (a bare Future may be concurrent's)
+_PORTAL_FUTURE = "_support.PortalFuture"  # what sync code gets for a task, or a future returned as a value
 _TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
 _TO_CONTEXT = {"AbstractAsyncContextManager", "AsyncContextManager"}
 _UNIONS = {"Optional", "Union"}
@@ -126,7 +127,10 @@ class Annotations:
             if node.attr == "Self" and place is not Place.AS_WRITTEN:
                 self._mark_changed()  # `typing.Self`: the async class, which arrives as its twin (traversed too)
                 return node
-            bare = self._bare("Awaitable" if ast.unparse(node) in _ASYNCIO_AWAITABLES else node.attr, place)
+            spelled = ast.unparse(node)
+            if spelled in _ASYNCIO_AWAITABLES and self._as_portal_future(spelled, place):
+                return _subscript(_PORTAL_FUTURE, ast.Name("_typing.Any", ast.Load()))
+            bare = self._bare("Awaitable" if spelled in _ASYNCIO_AWAITABLES else node.attr, place)
             return bare if bare is not None else self._other_class(node, place)
         if isinstance(node, ast.Subscript):
             return self._subscript(node, place)
@@ -154,6 +158,15 @@ class Annotations:
             self._mark_changed()  # the async class, which arrives as its twin: a container of it is traversed
         bare = self._bare(node.id, place)
         return bare if bare is not None else self._other_class(node, place)
+
+    def _as_portal_future(self, spelled: str, place: Place) -> bool:
+        """Whether an ``asyncio.Future``/``asyncio.Task`` (``spelled``) reaches sync code as a ``PortalFuture``: a
+        value returned or yielded, and a task that a sync ``def`` returns (running on its own, not awaited); a
+        future that a sync ``def`` returns is awaited."""
+        if place in (Place.RETURNED, Place.ITEM) or (place is Place.AWAITED and spelled == "asyncio.Task"):
+            self._mark_changed()
+            return True
+        return False
 
     def _bare(self, head: str, place: Place) -> ast.expr | None:
         """An unsubscripted ``Awaitable``/``AsyncIterator``/... where the twin changes it: with ``Any`` inside."""
@@ -203,8 +216,11 @@ class Annotations:
 
     def _subscript(self, node: ast.Subscript, place: Place) -> ast.expr:
         head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
-        if ast.unparse(node.value) in _ASYNCIO_AWAITABLES:  # `asyncio.Future[int]`: awaited, as an Awaitable is
-            head = "Awaitable"
+        spelled = ast.unparse(node.value)
+        if spelled in _ASYNCIO_AWAITABLES:
+            if self._as_portal_future(spelled, place):
+                return _subscript(_PORTAL_FUTURE, self._convert(_elements(node.slice)[0], Place.ITEM))
+            head = "Awaitable"  # `asyncio.Future[int]` that a sync def returns: awaited, as an Awaitable is
         if head == "Literal":  # its strings are values, not forward references
             self._record(node.value)
             return node

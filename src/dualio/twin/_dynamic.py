@@ -59,7 +59,8 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     Raises:
         TypeError: ``async_cls`` is not a class, or has no async member (no ``async def`` method, async
             generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``, nor a ``def`` that
-            ``functools.wraps`` an ``async def``): a sync class needs no twin.
+            ``functools.wraps`` an ``async def``): a sync class needs no twin; or it is bound to the task that
+            enters it (``asyncio.Timeout``, ``asyncio.TaskGroup``), which a twin's ``with`` cannot keep.
     """
     if not isinstance(async_cls, type):
         raise TypeError(
@@ -73,6 +74,14 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     existing = _registry.twin_class_of(async_cls)
     if existing is not None:
         return existing
+    if issubclass(async_cls, _registry.TASK_SCOPED):
+        raise TypeError(
+            f"sync_class() cannot twin {async_cls.__module__}.{async_cls.__qualname__}: it is bound to the task that "
+            "enters it, and a twin's with block runs __aenter__ and __aexit__ in two tasks on the portal, with your "
+            "block's code in your thread between them (a timeout could not interrupt it; a task group would watch a "
+            "task that already finished). Limit twin calls with dualio.twin.timeout(seconds) instead, and run "
+            "the whole async with in one coroutine: dualio.run(work()) with an async def work()"
+        )
     if not _registry.has_async_members(async_cls):
         raise TypeError(
             f"sync_class() expects a class with async members, but {async_cls.__module__}.{async_cls.__qualname__} "

@@ -17,6 +17,7 @@ Two maps, both thread-safe:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import inspect
@@ -37,8 +38,14 @@ __all__ = ("has_async_members", "register", "register_elsewhere", "to_sync", "tw
 
 _lock = threading.RLock()
 _classes: dict[type, type[Twin[Any]]] = {}
-# Event loops, futures and dualio's own machinery are returned as they are, whatever package is registered.
-_NEVER_TWINNED = ("asyncio.", "uvloop", "concurrent.", "dualio._", "dualio.twin._")
+# Classes of these modules (event loops, dualio's own machinery) are returned as they are, whatever package is
+# registered; so are instances of these types. asyncio's other classes (streams, subprocesses, queues, locks) map
+# as any package's do (before stop 23 every asyncio class was returned as it was: `proc.stdout` stayed raw).
+_NEVER_TWINNED = ("uvloop", "concurrent.", "dualio._", "dualio.twin._")
+_NEVER_TWINNED_TYPES = (type, types.CoroutineType, asyncio.AbstractEventLoop, asyncio.Handle)
+# Async context managers bound to the task that enters them: a twin's `with` runs __aenter__ and __aexit__ in two
+# portal tasks, so asyncio.Timeout would not interrupt the block and TaskGroup would watch a finished task.
+TASK_SCOPED: tuple[type, ...] = (asyncio.Timeout, asyncio.TaskGroup)
 _kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
 _packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
 _async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_method_of_twin, per class and name
@@ -238,6 +245,8 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
       (openai's ``with_raw_response``; learnt from the class's first instance) -> a twin with them as methods;
     - an async generator, or another async iterable -> an iterator over it (``aclose()``\\ d on break or close);
     - another async context manager (``@asynccontextmanager``) -> a context manager run on the loop;
+    - an ``asyncio.Future`` or ``Task`` of the portal's loop -> a :class:`~dualio.PortalFuture` of what it gives
+      (mapped), as ``portal.submit`` returns: ``result(timeout)`` waits, ``cancel()`` cancels it on the loop;
     - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
       traversed.
     """
@@ -258,12 +267,14 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
         return iterate_mapped(portal, value, timeout)
     if kind is _ENTER:
         return _MappedContext(portal, value, timeout)
+    if kind is _FUTURE:
+        return portal.submit(_outcome(value, portal, timeout))
     from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
 
     return twin_for(sync_class(cls), value, portal, timeout)
 
 
-_AS_IS, _TWIN, _ITERATE, _ENTER = "as is", "twin", "iterate", "enter"
+_AS_IS, _TWIN, _ITERATE, _ENTER, _FUTURE = "as is", "twin", "iterate", "enter", "future"
 # Classes of twinned packages with no async member of their own, whose instances may hold async functions
 # (stainless-made SDKs' `with_raw_response` objects: `self.create = wrapper(completions.create)`): the names of
 # those attributes, learnt from the first instance returned (None until then; () if it holds none).
@@ -341,7 +352,9 @@ def enters_on_loop(cls: type) -> bool:
 
 
 def _kind_of(cls: type) -> str:
-    if issubclass(cls, (type, types.CoroutineType)) or cls.__module__.startswith(_NEVER_TWINNED):
+    if issubclass(cls, asyncio.Future):
+        kind = _FUTURE
+    elif issubclass(cls, _NEVER_TWINNED_TYPES + TASK_SCOPED) or cls.__module__.startswith(_NEVER_TWINNED):
         kind = _AS_IS
     elif issubclass(cls, types.AsyncGeneratorType):
         kind = _ITERATE
@@ -361,6 +374,12 @@ def _kind_of(cls: type) -> str:
     with _lock:
         _kinds[cls] = kind
     return kind
+
+
+async def _outcome(future: asyncio.Future[Any], portal: Portal, twin_timeout: float | None) -> Any:
+    """What a task or future of the portal's loop gives, mapped: the body of the ``PortalFuture`` sync code gets
+    for it. Cancelling that ``PortalFuture`` cancels this, which cancels ``future``."""
+    return to_sync(await future, portal, twin_timeout)
 
 
 class _MappedContext:

@@ -13,6 +13,7 @@ its twin's constructor (or returned by async code running there) and is only eve
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import inspect
@@ -285,6 +286,8 @@ async def _invoke(
         _explain_loop_error(error, fn)
         raise
     if inspect.isawaitable(result):
+        if isinstance(result, asyncio.Task):
+            return result  # already running on its own: its caller gets a PortalFuture (``loop.create_task``)
         if caller is not None and type(result) is not _CoroutineType:
             chained = chained_attribute(caller)
             if chained is not None and _registry.chains_on(result, chained):

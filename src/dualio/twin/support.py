@@ -4,6 +4,8 @@ Each is documented in the private ``_runtime`` module it comes from. This module
 code does not import a private module; its names are stable across minor versions of dualio.
 """
 
+from dualio._future import PortalFuture
+
 from ._attributes import Attribute, attribute_like
 from ._containers import passed_each, returned_each
 from ._dynamic import map_unread_members
@@ -27,6 +29,7 @@ from ._runtime import (
 
 __all__ = (
     "Attribute",
+    "PortalFuture",
     "Twin",
     "attribute_like",
     "call",
