@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import dualio
+import dualio.twin
 from dualio import PortalFuture
 from dualio.twin import Twin, sync_class, twin_of, unwrap
 
@@ -134,3 +135,57 @@ def test_a_task_group_made_by_async_code_is_refused_by_twin_of() -> None:
 
     with pytest.raises(TypeError, match="bound to the task that enters it"):
         twin_of(dualio.run(make()))
+
+
+class AsyncCursor:
+    async def execute(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)
+        return "ran"
+
+
+class AsyncFeed:
+    """An async iterator that waits ``seconds`` for each item."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __aiter__(self) -> AsyncFeed:
+        return self
+
+    async def __anext__(self) -> AsyncCursor:
+        await asyncio.sleep(self.seconds)
+        return AsyncCursor()
+
+
+class AsyncConnection:
+    def __init__(self) -> None:
+        self.messages = AsyncFeed(0.5)
+
+    async def cursor(self) -> AsyncCursor:
+        return AsyncCursor()
+
+
+def test_a_scoped_timeout_naming_a_twin_covers_the_twins_its_calls_give() -> None:
+    conn = sync_class(AsyncConnection)()
+    with dualio.twin.timeout(0.05, conn):
+        cursor = conn.cursor()
+        with pytest.raises(TimeoutError, match=r"AsyncCursor\.execute did not finish within 0\.05 s"):
+            cursor.execute(1)
+    outside = cursor.execute(0.01)  # the block is over: the cursor's own default (none)
+    assert outside == "ran"
+
+
+def test_a_scoped_timeout_naming_a_twin_limits_an_iterator_its_attribute_gives() -> None:
+    conn = sync_class(AsyncConnection)()
+    with dualio.twin.timeout(0.05, conn):
+        feed = iter(conn.messages)  # an async iterator read as an attribute: each item waits 0.5 s
+    with pytest.raises(TimeoutError):
+        next(feed)  # an iterator keeps the limit in force when it was made, as a method's iterator does
+
+
+def test_a_scoped_timeout_naming_another_twin_does_not_cover_these() -> None:
+    conn, other = sync_class(AsyncConnection)(), sync_class(AsyncConnection)()
+    cursor = conn.cursor()
+    with dualio.twin.timeout(0.01, other):
+        ran = cursor.execute(0.05)
+    assert ran == "ran"

@@ -58,9 +58,11 @@ def get_timeout(twin: Twin[Any]) -> float | None:
 def timeout(seconds: float | None, /, *twins: Twin[Any]) -> AbstractContextManager[None]:
     """Override the timeout of calls made inside a ``with`` block, on ``twins`` or, if none given, on every twin.
 
-    The override belongs to the current context (thread, or task): other threads keep their own timeouts.
-    Nested blocks stack; the innermost that applies to a twin wins. It also applies to twin constructors and
-    class-level calls when no twins are given. ``seconds=None`` lifts the limit inside the block.
+    A twin named covers the twins that came from it too: those its calls returned, its attributes gave and its
+    iterators yielded, and theirs in turn (a connection's cursors). An iterator made inside the block keeps the
+    limit for each item. The override belongs to the current context (thread, or task): other threads keep their
+    own timeouts. Nested blocks stack; the innermost that applies to a twin wins. It also applies to twin
+    constructors and class-level calls when no twins are given. ``seconds=None`` lifts the limit inside the block.
 
     Raises (on entry):
         TypeError: one of ``twins`` is not a sync twin.

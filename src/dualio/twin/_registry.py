@@ -214,10 +214,13 @@ def remember(twin: Twin[Any]) -> None:
         _objects[key] = weakref.ref(twin, _forget(key))
 
 
-def twin_for(twin_cls: type[Twin[Any]], obj: object, portal: Portal, timeout: float | None) -> Twin[Any]:
+def twin_for(
+    twin_cls: type[Twin[Any]], obj: object, portal: Portal, timeout: float | None, parent: Twin[Any] | None = None
+) -> Twin[Any]:
     """Return the twin of ``obj`` (an instance of the async class of ``twin_cls``), creating it if needed.
 
-    A new twin is pinned to ``portal`` and starts with ``timeout`` as its default timeout.
+    A new twin is pinned to ``portal`` and starts with ``timeout`` as its default timeout; ``parent`` is the twin
+    whose call or attribute gave it (a scoped ``timeout(s, parent)`` covers it too).
     """
     twin = _lookup(obj)
     if twin is not None:
@@ -231,12 +234,17 @@ def twin_for(twin_cls: type[Twin[Any]], obj: object, portal: Portal, timeout: fl
             set_slot(twin, "_dualio_portal", portal)
             set_slot(twin, "_dualio_timeout", timeout)
             set_slot(twin, "_dualio_closed", False)
+            set_slot(twin, "_dualio_parent", parent)
             remember(twin)
         return twin
 
 
-def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
+def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None = None) -> Any:
     """Map a value that async code returned to what sync code gets.
+
+    ``timeout`` is the default timeout of a twin made for it; ``parent`` the twin whose call or attribute gave it:
+    the new twin's parent, and the twin whose timeout in force now (a scoped override included) limits each wait
+    of an iterator, context manager or future made for it.
 
     - an instance of a registered async class -> its twin (the same twin for the same object);
     - an instance of another class with async members, from the top-level package of a registered class (the
@@ -255,26 +263,35 @@ def to_sync(value: Any, portal: Portal, timeout: float | None) -> Any:
         return value
     twin_cls = _classes.get(cls)
     if twin_cls is not None:
-        return twin_for(twin_cls, value, portal, timeout)
+        return twin_for(twin_cls, value, portal, timeout, parent)
     kind = _kinds.get(cls)
     if kind is None:
         kind = _kind_of(cls)
     if kind is _AS_IS:
         if cls not in _by_instance:
             return value
-        return _twin_by_instance(value, portal, timeout)
-    if kind is _ITERATE:
-        return iterate_mapped(portal, value, timeout)
-    if kind is _ENTER:
-        return _MappedContext(portal, value, timeout)
-    if kind is _FUTURE:
-        return portal.submit(_outcome(value, portal, timeout))
-    from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
+        return _twin_by_instance(value, portal, timeout, parent)
+    if kind is _TWIN:
+        from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
 
-    return twin_for(sync_class(cls), value, portal, timeout)
+        return twin_for(sync_class(cls), value, portal, timeout, parent)
+    wait = timeout if parent is None else timeout_now(parent)
+    if kind is _ITERATE:
+        return iterate_mapped(portal, value, wait, parent)
+    if kind is _ENTER:
+        return _MappedContext(portal, value, wait, parent)
+    return portal.submit(_outcome(value, portal, timeout))  # _FUTURE
 
 
 _AS_IS, _TWIN, _ITERATE, _ENTER, _FUTURE = "as is", "twin", "iterate", "enter", "future"
+
+
+def _no_override(twin: Twin[Any]) -> float | None:
+    return twin._dualio_timeout
+
+
+# The timeout a call on a twin gets now, scoped overrides included: `_runtime.timeout_for`, set when it loads.
+timeout_now: Callable[[Twin[Any]], float | None] = _no_override
 # Classes of twinned packages with no async member of their own, whose instances may hold async functions
 # (stainless-made SDKs' `with_raw_response` objects: `self.create = wrapper(completions.create)`): the names of
 # those attributes, learnt from the first instance returned (None until then; () if it holds none).
@@ -292,7 +309,7 @@ def instance_async_names(obj: object) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _twin_by_instance(value: Any, portal: Portal, timeout: float | None) -> Any:
+def _twin_by_instance(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Any:
     """``value`` of a class listed in ``_by_instance``: its twin if its instances hold async functions."""
     cls = type(value)
     names = _by_instance[cls]
@@ -304,7 +321,7 @@ def _twin_by_instance(value: Any, portal: Portal, timeout: float | None) -> Any:
         return value
     from ._dynamic import instance_twin_class  # a cycle: _dynamic builds on this module
 
-    return twin_for(instance_twin_class(cls, names), value, portal, timeout)
+    return twin_for(instance_twin_class(cls, names), value, portal, timeout, parent)
 
 
 def async_method_of_twin(cls: type, name: str) -> Callable[..., Any] | None:
@@ -385,30 +402,34 @@ async def _outcome(future: asyncio.Future[Any], portal: Portal, twin_timeout: fl
 class _MappedContext:
     """``with`` over an async context manager that has no twin class: as ``Portal.enter``, the value mapped."""
 
-    def __init__(self, portal: Portal, async_cm: Any, timeout: float | None) -> None:
+    def __init__(self, portal: Portal, async_cm: Any, timeout: float | None, parent: Twin[Any] | None) -> None:
         self._portal = portal
         self._timeout = timeout
+        self._parent = parent
         self._entered = _adapters.enter(portal, async_cm, timeout)  # each half limited by the twin's timeout
 
     def __enter__(self) -> Any:
-        return to_sync(self._entered.__enter__(), self._portal, self._timeout)
+        return to_sync(self._entered.__enter__(), self._portal, self._timeout, self._parent)
 
     def __exit__(self, *exc_info: Any) -> bool:
         return bool(self._entered.__exit__(*exc_info))
 
 
-def iterate_mapped(portal: Portal, async_iterable: Any, timeout: float | None) -> Iterator[Any]:
+def iterate_mapped(
+    portal: Portal, async_iterable: Any, timeout: float | None, parent: Twin[Any] | None = None
+) -> Iterator[Any]:
     """Iterate over ``async_iterable`` on ``portal`` (each item waited up to ``timeout``), mapping each item.
 
-    The arguments are checked now; breaking out or closing the iterator ``aclose()``\\ s the async one.
+    ``parent``: the twin whose call or attribute gave the iterable, the parent of twins made for its items. The
+    arguments are checked now; breaking out or closing the iterator ``aclose()``\\ s the async one.
     """
     steps = portal.iterate(async_iterable, timeout=timeout)
-    return _mapped(steps, portal, timeout)
+    return _mapped(steps, portal, timeout, parent)
 
 
-def _mapped(steps: Iterator[Any], portal: Portal, timeout: float | None) -> Iterator[Any]:
+def _mapped(steps: Iterator[Any], portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Iterator[Any]:
     try:
         for item in steps:
-            yield to_sync(item, portal, timeout)
+            yield to_sync(item, portal, timeout, parent)
     finally:
         steps.close()  # type: ignore[attr-defined]  # a generator: closing it aclose()s the async iterator

@@ -91,6 +91,7 @@ class Twin(Generic[A]):
         "_dualio_closed",
         "_dualio_entered",
         "_dualio_obj",
+        "_dualio_parent",
         "_dualio_portal",
         "_dualio_timeout",
     )
@@ -98,6 +99,7 @@ class Twin(Generic[A]):
     _dualio_obj: A
     _dualio_portal: Portal
     _dualio_timeout: float | None
+    _dualio_parent: Twin[Any] | None  # the twin whose call or attribute gave this one (None: constructed)
     _dualio_closed: bool
     _dualio_close_result: Any  # set by the close() that closed it
     _dualio_entered: list[contextvars.Context]  # set by enter(): the context each open `with twin` entered in
@@ -138,13 +140,26 @@ class Twin(Generic[A]):
 
 
 def timeout_for(twin: object) -> float | None:
-    """The timeout a call on ``twin`` gets now: the innermost scoped override, else the twin's default."""
+    """The timeout a call on ``twin`` gets now: the innermost scoped override that names it or a twin it came
+    from (its parent, the parent's parent, ...), or names none, else the twin's default."""
     overrides = _timeouts.get()
     if overrides:
         for target, seconds in reversed(overrides):
-            if target is None or target is twin:
+            if target is None or _comes_from(twin, target):
                 return seconds
     return twin._dualio_timeout if isinstance(twin, Twin) else None
+
+
+def _comes_from(twin: object, target: object) -> bool:
+    """Whether ``twin`` is ``target`` or was made by a call or attribute of ``target`` or of its descendants."""
+    while twin is not None:
+        if twin is target:
+            return True
+        twin = twin._dualio_parent if isinstance(twin, Twin) else None
+    return False
+
+
+_registry.timeout_now = timeout_for
 
 
 @contextlib.contextmanager
@@ -241,7 +256,7 @@ def _result(twin: Twin[Any], value: Any) -> Any:
         return value
     if value is twin._dualio_obj:
         return twin
-    return _registry.to_sync(value, twin._dualio_portal, twin._dualio_timeout)
+    return _registry.to_sync(value, twin._dualio_portal, twin._dualio_timeout, twin)
 
 
 def _run(
@@ -347,7 +362,7 @@ async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
 def _iterated(twin: Twin[Any], value: Any) -> Any:
     """What ``for`` gets from a call's result ``value``: an async iterable is iterated on the loop, items mapped."""
     if type(value) not in _PLAIN and _registry.async_iterable(type(value)):
-        return _registry.iterate_mapped(twin._dualio_portal, value, timeout_for(twin))
+        return _registry.iterate_mapped(twin._dualio_portal, value, timeout_for(twin), twin)
     return _result(twin, value)
 
 
@@ -490,14 +505,14 @@ def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: An
         raise _closed_error(twin, f"{fn.__name__}()")
     agen = fn(twin._dualio_obj, *_unwrap(args), **_unwrap_kwargs(kwargs))  # runs no code of fn yet
     portal = twin._dualio_portal
-    return _registry.iterate_mapped(portal, agen, timeout_for(twin))
+    return _registry.iterate_mapped(portal, agen, timeout_for(twin), twin)
 
 
 def iterate_self(twin: Twin[Any]) -> Iterator[Any]:
     """``iter(twin)`` for an async iterable: ``__aiter__``/``__anext__`` on the loop, ``aclose()`` on break."""
     if twin._dualio_closed:
         raise _closed_error(twin, "__iter__()")
-    return _registry.iterate_mapped(twin._dualio_portal, twin._dualio_obj, timeout_for(twin))
+    return _registry.iterate_mapped(twin._dualio_portal, twin._dualio_obj, timeout_for(twin), twin)
 
 
 async def _anext(obj: Any) -> Any:
@@ -646,6 +661,7 @@ def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **k
     twin._dualio_portal = portal
     twin._dualio_timeout = None
     twin._dualio_closed = False
+    twin._dualio_parent = None
     _registry.remember(twin)
 
 
