@@ -189,3 +189,77 @@ def test_a_scoped_timeout_naming_another_twin_does_not_cover_these() -> None:
     with dualio.twin.timeout(0.01, other):
         ran = cursor.execute(0.05)
     assert ran == "ran"
+
+
+class AsyncNode:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def read(self) -> str:
+        return f"value of {self.name}"
+
+
+class Shortcuts:
+    """A plain object of the package that only holds async objects (asyncua's ``client.nodes``)."""
+
+    def __init__(self) -> None:
+        self.root = AsyncNode("root")
+        self.label = "shortcuts"
+
+
+class AsyncTree:
+    def __init__(self) -> None:
+        self.nodes = Shortcuts()
+
+    async def children(self) -> list[AsyncNode]:
+        return [AsyncNode("a"), AsyncNode("b")]
+
+    async def pair(self) -> tuple[AsyncNode, int]:
+        return AsyncNode("p"), 1
+
+    async def response(self) -> dict[str, Any]:
+        return {"Body": AsyncNode("body"), "status": 200}
+
+    async def names(self) -> list[str]:
+        return ["plain", "values"]
+
+    @classmethod
+    async def roots(cls) -> list[AsyncNode]:
+        return [AsyncNode("r")]
+
+    async def read_all(self, nodes: list[AsyncNode], by_name: dict[str, AsyncNode]) -> list[str]:
+        return [await node.read() for node in [*nodes, *by_name.values()]]
+
+
+def test_a_run_time_twin_maps_the_elements_of_lists_tuples_and_dicts_it_returns() -> None:
+    tree = sync_class(AsyncTree)()
+    children = tree.children()
+    assert [child.read() for child in children] == ["value of a", "value of b"]
+    node, count = tree.pair()
+    assert (node.read(), count) == ("value of p", 1)
+    response = tree.response()
+    assert response["Body"].read() == "value of body"
+    assert response["status"] == 200
+    roots = sync_class(AsyncTree).roots()
+    assert roots[0].read() == "value of r"
+
+
+def test_a_list_of_plain_values_is_returned_as_it_is() -> None:
+    tree = sync_class(AsyncTree)()
+    names = tree.names()
+    assert names == ["plain", "values"]
+
+
+def test_twins_inside_list_and_dict_arguments_reach_the_async_code_as_async_objects() -> None:
+    tree = sync_class(AsyncTree)()
+    a, b = tree.children()
+    read = tree.read_all([a, b], by_name={"body": tree.response()["Body"]})
+    assert read == ["value of a", "value of b", "value of body"]
+
+
+def test_a_plain_object_holding_async_objects_is_a_twin_that_maps_them() -> None:
+    tree = sync_class(AsyncTree)()
+    nodes = tree.nodes
+    assert Twin in type(nodes).__mro__
+    assert nodes.root.read() == "value of root"
+    assert nodes.label == "shortcuts"

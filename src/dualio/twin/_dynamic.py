@@ -155,6 +155,7 @@ def _build(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()
         "__doc__": f"Sync twin of :class:`{async_cls.__module__}.{async_cls.__qualname__}` (built at run time).\n\n"
         + (inspect.getdoc(async_cls) or ""),
         "_dualio_async_class_": async_cls,
+        "_dualio_maps_elements_": True,
     }
     members = _members(async_cls)
     for member_name, member in members.items():
@@ -294,7 +295,7 @@ def _wrap(function: Callable[..., Any], runner: Callable[..., Any]) -> Callable[
 
 def _class_level(name: str, bound: Callable[..., Any]) -> Callable[..., Any]:
     def method(*args: Any, **kwargs: Any) -> Any:
-        return _runtime.call_class(bound, *args, **kwargs)
+        return _runtime.class_elements(_runtime.call_class(bound, *args, **kwargs))
 
     _copy_names(method, bound)
     method.__name__ = name

@@ -58,6 +58,8 @@ _chains: dict[tuple[type, str], bool] = {}  # chains_on()'s answer from the clas
 _PLAIN: frozenset[type] = frozenset(
     {type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset}
 )
+# The containers whose elements a run-time twin maps, one level deep (see map_elements).
+CONTAINERS: frozenset[type] = frozenset({list, tuple, dict})
 _ASYNC_DUNDERS = ("__aenter__", "__aiter__", "__anext__")
 _COROUTINE_PROTOCOL = frozenset({"send", "throw", "close"})
 
@@ -135,6 +137,28 @@ def _wraps_async_def(function: types.FunctionType) -> bool:
     except ValueError:  # a cycle of __wrapped__
         return False
     return inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner)
+
+
+def map_elements(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` (a ``list``, ``tuple`` or ``dict``) with ``leaf`` of each element that is not a plain value (for a
+    dict, each value), one level deep; ``value`` itself when no element changes, else a copy of its type.
+
+    What a run-time twin does to the containers its calls return (``leaf``: map to twins) and take (``leaf``:
+    unwrap twins), so that a list of async objects (asyncua's ``get_children()``, a JetStream ``fetch()``) is a
+    list of twins, and a list of twins passed in reaches the async code as its async objects. A generated twin
+    traverses the containers its annotations name, to any depth (``_containers``).
+    """
+    elements = value.values() if type(value) is dict else value
+    if all(type(element) in _PLAIN for element in elements):
+        return value
+    if type(value) is dict:
+        mapped = {key: element if type(element) in _PLAIN else leaf(element) for key, element in value.items()}
+        changed = any(mapped[key] is not element for key, element in value.items())
+        return mapped if changed else value
+    items = [element if type(element) in _PLAIN else leaf(element) for element in value]
+    if all(new is old for new, old in zip(items, value, strict=True)):
+        return value
+    return tuple(items) if type(value) is tuple else items
 
 
 def chains_on(value: object, name: str) -> bool:
@@ -256,7 +280,8 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
     - an ``asyncio.Future`` or ``Task`` of the portal's loop -> a :class:`~dualio.PortalFuture` of what it gives
       (mapped), as ``portal.submit`` returns: ``result(timeout)`` waits, ``cancel()`` cancels it on the loop;
     - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
-      traversed.
+      traversed here: a run-time twin maps the elements of those its calls return (:func:`map_elements`), a
+      generated one those its annotations name.
     """
     cls = type(value)
     if cls in _PLAIN:
@@ -296,6 +321,7 @@ timeout_now: Callable[[Twin[Any]], float | None] = _no_override
 # (stainless-made SDKs' `with_raw_response` objects: `self.create = wrapper(completions.create)`): the names of
 # those attributes, learnt from the first instance returned (None until then; () if it holds none).
 _by_instance: dict[type, tuple[str, ...] | None] = {}
+_holders: set[type] = set()  # those of them whose first instance held objects that get twins, and no functions
 
 
 def instance_async_names(obj: object) -> tuple[str, ...]:
@@ -309,15 +335,31 @@ def instance_async_names(obj: object) -> tuple[str, ...]:
     return tuple(found)
 
 
+def holds_async_objects(obj: object) -> bool:
+    """Whether a public attribute of ``obj``'s ``__dict__`` holds an object that sync code would get as a twin
+    (asyncua's ``client.nodes``, a plain object whose ``objects``, ``root``, ... are ``Node``\\ s)."""
+    for name, value in getattr(obj, "__dict__", {}).items():
+        cls = type(value)
+        if name.startswith("_") or cls in _PLAIN:
+            continue
+        if cls in _classes or cls in _elsewhere or (_kinds.get(cls) or _kind_of(cls)) is _TWIN:
+            return True
+    return False
+
+
 def _twin_by_instance(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Any:
-    """``value`` of a class listed in ``_by_instance``: its twin if its instances hold async functions."""
+    """``value`` of a class listed in ``_by_instance``: its twin if its instances hold async functions or objects
+    that sync code gets as twins (so reading them through the twin maps them)."""
     cls = type(value)
     names = _by_instance[cls]
     if names is None:
         names = instance_async_names(value)
+        holder = not names and holds_async_objects(value)
         with _lock:
             _by_instance[cls] = names
-    if not names:
+            if holder:
+                _holders.add(cls)
+    if not names and cls not in _holders:
         return value
     from ._dynamic import instance_twin_class  # a cycle: _dynamic builds on this module
 

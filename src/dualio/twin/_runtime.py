@@ -63,6 +63,7 @@ _timeouts: ContextVar[tuple[tuple[object, float | None], ...]] = ContextVar("dua
 # The portal that twin constructors and class-level calls use in the current context (None: the default one).
 _portals: ContextVar[Portal | None] = ContextVar("dualio_twin_portal", default=None)
 _PLAIN = _registry._PLAIN
+_CONTAINERS = _registry.CONTAINERS
 # Twins whose close() runs now (by id) -> set when it ends; other threads' close() calls wait for it.
 _closing: dict[int, threading.Event] = {}
 _closing_lock = threading.Lock()
@@ -96,6 +97,9 @@ class Twin(Generic[A]):
         "_dualio_timeout",
     )
     _dualio_async_class_: ClassVar[type]
+    # Whether the list, tuple and dict results of its calls get their elements mapped, one level deep: True for
+    # twins built at run time; a generated twin maps the containers its annotations name, and only those.
+    _dualio_maps_elements_: ClassVar[bool] = False
     _dualio_obj: A
     _dualio_portal: Portal
     _dualio_timeout: float | None
@@ -237,22 +241,44 @@ def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
 
 
 def _unwrap(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Replace twins among ``args`` by their async objects (async code gets async objects)."""
+    """Replace twins among ``args`` by their async objects (async code gets async objects), and twins in a
+    ``list``, ``tuple`` or ``dict`` argument, one level deep (``_registry.map_elements``)."""
     for arg in args:
-        if type(arg) not in _PLAIN and isinstance(arg, Twin):
-            return tuple(a._dualio_obj if isinstance(a, Twin) else a for a in args)
+        if _has_twin(arg):
+            return tuple(_unwrapped(a) for a in args)
     return args
 
 
 def _unwrap_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     for value in kwargs.values():
-        if type(value) not in _PLAIN and isinstance(value, Twin):
-            return {k: v._dualio_obj if isinstance(v, Twin) else v for k, v in kwargs.items()}
+        if _has_twin(value):
+            return {k: _unwrapped(v) for k, v in kwargs.items()}
     return kwargs
 
 
+def _has_twin(arg: object) -> bool:
+    """Whether ``arg`` is a twin or a container (one level) that holds one."""
+    cls = type(arg)
+    if cls in _PLAIN:
+        return cls in _CONTAINERS and bool(arg) and _registry.map_elements(arg, _async_object) is not arg
+    return isinstance(arg, Twin)
+
+
+def _unwrapped(arg: Any) -> Any:
+    if type(arg) in _CONTAINERS:
+        return _registry.map_elements(arg, _async_object)
+    return _async_object(arg)
+
+
+def _async_object(value: Any) -> Any:
+    return value._dualio_obj if isinstance(value, Twin) else value
+
+
 def _result(twin: Twin[Any], value: Any) -> Any:
-    if type(value) in _PLAIN:
+    cls = type(value)
+    if cls in _PLAIN:
+        if cls in _CONTAINERS and value and type(twin)._dualio_maps_elements_:
+            return _registry.map_elements(value, lambda element: _result(twin, element))
         return value
     if value is twin._dualio_obj:
         return twin
@@ -403,7 +429,7 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         _explain_loop_error(error, fn)
         raise
     if type(result) in _PLAIN:
-        return result
+        return result if type(result) not in _CONTAINERS else _result(twin, result)
     if _registry.async_iterable(type(result)) and iterates_at_once(frame):  # `for x in twin.m(...)`: iterate it
         return _iterated(twin, result)
     return _result(twin, result)
@@ -684,6 +710,15 @@ def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     if type(result) is _Builder:  # `Cls.m(...).name`: a builder chained on (`Item.filter(...).order_by(...)`)
         return _built(result, portal, None)
     return _registry.to_sync(result, portal, None)
+
+
+def class_elements(result: Any) -> Any:
+    """A run-time twin's class-level call result with the elements of a ``list``, ``tuple`` or ``dict`` mapped, one
+    level deep (as :func:`_result` maps an instance's), on the portal that :func:`call_class` used."""
+    if type(result) not in _CONTAINERS or not result:
+        return result
+    portal = _portals.get() or default_portal()
+    return _registry.map_elements(result, lambda element: _registry.to_sync(element, portal, None))
 
 
 def get_attribute(twin: Twin[Any], name: str) -> Any:
