@@ -155,7 +155,7 @@ def run_async_task(task: Awaitable[Any], timeout: float | None = None, fire_and_
     loop and ends in ``TimeoutError``. Switch from that library by changing the import.
     """
     if not isinstance(fire_and_forget, bool):  # callers may not be type-checked
-        discard(task)  # type: ignore[unreachable]
+        discard(task)  # type: ignore[unreachable, unused-ignore]  # (unused where warn_unreachable is off)
         raise TypeError(f"run_async_task(): fire_and_forget must be a bool, got {fire_and_forget!r}")
     if fire_and_forget:
         return submit(task, timeout=timeout)

@@ -80,8 +80,10 @@ class Annotations:
         type_variables: frozenset[str] = frozenset(),
         shadowed: frozenset[str] = frozenset(),
         bare_arguments: Callable[[ast.expr], list[str]] | None = None,
+        nested: dict[str, str] | None = None,
     ) -> None:
         self.twins = twins
+        self.nested = nested or {}  # a class nested in the one whose member is read, by name -> ``Outer.Name``
         self.bare_arguments = bare_arguments  # Any for each type parameter of a generic class written bare
         self.resolve = resolve
         self.twinned_on_the_spot = twinned_on_the_spot
@@ -144,6 +146,9 @@ class Annotations:
         return self._as_written(node)
 
     def _name(self, node: ast.Name, place: Place) -> ast.expr:
+        qualified = self.nested.get(node.id)
+        if qualified is not None:  # `-> Metadata` in a method of `Msg`, which nests it: `Msg.Metadata`
+            return self._convert(ast.parse(qualified, mode="eval").body, place)
         resolved = self.resolve(node.id, place) if self.resolve is not None else None
         if resolved is not None:
             text, changed = resolved

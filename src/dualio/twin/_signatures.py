@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -161,6 +162,13 @@ class SignatureWriter:
         """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
         foreign = self.foreign.named_in(source)
         twins = {**{name: self.foreign.elsewhere[key][1] for name, key in foreign.items()}, **self.twins}
+        # A method's annotation sees its class's scope (mypy): `-> Metadata` in `class Msg` is `Msg.Metadata`.
+        klass = self._origin.klass
+        nested = (
+            {s.name: f"{klass.name}.{s.name}" for s in klass.body if isinstance(s, ast.ClassDef)}
+            if source is self._origin.source
+            else {}
+        )
 
         def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
             argument = bindings.get(name)
@@ -177,6 +185,7 @@ class SignatureWriter:
             self._type_variables,
             self._shadowed,
             lambda class_node: self._bare_arguments(source, class_node),
+            nested,
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
@@ -334,6 +343,8 @@ class SignatureWriter:
     def parameter(self, arg: ast.arg, default: ast.expr | None) -> tuple[str, str]:
         """``name: type = default`` as sync code passes it, and how the twin passes the value on."""
         annotation, traversed = self.annotation_traversed(arg.annotation, Place.PASSED)
+        if _implicitly_optional(arg.annotation, default) and not _admits_none(annotation):
+            annotation = f"{annotation} | None"  # `filters: list[str] = None` (nats): what PEP 484 once implied
         text = f"{arg.arg}: {annotation}"
         value = f"_support.passed_each({arg.arg})" if traversed else arg.arg
         return (text if default is None else f"{text} = {self.default(default)}"), value
@@ -366,3 +377,18 @@ class SignatureWriter:
         self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
         self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2))
         self.emit(*returning(returns, call))
+
+
+def _implicitly_optional(annotation: ast.expr | None, default: ast.expr | None) -> bool:
+    """Whether a parameter is annotated and defaults to ``None``: an implicit ``Optional`` if the type lacks it."""
+    return annotation is not None and isinstance(default, ast.Constant) and default.value is None
+
+
+def _admits_none(annotation: str) -> bool:
+    """Whether the written type plainly admits ``None`` (``None`` or ``Optional`` in it, or ``Any``/``object``)."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", annotation))
+    return bool(words & {"None", "Optional", "typing.Optional", "_typing.Optional", "object"}) or annotation in {
+        "Any",
+        "_typing.Any",
+        "typing.Any",
+    }
