@@ -83,6 +83,10 @@ class Sources:
         """
         if isinstance(base, ast.Name) and base.id in source.classes:
             return source, source.classes[base.id]
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id in source.classes:
+            for statement in source.classes[base.value.id].body:  # `Outer.Inner`, a class nested in one of source's
+                if isinstance(statement, ast.ClassDef) and statement.name == base.attr:
+                    return source, statement
         qualified = source.qualified_name(base, type_only=type_only)
         if qualified is None and isinstance(base, ast.Name) and base.id in source.defined:
             qualified = _assigned_name(source, base.id)  # `AsyncPubSubCommands = PubSubCommands` (redis-py)

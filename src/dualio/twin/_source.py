@@ -71,6 +71,14 @@ class Target:
                 f"got {name!r}"
             )
         module, async_name = spec.split(":")
+        if "." in async_name:
+            outer, _, inner = async_name.rpartition(".")
+            raise GenerateError(
+                f"[tool.dualio.twin]: {spec!r} names a nested class ({inner} inside {outer}); only classes defined at "
+                f"a module's top level can be listed. Its objects still work through the twins that return them (a "
+                f"twin is built at run time, with sync_class({outer}.{inner}) as its class), typed Any in the "
+                "generated annotations"
+            )
         return cls(module, async_name, root / output, name)
 
 
