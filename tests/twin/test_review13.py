@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -263,3 +264,78 @@ def test_a_plain_object_holding_async_objects_is_a_twin_that_maps_them() -> None
     assert Twin in type(nodes).__mro__
     assert nodes.root.read() == "value of root"
     assert nodes.label == "shortcuts"
+
+
+class AsyncBound:
+    """Binds to the loop it is made on (aio-pika's ``Connection``, aiomqtt's ``Client``)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    def _foreign_future(self) -> asyncio.Future[int]:
+        return self.loop.create_future()
+
+    def channel(self) -> asyncio.Future[int]:  # a sync def returning an awaitable (aio-pika's channel())
+        return self._foreign_future()
+
+    async def wait(self) -> int:  # asyncio.wait_for of a future of the object's loop: a ValueError
+        return await asyncio.wait_for(self._foreign_future(), 1)
+
+    async def __aenter__(self) -> AsyncBound:
+        await self._foreign_future()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def _use(bound: Any, path: str) -> None:
+    if path == "sync def returning an awaitable":
+        bound.channel()
+    elif path == "ValueError of wait_for":
+        bound.wait()
+    else:
+        with bound:
+            pass
+
+
+@pytest.mark.parametrize("path", ["sync def returning an awaitable", "ValueError of wait_for", "with twin"])
+def test_an_object_of_another_loop_gets_the_note_on_every_path(path: str) -> None:
+    async def make() -> AsyncBound:
+        return AsyncBound()
+
+    with dualio.Portal("made-elsewhere") as elsewhere:
+        bound = twin_of(elsewhere.run(make()))  # made on another portal's loop, pinned to the default portal
+        with pytest.raises((RuntimeError, ValueError)) as caught:
+            _use(bound, path)
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert "uses another event loop than its twin's portal" in notes
+    assert "another portal's loop" in notes
+
+
+class _AwaitableConnect:
+    """What aiomysql's ``connect()`` returns: awaitable (to a connection) and an async context manager."""
+
+    def __init__(self) -> None:
+        self._connection = AsyncCursor()
+
+    def __await__(self) -> Generator[Any, None, AsyncCursor]:
+        return self._connected().__await__()
+
+    async def _connected(self) -> AsyncCursor:
+        return self._connection
+
+    async def __aenter__(self) -> AsyncCursor:
+        return self._connection
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def test_an_attribute_missing_on_an_awaitable_objects_twin_says_to_enter_or_await_it() -> None:
+    connecting = twin_of(_AwaitableConnect())
+    with pytest.raises(AttributeError) as caught:
+        connecting.execute(0)
+    assert "twin of an awaitable object" in " ".join(getattr(caught.value, "__notes__", []))
+    with connecting as cursor:
+        assert cursor.execute(0) == "ran"

@@ -364,7 +364,16 @@ def _getattr(self: Twin[Any], name: str) -> Any:
     """Instance attributes of the async object (``__init__`` sets them, so the class cannot list them)."""
     if name.startswith("_dualio_"):  # a slot not bound yet: a failed constructor
         raise AttributeError(name)
-    return _runtime.get_attribute(self, name)
+    try:
+        return _runtime.get_attribute(self, name)
+    except AttributeError as error:
+        if hasattr(type(self._dualio_obj), "__await__") and not name.startswith("__"):
+            error.add_note(
+                f"{type(self).__qualname__} is the twin of an awaitable object, not of what it gives when awaited "
+                "(aiomysql.connect() returns such an object): for that, enter it (`with twin_of(connect(...)) as "
+                "conn:`) or await it (`conn = dualio.twin.awaited(twin)`)"
+            )
+        raise
 
 
 def _setattr(self: Twin[Any], name: str, value: Any) -> None:

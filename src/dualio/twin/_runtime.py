@@ -323,18 +323,18 @@ async def _invoke(
     """
     try:
         result = fn(*args, **kwargs)
-    except RuntimeError as error:
+        if inspect.isawaitable(result):
+            if isinstance(result, asyncio.Task):
+                return result  # already running on its own: its caller gets a PortalFuture (``loop.create_task``)
+            if caller is not None and type(result) is not _CoroutineType:
+                chained = chained_attribute(caller)
+                if chained is not None and _registry.chains_on(result, chained):
+                    return _Builder(result)
+            return await result
+        return result
+    except (RuntimeError, ValueError) as error:
         _explain_loop_error(error, fn)
         raise
-    if inspect.isawaitable(result):
-        if isinstance(result, asyncio.Task):
-            return result  # already running on its own: its caller gets a PortalFuture (``loop.create_task``)
-        if caller is not None and type(result) is not _CoroutineType:
-            chained = chained_attribute(caller)
-            if chained is not None and _registry.chains_on(result, chained):
-                return _Builder(result)
-        return await result
-    return result
 
 
 class _Builder:
@@ -354,9 +354,10 @@ def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
     return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout)
 
 
-def _explain_loop_error(error: RuntimeError, fn: object) -> None:
+def _explain_loop_error(error: Exception, fn: object) -> None:
     """Add a note saying what to do to asyncio's errors about loops that a twin call can meet: a sync method that
-    runs ``asyncio.run()``, and an async object bound to another loop than its twin's."""
+    runs ``asyncio.run()``, and an async object bound to another loop than its twin's (a ``RuntimeError``, or
+    the ``ValueError`` "The future belongs to a different loop")."""
     message = str(error)
     if "cannot be called from a running event loop" in message:
         error.add_note(
@@ -364,13 +365,19 @@ def _explain_loop_error(error: RuntimeError, fn: object) -> None:
             "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
             "(aiosmtplib: smtp.sendmail(...), not smtp.sendmail_sync(...))"
         )
-    elif "attached to a different loop" in message or "is bound to a different event loop" in message:
+    elif any(words in message for words in _OTHER_LOOP):
         error.add_note(
             f"{_name_of(fn)}: its async object uses another event loop than its twin's portal: it was probably "
             "made outside that loop (in sync code, where its constructor took another loop, as "
-            "grpc.aio.insecure_channel() does); make it on the portal: twin_of(dualio.run(make())) with an async "
-            "def make() that returns it, or construct its twin class, which creates it on the loop"
+            "grpc.aio.insecure_channel() does), or on another portal's loop and then twinned under this one; "
+            "make it on the portal the twin uses: twin_of(dualio.run(make())) with an async def make() that "
+            "returns it (with use_portal(p) and p.run for another portal), or construct its twin class, which "
+            "creates it on the loop"
         )
+
+
+# What asyncio says when an object of one loop is used on another.
+_OTHER_LOOP = ("attached to a different loop", "is bound to a different event loop", "belongs to a different loop")
 
 
 async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -425,7 +432,7 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         result = twin._dualio_portal.run(
             fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
         )
-    except RuntimeError as error:
+    except (RuntimeError, ValueError) as error:
         _explain_loop_error(error, fn)
         raise
     if type(result) in _PLAIN:
@@ -570,8 +577,8 @@ async def _aexit(
 def enter(twin: Twin[Any]) -> Any:
     """``with twin`` for an async context manager: ``__aenter__`` on the loop; ``self`` maps back to the twin.
 
-    ``__aenter__`` runs in a copy of the caller's context that ``exit`` runs ``__aexit__`` in too, as one task
-    runs both halves of an ``async with``: a context variable ``__aenter__`` sets can be reset by ``__aexit__``
+    ``__aenter__`` runs in a copy of the caller's context that ``exit`` runs ``__aexit__`` in too, as both halves
+    of an ``async with`` share one context: a context variable ``__aenter__`` sets can be reset by ``__aexit__``
     (tortoise-orm's ``in_transaction()``).
     """
     if twin._dualio_closed:
@@ -579,7 +586,11 @@ def enter(twin: Twin[Any]) -> Any:
     obj = twin._dualio_obj
     context = _copy_context()
     name = f"{type(obj).__qualname__}.__aenter__"
-    value = _run(twin._dualio_portal, _aenter(obj), name, timeout_for(twin), context)
+    try:
+        value = _run(twin._dualio_portal, _aenter(obj), name, timeout_for(twin), context)
+    except (RuntimeError, ValueError) as error:
+        _explain_loop_error(error, type(obj).__aenter__)
+        raise
     try:
         twin._dualio_entered.append(context)
     except AttributeError:
