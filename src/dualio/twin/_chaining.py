@@ -28,7 +28,7 @@ __all__ = ("chained_attribute",)
 _ATTRIBUTE_LOADS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
 
 
-class _Builder:
+class _ProbeResult:
     """What the probe's calls return: it has the attributes that the probe reads."""
 
     x = z = None
@@ -37,7 +37,7 @@ class _Builder:
         return None
 
 
-def _probe(f: Callable[..., _Builder], o: Any, a: tuple[object, ...], k: dict[str, object]) -> None:
+def _probe(f: Callable[..., _ProbeResult], o: Any, a: tuple[object, ...], k: dict[str, object]) -> None:
     """A plain call, a method call with keywords and a ``*args`` call, each followed by an attribute read."""
     f().x  # noqa: B018  # the read is the point
     o.m(1, x=2).y()
@@ -48,9 +48,9 @@ def _learn() -> dict[int, tuple[tuple[int, int, int], ...]]:
     """The byte at a caller's ``f_lasti`` -> (distance to the attribute load, its opcode byte, argument shift)."""
     lastis: list[int] = []
 
-    def seen(*args: object, **kwargs: object) -> _Builder:
+    def seen(*args: object, **kwargs: object) -> _ProbeResult:
         lastis.append(sys._getframe(1).f_lasti)
-        return _Builder()
+        return _ProbeResult()
 
     class Holder:
         m = staticmethod(seen)
