@@ -186,15 +186,12 @@ def chains_on(value: object, name: str) -> bool:
     return name in getattr(value, "__dict__", ()) and has_async_members(cls)
 
 
-def chained_twin(value: object, portal: Portal, timeout: float | None) -> Twin[Any]:
-    """The twin of a builder that :func:`chains_on` kept unawaited: its class's twin, built at run time if none is
-    registered (whichever package it is from)."""
-    twin_cls = twin_class_of(type(value))
-    if twin_cls is None:
-        from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
+def chained_twin(value: object, portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Twin[Any]:
+    """The twin of a builder that :func:`chains_on` kept unawaited: its class's twin (``sync_class`` returns the
+    registered one, else builds one at run time, whichever package it is from)."""
+    from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
 
-        twin_cls = sync_class(type(value))
-    return twin_for(twin_cls, value, portal, timeout)
+    return twin_for(sync_class(type(value)), value, portal, timeout, parent)
 
 
 def async_iterable(cls: type) -> bool:

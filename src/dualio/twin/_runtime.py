@@ -351,7 +351,7 @@ def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
     object, as a redis pipeline's commands return the pipeline), pinned to ``portal``."""
     if twin is not None and value.value is twin._dualio_obj:
         return twin
-    return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout)
+    return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout, twin)
 
 
 def _explain_loop_error(error: Exception, fn: object) -> None:
