@@ -127,8 +127,9 @@ def _not_a_class(target: Target, reached: str, found: Source | None) -> str:
     through = "" if reached == f"{target.module}.{target.cls}" else f" ({listed} is {reached}, through imports)"
     if found is None:
         return (
-            f"{listed} is {reached}, through imports, and module {module} has no Python source to read (a C "
-            "extension or a compiled module); list a class that a `class` statement in Python source defines"
+            f"{listed} is {reached}, through imports, and module {module} has no Python source or stub (.pyi) to "
+            "read (a C extension or a compiled module); list a class that a `class` statement in Python source or "
+            "a stub defines, or twin it at run time with dualio.twin.sync_class()"
         )
     if name in found.defined:
         return (

@@ -104,7 +104,7 @@ class Source:
             raise GenerateError(f"cannot find module {module!r}: {exc}") from exc
         origin = _python_source_of(spec.origin) if spec is not None else None
         if origin is None:
-            raise GenerateError(f"cannot find the Python source of module {module!r} (is it installed?)")
+            raise GenerateError(_no_source(module, spec.origin if spec is not None else None))
         path = Path(origin)
         try:
             tree = ast.parse(path.read_text(), origin)
@@ -333,13 +333,30 @@ def returns_self_only(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
+def _no_source(module: str, origin: str | None) -> str:
+    """Why module ``module``, whose spec's origin is ``origin``, cannot be read."""
+    if origin is None or not Path(origin).is_file():  # not found, a namespace package, built in or frozen
+        return f"cannot find the Python source of module {module!r} (is it installed?)"
+    return (
+        f"module {module!r} is compiled ({origin}) and has no Python source or stub (.pyi) to read beside it; "
+        "list a class that a `class` statement in Python source or a stub defines, or twin it at run time with "
+        "dualio.twin.sync_class()"
+    )
+
+
 def _python_source_of(origin: str | None) -> str | None:
-    """The ``.py`` file a module is read from: its origin, or the source shipped beside a compiled module
-    (SQLAlchemy compiles ``_result_cy.py`` with Cython and installs both); None if there is none."""
+    """The file a module is read from: its ``.py`` origin; for a compiled module, the source shipped beside it
+    (SQLAlchemy compiles ``_result_cy.py`` with Cython and installs both), else the stub beside it (asyncmy ships
+    ``connection.pyi`` beside ``connection.cpython-311-x86_64-linux-gnu.so``); None if there is neither."""
     if origin is None:
         return None
     if origin.endswith(".py"):
         return origin
     stem, dot, _suffix = Path(origin).name.partition(".")
-    beside = Path(origin).with_name(stem + ".py")
-    return str(beside) if dot and beside.is_file() else None
+    if not dot:
+        return None
+    for suffix in (".py", ".pyi"):
+        beside = Path(origin).with_name(stem + suffix)
+        if beside.is_file():
+            return str(beside)
+    return None

@@ -1,0 +1,128 @@
+"""The generator reads a compiled module through the stub (``.pyi``) installed beside it (asyncmy's Cython modules
+ship ``connection.pyi`` beside ``connection.cpython-311-x86_64-linux-gnu.so``); before, it was a ``GenerateError``
+("no Python source to read").
+
+A compiled module is made here the way Python itself runs one without source: the module is byte-compiled to
+``aio.pyc`` in the package directory and its ``.py`` removed, so that ``import`` finds the bytecode (the module's
+origin is ``aio.pyc``, as an extension module's is ``aio.cpython-*.so``). The generated twin is checked with
+``mypy --strict`` against a usage script and run against the bytecode.
+"""
+
+from __future__ import annotations
+
+import py_compile
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dualio.twin import GenerateError
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
+from .test_generator import assert_mypy_strict, one_module_package
+
+IMPLEMENTATION = """
+import asyncio
+
+
+class AsyncCursor:
+    def __init__(self, rows):
+        self._rows = list(rows)
+
+    async def fetchone(self):
+        await asyncio.sleep(0)
+        return self._rows.pop(0) if self._rows else None
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc_info):
+        self._rows.clear()
+
+
+class AsyncConnection:
+    def __init__(self, *, database="main"):
+        self.database = database
+        self.loop = asyncio.get_running_loop()
+
+    async def query(self, sql, limit=None):
+        await asyncio.sleep(0)
+        return AsyncCursor([(sql, n) for n in range(limit or 2)])
+
+    def escape(self, text):
+        return text.replace("'", "''")
+"""
+
+STUB = """
+from typing import Any
+
+class AsyncCursor:
+    def __init__(self, rows: list[tuple[str, int]]) -> None: ...
+    async def fetchone(self) -> tuple[str, int] | None: ...
+    async def __aenter__(self) -> AsyncCursor: ...
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+class AsyncConnection:
+    \"\"\"A connection, as the stub describes it.\"\"\"
+
+    database: str
+    def __init__(self, *, database: str = "main") -> None: ...
+    async def query(self, sql: str, limit: int | None = None) -> AsyncCursor:
+        \"\"\"Run ``sql``; a cursor over its rows.\"\"\"
+    def escape(self, text: str) -> str: ...
+"""
+
+USAGE = """
+from typing import assert_type
+
+from gen_stubbed.sync import Connection, Cursor
+
+connection = Connection(database="books")
+assert_type(connection.database, str)
+assert connection.database == "books"
+assert_type(connection.escape("it's"), str)
+assert connection.escape("it's") == "it''s"
+with connection.query("SELECT 1", limit=3) as cursor:
+    assert_type(cursor, Cursor)
+    row = cursor.fetchone()
+    assert_type(row, tuple[str, int] | None)
+    assert row == ("SELECT 1", 0)
+    assert cursor.fetchone() == ("SELECT 1", 1)
+connection.close()
+"""
+
+
+def compiled_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, *, stub: str | None) -> None:
+    """Package ``name`` whose module ``aio`` is bytecode only (``aio.pyc``), with ``stub`` as ``aio.pyi``."""
+    one_module_package(tmp_path, monkeypatch, name, IMPLEMENTATION)
+    source = tmp_path / name / "aio.py"
+    py_compile.compile(str(source), cfile=str(source.with_suffix(".pyc")), doraise=True)
+    source.unlink()
+    if stub is not None:
+        (tmp_path / name / "aio.pyi").write_text(stub)
+
+
+def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled_package(tmp_path, monkeypatch, "gen_stubbed", stub=STUB)
+    output = tmp_path / "gen_stubbed" / "sync.py"
+    text = render_module([Target("gen_stubbed.aio", name, output) for name in ("AsyncConnection", "AsyncCursor")])
+    output.write_text(text)
+    assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
+    assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring
+    assert "A connection, as the stub describes it." in text
+    (tmp_path / "usage_gen_stubbed.py").write_text(USAGE)
+    assert_mypy_strict(tmp_path, "gen_stubbed/sync.py", "usage_gen_stubbed.py")
+    proc = subprocess.run(
+        [sys.executable, "usage_gen_stubbed.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_compiled_module_without_a_stub_points_to_sync_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled_package(tmp_path, monkeypatch, "gen_unstubbed", stub=None)
+    output = tmp_path / "gen_unstubbed" / "sync.py"
+    with pytest.raises(GenerateError, match=r"no Python source or stub \(\.pyi\) to read") as caught:
+        render_module([Target("gen_unstubbed.aio", "AsyncConnection", output)])
+    assert "dualio.twin.sync_class()" in str(caught.value)
