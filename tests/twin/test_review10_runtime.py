@@ -19,6 +19,7 @@ import pytest
 
 import dualio
 from dualio.twin import TwinClosedError, set_timeout, sync_class, use_portal
+from dualio.twin._source import twin_name
 
 from ._aiohttp_server import Server
 
@@ -122,6 +123,24 @@ def lazy_twin_class() -> Any:
 
 def test_a_lowercase_class_gets_a_capitalized_twin_name(lazy_twin_class: Any) -> None:
     assert lazy_twin_class.__name__ == "SyncLazy_connection"  # before: Synclazy_connection
+
+
+class _SubscriptionIterator:  # aio-pika's private iterator class, reached by run-time twins
+    async def __anext__(self) -> int:
+        raise StopAsyncIteration
+
+
+class _AsyncPool:
+    async def acquire(self) -> int:
+        return 1
+
+
+def test_a_private_class_gets_a_private_twin_name() -> None:
+    # Before (until stop 24): Sync_SubscriptionIterator, a public-looking name for a private class's twin.
+    assert sync_class(_SubscriptionIterator).__name__ == "_SyncSubscriptionIterator"
+    assert sync_class(_AsyncPool).__name__ == "_Pool"
+    assert twin_name("__Pool") == "__SyncPool"
+    assert twin_name("_") == "_Sync"
 
 
 def test_close_by_aexit_that_fails_says_what_it_ran(lazy_twin_class: Any, portal: dualio.Portal) -> None:

@@ -23,10 +23,13 @@ _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") el
 
 def twin_name(async_name: str) -> str:
     """``AsyncSession`` -> ``Session``; a name without the ``Async`` prefix gets ``Sync`` in front, its first
-    letter capitalized (websockets' ``connect`` class -> ``SyncConnect``; ``_Pool`` -> ``Sync_Pool``)."""
-    if async_name.startswith("Async") and len(async_name) > 5 and async_name[5].isupper():
-        return async_name[5:]
-    return "Sync" + async_name[:1].upper() + async_name[1:]
+    letter capitalized (websockets' ``connect`` class -> ``SyncConnect``). Leading underscores stay in front, so a
+    private class's twin is private too: ``_AsyncPool`` -> ``_Pool``, ``_Pool`` -> ``_SyncPool``."""
+    name = async_name.lstrip("_")
+    private = async_name[: len(async_name) - len(name)]
+    if name.startswith("Async") and len(name) > 5 and name[5].isupper():
+        return private + name[5:]
+    return private + "Sync" + name[:1].upper() + name[1:]
 
 
 @dataclass(frozen=True)
