@@ -472,3 +472,89 @@ def test_waitpid_with_wnohang_does_not_block(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
     """
     assert [(f.code, f.line) for f in audit_source(tmp_path, source)] == [("DIO101", 6)]
+
+
+def test_calling_a_generator_runs_none_of_its_body(tmp_path: Path) -> None:
+    # Before (until stop 24): all four calls below were DIO102, though only the iterating ones run the body.
+    source = """
+    import asyncio
+
+    from starlette.responses import StreamingResponse
+
+    def read_chunks(path):
+        with open(path, "rb") as f:
+            yield from iter(lambda: f.read(65536), b"")
+
+    def chunks_of(path):
+        return read_chunks(path)
+
+    async def download(path):
+        return StreamingResponse(read_chunks(path))  # iterated later, by starlette in a worker thread
+
+    async def count(path):
+        return await asyncio.to_thread(sum, (len(c) for c in chunks_of(path)))  # iterated in the thread
+
+    async def size(path):
+        return sum(len(chunk) for chunk in chunks_of(path))  # iterated here, on the loop
+
+    async def first(path):
+        chunks = read_chunks(path)
+        for chunk in chunks:
+            return chunk
+    """
+    findings = audit_source(tmp_path, source)
+    assert [(f.code, f.line) for f in findings] == [("DIO102", 20), ("DIO102", 23)], [f.message for f in findings]
+    assert "size -> chunks_of -> read_chunks -> open" in findings[0].message
+    assert "first -> read_chunks -> open" in findings[1].message
+
+
+def test_a_generator_iterating_a_blocking_generator_reaches_it_when_iterated(tmp_path: Path) -> None:
+    source = """
+    import time
+
+    def ticks():
+        while True:
+            time.sleep(1)
+            yield
+
+    def numbered():
+        for n, _ in enumerate(ticks()):
+            yield n
+
+    def builds_a_generator():
+        gen = numbered()
+        return gen
+
+    async def handler():
+        gen = builds_a_generator()  # a function that returns a generator through a name: not followed
+        labels = [str(n) for n in numbered()]
+        next(numbered())
+        return gen, labels
+    """
+    findings = audit_source(tmp_path, source)
+    assert [(f.code, f.line) for f in findings] == [("DIO102", 19), ("DIO102", 20)], [f.message for f in findings]
+    assert all("handler -> numbered -> ticks -> time.sleep" in f.message for f in findings)
+
+
+def test_a_decorated_generator_still_runs_its_body_when_called(tmp_path: Path) -> None:
+    # prompt_toolkit's `PosixPipeInput.create`, a @contextmanager generator whose body writes to a pipe on `with`.
+    source = """
+    import contextlib
+    import os
+    from contextlib import contextmanager
+
+    @contextmanager
+    def pipe_input(fd):
+        os.write(fd, b"x")
+        yield fd
+
+    @contextlib.contextmanager
+    def other_input(fd):
+        os.write(fd, b"x")
+        yield fd
+
+    async def handler(fd):
+        with pipe_input(fd), other_input(fd):
+            pass
+    """
+    assert [(f.code, f.line) for f in audit_source(tmp_path, source)] == [("DIO102", 17), ("DIO102", 17)]

@@ -66,6 +66,35 @@ def test_sync_over_async_through_helpers_and_not_when_offloaded(tmp_path: Path) 
     assert "handler -> get_via_portal -> dualio.run" in findings[1].message
 
 
+def test_an_iterator_from_the_portal_runs_the_loop_only_where_it_is_iterated(tmp_path: Path) -> None:
+    # Before (until stop 24): every call of dualio.iterate / Portal.iterate in or under an async def was reported.
+    source = """
+    import asyncio
+    import dualio
+
+    async def rows():
+        yield 1
+
+    def mapped(portal: dualio.Portal):
+        steps = portal.iterate(rows())
+        return (row * 2 for row in steps)
+
+    def rows_of(portal: dualio.Portal):
+        return portal.iterate(rows())
+
+    async def handler(portal):
+        kept = dualio.iterate(rows())  # iterated by a worker thread below: nothing runs here
+        total = await asyncio.to_thread(sum, kept)
+        for row in dualio.iterate(rows()):
+            total += row
+        total += sum(rows_of(portal))
+        return total, mapped(portal), rows_of(portal)
+    """
+    findings = audit_source(tmp_path, source)
+    assert [(f.code, f.line) for f in findings] == [("DIO201", 18), ("DIO202", 20)], [f.message for f in findings]
+    assert "handler -> rows_of -> Portal.iterate" in findings[1].message
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -6,7 +6,8 @@ is a call to its ``__init__``). A sync function *reaches* a blocking call when i
 function that reaches one; a breadth-first search backwards from the functions that block directly gives every
 function's shortest path, and handles recursion and cycles. Passing a function without calling it
 (``asyncio.to_thread(helper)``, ``loop.run_in_executor(None, helper)``, ``functools.partial(helper)``) is no
-edge, and async functions are never traversed (each is audited on its own).
+edge, and async functions are never traversed (each is audited on its own). Calling a generator function runs
+none of its body: the body is reached only where the result is iterated (see ``_generators``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from ._catalog import (
     NON_BLOCKING_METHODS,
     SYNC_OVER_ASYNC,
     SYNC_OVER_ASYNC_METHODS,
+    SYNC_OVER_ASYNC_WHEN_ITERATED,
 )
 from ._finding import Finding
+from ._generators import BodyShape, body_shape
 from ._locate import display, make_finding
 from ._model import CallSite, FunctionInfo, ModuleInfo, ProjectIndex, canonical
 
@@ -108,21 +111,75 @@ def sync_over_async(site: CallSite) -> str | None:
     return None
 
 
+# What runs a sync function's code: calling it, or iterating what the call returned (a generator; see
+# `_generators`). The call graph's nodes are (function, how it runs).
+CALLED, ITERATED = "called", "iterated"
+Hop = tuple[CallSite, "tuple[FunctionInfo, str] | None", str]
+
+
 class CallGraph:
-    """Which project sync function each call site calls, and which functions reach a given kind of call."""
+    """Which project sync function each call site calls, and which functions reach a given kind of call.
+
+    A node is a function and how its code runs: ``(f, CALLED)`` is what calling ``f`` runs; ``(g, ITERATED)``
+    what iterating the result of ``g(...)`` runs (the body of a generator ``g``, or of the generator a function
+    ``g`` returns as it is). A call in a generator's body runs when the generator is iterated.
+    """
 
     def __init__(self, index: ProjectIndex) -> None:
         self.index = index
         self.functions: list[FunctionInfo] = [f for module in _unique_modules(index) for f in module.functions]
         self._callee_cache: dict[str, FunctionInfo | None] = {}
-        self.callers: dict[int, list[tuple[FunctionInfo, CallSite]]] = {}
+        self._shapes: dict[int, BodyShape] = {}
+        # (id(callee), how it runs) -> (caller, how the caller runs, the call site) for each edge into it
+        self.callers: dict[tuple[int, str], list[tuple[FunctionInfo, str, CallSite]]] = {}
         for function in self.functions:
             if function.is_async or function.offloaded:
                 continue
             for site in function.calls:
                 callee = None if site.scheduled else self.callee(site)
                 if callee is not None:
-                    self.callers.setdefault(id(callee), []).append((function, site))
+                    for runs, caller_runs in self._edges(function, site):
+                        self.callers.setdefault((id(callee), runs), []).append((function, caller_runs, site))
+
+    def shape(self, function: FunctionInfo) -> BodyShape:
+        shape = self._shapes.get(id(function))
+        if shape is None:
+            shape = self._shapes[id(function)] = body_shape(function.node)
+        return shape
+
+    def runs(self, function: FunctionInfo) -> str:
+        """How ``function``'s own body runs: ITERATED for a generator, else CALLED."""
+        return ITERATED if self.shape(function).generator else CALLED
+
+    def runs_at(self, function: FunctionInfo, site: CallSite, name: str) -> list[str]:
+        """How ``function`` must run for the call ``site`` (classified as ``name``) to run the loop or block:
+        always when its body runs, except for a call that only builds an iterator (``portal.iterate(...)``),
+        which counts where the body iterates it, or, returned as it is, where the caller does."""
+        if name not in SYNC_OVER_ASYNC_WHEN_ITERATED:
+            return [self.runs(function)]
+        shape = self.shape(function)
+        found = [self.runs(function)] if id(site.node) in shape.iterated else []
+        if id(site.node) in shape.returned:  # only a function that is not a generator has returned calls
+            found.append(ITERATED)
+        return found
+
+    def _edges(self, caller: FunctionInfo, site: CallSite) -> list[tuple[str, str]]:
+        """(how the callee's code runs, how the caller's runs) for each way ``site`` runs the callee's code."""
+        shape = self.shape(caller)
+        body = ITERATED if shape.generator else CALLED
+        edges = [(CALLED, body)]
+        if id(site.node) in shape.iterated:
+            edges.append((ITERATED, body))
+        if id(site.node) in shape.returned:
+            edges.append((ITERATED, ITERATED))
+        return edges
+
+    def entries(self, caller: FunctionInfo, site: CallSite) -> list[str]:
+        """How the code of the function that ``site`` (in async ``caller``) calls runs there: called, and
+        iterated too when ``caller`` iterates the result itself."""
+        if not site.scheduled and id(site.node) in self.shape(caller).iterated:
+            return [CALLED, ITERATED]
+        return [CALLED]
 
     def callee(self, site: CallSite) -> FunctionInfo | None:
         """The project sync function ``site`` calls, or ``None`` (unknown, external, async or offloaded)."""
@@ -142,26 +199,29 @@ class CallGraph:
         self._callee_cache[target] = result
         return result
 
-    def reach(self, classify: Classifier) -> dict[int, tuple[CallSite, FunctionInfo | None, str]]:
-        """For every sync function reaching a call ``classify`` accepts: (first call site, next function or
-        ``None`` when the site itself is the call, the accepted call's name), along a shortest path."""
-        hops: dict[int, tuple[CallSite, FunctionInfo | None, str]] = {}
-        queue: deque[FunctionInfo] = deque()
+    def reach(self, classify: Classifier) -> dict[tuple[int, str], Hop]:
+        """For every node (sync function, how it runs) reaching a call ``classify`` accepts: (first call site,
+        next node or ``None`` when the site itself is the call, the accepted call's name), along a shortest
+        path."""
+        hops: dict[tuple[int, str], Hop] = {}
+        queue: deque[tuple[FunctionInfo, str]] = deque()
         for function in self.functions:
             if function.is_async or function.offloaded:
                 continue
             for site in function.calls:
                 name = None if site.scheduled else classify(site)
-                if name is not None:
-                    hops[id(function)] = (site, None, display(name))
-                    queue.append(function)
-                    break
+                if name is None:
+                    continue
+                for runs in self.runs_at(function, site, name):
+                    if (id(function), runs) not in hops:
+                        hops[(id(function), runs)] = (site, None, display(name))
+                        queue.append((function, runs))
         while queue:
-            function = queue.popleft()
-            for caller, site in self.callers.get(id(function), ()):
-                if id(caller) not in hops:
-                    hops[id(caller)] = (site, function, hops[id(function)][2])
-                    queue.append(caller)
+            function, runs = queue.popleft()
+            for caller, caller_runs, site in self.callers.get((id(function), runs), ()):
+                if (id(caller), caller_runs) not in hops:
+                    hops[(id(caller), caller_runs)] = (site, (function, runs), hops[(id(function), runs)][2])
+                    queue.append((caller, caller_runs))
         return hops
 
 
@@ -173,12 +233,12 @@ def _unique_modules(index: ProjectIndex) -> list[ModuleInfo]:
     return list(seen.values())
 
 
-def _path(start: FunctionInfo, hops: dict[int, tuple[CallSite, FunctionInfo | None, str]]) -> list[FunctionInfo]:
-    chain = [start]
-    current: FunctionInfo | None = hops[id(start)][1]
+def _path(start: tuple[FunctionInfo, str], hops: dict[tuple[int, str], Hop]) -> list[FunctionInfo]:
+    chain = [start[0]]
+    current = hops[(id(start[0]), start[1])][1]
     while current is not None and len(chain) < 64:
-        chain.append(current)
-        current = hops[id(current)][1]
+        chain.append(current[0])
+        current = hops[(id(current[0]), current[1])][1]
     return chain
 
 
@@ -201,14 +261,21 @@ def call_graph_findings(index: ProjectIndex, extra_blocking: frozenset[str], cod
                     continue
                 scheduler = f"{site.node.func.attr}" if isinstance(site.node.func, ast.Attribute) else "loop"
                 name = classify(site)
-                if name is not None:
+                if name is not None and (
+                    name not in SYNC_OVER_ASYNC_WHEN_ITERATED or ITERATED in graph.entries(function, site)
+                ):
                     findings.append(_direct(function, site, direct_code, name, scheduler))
                     continue
                 callee = graph.callee(site)
-                if callee is None or id(callee) not in hops:
+                if callee is None:
                     continue
-                chain = _path(callee, hops)
-                final = hops[id(chain[-1])][2]
+                entry = next(
+                    ((callee, runs) for runs in graph.entries(function, site) if (id(callee), runs) in hops), None
+                )
+                if entry is None:
+                    continue
+                chain = _path(entry, hops)
+                final = hops[(id(callee), entry[1])][2]
                 names = [function.local_name, *(link.local_name for link in chain), final]
                 if site.scheduled:
                     names[1] = f"loop.{scheduler}({chain[0].local_name})"

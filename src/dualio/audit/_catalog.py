@@ -186,6 +186,8 @@ SYNC_OVER_ASYNC: dict[str, str] = {
     "trio.run": "trio.run",
     "uvloop.run": "uvloop.run",
 }
+# Of those, the ones whose call only builds an iterator: the loop runs when it is iterated (their display names).
+SYNC_OVER_ASYNC_WHEN_ITERATED = frozenset({"dualio.iterate", "Portal.iterate"})
 # Method names that mean "run the loop here" whatever the receiver's type.
 SYNC_OVER_ASYNC_METHODS = frozenset({"run_until_complete"})
 

@@ -435,9 +435,7 @@ def _kind_of(cls: type) -> str:
 async def _outcome(future: asyncio.Future[Any], portal: Portal, twin_timeout: float | None) -> Any:
     """What a task or future of the portal's loop gives, mapped: the body of the ``PortalFuture`` sync code gets
     for it. Cancelling that ``PortalFuture`` cancels this, which cancels ``future``."""
-    # The audit follows to_sync into the body of the generator that iterate_mapped returns for an async iterable
-    # value, but calling a generator function runs none of it here: the sync code that iterates it does.
-    return to_sync(await future, portal, twin_timeout)  # dualio: ignore[DIO102, DIO202] -- creates, never runs
+    return to_sync(await future, portal, twin_timeout)
 
 
 class _MappedContext:
