@@ -72,7 +72,8 @@ def generate(config: Path, *, check: bool) -> list[str]:
         relative = _relative(output, config)
         if check:
             problems.append(
-                f"{relative}: {'missing' if current[output] is None else 'stale (its async source changed)'}"
+                f"{relative}: "
+                + ("missing" if current[output] is None else "stale (its async source, or the generator, changed)")
             )
         else:
             output.parent.mkdir(parents=True, exist_ok=True)

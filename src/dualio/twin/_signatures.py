@@ -375,7 +375,7 @@ class SignatureWriter:
         if decorator:
             self.emit(f"{INDENT}@{self.builtin(decorator)}")
         self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
-        self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2))
+        self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2, self.twins))
         self.emit(*returning(returns, call))
 
 

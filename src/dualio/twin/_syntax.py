@@ -6,8 +6,10 @@ Plain functions over ``ast`` nodes, used by the class writer (``_writer``); none
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
+from ._docstrings import sync_docstring
 from ._source import Source
 
 __all__ = (
@@ -61,10 +63,12 @@ def module_type_variables(source: Source) -> set[str]:
     return names
 
 
-def docstring_lines(text: str | None, indent: str) -> list[str]:
+def docstring_lines(text: str | None, indent: str, twins: Mapping[str, str]) -> list[str]:
+    """``text`` as the lines of a docstring at ``indent``, its code examples written for the twin (``twins``: async
+    class name -> twin class name; see ``_docstrings``)."""
     if not text:
         return []
-    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    body = sync_docstring(text, twins).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if body.endswith('"'):
         body = body[:-1] + '\\"'
     first, *rest = body.splitlines()

@@ -112,7 +112,7 @@ class ClassWriter(SignatureWriter):
         else:
             self.emit(f"class {twin}(_support.Twin[{self.async_name}]):")
         doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
-        self.emit(*docstring_lines(doc, INDENT), "", f"{INDENT}__slots__ = ()")
+        self.emit(*docstring_lines(doc, INDENT, self.twins), "", f"{INDENT}__slots__ = ()")
         members = self.members
         self.constructor(members.get("__init__", []))
         own = {name: statements for name, statements in members.items() if not self._inherited(statements)}
@@ -236,14 +236,14 @@ class ClassWriter(SignatureWriter):
         if converter.changed:
             return False
         self.emit("", f"{INDENT}{name}: _support.Attribute[{read}] = _support.Attribute({self.async_name})")
-        self.emit(*docstring_lines(doc, INDENT))
+        self.emit(*docstring_lines(doc, INDENT, self.twins))
         return True
 
     def attribute_like(self, name: str, doc: str | None) -> None:
         """``X = 5`` (no type written): an ``Attribute`` typed as the async class's value is."""
         target = f"{self.async_name}.{name}"
         self.emit("", f"{INDENT}{name} = _support.attribute_like({self.async_name}, {target})")
-        self.emit(*docstring_lines(doc, INDENT))
+        self.emit(*docstring_lines(doc, INDENT, self.twins))
 
     def _self_type_as_self(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef
@@ -309,7 +309,7 @@ class ClassWriter(SignatureWriter):
         if traversed:
             value = f"_support.returned_each(self, {value})"
         self.emit("", f"{INDENT}@{self.builtin('property')}", f"{INDENT}def {name}(self) -> {returns}:")
-        self.emit(*docstring_lines(doc, INDENT * 2), *returning(returns, value))
+        self.emit(*docstring_lines(doc, INDENT * 2, self.twins), *returning(returns, value))
         if not writable:
             return
         accepts, traversed = self.annotation_traversed(written, Place.PASSED)

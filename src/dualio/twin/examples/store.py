@@ -26,7 +26,7 @@ __all__ = ("Cursor", "Store",)
 class Store(_support.Twin[AsyncStore]):
     """An in-memory key-value store bound to the event loop it was created on.
 
-    Use it with ``async with`` or call ``aclose()`` when done.
+    Use it with ``with`` or call ``aclose()`` when done.
     """
 
     __slots__ = ()
