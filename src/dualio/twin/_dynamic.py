@@ -95,6 +95,15 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     return _built_once(async_cls, name or twin_name(async_cls.__name__))
 
 
+def builder_class(async_cls: type) -> type[Any]:
+    """The twin class of a builder chained on (``_registry.chains_on``): ``sync_class``'s, or, for a class awaitable
+    by its own ``__await__`` with no async member (coredis' ``CommandRequest``), one built the same way, whose
+    sync methods run on the loop, an awaitable result being chained on again or awaited."""
+    if _registry.has_async_members(async_cls):
+        return sync_class(async_cls)
+    return _built_once(async_cls, twin_name(async_cls.__name__))
+
+
 def instance_twin_class(async_cls: type, names: tuple[str, ...]) -> type[Any]:
     """The run-time twin class of ``async_cls``, a class with no async member whose instances hold async functions
     in the attributes ``names`` (learnt from an instance): each is a method of the twin, run on the loop.

@@ -102,7 +102,8 @@ def twin_class_of(async_cls: type) -> type[Twin[Any]] | None:
 
 
 def has_async_members(cls: type) -> bool:
-    """Tell whether ``cls`` has an ``async def`` or async generator method, or an async dunder protocol.
+    """Tell whether ``cls`` has an ``async def`` or async generator method (a property's getter included), or an
+    async dunder protocol.
 
     A plain ``def`` that declares itself, with ``functools.wraps``, the wrapper of an ``async def`` counts too:
     asyncpg's ``PoolConnectionProxy`` forwards each ``Connection`` method that way (its coroutine marker,
@@ -113,6 +114,8 @@ def has_async_members(cls: type) -> bool:
             continue
         for name, member in vars(klass).items():
             if name in _ASYNC_DUNDERS:
+                return True
+            if isinstance(member, property) and _is_async_def(member.fget):  # `@property async def value(self)`
                 return True
             function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
             if inspect.isasyncgenfunction(function) or _is_async_def(function):
@@ -167,9 +170,11 @@ def chains_on(value: object, name: str) -> bool:
     does not await ``filter(...)`` first.
 
     True when ``value`` has ``name`` itself (its class, not ``object``, or its ``__dict__``), other than the
-    coroutine protocol's ``send``, ``throw`` and ``close``, and its class has async members, so that it gets a
-    twin. Else the caller means the awaited value's ``name`` (``session.get(url).read()``: aiohttp's request
-    context manager has no ``read``; the response it awaits to has), and ``value`` is awaited as before.
+    coroutine protocol's ``send``, ``throw`` and ``close``, and its class gets a twin: it has async members, or
+    is awaitable by an ``__await__`` of its own (coredis' ``CommandRequest``: ``client.get(k).transform(int)``;
+    not a coroutine, future or task). Else the caller means the awaited value's ``name``
+    (``session.get(url).read()``: aiohttp's request context manager has no ``read``; the response it awaits to
+    has), and ``value`` is awaited as before.
     """
     cls = type(value)
     key = (cls, name)
@@ -178,20 +183,29 @@ def chains_on(value: object, name: str) -> bool:
     except KeyError:
         by_class = _chains[key] = (
             name not in _COROUTINE_PROTOCOL
-            and has_async_members(cls)
+            and builds(cls)
             and any(name in vars(klass) for klass in cls.__mro__ if klass is not object)
         )
     if by_class:
         return True
-    return name in getattr(value, "__dict__", ()) and has_async_members(cls)
+    return name in getattr(value, "__dict__", ()) and builds(cls)
+
+
+def builds(cls: type) -> bool:
+    """Whether a result of class ``cls`` can be chained on (see :func:`chains_on`): it has async members, or an
+    ``__await__`` of its own and is not a coroutine, future or task."""
+    return has_async_members(cls) or (
+        not issubclass(cls, (types.CoroutineType, asyncio.Future))
+        and any("__await__" in vars(klass) for klass in cls.__mro__ if klass is not object)
+    )
 
 
 def chained_twin(value: object, portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Twin[Any]:
     """The twin of a builder that :func:`chains_on` kept unawaited: its class's twin (``sync_class`` returns the
     registered one, else builds one at run time, whichever package it is from)."""
-    from ._dynamic import sync_class  # a cycle: _dynamic builds on this module
+    from ._dynamic import builder_class  # a cycle: _dynamic builds on this module
 
-    return twin_for(sync_class(type(value)), value, portal, timeout, parent)
+    return twin_for(builder_class(type(value)), value, portal, timeout, parent)
 
 
 def async_iterable(cls: type) -> bool:

@@ -571,7 +571,22 @@ async def _aenter(obj: Any) -> Any:
 async def _aexit(
     obj: Any, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> bool | None:
-    return await type(obj).__aexit__(obj, exc_type, exc, tb)  # type: ignore[no-any-return]
+    try:
+        return await type(obj).__aexit__(obj, exc_type, exc, tb)  # type: ignore[no-any-return]
+    except RuntimeError as error:
+        if _OTHER_TASK in str(error):
+            error.add_note(
+                f"{type(obj).__qualname__}.__aenter__ opened a scope bound to its task (an anyio task group or "
+                "cancel scope; coredis 6 clients and their pub/sub do), and a twin's `with` runs __aenter__ and "
+                "__aexit__ as two portal calls, two tasks: the scope cannot close. Twins do not support such "
+                "classes yet; run the whole block in one coroutine: dualio.run(work()) with an async def work() "
+                "that does `async with ...` (docs/twin.md, task-bound scopes)"
+            )
+        raise
+
+
+# What anyio says when a cancel scope (or a task group's) is left by another task than entered it.
+_OTHER_TASK = "in a different task than it was entered in"
 
 
 def enter(twin: Twin[Any]) -> Any:
@@ -733,8 +748,15 @@ def class_elements(result: Any) -> Any:
 
 
 def get_attribute(twin: Twin[Any], name: str) -> Any:
-    """Read attribute or property ``name`` of the async object, in the calling thread; map the value."""
-    return _result(twin, getattr(twin._dualio_obj, name))
+    """Read attribute or property ``name`` of the async object, in the calling thread; map the value.
+
+    A property whose getter is an ``async def`` (Playwright's ``EventInfo.value``) gives a coroutine, which is
+    awaited on the loop, as ``await obj.value`` would (under the twin's timeout); so is any coroutine read.
+    """
+    value = getattr(twin._dualio_obj, name)
+    if type(value) is _CoroutineType:
+        value = _run(twin._dualio_portal, value, f"{type(twin._dualio_obj).__qualname__}.{name}", timeout_for(twin))
+    return _result(twin, value)
 
 
 def set_attribute(twin: Twin[Any], name: str, value: Any) -> None:
