@@ -6,6 +6,9 @@ those libraries' classes:
   counted as having no async member);
 - a chain on an awaitable builder with no async member of its own (coredis' ``CommandRequest``,
   ``client.get(k).transform(int)``) is a chain (before: ``get()`` was awaited first, then ``AttributeError``);
+- a sync generator method (gql's ``Client.subscribe``) steps on the loop (before: its body ran in the caller's
+  thread, off the loop); a ``@contextmanager`` method (coredis' ``decoding()``) is entered in the caller's thread,
+  and what it gives is mapped (before: the async object);
 - a class whose ``__aenter__`` opens an anyio task group (coredis 6's clients) fails at the end of a twin's
   ``with``, as before (not supported yet), but the error now says why and what to do.
 """
@@ -13,13 +16,16 @@ those libraries' classes:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import pytest
 
 import dualio
-from dualio.twin import sync_class, twin_of, use_portal
+from dualio.twin import sync_class, twin_of, unwrap, use_portal
 
 
 class AsyncEventInfo:
@@ -134,3 +140,67 @@ def test_a_task_group_entered_by_aenter_says_why_the_with_fails(portal: dualio.P
     notes = "\n".join(getattr(caught.value, "__notes__", []))
     assert "AsyncPooledClient.__aenter__ opened a scope bound to its task" in notes
     assert "dualio.run(work())" in notes
+
+
+class AsyncFeed:
+    """gql's ``Client.subscribe``: a sync generator method whose body uses loop-bound state."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+
+    async def put(self, item: int) -> None:
+        await self.queue.put(item)
+
+    def pending(self) -> Iterator[tuple[int, bool]]:
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            yield item, _on_a_loop()
+
+    def forever(self) -> Iterator[int]:
+        try:
+            while True:
+                yield 1
+        finally:
+            self.closed_on_loop = _on_a_loop()
+
+    @contextlib.contextmanager
+    def decoding(self, flag: bool) -> Iterator[AsyncFeed]:  # coredis' Redis.decoding(): sets a context variable
+        token = _decoding.set(flag)
+        try:
+            yield self
+        finally:
+            _decoding.reset(token)
+
+    async def decodes(self) -> bool:
+        return _decoding.get()
+
+
+_decoding: contextvars.ContextVar[bool] = contextvars.ContextVar("decoding", default=True)
+
+
+def _on_a_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_a_sync_generator_method_steps_on_the_loop(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        feed = sync_class(AsyncFeed)()
+        feed.put(1)
+        feed.put(2)
+        assert list(feed.pending()) == [(1, True), (2, True)]  # before: run in this thread, off the loop
+        for _ in feed.forever():
+            break
+        assert unwrap(feed).closed_on_loop is True  # breaking out closed the generator on the loop
+
+
+def test_a_contextmanager_method_gives_the_twin(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        feed = sync_class(AsyncFeed)()
+        with feed.decoding(False) as raw:
+            assert raw is feed  # before: the async object, whose calls returned coroutines
+            assert raw.decodes() is False  # entered in this thread: its context variable reaches the calls
+        assert feed.decodes() is True

@@ -18,6 +18,7 @@ Two maps, both thread-safe:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import inspect
@@ -28,6 +29,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from dualio import _adapters
+
+from ._sync_results import MappedContext, stepped
 
 if TYPE_CHECKING:
     from dualio._portal import Portal
@@ -288,6 +291,8 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
       (openai's ``with_raw_response``; learnt from the class's first instance) -> a twin with them as methods;
     - an async generator, or another async iterable -> an iterator over it (``aclose()``\\ d on break or close);
     - another async context manager (``@asynccontextmanager``) -> a context manager run on the loop;
+    - a sync generator -> an iterator whose steps run on the loop; a ``@contextmanager`` object -> the same,
+      entered in the caller's thread, what it gives mapped (see ``_sync_results``);
     - an ``asyncio.Future`` or ``Task`` of the portal's loop -> a :class:`~dualio.PortalFuture` of what it gives
       (mapped), as ``portal.submit`` returns: ``result(timeout)`` waits, ``cancel()`` cancels it on the loop;
     - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
@@ -316,10 +321,15 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
         return iterate_mapped(portal, value, wait, parent)
     if kind is _ENTER:
         return _MappedContext(portal, value, wait, parent)
+    if kind is _STEP:
+        return stepped(portal, value, wait, lambda item: to_sync(item, portal, timeout, parent))
+    if kind is _SYNC_ENTER:
+        return MappedContext(value, lambda entered: to_sync(entered, portal, timeout, parent))
     return portal.submit(_outcome(value, portal, timeout))  # _FUTURE
 
 
 _AS_IS, _TWIN, _ITERATE, _ENTER, _FUTURE = "as is", "twin", "iterate", "enter", "future"
+_STEP, _SYNC_ENTER = "step on the loop", "enter here, value mapped"  # see _sync_results
 
 
 def _no_override(twin: Twin[Any]) -> float | None:
@@ -428,6 +438,10 @@ def _kind_of(cls: type) -> str:
         kind = _AS_IS
     elif issubclass(cls, types.AsyncGeneratorType):
         kind = _ITERATE
+    elif issubclass(cls, types.GeneratorType):
+        kind = _STEP
+    elif issubclass(cls, contextlib._GeneratorContextManager):
+        kind = _SYNC_ENTER
     elif cls in _elsewhere or (cls.__module__.partition(".")[0] in _packages and has_async_members(cls)):
         kind = _TWIN  # sync_class() returns its generated twin class, importing the module named elsewhere
     elif any(base in _classes or base in _elsewhere for base in cls.__mro__[1:]):

@@ -1,0 +1,75 @@
+"""Sync generators and ``@contextmanager`` objects that an async object's methods return, as sync code gets them.
+
+A sync generator method of an async class (gql's ``Client.subscribe``) returns a generator whose body runs when
+it is iterated; iterated as it is, in the caller's thread, that body would use the async object off its loop.
+:func:`stepped` runs each step on the portal's loop instead (one round trip per item), items mapped as any
+result; closing it, or breaking out of a ``for``, closes the generator on the loop.
+
+A ``@contextlib.contextmanager`` method (coredis' ``Redis.decoding()``, which sets context variables and yields
+the client) is entered in the caller's thread, as before, so the context variables it sets are those of the
+caller, which every later twin call copies; :class:`MappedContext` only maps what it gives to ``as`` (the client's
+twin, not the async client).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Generator, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from dualio.errors import PortalClosedError
+
+if TYPE_CHECKING:
+    from dualio._portal import Portal
+
+_DONE = object()
+
+
+def stepped(
+    portal: Portal, generator: Generator[Any, Any, Any], timeout: float | None, mapped: Callable[[Any], Any]
+) -> Iterator[Any]:
+    """Iterate over ``generator`` with each step run on ``portal``'s loop (waited up to ``timeout``), each item
+    passed through ``mapped``."""
+    finished = False
+    try:
+        while True:
+            item = portal.run(_step(generator), timeout=timeout)
+            if item is _DONE:
+                finished = True
+                return
+            yield mapped(item)
+    finally:
+        if not finished:
+            with contextlib.suppress(PortalClosedError):
+                portal.run(_close(generator), timeout=timeout)
+
+
+async def _step(generator: Generator[Any, Any, Any]) -> Any:
+    try:
+        return next(generator)
+    except StopIteration:
+        return _DONE
+
+
+async def _close(generator: Generator[Any, Any, Any]) -> None:
+    generator.close()
+
+
+class MappedContext:
+    """A sync context manager entered in the caller's thread, with what it gives to ``as`` passed through
+    ``mapped``."""
+
+    __slots__ = ("_cm", "_mapped")
+
+    def __init__(self, cm: contextlib.AbstractContextManager[Any], mapped: Callable[[Any], Any]) -> None:
+        self._cm = cm
+        self._mapped = mapped
+
+    def __enter__(self) -> Any:
+        return self._mapped(self._cm.__enter__())
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return self._cm.__exit__(exc_type, exc, tb)
