@@ -359,6 +359,12 @@ class ClassWriter(SignatureWriter):
             inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
             returns, traversed = f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]", False
             is_async = is_async_gen = False
+        elif decorators & {"contextmanager", "contextlib.contextmanager"} and not is_async:
+            # A sync generator made a context manager: entered in the caller's thread, its value mapped.
+            inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
+            if isinstance(inner, ast.Tuple):  # Generator[T, None, None]
+                inner = inner.elts[0] if inner.elts else None
+            returns, traversed = f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]", False
         opaque = is_async and bool(transforming_decorators(decorators))
         if opaque and is_async_gen:  # `@asyncstartablecontext`: what the decorator makes of it cannot be read
             returns, traversed = "_typing.Any", False
