@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -204,3 +206,74 @@ def test_a_contextmanager_method_gives_the_twin(portal: dualio.Portal) -> None:
             assert raw is feed  # before: the async object, whose calls returned coroutines
             assert raw.decodes() is False  # entered in this thread: its context variable reaches the calls
         assert feed.decodes() is True
+
+
+class AsyncForeignBackend:
+    """aiocache's ``cache.client``: another package's client, an async context manager with an API of its own."""
+
+    async def ping(self) -> str:
+        await asyncio.sleep(0)
+        return "pong"
+
+    async def __aenter__(self) -> AsyncForeignBackend:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        pass
+
+
+AsyncForeignBackend.__module__ = "review14_foreign_package"  # another top-level package than the twinned class
+
+
+class AsyncCache:
+    def __init__(self) -> None:
+        self.client = AsyncForeignBackend()
+
+    async def reader(self) -> asyncio.StreamReader:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"line 1\nline 2\n")
+        reader.feed_eof()
+        return reader
+
+
+def test_another_packages_object_with_an_api_is_a_twin(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        cache = sync_class(AsyncCache)()
+        assert cache.client.ping() == "pong"  # before: a bare context manager, without ping()
+        with cache.client as client:
+            assert client.ping() == "pong"
+        reader = cache.reader()
+        assert reader.readline() == b"line 1\n"  # an asyncio.StreamReader keeps its API
+        assert list(reader) == [b"line 2\n"]
+
+
+class AsyncStore:
+    async def get(self, key: str) -> int | None:
+        return None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_twin_used_after_fork_says_to_make_it_again(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        store = sync_class(AsyncStore)()
+        assert store.get("warm") is None
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "use of fork() may lead to deadlocks" (threads)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        try:
+            store.get("a")
+            text = "no error"
+        except Exception as error:  # reported to the parent
+            text = f"{type(error).__name__}: {error} {' '.join(getattr(error, '__notes__', []))}"
+        os.write(write, text.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as pipe:
+        text = pipe.read().decode()
+    assert text.startswith("PortalClosedError"), text
+    assert "this twin was made before the process forked" in text
+    assert "worker_process_init" in text

@@ -126,6 +126,21 @@ def has_async_members(cls: type) -> bool:
     return False
 
 
+def has_public_async_methods(cls: type) -> bool:
+    """Whether ``cls`` has a public ``async def`` (or async generator) method, beyond the async protocols: an
+    object with an API of its own (``asyncio.StreamReader.read``), not only a context manager or iterator."""
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        for name, member in vars(klass).items():
+            if name.startswith("_"):
+                continue
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            if inspect.isasyncgenfunction(function) or inspect.iscoroutinefunction(function):
+                return True
+    return False
+
+
 def _is_async_def(function: object) -> bool:
     """Whether ``function`` is an ``async def``, or a ``functools.wraps`` wrapper of one."""
     if inspect.iscoroutinefunction(function):
@@ -446,6 +461,8 @@ def _kind_of(cls: type) -> str:
         kind = _TWIN  # sync_class() returns its generated twin class, importing the module named elsewhere
     elif any(base in _classes or base in _elsewhere for base in cls.__mro__[1:]):
         kind = _TWIN  # a subclass, from another package, of a twinned class: a twin of the base's twin class
+    elif has_public_async_methods(cls):  # another package's client (redis.asyncio.Redis under aiocache)
+        kind = _TWIN  # not a bare context manager or iterator: that would lose its methods
     elif hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__"):
         kind = _ENTER
     elif hasattr(cls, "__aiter__"):

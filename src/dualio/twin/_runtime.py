@@ -297,7 +297,11 @@ def _run(
     It runs in ``context``, else in a copy of the caller's."""
     if context is None:
         context = _copy_context()
-    return portal._run_in_context(context, _named(coro, name), timeout=timeout, api="run")
+    try:
+        return portal._run_in_context(context, _named(coro, name), timeout=timeout, api="run")
+    except PortalClosedError as error:
+        _explain_loop_error(error, coro)
+        raise
 
 
 def _named(coro: Coroutine[Any, Any, R], name: str) -> Coroutine[Any, Any, R]:
@@ -359,7 +363,14 @@ def _explain_loop_error(error: Exception, fn: object) -> None:
     runs ``asyncio.run()``, and an async object bound to another loop than its twin's (a ``RuntimeError``, or
     the ``ValueError`` "The future belongs to a different loop")."""
     message = str(error)
-    if "cannot be called from a running event loop" in message:
+    if isinstance(error, PortalClosedError) and "inherited through fork()" in message:
+        error.add_note(
+            f"{_name_of(fn)}: this twin was made before the process forked (Celery's prefork pool, gunicorn "
+            "--preload, multiprocessing with fork), and stays bound to its parent's portal; make the twin again in "
+            "this process: lazily on first use, or in a per-process hook (Celery's worker_process_init); "
+            "docs/twin.md, fork"
+        )
+    elif "cannot be called from a running event loop" in message:
         error.add_note(
             f"{_name_of(fn)}() is a sync method that runs its own event loop; a twin runs every method on its "
             "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
