@@ -89,8 +89,10 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
             "functools.wraps an async def): a sync class needs no twin, use it directly from sync code (if its "
             "constructor needs a running event loop, as aiohttp.CookieJar's does, create it on the portal's loop: "
             "dualio.run(make()) with an async def make that returns it); if its plain methods return coroutines "
-            "or other awaitables, sync_class() cannot tell, so call them in a coroutine run on the portal: "
-            "dualio.run(...)"
+            "or futures (zmq.asyncio's Socket.recv), sync_class() cannot tell: write an async def that calls and "
+            "awaits them (async def recv(): return await sock.recv()) and run that on the portal, "
+            "dualio.run(recv()); not dualio.run(sock.recv()), which calls recv() in your thread, outside the "
+            "portal's loop"
         )
     return _built_once(async_cls, name or twin_name(async_cls.__name__))
 
