@@ -90,7 +90,9 @@ def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineTyp
     elif isinstance(aw_or_fn, _SYNC_FUNCTION_TYPES) or inspect.isclass(aw_or_fn):
         raise TypeError(
             f"{api}() expects an awaitable or an async function, got sync {describe(aw_or_fn)}; "
-            f"call a sync function directly, or if it returns an awaitable pass that: {api}(fn(*args))"
+            f"call a sync function directly, or if it returns an awaitable, await it in an async def run on the "
+            f"loop: async def call(): return await fn(*args), then {api}(call()) (calling fn here would make a "
+            f"future of a loop-bound object, zmq.asyncio's recv(), outside the portal's loop)"
         )
     else:
         result = aw_or_fn(*args)
