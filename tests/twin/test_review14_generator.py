@@ -2,7 +2,9 @@
 
 - a sync ``@contextlib.contextmanager`` method (coredis' ``Redis.decoding()``) is typed as the context manager it
   returns, its value mapped (before: ``Iterator[T]``, so ``with client.decoding(False) as c:`` failed mypy);
-- a property whose getter is an ``async def`` (Playwright's ``EventInfo.value``) is typed and read as its value.
+- a property whose getter is an ``async def`` (Playwright's ``EventInfo.value``) is typed and read as its value;
+- a member named like a top-level name of the async module (aioftp's ``self.ssl`` beside ``import ssl``) is
+  written after the members whose annotations and defaults use that name.
 """
 
 from __future__ import annotations
@@ -75,3 +77,41 @@ def test_contextmanager_methods_and_async_properties(tmp_path: Path, monkeypatch
     text = generate_and_use(tmp_path, monkeypatch, "gen_review14", SOURCE, "AsyncRedis", USAGE, "AsyncPipeline")
     assert "def decoding(self, flag: bool) -> _contextlib.AbstractContextManager[" in text
     assert "def pipeline(self) -> _contextlib.AbstractContextManager[Pipeline]:" in text
+
+
+SHADOWING_SOURCE = """
+from __future__ import annotations
+
+import ssl
+
+
+class AsyncClient:
+    def __init__(self, ssl: ssl.SSLContext | bool | None = None) -> None:
+        self.ssl = ssl  # aioftp's Client: an attribute named like the module its annotations use
+
+    async def upgrade_to_tls(self, context: ssl.SSLContext | None = None) -> bool:
+        return context is None
+
+    async def protocol(self, protocol: int = ssl.PROTOCOL_TLS_CLIENT) -> int:
+        return protocol
+"""
+
+SHADOWING_USAGE = """
+import ssl
+from typing import assert_type
+
+from gen_shadowing.sync import Client
+
+client = Client(ssl=False)
+assert_type(client.ssl, ssl.SSLContext | bool | None)
+assert client.ssl is False
+assert client.upgrade_to_tls() is True
+assert client.protocol() == ssl.PROTOCOL_TLS_CLIENT
+"""
+
+
+def test_a_member_named_like_a_module_does_not_shadow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before (until stop 24): the `ssl` property came first in the class body: mypy --strict rejected
+    # `ssl.SSLContext` after it, and the default `ssl.PROTOCOL_TLS_CLIENT` failed when the module loaded.
+    text = generate_and_use(tmp_path, monkeypatch, "gen_shadowing", SHADOWING_SOURCE, "AsyncClient", SHADOWING_USAGE)
+    assert text.index("def protocol(") < text.index("def ssl(")

@@ -72,6 +72,8 @@ class ClassWriter(SignatureWriter):
             )
         super().__init__(output, source, node, members, origins)
         self._covered: set[tuple[str, str]] = set()  # classes whose members a base twin writes (``render``)
+        # `__init__` attributes named like a top-level name of the async module, written last (``render``)
+        self._late_attributes: list[tuple[ast.FunctionDef, str, ast.expr | None]] = []
         self.unread_decorators = self._unread_decorators()
 
     def _unread_decorators(self) -> list[str]:
@@ -116,10 +118,19 @@ class ClassWriter(SignatureWriter):
         doc = ast.get_docstring(self.node) or f"Sync twin of {self.async_name}."
         self.emit(*docstring_lines(doc, INDENT, self.twins), "", f"{INDENT}__slots__ = ()")
         members = self.members
-        self.constructor(members.get("__init__", []))
         own = {name: statements for name, statements in members.items() if not self._inherited(statements)}
-        for name, statements in own.items():
-            self.member(name, statements)
+        # A member named like a top-level name of the async module (aioftp's `self.ssl` beside `import ssl`) comes
+        # last: written earlier, it would shadow that name for the annotations and defaults after it in the class
+        # body (mypy rejects `ssl.SSLContext`; a default `ssl.PROTOCOL_TLS_CLIENT` fails when the module loads).
+        self._late_attributes.clear()
+        self.constructor(members.get("__init__", []))
+        module_names = self._module_names()
+        for name in sorted(own, key=lambda name: name in module_names):  # a stable sort: the order otherwise kept
+            self.member(name, own[name])
+        for init, attribute, annotation in self._late_attributes:
+            if attribute not in self.members:
+                self.reading(init)
+                self.attribute(attribute, annotation, None)
         if self.unread_decorators:
             decorators = ", ".join(f"@{name}" for name in self.unread_decorators)
             self.emit(
@@ -182,9 +193,17 @@ class ClassWriter(SignatureWriter):
         self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
         if self._inherited([init]):
             return  # the base twin has the attributes its __init__ sets
+        module_names = self._module_names()
         for attribute, annotation in init_attributes(init):
-            if attribute not in self.members:
+            if attribute in module_names:  # written after the members: see render
+                self._late_attributes.append((init, attribute, annotation))
+            elif attribute not in self.members:
                 self.attribute(attribute, annotation, None)
+
+    def _module_names(self) -> set[str]:
+        """The top-level names of the async module, which a twin member of the same name would shadow in the
+        class body for the annotations and defaults written after it."""
+        return set(self.source.imports) | self.source.defined
 
     def member(self, name: str, statements: list[ast.stmt]) -> None:
         if (name.startswith("_") and name not in PASSED_DUNDERS) or name in _CLOSERS:
