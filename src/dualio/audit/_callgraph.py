@@ -165,8 +165,7 @@ class CallGraph:
 
     def _edges(self, caller: FunctionInfo, site: CallSite) -> list[tuple[str, str]]:
         """(how the callee's code runs, how the caller's runs) for each way ``site`` runs the callee's code."""
-        shape = self.shape(caller)
-        body = ITERATED if shape.generator else CALLED
+        shape, body = self.shape(caller), self.runs(caller)
         edges = [(CALLED, body)]
         if id(site.node) in shape.iterated:
             edges.append((ITERATED, body))
