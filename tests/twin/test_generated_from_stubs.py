@@ -11,8 +11,6 @@ origin is ``aio.pyc``, as an extension module's is ``aio.cpython-*.so``). The ge
 from __future__ import annotations
 
 import py_compile
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,8 @@ from dualio.twin import GenerateError
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
-from .test_generator import assert_mypy_strict, one_module_package
+from .test_generated_spellings import check_and_run_usage
+from .test_generator import one_module_package
 
 IMPLEMENTATION = """
 import asyncio
@@ -112,12 +111,7 @@ def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, mo
     assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
     assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring
     assert "A connection, as the stub describes it." in text
-    (tmp_path / "usage_gen_stubbed.py").write_text(USAGE)
-    assert_mypy_strict(tmp_path, "gen_stubbed/sync.py", "usage_gen_stubbed.py")
-    proc = subprocess.run(
-        [sys.executable, "usage_gen_stubbed.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
+    check_and_run_usage(tmp_path, "gen_stubbed", USAGE)
 
 
 def test_a_compiled_module_without_a_stub_points_to_sync_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -124,13 +124,18 @@ def generate_and_use(
     output = tmp_path / package / "sync.py"
     text = render_module([Target(f"{package}.aio", name, output) for name in (cls, *also)])
     output.write_text(text)
+    check_and_run_usage(tmp_path, package, usage)
+    return text
+
+
+def check_and_run_usage(tmp_path: Path, package: str, usage: str) -> None:
+    """``usage`` (a script using ``package.sync``) passes ``mypy --strict`` with the twin module, and runs."""
     (tmp_path / f"usage_{package}.py").write_text(usage)
     assert_mypy_strict(tmp_path, f"{package}/sync.py", f"usage_{package}.py")
     proc = subprocess.run(
         [sys.executable, f"usage_{package}.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    return text
 
 
 def test_older_spellings_are_read_as_what_the_twin_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,33 +112,34 @@ def has_async_members(cls: type) -> bool:
     asyncpg's ``PoolConnectionProxy`` forwards each ``Connection`` method that way (its coroutine marker,
     ``inspect.markcoroutinefunction``, exists only from Python 3.12 on, where ``iscoroutinefunction`` sees it).
     """
-    for klass in cls.__mro__:
-        if klass is object:
-            continue
-        for name, member in vars(klass).items():
-            if name in _ASYNC_DUNDERS:
-                return True
-            if isinstance(member, property) and _is_async_def(member.fget):  # `@property async def value(self)`
-                return True
-            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
-            if inspect.isasyncgenfunction(function) or _is_async_def(function):
-                return True
+    for name, member in _class_members(cls):
+        if name in _ASYNC_DUNDERS:
+            return True
+        if isinstance(member, property) and _is_async_def(member.fget):  # `@property async def value(self)`
+            return True
+        function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
+        if inspect.isasyncgenfunction(function) or _is_async_def(function):
+            return True
     return False
 
 
 def has_public_async_methods(cls: type) -> bool:
     """Whether ``cls`` has a public ``async def`` (or async generator) method, beyond the async protocols: an
     object with an API of its own (``asyncio.StreamReader.read``), not only a context manager or iterator."""
-    for klass in cls.__mro__:
-        if klass is object:
+    for name, member in _class_members(cls):
+        if name.startswith("_"):
             continue
-        for name, member in vars(klass).items():
-            if name.startswith("_"):
-                continue
-            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
-            if inspect.isasyncgenfunction(function) or inspect.iscoroutinefunction(function):
-                return True
+        function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+        if inspect.isasyncgenfunction(function) or inspect.iscoroutinefunction(function):
+            return True
     return False
+
+
+def _class_members(cls: type) -> Iterator[tuple[str, object]]:
+    """Every (name, member) of the classes of ``cls``'s MRO but ``object``, nearest first."""
+    for klass in cls.__mro__:
+        if klass is not object:
+            yield from vars(klass).items()
 
 
 def _is_async_def(function: object) -> bool:
