@@ -12,7 +12,8 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._validate import describe, discard
+from ._hosting import HeldBlock
+from ._validate import describe, discard, named
 from .errors import PortalClosedError
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def enter(
 
 
 class _EnteredContext(AbstractContextManager[T, bool]):
-    """``with`` over an async context manager; each half runs on the portal's loop."""
+    """``with`` over an async context manager; one task on the portal's loop runs both halves (``_hosting``)."""
 
     def __init__(
         self,
@@ -113,28 +114,18 @@ class _EnteredContext(AbstractContextManager[T, bool]):
         self._async_cm = async_cm
         self._context = context
         self._timeout = timeout
+        self._held: list[HeldBlock[T]] = []  # one per block open now: the object may be entered again inside
 
     def __enter__(self) -> T:
-        entered: T = self._portal._run_in_context(self._context, _aenter, self._async_cm, timeout=self._timeout)
+        held = HeldBlock[T](self._async_cm)
+        portal = self._portal
+        coro = named(held.enter_and_hold(portal), f"{type(self._async_cm).__qualname__}.__aenter__")
+        entered: T = portal._run_in_context(self._context, coro, timeout=self._timeout)  # hold() delivers a T
+        self._held.append(held)
         return entered
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
-        outcome = self._portal._run_in_context(
-            self._context, _aexit, self._async_cm, exc_type, exc, tb, timeout=self._timeout
-        )
-        return bool(outcome)
-
-
-async def _aenter(async_cm: AbstractAsyncContextManager[T]) -> T:
-    return await type(async_cm).__aenter__(async_cm)
-
-
-async def _aexit(
-    async_cm: AbstractAsyncContextManager[Any],
-    exc_type: type[BaseException] | None,
-    exc: BaseException | None,
-    tb: TracebackType | None,
-) -> bool | None:
-    return await type(async_cm).__aexit__(async_cm, exc_type, exc, tb)
+        coro = named(self._held.pop().leave(exc_type, exc, tb), f"{type(self._async_cm).__qualname__}.__aexit__")
+        return bool(self._portal._run_in_context(contextvars.copy_context(), coro, timeout=self._timeout))

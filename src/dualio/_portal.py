@@ -136,6 +136,9 @@ class Portal:
         self._thread: threading.Thread | None = None
         self._thread_id: int | None = None
         self._calls: dict[asyncio.Task[None], _Call] = {}
+        self._starting: _Call | None = None  # the call whose task's first step ``_drain`` runs now
+        # Tasks that delivered their call's result early and go on (``_hosting``): task -> what stops it at close.
+        self._holders: dict[asyncio.Task[Any], Callable[[], object]] = {}
         self._failed_futures: weakref.WeakSet[PortalFuture[Any]] = weakref.WeakSet()
         self._closer: asyncio.Task[None] | None = None
         # Counters for statistics(). Written on the loop thread; the lock makes a snapshot exact, so that
@@ -586,6 +589,7 @@ class Portal:
                 self._count_cancelled()
                 call.finish(None, concurrent.futures.CancelledError())
                 continue
+            self._starting = call
             try:
                 task = start_task(loop, call.coro, call.context)
             except (KeyboardInterrupt, SystemExit) as exc:  # raised by an eager first step on Python >= 3.12
@@ -593,7 +597,11 @@ class Portal:
                     self._failed += 1
                 call.finish(None, exc)
                 continue
+            finally:
+                self._starting = None
             call.task = task
+            if call.delivered:  # its first step handed the result over and went on holding (``_deliver_early``)
+                continue
             if task.done():  # finished in its first step: settle now, no callback round
                 self._settle(call, task)
                 continue
@@ -613,6 +621,8 @@ class Portal:
         Counters are updated before the outcome is delivered, so a caller that has its result already sees
         it counted in ``statistics()``.
         """
+        if call.delivered:
+            return  # finished by ``_deliver_early``: what the task returns now is its holder's business
         if call.timer is not None:
             call.timer.cancel()
         self._calls.pop(task, None)
@@ -636,6 +646,29 @@ class Portal:
                 if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: may also escape the loop
                     self._last_interrupt_delivered = error
         call.finish(None, error)
+
+    def _deliver_early(self, result: object, stop: Callable[[], object]) -> None:
+        """Finish the current task's call with ``result`` now; the task goes on, no longer a call (on the loop).
+
+        For a task that holds an ``async with`` open across calls (``_hosting``): the caller gets what
+        ``__aenter__`` gave and the task stays suspended in the block. From here on its timeout no longer
+        applies, and lending no longer waits for it (as for any task a coroutine started). ``stop`` is called
+        when the portal shuts down while the task still runs, before pending work is drained.
+        """
+        task = asyncio.current_task()
+        call = self._calls.pop(task, None) if task is not None else None
+        if call is None:
+            call = self._starting  # the task's first step, run by ``_drain``: not registered yet
+        if task is None or call is None or call.task not in (None, task):
+            raise RuntimeError("dualio: _deliver_early() outside the task of a portal call")
+        if call.timer is not None:
+            call.timer.cancel()
+        call.delivered = True
+        self._holders[task] = stop
+        task.add_done_callback(self._holders.pop)
+        with self._counts_lock:
+            self._completed += 1
+        call.finish(result, None)
 
     def _count_cancelled(self) -> None:
         with self._counts_lock:
@@ -701,6 +734,8 @@ class Portal:
         loop = asyncio.get_running_loop()
         me = asyncio.current_task()
         self._drain()  # start whatever was queued before the portal closed
+        for stop in list(self._holders.values()):  # `async with` blocks still open: they end now
+            stop()
         deadline = loop.time() + drain
         while (pending := asyncio.all_tasks(loop) - {me}) and (remaining := deadline - loop.time()) > 0:
             await asyncio.wait(pending, timeout=remaining)

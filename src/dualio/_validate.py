@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import math
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from inspect import CO_COROUTINE, CORO_CREATED
 from types import CoroutineType, FunctionType
 from typing import Any, TypeVar, cast
@@ -49,6 +49,12 @@ def discard(obj: object) -> None:
     """Close ``obj`` if it is an unstarted coroutine that a refused call took ownership of."""
     if inspect.iscoroutine(obj) and inspect.getcoroutinestate(obj) == inspect.CORO_CREATED:
         obj.close()
+
+
+def named(coro: Coroutine[Any, Any, T], name: str) -> Coroutine[Any, Any, T]:
+    """``coro``, named ``name`` where portal errors show it (a timeout, a shutdown): the user's call, not ours."""
+    coro.__qualname__ = name  # type: ignore[attr-defined]
+    return coro
 
 
 def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineType[Any, Any, Any]:

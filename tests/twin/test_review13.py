@@ -30,7 +30,10 @@ async def _spawn(code: str) -> asyncio.subprocess.Process:
 
 
 def test_a_subprocess_pipe_read_through_its_twin_is_a_twin() -> None:
-    proc = twin_of(dualio.run(_spawn("import sys; print('a'); print(sys.stdin.readline().strip().upper())")))
+    # The child waits for its stdin to close before it exits: drain() after the pipe closed would raise
+    # ConnectionResetError, in `async` code too (a race the test must not have).
+    code = "import sys; print('a', flush=True); print(sys.stdin.readline().strip().upper()); sys.stdin.read()"
+    proc = twin_of(dualio.run(_spawn(code)))
     stdout, stdin = proc.stdout, proc.stdin
     assert Twin in type(stdout).__mro__
     assert Twin in type(stdin).__mro__
@@ -38,6 +41,7 @@ def test_a_subprocess_pipe_read_through_its_twin_is_a_twin() -> None:
     assert first == b"a\n"
     stdin.write(b"shout\n")
     stdin.drain()
+    stdin.close()
     lines = list(stdout)  # iterated on the loop until EOF
     assert lines == [b"SHOUT\n"]
     assert proc.wait() == 0

@@ -8,9 +8,9 @@ those libraries' classes:
   ``client.get(k).transform(int)``) is a chain (before: ``get()`` was awaited first, then ``AttributeError``);
 - a sync generator method (gql's ``Client.subscribe``) steps on the loop (before: its body ran in the caller's
   thread, off the loop); a ``@contextmanager`` method (coredis' ``decoding()``) is entered in the caller's thread,
-  and what it gives is mapped (before: the async object);
-- a class whose ``__aenter__`` opens an anyio task group (coredis 6's clients) fails at the end of a twin's
-  ``with``, as before (not supported yet), but the error now says why and what to do.
+  and what it gives is mapped (before: the async object).
+
+A class whose ``__aenter__`` opens an anyio task group (coredis 6's clients) is tested in tests/test_held_blocks.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import pytest
 
 import dualio
@@ -114,34 +113,6 @@ def test_a_chain_on_an_awaitable_builder_without_async_members(portal: dualio.Po
         once = client.get("n").transform(int)  # pytest rewrites: see docs/twin.md)
         twice = client.get("n").transform(int).transform(lambda n: n + 1)
         assert (plain, once, twice) == ("41", 41, 42)
-
-
-class AsyncPooledClient:
-    """coredis 6's ``Redis``: ``__aenter__`` enters an anyio task group of its connection pool."""
-
-    async def __aenter__(self) -> AsyncPooledClient:
-        self._group = anyio.create_task_group()
-        await self._group.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
-        return await self._group.__aexit__(*exc_info)
-
-    async def ping(self) -> str:
-        return "PONG"
-
-
-def test_a_task_group_entered_by_aenter_says_why_the_with_fails(portal: dualio.Portal) -> None:
-    client_class = sync_class(AsyncPooledClient)
-    with (
-        use_portal(portal),
-        pytest.raises(RuntimeError, match="different task than it was entered in") as caught,
-        client_class() as client,
-    ):
-        assert client.ping() == "PONG"
-    notes = "\n".join(getattr(caught.value, "__notes__", []))
-    assert "AsyncPooledClient.__aenter__ opened a scope bound to its task" in notes
-    assert "dualio.run(work())" in notes
 
 
 class AsyncFeed:

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 from dualio._default import default_portal
 from dualio._portal import Portal
-from dualio._validate import check_timeout
+from dualio._validate import check_timeout, named
 
 from . import _registry
 from ._dynamic import sync_class
 from ._errors import TwinClosedError
-from ._runtime import Twin, _check_twin, _named, _portals, _result, scoped_portal, scoped_timeout, timeout_for
+from ._runtime import Twin, _check_twin, _portals, _result, scoped_portal, scoped_timeout, timeout_for
 
 __all__ = (
     "awaited",
@@ -127,7 +127,7 @@ def awaited(twin: Twin[Any], /) -> Any:
             "dualio.twin.awaited() expects a twin whose async object is awaitable, but "
             f"{type(obj).__module__}.{type(obj).__qualname__} has no __await__"
         )
-    coro = _named(_await(obj), f"{type(obj).__qualname__}.__await__")  # what a timeout message names
+    coro = named(_await(obj), f"{type(obj).__qualname__}.__await__")  # what a timeout message names
     # Called from here, not through _runtime: a refusal inside a coroutine then names dualio.twin.awaited(), and
     # says to await instead, which is right (the twin-method advice would name a method).
     value = twin._dualio_portal._run_in_context(

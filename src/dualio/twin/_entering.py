@@ -18,14 +18,15 @@ that a result that is both awaitable and async iterable is iterated, as ``async 
 
 from __future__ import annotations
 
-import contextvars
 import dis
 import inspect
 import sys
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
+
+from dualio._hosting import HeldBlock
 
 from . import _leaving, _registry
 
@@ -41,6 +42,7 @@ __all__ = (
     "enters_at_once",
     "iterates_at_once",
     "run_and_enter",
+    "run_enter_and_hold",
 )
 
 # Instructions that begin a `with` block on some CPython: BEFORE_WITH (3.11-3.13), LOAD_SPECIAL (3.14+).
@@ -181,12 +183,21 @@ def iterates_at_once(frame: FrameType) -> bool:
 class Entered:
     """The outcome of :func:`run_and_enter` when it entered an async context manager (made on the loop)."""
 
-    __slots__ = ("async_cm", "block", "value")
+    __slots__ = ("async_cm", "block", "held", "value")
 
     def __init__(self, async_cm: Any, value: Any) -> None:
         self.async_cm = async_cm
         self.value = value
         self.block: Any = None  # a ``_whole_block.Block`` when the block's body and exit ran too
+        self.held: HeldBlock[Entered] | None = None  # else: the task that entered holds the block open
+
+    async def hold(self, portal: Portal) -> Any:
+        """Give this to the waiting caller now and hold the block open in this task (``_hosting``).
+
+        Returns what ``__aexit__`` returns, which the coroutine that runs this must return: it is the outcome
+        of the task, which ``HeldBlock.leave`` hands to the call that ends the block."""
+        held = self.held = HeldBlock(self.async_cm)
+        return await held.hold(portal, self)
 
 
 async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -207,14 +218,25 @@ async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: d
     return value
 
 
+async def run_enter_and_hold(
+    portal: Portal, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """:func:`run_and_enter`; an :class:`Entered` outcome is given to the caller at once and its block held open
+    by this task until ``Entered.held`` is left, so that one task runs ``__aenter__`` and ``__aexit__``."""
+    outcome = await run_and_enter(fn, args, kwargs)
+    if type(outcome) is Entered:
+        return await outcome.hold(portal)  # the call has its result already: this goes to HeldBlock.leave
+    return outcome
+
+
 class EnteredResult:
     """What a twin method returns to a ``with`` statement when the call already ran ``__aenter__`` on the loop.
 
     Only the ``with`` statement that made the call ever holds it: ``__enter__`` hands over the mapped value of
-    ``__aenter__`` with no round trip, and ``__exit__`` runs ``__aexit__`` on the loop, unless the block's last
-    twin call already did (``_leaving``: then it raises what ``__aexit__`` raised, if anything). Should it die
-    without being entered (C code between the call and the ``with``, see the module docstring), ``abandon`` is
-    called to exit the async context manager without waiting.
+    ``__aenter__`` with no round trip, and ``__exit__`` has the task that entered run ``__aexit__``, unless the
+    block's last twin call already did (``_leaving``: then it raises what ``__aexit__`` raised, if anything).
+    Should it die without being entered (C code between the call and the ``with``, see the module docstring),
+    ``abandon`` is called to exit the async context manager without waiting.
     """
 
     __slots__ = (
@@ -224,9 +246,8 @@ class EnteredResult:
         "_exit_claim",
         "_open_key",
         "_value",
-        "async_exit",
-        "context",
         "exit_error",
+        "held",
         "portal",
     )
 
@@ -235,7 +256,8 @@ class EnteredResult:
         value: Any,
         exit: Callable[[type[BaseException] | None, BaseException | None, Any], bool],
         abandon: Callable[[], object],
-        merge: tuple[Portal, contextvars.Context, Callable[..., Coroutine[Any, Any, Any]]],
+        portal: Portal,
+        held: HeldBlock[Entered],
     ) -> None:
         self._value = value
         self._exit = exit
@@ -243,8 +265,8 @@ class EnteredResult:
         self._entered = False
         self._exit_claim = threading.Lock()
         self._open_key: tuple[FrameType, int] | None = None
-        # For a last call that also exits (``_leaving``): the portal, the block's context, __aexit__'s coroutine.
-        self.portal, self.context, self.async_exit = merge
+        self.portal = portal  # for a last call that also exits (``_leaving``): the portal and the held block
+        self.held = held
         self.exit_error: Exception | None = None
 
     def __enter__(self) -> Any:

@@ -198,7 +198,7 @@ async def call_then_exit(
     if (task is not None and task.cancelling()) or not entered.claim_exit():
         return value, None
     try:
-        await InContext(entered.context, entered.async_exit(None, None, None))
+        await entered.held.leave(None, None, None)  # the task that entered runs __aexit__ (``_hosting``)
     except Exception as error:
         return value, error
     return value, None

@@ -27,13 +27,23 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from dualio import _portal
 from dualio._default import default_portal
+from dualio._hosting import HeldBlock
 from dualio._portal import Portal
-from dualio._validate import check_timeout
+from dualio._validate import check_timeout, named
 from dualio.errors import PortalClosedError
 
 from . import _advice, _registry
 from ._chaining import chained_attribute
-from ._entering import FOR, WITH, Entered, EnteredResult, after_call, enters_at_once, iterates_at_once, run_and_enter
+from ._entering import (
+    FOR,
+    WITH,
+    Entered,
+    EnteredResult,
+    after_call,
+    enters_at_once,
+    iterates_at_once,
+    run_enter_and_hold,
+)
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
@@ -106,7 +116,7 @@ class Twin(Generic[A]):
     _dualio_parent: Twin[Any] | None  # the twin whose call or attribute gave this one (None: constructed)
     _dualio_closed: bool
     _dualio_close_result: Any  # set by the close() that closed it
-    _dualio_entered: list[contextvars.Context]  # set by enter(): the context each open `with twin` entered in
+    _dualio_entered: list[tuple[int, HeldBlock[Any]]]  # set by enter(): each open `with twin`, by thread
 
     def close(self, *args: Any, **kwargs: Any) -> Any:
         """Close the async object on its loop (``aclose()``, else ``close()``, else ``__aexit__``); idempotent.
@@ -298,16 +308,10 @@ def _run(
     if context is None:
         context = _copy_context()
     try:
-        return portal._run_in_context(context, _named(coro, name), timeout=timeout, api="run")
+        return portal._run_in_context(context, named(coro, name), timeout=timeout, api="run")
     except PortalClosedError as error:
         _explain_loop_error(error, coro)
         raise
-
-
-def _named(coro: Coroutine[Any, Any, R], name: str) -> Coroutine[Any, Any, R]:
-    """``coro``, named ``name`` where portal errors show it."""
-    coro.__qualname__ = name  # type: ignore[attr-defined]
-    return coro
 
 
 def _name_of(fn: object) -> str:
@@ -469,33 +473,28 @@ def _call_and_enter(
     call_args = (twin._dualio_obj, *args)
     name = _name_of(fn)
     if body is None:
-        outcome = _run(portal, run_and_enter(fn, call_args, kwargs), name, timeout_for(twin), context)
+        outcome = _run(portal, run_enter_and_hold(portal, fn, call_args, kwargs), name, timeout_for(twin), context)
     else:
         method_name, call_lasti = body
-        coro = run_whole_block(fn, call_args, kwargs, method_name, contextvars.copy_context())
+        coro = run_whole_block(portal, fn, call_args, kwargs, method_name, contextvars.copy_context())
         name = f"{name} (with its block's .{method_name}() and __aexit__)"
         outcome = _run(portal, coro, name, timeout_for(twin), context)
         if type(outcome) is Entered and outcome.block is not None:
             return BlockResult(_result(twin, outcome.value), outcome.block, call_lasti)
     if type(outcome) is not Entered:
         return _result(twin, outcome)
-    async_cm = outcome.async_cm
+    held = outcome.held
+    assert held is not None
+    exit_name = f"{type(outcome.async_cm).__qualname__}.__aexit__"
 
     def exit_(exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
-        coro = _aexit(async_cm, exc_type, exc, tb)
-        return bool(_run(portal, coro, f"{type(async_cm).__qualname__}.__aexit__", timeout_for(twin), context))
+        return bool(_run(portal, held.leave(exc_type, exc, tb), exit_name, timeout_for(twin)))
 
     def abandon() -> None:  # never entered (see EnteredResult): exit without waiting, from whatever thread
-        coro = _named(_aexit(async_cm, None, None, None), f"{type(async_cm).__qualname__}.__aexit__")
         with contextlib.suppress(PortalClosedError):
-            portal.submit(coro)
+            portal.submit(named(held.leave(None, None, None), exit_name))
 
-    def async_exit(
-        exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> Coroutine[Any, Any, bool | None]:
-        return _aexit(async_cm, exc_type, exc, tb)  # run inside call_then_exit's coroutine: named by it
-
-    return EnteredResult(_result(twin, outcome.value), exit_, abandon, (portal, context, async_exit))
+    return EnteredResult(_result(twin, outcome.value), exit_, abandon, portal, held)
 
 
 def _call_and_leave(
@@ -582,45 +581,32 @@ async def _aenter(obj: Any) -> Any:
 async def _aexit(
     obj: Any, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> bool | None:
-    try:
-        return await type(obj).__aexit__(obj, exc_type, exc, tb)  # type: ignore[no-any-return]
-    except RuntimeError as error:
-        if _OTHER_TASK in str(error):
-            error.add_note(
-                f"{type(obj).__qualname__}.__aenter__ opened a scope bound to its task (an anyio task group or "
-                "cancel scope; coredis 6 clients and their pub/sub do), and a twin's `with` runs __aenter__ and "
-                "__aexit__ as two portal calls, two tasks: the scope cannot close. Twins do not support such "
-                "classes yet; run the whole block in one coroutine: dualio.run(work()) with an async def work() "
-                "that does `async with ...` (docs/twin.md, task-bound scopes)"
-            )
-        raise
-
-
-# What anyio says when a cancel scope (or a task group's) is left by another task than entered it.
-_OTHER_TASK = "in a different task than it was entered in"
+    return await type(obj).__aexit__(obj, exc_type, exc, tb)  # type: ignore[no-any-return]
 
 
 def enter(twin: Twin[Any]) -> Any:
     """``with twin`` for an async context manager: ``__aenter__`` on the loop; ``self`` maps back to the twin.
 
-    ``__aenter__`` runs in a copy of the caller's context that ``exit`` runs ``__aexit__`` in too, as both halves
-    of an ``async with`` share one context: a context variable ``__aenter__`` sets can be reset by ``__aexit__``
-    (tortoise-orm's ``in_transaction()``).
+    The task that runs ``__aenter__`` holds the block open and runs ``__aexit__`` when ``exit`` tells it to
+    (``dualio._hosting``), so both halves run in one task and one copy of the caller's context, as in
+    ``async with``: a task group or cancel scope ``__aenter__`` opens can close (coredis 6), and a context
+    variable ``__aenter__`` sets can be reset by ``__aexit__`` (tortoise-orm's ``in_transaction()``).
     """
     if twin._dualio_closed:
         raise _closed_error(twin, "__enter__()")
     obj = twin._dualio_obj
-    context = _copy_context()
+    held = HeldBlock[Any](obj)
+    portal = twin._dualio_portal
     name = f"{type(obj).__qualname__}.__aenter__"
     try:
-        value = _run(twin._dualio_portal, _aenter(obj), name, timeout_for(twin), context)
+        value = _run(portal, held.enter_and_hold(portal), name, timeout_for(twin))
     except (RuntimeError, ValueError) as error:
         _explain_loop_error(error, type(obj).__aenter__)
         raise
     try:
-        twin._dualio_entered.append(context)
+        twin._dualio_entered.append((threading.get_ident(), held))
     except AttributeError:
-        twin._dualio_entered = [context]
+        twin._dualio_entered = [(threading.get_ident(), held)]
     return _result(twin, value)
 
 
@@ -634,13 +620,26 @@ def enter_self(twin: Twin[Any]) -> Any:
 def exit(
     twin: Twin[Any], exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> Any:  # bool | None: Any so that generated code's cast to __aexit__'s own type is never redundant
-    """End ``with twin``: ``__aexit__`` on the loop, which may suppress the exception by returning true. It runs in
-    the context ``enter`` ran ``__aenter__`` in (the innermost open one), else in a copy of the caller's."""
+    """End ``with twin``: the task holding this thread's innermost open block runs ``__aexit__``, which may
+    suppress the exception by returning true. With no block open here (``__exit__`` called by hand), the
+    innermost one of any thread is left, and with none at all ``__aexit__`` runs alone."""
     obj = twin._dualio_obj
-    entered = getattr(twin, "_dualio_entered", None)
-    context = entered.pop() if entered else None
-    coro = _aexit(obj, exc_type, exc, tb)
-    return _run(twin._dualio_portal, coro, f"{type(obj).__qualname__}.__aexit__", timeout_for(twin), context)
+    held = _open_block(getattr(twin, "_dualio_entered", None))
+    name = f"{type(obj).__qualname__}.__aexit__"
+    coro = held.leave(exc_type, exc, tb) if held is not None else _aexit(obj, exc_type, exc, tb)
+    return _run(twin._dualio_portal, coro, name, timeout_for(twin))
+
+
+def _open_block(entered: list[tuple[int, HeldBlock[Any]]] | None) -> HeldBlock[Any] | None:
+    """Take the innermost block open in this thread from ``entered`` (else the innermost of any thread)."""
+    if not entered:
+        return None
+    me = threading.get_ident()
+    mine: tuple[int, HeldBlock[Any]] | None = next((item for item in reversed(entered) if item[0] == me), None)
+    if mine is None:
+        return entered.pop()[1]
+    entered.remove(mine)  # by value, not index: another thread may pop its own block meanwhile
+    return mine[1]
 
 
 def close(twin: Twin[Any], /, *args: Any, **kwargs: Any) -> Any:

@@ -34,11 +34,14 @@ import contextvars
 import sys
 from collections.abc import Callable
 from types import CodeType, FrameType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _entering, _registry
 from ._bytecode import after, exception_entries, handler_of, instructions_of, stores_plainly
 from ._leaving import InContext
+
+if TYPE_CHECKING:
+    from dualio._portal import Portal
 
 __all__ = ("Block", "BlockResult", "block_method", "run_whole_block", "speculated", "take")
 
@@ -233,6 +236,7 @@ def take(frame: FrameType, twin: object) -> Block | None:
 
 
 async def run_whole_block(
+    portal: Portal,
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
@@ -249,8 +253,8 @@ async def run_whole_block(
     if type(outcome) is not _entering.Entered:
         return outcome
     method = _registry.async_method_of_twin(type(outcome.value), method_name)
-    if method is None:
-        return outcome
+    if method is None:  # the body runs as written: this task holds the block open for it (``_hosting``)
+        return await outcome.hold(portal)  # the call has its result already: this goes to HeldBlock.leave
     manager = outcome.async_cm
     block = Block()
     try:
