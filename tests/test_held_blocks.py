@@ -223,3 +223,19 @@ def test_a_timeout_cancels_aexit_in_the_holding_task(portal: dualio.Portal) -> N
             pass
     assert dualio.twin.unwrap(slow).cancelled == ["__aexit__"]
     assert not portal._holders
+
+
+def test_held_blocks_count_as_two_completed_calls(portal: dualio.Portal) -> None:
+    """The entering call completes when it hands over ``__aenter__``'s value, the exit when ``__aexit__`` returns."""
+    before = portal.statistics()
+    for _ in range(3):
+        with portal.enter(AsyncTaskGroupClient()):
+            pass
+    after = portal.statistics()
+    assert after.tasks_submitted - before.tasks_submitted == 6
+    assert after.tasks_completed - before.tasks_completed == 6
+    assert (after.tasks_failed, after.tasks_cancelled, after.tasks_pending) == (
+        before.tasks_failed,
+        before.tasks_cancelled,
+        0,
+    )

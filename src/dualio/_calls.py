@@ -28,7 +28,7 @@ CancelReason = Literal["interrupt", "timeout", "future", "shutdown"]
 
 
 class _Call(abc.ABC):
-    __slots__ = ("cancel_reason", "context", "coro", "delivered", "queued", "task", "timeout", "timer")
+    __slots__ = ("cancel_reason", "context", "coro", "detached", "on_done", "queued", "task", "timeout", "timer")
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         self.coro = coro
@@ -38,7 +38,10 @@ class _Call(abc.ABC):
         self.timer: asyncio.TimerHandle | None = None
         self.cancel_reason: CancelReason | None = None
         self.queued = False
-        self.delivered = False  # finished by ``Portal._deliver_early``; its task goes on (a held ``async with``)
+        self.on_done: Callable[[asyncio.Task[Any]], object] | None = None  # the task's done callback, if added
+        # Set by its own coroutine's first step: the call is finished early (``Portal._deliver_early``) or by
+        # another task (``Portal._hand_over``), never by its own task's end.
+        self.detached = False
 
     @abc.abstractmethod
     def finish(self, result: object, exception: BaseException | None) -> None:

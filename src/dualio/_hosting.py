@@ -34,23 +34,23 @@ if TYPE_CHECKING:
 __all__ = ("HeldBlock",)
 
 T = TypeVar("T")
-_ExcInfo = tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
 
 
 class HeldBlock(Generic[T]):
     """One ``async with async_cm`` held open by a task on the portal's loop; see the module docstring.
 
     ``enter_and_hold`` (or, once a coroutine has run ``__aenter__`` itself, ``hold``) runs in a portal call;
-    ``leave`` in the call that ends the block. ``leave`` returns the outcome of the holding task, so the
-    coroutine that the portal call runs must end by returning what ``hold`` returned.
+    the call that ends the block runs ``leave_call`` (or awaits ``leave`` inside a coroutine of its own).
+    The holding task's outcome is the block's, so a coroutine that awaits ``hold`` must return what it returned.
     """
 
-    __slots__ = ("_leave", "_task", "async_cm")
+    __slots__ = ("_leave", "_portal", "_task", "async_cm")
 
     def __init__(self, async_cm: AbstractAsyncContextManager[Any]) -> None:
         self.async_cm = async_cm
+        self._portal: Portal | None = None
         self._task: asyncio.Task[Any] | None = None
-        self._leave: asyncio.Future[_ExcInfo] | None = None
+        self._leave: asyncio.Future[tuple[type[BaseException] | None, BaseException | None, Any, bool]] | None = None
 
     async def enter_and_hold(self, portal: Portal) -> Any:
         """In a portal call: run ``__aenter__``, give its value to the caller and hold the block (see ``hold``)."""
@@ -60,41 +60,66 @@ class HeldBlock(Generic[T]):
 
     async def hold(self, portal: Portal, result: T) -> Any:
         """In the portal call's task that ran ``__aenter__``: finish the call with ``result`` now, then wait
-        in this task for ``leave`` and run ``__aexit__`` here. Returns what ``__aexit__`` returned, to ``leave``;
-        typed ``Any`` because the portal call that awaits this coroutine gets ``result``, not this."""
+        in this task to be told to leave and run ``__aexit__`` here. Returns what ``__aexit__`` returned (typed
+        ``Any``: the portal call that awaits this coroutine gets ``result``, not this)."""
         leave = self._leave = asyncio.get_running_loop().create_future()
-        self._task = asyncio.current_task()
+        task = self._task = asyncio.current_task()
+        self._portal = portal
         portal._deliver_early(result, self._stop)
         cm = self.async_cm
         try:
-            exc_type, exc, tb = await leave
+            exc_type, exc, tb, handed_over = await leave
         except asyncio.CancelledError as cancelled:  # a scope of __aenter__ ended the block, or a shutdown
+            portal._holders.pop(task, None)  # type: ignore[arg-type]  # not None inside a task
             if not await type(cm).__aexit__(cm, type(cancelled), cancelled, cancelled.__traceback__):
                 raise
             return None
-        return await type(cm).__aexit__(cm, exc_type, exc, tb)
+        portal._holders.pop(task, None)  # type: ignore[arg-type]  # no longer a holder: leaving
+        outcome = await type(cm).__aexit__(cm, exc_type, exc, tb)
+        if handed_over:
+            portal._deliver_early(outcome)  # the call that ends the block: finished now, not when this task ends
+        return outcome
 
     def _stop(self) -> None:
         """End a block that is still held (the portal shuts down): ``__aexit__`` gets a ``CancelledError``."""
         if self._leave is not None and not self._leave.done() and self._task is not None:
             self._task.cancel()
 
-    async def leave(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None:
-        """In a portal call: have the holding task run ``__aexit__(exc_type, exc, tb)``; return its result.
-
-        Cancelling this call (a timeout, Ctrl-C) cancels ``__aexit__``. A block that ended before (its task
-        cancelled by a scope ``__aenter__`` opened) raises what ``__aexit__`` raised then, or returns False:
-        that ``__aexit__`` never saw this outcome, so it suppresses nothing.
-        """
+    def _check_open(self) -> tuple[asyncio.Future[Any], asyncio.Task[Any]]:
         leave, task = self._leave, self._task
         if leave is None or task is None:
             raise RuntimeError(f"{type(self.async_cm).__qualname__}: the with block was never entered")
-        if leave.cancelled():  # the block ended early; the task has finished or finishes __aexit__ now
+        if leave.done() and not leave.cancelled():
+            raise RuntimeError(f"{type(self.async_cm).__qualname__}: its with block was left already")
+        return leave, task
+
+    async def leave_call(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        """As a portal call of its own: the holding task runs ``__aexit__(exc_type, exc, tb)`` and finishes this
+        call with its result; the call's timeout or Ctrl-C cancels ``__aexit__``. This coroutine only hands the
+        call over (``Portal._hand_over``): one loop iteration for the exit instead of three.
+
+        A block that ended before (its task cancelled by a scope ``__aenter__`` opened) raises what ``__aexit__``
+        raised then, or returns False: that ``__aexit__`` never saw this outcome, so it suppresses nothing.
+        """
+        leave, task = self._check_open()
+        if leave.cancelled():
             await task
             return False
-        if leave.done():
-            raise RuntimeError(f"{type(self.async_cm).__qualname__}: its with block was left already")
-        leave.set_result((exc_type, exc, tb))
+        leave.set_result((exc_type, exc, tb, True))
+        assert self._portal is not None  # set with the task
+        self._portal._hand_over(task)
+        return None  # not the call's outcome: the holding task delivers that
+
+    async def leave(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        """Inside a coroutine: have the holding task run ``__aexit__(exc_type, exc, tb)``; return its result.
+        Cancelling the awaiting task cancels ``__aexit__``. An ended block: as ``leave_call``."""
+        leave, task = self._check_open()
+        if leave.cancelled():
+            await task
+            return False
+        leave.set_result((exc_type, exc, tb, False))
         return await task  # type: ignore[no-any-return]

@@ -137,6 +137,7 @@ class Portal:
         self._thread_id: int | None = None
         self._calls: dict[asyncio.Task[None], _Call] = {}
         self._starting: _Call | None = None  # the call whose task's first step ``_drain`` runs now
+        self._resume_now: asyncio.Task[Any] | None = None  # a holder ``_hand_over`` woke from a first step
         # Tasks that delivered their call's result early and go on (``_hosting``): task -> what stops it at close.
         self._holders: dict[asyncio.Task[Any], Callable[[], object]] = {}
         self._failed_futures: weakref.WeakSet[PortalFuture[Any]] = weakref.WeakSet()
@@ -599,21 +600,28 @@ class Portal:
                 continue
             finally:
                 self._starting = None
-            call.task = task
-            if call.delivered:  # its first step handed the result over and went on holding (``_deliver_early``)
+            if call.detached:  # its first step delivered early or handed the call over (``_hosting``)
+                if self._resume_now is not None:
+                    self._resume(loop)
                 continue
+            call.task = task
             if task.done():  # finished in its first step: settle now, no callback round
                 self._settle(call, task)
                 continue
-            self._calls[task] = call
-            task.add_done_callback(functools.partial(self._settle, call))
-            if call.timeout == 0:  # no time at all: only the first step runs, as if the deadline passed at once
-                if inspect.getcoroutinestate(call.coro) == inspect.CORO_SUSPENDED:  # its first step ran
-                    self._cancel_call(call, "timeout")
-                else:  # first step still queued (no eager start on this loop): cancel right after it
-                    loop.call_soon(self._cancel_call, call, "timeout")
-            elif call.timeout is not None:
-                call.timer = loop.call_later(call.timeout, self._cancel_call, call, "timeout")
+            self._track(call, task)
+
+    def _track(self, call: _Call, task: asyncio.Task[Any]) -> None:
+        """Have ``task``'s end settle ``call``, and start the call's timeout (on the loop)."""
+        self._calls[task] = call
+        call.on_done = functools.partial(self._settle, call)
+        task.add_done_callback(call.on_done)
+        if call.timeout == 0:  # no time at all: only the first step runs, as if the deadline passed at once
+            if inspect.getcoroutinestate(call.coro) == inspect.CORO_SUSPENDED:  # its first step ran
+                self._cancel_call(call, "timeout")
+            else:  # first step still queued (no eager start on this loop): cancel right after it
+                task.get_loop().call_soon(self._cancel_call, call, "timeout")
+        elif call.timeout is not None:
+            call.timer = task.get_loop().call_later(call.timeout, self._cancel_call, call, "timeout")
 
     def _settle(self, call: _Call, task: asyncio.Task[Any]) -> None:
         """Deliver a finished task's outcome to its call, translating cancellation (runs on the loop).
@@ -621,8 +629,6 @@ class Portal:
         Counters are updated before the outcome is delivered, so a caller that has its result already sees
         it counted in ``statistics()``.
         """
-        if call.delivered:
-            return  # finished by ``_deliver_early``: what the task returns now is its holder's business
         if call.timer is not None:
             call.timer.cancel()
         self._calls.pop(task, None)
@@ -647,28 +653,63 @@ class Portal:
                     self._last_interrupt_delivered = error
         call.finish(None, error)
 
-    def _deliver_early(self, result: object, stop: Callable[[], object]) -> None:
+    def _own_call(self, api: str) -> tuple[asyncio.Task[Any], _Call]:
+        """The running task and the portal call it runs, no longer tracked: its end will not settle the call."""
+        task = asyncio.current_task()
+        call = self._calls.pop(task, None) if task is not None else None
+        if call is not None:
+            if call.on_done is not None:
+                task.remove_done_callback(call.on_done)  # type: ignore[union-attr]  # not None with a call
+            if call.timer is not None:
+                call.timer.cancel()
+        elif self._starting is not None and self._starting.task is None:
+            call = self._starting  # the call's first step, run by ``_drain``: not tracked yet
+        if task is None or call is None:
+            raise RuntimeError(f"dualio: {api}() outside the task of a portal call")
+        call.detached = True
+        return task, call
+
+    def _deliver_early(self, result: object, stop: Callable[[], object] | None = None) -> None:
         """Finish the current task's call with ``result`` now; the task goes on, no longer a call (on the loop).
 
         For a task that holds an ``async with`` open across calls (``_hosting``): the caller gets what
-        ``__aenter__`` gave and the task stays suspended in the block. From here on its timeout no longer
-        applies, and lending no longer waits for it (as for any task a coroutine started). ``stop`` is called
-        when the portal shuts down while the task still runs, before pending work is drained.
+        ``__aenter__`` gave and the task stays suspended in the block, its timeout no longer running; lending no
+        longer waits for it (as for any task a coroutine started). ``stop``, if given, makes the task a holder:
+        it is called if the portal shuts down while the task is one, before pending work is drained.
         """
-        task = asyncio.current_task()
-        call = self._calls.pop(task, None) if task is not None else None
-        if call is None:
-            call = self._starting  # the task's first step, run by ``_drain``: not registered yet
-        if task is None or call is None or call.task not in (None, task):
-            raise RuntimeError("dualio: _deliver_early() outside the task of a portal call")
-        if call.timer is not None:
-            call.timer.cancel()
-        call.delivered = True
-        self._holders[task] = stop
-        task.add_done_callback(self._holders.pop)
+        task, call = self._own_call("_deliver_early")
+        if stop is not None:
+            self._holders[task] = stop
         with self._counts_lock:
             self._completed += 1
         call.finish(result, None)
+
+    def _hand_over(self, holder: asyncio.Task[Any]) -> None:
+        """Let ``holder`` (a holder, see ``_deliver_early``) finish the current call, which this first step of
+        its coroutine began: the call's outcome is ``holder``'s (its end, or its ``_deliver_early``), and the
+        call's timeout, Ctrl-C and shutdown cancel ``holder``. The current task should end at once."""
+        _, call = self._own_call("_hand_over")
+        self._holders.pop(holder, None)
+        call.task = holder
+        self._track(call, holder)
+        if call is self._starting:
+            self._resume_now = holder  # ``_drain`` runs its step as soon as this one ends: see ``_resume``
+
+    def _resume(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the step of the holder that a call was just handed over to, now instead of on the next iteration.
+
+        As an eager start does for a new task: the wake-up that the holder's future queued is the last ready
+        callback (the first step that handed over queued nothing after it); it is taken off the queue and run
+        here, between task steps. A loop that keeps no such queue (uvloop) runs it on its next iteration.
+        """
+        holder, self._resume_now = self._resume_now, None
+        ready = getattr(loop, "_ready", None)
+        if not ready:
+            return
+        handle = ready[-1]
+        if getattr(handle._callback, "__self__", None) is holder and not handle.cancelled():
+            ready.pop()
+            handle._run()
 
     def _count_cancelled(self) -> None:
         with self._counts_lock:

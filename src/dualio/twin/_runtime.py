@@ -488,11 +488,11 @@ def _call_and_enter(
     exit_name = f"{type(outcome.async_cm).__qualname__}.__aexit__"
 
     def exit_(exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
-        return bool(_run(portal, held.leave(exc_type, exc, tb), exit_name, timeout_for(twin)))
+        return bool(_run(portal, held.leave_call(exc_type, exc, tb), exit_name, timeout_for(twin)))
 
     def abandon() -> None:  # never entered (see EnteredResult): exit without waiting, from whatever thread
         with contextlib.suppress(PortalClosedError):
-            portal.submit(named(held.leave(None, None, None), exit_name))
+            portal.submit(named(held.leave_call(None, None, None), exit_name))
 
     return EnteredResult(_result(twin, outcome.value), exit_, abandon, portal, held)
 
@@ -626,7 +626,7 @@ def exit(
     obj = twin._dualio_obj
     held = _open_block(getattr(twin, "_dualio_entered", None))
     name = f"{type(obj).__qualname__}.__aexit__"
-    coro = held.leave(exc_type, exc, tb) if held is not None else _aexit(obj, exc_type, exc, tb)
+    coro = held.leave_call(exc_type, exc, tb) if held is not None else _aexit(obj, exc_type, exc, tb)
     return _run(twin._dualio_portal, coro, name, timeout_for(twin))
 
 
