@@ -20,8 +20,9 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
         ["bench_audit.py", "--quick", "--rounds", "1", "--files", "5"],
         ["bench_monitor.py", "--quick", "--rounds", "1", "--tasks", "500"],
         ["bench_twin.py", "--quick", "--rounds", "1", "--calls", "20", "--requests", "10"],
+        ["bench_held_with.py", "--quick", "--rounds", "1", "--blocks", "20"],
     ],
-    ids=["roundtrip", "submit", "audit", "monitor", "twin"],
+    ids=["roundtrip", "submit", "audit", "monitor", "twin", "held_with"],
 )
 def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> None:
     proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
@@ -33,6 +34,7 @@ def test_benchmark_script_runs_and_reports_every_target(command: list[str]) -> N
         "bench_audit.py": 2,
         "bench_monitor.py": 2,
         "bench_twin.py": 9,
+        "bench_held_with.py": 2,
     }
     assert len(verdicts) == expected_verdicts[command[0]]
 
