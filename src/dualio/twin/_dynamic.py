@@ -77,10 +77,10 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     if issubclass(async_cls, _registry.TASK_SCOPED):
         raise TypeError(
             f"sync_class() cannot twin {async_cls.__module__}.{async_cls.__qualname__}: it is bound to the task that "
-            "enters it, and a twin's with block runs __aenter__ and __aexit__ in two tasks on the portal, with your "
-            "block's code in your thread between them (a timeout could not interrupt it; a task group would watch a "
-            "task that already finished). Limit twin calls with dualio.twin.timeout(seconds) instead, and run "
-            "the whole async with in one coroutine: dualio.run(work()) with an async def work()"
+            "enters it, and a twin's with block runs your block's code in your thread, where it cannot reach (a "
+            "timeout could not interrupt the block; a failing task of a group could not cancel it). Limit twin "
+            "calls with dualio.twin.timeout(seconds) instead, and run the whole async with in one coroutine: "
+            "dualio.run(work()) with an async def work()"
         )
     if not _registry.has_async_members(async_cls):
         raise TypeError(

@@ -46,8 +46,8 @@ _classes: dict[type, type[Twin[Any]]] = {}
 # as any package's do (before stop 23 every asyncio class was returned as it was: `proc.stdout` stayed raw).
 _NEVER_TWINNED = ("uvloop", "concurrent.", "dualio._", "dualio.twin._")
 _NEVER_TWINNED_TYPES = (type, types.CoroutineType, asyncio.AbstractEventLoop, asyncio.Handle)
-# Async context managers bound to the task that enters them: a twin's `with` runs __aenter__ and __aexit__ in two
-# portal tasks, so asyncio.Timeout would not interrupt the block and TaskGroup would watch a finished task.
+# Async context managers bound to the task that enters them: a twin's `with` block runs in the caller's thread, so
+# asyncio.Timeout could not interrupt it and a failing task of a TaskGroup could not cancel it.
 TASK_SCOPED: tuple[type, ...] = (asyncio.Timeout, asyncio.TaskGroup)
 _kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
 _packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
