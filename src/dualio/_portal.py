@@ -662,7 +662,7 @@ class Portal:
                 task.remove_done_callback(call.on_done)  # type: ignore[union-attr]  # not None with a call
             if call.timer is not None:
                 call.timer.cancel()
-        elif self._starting is not None and self._starting.task is None:
+        elif task is not None and self._starting is not None and task.get_coro() is self._starting.coro:
             call = self._starting  # the call's first step, run by ``_drain``: not tracked yet
         if task is None or call is None:
             raise RuntimeError(f"dualio: {api}() outside the task of a portal call")
