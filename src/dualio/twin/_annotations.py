@@ -226,8 +226,11 @@ class Annotations:
             if self._as_portal_future(spelled, place):
                 return _subscript(_PORTAL_FUTURE, self._convert(_elements(node.slice)[0], Place.ITEM))
             head = "Awaitable"  # `asyncio.Future[int]` that a sync def returns: awaited, as an Awaitable is
-        if head == "Literal":  # its strings are values, not forward references
+        if head == "Literal":  # its strings are values, not forward references; its enum members name a class
             self._record(node.value)
+            for element in _elements(node.slice):
+                if isinstance(element, ast.Attribute):  # `Literal[PureToken.SUM]` (coredis): import PureToken
+                    self._record(element)
             return node
         arguments = _elements(node.slice)
         returned = place in (Place.AWAITED, Place.RETURNED, Place.ITEM)

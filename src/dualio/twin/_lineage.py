@@ -108,7 +108,10 @@ class Sources:
                     kind = _PLAIN
                 elif qualified is not None:
                     reached, found = self.follow(qualified, source.module.partition(".")[0])
-                    kind = _bound_type_variable(found, reached.rpartition(".")[2]) if found is not None else None
+                    if reached in _LIBRARY_TYPE_VARIABLES:  # re-exported: `from coredis.typing import AnyStr`
+                        kind = _PLAIN
+                    elif found is not None:
+                        kind = _bound_type_variable(found, reached.rpartition(".")[2])
             self._type_variables[key] = kind
         return self._type_variables[key]
 
