@@ -179,3 +179,82 @@ def test_reexported_anystr_and_enum_members_in_literal(tmp_path: Path, monkeypat
     )
     assert "_typing.Generic[AnyStr]" in text
     assert "PureToken" in text.split("class Redis", 1)[0]  # imported before the class that uses it
+
+
+FOREIGN_BASE = """
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any, AnyStr, Generic, Literal, Self, TypeVar, overload
+
+from anyio import AsyncContextManagerMixin
+
+ClientT = TypeVar("ClientT", bound="AsyncClient[Any]")
+
+
+class AsyncClient(AsyncContextManagerMixin, Generic[AnyStr]):
+    '''coredis 6's Redis: entered through anyio's mixin, a base from another package (not read).'''
+
+    def __init__(self, decode: bool) -> None:
+        self.entered = False
+        self.decode = decode
+
+    @contextlib.asynccontextmanager
+    async def __asynccontextmanager__(self) -> AsyncGenerator[Self]:
+        self.entered = True
+        try:
+            yield self
+        finally:
+            self.entered = False
+
+    async def is_entered(self) -> bool:
+        return self.entered
+
+    @overload
+    def decoding(self, mode: Literal[False]) -> contextlib.AbstractContextManager[AsyncClient[bytes]]: ...
+
+    @overload
+    def decoding(self, mode: Literal[True]) -> contextlib.AbstractContextManager[AsyncClient[str]]: ...
+
+    @contextlib.contextmanager
+    def decoding(self, mode: bool) -> Iterator[AsyncClient[Any]]:
+        yield self
+
+    @overload
+    @classmethod
+    def from_url(cls, url: str, *, decode: Literal[False] = ...) -> AsyncClient[bytes]: ...
+
+    @overload
+    @classmethod
+    def from_url(cls, url: str, *, decode: Literal[True]) -> AsyncClient[str]: ...
+
+    @classmethod
+    def from_url(cls: type[ClientT], url: str, *, decode: bool = False) -> ClientT:
+        return cls(decode)
+"""
+
+FOREIGN_BASE_USAGE = """
+from typing import assert_type
+
+from gen_foreign_base.sync import Client
+
+with Client.from_url("redis://", decode=True) as client:
+    assert_type(client, Client[str])
+    assert client.is_entered()  # the mixin's __aenter__ ran
+    with client.decoding(False) as raw:
+        assert_type(raw, Client[bytes])
+        assert raw.is_entered()
+assert not client.is_entered()  # and its __aexit__
+"""
+
+
+def test_overloads_of_contextmanager_and_cls_typed_classmethod_and_a_foreign_aenter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: decoding()'s overloads kept `AbstractContextManager[AsyncClient[bytes]]` and from_url's
+    # implementation read `-> Self` against overloads returning `Client[bytes]`: mypy --strict rejected both; and
+    # `with` on the generated twin never ran the mixin's __aenter__ (coredis: "Connection pool is not initialized").
+    text = generate_and_use(tmp_path, monkeypatch, "gen_foreign_base", FOREIGN_BASE, "AsyncClient", FOREIGN_BASE_USAGE)
+    assert "-> _contextlib.AbstractContextManager[Client[bytes]]: ..." in text
+    assert "decode: bool = False) -> _typing.Any:" in text

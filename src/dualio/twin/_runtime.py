@@ -130,15 +130,25 @@ class Twin(Generic[A]):
         return close(self, *args, **kwargs)
 
     def __enter__(self) -> Any:
-        """``with twin``: the twin itself; the block's end closes it (its async class has no ``__aenter__``)."""
+        """``with twin``: the twin itself; the block's end closes it (its async class has no ``__aenter__``).
+
+        An async class that has ``__aenter__`` and ``__aexit__`` is entered on the loop instead (``enter``): a
+        generated twin that did not declare them (they come from another package's base, which the generator
+        does not read: coredis' ``Redis`` gets them from anyio's ``AsyncContextManagerMixin``) still runs them.
+        """
         if self._dualio_closed:
             raise _closed_error(self, "__enter__()")
+        if _enters_on_loop(type(self._dualio_obj)):
+            return enter(self)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
-        """Close the twin, with no arguments; a closer that needs some is a ``TypeError`` that says so."""
+        """Close the twin, with no arguments; a closer that needs some is a ``TypeError`` that says so. A block
+        that ``__enter__`` entered on the loop runs ``__aexit__`` instead (``exit``)."""
+        if getattr(self, "_dualio_entered", None) and _enters_on_loop(type(self._dualio_obj)):
+            return bool(exit(self, exc_type, exc, tb))
         if not self._dualio_closed:
             _check_closes_without_arguments(self)
             close(self)
@@ -151,6 +161,10 @@ class Twin(Generic[A]):
             return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {portal!r}>"
         except AttributeError:  # not bound yet (an exception in the constructor)
             return f"<unbound {type(self).__qualname__} twin>"
+
+
+def _enters_on_loop(async_cls: type) -> bool:
+    return hasattr(async_cls, "__aenter__") and hasattr(async_cls, "__aexit__")
 
 
 def timeout_for(twin: object) -> float | None:

@@ -372,7 +372,9 @@ class ClassWriter(SignatureWriter):
         is_async = isinstance(node, ast.AsyncFunctionDef)
         is_async_gen = isinstance(node, ast.AsyncFunctionDef) and has_yield(node)
         # What the twin returns: an async def's result, or what a sync def returns, awaited if awaitable.
-        returns, traversed = self.annotation_traversed(node.returns, Place.RETURNED if is_async else Place.AWAITED)
+        place = Place.RETURNED if is_async else Place.AWAITED
+        entered_in_thread = False  # a sync @contextmanager method: its overloads are typed as it is
+        returns, traversed = self.annotation_traversed(node.returns, place)
         if is_async_gen and node.returns is None:
             returns = "_abc.Iterator[_typing.Any]"
         if decorators & {"asynccontextmanager", "contextlib.asynccontextmanager"}:
@@ -382,10 +384,8 @@ class ClassWriter(SignatureWriter):
             is_async = is_async_gen = False
         elif decorators & {"contextmanager", "contextlib.contextmanager"} and not is_async:
             # A sync generator made a context manager: entered in the caller's thread, its value mapped.
-            inner = node.returns.slice if isinstance(node.returns, ast.Subscript) else None
-            if isinstance(inner, ast.Tuple):  # Generator[T, None, None]
-                inner = inner.elts[0] if inner.elts else None
-            returns, traversed = f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]", False
+            returns, traversed = self._entered_in_thread(node.returns), False
+            entered_in_thread = True
         opaque = is_async and bool(transforming_decorators(decorators))
         if opaque and is_async_gen:  # `@asyncstartablecontext`: what the decorator makes of it cannot be read
             returns, traversed = "_typing.Any", False
@@ -393,7 +393,7 @@ class ClassWriter(SignatureWriter):
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"
             place = Place.RETURNED if is_async else Place.AWAITED
-            self.overloads(name, functions[:-1], place, decorator=kind)
+            returns = _loosened(returns, self.overloads(name, functions[:-1], place, decorator=kind))
             self.method(node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed)
             return
         if opaque:  # run it and map what comes back (awaited if awaitable), as the run-time twin does
@@ -404,8 +404,18 @@ class ClassWriter(SignatureWriter):
             runner = "call"
         else:
             runner = "call_sync"
-        self.overloads(name, functions[:-1], Place.RETURNED if is_async else Place.AWAITED)
+        overloaded = self.overloads(name, functions[:-1], place, entered_in_thread=entered_in_thread)
+        returns = _loosened(returns, overloaded)
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
+
+    def _entered_in_thread(self, written: ast.expr | None) -> str:
+        """What a sync ``@contextmanager`` method (or an overload of one) returns on the twin: a context manager
+        entered in the caller's thread whose value is mapped (``Iterator[T]``, ``Generator[T, ...]`` or
+        ``AbstractContextManager[T]`` as written: ``AbstractContextManager[T's twin]``)."""
+        inner = written.slice if isinstance(written, ast.Subscript) else None
+        if isinstance(inner, ast.Tuple):  # Generator[T, None, None]
+            inner = inner.elts[0] if inner.elts else None
+        return f"_contextlib.AbstractContextManager[{self.annotation(inner, Place.ITEM)}]"
 
     def _base_property(
         self, name: str, node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: set[str]
@@ -429,9 +439,11 @@ class ClassWriter(SignatureWriter):
         place: Place,
         *,
         decorator: str | None = None,
-    ) -> None:
+        entered_in_thread: bool = False,
+    ) -> list[str]:
         """The ``@overload`` signatures of a method (``decorator``: ``classmethod``, ``staticmethod``), each read
-        as its implementation is (``place``).
+        as its implementation is (``place``, or as a sync ``@contextmanager``'s if ``entered_in_thread``); returns
+        the return types written (none if no overload was).
 
         Left out (the implementation's signature stands alone) when one of them annotates ``self``/``cls``
         with a type other than a ``TypeVar``: redis-py's ``self: SyncClientProtocol`` overloads would all read
@@ -445,16 +457,22 @@ class ClassWriter(SignatureWriter):
             as_self = self._self_type_as_self(stub) if bound else stub
             first = (stub.args.posonlyargs + stub.args.args)[:1]
             if bound and (not first or (first[0].annotation is not None and as_self is stub)):
-                return
+                return []
             read.append((stub, as_self))
+        written = []
         for stub, as_self in read:
             self.reading(stub)
             params, _forward = self.signature(as_self.args, bound=bound)
-            returns = self.annotation(as_self.returns, place)
+            if entered_in_thread:
+                returns = self._entered_in_thread(as_self.returns)
+            else:
+                returns = self.annotation(as_self.returns, place)
             self.emit("", f"{INDENT}@_typing.overload")
             if decorator is not None:
                 self.emit(f"{INDENT}@{self.builtin(decorator)}")
             self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...")
+            written.append(returns)
+        return written
 
     def protocols(self, members: dict[str, list[ast.stmt]]) -> bool:
         """``__enter__``/``__exit__`` and ``__iter__``/``__next__`` from the async dunders; whether ``with`` was."""
@@ -494,3 +512,13 @@ class ClassWriter(SignatureWriter):
             self.emit("", f"{INDENT}def __next__(self) -> {item}:")
             self.emit(f"{INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
         return isinstance(enter_node, ast.AsyncFunctionDef)
+
+
+def _loosened(returns: str, overloads: list[str]) -> str:
+    """The implementation's return type beside its overloads: ``Any`` where it reads ``Self`` (a ``cls:
+    type[T]`` implementation) and an overload returns a concrete twin, as coredis' ``from_url`` overloads return
+    ``Redis[bytes]``: mypy holds the implementation to every overload, and ``Self`` is not ``SyncRedis[bytes]``.
+    Callers see only the overloads."""
+    if returns == "_typing.Self" and any(written != returns for written in overloads):
+        return "_typing.Any"
+    return returns
