@@ -258,3 +258,62 @@ def test_overloads_of_contextmanager_and_cls_typed_classmethod_and_a_foreign_aen
     text = generate_and_use(tmp_path, monkeypatch, "gen_foreign_base", FOREIGN_BASE, "AsyncClient", FOREIGN_BASE_USAGE)
     assert "-> _contextlib.AbstractContextManager[Client[bytes]]: ..." in text
     assert "decode: bool = False) -> _typing.Any:" in text
+
+
+AWAITABLE_REQUESTS = """
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class CommandRequest(Generic[T]):
+    '''coredis' CommandRequest: what a command's sync def returns; awaiting it runs the command.'''
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, T]:
+        yield from ()
+        return self.value
+
+
+class AsyncClient:
+    async def ping(self) -> str:
+        return "PONG"
+
+    def get(self, key: str) -> CommandRequest[str | None]:
+        return CommandRequest(key.upper() if key else None)
+
+    def incr(self, key: str) -> CommandRequest[int]:
+        return CommandRequest(len(key))
+
+    def anything(self) -> CommandRequest:  # type: ignore[type-arg]  # written bare: Any
+        return CommandRequest(1)
+"""
+
+AWAITABLE_REQUESTS_USAGE = """
+from typing import Any, assert_type
+
+from gen_awaitable_requests.sync import Client
+
+client = Client()
+assert_type(client.get("k"), str | None)
+assert client.get("k") == "K"
+assert_type(client.incr("abc"), int)
+assert client.incr("abc") == 3
+assert_type(client.anything(), Any)
+client.close()
+"""
+
+
+def test_a_sync_def_returning_an_awaitable_class_is_typed_as_what_awaiting_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: typed `CommandRequest[int]`, though the twin awaits it and returns the int (every coredis command).
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_awaitable_requests", AWAITABLE_REQUESTS, "AsyncClient", AWAITABLE_REQUESTS_USAGE
+    )
+    assert "def incr(self, key: str) -> int:" in text

@@ -55,6 +55,7 @@ class Place(enum.Enum):
 
 
 _TRAVERSED_PLACES = (Place.RETURNED, Place.PASSED)  # where the twin traverses built-in containers
+_CLASS_NODES = (ast.Name, ast.Attribute, ast.Subscript)  # what may name an awaitable class (``C``, ``m.C``, ``C[T]``)
 
 Resolver = Callable[[str, Place], "tuple[str, bool] | None"]
 
@@ -81,10 +82,12 @@ class Annotations:
         shadowed: frozenset[str] = frozenset(),
         bare_arguments: Callable[[ast.expr], list[str]] | None = None,
         nested: dict[str, str] | None = None,
+        awaited: Callable[[ast.expr, Place], str | None] | None = None,
     ) -> None:
         self.twins = twins
         self.nested = nested or {}  # a class nested in the one whose member is read, by name -> ``Outer.Name``
         self.bare_arguments = bare_arguments  # Any for each type parameter of a generic class written bare
+        self.awaited = awaited  # what awaiting an instance of an awaitable class gives, read for the sync side
         self.resolve = resolve
         self.twinned_on_the_spot = twinned_on_the_spot
         self.twin_of_attribute = twin_of_attribute
@@ -104,6 +107,11 @@ class Annotations:
         return ast.unparse(self._convert(copy_expression(annotation), place))
 
     def _convert(self, node: ast.expr, place: Place) -> ast.expr:
+        if place is Place.AWAITED and self.awaited is not None and isinstance(node, _CLASS_NODES):
+            awaited = self.awaited(node, Place.RETURNED)  # a sync def's awaitable result: the twin awaits it
+            if awaited is not None:
+                self._mark_changed()
+                return ast.Name(awaited, ast.Load())  # unparsed as the text itself
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, str):  # None, ...
                 return node

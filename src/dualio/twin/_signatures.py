@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ._annotations import Annotations, Place, copy_expression, names_used
+from ._annotations import Annotations, Place, _elements, copy_expression, names_used
 from ._lineage import (
     Origin,
     Sources,
@@ -120,6 +120,8 @@ class SignatureWriter:
         self._names = output.names
         self._on_the_spot: dict[tuple[str, str], bool] = {}
         self._bare: dict[tuple[str, str], list[str]] = {}  # (module, written name) -> Any arguments of a bare use
+        # (module, written class) -> what awaiting an instance gives, its class's source and type parameters
+        self._awaits: dict[tuple[str, str], tuple[ast.expr, Source, list[str]] | None] = {}
         parameters = type_parameters(output.sources, source, node)
         self._class_type_variables = frozenset(name.lstrip("*") for name in parameters)
         # Builtins a member of the twin shadows inside its class body (redis's `type` and `set` commands): the
@@ -186,6 +188,7 @@ class SignatureWriter:
             self._shadowed,
             lambda class_node: self._bare_arguments(source, class_node),
             nested,
+            lambda written, used_in: self._awaited(source, bindings, written, used_in),
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
@@ -237,6 +240,59 @@ class SignatureWriter:
             members = class_members(self.sources, *found, strict=False)[0] if found is not None else {}
             self._on_the_spot[key] = has_async_members(members)
         return self._on_the_spot[key]
+
+    def _awaited(
+        self, source: Source, bindings: dict[str, TypeArgument], written: ast.expr, place: Place
+    ) -> str | None:
+        """What a sync ``def`` that returns an instance of the awaitable class ``written`` (``CommandRequest[bool]``)
+        gives on the twin, which awaits it: the result type of the class's own ``__await__`` (``Generator[Any,
+        None, R]``), its type parameters read as ``written`` gives them (unsubscripted: ``Any``). None where the
+        class is not the package's, defines no annotated ``__await__`` itself, or is written with other arguments
+        than it has parameters (left as written). coredis: every command returns a ``CommandRequest``."""
+        head, arguments = (
+            (written.value, _elements(written.slice))
+            if isinstance(written, ast.Subscript)
+            else (
+                written,
+                [],
+            )
+        )
+        key = (source.module, ast.unparse(head))
+        if key not in self._awaits:
+            self._awaits[key] = self._await_result(source, head)
+        found = self._awaits[key]
+        if found is None:
+            return None
+        result, defined_in, parameters = found
+        if arguments and len(arguments) != len(parameters):
+            return None
+        any_argument = ast.Name("_typing.Any", ast.Load())
+        given = {
+            name: TypeArgument(arguments[index] if arguments else any_argument, source, bindings)
+            for index, name in enumerate(parameters)
+        }
+        return self._convert(result, place, defined_in, given)[0]
+
+    def _await_result(self, source: Source, head: ast.expr) -> tuple[ast.expr, Source, list[str]] | None:
+        if not isinstance(head, (ast.Name, ast.Attribute)):
+            return None
+        found = self.sources.base_class(source, head, self.package, type_only=True)
+        if found is None:
+            return None
+        defined_in, klass = found
+        method = next(
+            (s for s in klass.body if isinstance(s, ast.FunctionDef) and s.name == "__await__" and s.returns), None
+        )
+        returns = method.returns if method is not None else None
+        if not isinstance(returns, ast.Subscript):
+            return None
+        elements = _elements(returns.slice)
+        if ast.unparse(returns.value).rpartition(".")[2] != "Generator" or len(elements) != 3:
+            return None
+        parameters = type_parameters(self.sources, defined_in, klass)
+        if any(parameter.startswith("*") for parameter in parameters):
+            return None
+        return elements[2], defined_in, parameters
 
     def _bare_arguments(self, source: Source, node: ast.expr) -> list[str]:
         """``Any`` for each type parameter of the generic type ``node`` names, written bare in ``source``; [] if it
