@@ -156,3 +156,25 @@ def test_run_async_task_refuses_non_bool_fire_and_forget() -> None:
     with pytest.raises(TypeError, match="fire_and_forget must be a bool"):
         dualio.run_async_task(coro, None, "yes")  # type: ignore[call-overload]
     coro.close()
+
+
+@pytest.mark.parametrize("api", [dualio.run, dualio.submit])
+def test_a_future_of_another_loop_is_refused_with_advice(api: Callable[..., Any]) -> None:
+    # Review 14b (zmq.asyncio): `dualio.run(sock.recv())` made the future on the caller's loop; asyncio then said
+    # only "attached to a different loop".
+    other = asyncio.new_event_loop()
+    try:
+        future = other.create_future()
+        with pytest.raises(RuntimeError, match=r"future of another event loop .*async def call\(\)"):
+            api(future)
+    finally:
+        other.close()
+
+
+def test_a_future_of_the_portal_loop_is_awaited() -> None:
+    async def make() -> asyncio.Future[int]:
+        return asyncio.get_running_loop().create_future()
+
+    future = dualio.run(make())
+    dualio.default_portal().loop.call_soon_threadsafe(future.set_result, 5)
+    assert dualio.run(future) == 5

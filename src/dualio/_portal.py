@@ -242,6 +242,8 @@ class Portal:
         except BaseException:
             discard(aw_or_fn)
             raise
+        if type(aw_or_fn) is not CoroutineType:
+            self._check_future_loop(aw_or_fn, "run")
         call = BlockingCall(to_coroutine(aw_or_fn, args, "run"), _copy_context(), timeout)
         self._call_and_wait(call)
         error = call.exception
@@ -319,6 +321,8 @@ class Portal:
         except BaseException:
             discard(aw_or_fn)
             raise
+        if type(aw_or_fn) is not CoroutineType:
+            self._check_future_loop(aw_or_fn, "submit")
         future: PortalFuture[Any] = PortalFuture(self)
         call = FutureCall(to_coroutine(aw_or_fn, args, "submit"), _copy_context(), timeout, future)
         future._call = call
@@ -448,6 +452,21 @@ class Portal:
                 self._lender.wake()
         if self._state is _CLOSED:
             self._sweep()
+
+    def _check_future_loop(self, aw: object, api: str) -> None:
+        """Refuse an asyncio future of another event loop, which the portal's loop cannot await (asyncio would
+        say only "attached to a different loop"): made by a sync def in the caller's thread (zmq.asyncio's
+        ``sock.recv()``), it belongs to whatever loop that thread had or got."""
+        if not asyncio.isfuture(aw):
+            return
+        if aw.get_loop() is self._loop:
+            return
+        raise RuntimeError(
+            f"{api}() got {type(aw).__name__} {aw!r}, a future of another event loop than the one of portal "
+            f"{self.name!r} (made in this thread, outside the portal: a sync def of a loop-bound object, as "
+            "zmq.asyncio's sock.recv(), makes its future on the calling thread's loop); the portal's loop cannot "
+            "await it. Make it on the portal: async def call(): return await sock.recv(), then run(call())"
+        )
 
     def _call_and_wait(self, call: BlockingCall) -> None:
         """Queue ``call`` and block until it finishes; on timeout or Ctrl-C cancel it and wait ``cancel_grace``."""
