@@ -293,9 +293,11 @@ class Portal:
         """Return a sync context manager that runs ``__aenter__``/``__aexit__`` of ``async_cm`` on the loop.
 
         An exception raised in the ``with`` body is passed to ``__aexit__``, which may suppress it. Both halves
-        run in one copy of the caller's context, taken here, so a context variable set in ``__aenter__`` can be
-        reset in ``__aexit__``. The ``with`` body itself runs in the calling thread: an async timeout entered
-        this way cannot interrupt it.
+        run in one task, as in ``async with`` (the task that runs ``__aenter__`` holds the block until its end:
+        an anyio task group or cancel scope entered there can close), and in one copy of the caller's context,
+        taken here, so a context variable set in ``__aenter__`` can be reset in ``__aexit__``. A portal that shuts
+        down while the block is open runs ``__aexit__`` with a ``CancelledError`` first. The ``with`` body itself
+        runs in the calling thread: an async timeout entered this way cannot interrupt it.
         """
         return _adapters.enter(self, async_cm)
 
