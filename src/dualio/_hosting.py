@@ -70,11 +70,11 @@ class HeldBlock(Generic[T]):
         try:
             exc_type, exc, tb, handed_over = await leave
         except asyncio.CancelledError as cancelled:  # a scope of __aenter__ ended the block, or a shutdown
-            portal._holders.pop(task, None)  # type: ignore[arg-type]  # not None inside a task
             if not await type(cm).__aexit__(cm, type(cancelled), cancelled, cancelled.__traceback__):
                 raise
             return None
-        portal._holders.pop(task, None)  # type: ignore[arg-type]  # no longer a holder: leaving
+        finally:
+            portal._holders.pop(task, None)  # type: ignore[arg-type]  # not None inside a task; leaving now
         outcome = await type(cm).__aexit__(cm, exc_type, exc, tb)
         if handed_over:
             portal._deliver_early(outcome)  # the call that ends the block: finished now, not when this task ends

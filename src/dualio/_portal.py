@@ -710,7 +710,6 @@ class Portal:
         its coroutine began: the call's outcome is ``holder``'s (its end, or its ``_deliver_early``), and the
         call's timeout, Ctrl-C and shutdown cancel ``holder``. The current task should end at once."""
         _, call = self._own_call("_hand_over")
-        self._holders.pop(holder, None)
         call.task = holder
         self._track(call, holder)
         if call is self._starting:

@@ -588,10 +588,6 @@ def next_item(twin: Twin[Any]) -> Any:
     return _result(twin, value)
 
 
-async def _aenter(obj: Any) -> Any:
-    return await type(obj).__aenter__(obj)
-
-
 async def _aexit(
     obj: Any, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
 ) -> bool | None:
