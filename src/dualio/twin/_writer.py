@@ -12,6 +12,7 @@ import copy
 
 from ._annotations import Place
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
+from ._decorators import untyped_decorators
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._hierarchy import mark_overrides
@@ -387,6 +388,12 @@ class ClassWriter(SignatureWriter):
             returns, traversed = self._entered_in_thread(node.returns), False
             entered_in_thread = True
         opaque = is_async and bool(transforming_decorators(decorators))
+        if opaque and untyped_decorators(self.sources, self._origin.source, node):
+            # An untyped decorator (aiocache's `@cached(ttl=...)`): a type checker types the method `Any`, and the
+            # wrapper may take more than the def (`cache_read=`); the twin takes and returns anything, as mypy reads it.
+            loose = taking_anything(node)
+            self._origins[id(loose)] = self._origins[id(node)]
+            node, returns, traversed = loose, "_typing.Any", False
         if opaque and is_async_gen:  # `@asyncstartablecontext`: what the decorator makes of it cannot be read
             returns, traversed = "_typing.Any", False
         if "staticmethod" in decorators or "classmethod" in decorators:
