@@ -189,6 +189,48 @@ def test_on_its_own_loop_a_twin_says_to_await_the_async_object(make: Any, portal
         portal.run(sync_method_on_the_loop, timeout=5)
 
 
+def test_in_a_sync_callback_the_loop_runs_a_twin_says_to_start_a_task(make: Any, portal: dualio.Portal) -> None:
+    # Review 14a r11: a pub/sub handler (sync code a library calls on the loop thread) cannot await; the advice
+    # was "Inside a coroutine ... await", which it cannot follow.
+    slow = make()
+    errors: list[BaseException] = []
+
+    def handler() -> None:
+        try:
+            slow.nap()
+        except dualio.DeadlockError as exc:
+            errors.append(exc)
+
+    async def library_calls_back() -> None:
+        handler()
+
+    portal.run(library_calls_back, timeout=5)
+    (error,) = errors
+    message = str(error)
+    assert message.startswith("Slow.nap() was called on the event-loop thread"), message
+    assert "The caller, test_in_a_sync_callback_the_loop_runs_a_twin_says_to_start_a_task.<locals>.handler (" in message
+    assert "is sync code that the loop itself runs (a callback)" in message
+    assert "asyncio.get_running_loop().create_task(dualio.twin.unwrap(twin).nap(...))" in message
+    assert message.endswith("make it async and use: await dualio.twin.unwrap(twin).nap(...)"), message
+    assert "Inside a coroutine" not in message
+
+    def with_handler() -> None:
+        try:
+            with slow:
+                pass
+        except dualio.DeadlockError as exc:
+            errors.append(exc)
+
+    async def library_calls_with_back() -> None:
+        asyncio.get_running_loop().call_soon(with_handler)
+        await asyncio.sleep(0.01)
+
+    errors.clear()
+    portal.run(library_calls_with_back, timeout=5)
+    (error,) = errors
+    assert "write a coroutine that does `async with dualio.twin.unwrap(twin)`" in str(error), str(error)
+
+
 def test_in_another_loop_a_twin_says_to_use_the_async_object_on_its_loop(make: Any, portal: dualio.Portal) -> None:
     slow = make()
 

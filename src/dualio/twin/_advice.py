@@ -5,11 +5,13 @@ works but freezes that loop (``BlockingCallWarning``, or ``BlockingCallError`` u
 ``running_loop_policy="raise"``). The portal's own messages say to await the coroutine, but a twin's user holds
 no coroutine. :func:`twin_call_hint`, installed as ``dualio._portal.call_hint``, finds the twin method among
 the calling frames and names it, with the async object's equivalent. The portal calls it only when it refuses
-or reports a call, so it costs nothing on the way of a normal call.
+or reports a call, so it costs nothing on the way of a normal call. A call that sync code run by the loop makes
+(a callback a library calls on the loop thread) cannot await: its advice is to start the call as a task.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from types import FrameType
@@ -22,6 +24,7 @@ __all__ = ("twin_call_hint",)
 _DUALIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _RUNTIME_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_runtime.py")
 _UNWRAPPED = "dualio.twin.unwrap(twin)"
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
 # The twin method that each ``_runtime`` function serves, where it is not ``fn.__name__`` (``call`` and friends).
 _SERVES = {
@@ -61,12 +64,31 @@ def twin_call_hint() -> CallHint | None:
     else:
         api = type(twin).__qualname__ + ("" if method == "__init__" else f".{method}")
         form = _async_form(runtime.f_code.co_name, method, twin, scope)
+    in_async_code = frame is not None and bool(frame.f_code.co_flags & _ASYNC_CODE)
     return CallHint(
         api,
-        f"Inside a coroutine on that loop, use the async object instead: {form}",
+        f"Inside a coroutine on that loop, use the async object instead: {form}"
+        if in_async_code or frame is None
+        else _from_loop_callback(form, frame),
         f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
         "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
         frame,
+    )
+
+
+def _from_loop_callback(form: str, frame: FrameType) -> str:
+    """The advice for a twin call that sync code run by the loop itself makes: a callback a library calls on the
+    loop thread (a pub/sub handler, a ``call_soon`` callback), which cannot ``await``."""
+    code = frame.f_code
+    where = f"{code.co_qualname} ({os.path.basename(code.co_filename)}:{frame.f_lineno})"
+    started = form.removeprefix("await ")
+    if started != form:
+        start = f"start the call as a task and do not wait for it: asyncio.get_running_loop().create_task({started})"
+    else:
+        start = f"write a coroutine that does `{form}` and start it with asyncio.get_running_loop().create_task()"
+    return (
+        f"The caller, {where}, is sync code that the loop itself runs (a callback), so it cannot wait for the "
+        f"loop: {start}; or, if the library takes an async callback, make it async and use: {form}"
     )
 
 
