@@ -3,7 +3,10 @@
 - a method under an untyped decorator (aiocache's ``@cached(ttl=...)``, a class whose ``__call__`` has no
   annotations; or a decorator factory with none) is typed as mypy types the async method: ``(*args: Any,
   **kwargs: Any) -> Any``, so the keywords the wrapper adds (``cache_read=``) get through (before: the written
-  signature, which refused them); an annotated decorator keeps the written signature.
+  signature, which refused them); an annotated decorator keeps the written signature;
+- a class of the package's own named like a standard type the twin rewrites (``AsyncContextManager``,
+  ``AsyncIterator``) is read as that class, its twin with its methods (review 14a r13; before, it was read as
+  ``typing.AsyncContextManager``: ``AbstractContextManager[int]``, with no ``peek()``).
 """
 
 from __future__ import annotations
@@ -133,3 +136,103 @@ def test_an_untyped_decorator_makes_the_method_take_and_return_anything(
     assert "def put(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text
     assert "def count(self) -> int:" in text
     assert "def name(self, upper: bool = False) -> str:" in text
+
+
+OWN_NAMES_SOURCE = """
+from __future__ import annotations
+
+import typing
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class AsyncContextManager(Generic[T]):
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    async def __aenter__(self) -> T:
+        return self.value
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def peek(self) -> T:
+        return self.value
+
+
+class AsyncIterator:
+    def __init__(self) -> None:
+        self.left = 2
+
+    def __aiter__(self) -> AsyncIterator:
+        return self
+
+    async def __anext__(self) -> int:
+        if not self.left:
+            raise StopAsyncIteration
+        self.left -= 1
+        return self.left
+
+    async def remaining(self) -> int:
+        return self.left
+
+
+class AsyncClient:
+    def session(self) -> AsyncContextManager[int]:
+        return AsyncContextManager(1)
+
+    async def opened(self) -> AsyncContextManager[str]:
+        return AsyncContextManager("s")
+
+    async def counter(self) -> AsyncIterator:
+        return AsyncIterator()
+
+    def standard(self) -> typing.AsyncContextManager[int]:
+        return AsyncContextManager(2)
+
+    async def items(self) -> typing.AsyncIterator[int]:
+        return AsyncIterator()
+"""
+
+OWN_NAMES_USAGE = """
+from typing import assert_type
+
+from gen_own_names.sync import Client, ContextManager, Iterator
+
+client = Client()
+session = client.session()
+assert_type(session, ContextManager[int])
+assert session.peek() == 1
+with session as value:
+    assert_type(value, int)
+    assert value == 1
+assert_type(client.opened(), ContextManager[str])
+counter = client.counter()
+assert_type(counter, Iterator)
+assert counter.remaining() == 2
+assert list(counter) == [1, 0]
+with client.standard() as plain:
+    assert_type(plain, int)
+    assert plain == 2
+assert list(client.items()) == [1, 0]
+"""
+
+
+def test_own_classes_named_like_standard_types_are_read_as_themselves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_own_names",
+        OWN_NAMES_SOURCE,
+        "AsyncClient",
+        OWN_NAMES_USAGE,
+        "AsyncContextManager",
+        "AsyncIterator",
+    )
+    assert "def session(self) -> ContextManager[int]:" in text
+    assert "def counter(self) -> Iterator:" in text
+    assert "def standard(self) -> _contextlib.AbstractContextManager[int]:" in text
+    assert "def items(self) -> _abc.Iterator[int]:" in text

@@ -38,6 +38,7 @@ _PORTAL_FUTURE = "_support.PortalFuture"  # what sync code gets for a task, or a
 _TO_ITERATOR = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
 _TO_CONTEXT = {"AbstractAsyncContextManager", "AsyncContextManager"}
 _UNIONS = {"Optional", "Union"}
+_REWRITTEN = _UNWRAP | _TO_ITERATOR | _TO_CONTEXT  # standard names whose values the twin changes
 # Built-in containers a generated twin traverses (exactly these types at run time; subclasses are left as they are).
 _CONTAINERS = {"list", "List", "tuple", "Tuple", "dict", "Dict", "set", "frozenset", "FrozenSet"}
 _BUILTINS = set(dir(builtins))
@@ -83,8 +84,12 @@ class Annotations:
         bare_arguments: Callable[[ast.expr], list[str]] | None = None,
         nested: dict[str, str] | None = None,
         awaited: Callable[[ast.expr, Place], str | None] | None = None,
+        own_class: Callable[[ast.expr], bool] | None = None,
     ) -> None:
         self.twins = twins
+        # Whether a name is a class of the package itself (its own `AsyncContextManager`), not the standard one
+        # whose name it shares: asked only for the names the twin rewrites (`Awaitable`, `AsyncIterator`, ...).
+        self.own_class = own_class
         self.nested = nested or {}  # a class nested in the one whose member is read, by name -> ``Outer.Name``
         self.bare_arguments = bare_arguments  # Any for each type parameter of a generic class written bare
         self.awaited = awaited  # what awaiting an instance of an awaitable class gives, read for the sync side
@@ -140,7 +145,10 @@ class Annotations:
             spelled = ast.unparse(node)
             if spelled in _ASYNCIO_AWAITABLES and self._as_portal_future(spelled, place):
                 return _subscript(_PORTAL_FUTURE, ast.Name("_typing.Any", ast.Load()))
-            bare = self._bare("Awaitable" if spelled in _ASYNCIO_AWAITABLES else node.attr, place)
+            if spelled in _ASYNCIO_AWAITABLES:
+                bare = self._bare("Awaitable", place)
+            else:
+                bare = None if self._own_named_alike(node.attr, node) else self._bare(node.attr, place)
             return bare if bare is not None else self._other_class(node, place)
         if isinstance(node, ast.Subscript):
             return self._subscript(node, place)
@@ -169,7 +177,7 @@ class Annotations:
             return self._spelled_out(node, ast.Name(self.twins[node.id], ast.Load()))
         if node.id == "Self" and place is not Place.AS_WRITTEN:
             self._mark_changed()  # the async class, which arrives as its twin: a container of it is traversed
-        bare = self._bare(node.id, place)
+        bare = None if self._own_named_alike(node.id, node) else self._bare(node.id, place)
         return bare if bare is not None else self._other_class(node, place)
 
     def _as_portal_future(self, spelled: str, place: Place) -> bool:
@@ -180,6 +188,11 @@ class Annotations:
             self._mark_changed()
             return True
         return False
+
+    def _own_named_alike(self, head: str | None, node: ast.expr) -> bool:
+        """Whether ``node``, named ``head`` like a standard type the twin rewrites, is a class of the package's
+        own (its `AsyncContextManager`, with methods of its own), which is left to be read as any other class."""
+        return head in _REWRITTEN and self.own_class is not None and self.own_class(node)
 
     def _bare(self, head: str, place: Place) -> ast.expr | None:
         """An unsubscripted ``Awaitable``/``AsyncIterator``/... where the twin changes it: with ``Any`` inside."""
@@ -229,6 +242,7 @@ class Annotations:
 
     def _subscript(self, node: ast.Subscript, place: Place) -> ast.expr:
         head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+        own = self._own_named_alike(head, node.value)
         spelled = ast.unparse(node.value)
         if spelled in _ASYNCIO_AWAITABLES:
             if self._as_portal_future(spelled, place):
@@ -242,13 +256,13 @@ class Annotations:
             return node
         arguments = _elements(node.slice)
         returned = place in (Place.AWAITED, Place.RETURNED, Place.ITEM)
-        if place is Place.AWAITED and head in _UNWRAP:
+        if place is Place.AWAITED and head in _UNWRAP and not own:
             self._mark_changed()
             return self._convert(arguments[-1], Place.RETURNED)
-        if returned and head in _TO_ITERATOR:
+        if returned and head in _TO_ITERATOR and not own:
             self._mark_changed()
             return _subscript("_abc.Iterator", self._convert(arguments[0], Place.ITEM))
-        if returned and head in _TO_CONTEXT:
+        if returned and head in _TO_CONTEXT and not own:
             self._mark_changed()
             return _subscript("_contextlib.AbstractContextManager", self._convert(arguments[0], Place.ITEM))
         inner = Place.RETURNED if place is Place.AWAITED else place

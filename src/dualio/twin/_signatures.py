@@ -189,6 +189,7 @@ class SignatureWriter:
             lambda class_node: self._bare_arguments(source, class_node),
             nested,
             lambda written, used_in: self._awaited(source, bindings, written, used_in),
+            lambda class_node: self._lookup.base_class(source, class_node, self.package, type_only=True) is not None,
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
