@@ -6,7 +6,9 @@
   signature, which refused them); an annotated decorator keeps the written signature;
 - a class of the package's own named like a standard type the twin rewrites (``AsyncContextManager``,
   ``AsyncIterator``) is read as that class, its twin with its methods (review 14a r13; before, it was read as
-  ``typing.AsyncContextManager``: ``AbstractContextManager[int]``, with no ``peek()``).
+  ``typing.AsyncContextManager``: ``AbstractContextManager[int]``, with no ``peek()``);
+- ``dualio.twin.defer(pipe.incr, "k")`` on a generated twin is typed ``Deferred[int]``, its ``result()`` ``int``
+  (the awaited type of the request a pipeline command returns), and wrong arguments fail ``mypy --strict``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from .test_generated_spellings import generate_and_use
+from .test_generator import assert_mypy_strict
 
 DECORATORS = """
 import functools
@@ -236,3 +239,78 @@ def test_own_classes_named_like_standard_types_are_read_as_themselves(
     assert "def counter(self) -> Iterator:" in text
     assert "def standard(self) -> _contextlib.AbstractContextManager[int]:" in text
     assert "def items(self) -> _abc.Iterator[int]:" in text
+
+
+PIPELINE_SOURCE = """
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+from typing import Any
+
+
+class AsyncRequest:
+    def __init__(self, pipeline: AsyncPipeline, future: asyncio.Future[int]) -> None:
+        self._pipeline = pipeline
+        self._future = future
+
+    def __await__(self) -> Generator[Any, None, int]:
+        if not self._pipeline.executed:
+            raise RuntimeError("can't await a pipeline command before it completes")
+        return self._future.__await__()
+
+
+class AsyncPipeline:
+    def __init__(self) -> None:
+        self._queued: list[asyncio.Future[int]] = []
+        self.executed = False
+
+    def incr(self, key: str) -> AsyncRequest:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queued.append(future)
+        return AsyncRequest(self, future)
+
+    async def __aenter__(self) -> AsyncPipeline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for count, future in enumerate(self._queued, 1):
+            future.set_result(count)
+        self.executed = True
+
+
+class AsyncClient:
+    def pipeline(self) -> AsyncPipeline:
+        return AsyncPipeline()
+
+    async def name(self) -> str:
+        return "client"
+"""
+
+PIPELINE_USAGE = """
+from typing import assert_type
+
+from dualio.twin import Deferred, defer
+from gen_pipeline.sync import Client
+
+client = Client()
+with client.pipeline() as pipe:
+    first = defer(pipe.incr, "a")
+    assert_type(first, Deferred[int])
+    second = defer(pipe.incr, key="b")
+assert_type(first.result(), int)
+assert (first.result(), second.result()) == (1, 2)
+assert_type(defer(client.name).result(), str)
+"""
+
+
+def test_defer_on_a_generated_twin_is_typed_by_the_method(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate_and_use(
+        tmp_path, monkeypatch, "gen_pipeline", PIPELINE_SOURCE, "AsyncClient", PIPELINE_USAGE, "AsyncPipeline"
+    )
+    (tmp_path / "usage_gen_pipeline.py").write_text(
+        "from dualio.twin import defer\nfrom gen_pipeline.sync import Client\n\n"
+        "with Client().pipeline() as pipe:\n    defer(pipe.incr, 1)\n"
+    )
+    with pytest.raises(AssertionError, match=r'Argument 2 to "defer" has incompatible type "int"; expected "str"'):
+        assert_mypy_strict(tmp_path, "gen_pipeline/sync.py", "usage_gen_pipeline.py")

@@ -24,15 +24,18 @@ from ._control import (
     unwrap,
     use_portal,
 )
+from ._deferred import Deferred, defer
 from ._dynamic import sync_class
 from ._errors import GenerateError, TwinClosedError
 from ._runtime import Twin
 
 __all__ = (
+    "Deferred",
     "GenerateError",
     "Twin",
     "TwinClosedError",
     "awaited",
+    "defer",
     "get_timeout",
     "is_closed",
     "portal_of",
@@ -44,6 +47,6 @@ __all__ = (
     "use_portal",
 )
 
-for _cls in (GenerateError, Twin, TwinClosedError):
+for _cls in (Deferred, GenerateError, Twin, TwinClosedError):
     _cls.__module__ = __name__
 del _cls
