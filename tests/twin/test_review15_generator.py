@@ -8,7 +8,10 @@
   ``AsyncIterator``) is read as that class, its twin with its methods (review 14a r13; before, it was read as
   ``typing.AsyncContextManager``: ``AbstractContextManager[int]``, with no ``peek()``);
 - ``dualio.twin.defer(pipe.incr, "k")`` on a generated twin is typed ``Deferred[int]``, its ``result()`` ``int``
-  (the awaited type of the request a pipeline command returns), and wrong arguments fail ``mypy --strict``.
+  (the awaited type of the request a pipeline command returns), and wrong arguments fail ``mypy --strict``;
+- a class whose only "async" members are plain defs annotated to return awaitables (zmq.asyncio's ``def
+  recv(...) -> Awaitable[bytes]``) is twinned, each typed as what awaiting gives (review 14b r08; before, a
+  GenerateError "has no async members").
 """
 
 from __future__ import annotations
@@ -314,3 +317,56 @@ def test_defer_on_a_generated_twin_is_typed_by_the_method(tmp_path: Path, monkey
     )
     with pytest.raises(AssertionError, match=r'Argument 2 to "defer" has incompatible type "int"; expected "str"'):
         assert_mypy_strict(tmp_path, "gen_pipeline/sync.py", "usage_gen_pipeline.py")
+
+
+FUTURES_SOURCE = """
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Coroutine
+from typing import Any
+
+
+class AsyncFutures:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> Awaitable[int]:
+        self.sent.append(data)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        future.set_result(len(data))
+        return future
+
+    def recv(self) -> asyncio.Future[bytes]:
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future.set_result(self.sent.pop(0))
+        return future
+
+    def count(self) -> Coroutine[Any, Any, int]:
+        return self._count()
+
+    async def _count(self) -> int:
+        return len(self.sent)
+"""
+
+FUTURES_USAGE = """
+from typing import assert_type
+
+from gen_futures.sync import Futures
+
+twin = Futures()
+sent = twin.send(b"abc")
+assert_type(sent, int)
+assert sent == 3
+received = twin.recv()
+assert_type(received, bytes)
+assert received == b"abc"
+count = twin.count()
+assert_type(count, int)
+assert count == 0
+"""
+
+
+def test_a_class_of_defs_returning_awaitables_is_twinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_futures", FUTURES_SOURCE, "AsyncFutures", FUTURES_USAGE)
+    assert "def recv(self) -> bytes:" in text

@@ -86,11 +86,12 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
         raise TypeError(
             f"sync_class() expects a class with async members, but {async_cls.__module__}.{async_cls.__qualname__} "
             "has no async def method, async generator method, __aenter__, __aiter__ or __anext__ (nor a def that "
-            "functools.wraps an async def): a sync class needs no twin, use it directly from sync code (if its "
+            "functools.wraps an async def, nor one annotated to return Awaitable[T], Coroutine[...] or "
+            "asyncio.Future[T]): a sync class needs no twin, use it directly from sync code (if its "
             "constructor needs a running event loop, as aiohttp.CookieJar's does, create it on the portal's loop: "
             "dualio.run(make()) with an async def make that returns it); if its plain methods return coroutines "
-            "or futures (zmq.asyncio's Socket.recv), sync_class() cannot tell: write an async def that calls and "
-            "awaits them (async def recv(): return await sock.recv()) and run that on the portal, "
+            "or futures without saying so in an annotation, sync_class() cannot tell: write an async def that calls "
+            "and awaits them (async def recv(): return await sock.recv()) and run that on the portal, "
             "dualio.run(recv()); not dualio.run(sock.recv()), which calls recv() in your thread, outside the "
             "portal's loop"
         )

@@ -24,6 +24,7 @@ import importlib
 import inspect
 import threading
 import types
+import typing
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,17 @@ _PLAIN: frozenset[type] = frozenset(
 # The containers whose elements a run-time twin maps, one level deep (see map_elements).
 CONTAINERS: frozenset[type] = frozenset({list, tuple, dict})
 _ASYNC_DUNDERS = ("__aenter__", "__aiter__", "__anext__")
+_AWAITABLE_NAMES = frozenset({"Awaitable", "Coroutine"})  # what a plain def annotated so returns: awaited
+_ASYNCIO_AWAITABLES = frozenset(
+    {
+        "asyncio.Future",
+        "asyncio.Task",
+        "_asyncio.Future",
+        "_asyncio.Task",
+        "asyncio.futures.Future",
+        "asyncio.tasks.Task",
+    }
+)
 _COROUTINE_PROTOCOL = frozenset({"send", "throw", "close"})
 
 
@@ -118,9 +130,25 @@ def has_async_members(cls: type) -> bool:
         if isinstance(member, property) and _is_async_def(member.fget):  # `@property async def value(self)`
             return True
         function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
-        if inspect.isasyncgenfunction(function) or _is_async_def(function):
+        if inspect.isasyncgenfunction(function) or _is_async_def(function) or returns_awaitable(function):
             return True
     return False
+
+
+def returns_awaitable(function: object) -> bool:
+    """Whether ``function`` is a plain ``def`` annotated to return an awaitable: ``Awaitable[T]``,
+    ``Coroutine[...]``, ``asyncio.Future[T]`` or ``asyncio.Task[T]`` (zmq.asyncio's ``Socket.recv`` is
+    ``def recv(...) -> Awaitable[bytes | Frame]``), written as a string or as a type. A twin awaits what it
+    returns on the loop, so such a method makes a class worth twinning as an ``async def`` does."""
+    if not isinstance(function, types.FunctionType):
+        return False
+    annotation = function.__annotations__.get("return")
+    if isinstance(annotation, str):
+        head = annotation.partition("[")[0].strip().strip("'\"")
+    else:
+        origin = typing.get_origin(annotation) or annotation
+        head = f"{getattr(origin, '__module__', '')}.{getattr(origin, '__qualname__', '')}"
+    return head.rpartition(".")[2] in _AWAITABLE_NAMES or head in _ASYNCIO_AWAITABLES
 
 
 def has_public_async_methods(cls: type) -> bool:

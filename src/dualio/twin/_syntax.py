@@ -112,10 +112,25 @@ class QualifyNames(ast.NodeTransformer):
 
 
 def has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
-    """Whether a class has something a twin maps: an ``async def`` (generators too) or an async protocol."""
+    """Whether a class has something a twin maps: an ``async def`` (generators too), an async protocol, or a
+    plain ``def`` annotated to return an awaitable (zmq.asyncio's ``def recv(...) -> Awaitable[bytes]``), as the
+    run-time twin counts them (``_registry.returns_awaitable``)."""
     return any(name in _ASYNC_PROTOCOLS for name in members) or any(
-        isinstance(statement, ast.AsyncFunctionDef) for statements in members.values() for statement in statements
+        isinstance(statement, ast.AsyncFunctionDef) or _returns_awaitable(statement)
+        for statements in members.values()
+        for statement in statements
     )
+
+
+def _returns_awaitable(statement: ast.stmt) -> bool:
+    if not isinstance(statement, ast.FunctionDef) or statement.returns is None:
+        return False
+    returns = statement.returns
+    if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
+        head = returns.value.partition("[")[0].strip()
+    else:
+        head = ast.unparse(returns.value if isinstance(returns, ast.Subscript) else returns)
+    return head.rpartition(".")[2] in {"Awaitable", "Coroutine"} or head in {"asyncio.Future", "asyncio.Task"}
 
 
 def is_property_like(decorators: set[str]) -> bool:

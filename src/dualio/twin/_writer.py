@@ -65,11 +65,11 @@ class ClassWriter(SignatureWriter):
         if not has_async_members(members):
             raise GenerateError(
                 f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
-                "__aiter__ or __anext__) in its source or in the base classes the generator reads (those of its own "
+                "__aiter__ or __anext__, nor a def annotated to return Awaitable[T], Coroutine[...] or "
+                "asyncio.Future[T]) in its source or in the base classes the generator reads (those of its own "
                 "package): a sync twin would only repeat it. Remove it from [tool.dualio.twin], or list the async "
-                "class it is meant to wrap. If its plain defs return awaitables (zmq.asyncio's Socket.recv returns a "
-                "future), the generator does not count them: write an async class of your own whose async defs "
-                "await them, and list that"
+                "class it is meant to wrap. If its plain defs return awaitables without saying so, annotate them "
+                "(-> Awaitable[T]), or write an async class of your own whose async defs await them, and list that"
             )
         super().__init__(output, source, node, members, origins)
         self._covered: set[tuple[str, str]] = set()  # classes whose members a base twin writes (``render``)

@@ -1,0 +1,85 @@
+"""A class whose plain defs are annotated to return awaitables is twinned, its results awaited on the loop.
+
+zmq.asyncio's ``Socket`` has no ``async def``: ``recv`` is ``def recv(...) -> Awaitable[bytes | Frame]`` (a future
+of the socket's loop). Before stop 26 ``sync_class`` refused it ("has no async members") and the generator
+refused such a class too (review 14b r08); now such a def counts as an async member, at run time and in the
+generator alike, and the twin awaits what it returns on the loop, as for any sync def.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Coroutine
+from typing import Any
+
+import pytest
+import zmq
+import zmq.asyncio
+
+import dualio
+from dualio.twin import sync_class, twin_of, use_portal
+
+
+class AsyncFutures:
+    """Plain defs only, each annotated to return an awaitable, in the spellings libraries use."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> Awaitable[int]:
+        self.sent.append(data)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()  # the loop's: runs there
+        future.set_result(len(data))
+        return future
+
+    def recv(self) -> asyncio.Future[bytes]:
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future.set_result(self.sent.pop(0))
+        return future
+
+    def count(self) -> Coroutine[Any, Any, int]:
+        return self._count()
+
+    async def _count(self) -> int:
+        return len(self.sent)
+
+
+class PlainOnly:
+    def value(self) -> int:
+        return 1
+
+
+def test_defs_annotated_to_return_awaitables_make_a_twin_that_awaits_them(portal: dualio.Portal) -> None:
+    Futures = sync_class(AsyncFutures)
+    with use_portal(portal):
+        twin = Futures()
+    assert twin.send(b"abc") == 3
+    assert twin.count() == 1
+    assert twin.recv() == b"abc"
+    assert twin.count() == 0
+
+
+def test_a_class_with_plain_defs_only_is_still_refused() -> None:
+    with pytest.raises(TypeError, match="nor one annotated to return Awaitable"):
+        sync_class(PlainOnly)
+
+
+def test_a_zmq_asyncio_socket_twin_sends_and_receives_over_tcp(portal: dualio.Portal) -> None:
+    async def make(kind: int) -> zmq.asyncio.Socket:
+        return zmq.asyncio.Context.instance().socket(kind)
+
+    with use_portal(portal):
+        pull = twin_of(portal.run(make(zmq.PULL), timeout=5))
+        push = twin_of(portal.run(make(zmq.PUSH), timeout=5))
+    try:
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        push.connect(f"tcp://127.0.0.1:{port}")
+        push.send(b"hello")
+        assert pull.recv() == b"hello"
+        push.send_multipart([b"a", b"b"])
+        assert pull.recv_multipart() == [b"a", b"b"]
+        assert pull.poll(timeout=10) == 0
+        assert type(pull) is sync_class(zmq.asyncio.Socket)
+    finally:
+        push.close(linger=0)
+        pull.close(linger=0)
