@@ -11,7 +11,10 @@
   (the awaited type of the request a pipeline command returns), and wrong arguments fail ``mypy --strict``;
 - a class whose only "async" members are plain defs annotated to return awaitables (zmq.asyncio's ``def
   recv(...) -> Awaitable[bytes]``) is twinned, each typed as what awaiting gives (review 14b r08; before, a
-  GenerateError "has no async members").
+  GenerateError "has no async members");
+- a class that gets ``__aiter__``/``__anext__`` from another package's base (which the generator does not read)
+  is iterable through its generated twin: the twin gets ``__iter__``/``__next__`` when its module registers it
+  (before: ``TypeError: 'Feed' object is not iterable``).
 """
 
 from __future__ import annotations
@@ -370,3 +373,78 @@ assert count == 0
 def test_a_class_of_defs_returning_awaitables_is_twinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = generate_and_use(tmp_path, monkeypatch, "gen_futures", FUTURES_SOURCE, "AsyncFutures", FUTURES_USAGE)
     assert "def recv(self) -> bytes:" in text
+
+
+FOREIGN_BASE = """
+from __future__ import annotations
+
+
+class Countdown:
+    def __init__(self, start: int) -> None:
+        self.left = start
+
+    def __aiter__(self) -> Countdown:
+        return self
+
+    async def __anext__(self) -> int:
+        if self.left == 0:
+            raise StopAsyncIteration
+        self.left -= 1
+        return self.left
+"""
+
+FOREIGN_SOURCE = """
+from __future__ import annotations
+
+import asyncio
+
+from foreign_countdown import Countdown
+
+
+class AsyncFeed(Countdown):
+    async def name(self) -> str:
+        return "feed"
+
+
+class AsyncLines(asyncio.StreamReader):
+    async def name(self) -> str:
+        return "lines"
+"""
+
+FOREIGN_USAGE = """
+from typing import Any, assert_type, cast
+
+from dualio.twin import portal_of, unwrap
+from gen_foreign.aio import AsyncLines
+from gen_foreign.sync import Feed, Lines
+
+feed = Feed(3)
+assert feed.name() == "feed"
+items = [item for item in feed]
+assert_type(items, list[Any])
+assert items == [2, 1, 0]
+assert next(Feed(2)) == 1
+
+
+
+async def fill(reader: AsyncLines) -> None:
+    reader.feed_data(b"a\\nb\\n")
+    reader.feed_eof()
+
+
+lines = Lines()  # asyncio.StreamReader's __aiter__: the standard library is not read; given at run time
+portal_of(lines).run(fill(unwrap(lines)))
+assert list(cast(Any, lines)) == [b"a\\n", b"b\\n"]
+"""
+
+
+def test_iteration_from_a_base_of_another_package_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "foreign_countdown").mkdir()
+    (tmp_path / "foreign_countdown" / "__init__.py").write_text(FOREIGN_BASE)
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_foreign", FOREIGN_SOURCE, "AsyncFeed", FOREIGN_USAGE, "AsyncLines"
+    )
+    feed = text[text.index("class Feed") : text.index("class Lines")]
+    assert "def __iter__(self) -> _abc.Iterator[_typing.Any]:" in feed
+    assert "def __next__(self) -> _typing.Any:" in feed
+    assert "__iter__" not in text[text.index("class Lines") :]

@@ -38,7 +38,7 @@ from ._registry import partial_target
 from ._runtime import Twin
 from ._source import returns_self_only, twin_name
 
-__all__ = ("instance_twin_class", "map_unread_members", "sync_class")
+__all__ = ("instance_twin_class", "map_unread_members", "register_generated", "sync_class")
 
 # Sync dunders that pass through to the async object (run on the loop, the result mapped).
 PASSED_DUNDERS = frozenset(
@@ -143,6 +143,23 @@ def map_unread_members(twin_cls: type[Any], async_cls: type) -> None:
         mapped = _map_member(async_cls, name, member)
         if mapped is not None:
             setattr(twin_cls, name, mapped)
+
+
+def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
+    """Register the generated ``twin_cls`` as the twin of ``async_cls`` (``_registry.register``), and give it the
+    iteration protocol if the async class has one the generator did not read.
+
+    The generator reads the bases of the async class's own package only. A class that gets ``__aiter__`` or
+    ``__anext__`` from another package's base has no ``__iter__``/``__next__`` in its generated twin; here it gets
+    them, mapped as ``sync_class`` maps them, so ``for item in twin`` works (type checkers do not see them). The
+    ``with`` statement needs no such help: ``Twin.__enter__`` enters on the loop when the async class has
+    ``__aenter__`` and ``__aexit__``.
+    """
+    _registry.register(async_cls, twin_cls)
+    if hasattr(async_cls, "__aiter__") and not hasattr(twin_cls, "__iter__"):
+        twin_cls.__iter__ = _runtime.iterate_self
+    if hasattr(async_cls, "__anext__") and not hasattr(twin_cls, "__next__"):
+        twin_cls.__next__ = _runtime.next_item
 
 
 def _members(async_cls: type) -> dict[str, Any]:

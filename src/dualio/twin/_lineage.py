@@ -75,9 +75,10 @@ class Sources:
         return self.by_module[module]
 
     def base_class(
-        self, source: Source, base: ast.expr, package: str, *, type_only: bool = False
+        self, source: Source, base: ast.expr, package: str | None, *, type_only: bool = False
     ) -> tuple[Source, ast.ClassDef] | None:
-        """The definition of a base class written in ``source``, if the generator reads it (see above).
+        """The definition of a base class written in ``source``, if the generator reads it (see above); with
+        ``package`` None, in any package whose source can be read.
 
         ``type_only``: a name imported for type checking only counts too (a class an annotation names).
         """

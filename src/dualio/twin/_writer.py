@@ -15,8 +15,9 @@ from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dat
 from ._decorators import untyped_decorators
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
+from ._foreign_bases import foreign_iteration
 from ._hierarchy import mark_overrides
-from ._lineage import Origin, ancestors, class_members, is_overload, type_parameters
+from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_target, partially_applied, partially_applied_static, taking_anything
 from ._signatures import INDENT, OutputModule, SignatureWriter, returning
 from ._source import Source, returns_self_only
@@ -71,6 +72,9 @@ class ClassWriter(SignatureWriter):
                 "class it is meant to wrap. If its plain defs return awaitables without saying so, annotate them "
                 "(-> Awaitable[T]), or write an async class of your own whose async defs await them, and list that"
             )
+        for name in sorted(foreign_iteration(output.sources, Sources(), source, node) - set(members)):
+            stub = ast.FunctionDef(name, ast.arguments([], [ast.arg("self")], None, [], [], None, []), [ast.Pass()], [])
+            members[name], origins[id(stub)] = [stub], Origin(source, node, {})  # typed Any: see _foreign_bases
         super().__init__(output, source, node, members, origins)
         self._covered: set[tuple[str, str]] = set()  # classes whose members a base twin writes (``render``)
         # `__init__` attributes named like a top-level name of the async module, written last (``render``)

@@ -9,7 +9,8 @@ from dualio._future import PortalFuture
 from ._attributes import Attribute, attribute_like
 from ._containers import passed_each, returned_each
 from ._dynamic import map_unread_members
-from ._registry import register, register_elsewhere
+from ._dynamic import register_generated as register
+from ._registry import register_elsewhere
 from ._runtime import (
     Twin,
     call,
