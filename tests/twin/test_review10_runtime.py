@@ -46,11 +46,21 @@ def _delegate(name: str) -> Callable[..., Coroutine[Any, Any, str]]:
     return method
 
 
+def _api_method(name: str) -> Callable[..., Coroutine[Any, Any, str]]:
+    async def _api_call(self: AsyncFile, *args: object) -> str:  # renamed, as botocore's API methods are
+        await asyncio.sleep(self.delay)
+        return name
+
+    _api_call.__name__ = name
+    return _api_call
+
+
 class AsyncFile:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
 
     read = _delegate("read")
+    list_buckets = _api_method("list_buckets")
 
     async def fetch(self) -> str:
         return "fetched"
@@ -68,6 +78,8 @@ def test_errors_name_the_member_called(portal: dualio.Portal) -> None:
     set_timeout(slow, 0.05)
     with pytest.raises(TimeoutError, match=r"^AsyncFile\.read did not finish within 0\.05 s"):
         slow.read()  # before: "_delegate.<locals>.method did not finish ..."
+    with pytest.raises(TimeoutError, match=r"^AsyncFile\.list_buckets did not finish within 0\.05 s"):
+        slow.list_buckets()  # stop 26 (review 15b): before, "_api_method.<locals>._api_call did not finish ..."
     slow.close()
     for call, name in ((slow.read, "read"), (slow.get, "get")):
         with pytest.raises(TwinClosedError, match=rf"^File\.{name}\(\) was called on a closed twin"):

@@ -287,8 +287,10 @@ class _PassThrough:
 def _named(async_cls: type, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """``function``, or a function calling it that is named ``name``, if ``function`` is named otherwise: errors
     (a closed twin, a timeout) then name the member called, not a factory's inner function (aiofiles'
-    ``read``, ``write`` are each a ``method``) or the method an alias stands for."""
-    if getattr(function, "__name__", None) == name:
+    ``read``, ``write`` are each a ``method``), a function made in a factory under the member's name (botocore's
+    API methods: ``ClientCreator._create_api_method.<locals>._api_call`` named ``list_buckets``) or the method an
+    alias stands for."""
+    if getattr(function, "__name__", None) == name and "<locals>" not in getattr(function, "__qualname__", ""):
         return function
 
     qualname = f"{async_cls.__qualname__}.{name}"
