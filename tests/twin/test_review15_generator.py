@@ -14,7 +14,9 @@
   GenerateError "has no async members");
 - a class that gets ``__aiter__``/``__anext__`` from another package's base (which the generator does not read)
   is iterable through its generated twin: the twin gets ``__iter__``/``__next__`` when its module registers it
-  (before: ``TypeError: 'Feed' object is not iterable``).
+  (before: ``TypeError: 'Feed' object is not iterable``); the public members such a base gives are mapped then
+  too, and typed ``Any`` through ``__getattr__`` (review 15b: importing the generated twin of aiobotocore's
+  ``AioSession`` replaced the run-time class in the registry, and botocore's ``get_available_services`` was gone).
 """
 
 from __future__ import annotations
@@ -391,6 +393,12 @@ class Countdown:
             raise StopAsyncIteration
         self.left -= 1
         return self.left
+
+    async def peek(self) -> int:
+        return self.left
+
+    def reset(self, start: int) -> None:
+        self.left = start
 """
 
 FOREIGN_SOURCE = """
@@ -414,8 +422,8 @@ class AsyncLines(asyncio.StreamReader):
 FOREIGN_USAGE = """
 from typing import Any, assert_type, cast
 
-from dualio.twin import portal_of, unwrap
-from gen_foreign.aio import AsyncLines
+from dualio.twin import portal_of, sync_class, unwrap
+from gen_foreign.aio import AsyncFeed, AsyncLines
 from gen_foreign.sync import Feed, Lines
 
 feed = Feed(3)
@@ -424,6 +432,11 @@ items = [item for item in feed]
 assert_type(items, list[Any])
 assert items == [2, 1, 0]
 assert next(Feed(2)) == 1
+feed.reset(2)  # a member of the other package's base: Any to mypy, mapped when the module registered Feed
+assert feed.peek() == 2
+assert list(feed) == [1, 0]
+assert_type(feed.peek(), Any)
+assert sync_class(AsyncFeed) is Feed  # the generated class, which has the base's members too
 
 
 
@@ -448,3 +461,5 @@ def test_iteration_from_a_base_of_another_package_works(tmp_path: Path, monkeypa
     assert "def __iter__(self) -> _abc.Iterator[_typing.Any]:" in feed
     assert "def __next__(self) -> _typing.Any:" in feed
     assert "__iter__" not in text[text.index("class Lines") :]
+    assert "# Members from Countdown (another package) are not read: typed Any here, and mapped" in feed
+    assert "def __getattr__(self, name: str) -> _typing.Any: ..." in feed

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import sys
 import textwrap
 import types
 import warnings
@@ -153,13 +154,26 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
     ``__anext__`` from another package's base has no ``__iter__``/``__next__`` in its generated twin; here it gets
     them, mapped as ``sync_class`` maps them, so ``for item in twin`` works (type checkers do not see them). The
     ``with`` statement needs no such help: ``Twin.__enter__`` enters on the loop when the async class has
-    ``__aenter__`` and ``__aexit__``.
+    ``__aenter__`` and ``__aexit__``. Public members such bases give (botocore's ``Session`` methods under
+    aiobotocore's ``AioSession``) are mapped too, where the twin lacks them: importing a generated twin module
+    then takes nothing away from what ``sync_class`` gave (the generated class replaces the run-time one in the
+    registry); the generated class declares ``__getattr__ -> Any`` for them (``_foreign_bases``).
     """
     _registry.register(async_cls, twin_cls)
     if hasattr(async_cls, "__aiter__") and not hasattr(twin_cls, "__iter__"):
         twin_cls.__iter__ = _runtime.iterate_self
     if hasattr(async_cls, "__anext__") and not hasattr(twin_cls, "__next__"):
         twin_cls.__next__ = _runtime.next_item
+    package = async_cls.__module__.partition(".")[0]
+    for name, member in _members(async_cls).items():
+        if name.startswith("_") or name in _TWIN_OWN or hasattr(twin_cls, name):
+            continue
+        owner = next(klass for klass in async_cls.__mro__ if name in vars(klass))
+        top = owner.__module__.partition(".")[0]
+        if top != package and top not in sys.stdlib_module_names:
+            mapped = _map_member(async_cls, name, member)
+            if mapped is not None:
+                setattr(twin_cls, name, mapped)
 
 
 def _members(async_cls: type) -> dict[str, Any]:

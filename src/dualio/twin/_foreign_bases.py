@@ -1,61 +1,90 @@
-"""The async iteration protocol a class gets from bases of another package, which the generator does not read.
+"""What a class gets from bases of another package, which the generator does not read.
 
-The generator reads the members of a class and of its bases in the same top-level package (``_lineage``).
-A class that gets ``__aiter__``/``__anext__`` from another package's base (a mixin of a helper library) would have
-a twin without ``__iter__``/``__next__``. This module finds those two names by following such bases through their
-source (any package with Python source; a class with none, a C extension's, is skipped), so the twin declares
-``__iter__``/``__next__`` typed with ``Any`` items (their annotations belong to the other package's names). At run
-time ``_dynamic.register_generated`` gives the same members to a twin whose base could not be read.
+The generator reads the members of a class and of its bases in the same top-level package (``_lineage``). A
+class can also get members from another package's base: a mixin of a helper library that gives ``__aiter__``,
+or botocore's ``Session`` under aiobotocore's ``AioSession``. This module follows such bases through their source
+(any package with Python source; the standard library's and those without source are skipped) for the names
+they define, so that the twin can declare them:
+
+- ``__aiter__``/``__anext__``: the twin declares ``__iter__``/``__next__``, with ``Any`` items (their annotations
+  belong to the other package's names);
+- public members: the twin declares ``__getattr__ -> Any`` for type checkers, as for members a class decorator
+  adds; at run time ``_dynamic.register_generated`` maps the members such bases give that the twin lacks, as
+  ``sync_class`` maps them.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import dataclass, field
 
 from ._lineage import Sources, ancestors
 from ._source import Source
 
-__all__ = ("foreign_iteration",)
+__all__ = ("ForeignBases", "foreign_bases")
 
 _ITERATION = ("__aiter__", "__anext__")
 _MAX_DEPTH = 12  # bases followed through other packages, at most: an inheritance chain, not a cycle
 
 
-def foreign_iteration(sources: Sources, lookup: Sources, source: Source, node: ast.ClassDef) -> set[str]:
-    """``__aiter__``/``__anext__`` if a base of ``node`` (or of a base the generator reads) that the generator does
-    not read defines them. ``sources``: the modules the twin is generated from; ``lookup``: where other packages'
-    modules are read, so that the twin does not import their names."""
+@dataclass
+class ForeignBases:
+    """The bases of another package a class has (as written), and the names that they and their bases define."""
+
+    written: list[str] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+
+    @property
+    def iteration(self) -> set[str]:
+        return self.names & set(_ITERATION)
+
+    @property
+    def public(self) -> bool:
+        return any(not name.startswith("_") for name in self.names)
+
+
+def foreign_bases(sources: Sources, lookup: Sources, source: Source, node: ast.ClassDef) -> ForeignBases:
+    """The bases of ``node`` (and of the bases the generator reads) that it does not read, with what they define.
+    ``sources``: the modules the twin is generated from; ``lookup``: where other packages' modules are read, so
+    that the twin does not import their names."""
     package = source.module.partition(".")[0]
-    classes = [(source, node)] + [
+    classes = [(source, node)]
+    classes += [
         (sources.load(module), sources.load(module).classes[cls]) for module, cls in ancestors(sources, source, node)
     ]
-    found: set[str] = set()
+    found = ForeignBases()
     for defining, klass in classes:
         for base in klass.bases:
             head = base.value if isinstance(base, ast.Subscript) else base
             if not isinstance(head, (ast.Name, ast.Attribute)) or sources.base_class(defining, head, package):
                 continue  # read: its members are the class's already
-            found |= _defined_in(lookup, defining, head, 0)
+            names = _defined_in(lookup, defining, head, 0)
+            if names is not None:
+                found.written.append(ast.unparse(head))
+                found.names |= names
     return found
 
 
-def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int) -> set[str]:
-    """The iteration dunders the class ``base`` (written in ``source``) or its bases define."""
+def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int) -> set[str] | None:
+    """The names the class ``base`` (written in ``source``) and its bases define; None if it is not read."""
     qualified = source.qualified_name(base) or ""
     if depth > _MAX_DEPTH or qualified.partition(".")[0] in sys.stdlib_module_names:
-        return set()  # the standard library's (Generic, ABC) are not read; one with __aiter__ gets it at run time
+        return None  # the standard library's (Generic, ABC) are not read; one with __aiter__ gets it at run time
     found_class = lookup.base_class(source, base, None)
     if found_class is None:
-        return set()
+        return None
     defining, klass = found_class
-    names = {
-        statement.name
-        for statement in klass.body
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in _ITERATION
-    }
+    names = set()
+    for statement in klass.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
     for inner in klass.bases:
         head = inner.value if isinstance(inner, ast.Subscript) else inner
         if isinstance(head, (ast.Name, ast.Attribute)):
-            names |= _defined_in(lookup, defining, head, depth + 1)
+            names |= _defined_in(lookup, defining, head, depth + 1) or set()
     return names

@@ -15,7 +15,7 @@ from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dat
 from ._decorators import untyped_decorators
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
-from ._foreign_bases import foreign_iteration
+from ._foreign_bases import foreign_bases
 from ._hierarchy import mark_overrides
 from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_target, partially_applied, partially_applied_static, taking_anything
@@ -72,7 +72,8 @@ class ClassWriter(SignatureWriter):
                 "class it is meant to wrap. If its plain defs return awaitables without saying so, annotate them "
                 "(-> Awaitable[T]), or write an async class of your own whose async defs await them, and list that"
             )
-        for name in sorted(foreign_iteration(output.sources, Sources(), source, node) - set(members)):
+        self.foreign_bases = foreign_bases(output.sources, Sources(), source, node)
+        for name in sorted(self.foreign_bases.iteration - set(members)):
             stub = ast.FunctionDef(name, ast.arguments([], [ast.arg("self")], None, [], [], None, []), [ast.Pass()], [])
             members[name], origins[id(stub)] = [stub], Origin(source, node, {})  # typed Any: see _foreign_bases
         super().__init__(output, source, node, members, origins)
@@ -142,6 +143,15 @@ class ClassWriter(SignatureWriter):
                 "",
                 f"{INDENT}# Members that {decorators} may add are not read: typed Any here, and mapped",
                 f"{INDENT}# when the module loads (`_support.map_unread_members`), as sync_class maps them.",
+                f"{INDENT}if _typing.TYPE_CHECKING:",
+                f"{INDENT * 2}def __getattr__(self, name: str) -> _typing.Any: ...",
+            )
+        elif self.foreign_bases.public:
+            bases = ", ".join(self.foreign_bases.written)
+            self.emit(
+                "",
+                f"{INDENT}# Members from {bases} (another package) are not read: typed Any here, and mapped",
+                f"{INDENT}# when the module registers this twin (`_support.register`), as sync_class maps them.",
                 f"{INDENT}if _typing.TYPE_CHECKING:",
                 f"{INDENT * 2}def __getattr__(self, name: str) -> _typing.Any: ...",
             )
