@@ -16,7 +16,11 @@
   is iterable through its generated twin: the twin gets ``__iter__``/``__next__`` when its module registers it
   (before: ``TypeError: 'Feed' object is not iterable``); the public members such a base gives are mapped then
   too, and typed ``Any`` through ``__getattr__`` (review 15b: importing the generated twin of aiobotocore's
-  ``AioSession`` replaced the run-time class in the registry, and botocore's ``get_available_services`` was gone).
+  ``AioSession`` replaced the run-time class in the registry, and botocore's ``get_available_services`` was gone);
+- a decorator annotated to supply leading parameters (aiomcache's ``acquire``: ``Callable[Concatenate[C,
+  Connection, P], Awaitable[T]] -> Callable[Concatenate[C, P], Awaitable[T]]``) takes them out of the twin's
+  signature, overloads included, as mypy does (review 15b; before, every method kept ``conn`` and
+  ``mc.set(b"k", b"v")`` failed).
 """
 
 from __future__ import annotations
@@ -463,3 +467,74 @@ def test_iteration_from_a_base_of_another_package_works(tmp_path: Path, monkeypa
     assert "__iter__" not in text[text.index("class Lines") :]
     assert "# Members from Countdown (another package) are not read: typed Any here, and mapped" in feed
     assert "def __getattr__(self, name: str) -> _typing.Any: ..." in feed
+
+
+SUPPLIED_SOURCE = """
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar, overload
+
+P = ParamSpec("P")
+T = TypeVar("T")
+C = TypeVar("C", bound="AsyncCache")
+U = TypeVar("U")
+
+
+class Connection:
+    def __init__(self, cache: AsyncCache) -> None:
+        self.data = cache.data
+
+
+def acquire(func: Callable[Concatenate[C, Connection, P], Awaitable[T]]) -> Callable[Concatenate[C, P], Awaitable[T]]:
+    @functools.wraps(func)
+    async def wrapper(self: C, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await func(self, Connection(self), *args, **kwargs)
+
+    return wrapper
+
+
+class AsyncCache:
+    def __init__(self) -> None:
+        self.data: dict[bytes, bytes] = {}
+
+    @acquire
+    async def set(self, conn: Connection, key: bytes, value: bytes, exptime: int = 0) -> bool:
+        conn.data[key] = value
+        return True
+
+    @acquire
+    @overload
+    async def get(self, conn: Connection, /, key: bytes, default: None = ...) -> bytes | None: ...
+
+    @acquire
+    @overload
+    async def get(self, conn: Connection, /, key: bytes, default: U) -> bytes | U: ...
+
+    @acquire
+    async def get(self, conn: Connection, /, key: bytes, default: U | None = None) -> bytes | U | None:
+        return conn.data.get(key, default)
+"""
+
+SUPPLIED_USAGE = """
+from typing import assert_type
+
+from gen_supplied.sync import Cache
+
+cache = Cache()
+assert cache.set(b"k", b"v") is True
+assert cache.set(b"k2", b"w", exptime=5)
+value = cache.get(b"k")
+assert_type(value, bytes | None)
+assert value == b"v"
+fallback = cache.get(b"missing", 7)
+assert_type(fallback, bytes | int)
+assert fallback == 7
+"""
+
+
+def test_parameters_a_decorator_supplies_are_not_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_supplied", SUPPLIED_SOURCE, "AsyncCache", SUPPLIED_USAGE)
+    assert "def set(self, key: bytes, value: bytes, exptime: int = 0) -> bool:" in text
+    assert "conn" not in text

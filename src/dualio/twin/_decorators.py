@@ -14,24 +14,35 @@ A decorator counts as untyped when its definition is read (a module of any packa
 - it is a class whose own ``__call__`` has no return annotation (``@cached(ttl=10)`` makes an instance, and the
   instance called with the method gives what ``__call__`` returns).
 
-Anything else (an annotated decorator, a name that cannot be followed to a definition, a class without a
-``__call__`` of its own) keeps the written signature.
+An annotated decorator keeps the written signature, unless its annotations say it takes leading parameters
+away with ``Concatenate`` (aiomcache's ``acquire``: ``Callable[Concatenate[Client, Connection, P], Awaitable[T]]
+-> Callable[Concatenate[Client, P], Awaitable[T]]`` supplies ``conn`` itself): :func:`without_supplied`
+removes them, as mypy does. A name that cannot be followed to a definition, or a class without a ``__call__`` of
+its own, keeps the written signature.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 
 from ._errors import GenerateError
 from ._lineage import Sources
 from ._source import Source
 
-__all__ = ("untyped_decorators",)
+__all__ = ("untyped_decorators", "without_supplied")
 
 
-def untyped_decorators(sources: Sources, source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    """The decorators of ``node`` (defined in ``source``) that leave it untyped, as written, in order."""
-    return [ast.unparse(decorator) for decorator in node.decorator_list if _is_untyped(sources, source, decorator)]
+def untyped_decorators(
+    sources: Sources, source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, among: set[str]
+) -> list[str]:
+    """The decorators of ``node`` (defined in ``source``) that leave it untyped, as written, in order; only those
+    written as in ``among`` are looked at (the ones not known to keep a def as it is)."""
+    return [
+        ast.unparse(decorator)
+        for decorator in node.decorator_list
+        if ast.unparse(decorator) in among and _is_untyped(sources, source, decorator)
+    ]
 
 
 def _is_untyped(sources: Sources, source: Source, decorator: ast.expr) -> bool:
@@ -80,3 +91,74 @@ def _binds(statement: ast.Assign | ast.AnnAssign | ast.Import | ast.ImportFrom, 
         return any((alias.asname or alias.name.partition(".")[0]) == name for alias in statement.names)
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     return any(isinstance(target, ast.Name) and target.id == name for target in targets)
+
+
+def without_supplied(
+    sources: Sources, source: Source, node: ast.FunctionDef | ast.AsyncFunctionDef, among: set[str]
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """``node`` without the leading parameters its decorators supply (see the module docstring); ``node`` itself
+    if none do. Bare decorators written as in ``among`` only (``@acquire``, not ``@acquire(...)``)."""
+    for decorator in reversed(node.decorator_list):  # the innermost is applied first
+        if isinstance(decorator, ast.Call) or ast.unparse(decorator) not in among:
+            continue
+        definition = _definition(sources, source, decorator)
+        if not isinstance(definition, ast.FunctionDef):
+            continue
+        supplied = _supplied_positions(definition)
+        if supplied is not None:
+            node = _removed(node, *supplied)
+    return node
+
+
+def _supplied_positions(decorator: ast.FunctionDef) -> tuple[int, int] | None:
+    """``(start, count)`` of the positional parameters the decorator ``decorator`` supplies, from its annotations
+    ``(f: Callable[Concatenate[A, B, P], R]) -> Callable[Concatenate[A, P], R]`` (here ``(1, 1)``); else None."""
+    parameters = decorator.args.posonlyargs + decorator.args.args
+    if len(parameters) != 1 or parameters[0].annotation is None or decorator.returns is None:
+        return None
+    taken, given = _concatenated(parameters[0].annotation), _concatenated(decorator.returns)
+    if taken is None or given is None or taken[1] != given[1] or len(given[0]) >= len(taken[0]):
+        return None
+    if [ast.unparse(a) for a in given[0]] != [ast.unparse(a) for a in taken[0][: len(given[0])]]:
+        return None  # not a prefix kept: cannot tell which parameters it supplies
+    return len(given[0]), len(taken[0]) - len(given[0])
+
+
+def _concatenated(annotation: ast.expr) -> tuple[list[ast.expr], str] | None:
+    """For ``Callable[Concatenate[A, B, P], R]``: ``([A, B], "P")``; None for any other annotation."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body
+    if not isinstance(annotation, ast.Subscript) or ast.unparse(annotation.value).rpartition(".")[2] != "Callable":
+        return None
+    arguments = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+    if len(arguments) != 2 or not isinstance(arguments[0], ast.Subscript):
+        return None
+    head = arguments[0]
+    if ast.unparse(head.value).rpartition(".")[2] != "Concatenate":
+        return None
+    elements = head.slice.elts if isinstance(head.slice, ast.Tuple) else [head.slice]
+    if len(elements) < 2:
+        return None
+    return list(elements[:-1]), ast.unparse(elements[-1])
+
+
+def _removed(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, start: int, count: int
+) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    """A copy of ``node`` without its positional parameters ``start`` to ``start + count`` (if it has them)."""
+    args = node.args
+    positional = args.posonlyargs + args.args
+    if len(positional) < start + count:
+        return node
+    trimmed = copy.deepcopy(node)
+    kept_posonly = [a for i, a in enumerate(trimmed.args.posonlyargs) if not start <= i < start + count]
+    offset = len(args.posonlyargs)
+    kept_args = [a for i, a in enumerate(trimmed.args.args, offset) if not start <= i < start + count]
+    defaults_from = len(positional) - len(args.defaults)  # the first positional parameter with a default
+    trimmed.args.posonlyargs, trimmed.args.args = kept_posonly, kept_args
+    trimmed.args.defaults = [
+        default
+        for index, default in enumerate(trimmed.args.defaults, defaults_from)
+        if not start <= index < start + count
+    ]
+    return trimmed

@@ -12,7 +12,7 @@ import copy
 
 from ._annotations import Place
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
-from ._decorators import untyped_decorators
+from ._decorators import untyped_decorators, without_supplied
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._foreign_bases import foreign_bases
@@ -401,8 +401,11 @@ class ClassWriter(SignatureWriter):
             # A sync generator made a context manager: entered in the caller's thread, its value mapped.
             returns, traversed = self._entered_in_thread(node.returns), False
             entered_in_thread = True
-        opaque = is_async and bool(transforming_decorators(decorators))
-        if opaque and untyped_decorators(self.sources, self._origin.source, node):
+        transforming = transforming_decorators(decorators)
+        opaque = is_async and bool(transforming)
+        if opaque:
+            node = self._as_decorated(node, transforming)  # aiomcache's `@acquire` supplies `conn` itself
+        if opaque and untyped_decorators(self._lookup, self._origin.source, node, transforming):
             # An untyped decorator (aiocache's `@cached(ttl=...)`): a type checker types the method `Any`, and the
             # wrapper may take more than the def (`cache_read=`); the twin takes and returns anything, as mypy reads it.
             loose = taking_anything(node)
@@ -428,6 +431,17 @@ class ClassWriter(SignatureWriter):
         overloaded = self.overloads(name, functions[:-1], place, entered_in_thread=entered_in_thread)
         returns = _loosened(returns, overloaded)
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
+
+    def _as_decorated(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, transforming: set[str]
+    ) -> ast.FunctionDef | ast.AsyncFunctionDef:
+        """``node`` without the leading parameters that its decorators (``transforming``) supply, as their
+        ``Concatenate`` annotations say (``_decorators.without_supplied``)."""
+        origin = self._origins.get(id(node), self._origin)  # a copy made for `Self` is read where `node` is
+        trimmed = without_supplied(self._lookup, origin.source, node, transforming)
+        if trimmed is not node:
+            self._origins[id(trimmed)] = origin
+        return trimmed
 
     def _entered_in_thread(self, written: ast.expr | None) -> str:
         """What a sync ``@contextmanager`` method (or an overload of one) returns on the twin: a context manager
@@ -472,6 +486,7 @@ class ClassWriter(SignatureWriter):
         """
         bound = decorator != "staticmethod"
         stubs = [f for f in functions if is_overload(f)]
+        stubs = [self._as_decorated(f, transforming_decorators(decorators_of(f))) for f in stubs]
         read: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
         for stub in stubs:
             self.reading(stub)
