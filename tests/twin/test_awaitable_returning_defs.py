@@ -17,7 +17,7 @@ import zmq
 import zmq.asyncio
 
 import dualio
-from dualio.twin import sync_class, twin_of, use_portal
+from dualio.twin import sync_class, twin_of, unwrap, use_portal
 
 
 class AsyncFutures:
@@ -83,3 +83,58 @@ def test_a_zmq_asyncio_socket_twin_sends_and_receives_over_tcp(portal: dualio.Po
     finally:
         push.close(linger=0)
         pull.close(linger=0)
+
+
+class PoolCursorContext:
+    """As aiopg's ``_PoolCursorContextManager``: a sync context manager whose halves need the pool's loop."""
+
+    def __init__(self, pool: AsyncPool) -> None:
+        self._pool = pool
+        self.cursor: AsyncCursor | None = None
+
+    def __enter__(self) -> AsyncCursor:
+        asyncio.get_running_loop()  # RuntimeError in a thread with no running loop
+        self.cursor = AsyncCursor()
+        self._pool.events.append("entered")
+        return self.cursor
+
+    def __exit__(self, *exc_info: object) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_soon(self._pool.events.append, "released")  # as aiopg's release schedules on the pool's loop
+        self._pool.events.append(f"exited with {exc_info[0].__name__ if exc_info[0] else None}")
+
+
+class AsyncCursor:
+    async def execute(self, query: str) -> str:
+        await asyncio.sleep(0)
+        return f"ran {query}"
+
+
+class AsyncPool:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def cursor(self) -> PoolCursorContext:
+        return PoolCursorContext(self)
+
+
+def test_a_sync_context_manager_a_call_returns_is_entered_on_the_loop(portal: dualio.Portal) -> None:
+    # Review 15b: aiopg's `with pool.cursor() as cur` was entered in the caller's thread, `as` gave the raw async
+    # cursor (its execute() a coroutine never awaited), and __exit__ released the connection off the loop.
+    Pool = sync_class(AsyncPool)
+    with use_portal(portal):
+        pool = Pool()
+    with pool.cursor() as cursor:
+        assert type(cursor) is sync_class(AsyncCursor)
+        assert cursor.execute("select 1") == "ran select 1"
+    with pytest.raises(ValueError, match="in the block"), pool.cursor():
+        raise ValueError("in the block")
+    portal.run(asyncio.sleep, 0, timeout=5)  # let what __exit__ scheduled run
+    events = unwrap(pool).events
+    assert [event for event in events if event != "released"] == [
+        "entered",
+        "exited with None",
+        "entered",
+        "exited with ValueError",
+    ]
+    assert events.count("released") == 2

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from dualio import _adapters
 
-from ._sync_results import MappedContext, stepped
+from ._sync_results import LoopEnteredContext, MappedContext, stepped
 
 if TYPE_CHECKING:
     from dualio._portal import Portal
@@ -336,7 +336,9 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
     - an async generator, or another async iterable -> an iterator over it (``aclose()``\\ d on break or close);
     - another async context manager (``@asynccontextmanager``) -> a context manager run on the loop;
     - a sync generator -> an iterator whose steps run on the loop; a ``@contextmanager`` object -> the same,
-      entered in the caller's thread, what it gives mapped (see ``_sync_results``);
+      entered in the caller's thread, what it gives mapped (see ``_sync_results``); a sync context manager with no
+      public member of its own, of such a package (aiopg's ``Pool.cursor()`` result) -> the same, entered and
+      exited on the loop;
     - an ``asyncio.Future`` or ``Task`` of the portal's loop -> a :class:`~dualio.PortalFuture` of what it gives
       (mapped), as ``portal.submit`` returns: ``result(timeout)`` waits, ``cancel()`` cancels it on the loop;
     - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
@@ -369,11 +371,14 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
         return stepped(portal, value, wait, lambda item: to_sync(item, portal, timeout, parent))
     if kind is _SYNC_ENTER:
         return MappedContext(value, lambda entered: to_sync(entered, portal, timeout, parent))
+    if kind is _SYNC_ON_LOOP:
+        return LoopEnteredContext(portal, value, wait, lambda entered: to_sync(entered, portal, timeout, parent))
     return portal.submit(_outcome(value, portal, timeout))  # _FUTURE
 
 
 _AS_IS, _TWIN, _ITERATE, _ENTER, _FUTURE = "as is", "twin", "iterate", "enter", "future"
 _STEP, _SYNC_ENTER = "step on the loop", "enter here, value mapped"  # see _sync_results
+_SYNC_ON_LOOP = "a sync context manager, entered on the loop"  # see _sync_results
 
 
 def _no_override(twin: Twin[Any]) -> float | None:
@@ -496,6 +501,8 @@ def _kind_of(cls: type) -> str:
         kind = _ENTER
     elif hasattr(cls, "__aiter__"):
         kind = _ITERATE
+    elif cls.__module__.partition(".")[0] in _packages and _only_a_context_manager(cls):
+        kind = _SYNC_ON_LOOP  # aiopg's `_PoolCursorContextManager`: its __exit__ releases to the pool's loop
     else:
         kind = _AS_IS
         if cls.__module__.partition(".")[0] in _packages and cls not in _PLAIN:
@@ -504,6 +511,13 @@ def _kind_of(cls: type) -> str:
     with _lock:
         _kinds[cls] = kind
     return kind
+
+
+def _only_a_context_manager(cls: type) -> bool:
+    """Whether ``cls`` is a sync context manager with no public member besides: what it is for is the ``with``
+    (aiopg's ``_PoolCursorContextManager``), not an object with an API that also closes itself by ``with``
+    (SQLAlchemy's ``Result``, which is returned as it is)."""
+    return hasattr(cls, "__enter__") and hasattr(cls, "__exit__") and all(name.startswith("_") for name in dir(cls))
 
 
 async def _outcome(future: asyncio.Future[Any], portal: Portal, twin_timeout: float | None) -> Any:

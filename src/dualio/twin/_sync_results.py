@@ -9,6 +9,11 @@ A ``@contextlib.contextmanager`` method (coredis' ``Redis.decoding()``, which se
 the client) is entered in the caller's thread, as before, so the context variables it sets are those of the
 caller, which every later twin call copies; :class:`MappedContext` only maps what it gives to ``as`` (the client's
 twin, not the async client).
+
+Any other sync context manager (a class with ``__enter__``/``__exit__``) that a method of a twinned package
+returns is that library's object: aiopg's ``Pool.cursor()`` returns one whose ``__exit__`` closes the cursor
+and releases its connection to the pool, scheduling work on the pool's loop. :class:`LoopEnteredContext` runs
+its ``__enter__`` and ``__exit__`` on the portal's loop, what it gives to ``as`` mapped (the cursor's twin).
 """
 
 from __future__ import annotations
@@ -73,3 +78,43 @@ class MappedContext:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
         return self._cm.__exit__(exc_type, exc, tb)
+
+
+class LoopEnteredContext:
+    """A sync context manager of an async library, entered and exited on the portal's loop (each half waited up
+    to ``timeout``), what it gives to ``as`` passed through ``mapped``."""
+
+    __slots__ = ("_cm", "_mapped", "_portal", "_timeout")
+
+    def __init__(
+        self,
+        portal: Portal,
+        cm: contextlib.AbstractContextManager[Any],
+        timeout: float | None,
+        mapped: Callable[[Any], Any],
+    ) -> None:
+        self._portal = portal
+        self._cm = cm
+        self._timeout = timeout
+        self._mapped = mapped
+
+    def __enter__(self) -> Any:
+        return self._mapped(self._portal.run(_enter(self._cm), timeout=self._timeout))
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return self._portal.run(_exit(self._cm, exc_type, exc, tb), timeout=self._timeout)
+
+
+async def _enter(cm: contextlib.AbstractContextManager[Any]) -> Any:
+    return cm.__enter__()
+
+
+async def _exit(
+    cm: contextlib.AbstractContextManager[Any],
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> bool | None:
+    return cm.__exit__(exc_type, exc, tb)
