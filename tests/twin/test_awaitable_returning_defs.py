@@ -98,10 +98,10 @@ class PoolCursorContext:
         self._pool.events.append("entered")
         return self.cursor
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
         loop = asyncio.get_running_loop()
         loop.call_soon(self._pool.events.append, "released")  # as aiopg's release schedules on the pool's loop
-        self._pool.events.append(f"exited with {exc_info[0].__name__ if exc_info[0] else None}")
+        self._pool.events.append(f"exited with {exc_type.__name__ if exc_type else None}")
 
 
 class AsyncCursor:
