@@ -87,6 +87,34 @@ def test_errors_name_the_member_called(portal: dualio.Portal) -> None:
     assert File.read.__name__ == "read"
 
 
+class AsyncApi:
+    """As a botocore client: its API methods are plain defs that return coroutines."""
+
+    def list_buckets(self) -> Coroutine[Any, Any, list[str]]:
+        return self._request()
+
+    async def _request(self) -> list[str]:
+        return ["bucket"]
+
+    def region(self) -> str:
+        return "eu"
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_closed_twin_refuses_a_plain_def_whose_result_is_awaitable(portal: dualio.Portal) -> None:
+    # Stop 26 (review 15b): after close() an aiobotocore client's twin still ran `s3.list_buckets()`, and the
+    # user got botocore's "'NoneType' object has no attribute 'get'" instead of TwinClosedError.
+    with use_portal(portal):
+        api = sync_class(AsyncApi)()
+    assert api.list_buckets() == ["bucket"]
+    api.close()
+    with pytest.raises(TwinClosedError, match=r"^Api\.list_buckets\(\) was called on a closed twin"):
+        api.list_buckets()
+    assert api.region() == "eu"  # a plain result: a sync method still runs after close
+
+
 class AsyncMailer:
     async def send(self, message: str) -> str:
         return f"sent {message}"

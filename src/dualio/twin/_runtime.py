@@ -335,17 +335,28 @@ def _name_of(fn: object) -> str:
 
 
 async def _invoke(
-    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], caller: FrameType | None = None
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    caller: FrameType | None = None,
+    closed: Twin[Any] | None = None,
 ) -> Any:
     """Call ``fn`` on the loop; await what it returns if that is awaitable (``redis`` commands, for one).
 
     Not if ``caller`` (the frame of the twin method's caller, blocked in the call while this runs) reads an
     attribute of the result at once and the result is a builder that has it (``Item.filter(...).order_by``, see
     ``_chaining``): that is returned unawaited, in a :class:`_Builder`. The caller's code is read only then.
+    ``closed``: the twin of the call, if it was closed; an awaitable result is then not awaited but refused
+    (``TwinClosedError``), as an ``async def``'s call is (botocore's API methods are plain defs that return
+    coroutines); a plain result is returned, as after close a sync method still runs.
     """
     try:
         result = fn(*args, **kwargs)
         if inspect.isawaitable(result):
+            if closed is not None:
+                if type(result) is _CoroutineType:
+                    result.close()
+                raise _closed_error(closed, f"{getattr(fn, '__name__', 'method')}()")
             if isinstance(result, asyncio.Task):
                 return result  # already running on its own: its caller gets a PortalFuture (``loop.create_task``)
             if caller is not None and type(result) is not _CoroutineType:
@@ -536,6 +547,9 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     """
     args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)  # (a closed twin runs it too: see Twin.close)
     frame = _getframe(2)
+    if twin._dualio_closed:  # run, but an awaitable result is refused (see _invoke); nothing merged or iterated
+        coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, None, twin)
+        return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
     follows = after_call(frame)
     if follows == WITH:  # `with twin.m(...)`: the call and __aenter__ in one round trip
         return _call_and_enter(twin, fn, args, kwargs, frame)
