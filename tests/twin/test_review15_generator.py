@@ -20,7 +20,9 @@
 - a decorator annotated to supply leading parameters (aiomcache's ``acquire``: ``Callable[Concatenate[C,
   Connection, P], Awaitable[T]] -> Callable[Concatenate[C, P], Awaitable[T]]``) takes them out of the twin's
   signature, overloads included, as mypy does (review 15b; before, every method kept ``conn`` and
-  ``mc.set(b"k", b"v")`` failed).
+  ``mc.set(b"k", b"v")`` failed);
+- a call returning a class of the package that is only a sync context manager (aiopg's ``pool.cursor()``) is
+  typed ``AbstractContextManager[what __enter__ gives, mapped]``, as the twin enters it on the loop.
 """
 
 from __future__ import annotations
@@ -538,3 +540,53 @@ def test_parameters_a_decorator_supplies_are_not_the_callers(tmp_path: Path, mon
     text = generate_and_use(tmp_path, monkeypatch, "gen_supplied", SUPPLIED_SOURCE, "AsyncCache", SUPPLIED_USAGE)
     assert "def set(self, key: bytes, value: bytes, exptime: int = 0) -> bool:" in text
     assert "conn" not in text
+
+
+POOL_CURSOR_SOURCE = """
+from __future__ import annotations
+
+import asyncio
+
+
+class AsyncCursor:
+    async def execute(self, query: str) -> str:
+        await asyncio.sleep(0)
+        return f"ran {query}"
+
+
+class _PoolCursorContextManager:
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: AsyncCursor) -> None:
+        self._cursor = cursor
+
+    def __enter__(self) -> AsyncCursor:
+        asyncio.get_running_loop()  # only on the loop
+        return self._cursor
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.get_running_loop()
+
+
+class AsyncPool:
+    async def cursor(self) -> _PoolCursorContextManager:
+        return _PoolCursorContextManager(AsyncCursor())
+"""
+
+POOL_CURSOR_USAGE = """
+from typing import assert_type
+
+from gen_pool_cursor.sync import Cursor, Pool
+
+pool = Pool()
+with pool.cursor() as cursor:
+    assert_type(cursor, Cursor)
+    assert cursor.execute("select 1") == "ran select 1"
+"""
+
+
+def test_a_returned_sync_context_manager_is_typed_as_entered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_pool_cursor", POOL_CURSOR_SOURCE, "AsyncPool", POOL_CURSOR_USAGE, "AsyncCursor"
+    )
+    assert "def cursor(self) -> _contextlib.AbstractContextManager[Cursor]:" in text

@@ -56,6 +56,7 @@ class Place(enum.Enum):
 
 
 _TRAVERSED_PLACES = (Place.RETURNED, Place.PASSED)  # where the twin traverses built-in containers
+_RETURNED_PLACES = (Place.RETURNED, Place.AWAITED)  # what a call gives the caller
 _CLASS_NODES = (ast.Name, ast.Attribute, ast.Subscript)  # what may name an awaitable class (``C``, ``m.C``, ``C[T]``)
 
 Resolver = Callable[[str, Place], "tuple[str, bool] | None"]
@@ -85,11 +86,15 @@ class Annotations:
         nested: dict[str, str] | None = None,
         awaited: Callable[[ast.expr, Place], str | None] | None = None,
         own_class: Callable[[ast.expr], bool] | None = None,
+        entered: Callable[[ast.expr], str | None] | None = None,
     ) -> None:
         self.twins = twins
         # Whether a name is a class of the package itself (its own `AsyncContextManager`), not the standard one
         # whose name it shares: asked only for the names the twin rewrites (`Awaitable`, `AsyncIterator`, ...).
         self.own_class = own_class
+        # What `as` gives for a class of the package that is only a sync context manager (aiopg's
+        # `_PoolCursorContextManager`), which the twin enters on the loop: returned, it is read as a context manager.
+        self.entered = entered
         self.nested = nested or {}  # a class nested in the one whose member is read, by name -> ``Outer.Name``
         self.bare_arguments = bare_arguments  # Any for each type parameter of a generic class written bare
         self.awaited = awaited  # what awaiting an instance of an awaitable class gives, read for the sync side
@@ -117,6 +122,11 @@ class Annotations:
             if awaited is not None:
                 self._mark_changed()
                 return ast.Name(awaited, ast.Load())  # unparsed as the text itself
+        if place in _RETURNED_PLACES and self.entered is not None and isinstance(node, _CLASS_NODES):
+            entered = self.entered(node)
+            if entered is not None:
+                self._mark_changed()
+                return ast.Name(f"_contextlib.AbstractContextManager[{entered}]", ast.Load())
         if isinstance(node, ast.Constant):
             if not isinstance(node.value, str):  # None, ...
                 return node

@@ -190,6 +190,7 @@ class SignatureWriter:
             nested,
             lambda written, used_in: self._awaited(source, bindings, written, used_in),
             lambda class_node: self._lookup.base_class(source, class_node, self.package, type_only=True) is not None,
+            lambda class_node: self._entered(source, class_node),
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
@@ -273,6 +274,25 @@ class SignatureWriter:
             for index, name in enumerate(parameters)
         }
         return self._convert(result, place, defined_in, given)[0]
+
+    def _entered(self, source: Source, written: ast.expr) -> str | None:
+        """What ``as`` gives for ``written``, a class of the package that is only a sync context manager (no
+        public member, ``__enter__`` and ``__exit__`` of its own, not generic): the twin enters such a result on
+        the loop and maps its value (``_registry``), so it is typed ``AbstractContextManager[that value]``. None
+        for any other class, or for one written with arguments."""
+        if not isinstance(written, (ast.Name, ast.Attribute)):
+            return None
+        found = self.sources.base_class(source, written, self.package, type_only=True)
+        if found is None or found[1].bases:
+            return None  # not the package's, or with bases (generic, or members the class body does not show)
+        defined_in, klass = found
+        names = {s.name for s in klass.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        names |= {t.id for s in klass.body if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
+        names |= {s.target.id for s in klass.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+        if not {"__enter__", "__exit__"} <= names or any(not name.startswith("_") for name in names):
+            return None
+        enter = next(s for s in klass.body if isinstance(s, ast.FunctionDef) and s.name == "__enter__")
+        return self._convert(enter.returns, Place.ITEM, defined_in, {})[0]
 
     def _await_result(self, source: Source, head: ast.expr) -> tuple[ast.expr, Source, list[str]] | None:
         if not isinstance(head, (ast.Name, ast.Attribute)):
