@@ -210,7 +210,9 @@ def _build(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()
         if mapped is not None:
             namespace[member_name] = mapped
     for member_name in instance_members:  # async functions an instance holds (``instance_twin_class``)
-        namespace[member_name] = _wrap(_instance_function(async_cls, member_name), _runtime.call)
+        # Run on the loop, what it gives awaited if awaitable: such a function may be a sync wrapper of an async
+        # def whose result is an async context manager (openai's `with_streaming_response.create`).
+        namespace[member_name] = _wrap(_instance_function(async_cls, member_name), _runtime.call_sync)
     namespace["__init__"] = _constructor(async_cls)
     if "aclose" in members:  # redis-py's docs say r.aclose(): the twin's close, not a raw coroutine function
         namespace["aclose"] = Twin.close

@@ -417,6 +417,21 @@ def holds_async_objects(obj: object) -> bool:
     return False
 
 
+def _is_namespace(cls: type) -> bool:
+    """Whether every public member of ``cls`` (bases but ``object`` included) is a property or a
+    ``functools.cached_property``, and it has one: a namespace of objects read as attributes (openai's
+    ``client.with_raw_response``, whose ``chat``, ``models``, ... are made on first read from a private client),
+    which sync code reads through a twin so that what it reads is mapped too."""
+    public = {
+        name: member
+        for klass in reversed(cls.__mro__)
+        if klass is not object
+        for name, member in vars(klass).items()
+        if not name.startswith("_")
+    }
+    return bool(public) and all(isinstance(member, (property, functools.cached_property)) for member in public.values())
+
+
 def _twin_by_instance(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Any:
     """``value`` of a class listed in ``_by_instance``: its twin if its instances hold async functions or objects
     that sync code gets as twins (so reading them through the twin maps them)."""
@@ -424,7 +439,7 @@ def _twin_by_instance(value: Any, portal: Portal, timeout: float | None, parent:
     names = _by_instance[cls]
     if names is None:
         names = instance_async_names(value)
-        holder = not names and holds_async_objects(value)
+        holder = not names and (holds_async_objects(value) or _is_namespace(cls))
         with _lock:
             _by_instance[cls] = names
             if holder:
