@@ -191,10 +191,11 @@ def twin_of(obj: object, /) -> Any:
             awaitable = " (it is awaitable: dualio.run(obj) awaits it)" if inspect.isawaitable(obj) else ""
             raise TypeError(
                 f"twin_of() expects an async object, but {cls.__module__}.{cls.__qualname__} has no async def "
-                f"method, async generator method, __aenter__, __aiter__ or __anext__{awaitable}: use it as it is "
-                "from sync code; if its plain methods return coroutines or other awaitables (a botocore "
-                "paginator, a grpc stub), twin_of() cannot tell: twin what they return (twin_of(obj.m(...))), "
-                "or call them in a coroutine run on the portal: dualio.run(...)"
+                f"method, async generator method, __aenter__, __aiter__ or __anext__, nor a def annotated to return "
+                f"Awaitable[T]{awaitable}: use it as it is from sync code; if its plain methods return coroutines "
+                "or other awaitables without saying so (a botocore paginator, a grpc stub), twin_of() cannot tell: "
+                "twin what they return (twin_of(obj.m(...))), or call them in a coroutine run on the portal: "
+                "dualio.run(...)"
             )
         twin_cls = sync_class(cls)
     return _registry.twin_for(twin_cls, obj, _portals.get() or default_portal(), None)  # its twin, if it has one
