@@ -197,3 +197,36 @@ def test_enter_works_with_asynccontextmanager(portal: dualio.Portal) -> None:
     with dualio.enter(connection()) as conn:
         assert conn == "conn"
     assert log == ["open", "close"]
+
+
+class SelfIterating:
+    """An object that is its own async iterator and whose ``aclose()`` closes the object (a stream, a client)."""
+
+    def __init__(self) -> None:
+        self.left = 3
+        self.closed = False
+
+    def __aiter__(self) -> SelfIterating:
+        return self
+
+    async def __anext__(self) -> int:
+        if self.left == 0:
+            raise StopAsyncIteration
+        self.left -= 1
+        return self.left
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_an_object_that_is_its_own_iterator_is_not_closed_by_iterating_to_its_end(portal: dualio.Portal) -> None:
+    # Review 15c: iterating such an object to its end called its aclose(), which closed the object itself
+    # (`async for` never does). Leaving early still aclose()s it, as the iteration is abandoned.
+    obj = SelfIterating()
+    assert list(portal.iterate(obj)) == [2, 1, 0]
+    assert not obj.closed
+    obj.left = 3
+    for item in portal.iterate(obj):
+        assert item == 2
+        break
+    assert obj.closed

@@ -39,15 +39,21 @@ def _steps(
 ) -> Iterator[T]:
     iterator: AsyncIterator[T] = portal._run_in_context(context, _aiter, async_iterable)
     name = _step_name(iterator)
+    exhausted = False
     try:
         while True:
             step = _anext(iterator)
             step.__qualname__ = name  # type: ignore[attr-defined]  # what a timeout message names
             if (item := portal._run_in_context(context, step, timeout=timeout)) is _END:
+                exhausted = True
                 break
             yield item
     finally:
-        _aclose(portal, context, iterator)
+        # Left early (break, close, an error): aclose() it. Run to its end, an async generator is finished
+        # already, and another iterator (a cursor, a stream, a client that is its own iterator) is left as an
+        # `async for` leaves it: its aclose() may close the object itself.
+        if not exhausted:
+            _aclose(portal, context, iterator)
 
 
 def _aclose(portal: Portal, context: contextvars.Context, iterator: AsyncIterator[Any]) -> None:
