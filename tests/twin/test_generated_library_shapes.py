@@ -132,7 +132,7 @@ def test_library_shapes_are_typed_as_what_the_twin_returns(tmp_path: Path, monke
     assert "def start(self, number: int) -> _support.PortalFuture[int]:" in text
     assert "def ping(self) -> _support.PortalFuture[str]:" in text
     assert "def stream(self, sql: str) -> _typing.Any:" in text
-    assert "_support.call_sync(self, AsyncConnection.stream, sql)" in text
+    assert "_support.call_sync(self, _support.through_instance(AsyncConnection, 'stream'), sql)" in text
     assert "def copy(self) -> _typing.Any:" in text
 
 

@@ -22,7 +22,10 @@
   signature, overloads included, as mypy does (review 15b; before, every method kept ``conn`` and
   ``mc.set(b"k", b"v")`` failed);
 - a call returning a class of the package that is only a sync context manager (aiopg's ``pool.cursor()``) is
-  typed ``AbstractContextManager[what __enter__ gives, mapped]``, as the twin enters it on the loop.
+  typed ``AbstractContextManager[what __enter__ gives, mapped]``, as the twin enters it on the loop;
+- a method under a decorator whose object binds itself in ``__get__`` (async_lru's ``alru_cache`` binds to None when
+  read from the class) is called through the instance (review 15c; before, ``AsyncClient.cached(obj, key)``
+  passed the object as the key: "takes 2 positional arguments but 3 were given").
 """
 
 from __future__ import annotations
@@ -590,3 +593,61 @@ def test_a_returned_sync_context_manager_is_typed_as_entered(tmp_path: Path, mon
         tmp_path, monkeypatch, "gen_pool_cursor", POOL_CURSOR_SOURCE, "AsyncPool", POOL_CURSOR_USAGE, "AsyncCursor"
     )
     assert "def cursor(self) -> _contextlib.AbstractContextManager[Cursor]:" in text
+
+
+BINDING_SOURCE = """
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+class _Bound:
+    def __init__(self, wrapper: cache_method, instance: Any) -> None:
+        self._wrapper = wrapper
+        self._instance = instance
+
+    async def __call__(self, *args: Any) -> Any:
+        cache = self._wrapper.cache
+        if args not in cache:
+            cache[args] = await self._wrapper.fn(self._instance, *args)
+        return cache[args]
+
+
+class cache_method:
+    \"\"\"As async_lru's alru_cache: read from the class, it binds to None.\"\"\"
+
+    def __init__(self, fn: Callable[..., Awaitable[Any]]) -> None:
+        self.fn = fn
+        self.cache: dict[tuple[Any, ...], Any] = {}
+
+    def __get__(self, instance: Any, owner: type | None = None) -> _Bound:
+        return _Bound(self, instance)
+
+
+class AsyncClient:
+    def __init__(self) -> None:
+        self.fetched = 0
+
+    @cache_method
+    async def fetch(self, key: str) -> str:
+        self.fetched += 1
+        return key.upper()
+"""
+
+BINDING_USAGE = """
+from gen_binding.sync import Client
+from dualio.twin import unwrap
+
+client = Client()
+assert client.fetch("a") == "A"
+assert client.fetch("a") == "A"
+assert unwrap(client).fetched == 1
+"""
+
+
+def test_a_decorator_that_binds_in_get_is_read_through_the_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_binding", BINDING_SOURCE, "AsyncClient", BINDING_USAGE)
+    assert "_support.through_instance(AsyncClient, 'fetch')" in text

@@ -39,7 +39,7 @@ from ._registry import partial_target
 from ._runtime import Twin
 from ._source import returns_self_only, twin_name
 
-__all__ = ("instance_twin_class", "map_unread_members", "register_generated", "sync_class")
+__all__ = ("instance_twin_class", "map_unread_members", "register_generated", "sync_class", "through_instance")
 
 # Sync dunders that pass through to the async object (run on the loop, the result mapped).
 PASSED_DUNDERS = frozenset(
@@ -321,6 +321,21 @@ def _named(async_cls: type, name: str, function: Callable[..., Any]) -> Callable
     renamed.__qualname__ = qualname
     renamed.__doc__ = getattr(function, "__doc__", None)
     return renamed
+
+
+_through: dict[tuple[type, str], Callable[..., Any]] = {}
+
+
+def through_instance(async_cls: type, name: str) -> Callable[..., Any]:
+    """A function that calls ``obj.name(...)`` for an instance ``obj`` of ``async_cls``, reading the method through
+    the instance as Python does (its descriptor's ``__get__`` binds it); named ``async_cls.name`` in errors.
+
+    Generated twins call decorated methods through it: async_lru's ``alru_cache`` read from the class binds to
+    ``None``, so ``AsyncClient.cached(obj, key)`` passes ``obj`` as the key. Made once per class and name."""
+    function = _through.get((async_cls, name))
+    if function is None:
+        function = _through.setdefault((async_cls, name), _instance_function(async_cls, name))
+    return function
 
 
 def _instance_function(async_cls: type, name: str) -> Callable[..., Any]:

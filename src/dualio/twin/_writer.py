@@ -413,6 +413,10 @@ class ClassWriter(SignatureWriter):
             node, returns, traversed = loose, "_typing.Any", False
         if opaque and is_async_gen:  # `@asyncstartablecontext`: what the decorator makes of it cannot be read
             returns, traversed = "_typing.Any", False
+        if opaque and not decorators & {"staticmethod", "classmethod"}:
+            # Read through the instance, as `obj.m(...)` reads it: a decorator's object may bind itself in its own
+            # `__get__` (async_lru's `alru_cache` binds to None when read from the class).
+            target = f"_support.through_instance({self.async_name}, {(calls or name)!r})"
         if "staticmethod" in decorators or "classmethod" in decorators:
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"

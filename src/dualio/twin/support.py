@@ -8,7 +8,7 @@ from dualio._future import PortalFuture
 
 from ._attributes import Attribute, attribute_like
 from ._containers import passed_each, returned_each
-from ._dynamic import map_unread_members
+from ._dynamic import map_unread_members, through_instance
 from ._dynamic import register_generated as register
 from ._registry import register_elsewhere
 from ._runtime import (
@@ -51,4 +51,5 @@ __all__ = (
     "register_elsewhere",
     "returned_each",
     "set_attribute",
+    "through_instance",
 )
