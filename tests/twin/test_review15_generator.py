@@ -25,7 +25,10 @@
   typed ``AbstractContextManager[what __enter__ gives, mapped]``, as the twin enters it on the loop;
 - a method under a decorator whose object binds itself in ``__get__`` (async_lru's ``alru_cache`` binds to None when
   read from the class) is called through the instance (review 15c; before, ``AsyncClient.cached(obj, key)``
-  passed the object as the key: "takes 2 positional arguments but 3 were given").
+  passed the object as the key: "takes 2 positional arguments but 3 were given");
+- a class with a ``__getattr__`` of its own (anyio's ``AsyncFile`` forwards ``name`` to the wrapped file) has its
+  other attributes forwarded by the generated twin, typed Any (review 15d; before, ``f.name`` was an
+  AttributeError once the generated module was imported, even for run-time twins).
 """
 
 from __future__ import annotations
@@ -651,3 +654,47 @@ def test_a_decorator_that_binds_in_get_is_read_through_the_instance(
 ) -> None:
     text = generate_and_use(tmp_path, monkeypatch, "gen_binding", BINDING_SOURCE, "AsyncClient", BINDING_USAGE)
     assert "_support.through_instance(AsyncClient, 'fetch')" in text
+
+
+FORWARDING_SOURCE = """
+from __future__ import annotations
+
+from typing import Any
+
+
+class Wrapped:
+    name = "data.txt"
+    closed = False
+
+
+class AsyncFile:
+    def __init__(self) -> None:
+        self._fp = Wrapped()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+    async def read(self) -> str:
+        return "text"
+"""
+
+FORWARDING_USAGE = """
+from typing import Any, assert_type
+
+from dualio.twin import sync_class
+from gen_forwarding.aio import AsyncFile
+from gen_forwarding.sync import File
+
+f = File()
+assert f.read() == "text"
+assert_type(f.name, Any)
+assert f.name == "data.txt"
+assert sync_class(AsyncFile)().closed is False
+"""
+
+
+def test_a_class_with_its_own_getattr_forwards_other_attributes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_forwarding", FORWARDING_SOURCE, "AsyncFile", FORWARDING_USAGE)
+    assert "AsyncFile answers other attributes through its own __getattr__" in text

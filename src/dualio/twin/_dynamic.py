@@ -155,15 +155,18 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
     them, mapped as ``sync_class`` maps them, so ``for item in twin`` works (type checkers do not see them). The
     ``with`` statement needs no such help: ``Twin.__enter__`` enters on the loop when the async class has
     ``__aenter__`` and ``__aexit__``. Public members such bases give (botocore's ``Session`` methods under
-    aiobotocore's ``AioSession``) are mapped too, where the twin lacks them: importing a generated twin module
-    then takes nothing away from what ``sync_class`` gave (the generated class replaces the run-time one in the
-    registry); the generated class declares ``__getattr__ -> Any`` for them (``_foreign_bases``).
+    aiobotocore's ``AioSession``) are mapped too, where the twin lacks them, and an async class with a
+    ``__getattr__`` of its own gets its other attributes forwarded, as ``sync_class``'s twin does: importing a
+    generated twin module then takes nothing away from what ``sync_class`` gave (the generated class replaces the
+    run-time one in the registry); the generated class declares ``__getattr__ -> Any`` for them.
     """
     _registry.register(async_cls, twin_cls)
     if hasattr(async_cls, "__aiter__") and not hasattr(twin_cls, "__iter__"):
         twin_cls.__iter__ = _runtime.iterate_self
     if hasattr(async_cls, "__anext__") and not hasattr(twin_cls, "__next__"):
         twin_cls.__next__ = _runtime.next_item
+    if not hasattr(twin_cls, "__getattr__") and any("__getattr__" in vars(k) for k in async_cls.__mro__[:-1]):
+        twin_cls.__getattr__ = _getattr  # anyio's AsyncFile forwards `name`, `closed`, ... to the wrapped file
     package = async_cls.__module__.partition(".")[0]
     for name, member in _members(async_cls).items():
         if name.startswith("_") or name in _TWIN_OWN or hasattr(twin_cls, name):

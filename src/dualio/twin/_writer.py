@@ -146,6 +146,14 @@ class ClassWriter(SignatureWriter):
                 f"{INDENT}if _typing.TYPE_CHECKING:",
                 f"{INDENT * 2}def __getattr__(self, name: str) -> _typing.Any: ...",
             )
+        elif "__getattr__" in self.members or "__getattr__" in self.foreign_bases.names:
+            self.emit(
+                "",
+                f"{INDENT}# {self.async_name} answers other attributes through its own __getattr__: typed Any",
+                f"{INDENT}# here, forwarded to the async object when the module registers this twin.",
+                f"{INDENT}if _typing.TYPE_CHECKING:",
+                f"{INDENT * 2}def __getattr__(self, name: str) -> _typing.Any: ...",
+            )
         elif self.foreign_bases.public:
             bases = ", ".join(self.foreign_bases.written)
             self.emit(
