@@ -230,6 +230,20 @@ def test_in_a_sync_callback_the_loop_runs_a_twin_says_to_start_a_task(make: Any,
     (error,) = errors
     assert "write a coroutine that does `async with dualio.twin.unwrap(twin)`" in str(error), str(error)
 
+    def plain_handler() -> None:  # review 15d: socketio's sid wanted in a handler; a plain def is called at once
+        try:
+            slow.later()
+        except dualio.DeadlockError as exc:
+            errors.append(exc)
+
+    async def library_calls_plain_back() -> None:
+        plain_handler()
+
+    errors.clear()
+    portal.run(library_calls_plain_back, timeout=5)
+    (error,) = errors
+    assert "call the plain method there directly: dualio.twin.unwrap(twin).later(...) (if that returns" in str(error)
+
 
 def test_in_another_loop_a_twin_says_to_use_the_async_object_on_its_loop(make: Any, portal: dualio.Portal) -> None:
     slow = make()

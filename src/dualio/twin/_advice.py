@@ -69,19 +69,27 @@ def twin_call_hint() -> CallHint | None:
         api,
         f"Inside a coroutine on that loop, use the async object instead: {form}"
         if in_async_code or frame is None
-        else _from_loop_callback(form, frame),
+        else _from_loop_callback(form, frame, plain=runtime.f_code.co_name == "call_sync"),
         f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
         "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
         frame,
     )
 
 
-def _from_loop_callback(form: str, frame: FrameType) -> str:
+def _from_loop_callback(form: str, frame: FrameType, *, plain: bool) -> str:
     """The advice for a twin call that sync code run by the loop itself makes: a callback a library calls on the
-    loop thread (a pub/sub handler, a ``call_soon`` callback), which cannot ``await``."""
+    loop thread (a pub/sub handler, a ``call_soon`` callback), which cannot ``await``. ``plain``: the twin method
+    runs a plain ``def``, which the callback can call on the async object at once (it is on its loop)."""
     code = frame.f_code
     where = f"{code.co_qualname} ({os.path.basename(code.co_filename)}:{frame.f_lineno})"
     started = form.removeprefix("await ")
+    if plain:
+        call = form.partition(" (")[0]
+        return (
+            f"The caller, {where}, is sync code that the loop itself runs (a callback), so it cannot wait for the "
+            f"loop; it is on the async object's loop, so call the plain method there directly: {call} (if that "
+            "returns an awaitable, start it with asyncio.get_running_loop().create_task() instead of waiting)"
+        )
     if started != form:
         start = f"start the call as a task and do not wait for it: asyncio.get_running_loop().create_task({started})"
     else:
