@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -192,6 +194,36 @@ def test_an_aenter_that_only_returns_self_needs_no_round_trip(portal: dualio.Por
         assert portal.statistics().tasks_completed == before  # __enter__ did not go to the loop
     assert portal.statistics().tasks_completed == before + 1  # __exit__ did
     assert resource.exited is True
+
+
+def _logged(method: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+    @functools.wraps(method)
+    async def wrapper(self: Any) -> Any:
+        self.log.append(method.__name__)
+        return await method(self)
+
+    return wrapper
+
+
+def test_a_decorated_aenter_that_returns_self_is_run(portal: dualio.Portal) -> None:
+    # Review 15c: `@logged async def __aenter__(self): return self` was skipped (no round trip), so its wrapper
+    # never ran.
+    class AsyncLogged:
+        def __init__(self) -> None:
+            self.log: list[str] = []
+
+        @_logged
+        async def __aenter__(self) -> AsyncLogged:
+            return self
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            pass
+
+    with use_portal(portal):
+        resource = sync_class(AsyncLogged)()
+    with resource as entered:
+        assert entered is resource
+    assert unwrap(resource).log == ["__aenter__"]
 
 
 def test_a_subclass_of_a_twinned_class_maps_to_a_subclass_of_its_twin(flavour: Flavour, portal: dualio.Portal) -> None:

@@ -37,7 +37,7 @@ from typing import Any
 from . import _registry, _runtime
 from ._registry import partial_target
 from ._runtime import Twin
-from ._source import returns_self_only, twin_name
+from ._source import skips_the_loop, twin_name
 
 __all__ = ("instance_twin_class", "map_unread_members", "register_generated", "sync_class", "through_instance")
 
@@ -415,7 +415,7 @@ def _returns_self(function: object) -> bool:
         node = ast.parse(source).body[0]
     except (OSError, TypeError, SyntaxError, IndexError):
         return False  # no source (a C extension, a lambda...): take the round trip
-    return isinstance(node, ast.AsyncFunctionDef) and returns_self_only(node)
+    return isinstance(node, ast.AsyncFunctionDef) and skips_the_loop(node)
 
 
 def _exit(

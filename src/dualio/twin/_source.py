@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ._errors import GenerateError
 
-__all__ = ("Source", "Target", "literal_all", "returns_self_only", "twin_name")
+__all__ = ("Source", "Target", "literal_all", "returns_self_only", "skips_the_loop", "twin_name")
 
 _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") else ()  # Python >= 3.12
 
@@ -320,10 +320,17 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def skips_the_loop(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a twin's ``__enter__`` may give the twin without running ``node``, an ``__aenter__``: its body is
+    only ``return self``, and no decorator wraps it (a wrapper may log, lock or connect)."""
+    return not node.decorator_list and returns_self_only(node)
+
+
 def returns_self_only(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether the body of ``node`` (a method) is only ``return self`` (after an optional docstring).
 
-    Such an ``__aenter__`` runs nothing that needs the loop, so a twin's ``__enter__`` skips the round trip.
+    Such an ``__aenter__`` runs nothing that needs the loop, so a twin's ``__enter__`` skips the round trip
+    (unless it is decorated: see :func:`skips_the_loop`).
     """
     body = node.body[1:] if ast.get_docstring(node) is not None else node.body
     arguments = [*node.args.posonlyargs, *node.args.args]

@@ -20,7 +20,7 @@ from ._hierarchy import mark_overrides
 from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_target, partially_applied, partially_applied_static, taking_anything
 from ._signatures import INDENT, OutputModule, SignatureWriter, returning
-from ._source import Source, returns_self_only
+from ._source import Source, returns_self_only, skips_the_loop
 from ._syntax import (
     NameAsSelf,
     as_argument,
@@ -536,7 +536,7 @@ class ClassWriter(SignatureWriter):
             exit_returns = "None"
             if isinstance(aexit[-1], ast.AsyncFunctionDef):
                 exit_returns = self.annotation(aexit[-1].returns, Place.ITEM)
-            enter = "enter_self" if returns_self_only(enter_node) else "enter"  # `return self`: no round trip
+            enter = "enter_self" if skips_the_loop(enter_node) else "enter"  # `return self`: no round trip
             self.emit("", f"{INDENT}def __enter__(self) -> {returns}:")
             self.emit(f"{INDENT * 2}return _typing.cast({returns!r}, _support.{enter}(self))")
             self.emit("", *self.exit_header(INDENT, f"{exit_returns}:"))
