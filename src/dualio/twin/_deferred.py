@@ -107,7 +107,7 @@ async def _await(awaitable: Any) -> Any:
 
 
 async def _call_unawaited(obj: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-    # In a list: a coroutine's return value is not awaited, but a plain one reads better in a traceback.
+    # Returned in a list: what the call gave is kept as it is, whatever it is (an awaitable is not awaited).
     return [getattr(obj, name)(*args, **kwargs)]
 
 
