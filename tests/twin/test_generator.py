@@ -6,6 +6,7 @@ import datetime
 import importlib
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -188,14 +189,20 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
     return tmp_path
 
 
+# One mypy cache for every check of the run, per Python: the standard library's stubs and dualio are read once,
+# not once per check (about 1 s each); each check's own package has a name and a path of its own.
+_MYPY_CACHE = Path(tempfile.gettempdir()) / f"dualio-tests-mypy-cache-{sys.version_info[0]}.{sys.version_info[1]}"
+
+
 def assert_mypy_strict(cwd: Path, *paths: str) -> None:
     """``mypy --strict`` passes on ``paths`` (files or packages under ``cwd``), every line reached.
 
     ``--warn-unreachable``: an ``assert_type`` after a line mypy takes for the end (a ``with`` whose ``__exit__``
     it reads as never suppressing, then ``raise``) would otherwise not be checked at all.
     """
+    command = [sys.executable, "-m", "mypy", "--strict", "--warn-unreachable", "--cache-dir", str(_MYPY_CACHE)]
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--warn-unreachable", "--no-incremental", *paths],
+        [*command, *paths],
         cwd=cwd,
         capture_output=True,
         text=True,
