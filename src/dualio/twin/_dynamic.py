@@ -165,6 +165,8 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
         twin_cls.__iter__ = _runtime.iterate_self
     if hasattr(async_cls, "__anext__") and not hasattr(twin_cls, "__next__"):
         twin_cls.__next__ = _runtime.next_item
+    if hasattr(async_cls, "__fspath__") and not hasattr(twin_cls, "__fspath__"):
+        twin_cls.__fspath__ = _runtime._fspath
     if not hasattr(twin_cls, "__getattr__") and any("__getattr__" in vars(k) for k in async_cls.__mro__[:-1]):
         twin_cls.__getattr__ = _getattr  # anyio's AsyncFile forwards `name`, `closed`, ... to the wrapped file
     package = async_cls.__module__.partition(".")[0]
@@ -222,6 +224,8 @@ def _build(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()
     if "__aenter__" in members and "__aexit__" in members:
         namespace["__enter__"] = _enter_self if _returns_self(members["__aenter__"]) else _enter
         namespace["__exit__"] = _exit
+    if "__fspath__" in members:
+        namespace["__fspath__"] = _runtime._fspath
     if "__aiter__" in members:
         namespace["__iter__"] = _runtime.iterate_self
     if "__anext__" in members:

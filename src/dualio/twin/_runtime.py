@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import contextvars
 import inspect
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -161,6 +162,20 @@ class Twin(Generic[A]):
             return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {portal!r}>"
         except AttributeError:  # not bound yet (an exception in the constructor)
             return f"<unbound {type(self).__qualname__} twin>"
+
+    def __str__(self) -> str:
+        """``str()`` of the async object, in the calling thread, if its class defines ``__str__`` (anyio's
+        ``Path``: ``str(path)`` is the path); else the twin's ``repr``."""
+        obj: object = getattr(self, "_dualio_obj", None)
+        if obj is None or vars(object)["__str__"] is type(obj).__str__:
+            return repr(self)
+        return str(obj)
+
+
+def _fspath(twin: Twin[Any]) -> Any:
+    """``os.fspath()`` of the async object, in the calling thread: the twin of a path-like async object
+    (anyio's ``Path``) is path-like too, so ``open(path_twin)`` opens that path."""
+    return os.fspath(twin._dualio_obj)
 
 
 def _enters_on_loop(async_cls: type) -> bool:
