@@ -136,14 +136,17 @@ def map_unread_members(twin_cls: type[Any], async_cls: type) -> None:
     ``@delegate_to_executor("read", "write", ...)``): the generated twin declares ``__getattr__ -> Any`` for type
     checkers and calls this when its module loads, so ``f.read()`` runs on the loop like any twin method.
     """
+    _map_missing(twin_cls, async_cls, lambda name: not name.startswith("_") or name in PASSED_DUNDERS)
+
+
+def _map_missing(twin_cls: type[Any], async_cls: type, wanted: Callable[[str], bool]) -> None:
+    """Set on ``twin_cls`` each member of ``async_cls`` it lacks whose name is ``wanted``, mapped as ``sync_class``
+    maps it (``close``/``aclose`` aside: the twin's own)."""
     for name, member in _members(async_cls).items():
-        if name.startswith("_") and name not in PASSED_DUNDERS:
-            continue
-        if name in _TWIN_OWN or hasattr(twin_cls, name):
-            continue
-        mapped = _map_member(async_cls, name, member)
-        if mapped is not None:
-            setattr(twin_cls, name, mapped)
+        if wanted(name) and name not in _TWIN_OWN and not hasattr(twin_cls, name):
+            mapped = _map_member(async_cls, name, member)
+            if mapped is not None:
+                setattr(twin_cls, name, mapped)
 
 
 def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
@@ -170,15 +173,13 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
     if not hasattr(twin_cls, "__getattr__") and any("__getattr__" in vars(k) for k in async_cls.__mro__[:-1]):
         twin_cls.__getattr__ = _getattr  # anyio's AsyncFile forwards `name`, `closed`, ... to the wrapped file
     package = async_cls.__module__.partition(".")[0]
-    for name, member in _members(async_cls).items():
-        if name.startswith("_") or name in _TWIN_OWN or hasattr(twin_cls, name):
-            continue
+
+    def from_another_package(name: str) -> bool:
         owner = next(klass for klass in async_cls.__mro__ if name in vars(klass))
         top = owner.__module__.partition(".")[0]
-        if top != package and top not in sys.stdlib_module_names:
-            mapped = _map_member(async_cls, name, member)
-            if mapped is not None:
-                setattr(twin_cls, name, mapped)
+        return top != package and top not in sys.stdlib_module_names
+
+    _map_missing(twin_cls, async_cls, lambda name: not name.startswith("_") and from_another_package(name))
 
 
 def _members(async_cls: type) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ._lineage import Sources, ancestors
 from ._source import Source
+from ._syntax import class_body_names
 
 __all__ = ("ForeignBases", "foreign_bases")
 
@@ -75,14 +76,7 @@ def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int) -> 
     if found_class is None:
         return None
     defining, klass = found_class
-    names = set()
-    for statement in klass.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(statement.name)
-        elif isinstance(statement, ast.Assign):
-            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
-        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-            names.add(statement.target.id)
+    names = class_body_names(klass)
     for inner in klass.bases:
         head = inner.value if isinstance(inner, ast.Subscript) else inner
         if isinstance(head, (ast.Name, ast.Attribute)):

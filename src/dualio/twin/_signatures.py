@@ -28,6 +28,7 @@ from ._lineage import (
 from ._source import Source
 from ._syntax import (
     QualifyNames,
+    class_body_names,
     class_level_names,
     declared_type_parameters,
     docstring_lines,
@@ -286,9 +287,7 @@ class SignatureWriter:
         if found is None or found[1].bases:
             return None  # not the package's, or with bases (generic, or members the class body does not show)
         defined_in, klass = found
-        names = {s.name for s in klass.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-        names |= {t.id for s in klass.body if isinstance(s, ast.Assign) for t in s.targets if isinstance(t, ast.Name)}
-        names |= {s.target.id for s in klass.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+        names = class_body_names(klass)
         if not {"__enter__", "__exit__"} <= names or any(not name.startswith("_") for name in names):
             return None
         enter = next(s for s in klass.body if isinstance(s, ast.FunctionDef) and s.name == "__enter__")

@@ -18,6 +18,7 @@ __all__ = (
     "as_argument",
     "assigned_value",
     "attribute_doc",
+    "class_body_names",
     "class_level_names",
     "declared_type_parameters",
     "decorators_of",
@@ -109,6 +110,19 @@ class QualifyNames(ast.NodeTransformer):
         if node.id in self.names:
             return ast.Attribute(ast.Name(self.owner, ast.Load()), node.id, ast.Load())
         return node
+
+
+def class_body_names(klass: ast.ClassDef) -> set[str]:
+    """The names ``klass``'s body binds directly: its defs, nested classes and (annotated) assignments."""
+    names: set[str] = set()
+    for statement in klass.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(statement.name)
+        elif isinstance(statement, ast.Assign):
+            names.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            names.add(statement.target.id)
+    return names
 
 
 def has_async_members(members: dict[str, list[ast.stmt]]) -> bool:
