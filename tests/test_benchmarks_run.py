@@ -96,3 +96,14 @@ def test_lent_crossing_probe_runs_and_reports_both_ways() -> None:
         assert all(float(cell) >= 0 for cell in cells), rows[way]
     polls = float(rows["one lent round trip"].rstrip(" |").rsplit("| ", 1)[1])
     assert polls >= 1, rows["one lent round trip"]  # a GET that waits for the server polls the selector
+
+
+def test_uvloop_lending_probe_runs_every_contender() -> None:
+    # A probe (no targets): one row per contender, each with its median and its ratio to asyncio.run per call.
+    command = ["probe_uvloop_lending.py", "minimal", "--rounds", "1", "--requests", "10"]
+    proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 7, proc.stdout
+    assert any(row.startswith("| asyncio.run per call |") and row.endswith("= 1.00x |") for row in rows), rows
+    assert all(float(row.split(" | ")[1].removesuffix(" µs")) > 0 for row in rows), rows
