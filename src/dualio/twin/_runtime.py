@@ -133,14 +133,22 @@ class Twin(Generic[A]):
     def __enter__(self) -> Any:
         """``with twin``: the twin itself; the block's end closes it (its async class has no ``__aenter__``).
 
+        A ``TypeError`` before the block runs if the async class has nothing to close it with (no ``aclose``,
+        ``close`` or ``__aexit__``) but a method whose name says it ends something (python-socketio's
+        ``AsyncClient`` ends with ``disconnect()``): the block's end would close only the twin and leave the
+        async object as it was (connected). A class with neither (a plain value class) may be used in ``with``.
+
         An async class that has ``__aenter__`` and ``__aexit__`` is entered on the loop instead (``enter``): a
         generated twin that did not declare them (they come from another package's base, which the generator
         does not read: coredis' ``Redis`` gets them from anyio's ``AsyncContextManagerMixin``) still runs them.
         """
         if self._dualio_closed:
             raise _closed_error(self, "__enter__()")
-        if _enters_on_loop(type(self._dualio_obj)):
+        cls = type(self._dualio_obj)
+        if _enters_on_loop(cls):
             return enter(self)
+        if _ending_methods(cls):
+            raise TypeError(_nothing_to_close(self, refused=True))
         return self
 
     def __exit__(
@@ -273,9 +281,50 @@ def _required_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
 
 
 def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
-    return TwinClosedError(
+    error = TwinClosedError(
         f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by close() or by leaving "
         f"its `with` block); create a new {type(twin).__qualname__} instead"
+    )
+    if _ending_methods(type(twin._dualio_obj)):
+        error.add_note(_nothing_to_close(twin, refused=False))
+    return error
+
+
+# Words in the names of methods that end a connection or a worker (checked only for a class with no closer).
+_ENDING_WORDS = ("disconnect", "shutdown", "stop", "quit", "terminate", "release", "dispose", "cleanup", "logout")
+
+
+def _ending_methods(cls: type) -> list[str]:
+    """The public methods whose names say they end something (``disconnect``, ``shutdown``, ...) of an async
+    class that has no ``aclose``, ``close`` or ``__aexit__``; empty for a class that has one of those."""
+    if _closer_of(cls) is not None or hasattr(cls, "__aexit__"):
+        return []
+    return sorted(
+        name
+        for name in dir(cls)
+        if not name.startswith("_")
+        and any(word in name.lower() for word in _ENDING_WORDS)
+        and callable(getattr(cls, name, None))
+    )
+
+
+def _nothing_to_close(twin: Twin[Any], refused: bool) -> str:
+    """Why a twin cannot close its async object (``_ending_methods`` found some) and what to call instead: the
+    ``TypeError`` of a refused ``with`` (``refused``), else the note of a ``TwinClosedError`` after a
+    ``close()`` that ran nothing."""
+    cls = type(twin._dualio_obj)
+    ender = " or ".join(f"{name}()" for name in _ending_methods(cls))
+    name, async_name = type(twin).__qualname__, cls.__qualname__
+    missing = f"{async_name} has no aclose(), close() or __aexit__"
+    if refused:
+        return (
+            f"`with {name}(...)` is refused: {missing}, so the block's end would close only the twin and leave "
+            f"the {async_name} as it was (connected, running). Call {ender} yourself (in a try/finally), then "
+            f"{name}.close() if later calls should be refused"
+        )
+    return (
+        f"{name}.close() ran nothing: {missing}, so the {async_name} was left as it was. Call {ender} before "
+        f"close(); dualio.twin.unwrap(twin) gives the {async_name} itself"
     )
 
 

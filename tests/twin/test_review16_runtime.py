@@ -1,0 +1,118 @@
+"""Run-time fixes of stop 27 (review 15d leftovers).
+
+A class with no ``aclose``, ``close`` or ``__aexit__`` but a method that ends it (python-socketio's
+``AsyncClient`` ends with ``disconnect()``): before stop 27, ``with Client() as c`` closed only the twin at the
+block's end, so the socket stayed connected and a later ``c.disconnect()`` was refused as a call on a closed
+twin. Now ``with`` is refused before the block runs, naming the method to call, and a ``TwinClosedError`` after
+a ``close()`` that ran nothing says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+import dualio
+from dualio.twin import TwinClosedError, sync_class, unwrap
+
+
+class AsyncLineClient:
+    """A TCP line client with ``connect()`` and ``disconnect()`` and nothing else to end it."""
+
+    def __init__(self) -> None:
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader: asyncio.StreamReader | None = None
+
+    async def connect(self, port: int) -> None:
+        self._reader, self._writer = await asyncio.open_connection("127.0.0.1", port)
+
+    async def echo(self, line: str) -> str:
+        assert self._writer is not None
+        assert self._reader is not None
+        self._writer.write(line.encode() + b"\n")
+        return (await self._reader.readline()).decode().rstrip("\n")
+
+    async def disconnect(self) -> None:
+        assert self._writer is not None
+        self._writer.close()
+        await self._writer.wait_closed()
+        self._writer = None
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None
+
+
+class AsyncValue:
+    """Nothing to end: a plain value class."""
+
+    async def double(self, x: int) -> int:
+        return 2 * x
+
+
+LineClient = sync_class(AsyncLineClient)
+Value = sync_class(AsyncValue)
+
+
+async def _start_echo_server() -> asyncio.Server:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            writer.write(line)
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+@pytest.fixture
+def echo_port() -> Iterator[int]:
+    server = dualio.run(_start_echo_server())
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        dualio.run(_stop(server))
+
+
+async def _stop(server: asyncio.Server) -> None:
+    server.close()  # on the loop: the server is not thread-safe
+    await server.wait_closed()
+
+
+def test_with_is_refused_before_the_block_runs_and_names_the_ending_method(echo_port: int) -> None:
+    client = LineClient()
+    client.connect(echo_port)
+    ran = False
+    with pytest.raises(TypeError) as caught, client:
+        ran = True
+    assert not ran
+    message = str(caught.value)
+    assert message.startswith("`with LineClient(...)` is refused: AsyncLineClient has no aclose(), close() or ")
+    assert "Call disconnect() yourself (in a try/finally)" in message
+    # Nothing was lost: the twin is open and its connection works, then ends the way the class ends it.
+    assert client.echo("still here") == "still here"
+    client.disconnect()
+    assert client.connected is False
+
+
+def test_a_call_after_a_close_that_ran_nothing_says_so(echo_port: int) -> None:
+    client = LineClient()
+    client.connect(echo_port)
+    client.close()
+    with pytest.raises(TwinClosedError) as caught:
+        client.disconnect()
+    assert caught.value.__notes__ == [
+        "LineClient.close() ran nothing: AsyncLineClient has no aclose(), close() or __aexit__, so the "
+        "AsyncLineClient was left as it was. Call disconnect() before close(); dualio.twin.unwrap(twin) gives the "
+        "AsyncLineClient itself"
+    ]
+    assert unwrap(client).connected  # as the note says; ended here through the async object itself
+    dualio.run(unwrap(client).disconnect())
+
+
+def test_a_class_with_nothing_to_end_is_still_entered_and_closed_by_with() -> None:
+    with Value() as value:
+        assert value.double(21) == 42
+    with pytest.raises(TwinClosedError) as caught:
+        value.double(1)
+    assert not getattr(caught.value, "__notes__", [])
