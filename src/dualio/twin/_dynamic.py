@@ -41,9 +41,23 @@ from ._source import skips_the_loop, twin_name
 
 __all__ = ("instance_twin_class", "map_unread_members", "register_generated", "sync_class", "through_instance")
 
+# Operators a twin passes through (anyio's ``Path``: ``path / "name"``, ``a < b``); ``==`` and ``hash()`` are
+# the Twin base's, in the calling thread. In-place forms fall back to these (``t += x`` is ``t = t + x``).
+_BINARY = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor", "lshift", "rshift")
+_OPERATORS = frozenset(f"__{prefix}{name}__" for name in _BINARY for prefix in ("", "r")) | {
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__neg__",
+    "__pos__",
+    "__abs__",
+    "__invert__",
+}
 # Sync dunders that pass through to the async object (run on the loop, the result mapped).
-PASSED_DUNDERS = frozenset(
-    {"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"}
+PASSED_DUNDERS = (
+    frozenset({"__call__", "__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__", "__bool__"})
+    | _OPERATORS
 )
 _TWIN_OWN = frozenset({"close", "aclose"})
 

@@ -86,6 +86,10 @@ _copy_context = contextvars.copy_context
 _portal.call_hint = _advice.twin_call_hint  # a twin method called inside a coroutine: say what to do instead
 
 
+_OBJECT_EQ = object.__eq__
+_OBJECT_HASH = object.__hash__
+
+
 class Twin(Generic[A]):
     """Base class of sync twins: holds one async object, pinned to the portal whose loop it lives on.
 
@@ -170,6 +174,26 @@ class Twin(Generic[A]):
             return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {portal!r}>"
         except AttributeError:  # not bound yet (an exception in the constructor)
             return f"<unbound {type(self).__qualname__} twin>"
+
+    def __eq__(self, other: object) -> bool:
+        """``==`` of the async objects, in the calling thread, if the async class defines ``__eq__`` (anyio's
+        ``Path``); else identity, as for any object (the same async object always has the same twin). A twin
+        among the operands is compared as its async object."""
+        obj: object = getattr(self, "_dualio_obj", None)
+        if obj is None or type(obj).__eq__ is _OBJECT_EQ:
+            if self is other:
+                return True
+            return NotImplemented
+        counterpart: object = _async_object(other)
+        return obj == counterpart  # what the async class's __eq__ gives, a bool or not
+
+    def __hash__(self) -> int:
+        """``hash()`` of the async object, in the calling thread, if its class defines ``__hash__`` (a
+        ``TypeError`` if it sets it to None, as a class with ``__eq__`` alone does); else the twin's identity."""
+        obj: object = getattr(self, "_dualio_obj", None)
+        if obj is None or type(obj).__hash__ is _OBJECT_HASH:
+            return _OBJECT_HASH(self)
+        return hash(obj)
 
     def __str__(self) -> str:
         """``str()`` of the async object, in the calling thread, if its class defines ``__str__`` (anyio's
