@@ -74,7 +74,7 @@ def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int) -> 
         return None  # the standard library's (Generic, ABC) are not read; one with __aiter__ gets it at run time
     found_class = lookup.base_class(source, base, None)
     if found_class is None:
-        return None
+        return _defined_through_alias(lookup, source, base, depth)
     defining, klass = found_class
     names = class_body_names(klass)
     for inner in klass.bases:
@@ -82,3 +82,36 @@ def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int) -> 
         if isinstance(head, (ast.Name, ast.Attribute)):
             names |= _defined_in(lookup, defining, head, depth + 1) or set()
     return names
+
+
+def _defined_through_alias(lookup: Sources, source: Source, base: ast.expr, depth: int) -> set[str] | None:
+    """The names a base bound by assignment defines (arq's ``BaseRedis = Redis[bytes]`` under ``if
+    TYPE_CHECKING:``, ``BaseRedis = Redis`` under ``else:``): those of the class each assignment names; None if
+    ``base`` is not such a name or names no class that is read."""
+    if not isinstance(base, ast.Name) or base.id not in source.defined:
+        return None
+    found: set[str] | None = None
+    for value in _assigned_values(source.tree.body, base.id):
+        head = value.value if isinstance(value, ast.Subscript) else value
+        if isinstance(head, (ast.Name, ast.Attribute)) and ast.unparse(head) != base.id:
+            names = _defined_in(lookup, source, head, depth + 1)
+            if names is not None:
+                found = (found or set()) | names
+    return found
+
+
+def _assigned_values(body: list[ast.stmt], name: str) -> list[ast.expr]:
+    """The values assigned to ``name`` at the top level of a module, the blocks of its ``if``/``try`` included."""
+    values: list[ast.expr] = []
+    for node in body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            values.append(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            if node.value is not None:
+                values.append(node.value)
+        elif isinstance(node, ast.If):
+            values += _assigned_values(node.body + node.orelse, name)
+        elif isinstance(node, (ast.Try, ast.TryStar)):
+            blocks = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
+            values += _assigned_values(blocks, name)
+    return values
