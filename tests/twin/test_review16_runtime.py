@@ -5,16 +5,24 @@ A class with no ``aclose``, ``close`` or ``__aexit__`` but a method that ends it
 block's end, so the socket stayed connected and a later ``c.disconnect()`` was refused as a call on a closed
 twin. Now ``with`` is refused before the block runs, naming the method to call, and a ``TwinClosedError`` after
 a ``close()`` that ran nothing says so.
+
+Descriptors over an ``async def`` that are neither properties nor methods (review 15c): asyncstdlib's
+``cached_property`` gave its unawaited ``_FutureCachedPropertyValue``; a class-based method decorator with no
+``__call__`` that binds in ``__get__`` was read as a property and gave a coroutine never awaited.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import functools
+import threading
+from collections.abc import Awaitable, Callable, Iterator
 
+import asyncstdlib
 import pytest
 
 import dualio
+import dualio.twin
 from dualio.twin import TwinClosedError, sync_class, unwrap
 
 
@@ -116,3 +124,67 @@ def test_a_class_with_nothing_to_end_is_still_entered_and_closed_by_with() -> No
     with pytest.raises(TwinClosedError) as caught:
         value.double(1)
     assert not getattr(caught.value, "__notes__", [])
+
+
+# Review 15c: descriptors over an ``async def`` that are neither properties nor methods.
+
+
+class AsyncStats:
+    """An ``asyncstdlib.cached_property`` (its read gives an awaitable object, then the cached value) and a
+    class-based method decorator that binds in ``__get__`` and has no ``__call__``."""
+
+    def __init__(self) -> None:
+        self.fetches = 0
+        self.loop_threads: list[str] = []
+
+    @asyncstdlib.cached_property
+    async def summary(self) -> dict[str, int]:
+        self.fetches += 1
+        self.loop_threads.append(threading.current_thread().name)
+        await asyncio.sleep(0)
+        return {"fetches": self.fetches}
+
+
+class Counted:
+    """Binds the decorated coroutine function to the instance in ``__get__``; not callable itself."""
+
+    def __init__(self, function: Callable[..., Awaitable[str]]) -> None:
+        self.__wrapped__ = function  # as functools.update_wrapper sets it: how dualio sees the async def
+        self.function = function
+        self.reads = 0
+
+    def __get__(self, instance: object, owner: type | None = None) -> Callable[..., Awaitable[str]]:
+        if instance is None:
+            return self.function
+        self.reads += 1
+        return functools.partial(self.function, instance)
+
+
+class AsyncGreeter:
+    @Counted
+    async def greet(self, name: str, *, punctuation: str = "!") -> str:
+        await asyncio.sleep(0)
+        return f"hello {name}{punctuation} from {threading.current_thread().name}"
+
+
+Stats = sync_class(AsyncStats)
+Greeter = sync_class(AsyncGreeter)
+
+
+def test_an_asyncstdlib_cached_property_gives_its_value_computed_once_on_the_loop() -> None:
+    stats = Stats()
+    assert stats.summary == {"fetches": 1}  # before: an unawaited _FutureCachedPropertyValue
+    assert stats.summary == {"fetches": 1}  # cached: the getter ran once
+    assert stats.fetches == 1
+    assert stats.loop_threads == [dualio.twin.portal_of(stats).name]
+
+
+def test_a_method_decorator_that_binds_in_get_runs_on_the_loop() -> None:
+    greeter = Greeter()
+    greeting = greeter.greet("ada", punctuation="?")  # before: a coroutine, never awaited
+    assert greeting == f"hello ada? from {dualio.twin.portal_of(greeter).name}"
+    method = greeter.greet
+    assert method.__qualname__ == "AsyncGreeter.greet"
+    assert method("bob").startswith("hello bob!")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'loud'"):
+        greeter.greet("eve", loud=True)

@@ -396,8 +396,11 @@ def _copy_names(wrapper: Callable[..., Any], function: Any) -> None:
 
 
 def _property(name: str, member: Any) -> property:
+    binds = not (inspect.isdatadescriptor(member) or callable(member) or isinstance(member, functools.cached_property))
+    reader = _runtime.get_bound_callable if binds else _runtime.get_attribute
+
     def get(self: Twin[Any]) -> Any:
-        return _runtime.get_attribute(self, name)
+        return reader(self, name)
 
     def set_(self: Twin[Any], value: Any) -> None:
         _runtime.set_attribute(self, name, value)

@@ -129,6 +129,8 @@ def has_async_members(cls: type) -> bool:
             return True
         if isinstance(member, property) and _is_async_def(member.fget):  # `@property async def value(self)`
             return True
+        if _descriptor_over_async_def(member):  # asyncstdlib's `@cached_property async def`, a class-based decorator
+            return True
         function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
         if inspect.isasyncgenfunction(function) or _is_async_def(function) or returns_awaitable(function):
             return True
@@ -262,6 +264,35 @@ def async_iterable(cls: type) -> bool:
     except KeyError:
         found = _async_iterables[cls] = hasattr(cls, "__aiter__")
         return found
+
+
+_async_getters: dict[tuple[type, str], bool] = {}  # getter_is_async(), per class and name
+
+
+def getter_is_async(cls: type, name: str) -> bool:
+    """Whether reading ``name`` on an instance of ``cls`` runs an ``async def`` through a descriptor of the class
+    (asyncstdlib's ``cached_property``, which gives an awaitable object, not a coroutine, until it is awaited):
+    what such a read gives is awaited, as ``await obj.name`` would be. Cached per class and name."""
+    try:
+        return _async_getters[cls, name]
+    except KeyError:
+        pass
+    try:
+        member = inspect.getattr_static(cls, name)
+    except AttributeError:
+        member = None
+    found = _async_getters[cls, name] = _descriptor_over_async_def(member)
+    return found
+
+
+def _descriptor_over_async_def(member: object) -> bool:
+    """Whether ``member`` is a descriptor that is not callable itself and wraps an ``async def`` (as its
+    ``func`` or, set by ``functools.update_wrapper``, its ``__wrapped__``): asyncstdlib's ``cached_property``, a
+    class-based method decorator with ``__get__`` and no ``__call__``. A ``property`` is not one of them."""
+    if isinstance(member, property) or callable(member) or not hasattr(type(member), "__get__"):
+        return False
+    getter = getattr(member, "func", None) or getattr(member, "__wrapped__", None)
+    return _is_async_def(getter)
 
 
 def partial_target(member: object) -> object:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import inspect
 import os
 import sys
 import threading
+import types
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import CoroutineType as _CoroutineType
@@ -873,12 +875,46 @@ def get_attribute(twin: Twin[Any], name: str) -> Any:
     """Read attribute or property ``name`` of the async object, in the calling thread; map the value.
 
     A property whose getter is an ``async def`` (Playwright's ``EventInfo.value``) gives a coroutine, which is
-    awaited on the loop, as ``await obj.value`` would (under the twin's timeout); so is any coroutine read.
+    awaited on the loop, as ``await obj.value`` would (under the twin's timeout); so is any coroutine read, and
+    the awaitable that another descriptor over an ``async def`` gives (asyncstdlib's ``cached_property``).
     """
-    value = getattr(twin._dualio_obj, name)
-    if type(value) is _CoroutineType:
-        value = _run(twin._dualio_portal, value, f"{type(twin._dualio_obj).__qualname__}.{name}", timeout_for(twin))
+    obj = twin._dualio_obj
+    value = getattr(obj, name)
+    if type(value) is _CoroutineType or (
+        hasattr(type(value), "__await__") and _registry.getter_is_async(type(obj), name)
+    ):
+        awaited = value if type(value) is _CoroutineType else _awaited(value)
+        value = _run(twin._dualio_portal, awaited, f"{type(obj).__qualname__}.{name}", timeout_for(twin))
     return _result(twin, value)
+
+
+_METHOD_LIKE = (types.MethodType, functools.partial, types.FunctionType)
+
+
+def get_bound_callable(twin: Twin[Any], name: str) -> Any:
+    """Read ``name`` through a class's descriptor that is not callable itself and binds in ``__get__`` (a
+    class-based method decorator with no ``__call__``): a bound method, partial or function it gives is
+    returned as a method of the twin, run on the loop as ``call_sync`` runs a sync method (an awaitable result
+    awaited there); any other value as ``get_attribute`` gives it."""
+    value = getattr(twin._dualio_obj, name)
+    if not isinstance(value, _METHOD_LIKE):
+        return get_attribute(twin, name)
+
+    def bound(_obj: object, /, *args: Any, **kwargs: Any) -> Any:
+        return value(*args, **kwargs)
+
+    bound.__name__ = name
+    bound.__qualname__ = f"{type(twin._dualio_obj).__qualname__}.{name}"
+
+    def method(*args: Any, **kwargs: Any) -> Any:
+        return call_sync(twin, bound, *args, **kwargs)
+
+    method.__name__, method.__qualname__ = bound.__name__, bound.__qualname__
+    return method
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def set_attribute(twin: Twin[Any], name: str, value: Any) -> None:
