@@ -3,7 +3,10 @@
 - a base of another package bound to a name of the module by assignment, differently for type checkers and at
   run time (arq's ``if TYPE_CHECKING: BaseRedis = Redis[bytes]`` / ``else: BaseRedis = Redis``; ``class
   ArqRedis(BaseRedis)``), is followed like a base written directly: the twin declares ``__getattr__ -> Any`` for
-  its members (review 15d r08; before, no declaration, so ``pool.ping()`` failed ``mypy --strict`` although it ran).
+  its members (review 15d r08; before, no declaration, so ``pool.ping()`` failed ``mypy --strict`` although it ran);
+- attributes a decorator puts on a method (asyncstdlib's ``lru_cache``: ``cache_info()``, ``cache_clear()``) are
+  reached through a generated twin's method once its module registers it (review 15c r16; before, an
+  AttributeError: the twin's method is a function of its own). They are not typed: mypy sees the method.
 """
 
 from __future__ import annotations
@@ -74,3 +77,146 @@ def test_a_base_of_another_package_bound_by_assignment_is_followed(
     queue = text[text.index("class Queue") :]
     assert "# Members from BaseStore (another package) are not read: typed Any here, and mapped" in queue
     assert "def __getattr__(self, name: str) -> _typing.Any: ..." in queue
+
+
+CACHED_SOURCE = """
+from __future__ import annotations
+
+import asyncio
+
+import asyncstdlib
+
+
+class AsyncLookup:
+    def __init__(self) -> None:
+        self.misses: list[str] = []
+
+    @asyncstdlib.lru_cache(maxsize=8)
+    async def cached(self, key: str) -> str:
+        self.misses.append(key)
+        await asyncio.sleep(0)
+        return key.upper()
+"""
+
+CACHED_USAGE = """
+from typing import Any, assert_type, cast
+
+from gen_cached.sync import Lookup
+
+lookup = Lookup()
+assert_type(lookup.cached("a"), str)
+assert lookup.cached("a") == "A"
+info = cast(Any, lookup.cached).cache_info()  # not typed: mypy sees the twin's method
+assert (info.hits, info.misses) == (1, 1), info
+cast(Any, lookup.cached).cache_clear()
+assert lookup.cached("a") == "A"
+assert lookup.misses == ["a", "a"]
+"""
+
+
+def test_a_generated_twin_reaches_the_attributes_a_decorator_puts_on_a_method(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_cached", CACHED_SOURCE, "AsyncLookup", CACHED_USAGE)
+    assert "def cached(self, key: str) -> str:" in text
+
+
+RESHAPING_DECORATORS = """
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+S = TypeVar("S")
+
+
+def with_prefix(fn: Callable[Concatenate[S, P], Awaitable[T]]) -> Callable[Concatenate[S, str, P], Awaitable[T]]:
+    @functools.wraps(fn)
+    async def wrapper(self: S, prefix: str, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await fn(self, *args, **kwargs)
+
+    return wrapper
+
+
+def with_timeout(fn: Callable[P, Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, timeout_s: float | None = None, **kwargs: Any) -> T:
+        return await asyncio.wait_for(fn(*args, **kwargs), timeout_s)
+
+    return wrapper
+
+
+def labelled(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[tuple[str, T]]]:
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> tuple[str, T]:
+        return ("label", await fn(*args, **kwargs))
+
+    return wrapper
+
+
+def background(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, "asyncio.Task[T]"]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> asyncio.Task[T]:
+        return asyncio.get_running_loop().create_task(fn(*args, **kwargs))
+
+    return wrapper
+"""
+
+RESHAPED_SOURCE = """
+from __future__ import annotations
+
+from ._decorators import background, labelled, with_prefix, with_timeout
+
+
+class AsyncClient:
+    @with_prefix
+    async def prefixed(self, x: str) -> str:
+        return x
+
+    @with_timeout
+    async def slow(self, seconds: float) -> str:
+        return f"waited {seconds}"
+
+    @labelled
+    async def named(self, x: str) -> str:
+        return x
+
+    @background
+    async def later(self, x: str) -> str:
+        return x * 2
+"""
+
+RESHAPED_USAGE = """
+from typing import Any, assert_type
+
+from gen_reshaped.sync import Client
+
+client = Client()
+assert_type(client.prefixed("P", "x"), Any)  # a parameter added: the twin takes anything, as a superset
+assert client.prefixed("P", "x") == "x"
+assert client.slow(0.01, timeout_s=5) == "waited 0.01"  # before: "unexpected keyword argument 'timeout_s'"
+assert client.named("x") == ("label", "x")
+future = client.later("ab")  # a task the call returns comes back as a PortalFuture, not awaited
+assert_type(future, Any)
+assert future.result(timeout=5) == "abab"
+"""
+
+
+def test_decorators_annotated_to_reshape_a_method_make_the_twin_take_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_reshaped",
+        RESHAPED_SOURCE,
+        "AsyncClient",
+        RESHAPED_USAGE,
+        modules={"_decorators": RESHAPING_DECORATORS},
+    )
+    for name in ("prefixed", "slow", "named", "later"):
+        assert f"def {name}(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text

@@ -8,7 +8,8 @@ a ``close()`` that ran nothing says so.
 
 Descriptors over an ``async def`` that are neither properties nor methods (review 15c): asyncstdlib's
 ``cached_property`` gave its unawaited ``_FutureCachedPropertyValue``; a class-based method decorator with no
-``__call__`` that binds in ``__get__`` was read as a property and gave a coroutine never awaited.
+``__call__`` that binds in ``__get__`` was read as a property and gave a coroutine never awaited. Attributes a
+decorator puts on a method (``cache_info()``, tenacity's ``statistics``) were an AttributeError through a twin.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import asyncstdlib
 import pytest
@@ -188,3 +190,59 @@ def test_a_method_decorator_that_binds_in_get_runs_on_the_loop() -> None:
     assert method("bob").startswith("hello bob!")
     with pytest.raises(TypeError, match="unexpected keyword argument 'loud'"):
         greeter.greet("eve", loud=True)
+
+
+# Review 15c: attributes a decorator puts on a method (`client.cached.cache_info()`).
+
+
+def counted_calls(function: Callable[..., Awaitable[int]]) -> Callable[..., Awaitable[int]]:
+    """Sets attributes on the wrapper function, as tenacity's ``@retry`` does (``statistics``)."""
+
+    @functools.wraps(function)
+    async def wrapper(*args: Any, **kwargs: Any) -> int:
+        wrapper.statistics["calls"] += 1  # type: ignore[attr-defined]
+        return await function(*args, **kwargs)
+
+    wrapper.statistics = {"calls": 0}  # type: ignore[attr-defined]
+    wrapper.reset = lambda: wrapper.statistics.update(calls=0)  # type: ignore[attr-defined]
+    return wrapper
+
+
+class AsyncLookup:
+    def __init__(self) -> None:
+        self.misses: list[str] = []
+
+    @asyncstdlib.lru_cache(maxsize=8)
+    async def cached(self, key: str) -> str:
+        self.misses.append(key)
+        await asyncio.sleep(0)
+        return key.upper()
+
+    @counted_calls
+    async def counted(self, x: int) -> int:
+        return x + 1
+
+    async def plain(self) -> int:
+        return 1
+
+
+Lookup = sync_class(AsyncLookup)
+
+
+def test_attributes_a_decorator_puts_on_a_method_are_reached_through_the_twin() -> None:
+    lookup = Lookup()
+    assert [lookup.cached("a"), lookup.cached("a"), lookup.cached("b")] == ["A", "A", "B"]
+    info = lookup.cached.cache_info()  # asyncstdlib's, run on the loop
+    assert (info.hits, info.misses) == (1, 2)
+    assert lookup.cached.cache_clear() is None
+    assert lookup.cached("a") == "A"
+    assert lookup.misses == ["a", "b", "a"]
+    assert lookup.counted(1) == 2
+    assert lookup.counted.statistics == {"calls": 1}  # a function attribute, read as it is
+    lookup.counted.reset()
+    assert lookup.counted.statistics == {"calls": 0}
+    with pytest.raises(AttributeError, match="cache_info"):
+        lookup.counted.cache_info  # noqa: B018 - the attribute read is what is tested
+    assert not hasattr(lookup.plain, "statistics")  # a method with no attributes of its own is a plain method
+    assert lookup.cached.__name__ == "cached"
+    assert Lookup.cached.__name__ == "cached"  # read from the class: the twin's function itself

@@ -14,9 +14,12 @@ A decorator counts as untyped when its definition is read (a module of any packa
 - it is a class whose own ``__call__`` has no return annotation (``@cached(ttl=10)`` makes an instance, and the
   instance called with the method gives what ``__call__`` returns).
 
-An annotated decorator keeps the written signature, unless its annotations say it takes leading parameters
-away with ``Concatenate`` (aiomcache's ``acquire``: ``Callable[Concatenate[Client, Connection, P], Awaitable[T]]
--> Callable[Concatenate[Client, P], Awaitable[T]]`` supplies ``conn`` itself): :func:`without_supplied`
+A bare decorator whose annotations say it reshapes the method (returns ``Callable[..., R]``, adds parameters
+with ``Concatenate``, changes the result type) counts as untyped too (:func:`_reshapes`): the twin does not
+rewrite the signature as mypy would, so it takes and returns anything, which accepts every call the wrapper
+does. Any other annotated decorator keeps the written signature, unless its annotations say it takes leading
+parameters away with ``Concatenate`` (aiomcache's ``acquire``: ``Callable[Concatenate[Client, Connection, P],
+Awaitable[T]] -> Callable[Concatenate[Client, P], Awaitable[T]]`` supplies ``conn`` itself): :func:`without_supplied`
 removes them, as mypy does. A name that cannot be followed to a definition, or a class without a ``__call__`` of
 its own, keeps the written signature.
 """
@@ -49,7 +52,7 @@ def _is_untyped(sources: Sources, source: Source, decorator: ast.expr) -> bool:
     head = decorator.func if isinstance(decorator, ast.Call) else decorator
     definition = _definition(sources, source, head)
     if isinstance(definition, ast.FunctionDef):
-        return definition.returns is None
+        return definition.returns is None or (not isinstance(decorator, ast.Call) and _reshapes(definition))
     if isinstance(definition, ast.ClassDef):
         call = next(
             (s for s in definition.body if isinstance(s, ast.FunctionDef) and s.name == "__call__"),
@@ -59,6 +62,55 @@ def _is_untyped(sources: Sources, source: Source, decorator: ast.expr) -> bool:
         # untyped; `@cls(...)` makes an instance first, and the instance's `__call__` decorates.
         return isinstance(decorator, ast.Call) and call is not None and call.returns is None
     return False
+
+
+def _reshapes(decorator: ast.FunctionDef) -> bool:
+    """Whether the annotations of ``decorator`` (``(f: Callable[A, R]) -> Callable[B, S]``) say that it changes
+    the method's parameters or result in a way the twin does not write: it takes any arguments (``B`` is
+    ``...``: a keyword the wrapper adds, ``timeout_s=``), adds parameters, or changes what the result gives when
+    awaited (``S`` is ``Awaitable[tuple[str, T]]`` or ``asyncio.Task[T]`` for ``R`` ``Awaitable[T]``; a
+    ``Coroutine[Any, Any, T]`` is not a change). The twin then takes and returns anything, a superset of what
+    mypy reads. Removing leading parameters (``without_supplied``) and keeping the signature (``(f: F) -> F``)
+    are not reshaping."""
+    parameters = decorator.args.posonlyargs + decorator.args.args
+    if len(parameters) != 1 or parameters[0].annotation is None or decorator.returns is None:
+        return False
+    given = _callable_parts(decorator.returns)
+    if given is None:
+        return False  # `-> F` (a type variable), a protocol or a class: kept as written
+    if isinstance(given[0], ast.Constant) and given[0].value is Ellipsis:
+        return True
+    taken = _callable_parts(parameters[0].annotation)
+    if taken is None:
+        return False
+    if _awaited_part(taken[1]) != _awaited_part(given[1]):
+        return True
+    return ast.unparse(taken[0]) != ast.unparse(given[0]) and _supplied_positions(decorator) is None
+
+
+_AWAITABLES = frozenset({"Awaitable", "Coroutine"})
+
+
+def _awaited_part(result: ast.expr) -> str:
+    """What awaiting a result of type ``result`` gives, as text: ``T`` for ``Awaitable[T]`` or ``Coroutine[Any,
+    Any, T]`` (a twin awaits both the same way); else ``result`` itself (a task or future a call returns comes
+    back as a ``PortalFuture``, not awaited)."""
+    if isinstance(result, ast.Constant) and isinstance(result.value, str):
+        result = ast.parse(result.value, mode="eval").body
+    if isinstance(result, ast.Subscript) and ast.unparse(result.value).rpartition(".")[2] in _AWAITABLES:
+        elements = result.slice.elts if isinstance(result.slice, ast.Tuple) else [result.slice]
+        return ast.unparse(elements[-1])
+    return ast.unparse(result)
+
+
+def _callable_parts(annotation: ast.expr) -> tuple[ast.expr, ast.expr] | None:
+    """For ``Callable[A, R]`` (``typing``'s or ``collections.abc``'s, or in a string): ``(A, R)``; else None."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body
+    if not isinstance(annotation, ast.Subscript) or ast.unparse(annotation.value).rpartition(".")[2] != "Callable":
+        return None
+    arguments = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+    return (arguments[0], arguments[1]) if len(arguments) == 2 else None
 
 
 def _definition(sources: Sources, source: Source, head: ast.expr) -> ast.stmt | None:
@@ -126,14 +178,10 @@ def _supplied_positions(decorator: ast.FunctionDef) -> tuple[int, int] | None:
 
 def _concatenated(annotation: ast.expr) -> tuple[list[ast.expr], str] | None:
     """For ``Callable[Concatenate[A, B, P], R]``: ``([A, B], "P")``; None for any other annotation."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        annotation = ast.parse(annotation.value, mode="eval").body
-    if not isinstance(annotation, ast.Subscript) or ast.unparse(annotation.value).rpartition(".")[2] != "Callable":
+    parts = _callable_parts(annotation)
+    if parts is None or not isinstance(parts[0], ast.Subscript):
         return None
-    arguments = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
-    if len(arguments) != 2 or not isinstance(arguments[0], ast.Subscript):
-        return None
-    head = arguments[0]
+    head = parts[0]
     if ast.unparse(head.value).rpartition(".")[2] != "Concatenate":
         return None
     elements = head.slice.elts if isinstance(head.slice, ast.Tuple) else [head.slice]

@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _registry, _runtime
+from ._method_attributes import MethodWithAttributes, has_own_attributes
 from ._registry import partial_target
 from ._runtime import Twin
 from ._source import skips_the_loop, twin_name
@@ -178,6 +179,10 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
     run-time one in the registry); the generated class declares ``__getattr__ -> Any`` for them.
     """
     _registry.register(async_cls, twin_cls)
+    for name, member in _members(async_cls).items():  # `client.cached.cache_info()`: see _method_attributes
+        written = vars(twin_cls).get(name)
+        if isinstance(written, types.FunctionType) and not name.startswith("_") and has_own_attributes(member):
+            setattr(twin_cls, name, MethodWithAttributes(written, name))
     if hasattr(async_cls, "__aiter__") and not hasattr(twin_cls, "__iter__"):
         twin_cls.__iter__ = _runtime.iterate_self
     if hasattr(async_cls, "__anext__") and not hasattr(twin_cls, "__next__"):
@@ -278,7 +283,8 @@ def _map_member(async_cls: type, name: str, member: Any) -> Any:
     if runner is not None:
         if _unbound(async_cls, member):  # `fetch = functools.partial(get, "x")`: read as it is, so static
             return staticmethod(_class_level(name, member))
-        return _wrap(_named(async_cls, name, member), runner)
+        method = _wrap(_named(async_cls, name, member), runner)
+        return MethodWithAttributes(method, name) if has_own_attributes(member) else method  # `cache_info()`
     return _PassThrough(async_cls, name)  # a plain class attribute, which an instance attribute may shadow
 
 
