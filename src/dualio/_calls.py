@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from ._future import PortalFuture
+    from ._hosting import HeldBlock
 
 __all__ = ("BlockingCall", "CancelReason", "FutureCall", "where_suspended")
 
@@ -55,7 +56,7 @@ class _Call(abc.ABC):
 class BlockingCall(_Call):
     """A call whose caller thread blocks on ``done`` until :meth:`finish` releases it."""
 
-    __slots__ = ("done", "exception", "on_finish", "result")
+    __slots__ = ("done", "exception", "held", "on_finish", "result")
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         super().__init__(coro, context, timeout)
@@ -64,6 +65,7 @@ class BlockingCall(_Call):
         self.result: object = None
         self.exception: BaseException | None = None
         self.on_finish: Callable[[], object] | None = None  # set while the caller runs the loop (``_lending``)
+        self.held: HeldBlock[Any] | None = None  # the block its task holds open now (``Portal._deliver_early``)
 
     def finish(self, result: object, exception: BaseException | None) -> None:
         self.result = result

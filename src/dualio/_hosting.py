@@ -18,20 +18,37 @@ failed), ``__aexit__`` runs at once with the ``CancelledError``, as it would in 
 the sync block raises what it raised. A portal that shuts down while a block is held cancels the holding task
 the same way (its ``__aexit__`` runs) before draining the rest. Thread safety: a held block is ended by one
 call, from any thread; a second end raises ``RuntimeError``.
+
+The block's body runs in that task too. While a thread holds a block open, each blocking portal call it makes
+(``run``, a twin's method, a step of ``iterate``, entering a nested block) is handed to the holding task, which
+awaits the call's coroutine itself, as the next line of an ``async with`` block would run: a library that keys
+its state by task or by context variable (databases' connection per ``asyncio.current_task()``, tortoise's
+``in_transaction()`` through a context variable) sees the body inside its transaction. The call keeps its
+timeout and Ctrl-C: they cancel the holding task's await of that coroutine only (the block stays held), and the
+caller gets the ``TimeoutError`` as for any call. A nested block is held by the same task, and the calls of its
+body run there while it is open. Calls from other threads, and ``submit``, run in tasks of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+import threading
+from collections import deque
+from collections.abc import Coroutine
+from types import CoroutineType, TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from ._validate import named
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
+    from ._calls import BlockingCall, _Call
     from ._portal import Portal
 
-__all__ = ("HeldBlock",)
+__all__ = ("HeldBlock", "route", "start_holding")
+
+_CANCELLED_BY_CALL = ("timeout", "interrupt")  # a routed call's own cancellation: the block stays held
 
 T = TypeVar("T")
 
@@ -44,13 +61,18 @@ class HeldBlock(Generic[T]):
     The holding task's outcome is the block's, so a coroutine that awaits ``hold`` must return what it returned.
     """
 
-    __slots__ = ("_leave", "_portal", "_task", "async_cm")
+    __slots__ = ("_exited", "_leave", "_portal", "_task", "_wake", "_work", "async_cm", "serving", "thread")
 
     def __init__(self, async_cm: AbstractAsyncContextManager[Any]) -> None:
         self.async_cm = async_cm
         self._portal: Portal | None = None
         self._task: asyncio.Task[Any] | None = None
         self._leave: asyncio.Future[tuple[type[BaseException] | None, BaseException | None, Any, bool]] | None = None
+        self._work: deque[tuple[Coroutine[Any, Any, Any], _Call]] = deque()  # calls routed here, not run yet
+        self._wake: asyncio.Future[None] | None = None  # set while the task waits for work or the end
+        self._exited = False  # a routed call ran __aexit__ in this task (``leave``)
+        self.serving = False  # held: calls may be routed here
+        self.thread: int | None = None  # the thread whose calls are routed here (``start_holding``)
 
     async def enter_and_hold(self, portal: Portal) -> Any:
         """In a portal call: run ``__aenter__``, give its value to the caller and hold the block (see ``hold``)."""
@@ -64,21 +86,119 @@ class HeldBlock(Generic[T]):
         ``Any``: the portal call that awaits this coroutine gets ``result``, not this)."""
         leave = self._leave = asyncio.get_running_loop().create_future()
         task = self._task = asyncio.current_task()
+        assert task is not None  # inside a portal call's task
         self._portal = portal
-        portal._deliver_early(result, self._stop)
+        self.serving = True
+        portal._deliver_early(result, self._stop, held=self)
         cm = self.async_cm
         try:
-            exc_type, exc, tb, handed_over = await leave
+            left = await self._serve(portal, task, leave)
         except asyncio.CancelledError as cancelled:  # a scope of __aenter__ ended the block, or a shutdown
+            if not leave.done():
+                leave.cancel()  # what ending the block later finds (``leave_call``)
+            self._stop_serving(portal, task)
             if not await type(cm).__aexit__(cm, type(cancelled), cancelled, cancelled.__traceback__):
                 raise
             return None
-        finally:
-            portal._holders.pop(task, None)  # type: ignore[arg-type]  # not None inside a task; leaving now
-        outcome = await type(cm).__aexit__(cm, exc_type, exc, tb)
+        self._stop_serving(portal, task)
+        if left is None:  # a routed call of the block's thread ran __aexit__ here already (``leave``)
+            return None
+        exc_type, exc, tb, handed_over = left
+        try:
+            outcome = await type(cm).__aexit__(cm, exc_type, exc, tb)
+        except BaseException as error:
+            call = portal._calls.get(task) if handed_over else None
+            own_cancellation = isinstance(error, asyncio.CancelledError) and call is not None and call.cancel_reason
+            if call is None or (isinstance(error, asyncio.CancelledError) and not own_cancellation):
+                raise
+            if own_cancellation:
+                task.uncancel()
+            # The call that ends the block gets the error now: this task may go on holding an outer block.
+            portal._finish_early(None, error, cancelled=bool(own_cancellation))
+            return None
         if handed_over:
             portal._deliver_early(outcome)  # the call that ends the block: finished now, not when this task ends
         return outcome
+
+    async def _serve(
+        self, portal: Portal, task: asyncio.Task[Any], leave: asyncio.Future[Any]
+    ) -> tuple[type[BaseException] | None, BaseException | None, Any, bool] | None:
+        """Run the calls routed to this block, in order, until it is told to leave; return how it was left
+        (None: a routed call ran ``__aexit__`` already)."""
+        work = self._work
+        while True:
+            while work:
+                coro, call = work.popleft()
+                await self._run_routed(portal, task, coro, call)
+            if leave.done():
+                return None if self._exited else leave.result()
+            wake = self._wake = task.get_loop().create_future()
+            try:
+                await wake
+            finally:
+                self._wake = None
+
+    async def _run_routed(
+        self, portal: Portal, task: asyncio.Task[Any], coro: Coroutine[Any, Any, Any], call: _Call
+    ) -> None:
+        """Await a routed call's coroutine in this task and finish the call with its outcome. Its timeout or
+        Ctrl-C cancels only this await; a nested block it entered finished the call already (it holds on here)."""
+        try:
+            result = await coro
+        except asyncio.CancelledError:
+            if portal._calls.get(task) is not call or call.cancel_reason not in _CANCELLED_BY_CALL:
+                raise  # the block itself is cancelled (a scope of __aenter__, a shutdown)
+            task.uncancel()
+            portal._finish_early(None, None, cancelled=True)
+        except Exception as error:
+            if portal._calls.get(task) is not call:
+                raise
+            portal._finish_early(None, error)
+        else:
+            if portal._calls.get(task) is call:
+                portal._finish_early(result, None)
+
+    def _stop_serving(self, portal: Portal, task: asyncio.Task[Any]) -> None:
+        """The block ends: no call is routed here any more (calls already queued run in tasks of their own)."""
+        self.serving = False
+        portal._holders.pop(task, None)
+        held = portal._held_by_thread.get(self.thread) if self.thread is not None else None
+        if held is not None:
+            try:
+                held.remove(self)
+            except ValueError:
+                pass
+        while self._work:  # routed, not run: the block was cancelled meanwhile (a scope, a shutdown)
+            coro, call = self._work.popleft()
+            name, block = getattr(coro, "__qualname__", coro), type(self.async_cm).__qualname__
+            error = RuntimeError(
+                f"{name} did not run: the with block of {block} that this thread holds ended first (its task was "
+                "cancelled, by a scope its __aenter__ opened or a shutdown)"
+            )
+            coro.close()
+            if portal._calls.get(task) is call:
+                portal._finish_early(None, error)
+            else:
+                portal._finish(call, None, error)
+
+    async def routed(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """The first step of a call from the thread that holds this block (``route``): hand the call to the
+        holding task, which awaits ``coro`` and finishes the call. A block that ended meanwhile: ``coro`` runs
+        here, as any call."""
+        if not self.serving:
+            return await coro
+        portal, task = self._portal, self._task
+        assert portal is not None  # set before serving
+        assert task is not None
+        call = portal._hand_over(task)
+        self._work.append((coro, call))
+        self._notify()
+        return None  # not the call's outcome: the holding task delivers it
+
+    def _notify(self) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def _stop(self) -> None:
         """End a block that is still held (the portal shuts down): ``__aexit__`` gets a ``CancelledError``."""
@@ -110,6 +230,7 @@ class HeldBlock(Generic[T]):
         leave.set_result((exc_type, exc, tb, True))
         assert self._portal is not None  # set with the task
         self._portal._hand_over(task)
+        self._notify()
         return None  # not the call's outcome: the holding task delivers that
 
     async def leave(
@@ -122,4 +243,43 @@ class HeldBlock(Generic[T]):
             await task
             return False
         leave.set_result((exc_type, exc, tb, False))
+        if asyncio.current_task() is task:  # a call of the block's own thread, routed here: exit in this task
+            self._exited = True
+            cm = self.async_cm
+            return await type(cm).__aexit__(cm, exc_type, exc, tb)
+        self._notify()
         return await task  # type: ignore[no-any-return]
+
+
+def start_holding(portal: Portal, held: HeldBlock[Any]) -> None:
+    """In the thread whose call ``held`` answered early: route this thread's later calls to its task."""
+    if held.serving:
+        held.thread = thread = threading.get_ident()
+        portal._held_by_thread.setdefault(thread, []).append(held)
+
+
+def route(call: BlockingCall, held: list[HeldBlock[Any]]) -> None:
+    """Have ``call`` (made by a thread that holds the blocks ``held``, innermost last) run in the innermost
+    open block's task; a block that ended meanwhile is dropped from ``held`` first. The call that ends a block
+    (``leave_call``) is not routed: the holding task runs it when told to leave."""
+    while held:
+        try:
+            innermost = held[-1]
+        except IndexError:  # the loop's thread removed the last one meanwhile
+            return
+        if innermost.serving:
+            break
+        try:
+            held.remove(innermost)
+        except ValueError:
+            pass
+    else:
+        return
+    original = call.coro
+    if original.cr_code is _LEAVE_CALL:
+        return
+    routed = named(innermost.routed(original), original.__qualname__)  # errors name the call, not the routing
+    call.coro = cast("CoroutineType[Any, Any, Any]", routed)
+
+
+_LEAVE_CALL = HeldBlock.leave_call.__code__

@@ -33,6 +33,7 @@ from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
 from ._eager import default_loop_factory, start_task
 from ._future import PortalFuture
+from ._hosting import HeldBlock, route, start_holding
 from ._lending import DRIVEN, LoopLender
 from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
 from ._stats import PortalStatistics
@@ -140,6 +141,8 @@ class Portal:
         self._resume_now: asyncio.Task[Any] | None = None  # a holder ``_hand_over`` woke from a first step
         # Tasks that delivered their call's result early and go on (``_hosting``): task -> what stops it at close.
         self._holders: dict[asyncio.Task[Any], Callable[[], object]] = {}
+        # The blocks each thread holds open now, innermost last: that thread's calls run in the innermost's task.
+        self._held_by_thread: dict[int, list[HeldBlock[Any]]] = {}
         self._failed_futures: weakref.WeakSet[PortalFuture[Any]] = weakref.WeakSet()
         self._closer: asyncio.Task[None] | None = None
         # Counters for statistics(). Written on the loop thread; the lock makes a snapshot exact, so that
@@ -471,7 +474,13 @@ class Portal:
         )
 
     def _call_and_wait(self, call: BlockingCall) -> None:
-        """Queue ``call`` and block until it finishes; on timeout or Ctrl-C cancel it and wait ``cancel_grace``."""
+        """Queue ``call`` and block until it finishes; on timeout or Ctrl-C cancel it and wait ``cancel_grace``.
+
+        While this thread holds an ``async with`` open (``_hosting``), the call runs in the task that holds it,
+        as a line of an ``async with`` block runs in the task that entered it."""
+        held = self._held_by_thread.get(_get_ident())
+        if held:
+            route(call, held)
         lender = self._lender
         if self._lend_loop and lender is not None:
             try:
@@ -481,6 +490,8 @@ class Portal:
                 raise
             if borrowed:
                 lender.drive(call)
+                if call.held is not None:
+                    start_holding(self, call.held)
                 return
         done = call.done
         try:
@@ -499,6 +510,8 @@ class Portal:
         if not finished:
             self._cancel_soon(call, "timeout")
             raise self._gave_up_error(call)
+        if call.held is not None:
+            start_holding(self, call.held)
 
     def _gave_up_error(self, call: _Call) -> TimeoutError:
         return TimeoutError(
@@ -654,24 +667,30 @@ class Portal:
             call.timer.cancel()
         self._calls.pop(task, None)
         if task.cancelled():
-            error: BaseException | None = self._cancellation_error(call)
+            self._finish(call, None, None, cancelled=True)
         else:
             error = task.exception()
-            if call.cancel_reason == "timeout":  # it swallowed the cancellation, or its cleanup raised
-                timeout_error = _timeout_error(call)
-                timeout_error.__cause__ = error
-                error = timeout_error
-                self._count_cancelled()
-            elif error is None:
-                with self._counts_lock:
-                    self._completed += 1
-                call.finish(task.result(), None)
-                return
-            else:
-                with self._counts_lock:
-                    self._failed += 1
-                if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: may also escape the loop
-                    self._last_interrupt_delivered = error
+            self._finish(call, task.result() if error is None else None, error)
+
+    def _finish(self, call: _Call, result: object, error: BaseException | None, *, cancelled: bool = False) -> None:
+        """Deliver an outcome to ``call``, a cancellation or a timeout translated (on the loop)."""
+        if cancelled:
+            error = self._cancellation_error(call)
+        elif call.cancel_reason == "timeout":  # it swallowed the cancellation, or its cleanup raised
+            timeout_error = _timeout_error(call)
+            timeout_error.__cause__ = error
+            error = timeout_error
+            self._count_cancelled()
+        elif error is None:
+            with self._counts_lock:
+                self._completed += 1
+            call.finish(result, None)
+            return
+        else:
+            with self._counts_lock:
+                self._failed += 1
+            if not isinstance(error, Exception):  # KeyboardInterrupt, SystemExit: may also escape the loop
+                self._last_interrupt_delivered = error
         call.finish(None, error)
 
     def _own_call(self, api: str) -> tuple[asyncio.Task[Any], _Call]:
@@ -690,7 +709,14 @@ class Portal:
         call.detached = True
         return task, call
 
-    def _deliver_early(self, result: object, stop: Callable[[], object] | None = None) -> None:
+    def _finish_early(self, result: object, error: BaseException | None, *, cancelled: bool = False) -> None:
+        """Finish the current task's call (``_deliver_early``) with this outcome, as ``_settle`` would."""
+        _, call = self._own_call("_finish_early")
+        self._finish(call, result, error, cancelled=cancelled)
+
+    def _deliver_early(
+        self, result: object, stop: Callable[[], object] | None = None, held: HeldBlock[Any] | None = None
+    ) -> None:
         """Finish the current task's call with ``result`` now; the task goes on, no longer a call (on the loop).
 
         For a task that holds an ``async with`` open across calls (``_hosting``): the caller gets what
@@ -701,11 +727,13 @@ class Portal:
         task, call = self._own_call("_deliver_early")
         if stop is not None:
             self._holders[task] = stop
+        if held is not None and isinstance(call, BlockingCall):
+            call.held = held  # the caller's thread starts routing its calls to this task (``_hosting``)
         with self._counts_lock:
             self._completed += 1
         call.finish(result, None)
 
-    def _hand_over(self, holder: asyncio.Task[Any]) -> None:
+    def _hand_over(self, holder: asyncio.Task[Any]) -> _Call:
         """Let ``holder`` (a holder, see ``_deliver_early``) finish the current call, which this first step of
         its coroutine began: the call's outcome is ``holder``'s (its end, or its ``_deliver_early``), and the
         call's timeout, Ctrl-C and shutdown cancel ``holder``. The current task should end at once."""
@@ -714,6 +742,7 @@ class Portal:
         self._track(call, holder)
         if call is self._starting:
             self._resume_now = holder  # ``_drain`` runs its step as soon as this one ends: see ``_resume``
+        return call
 
     def _resume(self, loop: asyncio.AbstractEventLoop) -> None:
         """Run the step of the holder that a call was just handed over to, now instead of on the next iteration.

@@ -144,7 +144,7 @@ def test_a_dropped_result_a_closure_variable_and_a_seen_context_merge_too(box: A
             seen = reader.seen_block()
 
     closure()
-    assert seen == "outside"  # the call ran in the caller's context, as any call: the block's var is not in it
+    assert seen == "inside"  # the call ran in the task holding the block, in its context, as in `async with`
     assert trips(portal) == before + 6
     assert exits(box) == [("inside", None), ("inside", None)]
 

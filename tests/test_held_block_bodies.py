@@ -1,0 +1,170 @@
+"""The calls of a held ``with`` block's body run in the task that holds it (``_hosting``, since stop 27).
+
+As the lines of an ``async with`` body run in the task that entered it: a library that keys its state by task
+(databases: one connection per ``asyncio.current_task()``) or by context variable (tortoise's
+``in_transaction()``) sees the body inside its block. Before, each call of the body ran in a task of its own, in
+a copy of the caller's context: a databases transaction's body was autocommitted on another connection, with no
+error (review 16a). A call's timeout cancels only that call; nested blocks share the task; calls from other
+threads keep tasks of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import databases
+import pytest
+
+import dualio
+from dualio.twin import sync_class, use_portal
+
+scope: contextvars.ContextVar[str] = contextvars.ContextVar("scope", default="none")
+
+
+class AsyncScope:
+    """Sets ``scope`` in ``__aenter__`` and resets it with its token in ``__aexit__``; records the tasks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tasks: list[str] = []
+
+    async def __aenter__(self) -> AsyncScope:
+        self._token = scope.set(self.name)
+        self.tasks.append(f"enter {id(asyncio.current_task())}")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        scope.reset(self._token)
+        self.tasks.append(f"exit {id(asyncio.current_task())}")
+
+
+async def where() -> tuple[int, str]:
+    await asyncio.sleep(0)
+    return id(asyncio.current_task()), scope.get()
+
+
+async def slow() -> None:
+    await asyncio.sleep(10)
+
+
+def test_the_body_s_calls_run_in_the_holding_task_and_its_context(portal: dualio.Portal) -> None:
+    with portal.enter(AsyncScope("outer")) as outer:
+        first = portal.run(where())
+        second = portal.run(where())
+    holder = int(outer.tasks[0].split()[1])
+    assert first == second == (holder, "outer")
+    assert outer.tasks == [f"enter {holder}", f"exit {holder}"]
+    after = portal.run(where())
+    assert after[0] != holder
+    assert after[1] == "none"  # the block's variable was reset by its own token, in its own context
+
+
+def test_a_nested_block_is_held_by_the_same_task(portal: dualio.Portal) -> None:
+    with portal.enter(AsyncScope("outer")) as outer:
+        with portal.enter(AsyncScope("inner")) as inner:
+            in_inner = portal.run(where())
+        in_outer = portal.run(where())
+    holder = int(outer.tasks[0].split()[1])
+    assert inner.tasks == [f"enter {holder}", f"exit {holder}"]
+    assert in_inner == (holder, "inner")
+    assert in_outer == (holder, "outer")
+
+
+def test_a_call_s_timeout_cancels_that_call_only(portal: dualio.Portal) -> None:
+    with portal.enter(AsyncScope("outer")) as outer:
+        with pytest.raises(TimeoutError, match=r"slow did not finish within 0\.05 s; it was cancelled"):
+            portal.run(slow(), timeout=0.05)
+        still = portal.run(where())  # the block is still held, by the same task
+    holder = int(outer.tasks[0].split()[1])
+    assert still == (holder, "outer")
+    assert outer.tasks[-1] == f"exit {holder}"
+
+
+def test_an_error_of_a_call_reaches_the_caller_and_the_block_goes_on(portal: dualio.Portal) -> None:
+    async def fail() -> None:
+        raise LookupError("not there")
+
+    with portal.enter(AsyncScope("outer")) as outer:
+        with pytest.raises(LookupError, match="not there"):
+            portal.run(fail())
+        assert portal.run(where())[1] == "outer"
+    assert len(outer.tasks) == 2
+
+
+def test_calls_of_other_threads_keep_tasks_of_their_own(portal: dualio.Portal) -> None:
+    seen: list[tuple[int, str]] = []
+    with portal.enter(AsyncScope("outer")) as outer:
+        thread = threading.Thread(target=lambda: seen.append(portal.run(where())))
+        thread.start()
+        thread.join()
+        mine = portal.run(where())
+    holder = int(outer.tasks[0].split()[1])
+    assert mine == (holder, "outer")
+    assert seen[0][0] != holder
+    assert seen[0][1] == "none"
+
+
+def test_submit_in_the_body_runs_in_a_task_of_its_own(portal: dualio.Portal) -> None:
+    with portal.enter(AsyncScope("outer")) as outer:
+        submitted = portal.submit(where()).result(timeout=5)
+    holder = int(outer.tasks[0].split()[1])
+    assert submitted[0] != holder
+    assert submitted[1] == "none"  # a copy of your thread's context, not the block's
+
+
+# A real library that keys its connection by task: encode/databases on SQLite (aiosqlite).
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Any]:
+    database_class = sync_class(databases.Database)
+    with database_class(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}") as db:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT UNIQUE)")
+        yield db
+
+
+def titles(db: Any) -> list[str]:
+    return [row[0] for row in db.fetch_all("SELECT title FROM notes ORDER BY id")]
+
+
+def test_a_databases_transaction_rolls_back_the_body_on_an_error(database: Any) -> None:
+    with pytest.raises(LookupError), database.transaction():  # noqa: PT012  # the body is what is tested
+        database.execute("INSERT INTO notes (title) VALUES ('lost')")
+        raise LookupError("the body fails")
+    assert titles(database) == []  # before stop 27: ['lost'], autocommitted on another task's connection
+    with database.transaction():
+        database.execute("INSERT INTO notes (title) VALUES ('kept')")
+        database.execute("INSERT INTO notes (title) VALUES ('kept too')")
+    assert titles(database) == ["kept", "kept too"]
+
+
+def test_a_failing_statement_rolls_back_the_statements_before_it(database: Any) -> None:
+    database.execute("INSERT INTO notes (title) VALUES ('first')")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"), database.transaction():  # noqa: PT012
+        database.execute("INSERT INTO notes (title) VALUES ('second')")
+        database.execute("INSERT INTO notes (title) VALUES ('first')")  # the last call: merged with __aexit__
+    assert titles(database) == ["first"]
+
+
+def test_a_databases_transaction_entered_with_force_rollback(database: Any) -> None:
+    with database.transaction(force_rollback=True):
+        database.execute("INSERT INTO notes (title) VALUES ('draft')")
+        assert titles(database) == ["draft"]  # seen inside: the same connection
+    assert titles(database) == []
+
+
+def test_the_twin_of_a_connection_s_transaction_on_a_lending_portal(tmp_path: Path) -> None:
+    with dualio.Portal("lending-tx", lend_loop=True) as portal, use_portal(portal):
+        db = sync_class(databases.Database)(f"sqlite+aiosqlite:///{tmp_path / 'lent.db'}")
+        with db:
+            db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT)")
+            with pytest.raises(KeyError), db.transaction():  # noqa: PT012  # the body is what is tested
+                db.execute("INSERT INTO notes (title) VALUES ('lost')")
+                raise KeyError("rolled back")
+            assert db.fetch_all("SELECT * FROM notes") == []
