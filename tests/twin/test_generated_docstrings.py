@@ -122,3 +122,27 @@ def test_generated_twins_carry_sync_examples(tmp_path: Path, monkeypatch: pytest
     assert "await" not in text
     assert ">>> body = response.text()" in text
     assert "response = client.get(url)" in text
+
+
+def test_import_lines_in_a_docstring_keep_the_library_s_names() -> None:
+    # Review 16b: slack_sdk's `from slack_sdk.web.async_client import AsyncWebClient` became `import WebClient`,
+    # which imports nothing there (or the library's own sync class of that name, elsewhere).
+    text = """Example::
+
+        from pkg.aio import AsyncClient
+        import pkg.aio.AsyncClient
+        client = AsyncClient()
+
+    >>> from pkg.aio import AsyncClient, AsyncResponse
+    >>> response: AsyncResponse = await AsyncClient().get("u")"""
+    assert (
+        sync_docstring(text, TWINS)
+        == """Example::
+
+        from pkg.aio import AsyncClient
+        import pkg.aio.AsyncClient
+        client = Client()
+
+    >>> from pkg.aio import AsyncClient, AsyncResponse
+    >>> response: Response = Client().get("u")"""
+    )

@@ -15,9 +15,12 @@ decorator puts on a method (``cache_info()``, tenacity's ``statistics``) were an
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import functools
+import gc
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+import warnings
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from typing import Any
 
 import asyncstdlib
@@ -246,3 +249,70 @@ def test_attributes_a_decorator_puts_on_a_method_are_reached_through_the_twin() 
     assert not hasattr(lookup.plain, "statistics")  # a method with no attributes of its own is a plain method
     assert lookup.cached.__name__ == "cached"
     assert Lookup.cached.__name__ == "cached"  # read from the class: the twin's function itself
+
+
+class AsyncApiClient:
+    """slack_sdk's ``AsyncWebClient`` shape: API methods that contain ending words but are calls, not ends."""
+
+    async def admin_conversations_disconnectShared(self, channel_id: str) -> dict[str, bool]:
+        return {"ok": True}
+
+    async def team_externalTeams_disconnect(self, *, target_team: str) -> dict[str, bool]:
+        return {"ok": True}
+
+    async def chat_stopStream(self, channel: str) -> dict[str, bool]:
+        return {"ok": True}
+
+    async def auth_test(self) -> dict[str, bool]:
+        return {"ok": True}
+
+
+def test_api_methods_named_with_ending_words_are_not_taken_for_an_end() -> None:
+    with sync_class(AsyncApiClient)() as client:  # a class with nothing to end: entered and closed as before
+        assert client.auth_test() == {"ok": True}
+    with pytest.raises(TwinClosedError) as caught:
+        client.auth_test()
+    assert not getattr(caught.value, "__notes__", [])
+
+
+class AcquireContext(collections.abc.Coroutine[Any, Any, str]):
+    """aiomysql's ``_PoolAcquireContextManager``: a ``Coroutine`` subclass wrapping the coroutine that acquires."""
+
+    def __init__(self, coro: Coroutine[Any, Any, str]) -> None:
+        self._coro = coro
+
+    def send(self, value: Any) -> Any:
+        return self._coro.send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._coro.throw(*args)
+
+    def close(self) -> None:
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, str]:
+        return self._coro.__await__()
+
+
+class AsyncPool:
+    async def _acquire(self) -> str:
+        await asyncio.sleep(0)
+        return "connection"
+
+    def acquire(self) -> AcquireContext:
+        return AcquireContext(self._acquire())
+
+    async def size(self) -> int:
+        return 1
+
+
+def test_a_closed_twin_refuses_a_wrapped_coroutine_and_closes_it() -> None:
+    pool = sync_class(AsyncPool)()
+    assert pool.acquire() == "connection"
+    pool.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(TwinClosedError, match=r"acquire\(\) was called on a closed twin"):
+            pool.acquire()
+        gc.collect()
+    assert [str(w.message) for w in caught] == []  # before: "coroutine 'AsyncPool._acquire' was never awaited"

@@ -3,7 +3,9 @@
 A generated twin keeps the async class's docstrings; their examples, written for async code (``await
 client.get(url)``, ``async with AsyncClient() as client:``), would tell a sync user to write what the twin does
 not take. In the code of a docstring, and only there, ``await`` is dropped, ``async with`` and ``async for`` lose
-``async``, and a listed async class's name becomes its twin's (``AsyncClient`` -> ``Client``). ``async def``
+``async``, and a listed async class's name becomes its twin's (``AsyncClient`` -> ``Client``), except in an
+import line (``from slack_sdk.web.async_client import AsyncWebClient``), which names the library's module: the
+twin's name there would import nothing, or the library's own sync class of that name. ``async def``
 stays: an example's coroutine function is most often a callback the library awaits, which stays async.
 
 Code is what a reader can tell is code: doctest lines (``>>> ``, ``... ``), fenced blocks (````` ``` `````),
@@ -25,6 +27,7 @@ _DIRECTIVE = re.compile(r"^\s*\.\. (?:code-block|code|sourcecode|testcode|doctes
 _DOCTEST = re.compile(r"^(\s*)(>>> |\.\.\. )(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _INLINE = re.compile(r"(``?)([^`\n]+?)\1")
+_IMPORT = re.compile(r"^\s*(?:(?:>>>|\.\.\.) )?(?:from\s+[\w.]+\s+import\b|import\s+[\w.])")
 
 
 def sync_docstring(text: str, twins: Mapping[str, str]) -> str:
@@ -62,6 +65,8 @@ def _code_rewriter(twins: Mapping[str, str]) -> Callable[[str], str]:
 
     def rewrite(code: str) -> str:
         code = _ASYNC_STATEMENT.sub("", _AWAIT.sub("", code))
-        return pattern.sub(lambda m: twins[m.group(1)], code) if pattern is not None else code
+        if pattern is None or _IMPORT.match(code):  # the import names the library's module, which has no twin
+            return code
+        return pattern.sub(lambda m: twins[m.group(1)], code)
 
     return rewrite

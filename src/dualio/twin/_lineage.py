@@ -268,11 +268,15 @@ _STANDARD_GENERICS: dict[str, tuple[str, ...]] = {
         ),
         _ONE,
     ),
+    **dict.fromkeys(("PathLike", "Counter", "WeakSet", "ReferenceType", "ref", "Popen", "CompletedProcess"), _ONE),
+    **dict.fromkeys(("SimpleQueue", "LifoQueue", "PriorityQueue"), _ONE),
+    **dict.fromkeys(("WeakKeyDictionary", "WeakValueDictionary", "MappingProxyType"), (_ANY, _ANY)),
     **dict.fromkeys(("Mapping", "MutableMapping", "ItemsView", "AsyncGenerator"), (_ANY, _ANY)),
     **dict.fromkeys(("Generator", "Coroutine"), (_ANY, _ANY, _ANY)),
 }
 _STANDARD_MODULES = frozenset(
     {"builtins", "typing", "typing_extensions", "collections", "collections.abc", "contextlib", "re", "asyncio"}
+    | {"os", "queue", "weakref", "types", "subprocess"}
 )
 
 

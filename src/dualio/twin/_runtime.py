@@ -317,21 +317,25 @@ def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
 
 
 # Words in the names of methods that end a connection or a worker (checked only for a class with no closer).
-_ENDING_WORDS = ("disconnect", "shutdown", "stop", "quit", "terminate", "release", "dispose", "cleanup", "logout")
+_ENDING_WORDS = frozenset({"disconnect", "shutdown", "stop", "quit", "terminate", "dispose", "cleanup", "logout"})
 
 
 def _ending_methods(cls: type) -> list[str]:
-    """The public methods whose names say they end something (``disconnect``, ``shutdown``, ...) of an async
-    class that has no ``aclose``, ``close`` or ``__aexit__``; empty for a class that has one of those."""
+    """The public methods of an async class with no ``aclose``, ``close`` or ``__aexit__`` that end it: named by
+    an ending word (``disconnect``, ``shutdown``, ...), alone or as the first or last ``_``-separated word
+    (``stop_polling``, ``graceful_shutdown``), and callable with no arguments. Empty for a class with a closer.
+    Slack's ``team_externalTeams_disconnect(team_id=...)`` is an API call that needs arguments, not an end."""
     if _closer_of(cls) is not None or hasattr(cls, "__aexit__"):
         return []
-    return sorted(
-        name
-        for name in dir(cls)
-        if not name.startswith("_")
-        and any(word in name.lower() for word in _ENDING_WORDS)
-        and callable(getattr(cls, name, None))
-    )
+    found = []
+    for name in dir(cls):
+        words = name.split("_")
+        if name.startswith("_") or not (_ENDING_WORDS & {words[0], words[-1]}):
+            continue
+        member = getattr(cls, name, None)
+        if callable(member) and not _required_parameters(member):
+            found.append(name)
+    return found
 
 
 def _nothing_to_close(twin: Twin[Any], refused: bool) -> str:
@@ -444,7 +448,7 @@ async def _invoke(
         result = fn(*args, **kwargs)
         if inspect.isawaitable(result):
             if closed is not None:
-                if type(result) is _CoroutineType:
+                if isinstance(result, Coroutine):  # aiomysql's acquire() wraps one: closed too, no warning
                     result.close()
                 raise _closed_error(closed, f"{getattr(fn, '__name__', 'method')}()")
             if isinstance(result, asyncio.Task):
