@@ -256,3 +256,71 @@ def test_bare_standard_generics_of_os_and_weakref_get_any_arguments(
     text = generate_and_use(tmp_path, monkeypatch, "gen_pathlike", PATHLIKE_SOURCE, "AsyncUploader", PATHLIKE_USAGE)
     assert "os.PathLike[_typing.Any]" in text
     assert "weakref.WeakValueDictionary[_typing.Any, _typing.Any]" in text
+
+
+AWAITED_SELF_SOURCE = """
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Generic, Self, TypeVar
+
+T = TypeVar("T")
+
+
+class AsyncChannel:
+    def __await__(self) -> Generator[Any, None, Self]:
+        yield from []
+        return self
+
+    async def publish(self, body: bytes) -> int:
+        return len(body)
+
+
+class Request(Generic[T]):
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        yield from []
+        return self
+
+
+class AsyncConnection:
+    def channel(self) -> AsyncChannel:
+        return AsyncChannel()
+
+    def request(self, value: int) -> Request[int]:
+        return Request(value)
+
+    async def close(self) -> None:
+        pass
+"""
+
+AWAITED_SELF_USAGE = """
+from typing import assert_type
+
+from gen_awaited_self.sync import Channel, Connection
+
+connection = Connection()
+channel = connection.channel()
+assert_type(channel, Channel)  # before: Connection (the Self of channel()'s own class)
+assert channel.publish(b"abc") == 3
+request = connection.request(5)
+assert_type(request.value, int)  # awaiting a Request gives the Request itself, not twinned
+"""
+
+
+def test_an_await_that_gives_self_gives_the_awaited_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # aio-pika's `AbstractConnection.channel() -> AbstractChannel`, whose `__await__` returns Generator[..., Self]
+    # (review 16c F1: the twin typed `channel()` as `-> Self`, the connection).
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_awaited_self",
+        AWAITED_SELF_SOURCE,
+        "AsyncConnection",
+        AWAITED_SELF_USAGE,
+        "AsyncChannel",
+    )
+    assert "def channel(self) -> Channel:" in text
+    assert "def request(self, value: int) -> Request[int]:" in text

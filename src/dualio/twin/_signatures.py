@@ -312,7 +312,17 @@ class SignatureWriter:
         parameters = type_parameters(self.sources, defined_in, klass)
         if any(parameter.startswith("*") for parameter in parameters):
             return None
-        return elements[2], defined_in, parameters
+        result = elements[2]
+        first = (method.args.posonlyargs + method.args.args)[:1] if method is not None else []
+        own_type = first[0].annotation if first and first[0].annotation is not None else None
+        if _names_self(result) or (own_type is not None and ast.unparse(result) == ast.unparse(own_type)):
+            # `def __await__(self) -> Generator[Any, None, Self]` (aio-pika's AbstractChannel): awaiting gives the
+            # awaited class, not the class of the method whose result it is
+            result = ast.Name(klass.name, ast.Load())
+            if parameters:
+                arguments: list[ast.expr] = [ast.Name(parameter, ast.Load()) for parameter in parameters]
+                result = ast.Subscript(result, ast.Tuple(arguments, ast.Load()) if len(arguments) > 1 else arguments[0])
+        return result, defined_in, parameters
 
     def _bare_arguments(self, source: Source, node: ast.expr) -> list[str]:
         """``Any`` for each type parameter of the generic type ``node`` names, written bare in ``source``; [] if it
@@ -468,3 +478,10 @@ def _admits_none(annotation: str) -> bool:
         "_typing.Any",
         "typing.Any",
     }
+
+
+def _names_self(annotation: ast.expr) -> bool:
+    """Whether ``annotation`` is ``Self`` (``typing.Self``, ``typing_extensions.Self``, or the string ``"Self"``)."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        return annotation.value.strip().rpartition(".")[2] == "Self"
+    return isinstance(annotation, (ast.Name, ast.Attribute)) and ast.unparse(annotation).rpartition(".")[2] == "Self"
