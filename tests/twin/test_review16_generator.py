@@ -6,7 +6,11 @@
   its members (review 15d r08; before, no declaration, so ``pool.ping()`` failed ``mypy --strict`` although it ran);
 - attributes a decorator puts on a method (asyncstdlib's ``lru_cache``: ``cache_info()``, ``cache_clear()``) are
   reached through a generated twin's method once its module registers it (review 15c r16; before, an
-  AttributeError: the twin's method is a function of its own). They are not typed: mypy sees the method.
+  AttributeError: the twin's method is a function of its own). They are not typed: mypy sees the method;
+- decorators annotated to reshape a method (add parameters, return ``Callable[..., R]``, change the awaited
+  result) make the twin take and return anything; bare ``os.PathLike``/``weakref`` generics get ``Any``
+  arguments; an ``__await__`` that gives ``Self`` gives the awaited class; the error for a class whose async
+  members are in another package's base names that base and ``sync_class`` (reviews 15c, 16a-c).
 """
 
 from __future__ import annotations
@@ -15,7 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from dualio.twin import GenerateError
+from dualio.twin._generator import render_module
+from dualio.twin._source import Target
+
 from .test_generated_spellings import generate_and_use
+from .test_generator import one_module_package
 
 FOREIGN_STORE = """
 from __future__ import annotations
@@ -324,3 +333,40 @@ def test_an_await_that_gives_self_gives_the_awaited_class(tmp_path: Path, monkey
     )
     assert "def channel(self) -> Channel:" in text
     assert "def request(self, value: int) -> Request[int]:" in text
+
+
+FOREIGN_MODEL = """
+class Model:
+    async def save(self) -> None:
+        pass
+
+    @classmethod
+    async def create(cls, **fields: object) -> "Model":
+        return cls()
+"""
+
+MODEL_SUBCLASS_SOURCE = """
+from foreign_models import Model
+
+
+class User(Model):
+    name: str = ""
+"""
+
+
+def test_a_class_whose_async_members_are_in_another_package_s_base_says_where_to_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 16a: listing a tortoise Model subclass said only "has no async members".
+    (tmp_path / "foreign_models").mkdir()
+    (tmp_path / "foreign_models" / "__init__.py").write_text(FOREIGN_MODEL)
+    one_module_package(tmp_path, monkeypatch, "gen_models", MODEL_SUBCLASS_SOURCE)
+    with pytest.raises(GenerateError) as caught:
+        render_module([Target("gen_models.aio", "User", tmp_path / "gen_models" / "sync.py")])
+    message = str(caught.value)
+    assert message.startswith("gen_models.aio:User has no async members")
+    assert message.endswith(
+        ". Its base Model comes from another package, which the generator does not read: if the async members are "
+        "there, use dualio.twin.sync_class(User) at run time, which sees them (list foreign_models:Model to "
+        "generate its twin)"
+    )

@@ -63,6 +63,7 @@ class ClassWriter(SignatureWriter):
                 "its twin, and it cannot be constructed. List the classes that implement it instead"
             )
         members, origins = class_members(output.sources, source, node)
+        self.foreign_bases = foreign_bases(output.sources, Sources(), source, node)
         if not has_async_members(members):
             raise GenerateError(
                 f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
@@ -71,8 +72,8 @@ class ClassWriter(SignatureWriter):
                 "package): a sync twin would only repeat it. Remove it from [tool.dualio.twin], or list the async "
                 "class it is meant to wrap. If its plain defs return awaitables without saying so, annotate them "
                 "(-> Awaitable[T]), or write an async class of your own whose async defs await them, and list that"
+                + _foreign_hint(source, node, self.foreign_bases.written)
             )
-        self.foreign_bases = foreign_bases(output.sources, Sources(), source, node)
         for name in sorted(self.foreign_bases.iteration - set(members)):
             stub = ast.FunctionDef(name, ast.arguments([], [ast.arg("self")], None, [], [], None, []), [ast.Pass()], [])
             members[name], origins[id(stub)] = [stub], Origin(source, node, {})  # typed Any: see _foreign_bases
@@ -570,3 +571,23 @@ def _loosened(returns: str, overloads: list[str]) -> str:
     if returns == "_typing.Self" and any(written != returns for written in overloads):
         return "_typing.Any"
     return returns
+
+
+def _foreign_hint(source: Source, node: ast.ClassDef, written: list[str]) -> str:
+    """For the "no async members" error of a class whose bases come from another package (a tortoise ``Model``
+    subclass): where its async members probably are, and the two ways to a twin."""
+    if not written:
+        return ""
+    listed = []
+    for base in node.bases:
+        head = base.value if isinstance(base, ast.Subscript) else base
+        qualified = source.qualified_name(head) if ast.unparse(head) in written else None
+        if qualified is not None:
+            module, _, name = qualified.rpartition(".")
+            listed.append(f"{module}:{name}")
+    bases = ", ".join(written)
+    targets = f" (list {' or '.join(listed)} to generate its twin)" if listed else ""
+    return (
+        f". Its base {bases} comes from another package, which the generator does not read: if the async members "
+        f"are there, use dualio.twin.sync_class({node.name}) at run time, which sees them{targets}"
+    )
