@@ -107,3 +107,14 @@ def test_uvloop_lending_probe_runs_every_contender() -> None:
     assert len(rows) == 7, proc.stdout
     assert any(row.startswith("| asyncio.run per call |") and row.endswith("= 1.00x |") for row in rows), rows
     assert all(float(row.split(" | ")[1].removesuffix(" µs")) > 0 for row in rows), rows
+
+
+def test_held_body_calls_probe_runs_every_contender() -> None:
+    # A probe (no targets): one row per contender (12), each with its median, min and max in µs.
+    command = ["probe_held_body_calls.py", "--rounds", "1", "--calls", "10"]
+    proc = subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120, cwd=BENCHMARKS)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 12, proc.stdout
+    assert sum("inside a held block" in row for row in rows) == 4, rows
+    assert all(float(cell) > 0 for row in rows for cell in row.strip("| ").split(" | ")[1:]), rows
