@@ -168,3 +168,24 @@ def test_the_twin_of_a_connection_s_transaction_on_a_lending_portal(tmp_path: Pa
                 db.execute("INSERT INTO notes (title) VALUES ('lost')")
                 raise KeyError("rolled back")
             assert db.fetch_all("SELECT * FROM notes") == []
+
+
+async def swallows_its_cancellation() -> str:
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        return "went on"
+    return "slept"
+
+
+def test_a_call_that_swallows_its_timeout_leaves_the_block_uncancelled(portal: dualio.Portal) -> None:
+    with portal.enter(AsyncScope("outer")) as outer:
+        with pytest.raises(TimeoutError, match="swallows_its_cancellation did not finish within 0.05 s"):
+            portal.run(swallows_its_cancellation(), timeout=0.05)
+        assert portal.run(slept_briefly()) == "slept"  # not cancelled by the earlier call's leftover request
+    assert outer.tasks[-1].startswith("exit")
+
+
+async def slept_briefly() -> str:
+    await asyncio.sleep(0.01)
+    return "slept"

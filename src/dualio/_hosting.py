@@ -156,6 +156,8 @@ class HeldBlock(Generic[T]):
             portal._finish_early(None, error)
         else:
             if portal._calls.get(task) is call:
+                if call.cancel_reason in _CANCELLED_BY_CALL and task.cancelling():
+                    task.uncancel()  # it swallowed its cancellation; the block is not cancelled (TimeoutError)
                 portal._finish_early(result, None)
 
     def _stop_serving(self, portal: Portal, task: asyncio.Task[Any]) -> None:
