@@ -180,7 +180,7 @@ async def swallows_its_cancellation() -> str:
 
 def test_a_call_that_swallows_its_timeout_leaves_the_block_uncancelled(portal: dualio.Portal) -> None:
     with portal.enter(AsyncScope("outer")) as outer:
-        with pytest.raises(TimeoutError, match="swallows_its_cancellation did not finish within 0.05 s"):
+        with pytest.raises(TimeoutError, match=r"swallows_its_cancellation did not finish within 0\.05 s"):
             portal.run(swallows_its_cancellation(), timeout=0.05)
         assert portal.run(slept_briefly()) == "slept"  # not cancelled by the earlier call's leftover request
     assert outer.tasks[-1].startswith("exit")
