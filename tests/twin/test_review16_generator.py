@@ -370,3 +370,59 @@ def test_a_class_whose_async_members_are_in_another_package_s_base_says_where_to
         "there, use dualio.twin.sync_class(User) at run time, which sees them (list foreign_models:Model to "
         "generate its twin)"
     )
+
+
+ASYNC_CALLABLE_SOURCE = """
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+
+class AsyncHub:
+    def __init__(self) -> None:
+        self.on_message: Callable[[str], Awaitable[int]] = self._count
+
+    async def _count(self, text: str) -> int:
+        return len(text)
+
+    def handler(self) -> Callable[[str], Awaitable[int]]:
+        return self._count
+
+    async def factory(self) -> Callable[..., Coroutine[Any, Any, str]]:
+        async def made(*args: Any) -> str:
+            return str(args)
+
+        return made
+
+    async def run(self, handler: Callable[[str], Awaitable[int]], text: str) -> int:
+        return await handler(text)
+"""
+
+ASYNC_CALLABLE_USAGE = """
+from collections.abc import Awaitable, Callable
+from typing import assert_type, cast
+
+from gen_async_callable.sync import Hub
+
+hub = Hub()
+handler = hub.handler()
+assert_type(handler, Callable[[str], int])  # an async function a call gives blocks when called
+assert handler("abc") == 3
+assert_type(hub.on_message, Callable[[str], int])
+assert hub.on_message("ab") == 2
+assert hub.factory()(1, 2) == "(1, 2)"
+# Passed back it is the async function again, but a parameter keeps its written type: mypy wants a cast there
+assert hub.run(cast("Callable[[str], Awaitable[int]]", handler), "back") == 4
+"""
+
+
+def test_an_async_callable_a_call_gives_is_typed_as_the_blocking_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_async_callable", ASYNC_CALLABLE_SOURCE, "AsyncHub", ASYNC_CALLABLE_USAGE
+    )
+    assert "def handler(self) -> Callable[[str], int]:" in text
+    assert "def factory(self) -> Callable[..., str]:" in text
+    assert "def run(self, handler: Callable[[str], Awaitable[int]], text: str) -> int:" in text

@@ -21,9 +21,11 @@ import gc
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncstdlib
+import databases
 import pytest
 
 import dualio
@@ -316,3 +318,141 @@ def test_a_closed_twin_refuses_a_wrapped_coroutine_and_closes_it() -> None:
             pool.acquire()
         gc.collect()
     assert [str(w.message) for w in caught] == []  # before: "coroutine 'AsyncPool._acquire' was never awaited"
+
+
+# Review 16a: an async function a call returns (databases' `@db.transaction()` wrapper) is a blocking function.
+
+
+class AsyncHub:
+    def __init__(self) -> None:
+        self.on_message: Callable[[str], Awaitable[int]] = self._count
+        self.seen: list[str] = []
+
+    async def _count(self, text: str) -> int:
+        await asyncio.sleep(0)
+        self.seen.append(text)
+        return len(text)
+
+    def handler(self) -> Callable[[str], Awaitable[int]]:
+        return self._count
+
+    async def run_handler(self, handler: Callable[[str], Awaitable[int]], text: str) -> int:
+        return await handler(text)
+
+    async def slow(self) -> Callable[[], Awaitable[None]]:
+        async def sleeper() -> None:
+            await asyncio.sleep(10)
+
+        return sleeper
+
+
+Hub = sync_class(AsyncHub)
+
+
+def test_an_async_function_a_call_returns_is_called_as_a_blocking_one() -> None:
+    hub = Hub()
+    handler = hub.handler()  # before: the bound async method, whose call made a coroutine nothing awaited
+    assert handler("abc") == 3
+    assert hub.on_message("ab") == 2  # an attribute holding one, too
+    assert hub.seen == ["abc", "ab"]
+    assert hub.run_handler(handler, "back") == 4  # passed back to async code: the function again
+    with pytest.raises(TimeoutError, match=r"sleeper did not finish within 0\.05 s"), dualio.twin.timeout(0.05):
+        hub.slow()()
+
+
+def test_a_databases_transaction_decorator_runs_the_function_in_a_transaction(tmp_path: Path) -> None:
+    database_class = sync_class(databases.Database)
+    with database_class(f"sqlite+aiosqlite:///{tmp_path / 'decorated.db'}") as db:
+        db.execute("CREATE TABLE notes (title TEXT)")
+        raw = unwrap(db)
+
+        @db.transaction()  # type: ignore[untyped-decorator]  # a run-time twin is Any to mypy
+        async def add(title: str, fail: bool) -> None:
+            await raw.execute("INSERT INTO notes (title) VALUES (:title)", {"title": title})
+            if fail:
+                raise LookupError("rolled back")
+
+        add("kept", fail=False)
+        with pytest.raises(LookupError):
+            add("lost", fail=True)
+        assert [row[0] for row in db.fetch_all("SELECT title FROM notes")] == ["kept"]
+
+        @db.transaction()  # type: ignore[untyped-decorator]  # a run-time twin is Any to mypy
+        def add_sync() -> None:  # a sync def under the async decorator: a loud error, no silent no-op
+            pass
+
+        with pytest.raises(TypeError, match="can't be used in 'await' expression"):
+            add_sync()
+
+
+class Wrapping:
+    """Awaitable and a decorator, as databases' ``Transaction``: awaiting it "starts" it (recorded)."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def __await__(self) -> Generator[Any, None, Wrapping]:
+        self.log.append("awaited")
+        yield from asyncio.sleep(0).__await__()
+        return self
+
+    def __call__(self, function: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+        async def wrapper(*args: Any) -> str:
+            self.log.append("wrapped call")
+            return await function(*args)
+
+        return wrapper
+
+
+class AsyncMaker:
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    def wrapping(self) -> Wrapping:
+        return Wrapping(self.log)
+
+    async def noop(self) -> None:
+        pass
+
+
+Maker = sync_class(AsyncMaker)
+
+
+def test_an_awaitable_decorator_applied_at_once_is_not_awaited() -> None:
+    maker = Maker()
+    z = "closure"
+
+    @maker.wrapping()  # type: ignore[untyped-decorator]  # a run-time twin is Any to mypy
+    async def plain(x: str = "default", *, y: int = 2) -> str:
+        return f"{x}-{z}-{y}"
+
+    assert maker.log == []  # before: ["awaited"] (databases: a transaction started and never ended)
+    assert plain("a") == "a-closure-2"
+    assert maker.log == ["wrapped call"]
+    maker.log.clear()
+    maker.wrapping()  # a call on its own line is awaited, as before (`await db.transaction()` starts one)
+    assert maker.log == ["awaited"]
+    maker.log.clear()
+
+    def take(first: object, second: object) -> object:
+        return first
+
+    take(maker.wrapping(), lambda: 1)  # a function built after it, but not decorated by it: awaited
+    assert maker.log == ["awaited"]
+
+
+def test_a_databases_transaction_decorator_leaves_no_transaction_open(tmp_path: Path) -> None:
+    database_class = sync_class(databases.Database)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with database_class(f"sqlite+aiosqlite:///{tmp_path / 'decorated.db'}") as db:
+            db.execute("CREATE TABLE notes (title TEXT)")
+
+            @db.transaction()  # type: ignore[untyped-decorator]  # a run-time twin is Any to mypy
+            async def add(title: str) -> None:
+                await unwrap(db).execute("INSERT INTO notes (title) VALUES (:title)", {"title": title})
+
+            add("kept")
+            assert [row[0] for row in db.fetch_all("SELECT title FROM notes")] == ["kept"]
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

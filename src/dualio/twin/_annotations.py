@@ -275,6 +275,15 @@ class Annotations:
         if returned and head in _TO_CONTEXT and not own:
             self._mark_changed()
             return _subscript("_contextlib.AbstractContextManager", self._convert(arguments[0], Place.ITEM))
+        if returned and head == "Callable" and not own and len(arguments) == 2 and _awaitable_result(arguments[1]):
+            # an async function a call gives is a FunctionTwin (``_functions``): calling it blocks and gives T
+            self._mark_changed()
+            self._head = True  # the head itself, not a bare generic to fill in
+            try:
+                node.value = self._convert(node.value, Place.AS_WRITTEN)
+            finally:
+                self._head = False
+            return _with_elements(node, [self._as_written(arguments[0]), self._convert(arguments[1], Place.AWAITED)])
         inner = Place.RETURNED if place is Place.AWAITED else place
         if place is not Place.PASSED and head not in self.twins and self._on_the_spot(node.value, place):
             return ast.Name("_typing.Any", ast.Load())  # a generic one: Any, unsubscripted
@@ -327,6 +336,14 @@ class Annotations:
         self.changed = True
         if self._depth:
             self.traversed = True
+
+
+def _awaitable_result(node: ast.expr) -> bool:
+    """Whether ``node``, a ``Callable``'s result type, is ``Awaitable[T]`` or ``Coroutine[..., T]``."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    head = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+    return head in _UNWRAP
 
 
 def names_used(node: ast.expr) -> set[str]:

@@ -266,6 +266,7 @@ def async_iterable(cls: type) -> bool:
         return found
 
 
+_FUNCTIONS = (types.FunctionType, types.MethodType)  # an `async def` one a call returns gets a FunctionTwin
 _async_getters: dict[tuple[type, str], bool] = {}  # getter_is_async(), per class and name
 
 
@@ -370,6 +371,7 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
       entered in the caller's thread, what it gives mapped (see ``_sync_results``); a sync context manager with no
       public member of its own, of such a package (aiopg's ``Pool.cursor()`` result) -> the same, entered and
       exited on the loop;
+    - an ``async def`` function or bound method -> a :class:`FunctionTwin` (``_functions``): calling it blocks;
     - an ``asyncio.Future`` or ``Task`` of the portal's loop -> a :class:`~dualio.PortalFuture` of what it gives
       (mapped), as ``portal.submit`` returns: ``result(timeout)`` waits, ``cancel()`` cancels it on the loop;
     - anything else (numbers, strings, containers, event loops, plain objects) -> itself. Containers are not
@@ -386,6 +388,10 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
     if kind is None:
         kind = _kind_of(cls)
     if kind is _AS_IS:
+        if cls in _FUNCTIONS and _is_async_def(value.__func__ if cls is types.MethodType else value):
+            from ._functions import FunctionTwin  # a cycle: it builds on _runtime, which builds on this module
+
+            return twin_for(FunctionTwin, value, portal, timeout, parent)  # `@db.transaction()`'s wrapper
         if cls not in _by_instance:
             return value
         return _twin_by_instance(value, portal, timeout, parent)

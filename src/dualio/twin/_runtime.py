@@ -37,6 +37,7 @@ from dualio.errors import PortalClosedError
 
 from . import _advice, _registry
 from ._chaining import chained_attribute
+from ._decorating import decorates_at_once
 from ._entering import (
     FOR,
     WITH,
@@ -456,6 +457,8 @@ async def _invoke(
             if caller is not None and type(result) is not _CoroutineType:
                 chained = chained_attribute(caller)
                 if chained is not None and _registry.chains_on(result, chained):
+                    return _Builder(result)
+                if callable(result) and decorates_at_once(caller):  # `@db.transaction()`: not awaited
                     return _Builder(result)
             return await result
         return result
