@@ -426,3 +426,55 @@ def test_an_async_callable_a_call_gives_is_typed_as_the_blocking_function(
     assert "def handler(self) -> Callable[[str], int]:" in text
     assert "def factory(self) -> Callable[..., str]:" in text
     assert "def run(self, handler: Callable[[str], Awaitable[int]], text: str) -> int:" in text
+
+
+QUERYSET_SOURCE = """
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any, Generic, TypeVar
+
+MODEL = TypeVar("MODEL", bound="AsyncModel")
+
+
+class QuerySet(Generic[MODEL]):
+    def __init__(self, items: list[MODEL]) -> None:
+        self.items = items
+
+    def __await__(self) -> Generator[Any, None, list[MODEL]]:
+        yield from []
+        return self.items
+
+
+class AsyncModel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @classmethod
+    def filter(cls: type[MODEL], *names: str) -> QuerySet[MODEL]:
+        return QuerySet([cls(name) for name in names])
+
+    async def save(self) -> str:
+        return f"saved {self.name}"
+"""
+
+QUERYSET_USAGE = """
+from typing import assert_type
+
+from gen_queryset.sync import Model
+
+found = Model.filter("a", "b")
+assert_type(found, list[Model])
+assert [type(item) for item in found] == [Model, Model], found  # before: the async objects
+assert [item.save() for item in found] == ["saved a", "saved b"]
+"""
+
+
+def test_what_awaiting_a_returned_builder_gives_is_mapped_item_by_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 16a: tortoise's `Model.filter(...)` (a QuerySet awaited to `list[MODEL]`) gave raw models through a
+    # generated twin: the list was typed `list[SyncModel]` but not traversed.
+    text = generate_and_use(tmp_path, monkeypatch, "gen_queryset", QUERYSET_SOURCE, "AsyncModel", QUERYSET_USAGE)
+    assert "def filter(cls, *names: str) -> list[_typing.Self]:" in text
+    assert "_support.returned_each(" in text[text.index("def filter") :]

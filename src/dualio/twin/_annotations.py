@@ -84,7 +84,7 @@ class Annotations:
         shadowed: frozenset[str] = frozenset(),
         bare_arguments: Callable[[ast.expr], list[str]] | None = None,
         nested: dict[str, str] | None = None,
-        awaited: Callable[[ast.expr, Place], str | None] | None = None,
+        awaited: Callable[[ast.expr, Place], tuple[str, bool] | None] | None = None,
         own_class: Callable[[ast.expr], bool] | None = None,
         entered: Callable[[ast.expr], str | None] | None = None,
     ) -> None:
@@ -121,7 +121,9 @@ class Annotations:
             awaited = self.awaited(node, Place.RETURNED)  # a sync def's awaitable result: the twin awaits it
             if awaited is not None:
                 self._mark_changed()
-                return ast.Name(awaited, ast.Load())  # unparsed as the text itself
+                if awaited[1]:  # what awaiting gives is a container of twinned values (tortoise: list[MODEL])
+                    self.traversed = True
+                return ast.Name(awaited[0], ast.Load())  # unparsed as the text itself
         if place in _RETURNED_PLACES and self.entered is not None and isinstance(node, _CLASS_NODES):
             entered = self.entered(node)
             if entered is not None:

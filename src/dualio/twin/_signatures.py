@@ -246,7 +246,7 @@ class SignatureWriter:
 
     def _awaited(
         self, source: Source, bindings: dict[str, TypeArgument], written: ast.expr, place: Place
-    ) -> str | None:
+    ) -> tuple[str, bool] | None:
         """What a sync ``def`` that returns an instance of the awaitable class ``written`` (``CommandRequest[bool]``)
         gives on the twin, which awaits it: the result type of the class's own ``__await__`` (``Generator[Any,
         None, R]``), its type parameters read as ``written`` gives them (unsubscripted: ``Any``). None where the
@@ -274,7 +274,8 @@ class SignatureWriter:
             name: TypeArgument(arguments[index] if arguments else any_argument, source, bindings)
             for index, name in enumerate(parameters)
         }
-        return self._convert(result, place, defined_in, given)[0]
+        text, converter = self._convert(result, place, defined_in, given)
+        return text, converter.traversed  # a container of twinned values is traversed (``returned_each``)
 
     def _entered(self, source: Source, written: ast.expr) -> str | None:
         """What ``as`` gives for ``written``, a class of the package that is only a sync context manager (no
