@@ -140,10 +140,9 @@ class Twin(Generic[A]):
     def __enter__(self) -> Any:
         """``with twin``: the twin itself; the block's end closes it (its async class has no ``__aenter__``).
 
-        A ``TypeError`` before the block runs if the async class has nothing to close it with (no ``aclose``,
-        ``close`` or ``__aexit__``) but a method whose name says it ends something (python-socketio's
-        ``AsyncClient`` ends with ``disconnect()``): the block's end would close only the twin and leave the
-        async object as it was (connected). A class with neither (a plain value class) may be used in ``with``.
+        Except for an async class that has nothing to close it with (no ``aclose``, ``close`` or ``__aexit__``)
+        but a method that ends it (python-socketio's ``AsyncClient``: ``disconnect()``): the block's end leaves
+        such a twin open, as it cannot end the async object, so that the method can still be called after it.
 
         An async class that has ``__aenter__`` and ``__aexit__`` is entered on the loop instead (``enter``): a
         generated twin that did not declare them (they come from another package's base, which the generator
@@ -154,18 +153,17 @@ class Twin(Generic[A]):
         cls = type(self._dualio_obj)
         if _enters_on_loop(cls):
             return enter(self)
-        if _ending_methods(cls):
-            raise TypeError(_nothing_to_close(self, refused=True))
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
         """Close the twin, with no arguments; a closer that needs some is a ``TypeError`` that says so. A block
-        that ``__enter__`` entered on the loop runs ``__aexit__`` instead (``exit``)."""
+        that ``__enter__`` entered on the loop runs ``__aexit__`` instead (``exit``). A twin whose class has only
+        a method that ends it (see ``__enter__``) is left open."""
         if getattr(self, "_dualio_entered", None) and _enters_on_loop(type(self._dualio_obj)):
             return bool(exit(self, exc_type, exc, tb))
-        if not self._dualio_closed:
+        if not self._dualio_closed and not _ending_methods(type(self._dualio_obj)):
             _check_closes_without_arguments(self)
             close(self)
         return None
@@ -313,7 +311,7 @@ def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
         f"its `with` block); create a new {type(twin).__qualname__} instead"
     )
     if _ending_methods(type(twin._dualio_obj)):
-        error.add_note(_nothing_to_close(twin, refused=False))
+        error.add_note(_nothing_to_close(twin))
     return error
 
 
@@ -339,23 +337,15 @@ def _ending_methods(cls: type) -> list[str]:
     return found
 
 
-def _nothing_to_close(twin: Twin[Any], refused: bool) -> str:
-    """Why a twin cannot close its async object (``_ending_methods`` found some) and what to call instead: the
-    ``TypeError`` of a refused ``with`` (``refused``), else the note of a ``TwinClosedError`` after a
-    ``close()`` that ran nothing."""
+def _nothing_to_close(twin: Twin[Any]) -> str:
+    """The note of a ``TwinClosedError`` after a ``close()`` that ran nothing (``_ending_methods`` found some):
+    why the twin could not close its async object, and what to call instead."""
     cls = type(twin._dualio_obj)
     ender = " or ".join(f"{name}()" for name in _ending_methods(cls))
     name, async_name = type(twin).__qualname__, cls.__qualname__
-    missing = f"{async_name} has no aclose(), close() or __aexit__"
-    if refused:
-        return (
-            f"`with {name}(...)` is refused: {missing}, so the block's end would close only the twin and leave "
-            f"the {async_name} as it was (connected, running). Call {ender} yourself (in a try/finally), then "
-            f"{name}.close() if later calls should be refused"
-        )
     return (
-        f"{name}.close() ran nothing: {missing}, so the {async_name} was left as it was. Call {ender} before "
-        f"close(); dualio.twin.unwrap(twin) gives the {async_name} itself"
+        f"{name}.close() ran nothing: {async_name} has no aclose(), close() or __aexit__, so the {async_name} was "
+        f"left as it was. Call {ender} before close(); dualio.twin.unwrap(twin) gives the {async_name} itself"
     )
 
 
