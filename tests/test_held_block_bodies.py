@@ -189,3 +189,19 @@ def test_a_call_that_swallows_its_timeout_leaves_the_block_uncancelled(portal: d
 async def slept_briefly() -> str:
     await asyncio.sleep(0.01)
     return "slept"
+
+
+def test_a_nested_block_left_open_at_shutdown_exits_both_blocks() -> None:
+    outer, inner = AsyncScope("outer"), AsyncScope("inner")
+    portal = dualio.Portal("nested-shutdown")
+    outer_block = portal.enter(outer)
+    outer_block.__enter__()
+    with portal.enter(AsyncScope("first inner")):
+        pass  # a nested block that ends leaves the outer one registered as its task's block to stop
+    assert len(portal._holders) == 1
+    inner_block = portal.enter(inner)
+    inner_block.__enter__()  # held by the outer block's task
+    portal.shutdown()  # both blocks left open: their __aexit__ runs, innermost first
+    assert [event.split()[0] for event in inner.tasks] == ["enter", "exit"]
+    assert [event.split()[0] for event in outer.tasks] == ["enter", "exit"]
+    assert not portal._holders

@@ -89,7 +89,8 @@ class HeldBlock(Generic[T]):
         assert task is not None  # inside a portal call's task
         self._portal = portal
         self.serving = True
-        portal._deliver_early(result, self._stop, held=self)
+        outermost = task not in portal._holders  # a nested block is held by its outer block's task: stop that
+        portal._deliver_early(result, self._stop if outermost else None, held=self)
         cm = self.async_cm
         try:
             left = await self._serve(portal, task, leave)
@@ -161,9 +162,10 @@ class HeldBlock(Generic[T]):
                 portal._finish_early(result, None)
 
     def _stop_serving(self, portal: Portal, task: asyncio.Task[Any]) -> None:
-        """The block ends: no call is routed here any more (calls already queued run in tasks of their own)."""
+        """The block ends: no call is routed here any more (calls routed but not run yet get a RuntimeError)."""
         self.serving = False
-        portal._holders.pop(task, None)
+        if portal._holders.get(task) == self._stop:  # the outermost block of its task (see ``hold``)
+            del portal._holders[task]
         held = portal._held_by_thread.get(self.thread) if self.thread is not None else None
         if held is not None:
             try:
