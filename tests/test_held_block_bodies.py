@@ -205,3 +205,24 @@ def test_a_nested_block_left_open_at_shutdown_exits_both_blocks() -> None:
     assert [event.split()[0] for event in inner.tasks] == ["enter", "exit"]
     assert [event.split()[0] for event in outer.tasks] == ["enter", "exit"]
     assert not portal._holders
+
+
+def test_a_block_left_open_by_an_ended_thread_takes_no_calls_of_a_thread_reusing_its_ident(
+    portal: dualio.Portal,
+) -> None:
+    left_open: list[Any] = []
+
+    def enter_and_end() -> None:
+        block = portal.enter(AsyncScope("abandoned"))
+        left_open.append((block, block.__enter__(), threading.get_ident()))
+
+    thread = threading.Thread(target=enter_and_end)
+    thread.start()
+    thread.join()
+    block, scope_object, ident = left_open[0]
+    # Thread idents are reused: this thread taking the ended one's is simulated by giving it its stack.
+    portal._held_by_thread[threading.get_ident()] = portal._held_by_thread.pop(ident)
+    holder = int(scope_object.tasks[0].split()[1])
+    assert portal.run(where())[0] != holder
+    block.__exit__(None, None, None)  # any thread may end it
+    assert scope_object.tasks[-1] == f"exit {holder}"

@@ -61,7 +61,7 @@ class HeldBlock(Generic[T]):
     The holding task's outcome is the block's, so a coroutine that awaits ``hold`` must return what it returned.
     """
 
-    __slots__ = ("_exited", "_leave", "_portal", "_task", "_wake", "_work", "async_cm", "serving", "thread")
+    __slots__ = ("_exited", "_leave", "_portal", "_task", "_wake", "_work", "async_cm", "owner", "serving", "thread")
 
     def __init__(self, async_cm: AbstractAsyncContextManager[Any]) -> None:
         self.async_cm = async_cm
@@ -73,6 +73,7 @@ class HeldBlock(Generic[T]):
         self._exited = False  # a routed call ran __aexit__ in this task (``leave``)
         self.serving = False  # held: calls may be routed here
         self.thread: int | None = None  # the thread whose calls are routed here (``start_holding``)
+        self.owner: threading.Thread | None = None  # that thread (its ident may be reused once it has ended)
 
     async def enter_and_hold(self, portal: Portal) -> Any:
         """In a portal call: run ``__aenter__``, give its value to the caller and hold the block (see ``hold``)."""
@@ -259,6 +260,7 @@ def start_holding(portal: Portal, held: HeldBlock[Any]) -> None:
     """In the thread whose call ``held`` answered early: route this thread's later calls to its task."""
     if held.serving:
         held.thread = thread = threading.get_ident()
+        held.owner = threading.current_thread()
         portal._held_by_thread.setdefault(thread, []).append(held)
 
 
@@ -280,8 +282,8 @@ def route(call: BlockingCall, held: list[HeldBlock[Any]]) -> None:
     else:
         return
     original = call.coro
-    if original.cr_code is _LEAVE_CALL:
-        return
+    if original.cr_code is _LEAVE_CALL or innermost.owner is not threading.current_thread():
+        return  # the end of a block; or a block left open by an ended thread whose ident this one reuses
     routed = named(innermost.routed(original), original.__qualname__)  # errors name the call, not the routing
     call.coro = cast("CoroutineType[Any, Any, Any]", routed)
 
