@@ -11,6 +11,7 @@ threads keep tasks of their own.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ import databases
 import pytest
 
 import dualio
-from dualio.twin import sync_class, use_portal
+from dualio.twin import sync_class, unwrap, use_portal
 
 scope: contextvars.ContextVar[str] = contextvars.ContextVar("scope", default="none")
 
@@ -226,3 +227,85 @@ def test_a_block_left_open_by_an_ended_thread_takes_no_calls_of_a_thread_reusing
     assert portal.run(where())[0] != holder
     block.__exit__(None, None, None)  # any thread may end it
     assert scope_object.tasks[-1] == f"exit {holder}"
+
+
+# Review 17a: blocks ended out of order, the thread's context variables, a task group failing mid-call.
+
+tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
+
+
+async def sleeps_long() -> str:
+    await asyncio.sleep(10)
+    return "slept"
+
+
+async def tenant_and_scope() -> tuple[str, str]:
+    return tenant.get(), scope.get()
+
+
+def test_ending_an_outer_block_before_an_inner_one_is_refused_not_hung(portal: dualio.Portal) -> None:
+    outer_block, inner_block = portal.enter(AsyncScope("outer")), portal.enter(AsyncScope("inner"))
+    outer_block.__enter__()
+    inner_block.__enter__()  # held by the outer block's task, inside it
+    with pytest.raises(RuntimeError, match=r"cannot end before the with block of AsyncScope entered inside it"):
+        outer_block.__exit__(None, None, None)  # before: hung forever
+    assert portal.run(where())[1] == "inner"  # both still held
+    inner_block.__exit__(None, None, None)
+    outer_block.__exit__(None, None, None)
+    assert not portal._holders
+
+
+def test_context_variables_the_thread_sets_in_the_block_reach_its_calls(portal: dualio.Portal) -> None:
+    def in_a_fresh_context() -> None:  # the thread's variables as a new request would have them
+        tenant.set("before")
+        with portal.enter(AsyncScope("outer")):
+            assert portal.run(tenant_and_scope()) == ("before", "outer")
+            token = tenant.set("acme")  # a request id, a tenant: set by the thread inside the block
+            assert portal.run(tenant_and_scope()) == ("acme", "outer")  # before: ("before", "outer")
+            tenant.reset(token)
+            assert portal.run(tenant_and_scope()) == ("before", "outer")  # set back: handed over again
+            scope.set("thread's own")  # the thread sets the block's variable too: the thread's value wins
+            assert portal.run(tenant_and_scope()) == ("before", "thread's own")
+        assert portal.run(tenant_and_scope()) == ("before", "thread's own")
+
+    contextvars.copy_context().run(in_a_fresh_context)
+
+
+class AsyncFailingGroup:
+    """An ``asyncio.TaskGroup`` entered by ``__aenter__`` whose child fails while the body's call runs."""
+
+    async def __aenter__(self) -> AsyncFailingGroup:
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        self._group.create_task(self._fail_soon())
+        return self
+
+    async def _fail_soon(self) -> None:
+        await asyncio.sleep(0.05)
+        raise ValueError("child failed")
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._group.__aexit__(*exc_info)
+
+
+def test_a_call_cancelled_with_its_block_says_so_and_the_block_s_end_raises_the_group(
+    portal: dualio.Portal,
+) -> None:
+    with pytest.raises(ExceptionGroup) as group, portal.enter(AsyncFailingGroup()):  # noqa: PT012  # its end raises
+        with pytest.raises(concurrent.futures.CancelledError) as cancelled:
+            portal.run(sleeps_long())  # before: the ExceptionGroup, raised a second time by the block's end
+        assert "the with block of AsyncFailingGroup whose task ran it was cancelled" in str(cancelled.value.__notes__)
+    assert group.group_contains(ValueError, match="child failed")
+
+
+def test_twins_ended_out_of_order_are_refused_and_stay_open(portal: dualio.Portal) -> None:
+    scope_class = sync_class(AsyncScope)
+    with use_portal(portal):
+        outer, inner = scope_class("outer"), scope_class("inner")
+    outer.__enter__()
+    inner.__enter__()
+    with pytest.raises(RuntimeError, match="end the inner block first"):
+        outer.__exit__(None, None, None)
+    inner.__exit__(None, None, None)
+    outer.__exit__(None, None, None)
+    assert [event.split()[0] for event in unwrap(outer).tasks] == ["enter", "exit"]

@@ -133,5 +133,6 @@ class _EnteredContext(AbstractContextManager[T, bool]):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool:
+        self._held[-1].check_can_end()  # before letting go of it: a block still open inside it is an error
         coro = named(self._held.pop().leave_call(exc_type, exc, tb), f"{type(self._async_cm).__qualname__}.__aexit__")
         return bool(self._portal._run_in_context(contextvars.copy_context(), coro, timeout=self._timeout))

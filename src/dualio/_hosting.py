@@ -35,6 +35,7 @@ import asyncio
 import threading
 from collections import deque
 from collections.abc import Coroutine
+from contextvars import Context, ContextVar, copy_context
 from types import CoroutineType, TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -61,14 +62,32 @@ class HeldBlock(Generic[T]):
     The holding task's outcome is the block's, so a coroutine that awaits ``hold`` must return what it returned.
     """
 
-    __slots__ = ("_exited", "_leave", "_portal", "_task", "_wake", "_work", "async_cm", "owner", "serving", "thread")
+    __slots__ = (
+        "_entered_context",
+        "_exited",
+        "_leave",
+        "_outer",
+        "_portal",
+        "_sent",
+        "_task",
+        "_wake",
+        "_work",
+        "async_cm",
+        "owner",
+        "serving",
+        "thread",
+    )
 
     def __init__(self, async_cm: AbstractAsyncContextManager[Any]) -> None:
         self.async_cm = async_cm
         self._portal: Portal | None = None
         self._task: asyncio.Task[Any] | None = None
         self._leave: asyncio.Future[tuple[type[BaseException] | None, BaseException | None, Any, bool]] | None = None
-        self._work: deque[tuple[Coroutine[Any, Any, Any], _Call]] = deque()  # calls routed here, not run yet
+        # Calls routed here, not run yet, each with the context variables its thread changed (``route``).
+        self._work: deque[tuple[Coroutine[Any, Any, Any], _Call, dict[ContextVar[Any], Any]]] = deque()
+        self._outer: HeldBlock[Any] | None = None  # the block its task held when it entered this one
+        self._entered_context: Context | None = None  # the holding thread's, when the block was entered
+        self._sent: dict[ContextVar[Any], Any] = {}  # the thread's changes to it handed to the task so far
         self._wake: asyncio.Future[None] | None = None  # set while the task waits for work or the end
         self._exited = False  # a routed call ran __aexit__ in this task (``leave``)
         self.serving = False  # held: calls may be routed here
@@ -90,6 +109,8 @@ class HeldBlock(Generic[T]):
         assert task is not None  # inside a portal call's task
         self._portal = portal
         self.serving = True
+        self._outer = _innermost.get(task)
+        _innermost[task] = self
         outermost = task not in portal._holders  # a nested block is held by its outer block's task: stop that
         portal._deliver_early(result, self._stop if outermost else None, held=self)
         cm = self.async_cm
@@ -130,7 +151,9 @@ class HeldBlock(Generic[T]):
         work = self._work
         while True:
             while work:
-                coro, call = work.popleft()
+                coro, call, changes = work.popleft()
+                for variable, value in changes.items():  # what the thread set since it entered the block
+                    variable.set(value)
                 await self._run_routed(portal, task, coro, call)
             if leave.done():
                 return None if self._exited else leave.result()
@@ -148,8 +171,17 @@ class HeldBlock(Generic[T]):
         try:
             result = await coro
         except asyncio.CancelledError:
-            if portal._calls.get(task) is not call or call.cancel_reason not in _CANCELLED_BY_CALL:
-                raise  # the block itself is cancelled (a scope of __aenter__, a shutdown)
+            if portal._calls.get(task) is not call:
+                raise
+            if call.cancel_reason not in _CANCELLED_BY_CALL:  # the block itself is cancelled (a scope, a shutdown)
+                error = portal._cancellation_error(call)
+                error.add_note(
+                    f"the with block of {type(self.async_cm).__qualname__} whose task ran it was cancelled (by a "
+                    "scope its __aenter__ opened, or a shutdown), as the awaits of an `async with` body are: the "
+                    "block's end raises why"
+                )
+                portal._finish_early(None, error)
+                raise
             task.uncancel()
             portal._finish_early(None, None, cancelled=True)
         except Exception as error:
@@ -165,6 +197,11 @@ class HeldBlock(Generic[T]):
     def _stop_serving(self, portal: Portal, task: asyncio.Task[Any]) -> None:
         """The block ends: no call is routed here any more (calls routed but not run yet get a RuntimeError)."""
         self.serving = False
+        if _innermost.get(task) is self:
+            if self._outer is None:
+                del _innermost[task]
+            else:
+                _innermost[task] = self._outer
         if portal._holders.get(task) == self._stop:  # the outermost block of its task (see ``hold``)
             del portal._holders[task]
         held = portal._held_by_thread.get(self.thread) if self.thread is not None else None
@@ -174,7 +211,7 @@ class HeldBlock(Generic[T]):
             except ValueError:
                 pass
         while self._work:  # routed, not run: the block was cancelled meanwhile (a scope, a shutdown)
-            coro, call = self._work.popleft()
+            coro, call, _ = self._work.popleft()
             name, block = getattr(coro, "__qualname__", coro), type(self.async_cm).__qualname__
             error = RuntimeError(
                 f"{name} did not run: the with block of {block} that this thread holds ended first (its task was "
@@ -186,7 +223,7 @@ class HeldBlock(Generic[T]):
             else:
                 portal._finish(call, None, error)
 
-    async def routed(self, coro: Coroutine[Any, Any, Any]) -> Any:
+    async def routed(self, coro: Coroutine[Any, Any, Any], changes: dict[ContextVar[Any], Any]) -> Any:
         """The first step of a call from the thread that holds this block (``route``): hand the call to the
         holding task, which awaits ``coro`` and finishes the call. A block that ended meanwhile: ``coro`` runs
         here, as any call."""
@@ -196,9 +233,26 @@ class HeldBlock(Generic[T]):
         assert portal is not None  # set before serving
         assert task is not None
         call = portal._hand_over(task)
-        self._work.append((coro, call))
+        self._work.append((coro, call, changes))
         self._notify()
         return None  # not the call's outcome: the holding task delivers it
+
+    def _thread_changes(self, context: Context) -> dict[ContextVar[Any], Any]:
+        """In the holding thread: the context variables ``context`` (a copy of the thread's, taken for a call)
+        has set otherwise than when the block was entered, and not yet handed to the holding task as they are
+        now. A body call sees them, as a call outside a block sees the thread's variables (a request id, a
+        tenant); what the block's ``__aenter__`` and body calls set stays in the task."""
+        entered, sent = self._entered_context, self._sent
+        if entered is None:
+            return {}
+        changes = {
+            variable: value
+            for variable, value in context.items()
+            if (entered.get(variable, _UNSET) is not value or variable in sent)
+            and sent.get(variable, _UNSET) is not value
+        }
+        sent.update(changes)
+        return changes
 
     def _notify(self) -> None:
         wake = self._wake
@@ -216,7 +270,22 @@ class HeldBlock(Generic[T]):
             raise RuntimeError(f"{type(self.async_cm).__qualname__}: the with block was never entered")
         if leave.done() and not leave.cancelled():
             raise RuntimeError(f"{type(self.async_cm).__qualname__}: its with block was left already")
+        self.check_can_end()
         return leave, task
+
+    def check_can_end(self) -> None:
+        """Raise ``RuntimeError`` if a block entered inside this one, held by the same task, is still open: the
+        task is inside that block, as in nested ``async with`` blocks, and could not end this one first (it would
+        hang). Callable from any thread: the ends of ``with`` call it before they let go of the block."""
+        task = self._task
+        inner = _innermost.get(task) if task is not None and self.serving else None
+        if inner is not None and inner is not self:
+            raise RuntimeError(
+                f"the with block of {type(self.async_cm).__qualname__} cannot end before the with block of "
+                f"{type(inner.async_cm).__qualname__} entered inside it, which is still open: one task holds both, "
+                "as in nested `async with` blocks; end the inner block first (an ExitStack ends them in reverse "
+                "order)"
+            )
 
     async def leave_call(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -261,6 +330,7 @@ def start_holding(portal: Portal, held: HeldBlock[Any]) -> None:
     if held.serving:
         held.thread = thread = threading.get_ident()
         held.owner = threading.current_thread()
+        held._entered_context = copy_context()
         portal._held_by_thread.setdefault(thread, []).append(held)
 
 
@@ -284,8 +354,12 @@ def route(call: BlockingCall, held: list[HeldBlock[Any]]) -> None:
     original = call.coro
     if original.cr_code is _LEAVE_CALL or innermost.owner is not threading.current_thread():
         return  # the end of a block; or a block left open by an ended thread whose ident this one reuses
-    routed = named(innermost.routed(original), original.__qualname__)  # errors name the call, not the routing
+    changes = innermost._thread_changes(call.context)
+    routed = named(innermost.routed(original, changes), original.__qualname__)  # errors name the call
     call.coro = cast("CoroutineType[Any, Any, Any]", routed)
 
 
 _LEAVE_CALL = HeldBlock.leave_call.__code__
+_UNSET = object()
+# The innermost block each holding task holds now (a nested block is held by its outer block's task).
+_innermost: dict[asyncio.Task[Any], HeldBlock[Any]] = {}

@@ -748,7 +748,9 @@ def _open_block(entered: list[tuple[int, HeldBlock[Any]]] | None) -> HeldBlock[A
     me = threading.get_ident()
     mine: tuple[int, HeldBlock[Any]] | None = next((item for item in reversed(entered) if item[0] == me), None)
     if mine is None:
+        entered[-1][1].check_can_end()
         return entered.pop()[1]
+    mine[1].check_can_end()  # a block still open inside it: a RuntimeError, and this one stays open
     entered.remove(mine)  # by value, not index: another thread may pop its own block meanwhile
     return mine[1]
 
