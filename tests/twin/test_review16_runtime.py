@@ -457,3 +457,42 @@ def test_a_databases_transaction_decorator_leaves_no_transaction_open(tmp_path: 
             assert [row[0] for row in db.fetch_all("SELECT title FROM notes")] == ["kept"]
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+# Review 17a: a twin made from a twin of another portal was made on the default portal (a cross-loop object).
+
+
+class AsyncEngine:
+    async def loop_id(self) -> int:
+        return id(asyncio.get_running_loop())
+
+
+class AsyncSessionOf:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.loop = asyncio.get_running_loop()
+
+    async def same_loop(self) -> bool:
+        return asyncio.get_running_loop() is self.loop and id(self.loop) == await self.engine.loop_id()
+
+
+def test_a_twin_made_from_another_portal_s_twin_lives_on_that_portal() -> None:
+    engine_class, session_class = sync_class(AsyncEngine), sync_class(AsyncSessionOf)
+    with dualio.Portal("engine-portal") as portal, dualio.Portal("other-portal") as other:
+        with dualio.twin.use_portal(portal):
+            engine = engine_class()
+        session = session_class(engine)  # no use_portal here (another thread, say): the engine's portal
+        assert dualio.twin.portal_of(session) is portal
+        assert session.same_loop() is True
+        with dualio.twin.use_portal(other):
+            elsewhere = engine_class()
+        with pytest.raises(ValueError, match=r"given twins pinned to different portals \('engine-portal', 'other"):
+            sync_class(AsyncPair)(engine, elsewhere)
+
+
+class AsyncPair:
+    def __init__(self, first: AsyncEngine, second: AsyncEngine) -> None:
+        self.first, self.second = first, second
+
+    async def get(self) -> int:
+        return 2

@@ -827,9 +827,10 @@ def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **k
     The object is ``async_cls(*args, **kwargs)``, never awaited, as in Python: an awaitable instance
     (``aiosqlite.Connection``, whose ``__aenter__`` is ``return await self``) is the object, to be entered with
     ``with`` or awaited with ``dualio.twin.awaited``. The portal is the one set by ``dualio.twin.use_portal`` in
-    this context, else the default portal.
+    this context; else that of the twins among the arguments (``Session(engine)`` lives on its engine's loop),
+    a ``ValueError`` if they are pinned to different portals; else the default portal.
     """
-    portal = _portals.get() or default_portal()
+    portal = _portals.get() or _portal_of_arguments(async_cls, args, kwargs) or default_portal()
     coro = _create(async_cls, _unwrap(args), _unwrap_kwargs(kwargs))
     obj = _run(portal, coro, f"{_name_of(async_cls)}.__init__", timeout_for(None))
     twin._dualio_obj = obj
@@ -838,6 +839,22 @@ def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **k
     twin._dualio_closed = False
     twin._dualio_parent = None
     _registry.remember(twin)
+
+
+def _portal_of_arguments(async_cls: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Portal | None:
+    """The portal of the twins among a constructor's arguments (top level), if any; their async objects are
+    bound to its loop, so the new object must be made there. ``ValueError`` if they are on different portals."""
+    portals = {
+        id(value._dualio_portal): value._dualio_portal for value in (*args, *kwargs.values()) if isinstance(value, Twin)
+    }
+    if len(portals) > 1:
+        names = ", ".join(repr(portal.name) for portal in portals.values())
+        raise ValueError(
+            f"{_name_of(async_cls)}(...) was given twins pinned to different portals ({names}): their async objects "
+            "belong to different event loops, and the new object can live on one only; make them on one portal, "
+            "or choose one with `with dualio.twin.use_portal(portal):`"
+        )
+    return next(iter(portals.values()), None)
 
 
 def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
