@@ -73,17 +73,7 @@ class _Bound(functools.partial[Any]):
         if not isinstance(value, _FUNCTIONS):
             return value
 
-        def run(_obj: object, /, *args: Any, **kwargs: Any) -> Any:
-            return value(*args, **kwargs)
-
-        run.__name__ = attribute
-        run.__qualname__ = f"{type(twin._dualio_obj).__qualname__}.{name}.{attribute}"
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return _runtime.call_sync(twin, run, *args, **kwargs)
-
-        method.__name__, method.__qualname__ = run.__name__, run.__qualname__
-        return method
+        return _runtime.loop_method(twin, value, f"{type(twin._dualio_obj).__qualname__}.{name}.{attribute}")
 
     def __repr__(self) -> str:
         return f"<bound method {self.func.__qualname__} of {self.args[0]!r}>"

@@ -324,8 +324,13 @@ def _ending_methods(cls: type) -> list[str]:
     an ending word (``disconnect``, ``shutdown``, ...), alone or as the first or last ``_``-separated word
     (``stop_polling``, ``graceful_shutdown``), and callable with no arguments. Empty for a class with a closer.
     Slack's ``team_externalTeams_disconnect(team_id=...)`` is an API call that needs arguments, not an end."""
-    if _closer_of(cls) is not None or hasattr(cls, "__aexit__"):
-        return []
+    found = _endings.get(cls)
+    if found is None:
+        found = _endings[cls] = [] if _closer_of(cls) is not None or hasattr(cls, "__aexit__") else _enders(cls)
+    return found
+
+
+def _enders(cls: type) -> list[str]:
     found = []
     for name in dir(cls):
         words = name.split("_")
@@ -335,6 +340,9 @@ def _ending_methods(cls: type) -> list[str]:
         if callable(member) and not _required_parameters(member):
             found.append(name)
     return found
+
+
+_endings: dict[type, list[str]] = {}  # _ending_methods, per class (a with block's end asks it each time)
 
 
 def _nothing_to_close(twin: Twin[Any]) -> str:
@@ -915,17 +923,23 @@ def get_bound_callable(twin: Twin[Any], name: str) -> Any:
     value = getattr(twin._dualio_obj, name)
     if not isinstance(value, _METHOD_LIKE):
         return get_attribute(twin, name)
+    return loop_method(twin, value, f"{type(twin._dualio_obj).__qualname__}.{name}")
 
-    def bound(_obj: object, /, *args: Any, **kwargs: Any) -> Any:
-        return value(*args, **kwargs)
 
-    bound.__name__ = name
-    bound.__qualname__ = f"{type(twin._dualio_obj).__qualname__}.{name}"
+def loop_method(twin: Twin[Any], function: Callable[..., Any], qualname: str) -> Callable[..., Any]:
+    """A method of ``twin`` that calls ``function`` (a callable its async object gave, bound already) on the
+    loop, as ``call_sync`` runs a sync method: an awaitable result awaited there, the result mapped; errors and
+    timeouts name ``qualname``."""
+
+    def run(_obj: object, /, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    run.__name__, run.__qualname__ = qualname.rpartition(".")[2], qualname
 
     def method(*args: Any, **kwargs: Any) -> Any:
-        return call_sync(twin, bound, *args, **kwargs)
+        return call_sync(twin, run, *args, **kwargs)  # the caller's frame is two up, as call_sync reads it
 
-    method.__name__, method.__qualname__ = bound.__name__, bound.__qualname__
+    method.__name__, method.__qualname__ = run.__name__, qualname
     return method
 
 
