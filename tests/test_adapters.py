@@ -230,3 +230,87 @@ def test_an_object_that_is_its_own_iterator_is_not_closed_by_iterating_to_its_en
         assert item == 2
         break
     assert obj.closed
+
+
+class Inbox:
+    """A class-based async iterator over a queue (aiomqtt's messages): a cancelled ``__anext__`` loses nothing."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        self.fail_next = False
+
+    def __aiter__(self) -> Inbox:
+        return self
+
+    async def __anext__(self) -> str:
+        if self.fail_next:
+            self.fail_next = False
+            raise Boom("one bad step")
+        return await self.queue.get()
+
+
+async def _make_inbox() -> Inbox:
+    return Inbox()
+
+
+def test_a_timed_out_step_leaves_a_class_based_iteration_open(portal: dualio.Portal) -> None:
+    # Review 17b F1: a step's timeout ended the sync iterator (a generator), though `anext()` in async code
+    # could be awaited again; the next item was only reachable through a new iteration.
+    inbox = portal.run(_make_inbox())
+    items = portal.iterate(inbox, timeout=0.05)
+    with pytest.raises(TimeoutError, match=r"Inbox\.__anext__"):
+        next(items)
+    portal.loop.call_soon_threadsafe(inbox.queue.put_nowait, "after the timeout")
+    assert next(items) == "after the timeout"
+    inbox.fail_next = True
+    with pytest.raises(Boom, match="one bad step"):
+        next(items)
+    portal.loop.call_soon_threadsafe(inbox.queue.put_nowait, "after the error")
+    assert next(items) == "after the error"
+    assert "open" in repr(items)
+
+
+def test_an_async_generator_ended_by_its_timeout_gives_stop_iteration_next(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+
+    async def slow_second() -> AsyncIterator[int]:
+        try:
+            yield 1
+            await asyncio.sleep(30)
+            yield 2
+        finally:
+            tracker.closed.set()
+
+    items = portal.iterate(slow_second(), timeout=0.05)
+    assert next(items) == 1
+    with pytest.raises(TimeoutError):
+        next(items)
+    assert tracker.closed.is_set()  # the cancellation finished the generator, as it would in async code
+    with pytest.raises(StopIteration):
+        next(items)
+
+
+def test_an_error_raised_out_of_a_for_loop_acloses_the_async_generator(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+
+    def consume() -> None:
+        for item in portal.iterate(counting(tracker)):
+            if item == 1:
+                raise Boom("in the body")
+
+    with pytest.raises(Boom):
+        consume()
+    assert tracker.closed.is_set()
+    assert tracker.produced == [0, 1]
+
+
+def test_closing_twice_or_before_the_first_step_does_nothing_more(portal: dualio.Portal) -> None:
+    tracker = Tracker()
+    items = portal.iterate(counting(tracker))
+    assert "not started" in repr(items)
+    items.close()  # type: ignore[attr-defined]
+    items.close()  # type: ignore[attr-defined]
+    assert "finished" in repr(items)
+    with pytest.raises(StopIteration):
+        next(items)
+    assert tracker.produced == []

@@ -7,7 +7,7 @@ called on the portal's loop, never in the caller's thread, so loop-bound objects
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,41 +19,115 @@ from .errors import PortalClosedError
 if TYPE_CHECKING:
     from ._portal import Portal
 
-__all__ = ("enter", "iterate")
+__all__ = ("SyncIterator", "enter", "iterate")
 
 T = TypeVar("T")
 
 
-def iterate(portal: Portal, async_iterable: AsyncIterable[T], timeout: float | None) -> Iterator[T]:
-    """Check the arguments now (not at the first ``next()``), then return the sync iterator."""
+def iterate(
+    portal: Portal,
+    async_iterable: AsyncIterable[T],
+    timeout: float | None,
+    *,
+    timeout_now: Callable[[], float | None] | None = None,
+    convert: Callable[[Any], Any] | None = None,
+) -> Iterator[T]:
+    """Check the arguments now (not at the first ``next()``), then return the sync iterator.
+
+    ``timeout`` limits each step, unless ``timeout_now`` is given: then each step asks it, in the thread calling
+    ``next()``, for its limit (a twin's scoped timeout in force at that moment). ``convert`` maps each item."""
     if not hasattr(type(async_iterable), "__aiter__"):
         discard(async_iterable)
         hint = "; for a coroutine use dualio.run()" if hasattr(async_iterable, "__await__") else ""
         raise TypeError(f"iterate() expects an async iterable (with __aiter__), got {describe(async_iterable)}{hint}")
     portal._check_blocking_call("iterate")
-    return _steps(portal, contextvars.copy_context(), async_iterable, timeout)
+    return SyncIterator(portal, contextvars.copy_context(), async_iterable, timeout, timeout_now, convert)
 
 
-def _steps(
-    portal: Portal, context: contextvars.Context, async_iterable: AsyncIterable[T], timeout: float | None
-) -> Iterator[T]:
-    iterator: AsyncIterator[T] = portal._run_in_context(context, _aiter, async_iterable)
-    name = _step_name(iterator)
-    exhausted = False
-    try:
-        while True:
-            step = _anext(iterator)
-            step.__qualname__ = name  # type: ignore[attr-defined]  # what a timeout message names
-            if (item := portal._run_in_context(context, step, timeout=timeout)) is _END:
-                exhausted = True
-                break
-            yield item
-    finally:
-        # Left early (break, close, an error): aclose() it. Run to its end, an async generator is finished
-        # already, and another iterator (a cursor, a stream, a client that is its own iterator) is left as an
-        # `async for` leaves it: its aclose() may close the object itself.
-        if not exhausted:
-            _aclose(portal, context, iterator)
+class SyncIterator(Iterator[T]):
+    r"""A sync view of one async iteration: each ``next()`` awaits ``__anext__`` on the portal's loop.
+
+    As with ``anext()`` in async code, a step that fails (its timeout, an error of ``__anext__``) leaves the
+    iteration where it was: a later ``next()`` asks the async iterator again, which goes on if it can (a class
+    with ``__anext__``: aiomqtt's messages) or ends (an async generator is finished by the error it raised, so
+    the next step is ``StopIteration``). Run to its end, nothing more is done; left before it (``close()``, or
+    the iterator dropped, which is what ``break`` or an error in a ``for`` body does) the async iterator is
+    ``aclose()``\ d on the loop if it has ``aclose``. The async iterator is made (``__aiter__``, on the loop) at
+    the first ``next()``. Not for concurrent ``next()`` from several threads (a generator refuses that; this
+    passes both steps to the async iterator, which may refuse them).
+    """
+
+    __slots__ = (
+        "_async_iterable",
+        "_context",
+        "_convert",
+        "_done",
+        "_iterator",
+        "_name",
+        "_portal",
+        "_timeout",
+        "_timeout_now",
+    )
+
+    def __init__(
+        self,
+        portal: Portal,
+        context: contextvars.Context,
+        async_iterable: AsyncIterable[T],
+        timeout: float | None,
+        timeout_now: Callable[[], float | None] | None,
+        convert: Callable[[Any], Any] | None,
+    ) -> None:
+        self._portal = portal
+        self._context = context
+        self._async_iterable: AsyncIterable[T] | None = async_iterable
+        self._iterator: AsyncIterator[T] | None = None
+        self._timeout = timeout
+        self._timeout_now = timeout_now
+        self._convert = convert
+        self._name = ""
+        self._done = False
+
+    def __iter__(self) -> SyncIterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        iterator = self._iterator
+        if iterator is None:
+            iterator = self._iterator = self._portal._run_in_context(self._context, _aiter, self._async_iterable)
+            self._async_iterable = None
+            self._name = _step_name(iterator)
+        step = _anext(iterator)
+        step.__qualname__ = self._name  # type: ignore[attr-defined]  # what a timeout message names
+        timeout = self._timeout if self._timeout_now is None else self._timeout_now()
+        item = self._portal._run_in_context(self._context, step, timeout=timeout)
+        if item is _END:
+            self._done = True  # run to its end: an async generator is finished already, and another iterator
+            raise StopIteration  # (a cursor, a client that is its own iterator) is left as `async for` leaves it
+        return item if self._convert is None else self._convert(item)
+
+    def close(self) -> None:
+        """End the iteration: ``aclose()`` the async iterator on the loop (waited for, up to the portal's
+        ``cancel_grace``) unless it ran to its end or was never started. Later ``next()`` calls raise
+        ``StopIteration``. Closing twice does nothing."""
+        if self._done:
+            return
+        self._done = True
+        self._async_iterable = None
+        if self._iterator is not None:
+            _aclose(self._portal, self._context, self._iterator)
+
+    def __del__(self) -> None:
+        if not self._done:  # left early: `break`, an error in a `for` body, dropped
+            self.close()
+
+    def __repr__(self) -> str:
+        state = "finished" if self._done else "not started" if self._iterator is None else "open"
+        iterable = self._async_iterable
+        over = self._name or ("an async iterable" if iterable is None else describe(iterable))
+        return f"<dualio sync iterator over {over}, {state}>"
 
 
 def _aclose(portal: Portal, context: contextvars.Context, iterator: AsyncIterator[Any]) -> None:

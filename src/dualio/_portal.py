@@ -285,8 +285,11 @@ class Portal:
     def iterate(self, async_iterable: AsyncIterable[T], *, timeout: float | None = None) -> Iterator[T]:
         """Iterate over an async iterable from sync code; each item is fetched on the portal's loop.
 
-        ``timeout`` limits the wait for each item (``TimeoutError`` as in :meth:`run`). Breaking out of the
-        loop, closing the iterator, or an error ``aclose()``s the async iterator on the loop. All steps run in
+        ``timeout`` limits the wait for each item (``TimeoutError`` as in :meth:`run`). A step that times out
+        or fails leaves the iteration where it was, as ``anext()`` does: a later ``next()`` asks the async
+        iterator again (an async generator is finished by the error, so that gives ``StopIteration``). Breaking
+        out of the loop, an error in its body, closing or dropping the iterator before its end ``aclose()``s
+        the async iterator on the loop. All steps run in
         one copy of the caller's context, taken here, so context variables set by the async iterator between
         items persist, as they would under ``async for``.
         """

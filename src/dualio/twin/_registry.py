@@ -597,18 +597,18 @@ class _MappedContext:
 def iterate_mapped(
     portal: Portal, async_iterable: Any, timeout: float | None, parent: Twin[Any] | None = None
 ) -> Iterator[Any]:
-    """Iterate over ``async_iterable`` on ``portal`` (each item waited up to ``timeout``), mapping each item.
+    """Iterate over ``async_iterable`` on ``portal``, mapping each item.
 
-    ``parent``: the twin whose call or attribute gave the iterable, the parent of twins made for its items. The
-    arguments are checked now; breaking out or closing the iterator ``aclose()``\\ s the async one.
+    ``parent``: the twin whose call or attribute gave the iterable, the parent of twins made for its items;
+    with one, each step waits up to the timeout in force for ``parent`` when ``next()`` is called (a scoped
+    ``timeout()`` around that ``next()`` applies), else up to ``timeout``. The arguments are checked now; a step's
+    timeout or error leaves the iteration open, and closing or dropping the iterator before its end
+    ``aclose()``\\ s the async one (``_adapters.SyncIterator``).
     """
-    steps = portal.iterate(async_iterable, timeout=timeout)
-    return _mapped(steps, portal, timeout, parent)
 
+    def mapped(item: Any) -> Any:
+        return to_sync(item, portal, timeout, parent)
 
-def _mapped(steps: Iterator[Any], portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Iterator[Any]:
-    try:
-        for item in steps:
-            yield to_sync(item, portal, timeout, parent)
-    finally:
-        steps.close()  # type: ignore[attr-defined]  # a generator: closing it aclose()s the async iterator
+    if parent is None:
+        return _adapters.iterate(portal, async_iterable, timeout, convert=mapped)
+    return _adapters.iterate(portal, async_iterable, timeout, timeout_now=lambda: timeout_now(parent), convert=mapped)
