@@ -11,8 +11,9 @@ import logging
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
+from typing import Any
 
 import pytest
 import uvloop
@@ -181,3 +182,45 @@ def test_configure_loop_factory_applies_to_a_default_portal_not_started_yet() ->
     assert dualio.default_portal() is portal
     with pytest.raises(RuntimeError, match="already running its loop"):
         dualio.configure(loop_factory=asyncio.new_event_loop)
+
+
+class MadeOnAnotherLoop:
+    """An awaitable that binds a loop when it is made (as ``asyncpg.create_pool(dsn)`` builds its pool)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.future: asyncio.Future[int] = loop.create_future()
+
+    def __await__(self) -> Generator[Any, None, int]:
+        return (yield from self.future)
+
+
+def test_an_awaitable_bound_to_another_loop_gets_a_note_naming_it(portal: dualio.Portal) -> None:
+    # Review 17a: dualio.run(asyncpg.create_pool(dsn)) failed with asyncio's "attached to a different loop"
+    # and nothing more.
+    other = asyncio.new_event_loop()
+    try:
+        with pytest.raises(RuntimeError, match="attached to a different loop") as caught:
+            portal.run(MadeOnAnotherLoop(other))
+        notes = caught.value.__notes__
+        assert len(notes) == 1
+        assert "run() was given MadeOnAnotherLoop" in notes[0]
+        assert "dualio.run(make())" in notes[0]
+
+        async def await_it(future: asyncio.Future[int]) -> int:
+            return await future
+
+        with pytest.raises(RuntimeError, match="attached to a different loop") as caught:
+            portal.run(await_it(other.create_future()))
+        assert caught.value.__notes__ == [caught.value.__notes__[0]]
+        assert "belongs to another event loop than the one of portal 'test-portal'" in caught.value.__notes__[0]
+    finally:
+        other.close()
+
+
+def test_other_runtime_errors_get_no_note(portal: dualio.Portal) -> None:
+    async def fail() -> None:
+        raise RuntimeError("something else")
+
+    with pytest.raises(RuntimeError, match="something else") as caught:
+        portal.run(fail())
+    assert not hasattr(caught.value, "__notes__")

@@ -32,6 +32,7 @@ from typing import Any, Final, NamedTuple, Self, TypeVar, TypeVarTuple, Unpack, 
 from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
 from ._eager import default_loop_factory, start_task
+from ._foreign_loop import note_foreign_loop
 from ._future import PortalFuture
 from ._hosting import HeldBlock, route, start_holding
 from ._lending import DRIVEN, LoopLender
@@ -252,6 +253,9 @@ class Portal:
         error = call.exception
         if error is None:
             return call.result
+        if isinstance(error, (RuntimeError, ValueError)):
+            made_before = type(aw_or_fn) is not CoroutineType and hasattr(type(aw_or_fn), "__await__")
+            note_foreign_loop(error, self.name, aw_or_fn if made_before else None)
         try:
             raise error
         finally:

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from dualio import _portal
 from dualio._default import default_portal
+from dualio._foreign_loop import OTHER_LOOP, drop_portal_note
 from dualio._hosting import HeldBlock
 from dualio._portal import Portal
 from dualio._validate import check_timeout, named
@@ -500,7 +501,8 @@ def _explain_loop_error(error: Exception, fn: object) -> None:
             "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
             "(aiosmtplib: smtp.sendmail(...), not smtp.sendmail_sync(...))"
         )
-    elif any(words in message for words in _OTHER_LOOP):
+    elif any(words in message for words in OTHER_LOOP):
+        drop_portal_note(error)  # Portal.run's note, less precise than this one
         error.add_note(
             f"{_name_of(fn)}: its async object uses another event loop than its twin's portal: it was probably "
             "made outside that loop (in sync code, where its constructor took another loop, as "
@@ -509,10 +511,6 @@ def _explain_loop_error(error: Exception, fn: object) -> None:
             "returns it (with use_portal(p) and p.run for another portal), or construct its twin class, which "
             "creates it on the loop"
         )
-
-
-# What asyncio says when an object of one loop is used on another.
-_OTHER_LOOP = ("attached to a different loop", "is bound to a different event loop", "belongs to a different loop")
 
 
 async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

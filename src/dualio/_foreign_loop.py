@@ -1,0 +1,47 @@
+"""A note for asyncio's "attached to a different loop" errors: which object is at fault and what to do.
+
+asyncio says only that a future (or a lock, a queue) belongs to another loop. Through a portal that nearly always
+means an object made outside the portal's loop: in the calling thread (an awaitable that binds a loop when it
+is made, as ``asyncpg.create_pool(dsn)`` does) or on another loop (``asyncio.run`` elsewhere).
+"""
+
+from __future__ import annotations
+
+__all__ = ("OTHER_LOOP", "drop_portal_note", "note_foreign_loop")
+
+_PREFIX = "dualio: "
+# What asyncio says when an object of one loop is used on another (the last: a ValueError of asyncio.wrap_future).
+OTHER_LOOP = ("attached to a different loop", "is bound to a different event loop", "belongs to a different loop")
+
+
+def note_foreign_loop(error: BaseException, portal_name: str, awaitable: object | None = None) -> None:
+    """Add the note to ``error`` if it is asyncio's complaint about another loop (once; nothing otherwise).
+    For ``Portal.run``; a twin's call adds its own note (``twin._runtime``).
+
+    ``awaitable``: what ``run()`` was given if it was an awaitable object made before the call, not a coroutine.
+    """
+    if not isinstance(error, (RuntimeError, ValueError)) or not any(words in str(error) for words in OTHER_LOOP):
+        return
+    if any(note.startswith(_PREFIX) for note in getattr(error, "__notes__", ())):
+        return
+    if awaitable is not None:
+        error.add_note(
+            f"{_PREFIX}run() was given {type(awaitable).__qualname__} {awaitable!r:.80}, made before the "
+            f"call, outside the loop of portal {portal_name!r}; if it binds a loop when it is made "
+            "(asyncpg.create_pool(dsn) builds its pool at once), make it inside a coroutine, on "
+            "the portal: async def make(): return await asyncpg.create_pool(dsn), then pool = dualio.run(make())"
+        )
+        return
+    error.add_note(
+        f"{_PREFIX}an object this call used belongs to another event loop than the one of portal {portal_name!r} "
+        "(made by asyncio.run() or another portal, or in this thread outside any loop). An object that binds a "
+        "loop (a pool, a connection, a lock, a future) must be made and used on one loop: make it on the "
+        "portal (dualio.run(make()), or a dualio.twin class, whose objects stay on their portal)"
+    )
+
+
+def drop_portal_note(error: BaseException) -> None:
+    """Remove the note :func:`note_foreign_loop` added, for a caller that adds a more specific one (a twin)."""
+    notes = getattr(error, "__notes__", None)
+    if notes:
+        notes[:] = [note for note in notes if not note.startswith(_PREFIX)]
