@@ -200,6 +200,9 @@ def test_close_closes_the_async_object_on_its_loop_and_later_calls_fail_clearly(
     kv.close()  # idempotent
     with pytest.raises(TwinClosedError, match=r"Store.get\(\) was called on a closed twin") as caught:
         kv.get("a")
+    # Leaving a `with` block runs AsyncStore's own __aexit__ and leaves the twin open (review 17a: the message
+    # said "or by leaving its `with` block" for every class).
+    assert "(it was closed by close()); create a new Store" in str(caught.value)
     assert isinstance(caught.value, dualio.DualioError)
     assert isinstance(caught.value, RuntimeError)
     copy = pickle.loads(pickle.dumps(caught.value))
@@ -259,8 +262,9 @@ def test_close_passes_its_arguments_to_the_async_closer_and_returns_its_result(p
     assert twin.is_closed(socket)
     assert socket.close(code=4001) is True  # idempotent: the closer does not run again; the first result again
     assert twin.unwrap(socket).closed_with == [(4000, b"done")]
-    with pytest.raises(TwinClosedError, match=r"^Socket\.send\(\) was called on a closed twin"):
+    with pytest.raises(TwinClosedError, match=r"^Socket\.send\(\) was called on a closed twin") as caught:
         socket.send("late")
+    assert "closed by close() or by leaving its `with` block" in str(caught.value)  # its `with` calls close()
 
 
 def test_a_closer_that_raises_leaves_the_twin_open(portal: dualio.Portal) -> None:

@@ -307,9 +307,11 @@ def _required_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
 
 
 def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
+    # Leaving a `with` block closes only a twin whose class has no __aexit__ of its own to run (`enter_twin`).
+    how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
     error = TwinClosedError(
-        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by close() or by leaving "
-        f"its `with` block); create a new {type(twin).__qualname__} instead"
+        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); create a new "
+        f"{type(twin).__qualname__} instead"
     )
     if _ending_methods(type(twin._dualio_obj)):
         error.add_note(_nothing_to_close(twin))
