@@ -485,6 +485,23 @@ def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
     return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout, twin)
 
 
+def _note_closed_ancestor(twin: Twin[Any], error: Exception) -> None:
+    """Say so when a call fails on a twin made by a twin that is closed now (review 18a: after ``client.close()``,
+    openai's ``client.chat.completions.create(...)`` fails with httpx's "the client has been closed", anthropic's
+    with "Connection error."). Such a twin is not closed with the other: its calls run, and fail as the async
+    object's would once what it shares is closed."""
+    parent = getattr(twin, "_dualio_parent", None)
+    while isinstance(parent, Twin):
+        if parent._dualio_closed:
+            error.add_note(
+                f"{type(twin).__qualname__} was made by the {type(parent).__qualname__} twin, which is closed: "
+                f"a twin made by another twin's call or attribute is not closed with it, but what they share (a "
+                f"connection, an HTTP client) may be; make a new {type(parent).__qualname__} to go on"
+            )
+            return
+        parent = getattr(parent, "_dualio_parent", None)
+
+
 def _explain_loop_error(error: Exception, fn: object) -> None:
     """Add a note saying what to do to asyncio's errors about loops that a twin call can meet: a sync method that
     runs ``asyncio.run()``, and an async object bound to another loop than its twin's (a ``RuntimeError``, or
@@ -567,8 +584,10 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         result = twin._dualio_portal.run(
             fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
         )
-    except (RuntimeError, ValueError) as error:
-        _explain_loop_error(error, fn)
+    except Exception as error:
+        if isinstance(error, (RuntimeError, ValueError)):
+            _explain_loop_error(error, fn)
+        _note_closed_ancestor(twin, error)
         raise
     if type(result) in _PLAIN:
         return result if type(result) not in _CONTAINERS else _result(twin, result)
@@ -652,7 +671,11 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
         coro = _invoke_for(fn, (twin._dualio_obj, *args), kwargs)
         return _iterated(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
     coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, frame)
-    value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
+    try:
+        value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
+    except Exception as error:
+        _note_closed_ancestor(twin, error)
+        raise
     if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited
         return _built(value, twin._dualio_portal, twin)
     return _result(twin, value)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ._annotations import Annotations, Place, _elements, copy_expression, names_used
+from ._errors import GenerateError
 from ._lineage import (
     Origin,
     Sources,
@@ -24,6 +25,7 @@ from ._lineage import (
     class_members,
     standard_generic_arguments,
     type_parameters,
+    type_variable_call,
 )
 from ._source import Source
 from ._syntax import (
@@ -58,17 +60,22 @@ class ForeignTwins:
         self.used: dict[tuple[str, str], tuple[str, str]] = {}  # those an annotation of this output named
         self._by_source: dict[str, dict[str, tuple[str, str]]] = {}
 
-    def named_in(self, source: Source) -> dict[str, tuple[str, str]]:
-        """The names ``source`` binds to such classes (defined there, or imported at run time)."""
+    def named_in(self, source: Source, definition_of: Callable[[str], str]) -> dict[str, tuple[str, str]]:
+        """The names ``source`` binds to such classes: defined there, or imported, from their module or from one
+        that re-exports them (``definition_of`` follows re-exports: psycopg_pool imports ``psycopg.AsyncConnection``,
+        defined in ``psycopg.connection_async``)."""
         found = self._by_source.get(source.module)
         if found is None:
             found = {}
+            names = {cls for _module, cls in self.elsewhere}
             for module, cls in self.elsewhere:
                 if module == source.module and cls in source.classes:
                     found[cls] = (module, cls)
-                found.update(
-                    (name, (module, cls)) for name, origin in source.origins.items() if origin == f"{module}.{cls}"
-                )
+            for name, origin in source.origins.items():
+                if origin.rpartition(".")[2] in names:
+                    module, _, cls = definition_of(origin).rpartition(".")
+                    if (module, cls) in self.elsewhere:
+                        found[name] = (module, cls)
             self._by_source[source.module] = found
         return found
 
@@ -121,6 +128,8 @@ class SignatureWriter:
         self._names = output.names
         self._on_the_spot: dict[tuple[str, str], bool] = {}
         self._bare: dict[tuple[str, str], list[str]] = {}  # (module, written name) -> Any arguments of a bare use
+        self._own_by_source: dict[str, dict[str, str]] = {}  # module -> what ``_own_in`` gives for it
+        self._type_variable_calls: dict[tuple[str, str], tuple[ast.Call, Source] | None] = {}
         # (module, written class) -> what awaiting an instance gives, its class's source and type parameters
         self._awaits: dict[tuple[str, str], tuple[ast.expr, Source, list[str]] | None] = {}
         parameters = type_parameters(output.sources, source, node)
@@ -163,8 +172,8 @@ class SignatureWriter:
         self, node: ast.expr | None, place: Place, source: Source, bindings: dict[str, TypeArgument]
     ) -> tuple[str, Annotations]:
         """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
-        foreign = self.foreign.named_in(source)
-        twins = {**{name: self.foreign.elsewhere[key][1] for name, key in foreign.items()}, **self.twins}
+        foreign = self.foreign.named_in(source, self.sources.definition_of)
+        twins = {**{name: self.foreign.elsewhere[key][1] for name, key in foreign.items()}, **self._own_in(source)}
         # A method's annotation sees its class's scope (mypy): `-> Metadata` in `class Msg` is `Msg.Metadata`.
         klass = self._origin.klass
         nested = (
@@ -176,7 +185,7 @@ class SignatureWriter:
         def resolve(name: str, used_in: Place) -> tuple[str, bool] | None:
             argument = bindings.get(name)
             if argument is None:
-                return self._alias(source, name, used_in)
+                return self._alias(source, name, used_in) or self._bound_twin(source, name, used_in)
             text, inner = self._convert(argument.expression, used_in, argument.source, argument.bindings)
             return text, inner.changed
 
@@ -223,6 +232,47 @@ class SignatureWriter:
             return None
         self.sources.load(defined_in.module)  # the twin now depends on it (and imports names as it does)
         return text, True
+
+    def _bound_twin(self, source: Source, name: str, place: Place) -> tuple[str, bool] | None:
+        """A type variable of the twin whose bound names a listed class, read as that bound where the twin maps
+        the value: psycopg_pool's ``ACT`` (``bound="AsyncConnection[Any]"``) is what ``pool.connection()``
+        gives, and a twin gives ``Connection[Any]`` (the twin of the bound), not an ``AsyncConnection``. Written
+        anywhere else (``type[ACT]``, a callback's argument, the twin's own ``Generic[ACT]``) it stays."""
+        if place is Place.AS_WRITTEN or name not in self._type_variables:
+            return None
+        definition = self._type_variable_definition(source, name)
+        bound = (
+            None if definition is None else next((k.value for k in definition[0].keywords if k.arg == "bound"), None)
+        )
+        if bound is None or definition is None:
+            return None
+        defined_in = definition[1]
+        recorded = set(self._names[defined_in.module].typing)
+        text, converter = self._convert(bound, place, defined_in, {})
+        if not converter.changed:
+            self._names[defined_in.module].typing = recorded  # the variable is written by name: import only that
+            return None
+        self.sources.load(defined_in.module)  # the twin now depends on it (and imports names as it does)
+        return text, True
+
+    def _type_variable_definition(self, source: Source, name: str) -> tuple[ast.Call, Source] | None:
+        """The ``TypeVar(...)`` call ``name`` of ``source`` is bound to, there or where it is imported from."""
+        key = (source.module, name)
+        if key not in self._type_variable_calls:
+            found = None
+            call = type_variable_call(source, name) if name in source.defined else None
+            if call is not None:
+                found = (call, source)
+            elif name in source.origins:
+                module, _, defined = self.sources.definition_of(source.origins[name]).rpartition(".")
+                try:
+                    defining = self._lookup.load(module) if module else None
+                except GenerateError:
+                    defining = None
+                call = type_variable_call(defining, defined) if defining is not None else None
+                found = (call, defining) if call is not None and defining is not None else None
+            self._type_variable_calls[key] = found
+        return self._type_variable_calls[key]
 
     def _alias_definition(self, source: Source, name: str) -> tuple[ast.expr, Source] | None:
         """What type alias ``name`` of ``source`` stands for, and the module that defines it (cached)."""
@@ -346,6 +396,24 @@ class SignatureWriter:
                     arguments = alias_any_arguments(self.sources, definition[1], definition[0])
             self._bare[key] = arguments
         return self._bare[key]
+
+    def _own_in(self, source: Source) -> dict[str, str]:
+        """The listed classes of this output that ``source`` names by a bare name, each to its twin: a name it
+        defines or imports as one of them (or neither defines nor imports). openai's client module imports the
+        legacy ``AsyncCompletions``; listing the chat one, of another module, does not make that name its twin."""
+        found = self._own_by_source.get(source.module)
+        if found is None:
+            found = self._own_by_source[source.module] = {
+                name: twin for name, twin in self.twins.items() if self._names_own_class(source, name)
+            }
+        return found
+
+    def _names_own_class(self, source: Source, name: str) -> bool:
+        qualified = f"{source.module}.{name}" if name in source.defined else source.origins.get(name)
+        if qualified is None:
+            return True  # not bound there (a string naming the class for a reader): taken as the listed class
+        module, _, cls = self.sources.definition_of(qualified).rpartition(".")  # `A = other.A` followed too
+        return (module, cls) in self.own
 
     def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
         """The twin's name if ``node`` (``aio.AsyncNote`` in ``source``) is a listed class, here or elsewhere."""
