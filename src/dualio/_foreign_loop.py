@@ -7,11 +7,25 @@ is made, as ``asyncpg.create_pool(dsn)`` does) or on another loop (``asyncio.run
 
 from __future__ import annotations
 
-__all__ = ("OTHER_LOOP", "drop_portal_note", "note_foreign_loop")
+__all__ = ("OTHER_LOOP", "drop_portal_note", "mentions_other_loop", "note_foreign_loop")
 
 _PREFIX = "dualio: "
 # What asyncio says when an object of one loop is used on another (the last: a ValueError of asyncio.wrap_future).
 OTHER_LOOP = ("attached to a different loop", "is bound to a different event loop", "belongs to a different loop")
+
+
+def mentions_other_loop(error: BaseException) -> bool:
+    """Whether ``error``, or an exception it was raised from or while handling, is asyncio's complaint about
+    another loop: aiocache's redis client used after ``asyncio.run()`` raises "Event loop is closed" while
+    handling "... attached to a different loop" (review 18c)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 5:
+        if any(words in str(current) for words in OTHER_LOOP):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def note_foreign_loop(error: BaseException, portal_name: str, awaitable: object | None = None) -> None:
@@ -20,7 +34,7 @@ def note_foreign_loop(error: BaseException, portal_name: str, awaitable: object 
 
     ``awaitable``: what ``run()`` was given if it was an awaitable object made before the call, not a coroutine.
     """
-    if not isinstance(error, (RuntimeError, ValueError)) or not any(words in str(error) for words in OTHER_LOOP):
+    if not isinstance(error, (RuntimeError, ValueError)) or not mentions_other_loop(error):
         return
     if any(note.startswith(_PREFIX) for note in getattr(error, "__notes__", ())):
         return

@@ -10,7 +10,10 @@ attributes from the async object's bound method:
 
 - a function or method there (``cache_info``, ``cache_clear``) is run on the loop when called, as a sync method
   of the twin is (``_runtime.call_sync``: an awaitable result is awaited there, the result mapped);
-- anything else (``statistics``, the ``retry`` controller) is returned as it is, read in the calling thread.
+- anything else is read in the calling thread and mapped as any attribute a twin reads: a plain value
+  (tenacity's ``statistics``) as it is, an async object (the cache object aiocache's ``@cached`` puts on the
+  method) as its twin (since stop 28, review 18c; before, returned as it was, so ``p.price.cache.clear()``
+  made a coroutine that never ran).
 """
 
 from __future__ import annotations
@@ -70,8 +73,8 @@ class _Bound(functools.partial[Any]):
         twin: _runtime.Twin[Any] = self.args[0]
         name: str = self.__dict__["_dualio_name"]
         value = getattr(getattr(twin._dualio_obj, name), attribute)
-        if not isinstance(value, _FUNCTIONS):
-            return value
+        if not isinstance(value, _FUNCTIONS):  # mapped as any attribute a twin reads (aiocache's `cached.cache`)
+            return _runtime._result(twin, value)
 
         return _runtime.loop_method(twin, value, f"{type(twin._dualio_obj).__qualname__}.{name}.{attribute}")
 

@@ -458,7 +458,10 @@ def _is_namespace(cls: type) -> bool:
     """Whether every public member of ``cls`` (bases but ``object`` included) is a property or a
     ``functools.cached_property``, and it has one: a namespace of objects read as attributes (openai's
     ``client.with_raw_response``, whose ``chat``, ``models``, ... are made on first read from a private client),
-    which sync code reads through a twin so that what it reads is mapped too."""
+    which sync code reads through a twin so that what it reads is mapped too. A class that declares public
+    fields by annotation (a dataclass, attrs, pydantic, a ``NamedTuple``) is a value, not a namespace: nats'
+    frozen dataclass ``KeyValue.BucketStatus``, whose fields have no defaults and whose other members are
+    properties, was returned as a twin (review 18c)."""
     public = {
         name: member
         for klass in reversed(cls.__mro__)
@@ -466,7 +469,9 @@ def _is_namespace(cls: type) -> bool:
         for name, member in vars(klass).items()
         if not name.startswith("_")
     }
-    return bool(public) and all(isinstance(member, (property, functools.cached_property)) for member in public.values())
+    if not public or not all(isinstance(member, (property, functools.cached_property)) for member in public.values()):
+        return False
+    return not any(not name.startswith("_") for klass in cls.__mro__ for name in vars(klass).get("__annotations__", ()))
 
 
 def _twin_by_instance(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None) -> Any:

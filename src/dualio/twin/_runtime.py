@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from dualio import _portal
 from dualio._default import default_portal
-from dualio._foreign_loop import OTHER_LOOP, drop_portal_note
+from dualio._foreign_loop import drop_portal_note, mentions_other_loop
 from dualio._hosting import HeldBlock
 from dualio._portal import Portal
 from dualio._validate import check_timeout, named
@@ -520,7 +520,7 @@ def _explain_loop_error(error: Exception, fn: object) -> None:
             "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
             "(aiosmtplib: smtp.sendmail(...), not smtp.sendmail_sync(...))"
         )
-    elif any(words in message for words in OTHER_LOOP):
+    elif mentions_other_loop(error):
         drop_portal_note(error)  # Portal.run's note, less precise than this one
         error.add_note(
             f"{_name_of(fn)}: its async object uses another event loop than its twin's portal: it was probably "
