@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from dualio.twin import GenerateError
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
@@ -88,3 +89,42 @@ def test_a_type_variable_bound_to_a_listed_class_gives_its_twin(
     assert "def putconn(self, conn: Conn) -> None:" in text  # a twin passed back is unwrapped
     assert "def __init__(self, kind: type[C]) -> None:" in text  # the async class the pool makes: as written
     assert "class Pool(_support.Twin[AsyncPool[C]], _typing.Generic[C]):" in text
+
+
+def test_a_listed_class_sharing_its_name_with_one_the_file_needs_is_refused_with_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # openai: AsyncOpenAI's `completions` property has a setter taking the legacy AsyncCompletions, which the twin
+    # module must import, as it imports the listed chat AsyncCompletions: one name, two classes.
+    completions = "class AsyncCompletions:\n    async def create(self, {}: str) -> str:\n        return ''\n"
+    client = """
+from gen_same_name_set.legacy import AsyncCompletions
+
+
+class AsyncClient:
+    def __init__(self) -> None:
+        self._legacy = AsyncCompletions()
+
+    @property
+    def legacy(self) -> AsyncCompletions:
+        return self._legacy
+
+    @legacy.setter
+    def legacy(self, value: AsyncCompletions) -> None:
+        self._legacy = value
+
+    async def ping(self) -> None:
+        pass
+"""
+    modules = {"chat": completions.format("messages"), "legacy": completions.format("prompt"), "client": client}
+    _package(tmp_path, monkeypatch, "gen_same_name_set", modules)
+    out = tmp_path / "out.py"
+    targets = [
+        Target("gen_same_name_set.client", "AsyncClient", out),
+        Target("gen_same_name_set.chat", "AsyncCompletions", out),
+    ]
+    with pytest.raises(
+        GenerateError,
+        match=r"one is the listed AsyncCompletions, twinned as Completions.*give AsyncCompletions an output file",
+    ):
+        render_module(targets)

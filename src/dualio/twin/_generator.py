@@ -258,12 +258,18 @@ def _one_meaning_each(statements: set[str], earlier: set[str], lookup: Sources, 
         elif _same_type_variable(lookup, _binding(first)[1], target):
             continue  # `_T = TypeVar("_T")` in each of two modules: one import serves both
         elif lookup.definition_of(_binding(first)[1]) != lookup.definition_of(target):
+            listed = (
+                f" (one is the listed {name}, twinned as {twins[name]}; another class of that name is used in the "
+                f"annotations of the other classes listed for this file: give {name} an output file of its own)"
+                if name in twins
+                else ""
+            )
             raise GenerateError(
                 f"the twin module would need both `{first}` and `{statement}`: the name {name!r} means two "
-                "things in the modules it is generated from; list the classes of those modules for separate output "
-                "files in [tool.dualio.twin] (each file then imports the names of its own modules; twins in other "
-                "files are still used in annotations), or, if those modules are yours, import one of them under "
-                "another name"
+                f"things in the modules it is generated from{listed}; list the classes of those modules for "
+                "separate output files in [tool.dualio.twin] (each file then imports the names of its own modules; "
+                "twins in other files are still used in annotations), or, if those modules are yours, import one of "
+                "them under another name"
             )
     return kept
 
