@@ -344,6 +344,6 @@ def test_an_attribute_missing_on_an_awaitable_objects_twin_says_to_enter_or_awai
     connecting = twin_of(_AwaitableConnect())
     with pytest.raises(AttributeError) as caught:
         connecting.execute(0)
-    assert "twin of an awaitable object" in " ".join(getattr(caught.value, "__notes__", []))
+    assert "twin of an awaitable _AwaitableConnect, not of what it gives" in " ".join(caught.value.__notes__)
     with connecting as cursor:
         assert cursor.execute(0) == "ran"

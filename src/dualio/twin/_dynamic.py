@@ -462,9 +462,10 @@ def _getattr(self: Twin[Any], name: str) -> Any:
     except AttributeError as error:
         if hasattr(type(self._dualio_obj), "__await__") and not name.startswith("__"):
             error.add_note(
-                f"{type(self).__qualname__} is the twin of an awaitable object, not of what it gives when awaited "
-                "(aiomysql.connect() returns such an object): for that, enter it (`with twin_of(connect(...)) as "
-                "conn:`) or await it (`conn = dualio.twin.awaited(twin)`)"
+                f"{type(self).__qualname__} is the twin of an awaitable {type(self._dualio_obj).__qualname__}, not "
+                "of what it gives when awaited (openers such as aiomysql.connect() and aiofiles.open() return "
+                "one): for that, enter it (`with twin_of(opener(...)) as value:`) or await it "
+                "(`value = dualio.twin.awaited(twin)`)"
             )
         raise
 
