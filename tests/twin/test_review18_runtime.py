@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, cast
+from typing import Any, assert_type, cast
 
 import pytest
 
 import dualio
-from dualio.twin import TwinClosedError, sync_class, use_portal
+from dualio.twin import TwinClosedError, sync_class, twin_of, unwrap, use_portal
+from dualio.twin.examples._async_store import AsyncStore
+from dualio.twin.examples.store import Store
 
 
 class AsyncResource:
@@ -166,3 +168,33 @@ def test_an_async_object_a_decorator_puts_on_a_method_comes_back_as_its_twin(por
     assert isinstance(cache, dualio.twin.Twin)
     assert cast(Any, cache).clear() == 1
     assert dualio.twin.unwrap(pricing).price.cache.entries == {}
+
+
+def test_twin_of_with_a_twin_class_types_and_checks_the_twin(portal: dualio.Portal) -> None:
+    # Review 18b: twin_of() is typed Any, so with generated twins everything after
+    # `conn = twin_of(dualio.run(asyncssh.connect(...)))` was Any for mypy.
+    async def make_store() -> AsyncStore:
+        return AsyncStore("kv")  # made on the loop, as AsyncStore requires
+
+    with use_portal(portal):
+        store = twin_of(portal.run(make_store()), Store)
+        assert_type(store, Store)
+        assert type(store) is Store
+        assert twin_of(unwrap(store), Store) is store
+        made_at_run_time = sync_class(AsyncApiClient)
+        client = twin_of(AsyncApiClient(), made_at_run_time)
+        assert type(client) is made_at_run_time
+        with pytest.raises(TypeError, match=r"Store is the twin class of .*AsyncStore, and obj is a .*AsyncApiClient"):
+            twin_of(AsyncApiClient(), Store)
+        with pytest.raises(TypeError, match="expects a twin class as its second argument"):
+            twin_of(portal.run(make_store()), AsyncStore)  # type: ignore[type-var]
+        with pytest.raises(TypeError, match="got a Store twin, which is a twin already"):
+            twin_of(store, Store)
+        child = AsyncChildClient()
+        child_twin = twin_of(child)  # its own twin class, made at run time, a subclass of the parent's
+        assert twin_of(child, made_at_run_time) is child_twin
+    store.close()
+
+
+class AsyncChildClient(AsyncApiClient):
+    pass

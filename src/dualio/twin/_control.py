@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from dualio._default import default_portal
 from dualio._portal import Portal
@@ -33,6 +33,7 @@ __all__ = (
 )
 
 A = TypeVar("A")
+T = TypeVar("T", bound=Twin[Any])
 
 
 def set_timeout(twin: Twin[Any], seconds: float | None) -> None:
@@ -140,7 +141,11 @@ async def _await(obj: Any) -> Any:
     return await obj
 
 
-def twin_of(obj: object, /) -> Any:
+@overload
+def twin_of(obj: object, /) -> Any: ...
+@overload
+def twin_of(obj: object, twin_class: type[T], /) -> T: ...
+def twin_of(obj: object, twin_class: type[Twin[Any]] | None = None, /) -> Any:
     """Return the sync twin of the async object ``obj``, made by async code that is not a twin's.
 
     ``db = twin_of(aiosqlite.connect(path))``, then ``with db:`` (which connects), gives the twin that
@@ -148,6 +153,11 @@ def twin_of(obj: object, /) -> Any:
     (pinned to its own portal). Otherwise the new twin is of the twin class of ``type(obj)``: the generated one
     if its module registered it (or names it), else ``sync_class(type(obj))``; it is pinned to the portal of
     ``use_portal`` in this context, else the default portal, and starts with no timeout.
+
+    ``twin_class`` (a generated twin class, or one ``sync_class`` made) types the result for a type checker
+    (``conn = twin_of(dualio.run(asyncssh.connect(host)), SyncSSHClientConnection)``: ``conn`` is a
+    ``SyncSSHClientConnection``, not ``Any``) and makes a new twin of that class; ``obj`` must be an instance of
+    its async class, and a twin ``obj`` already has must be of that class.
 
     Loop affinity: from now on ``obj`` must be used only on that portal's loop, as every twin's async object is.
     Pass an object that is not yet tied to another loop: one that has done no I/O yet (``aiosqlite.connect(path)``
@@ -157,8 +167,32 @@ def twin_of(obj: object, /) -> Any:
 
     Raises:
         TypeError: ``obj`` is a twin, a class, a coroutine or an async generator, or has no async members (no
-            ``async def`` method, async generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``).
+            ``async def`` method, async generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``);
+            ``twin_class`` is not a twin class, ``obj`` is not an instance of its async class, or ``obj``'s twin
+            is of another class.
     """
+    if twin_class is not None:
+        return _twin_as(obj, twin_class)
+    _check_async_object(obj)
+    cls = type(obj)
+    twin_cls = _registry.twin_class_of(cls)
+    if twin_cls is None:
+        if not _registry.has_async_members(cls):
+            awaitable = " (it is awaitable: dualio.run(obj) awaits it)" if inspect.isawaitable(obj) else ""
+            raise TypeError(
+                f"twin_of() expects an async object, but {cls.__module__}.{cls.__qualname__} has no async def "
+                f"method, async generator method, __aenter__, __aiter__ or __anext__, nor a def annotated to return "
+                f"Awaitable[T]{awaitable}: use it as it is from sync code; if its plain methods return coroutines "
+                "or other awaitables without saying so (a botocore paginator, a grpc stub), twin_of() cannot tell: "
+                "twin what they return (twin_of(obj.m(...))), or call them in a coroutine run on the portal: "
+                "dualio.run(...)"
+            )
+        twin_cls = sync_class(cls)
+    return _registry.twin_for(twin_cls, obj, _portals.get() or default_portal(), None)  # its twin, if it has one
+
+
+def _check_async_object(obj: object) -> None:
+    """Refuse what ``twin_of`` cannot twin, saying what to pass instead."""
     if isinstance(obj, Twin):
         raise TypeError(
             f"twin_of() expects an async object, got a {type(obj).__qualname__} twin, which is a twin already"
@@ -184,18 +218,26 @@ def twin_of(obj: object, /) -> Any:
             f"twin_of() expects an async object, got the async generator {obj.__qualname__}: iterate it with "
             "dualio.Portal.iterate() on the portal whose loop runs it"
         )
-    cls = type(obj)
-    twin_cls = _registry.twin_class_of(cls)
-    if twin_cls is None:
-        if not _registry.has_async_members(cls):
-            awaitable = " (it is awaitable: dualio.run(obj) awaits it)" if inspect.isawaitable(obj) else ""
-            raise TypeError(
-                f"twin_of() expects an async object, but {cls.__module__}.{cls.__qualname__} has no async def "
-                f"method, async generator method, __aenter__, __aiter__ or __anext__, nor a def annotated to return "
-                f"Awaitable[T]{awaitable}: use it as it is from sync code; if its plain methods return coroutines "
-                "or other awaitables without saying so (a botocore paginator, a grpc stub), twin_of() cannot tell: "
-                "twin what they return (twin_of(obj.m(...))), or call them in a coroutine run on the portal: "
-                "dualio.run(...)"
-            )
-        twin_cls = sync_class(cls)
-    return _registry.twin_for(twin_cls, obj, _portals.get() or default_portal(), None)  # its twin, if it has one
+
+
+def _twin_as(obj: object, twin_class: type[Twin[Any]]) -> Twin[Any]:
+    """``twin_of(obj, twin_class)``: ``obj``'s twin, which must be (or is made) of ``twin_class``."""
+    async_cls = _registry.async_class_of(twin_class) if isinstance(twin_class, type) else None
+    if async_cls is None or not issubclass(twin_class, Twin):
+        raise TypeError(
+            f"twin_of() expects a twin class as its second argument (a generated twin class, or what "
+            f"sync_class() returns), got {twin_class!r}"
+        )
+    _check_async_object(obj)
+    if not isinstance(obj, async_cls):
+        raise TypeError(
+            f"twin_of(): {twin_class.__qualname__} is the twin class of {async_cls.__module__}."
+            f"{async_cls.__qualname__}, and obj is a {type(obj).__module__}.{type(obj).__qualname__}"
+        )
+    twin = _registry.twin_for(twin_class, obj, _portals.get() or default_portal(), None)
+    if not isinstance(twin, twin_class):
+        raise TypeError(
+            f"twin_of(): obj has a twin already, a {type(twin).__module__}.{type(twin).__qualname__}, not a "
+            f"{twin_class.__module__}.{twin_class.__qualname__}; an async object has one twin"
+        )
+    return twin

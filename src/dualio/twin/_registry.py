@@ -88,6 +88,16 @@ def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
         _async_methods.clear()
 
 
+def async_class_of(twin_cls: type) -> type | None:
+    """The async class ``twin_cls`` is the twin class of (registered by a generated module, or made by
+    ``sync_class``), else None."""
+    made = getattr(twin_cls, "_dualio_async_class_", None)
+    if isinstance(made, type):
+        return made
+    with _lock:
+        return next((async_cls for async_cls, twin in _classes.items() if twin is twin_cls), None)
+
+
 def register_elsewhere(async_cls: type, module: str) -> None:
     """Record that the generated module ``module`` holds the twin class of ``async_cls``; import it when needed.
 
