@@ -172,7 +172,7 @@ class SignatureWriter:
         self, node: ast.expr | None, place: Place, source: Source, bindings: dict[str, TypeArgument]
     ) -> tuple[str, Annotations]:
         """``node``, written in ``source``, for the sync side; each bound type variable read where it is used."""
-        foreign = self.foreign.named_in(source, self.sources.definition_of)
+        foreign = self.foreign.named_in(source, self._lookup.definition_of)
         twins = {**{name: self.foreign.elsewhere[key][1] for name, key in foreign.items()}, **self._own_in(source)}
         # A method's annotation sees its class's scope (mypy): `-> Metadata` in `class Msg` is `Msg.Metadata`.
         klass = self._origin.klass
@@ -264,7 +264,7 @@ class SignatureWriter:
             if call is not None:
                 found = (call, source)
             elif name in source.origins:
-                module, _, defined = self.sources.definition_of(source.origins[name]).rpartition(".")
+                module, _, defined = self._lookup.definition_of(source.origins[name]).rpartition(".")
                 try:
                     defining = self._lookup.load(module) if module else None
                 except GenerateError:
@@ -412,7 +412,7 @@ class SignatureWriter:
         qualified = f"{source.module}.{name}" if name in source.defined else source.origins.get(name)
         if qualified is None:
             return True  # not bound there (a string naming the class for a reader): taken as the listed class
-        module, _, cls = self.sources.definition_of(qualified).rpartition(".")  # `A = other.A` followed too
+        module, _, cls = self._lookup.definition_of(qualified).rpartition(".")  # `A = other.A` followed too
         return (module, cls) in self.own
 
     def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
@@ -507,6 +507,17 @@ class SignatureWriter:
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
 
+    def unsolvable(self, params: str, returns: str) -> str:
+        """``  # type: ignore[type-var]`` for a ``def`` returning a bare type variable of the module that no
+        parameter uses, else "": the library's own signature (asyncssh's ``SFTPClientFile.read() -> AnyStr``),
+        which ``mypy`` rejects where it is written but accepts in calls, reading the variable's first
+        constraint. The twin keeps that signature, so a caller gets what an async caller gets."""
+        if not returns.isidentifier() or returns in self._type_variables:
+            return ""
+        if self._type_variable_definition(self._origin.source, returns) is None:
+            return ""
+        return "" if returns in _annotation_names(params) else "  # type: ignore[type-var]"
+
     def method(
         self,
         node: ast.FunctionDef | ast.AsyncFunctionDef,
@@ -529,9 +540,21 @@ class SignatureWriter:
         self.emit("")
         if decorator:
             self.emit(f"{INDENT}@{self.builtin(decorator)}")
-        self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:")
+        self.emit(
+            f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:{self.unsolvable(params, returns)}"
+        )
         self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2, self.twins))
         self.emit(*returning(returns, call))
+
+
+def _annotation_names(params: str) -> set[str]:
+    """The names the annotations of a written parameter list use."""
+    arguments = ast.parse(f"def f({params}): pass").body[0].args  # type: ignore[attr-defined]
+    found: set[str] = set()
+    for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]:
+        if arg is not None and arg.annotation is not None:
+            found |= names_used(arg.annotation)
+    return found
 
 
 def _implicitly_optional(annotation: ast.expr | None, default: ast.expr | None) -> bool:

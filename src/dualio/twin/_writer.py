@@ -519,7 +519,8 @@ class ClassWriter(SignatureWriter):
             self.emit("", f"{INDENT}@_typing.overload")
             if decorator is not None:
                 self.emit(f"{INDENT}@{self.builtin(decorator)}")
-            self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...")
+            ignore = self.unsolvable(params, returns)
+            self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...{ignore}")
             written.append(returns)
         return written
 
