@@ -15,8 +15,9 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -58,6 +59,18 @@ def test_timeout_cancels_the_task_and_awaits_its_cleanup_first(portal: dualio.Po
     assert time.monotonic() - start < 2
     stats = portal.statistics()
     assert (stats.tasks_cancelled, stats.tasks_pending) == (1, 0)
+
+
+class SlowQuery:
+    """An awaitable object that is not a coroutine, as piccolo's query objects are."""
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return asyncio.sleep(10).__await__()
+
+
+def test_a_timeout_names_the_awaitable_object_not_a_helper(portal: dualio.Portal) -> None:
+    with pytest.raises(TimeoutError, match=r"^SlowQuery did not finish within 0\.05 s; it was cancelled"):
+        portal.run(SlowQuery(), timeout=0.05)
 
 
 def test_timeout_runs_aexit_of_an_async_context_manager(portal: dualio.Portal) -> None:

@@ -122,7 +122,11 @@ def _is_async_callable(fn: Callable[..., object]) -> bool:
 
 def _wrap_awaitable(obj: object, api: str) -> CoroutineType[Any, Any, Any]:
     if inspect.isawaitable(obj):
-        return cast("CoroutineType[Any, Any, Any]", _await(obj))
+        coro = cast("CoroutineType[Any, Any, Any]", _await(obj))
+        # Errors that name the call (a timeout, a shutdown) name what was awaited: "Raw did not finish within
+        # 0.05 s" for piccolo's query object, not this helper (review 19c).
+        coro.__qualname__ = coro.__name__ = type(obj).__qualname__
+        return coro
     hint = ""
     if hasattr(obj, "__anext__") or hasattr(obj, "__aiter__"):
         hint = "; for an async iterator or async generator use dualio.iterate()"
