@@ -159,8 +159,29 @@ def test_a_twin_whose_portal_was_shut_down_raises_portal_closed_error(flavour: F
     with use_portal(portal):
         orphan = flavour.Store("orphan")
     portal.shutdown()
-    with pytest.raises(dualio.PortalClosedError):
+    with pytest.raises(dualio.PortalClosedError) as caught:
         orphan.get("a")
+    (note,) = caught.value.__notes__
+    assert note.startswith("AsyncStore.get: a twin runs on the portal it was made on for its whole life, and that")
+    assert "make a new twin (construct its class again, or twin_of(obj)" in note
+
+
+class _Pinger:
+    async def ping(self) -> str:
+        return "pong"
+
+
+def test_twin_of_an_object_whose_twin_lost_its_portal_gives_a_new_twin() -> None:
+    pinger = _Pinger()
+    with dualio.Portal("first") as first, use_portal(first):
+        old = twin.twin_of(pinger)
+        assert old.ping() == "pong"
+    with dualio.Portal("second") as second, use_portal(second):
+        new = twin.twin_of(pinger)
+        assert new is not old  # the dead twin is not given back
+        assert twin.portal_of(new) is second
+        assert new.ping() == "pong"
+        assert twin.twin_of(pinger) is new  # one live twin per object, as ever
 
 
 def test_a_call_cancelled_by_portal_shutdown_raises_portal_closed_error(flavour: Flavour) -> None:

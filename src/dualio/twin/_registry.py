@@ -344,14 +344,16 @@ def twin_for(
     """Return the twin of ``obj`` (an instance of the async class of ``twin_cls``), creating it if needed.
 
     A new twin is pinned to ``portal`` and starts with ``timeout`` as its default timeout; ``parent`` is the twin
-    whose call or attribute gave it (a scoped ``timeout(s, parent)`` covers it too).
+    whose call or attribute gave it (a scoped ``timeout(s, parent)`` covers it too). A twin ``obj`` has whose
+    portal is closed (shut down, or inherited through ``fork()``) can run nothing ever again: it is replaced by
+    a new one (review 19c: after ``dualio.shutdown()``, ``twin_of(database)`` gave the dead twin back).
     """
     twin = _lookup(obj)
-    if twin is not None:
+    if twin is not None and not twin._dualio_portal.closed:
         return twin
     with _lock:
         twin = _lookup(obj)
-        if twin is None:
+        if twin is None or twin._dualio_portal.closed:
             twin = twin_cls.__new__(twin_cls)
             set_slot = object.__setattr__  # past a run-time twin's __setattr__, which would only call it too
             set_slot(twin, "_dualio_obj", obj)

@@ -514,6 +514,13 @@ def _explain_loop_error(error: Exception, fn: object) -> None:
             "this process: lazily on first use, or in a per-process hook (Celery's worker_process_init); "
             "docs/twin.md, fork"
         )
+    elif isinstance(error, PortalClosedError):
+        error.add_note(
+            f"{_name_of(fn)}: a twin runs on the portal it was made on for its whole life, and that portal was shut "
+            "down: make a new twin (construct its class again, or twin_of(obj) for its async object, which then "
+            "gives a twin on the portal of use_portal, else the default portal); what the async object opened on "
+            "the old loop (connections, a pool) is gone with that loop, so open it again (connect()) first"
+        )
     elif "cannot be called from a running event loop" in message:
         error.add_note(
             f"{_name_of(fn)}() is a sync method that runs its own event loop; a twin runs every method on its "
