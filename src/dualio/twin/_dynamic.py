@@ -16,6 +16,7 @@ property, data descriptor            property, read and written in the calling t
 ``aclose`` / ``close``               ``close()`` (also closes the twin)
 ``__call__``, ``__len__``, ...       the same dunder, run on the loop
 plain class attribute                the same class attribute
+public member of the metaclass       read on the twin class (``SyncAuthor.objects``), value mapped
 instance attribute                   read and written through the twin (``__getattr__``/``__setattr__``)
 ``_private`` names, other dunders    not mapped (``dualio.twin.unwrap(twin)`` reaches the async object)
 ===================================  ================================================================
@@ -35,6 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _registry, _runtime
+from ._metaclass_members import MetaclassMembers, metaclass_members
 from ._method_attributes import MethodWithAttributes, has_own_attributes
 from ._registry import partial_target
 from ._runtime import Twin
@@ -252,7 +254,12 @@ def _build(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()
         namespace["__next__"] = _runtime.next_item
     namespace["__getattr__"] = _getattr
     namespace["__setattr__"] = _setattr
-    return type(name, (_base_twin_class(async_cls),), namespace)
+    base = _base_twin_class(async_cls)
+    from_metaclass = metaclass_members(async_cls)
+    if from_metaclass:  # ormar's `Author.objects`, a property of its metaclass: `SyncAuthor.objects`
+        namespace["_dualio_metaclass_members_"] = from_metaclass
+        return MetaclassMembers(name, (base,), namespace)
+    return type(name, (base,), namespace)
 
 
 def _base_twin_class(async_cls: type) -> type[Any]:

@@ -916,6 +916,13 @@ def call_class(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     return _registry.to_sync(result, portal, None)
 
 
+def class_attribute(async_cls: type, name: str) -> Any:
+    """Read ``name`` on ``async_cls`` in the calling thread (a member of its metaclass, ormar's ``objects``) and
+    map the value as :func:`call_class` maps a result: an async object becomes its twin, pinned to the portal of
+    ``use_portal``, else the default portal."""
+    return class_elements(_registry.to_sync(getattr(async_cls, name), _portals.get() or default_portal(), None))
+
+
 def class_elements(result: Any) -> Any:
     """A run-time twin's class-level call result with the elements of a ``list``, ``tuple`` or ``dict`` mapped, one
     level deep (as :func:`_result` maps an instance's), on the portal that :func:`call_class` used."""
