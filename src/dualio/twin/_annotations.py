@@ -313,8 +313,17 @@ class Annotations:
                 self.names |= names_used(metadata)
             return _with_elements(node, [self._convert(arguments[0], inner), *arguments[1:]])
         if head in self.twins:  # a generic twinned class: its type arguments are what its twin's methods map
-            return _with_elements(node, [self._convert(argument, Place.ITEM) for argument in arguments])
+            # but a type variable stays (`QuerySet[T]` -> `SyncQuerySet[T]`, not `SyncQuerySet[SyncModel]` when T's
+            # bound is a listed class: the twin's own parameter has the async class's bound; review 19c, ormar)
+            return _with_elements(node, [self._type_argument(argument) for argument in arguments])
         return _with_elements(node, [self._as_written(argument) for argument in arguments])
+
+    def _type_argument(self, node: ast.expr) -> ast.expr:
+        """A type argument of a generic twinned class: converted as an item, a bare name that is no listed class
+        (a type variable) left as written."""
+        if isinstance(node, ast.Name) and node.id not in self.twins:
+            return self._as_written(node)
+        return self._convert(node, Place.ITEM)
 
     def _as_written(self, node: ast.expr) -> ast.expr:
         """``node`` with nothing rewritten: only names recorded, and bound type variables resolved."""

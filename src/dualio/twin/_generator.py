@@ -153,6 +153,7 @@ def _module_text(
 ) -> str:
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
+    run_time_only: set[str] = set()  # imports in the `else` of `if TYPE_CHECKING`
     for (module, cls), (twin_module, twin) in sorted(foreign.used.items()):
         runtime_imports.add(f"from {module} import {cls}")
         typing_imports.add(f"from {twin_module} import {twin}")
@@ -160,7 +161,13 @@ def _module_text(
         source = sources.by_module[module]
         for name in sorted(names.runtime):
             runtime_imports.add(source.statement_for(name, f"a default value in {module}", runtime=True)[0])
-        for name in sorted(names.typing - names.runtime):
+        for name in sorted(names.parameters - names.runtime):
+            if name in source.conditional:  # `if TYPE_CHECKING: from m import T` / `else: T = TypeVar("T")`
+                typing_imports.add(source.statement_for(name, f"a type parameter in {module}")[0])
+                run_time_only.add(f"from {module} import {name}")  # whichever the module made: a type variable
+            else:
+                runtime_imports.add(source.statement_for(name, f"a type parameter in {module}", runtime=True)[0])
+        for name in sorted(names.typing - names.runtime - names.parameters):
             statement, _type_only = source.statement_for(name, f"an annotation in {module}")
             typing_imports.add(statement)
     for target in targets:
@@ -188,7 +195,10 @@ def _module_text(
         "",
     ]
     if typing_imports:
-        lines += ["if _typing.TYPE_CHECKING:", *(INDENT + line for line in _merged(typing_imports)), ""]
+        lines += ["if _typing.TYPE_CHECKING:", *(INDENT + line for line in _merged(typing_imports))]
+        if run_time_only:
+            lines += ["else:", *(INDENT + line for line in _merged(run_time_only))]
+        lines += [""]
     lines += [f"__all__ = ({', '.join(f'{twin!r}' for twin in sorted(twins.values()))},)".replace("'", '"')]
     for body in bodies:
         lines += ["", "", body]

@@ -45,10 +45,12 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 
 @dataclass
 class Names:
-    """Names the generated module must import: for type checking only, or at run time (defaults)."""
+    """Names the generated module must import: for type checking only, at run time (defaults), or as the type
+    parameters of a generic twin class (at run time too, where any type variable does)."""
 
     typing: set[str] = field(default_factory=set)
     runtime: set[str] = field(default_factory=set)
+    parameters: set[str] = field(default_factory=set)
 
 
 class ForeignTwins:

@@ -98,6 +98,9 @@ class Source:
     origins: dict[str, str] = field(default_factory=dict)  # name bound by an import -> the dotted name it binds
     conditional: set[str] = field(default_factory=set)  # names the blocks of a top-level if/try bind in different ways
     stars: list[str] = field(default_factory=list)  # modules imported with `from ... import *`, in order
+    # Imports in class bodies (ormar's `if TYPE_CHECKING: from ormar.models import ModelRow` inside a class), by the
+    # name they bind: what an annotation of the class's methods may name, as type checkers read it.
+    class_imports: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, module: str) -> Source:
@@ -141,6 +144,7 @@ class Source:
         if isinstance(node, ast.ClassDef):
             self.classes[node.name] = node
             self._define(node.name)
+            self._index_class_imports(node, package)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._define(node.name)
         elif isinstance(node, ast.Assign):
@@ -169,6 +173,20 @@ class Source:
                 bound = alias.asname or alias.name
                 as_part = f" as {alias.asname}" if alias.asname else ""
                 self._import(bound, (f"from {base} import {alias.name}{as_part}", type_only), f"{base}.{alias.name}")
+
+    def _index_class_imports(self, node: ast.ClassDef, package: str) -> None:
+        """Record the imports of the class body ``node`` (and of its ``if`` blocks) in ``class_imports``, each
+        type-only: the generated module imports them for type checking, as the names of annotations."""
+        table = Source(self.module, self.tree, self.path)
+        blocks = [node.body]
+        while blocks:
+            for statement in blocks.pop():
+                if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                    table._index_statement(statement, package, type_only=True)
+                elif isinstance(statement, ast.If):
+                    blocks += [statement.body, statement.orelse]
+        for name, (written, _type_only) in table.imports.items():
+            self.class_imports.setdefault(name, (written, True))
 
     def _index_branches(self, branches: list[tuple[list[ast.stmt], bool]], package: str) -> None:
         """Record the names bound in the alternative blocks of one ``if``/``elif``/``else`` or ``try``/``except``.
@@ -258,9 +276,11 @@ class Source:
             return self.imports[name]
         if name in self.defined:
             return f"from {self.module} import {name}", False
+        if name in self.class_imports and not runtime:
+            return self.class_imports[name]
         raise GenerateError(
             f"{where} uses the name {name!r}, which module {self.module} neither defines nor imports at its top "
-            "level (nor in a top-level if/try block); the generated twin could not import it"
+            "level (nor in a top-level if/try block, nor in a class body); the generated twin could not import it"
         )
 
 

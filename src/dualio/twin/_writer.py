@@ -115,7 +115,7 @@ class ClassWriter(SignatureWriter):
             twin_base = f"_support.Twin[{self.async_name}[{arguments}]]"
             self.emit(f"class {twin}{self.type_header(self.node)}({twin_base}):")
         elif parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
-            self.names.runtime.update(parameters)
+            self.names.parameters.update(parameters)
             listed = ", ".join(parameters)
             self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")
         elif twin_bases:  # `class AsyncAdmin(AsyncClient)` -> `class Admin(Client)`
