@@ -6,6 +6,8 @@ import concurrent.futures
 import logging
 from typing import TYPE_CHECKING, TypeVar
 
+from .errors import PortalClosedError
+
 if TYPE_CHECKING:
     from ._calls import FutureCall
     from ._portal import Portal
@@ -46,11 +48,12 @@ class PortalFuture(concurrent.futures.Future[T]):
         """Return the coroutine's result, waiting up to ``timeout`` seconds (``None``: no limit).
 
         Raises the coroutine's exception, ``concurrent.futures.CancelledError`` if it was cancelled, the builtin
-        ``TimeoutError`` if ``timeout`` passes first (the coroutine keeps running), and ``DeadlockError`` if
-        called on the portal's loop thread before the future is done.
+        ``TimeoutError`` if ``timeout`` passes first (the coroutine keeps running), ``DeadlockError`` if
+        called on the portal's loop thread before the future is done, and ``PortalClosedError`` at once in a
+        child process for a future still pending when its parent forked (nothing here can finish it).
         """
         if not self.done():
-            self._portal._refuse_loop_thread("PortalFuture.result")
+            self._refuse_to_wait("PortalFuture.result")
         try:
             return super().result(timeout)
         finally:
@@ -59,11 +62,23 @@ class PortalFuture(concurrent.futures.Future[T]):
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Return the coroutine's exception (or ``None``), waiting like :meth:`result`."""
         if not self.done():
-            self._portal._refuse_loop_thread("PortalFuture.exception")
+            self._refuse_to_wait("PortalFuture.exception")
         try:
             return super().exception(timeout)
         finally:
             self._retrieved = self._retrieved or self.done()
+
+    def _refuse_to_wait(self, api: str) -> None:
+        """Refuse a wait that could never end: on the portal's loop thread (``DeadlockError``), or in a child
+        process for a future its parent submitted (``PortalClosedError``: the coroutine runs in the parent only,
+        so nothing here would ever resolve it; review 19a)."""
+        if self._portal._forked:
+            raise PortalClosedError(
+                f"{api}(): this future was submitted before the process forked; its coroutine runs in the parent "
+                f"process only, and nothing in this one will ever finish it (portal {self._portal.name!r} was "
+                "inherited through fork()); submit the work again in this process"
+            )
+        self._portal._refuse_loop_thread(api)
 
     def cancel(self) -> bool:
         """Cancel the coroutine; return ``False`` if it already finished."""
