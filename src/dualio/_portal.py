@@ -32,6 +32,7 @@ from typing import Any, Final, NamedTuple, Self, TypeVar, TypeVarTuple, Unpack, 
 from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
 from ._eager import default_loop_factory, start_task
+from ._exits import drain_on_exit
 from ._foreign_loop import note_foreign_loop
 from ._future import PortalFuture
 from ._hosting import HeldBlock, route, start_holding
@@ -364,6 +365,7 @@ class Portal:
             self._thread = thread
             self._state = _RUNNING
             _live_portals.add(self)
+        drain_on_exit(_shutdown_all_at_exit)  # also where a process ends with os._exit() (``_exits``)
         return self
 
     def shutdown(self, timeout: float | None = None) -> None:
