@@ -285,6 +285,34 @@ def test_the_warning_points_at_the_callers_line_not_a_generated_method(portal: d
     assert "await dualio.twin.unwrap(twin).nap(...)" in str(warning.message)
 
 
+class _AsyncFeed:
+    async def _items(self) -> AsyncIterator[int]:
+        for item in range(2):
+            yield item
+
+    def __aiter__(self) -> AsyncIterator[int]:
+        return self._items()
+
+
+def test_iterating_a_run_time_twin_warns_once_at_the_callers_line(portal: dualio.Portal) -> None:
+    # Review 19b: a twin built at run time has `_runtime.iterate_self` itself as `__iter__`, with no method frame
+    # between it and the caller; the warning named the caller's caller (IPython's run_code, asyncio's
+    # Handle._run), and the first next() warned again as "iterate/enter()".
+    with use_portal(portal):
+        feed = sync_class(_AsyncFeed)()
+
+    async def elsewhere() -> list[int]:
+        return [item for item in feed]  # noqa: C416  # the line the warning must name (a for, as in a cell)
+
+    line = elsewhere.__code__.co_firstlineno + 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(elsewhere()) == [0, 1]
+    (warning,) = caught
+    assert (warning.filename, warning.lineno) == (__file__, line)
+    assert str(warning.message).startswith("_Feed.__iter__() called from")
+
+
 def test_a_plain_portal_call_keeps_the_portals_advice(portal: dualio.Portal) -> None:
     async def nothing() -> None:
         return None

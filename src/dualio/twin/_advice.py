@@ -52,7 +52,7 @@ def twin_call_hint() -> CallHint | None:
         below, frame = frame, frame.f_back
     if runtime is None:
         return None
-    if frame is not None and below is runtime and not runtime.f_code.co_qualname.startswith("Twin."):
+    if frame is not None and below is runtime and _generated(frame):
         frame = frame.f_back  # ``frame`` is a generated twin method: its caller is the caller's code
     scope = runtime.f_locals
     twin = scope.get("twin", scope.get("self"))
@@ -74,6 +74,18 @@ def twin_call_hint() -> CallHint | None:
         "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
         frame,
     )
+
+
+def _generated(frame: FrameType) -> bool:
+    """Whether ``frame`` runs a method of a twin class written in its module (a generated twin's): the first part
+    of its qualified name is a twin class there. Not so for ``__iter__``/``__next__`` of a twin built at run time,
+    which are ``_runtime``'s functions themselves, called by the caller's code (review 19b: the warning named
+    the caller's caller, IPython's ``run_code``)."""
+    from ._runtime import Twin  # here: _runtime imports this module
+
+    owner, dot, _ = frame.f_code.co_qualname.partition(".")
+    found = frame.f_globals.get(owner)
+    return bool(dot) and isinstance(found, type) and issubclass(found, Twin)
 
 
 def _from_loop_callback(form: str, frame: FrameType, *, plain: bool) -> str:
