@@ -224,3 +224,65 @@ def test_other_runtime_errors_get_no_note(portal: dualio.Portal) -> None:
     with pytest.raises(RuntimeError, match="something else") as caught:
         portal.run(fail())
     assert not hasattr(caught.value, "__notes__")
+
+
+class OperationInProgress(Exception):
+    """What asyncpg raises for a pool of another loop: "cannot perform operation: another operation is in
+    progress". (Not asyncpg itself here: used from a second loop while its own loop runs, its C protocol is read
+    and written by two threads at once, which crashed the interpreter in 2 of 6 runs.)"""
+
+
+class SlottedPool:
+    """Keeps its loop in a slot, as asyncpg's Connection does (read without running code of the object)."""
+
+    __slots__ = ("_loop",)
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+
+    async def fetchval(self) -> int:
+        raise OperationInProgress("cannot perform operation: another operation is in progress")
+
+
+def test_an_object_of_another_portals_loop_that_a_failed_call_used_is_named() -> None:
+    # Review 19c: piccolo's module-level engine kept an asyncpg pool made on one portal, and a query run through
+    # another failed with asyncpg's words only, nothing about loops.
+    async def make() -> SlottedPool:
+        return SlottedPool()
+
+    with dualio.Portal("pool-home") as home, dualio.Portal("elsewhere") as elsewhere:
+        pool = home.run(make())
+
+        async def one() -> int:
+            return await pool.fetchval()
+
+        with pytest.raises(OperationInProgress) as caught:
+            elsewhere.run(one())
+        (note,) = caught.value.__notes__
+        assert note.startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to the loop of portal ")
+        assert "'pool-home', but this call ran on the loop of portal 'elsewhere'" in note
+        assert "run the calls that use it on that portal" in note
+        other = asyncio.new_event_loop()
+        try:
+            pool._loop = other  # a loop no portal owns
+            with pytest.raises(OperationInProgress) as caught:
+                elsewhere.run(one())
+            assert "belongs to another event loop, but this call ran" in caught.value.__notes__[0]
+        finally:
+            other.close()
+
+
+def test_an_error_of_a_library_with_no_other_loop_in_sight_gets_no_note(portal: dualio.Portal) -> None:
+    class Holder:
+        def __init__(self) -> None:
+            self._loop = asyncio.get_running_loop()  # this portal's loop: no cause for a note
+
+        async def fail(self) -> None:
+            raise KeyError("missing")
+
+    async def fail() -> None:
+        await Holder().fail()
+
+    with pytest.raises(KeyError) as caught:
+        portal.run(fail())
+    assert not hasattr(caught.value, "__notes__")

@@ -7,7 +7,19 @@ is made, as ``asyncpg.create_pool(dsn)`` does) or on another loop (``asyncio.run
 
 from __future__ import annotations
 
-__all__ = ("OTHER_LOOP", "drop_portal_note", "mentions_other_loop", "note_foreign_loop")
+import asyncio
+import inspect
+import os
+import types
+from collections.abc import Callable
+
+__all__ = (
+    "OTHER_LOOP",
+    "drop_portal_note",
+    "mentions_other_loop",
+    "note_foreign_loop",
+    "note_object_of_another_loop",
+)
 
 _PREFIX = "dualio: "
 # What asyncio says when an object of one loop is used on another (the last: a ValueError of asyncio.wrap_future).
@@ -52,6 +64,62 @@ def note_foreign_loop(error: BaseException, portal_name: str, awaitable: object 
         "loop (a pool, a connection, a lock, a future) must be made and used on one loop: make it on the "
         "portal (dualio.run(make()), or a dualio.twin class, whose objects stay on their portal)"
     )
+
+
+def note_object_of_another_loop(
+    error: BaseException,
+    loop: asyncio.AbstractEventLoop,
+    portal_name: str,
+    owner_of: Callable[[asyncio.AbstractEventLoop], str | None],
+) -> None:
+    """Name the object of another loop that a failed call used, when the library's error does not say so.
+
+    asyncpg's pool of one portal, used by a call on another, fails with "cannot perform operation: another
+    operation is in progress" (review 19c): nothing about loops. The frames the error passed through are looked at
+    (only now, on the failure path): the first whose ``self`` keeps a ``_loop`` (an instance attribute or slot,
+    read without running any code of it) other than ``loop`` is named, with the portal that owns that loop
+    (``owner_of``) if one does. Nothing is added if a dualio note is there already, or no such object is found.
+    """
+    if any(note.startswith(_PREFIX) for note in getattr(error, "__notes__", ())):
+        return
+    traceback, depth = error.__traceback__, 0
+    while traceback is not None and depth < _MAX_FRAMES:
+        frame = traceback.tb_frame
+        holder = None if frame.f_code.co_filename.startswith(_DUALIO_DIR) else frame.f_locals.get("self")
+        other = _loop_of(holder) if holder is not None else None
+        if other is not None and other is not loop:
+            owner = owner_of(other)
+            if owner is not None:
+                home = f"the loop of portal {owner!r}"
+                advice = (
+                    f"run the calls that use it on that portal ({owner!r}: portal.run(...); twins made under "
+                    "dualio.twin.use_portal(portal))"
+                )
+            else:
+                home = "another event loop" + (" (closed now: made by asyncio.run()?)" if other.is_closed() else "")
+                advice = "make it on the portal that uses it (dualio.run(make()) with an async def make())"
+            error.add_note(
+                f"{_PREFIX}{type(holder).__qualname__} (in {frame.f_code.co_qualname}) belongs to {home}, but this "
+                f"call ran on the loop of portal {portal_name!r}; an object that binds a loop works only on it: "
+                f"{advice}"
+            )
+            return
+        traceback, depth = traceback.tb_next, depth + 1
+
+
+_MAX_FRAMES = 200
+_DUALIO_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _loop_of(holder: object) -> asyncio.AbstractEventLoop | None:
+    """``holder._loop`` if it is an event loop, read without calling a property or ``__getattr__`` of it."""
+    try:
+        value = inspect.getattr_static(holder, "_loop", None)
+        if isinstance(value, types.MemberDescriptorType):  # a slot (asyncpg's Connection)
+            value = value.__get__(holder, type(holder))
+    except Exception:  # an unset slot, an object whose type lookup fails: nothing to say
+        return None
+    return value if isinstance(value, asyncio.AbstractEventLoop) else None
 
 
 def drop_portal_note(error: BaseException) -> None:

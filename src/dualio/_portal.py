@@ -33,7 +33,7 @@ from . import _adapters
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
 from ._eager import default_loop_factory, start_task
 from ._exits import drain_on_exit
-from ._foreign_loop import note_foreign_loop
+from ._foreign_loop import note_foreign_loop, note_object_of_another_loop
 from ._future import PortalFuture
 from ._hosting import HeldBlock, route, start_holding
 from ._lending import DRIVEN, LoopLender
@@ -254,8 +254,10 @@ class Portal:
         error = call.exception
         if error is None:
             return call.result
-        if isinstance(error, (RuntimeError, ValueError)):
-            made_before = type(aw_or_fn) is not CoroutineType and hasattr(type(aw_or_fn), "__await__")
+        made_before = type(aw_or_fn) is not CoroutineType and hasattr(type(aw_or_fn), "__await__")
+        if not made_before:
+            self._note_object_of_another_loop(error)  # names the object and its portal, if it finds them
+        if isinstance(error, (RuntimeError, ValueError)):  # asyncio's words: a note, unless one is there
             note_foreign_loop(error, self.name, aw_or_fn if made_before else None)
         try:
             raise error
@@ -552,6 +554,11 @@ class Portal:
                 self._cancelled += 1
             discard(call.coro)
             call.finish(None, PortalClosedError(self._closed_message()))
+
+    def _note_object_of_another_loop(self, error: BaseException) -> None:
+        """Name an object of another loop that the failed call used (``_foreign_loop``), if it finds one."""
+        if self._loop is not None and isinstance(error, Exception) and not isinstance(error, PortalClosedError):
+            note_object_of_another_loop(error, self._loop, self.name, _portal_name_of_loop)
 
     def _closed_message(self) -> str:
         if self._forked:
@@ -895,6 +902,11 @@ def check_lend_grace(seconds: object) -> float:
 
 def _timeout_error(call: _Call) -> TimeoutError:
     return TimeoutError(f"{call.coro.__qualname__} did not finish within {call.timeout:g} s; it was cancelled")
+
+
+def _portal_name_of_loop(loop: asyncio.AbstractEventLoop) -> str | None:
+    """The name of the live portal whose loop ``loop`` is, if any."""
+    return next((portal.name for portal in list(_live_portals) if portal._loop is loop), None)
 
 
 def _shutdown_all_at_exit() -> None:

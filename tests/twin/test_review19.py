@@ -12,6 +12,7 @@ from dualio import twin
 from dualio.twin import use_portal
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
+from tests.test_review_fixes import OperationInProgress, SlottedPool
 
 from .test_generated_spellings import check_and_run_usage
 from .test_review18_generator import _package
@@ -205,3 +206,28 @@ def test_a_generic_twin_keeps_its_type_variable_in_its_own_annotations(
     assert "def build(cls) -> T:  # type: ignore[type-var]" in text
     output.write_text(text)
     check_and_run_usage(tmp_path, "gen_ormar_shape", _ORMAR_SHAPE_USAGE)
+
+
+class _Repository:
+    def __init__(self, pool: SlottedPool) -> None:
+        self.pool = pool
+
+    async def count(self) -> int:
+        return await self.pool.fetchval()
+
+
+def test_a_twin_call_that_used_an_object_of_another_portal_names_it() -> None:
+    # Review 19c (piccolo): a query twin made outside use_portal ran on the default portal, with the engine's pool
+    # on another; the library's error said nothing about loops.
+    async def make() -> SlottedPool:
+        return SlottedPool()
+
+    with dualio.Portal("pool-home") as home, dualio.Portal("elsewhere") as elsewhere:
+        pool = home.run(make())
+        with use_portal(elsewhere):
+            repository = twin.sync_class(_Repository)(pool)
+        with pytest.raises(OperationInProgress) as caught:
+            repository.count()
+        (note,) = caught.value.__notes__
+        assert note.startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to the loop of portal ")
+        assert "'pool-home', but this call ran on the loop of portal 'elsewhere'" in note

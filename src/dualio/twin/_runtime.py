@@ -422,6 +422,10 @@ def _run(
     except PortalClosedError as error:
         _explain_loop_error(error, coro)
         raise
+    except Exception as error:
+        if not mentions_other_loop(error):  # else the twin's note says it (``_explain_loop_error``)
+            portal._note_object_of_another_loop(error)  # asyncpg's "another operation is in progress"
+        raise
 
 
 def _name_of(fn: object) -> str:
