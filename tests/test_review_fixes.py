@@ -262,6 +262,14 @@ def test_an_object_of_another_portals_loop_that_a_failed_call_used_is_named() ->
         assert note.startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to the loop of portal ")
         assert "'pool-home', but this call ran on the loop of portal 'elsewhere'" in note
         assert "run the calls that use it on that portal" in note
+
+        class Query:  # an awaitable object made before the call, as piccolo's queries are: binds nothing itself
+            def __await__(self) -> Generator[Any, None, int]:
+                return pool.fetchval().__await__()
+
+        with pytest.raises(OperationInProgress) as caught:
+            elsewhere.run(Query())
+        assert caught.value.__notes__[0].startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to")
         other = asyncio.new_event_loop()
         try:
             pool._loop = other  # a loop no portal owns

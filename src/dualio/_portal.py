@@ -254,10 +254,9 @@ class Portal:
         error = call.exception
         if error is None:
             return call.result
-        made_before = type(aw_or_fn) is not CoroutineType and hasattr(type(aw_or_fn), "__await__")
-        if not made_before:
-            self._note_object_of_another_loop(error)  # names the object and its portal, if it finds them
+        self._note_object_of_another_loop(error)  # names the object and its portal, if it finds them
         if isinstance(error, (RuntimeError, ValueError)):  # asyncio's words: a note, unless one is there
+            made_before = type(aw_or_fn) is not CoroutineType and hasattr(type(aw_or_fn), "__await__")
             note_foreign_loop(error, self.name, aw_or_fn if made_before else None)
         try:
             raise error
