@@ -260,8 +260,8 @@ def test_an_object_of_another_portals_loop_that_a_failed_call_used_is_named() ->
             elsewhere.run(one())
         (note,) = caught.value.__notes__
         assert note.startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to the loop of portal ")
-        assert "'pool-home', but this call ran on the loop of portal 'elsewhere'" in note
-        assert "run the calls that use it on that portal" in note
+        assert "'pool-home', but this call ran on the loop of portal 'elsewhere', which may be the cause" in note
+        assert "run the calls that use it on portal 'pool-home'" in note
 
         class Query:  # an awaitable object made before the call, as piccolo's queries are: binds nothing itself
             def __await__(self) -> Generator[Any, None, int]:
@@ -272,10 +272,10 @@ def test_an_object_of_another_portals_loop_that_a_failed_call_used_is_named() ->
         assert caught.value.__notes__[0].startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to")
         other = asyncio.new_event_loop()
         try:
-            pool._loop = other  # a loop no portal owns
+            pool._loop = other  # a loop no portal runs: no evidence (gql keeps such a loop and never uses it)
             with pytest.raises(OperationInProgress) as caught:
                 elsewhere.run(one())
-            assert "belongs to another event loop, but this call ran" in caught.value.__notes__[0]
+            assert not hasattr(caught.value, "__notes__")
         finally:
             other.close()
 

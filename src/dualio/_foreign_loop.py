@@ -77,8 +77,10 @@ def note_object_of_another_loop(
     asyncpg's pool of one portal, used by a call on another, fails with "cannot perform operation: another
     operation is in progress" (review 19c): nothing about loops. The frames the error passed through are looked at
     (only now, on the failure path): the first whose ``self`` keeps a ``_loop`` (an instance attribute or slot,
-    read without running any code of it) other than ``loop`` is named, with the portal that owns that loop
-    (``owner_of``) if one does. Nothing is added if a dualio note is there already, or no such object is found.
+    read without running any code of it) that another live portal runs (``owner_of``) is named, with that portal.
+    A loop no portal runs is no evidence: gql's transports keep the ``asyncio.get_event_loop()`` of the thread
+    that made them and never use it (review 20a: the note blamed a server's refusal on it). Nothing is added if
+    a dualio note is there already, or no such object is found.
     """
     if any(note.startswith(_PREFIX) for note in getattr(error, "__notes__", ())):
         return
@@ -87,21 +89,13 @@ def note_object_of_another_loop(
         frame = traceback.tb_frame
         holder = None if frame.f_code.co_filename.startswith(_DUALIO_DIR) else frame.f_locals.get("self")
         other = _loop_of(holder) if holder is not None else None
-        if other is not None and other is not loop:
-            owner = owner_of(other)
-            if owner is not None:
-                home = f"the loop of portal {owner!r}"
-                advice = (
-                    f"run the calls that use it on that portal ({owner!r}: portal.run(...); twins made under "
-                    "dualio.twin.use_portal(portal))"
-                )
-            else:
-                home = "another event loop" + (" (closed now: made by asyncio.run()?)" if other.is_closed() else "")
-                advice = "make it on the portal that uses it (dualio.run(make()) with an async def make())"
+        owner = owner_of(other) if other is not None and other is not loop else None
+        if owner is not None:  # another loop no portal runs proves nothing: gql keeps a `_loop` it never uses
             error.add_note(
-                f"{_PREFIX}{type(holder).__qualname__} (in {frame.f_code.co_qualname}) belongs to {home}, but this "
-                f"call ran on the loop of portal {portal_name!r}; an object that binds a loop works only on it: "
-                f"{advice}"
+                f"{_PREFIX}{type(holder).__qualname__} (in {frame.f_code.co_qualname}) belongs to the loop of portal "
+                f"{owner!r}, but this call ran on the loop of portal {portal_name!r}, which may be the cause: an "
+                f"object that binds a loop works only on it; run the calls that use it on portal {owner!r} "
+                "(portal.run(...); twins made under dualio.twin.use_portal(portal))"
             )
             return
         traceback, depth = traceback.tb_next, depth + 1
