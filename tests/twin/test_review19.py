@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -231,3 +233,46 @@ def test_a_twin_call_that_used_an_object_of_another_portal_names_it() -> None:
         (note,) = caught.value.__notes__
         assert note.startswith("dualio: SlottedPool (in SlottedPool.fetchval) belongs to the loop of portal ")
         assert "'pool-home', but this call ran on the loop of portal 'elsewhere'" in note
+
+
+class _GqlClient:
+    """gql 4.4's Client: execute() and subscribe() run their own loop, and assert that none runs."""
+
+    async def execute_async(self, query: str) -> dict[str, str]:
+        return {"query": query}
+
+    def execute(self, query: str) -> dict[str, str]:
+        assert asyncio_loop_is_not_running(), (
+            "Cannot run client.execute(query) if an asyncio loop is running. Use 'await client.execute_async(query)'"
+        )
+        return {"query": query}
+
+    def subscribe(self, query: str) -> Iterator[str]:
+        assert asyncio_loop_is_not_running(), "Cannot run client.subscribe(query) if an asyncio loop is running."
+        yield query
+
+
+def asyncio_loop_is_not_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
+
+
+def test_a_sync_method_that_runs_its_own_loop_says_what_to_call_instead(portal: dualio.Portal) -> None:
+    # Review 20a: gql's client.execute() / client.subscribe() on a twin failed with gql's "... if an asyncio loop
+    # is running. Use 'await client.execute_async(query)'", advice for async code; docs/twin.md even cited
+    # gql's subscribe as working.
+    with use_portal(portal):
+        client = twin.sync_class(_GqlClient)()
+    assert client.execute_async("{ a }") == {"query": "{ a }"}
+    with pytest.raises(AssertionError, match="if an asyncio loop is running") as caught:
+        client.execute("{ a }")
+    (note,) = caught.value.__notes__
+    assert note.startswith("_GqlClient.execute() is a sync method that runs its own event loop")
+    assert "gql: client.execute_async(...)" in note
+    with pytest.raises(AssertionError, match="if an asyncio loop is running") as caught:
+        list(client.subscribe("subscription { a }"))
+    (note,) = caught.value.__notes__
+    assert note.startswith("_GqlClient.subscribe() is a sync method that runs its own event loop")

@@ -51,6 +51,7 @@ from ._entering import (
 )
 from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
+from ._sync_results import note_own_loop, runs_its_own_loop
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
 
 __all__ = (
@@ -423,7 +424,7 @@ def _run(
         _explain_loop_error(error, coro)
         raise
     except Exception as error:
-        if not mentions_other_loop(error):  # else the twin's note says it (``_explain_loop_error``)
+        if not mentions_other_loop(error) and not runs_its_own_loop(error):  # else ``_explain_loop_error``'s note
             portal._note_object_of_another_loop(error)  # asyncpg's "another operation is in progress"
         raise
 
@@ -467,7 +468,7 @@ async def _invoke(
                     return _Builder(result)
             return await result
         return result
-    except (RuntimeError, ValueError) as error:
+    except (RuntimeError, ValueError, AssertionError) as error:
         _explain_loop_error(error, fn)
         raise
 
@@ -525,12 +526,8 @@ def _explain_loop_error(error: Exception, fn: object) -> None:
             "gives a twin on the portal of use_portal, else the default portal); what the async object opened on "
             "the old loop (connections, a pool) is gone with that loop, so open it again (connect()) first"
         )
-    elif "cannot be called from a running event loop" in message:
-        error.add_note(
-            f"{_name_of(fn)}() is a sync method that runs its own event loop; a twin runs every method on its "
-            "portal's loop, where that cannot work: call the async method it wraps through the twin instead "
-            "(aiosmtplib: smtp.sendmail(...), not smtp.sendmail_sync(...))"
-        )
+    elif runs_its_own_loop(error):
+        note_own_loop(error, _name_of(fn))
     elif mentions_other_loop(error):
         drop_portal_note(error)  # Portal.run's note, less precise than this one
         error.add_note(

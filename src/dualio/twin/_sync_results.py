@@ -30,6 +30,24 @@ if TYPE_CHECKING:
 
 _DONE = object()
 
+# What a library's sync wrapper says when it would run its own loop where one runs: asyncio.run's, gql's.
+_OWN_LOOP_WORDS = ("cannot be called from a running event loop", "if an asyncio loop is running")
+
+
+def runs_its_own_loop(error: BaseException) -> bool:
+    """Whether ``error`` says a sync wrapper could not run its own loop (gql's is an ``AssertionError``)."""
+    return isinstance(error, (RuntimeError, AssertionError)) and any(words in str(error) for words in _OWN_LOOP_WORDS)
+
+
+def note_own_loop(error: BaseException, name: str) -> None:
+    """Say what to call instead of ``name``, a library's sync method that runs its own event loop."""
+    error.add_note(
+        f"{name}() is a sync method that runs its own event loop; a twin runs every method on its portal's loop, "
+        "where that cannot work: call the async method it wraps through the twin instead (aiosmtplib: "
+        "smtp.sendmail(...), not smtp.sendmail_sync(...); gql: client.execute_async(...), or execute() of the "
+        "session that `with client as session` gives)"
+    )
+
 
 def stepped(
     portal: Portal, generator: Generator[Any, Any, Any], timeout: float | None, mapped: Callable[[Any], Any]
@@ -39,7 +57,12 @@ def stepped(
     finished = False
     try:
         while True:
-            item = portal.run(_step(generator), timeout=timeout)
+            try:
+                item = portal.run(_step(generator), timeout=timeout)
+            except (RuntimeError, AssertionError) as error:
+                if runs_its_own_loop(error):  # gql's Client.subscribe(): a sync generator that runs a loop
+                    note_own_loop(error, getattr(generator, "__qualname__", "the generator"))
+                raise
             if item is _DONE:
                 finished = True
                 return
