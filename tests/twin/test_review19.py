@@ -276,3 +276,60 @@ def test_a_sync_method_that_runs_its_own_loop_says_what_to_call_instead(portal: 
         list(client.subscribe("subscription { a }"))
     (note,) = caught.value.__notes__
     assert note.startswith("_GqlClient.subscribe() is a sync method that runs its own event loop")
+
+
+_INIT_IN_BLOCKS = {
+    "aio": """
+from typing import Optional
+
+
+class Observation:
+    name = "observation"
+
+
+class AsyncRequest:
+    def __init__(self, observe: bool) -> None:
+        if observe:  # aiocoap's BlockwiseRequest sets `observation` so
+            self.observation: Optional[Observation] = Observation()
+        else:
+            self.observation = None
+        try:
+            self.code = int("205")
+        except ValueError:
+            self.code = 0
+
+        def helper() -> None:
+            self.hidden = 1  # a nested def's: not an attribute __init__ sets
+
+        helper()
+
+    async def response(self) -> int:
+        return self.code
+""",
+}
+
+_INIT_IN_BLOCKS_USAGE = """
+from typing import Optional, assert_type
+
+from gen_init_blocks.aio import Observation
+from gen_init_blocks.sync import Request
+
+request = Request(True)
+assert_type(request.observation, Optional[Observation])
+assert request.observation is not None and request.observation.name == "observation"
+assert Request(False).observation is None
+assert request.code == 205 and request.response() == 205
+"""
+
+
+def test_attributes_init_sets_in_its_blocks_are_properties(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Review 20b: the generated twin of aiocoap's BlockwiseRequest had no `observation` (set in an if/else of
+    # __init__): `req.observation` was an AttributeError, where the run-time twin gave it.
+    _package(tmp_path, monkeypatch, "gen_init_blocks", _INIT_IN_BLOCKS)
+    output = tmp_path / "gen_init_blocks" / "sync.py"
+    text = render_module([Target("gen_init_blocks.aio", "AsyncRequest", output)])
+    assert "def observation(self) -> Optional[Observation]:" in text
+    assert "def code(self)" in text
+    assert "def hidden(self)" not in text
+    output.write_text(text)
+    check_and_run_usage(tmp_path, "gen_init_blocks", _INIT_IN_BLOCKS_USAGE)

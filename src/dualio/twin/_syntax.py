@@ -6,7 +6,7 @@ Plain functions over ``ast`` nodes, used by the class writer (``_writer``); none
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._docstrings import sync_docstring
@@ -200,14 +200,17 @@ def attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
 
 
 def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
-    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments directly in ``__init__``, in order, with a type.
+    """Public ``self.x = ...`` / ``self.x: T = ...`` assignments in ``__init__``, in order, with a type.
 
-    The type is the annotation written there, else, for ``self.x = x`` of an annotated parameter ``x`` (not
-    ``*args``/``**kwargs``), that parameter's annotation, as a type checker infers it; else None (``Any``).
+    Those in its ``if``/``else``, ``try``, ``with``, ``for`` and ``while`` blocks count (aiocoap's
+    ``BlockwiseRequest`` sets ``self.observation`` in both branches of an ``if``: review 20b), not those of a
+    nested ``def`` or ``class``. The type is the annotation written there, else, for ``self.x = x`` of an
+    annotated parameter ``x`` (not ``*args``/``**kwargs``), that parameter's annotation, as a type checker
+    infers it; else None (``Any``).
     """
     parameters = {arg.arg: arg.annotation for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
     found: dict[str, ast.expr | None] = {}
-    for statement in init.body:
+    for statement in _in_blocks(init.body):
         targets: list[ast.expr] = []
         annotation = None
         if isinstance(statement, ast.Assign):
@@ -225,6 +228,20 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
             ):
                 found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
     return list(found.items())
+
+
+_BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
+
+
+def _in_blocks(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of ``body`` and, in their place, those of its blocks (``_BLOCKS``), in source order."""
+    for statement in body:
+        if isinstance(statement, _BLOCKS):
+            handlers = [line for handler in getattr(statement, "handlers", []) for line in handler.body]
+            after = getattr(statement, "orelse", []) + getattr(statement, "finalbody", [])
+            yield from _in_blocks(statement.body + handlers + after)
+        else:
+            yield statement
 
 
 def type_alias_value(module: ast.Module, name: str) -> ast.expr | None:
