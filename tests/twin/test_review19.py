@@ -333,3 +333,47 @@ def test_attributes_init_sets_in_its_blocks_are_properties(tmp_path: Path, monke
     assert "def hidden(self)" not in text
     output.write_text(text)
     check_and_run_usage(tmp_path, "gen_init_blocks", _INIT_IN_BLOCKS_USAGE)
+
+
+_UNANNOTATED_AWAIT = {
+    "aio": """
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Future(Generic[T]):
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:  # distributed's (unannotated) Future: awaiting gives the value, unsaid here
+        return self._value().__await__()
+
+    async def _value(self) -> T:
+        return self.value
+
+
+class AsyncClient:
+    def submit(self, value: T) -> Future[T]:
+        return Future(value)
+
+    async def close(self) -> None:
+        pass
+""",
+}
+
+
+def test_a_sync_def_returning_an_object_awaited_to_what_nothing_says_is_typed_any(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 20b: distributed's `Client.submit(...) -> Future` (a plain def) was typed as the listed Future's twin,
+    # `SyncFuture[_T]`, but the twin awaits what a plain def returns and gives the value: mypy accepted
+    # `assert_type(fut, SyncFuture[int])` for an int.
+    _package(tmp_path, monkeypatch, "gen_unannotated_await", _UNANNOTATED_AWAIT)
+    output = tmp_path / "gen_unannotated_await" / "sync.py"
+    targets = [Target("gen_unannotated_await.aio", name, output) for name in ("AsyncClient", "Future")]
+    text = render_module(targets)
+    assert "def submit(self, value: T) -> _typing.Any:" in text
+    output.write_text(text)
+    usage = "from gen_unannotated_await.sync import Client\n\nassert Client().submit(42) == 42\n"
+    check_and_run_usage(tmp_path, "gen_unannotated_await", usage)

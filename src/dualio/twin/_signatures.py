@@ -27,7 +27,7 @@ from ._lineage import (
     type_parameters,
     type_variable_call,
 )
-from ._source import Source
+from ._source import Source, returns_self_only
 from ._syntax import (
     QualifyNames,
     class_body_names,
@@ -41,6 +41,8 @@ __all__ = ("INDENT", "ForeignTwins", "Names", "OutputModule", "SignatureWriter",
 
 INDENT = "    "
 _BUILTIN_NAMES = frozenset(dir(builtins))
+# What awaiting gives, for a class whose own ``__await__`` does not say (``_SignatureWriter._await_result``).
+_AWAITED_UNKNOWN = ast.Name("_typing.Any", ast.Load())
 
 
 @dataclass
@@ -301,9 +303,11 @@ class SignatureWriter:
     ) -> tuple[str, bool] | None:
         """What a sync ``def`` that returns an instance of the awaitable class ``written`` (``CommandRequest[bool]``)
         gives on the twin, which awaits it: the result type of the class's own ``__await__`` (``Generator[Any,
-        None, R]``), its type parameters read as ``written`` gives them (unsubscripted: ``Any``). None where the
-        class is not the package's, defines no annotated ``__await__`` itself, or is written with other arguments
-        than it has parameters (left as written). coredis: every command returns a ``CommandRequest``."""
+        None, R]``), its type parameters read as ``written`` gives them (unsubscripted: ``Any``); ``Any`` for an
+        ``__await__`` of its own not annotated so (distributed's ``Future``: before, typed as the class's twin,
+        which the call never gives; review 20b). None where the class is not the package's, defines no
+        ``__await__`` itself, or is written with other arguments than it has parameters (left as written).
+        coredis: every command returns a ``CommandRequest``."""
         head, arguments = (
             (written.value, _elements(written.slice))
             if isinstance(written, ast.Subscript)
@@ -319,6 +323,8 @@ class SignatureWriter:
         if found is None:
             return None
         result, defined_in, parameters = found
+        if result is _AWAITED_UNKNOWN:
+            return "_typing.Any", False
         if arguments and len(arguments) != len(parameters):
             return None
         any_argument = ast.Name("_typing.Any", ast.Load())
@@ -353,29 +359,35 @@ class SignatureWriter:
         if found is None:
             return None
         defined_in, klass = found
-        method = next(
-            (s for s in klass.body if isinstance(s, ast.FunctionDef) and s.name == "__await__" and s.returns), None
-        )
-        returns = method.returns if method is not None else None
-        if not isinstance(returns, ast.Subscript):
-            return None
-        elements = _elements(returns.slice)
-        if ast.unparse(returns.value).rpartition(".")[2] != "Generator" or len(elements) != 3:
+        method = next((s for s in klass.body if isinstance(s, ast.FunctionDef) and s.name == "__await__"), None)
+        if method is None:
             return None
         parameters = type_parameters(self.sources, defined_in, klass)
         if any(parameter.startswith("*") for parameter in parameters):
             return None
-        result = elements[2]
-        first = (method.args.posonlyargs + method.args.args)[:1] if method is not None else []
+        returns = method.returns
+        elements = _elements(returns.slice) if isinstance(returns, ast.Subscript) else []
+        gives: ast.expr | None = None  # what awaiting gives, as written
+        source_of_self: ast.FunctionDef | ast.AsyncFunctionDef = method
+        if isinstance(returns, ast.Subscript) and ast.unparse(returns.value).rpartition(".")[2] == "Generator":
+            gives = elements[2] if len(elements) == 3 else None
+        elif returns is None:  # `return self.initialize().__await__()` (redis-py): what that coroutine gives
+            delegate = _delegate_of(method, klass)
+            if delegate is not None:
+                source_of_self = delegate
+                gives = delegate.returns or (ast.Name("Self", ast.Load()) if returns_self_only(delegate) else None)
+        if gives is None:  # awaited by the twin, to what nothing says (distributed's Future): not the class's twin
+            return _AWAITED_UNKNOWN, defined_in, []
+        first = (source_of_self.args.posonlyargs + source_of_self.args.args)[:1]
         own_type = first[0].annotation if first and first[0].annotation is not None else None
-        if _names_self(result) or (own_type is not None and ast.unparse(result) == ast.unparse(own_type)):
+        if _names_self(gives) or (own_type is not None and ast.unparse(gives) == ast.unparse(own_type)):
             # `def __await__(self) -> Generator[Any, None, Self]` (aio-pika's AbstractChannel): awaiting gives the
             # awaited class, not the class of the method whose result it is
-            result = ast.Name(klass.name, ast.Load())
+            gives = ast.Name(klass.name, ast.Load())
             if parameters:
                 arguments: list[ast.expr] = [ast.Name(parameter, ast.Load()) for parameter in parameters]
-                result = ast.Subscript(result, ast.Tuple(arguments, ast.Load()) if len(arguments) > 1 else arguments[0])
-        return result, defined_in, parameters
+                gives = ast.Subscript(gives, ast.Tuple(arguments, ast.Load()) if len(arguments) > 1 else arguments[0])
+        return gives, defined_in, parameters
 
     def _bare_arguments(self, source: Source, node: ast.expr) -> list[str]:
         """``Any`` for each type parameter of the generic type ``node`` names, written bare in ``source``; [] if it
@@ -579,3 +591,28 @@ def _names_self(annotation: ast.expr) -> bool:
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         return annotation.value.strip().rpartition(".")[2] == "Self"
     return isinstance(annotation, (ast.Name, ast.Attribute)) and ast.unparse(annotation).rpartition(".")[2] == "Self"
+
+
+def _delegate_of(method: ast.FunctionDef, klass: ast.ClassDef) -> ast.AsyncFunctionDef | None:
+    """The ``async def`` of ``klass`` whose coroutine an unannotated ``__await__`` hands on, when its body is only
+    ``return self.name(...).__await__()`` (redis-py's ``Redis.initialize``, ``Pipeline._async_self``)."""
+    body = [statement for statement in method.body if not _is_docstring(statement)]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    value = body[0].value
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "__await__"
+        and isinstance(value.func.value, ast.Call)
+        and isinstance(value.func.value.func, ast.Attribute)
+        and isinstance(value.func.value.func.value, ast.Name)
+        and value.func.value.func.value.id == "self"
+    ):
+        return None
+    name = value.func.value.func.attr
+    return next((s for s in klass.body if isinstance(s, ast.AsyncFunctionDef) and s.name == name), None)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
