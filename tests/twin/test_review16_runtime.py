@@ -111,19 +111,21 @@ def test_a_with_block_leaves_a_twin_it_cannot_close_open(echo_port: int) -> None
     assert careful.connected is False
 
 
-def test_a_call_after_a_close_that_ran_nothing_says_so(echo_port: int) -> None:
+def test_close_refuses_a_twin_it_cannot_end_and_names_what_ends_it(echo_port: int) -> None:
+    # Since stop 29 (review 20b, aiocoap's Context): before, close() marked the twin closed and ran nothing, so
+    # the connection stayed open without a word, and the disconnect() that would end it was then refused.
     client = LineClient()
     client.connect(echo_port)
-    client.close()
-    with pytest.raises(TwinClosedError) as caught:
-        client.disconnect()
-    assert caught.value.__notes__ == [
-        "LineClient.close() ran nothing: AsyncLineClient has no aclose(), close() or __aexit__, so the "
-        "AsyncLineClient was left as it was. Call disconnect() before close(); dualio.twin.unwrap(twin) gives the "
-        "AsyncLineClient itself"
-    ]
-    assert unwrap(client).connected  # as the note says; ended here through the async object itself
-    dualio.run(unwrap(client).disconnect())
+    with pytest.raises(TypeError) as caught:
+        client.close()
+    assert str(caught.value) == (
+        "LineClient.close() cannot end the AsyncLineClient: it has no aclose(), close() or __aexit__; call "
+        "disconnect() on the twin to end it (the twin is left open, as a with block's end leaves it)"
+    )
+    assert not dualio.twin.is_closed(client)
+    assert client.echo("still open") == "still open"
+    client.disconnect()
+    assert client.connected is False
 
 
 def test_a_class_with_nothing_to_end_is_still_entered_and_closed_by_with() -> None:

@@ -310,13 +310,10 @@ def _required_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
 def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
     # Leaving a `with` block closes only a twin whose class has no __aexit__ of its own to run (`enter_twin`).
     how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
-    error = TwinClosedError(
+    return TwinClosedError(
         f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); create a new "
         f"{type(twin).__qualname__} instead"
     )
-    if _ending_methods(type(twin._dualio_obj)):
-        error.add_note(_nothing_to_close(twin))
-    return error
 
 
 # Words in the names of methods that end a connection or a worker (checked only for a class with no closer).
@@ -349,15 +346,16 @@ def _enders(cls: type) -> list[str]:
 _endings: dict[type, list[str]] = {}  # _ending_methods, per class (a with block's end asks it each time)
 
 
-def _nothing_to_close(twin: Twin[Any]) -> str:
-    """The note of a ``TwinClosedError`` after a ``close()`` that ran nothing (``_ending_methods`` found some):
-    why the twin could not close its async object, and what to call instead."""
+def _cannot_close(twin: Twin[Any]) -> str:
+    """Why ``close()`` refuses a twin whose async class has nothing to close it with but methods that end it
+    (``_ending_methods``), and what to call instead. Before stop 29 such a ``close()`` marked the twin closed and
+    ran nothing, so aiocoap's transports stayed open without a word (review 20b)."""
     cls = type(twin._dualio_obj)
     ender = " or ".join(f"{name}()" for name in _ending_methods(cls))
     name, async_name = type(twin).__qualname__, cls.__qualname__
     return (
-        f"{name}.close() ran nothing: {async_name} has no aclose(), close() or __aexit__, so the {async_name} was "
-        f"left as it was. Call {ender} before close(); dualio.twin.unwrap(twin) gives the {async_name} itself"
+        f"{name}.close() cannot end the {async_name}: it has no aclose(), close() or __aexit__; call {ender} on the "
+        f"twin to end it (the twin is left open, as a with block's end leaves it)"
     )
 
 
@@ -835,6 +833,8 @@ def _close_now(twin: Twin[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -
         coro = _invoke(method, (obj, *_unwrap(args)), _unwrap_kwargs(kwargs))
         result = _result(twin, _run(twin._dualio_portal, coro, _name_of(method), timeout_for(twin)))
     else:
+        if _ending_methods(cls):  # python-socketio's AsyncClient, aiocoap's Context: only disconnect()/shutdown()
+            raise TypeError(_cannot_close(twin))
         if args or kwargs:
             raise TypeError(
                 f"{type(twin).__qualname__}.close() takes no arguments: {cls.__qualname__} has no aclose() or "
