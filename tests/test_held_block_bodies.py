@@ -208,25 +208,47 @@ def test_a_nested_block_left_open_at_shutdown_exits_both_blocks() -> None:
     assert not portal._holders
 
 
-def test_a_block_left_open_by_an_ended_thread_takes_no_calls_of_a_thread_reusing_its_ident(
+def test_a_block_held_in_a_context_takes_no_calls_made_in_that_context_by_another_thread(
     portal: dualio.Portal,
 ) -> None:
     left_open: list[Any] = []
 
     def enter_and_end() -> None:
         block = portal.enter(AsyncScope("abandoned"))
-        left_open.append((block, block.__enter__(), threading.get_ident()))
+        left_open.append((block, block.__enter__(), contextvars.copy_context()))
 
     thread = threading.Thread(target=enter_and_end)
     thread.start()
     thread.join()
-    block, scope_object, ident = left_open[0]
-    # Thread idents are reused: this thread taking the ended one's is simulated by giving it its stack.
-    portal._held_by_thread[threading.get_ident()] = portal._held_by_thread.pop(ident)
+    block, scope_object, its_context = left_open[0]
     holder = int(scope_object.tasks[0].split()[1])
-    assert portal.run(where())[0] != holder
+    # This thread runs a copy of the holding thread's context (as asyncio.to_thread or a pool would): the block is
+    # in it, but its calls are not the holding thread's, so they run in tasks of their own.
+    assert its_context.run(portal.run, where())[0] != holder
     block.__exit__(None, None, None)  # any thread may end it
     assert scope_object.tasks[-1] == f"exit {holder}"
+
+
+def test_a_pool_thread_routes_no_request_into_another_requests_block(portal: dualio.Portal) -> None:
+    # Review 20c (FastAPI): a sync `yield` dependency's `with` is entered in one pool job and ended in another,
+    # and the pool thread serves other requests meanwhile, each job in a copy of its request's context. Keyed by
+    # thread, the other requests' calls ran in the held block's task, and their own blocks were taken for nested
+    # ones (exits refused, wrong results, hung requests).
+    request_one, request_two = contextvars.copy_context(), contextvars.copy_context()
+    first = portal.enter(AsyncScope("request one"))
+    entered_one = request_one.run(first.__enter__)  # the dependency's start, in request one's job
+    holder_one = int(entered_one.tasks[0].split()[1])
+    assert request_one.run(portal.run, where())[0] == holder_one  # request one's body: in its block, as before
+    assert request_two.run(portal.run, where())[0] != holder_one  # request two, same thread: not in it
+    second = portal.enter(AsyncScope("request two"))
+    entered_two = request_two.run(second.__enter__)
+    holder_two = int(entered_two.tasks[0].split()[1])
+    assert holder_two != holder_one  # request two's block is its own, not nested in request one's
+    request_one.run(first.__exit__, None, None, None)  # request one ends first: not refused
+    assert entered_one.tasks[-1] == f"exit {holder_one}"
+    assert request_two.run(portal.run, where())[0] == holder_two
+    request_two.run(second.__exit__, None, None, None)
+    assert entered_two.tasks[-1] == f"exit {holder_two}"
 
 
 # Review 17a: blocks ended out of order, the thread's context variables, a task group failing mid-call.

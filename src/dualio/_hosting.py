@@ -19,14 +19,21 @@ the sync block raises what it raised. A portal that shuts down while a block is 
 the same way (its ``__aexit__`` runs) before draining the rest. Thread safety: a held block is ended by one
 call, from any thread; a second end raises ``RuntimeError``.
 
-The block's body runs in that task too. While a thread holds a block open, each blocking portal call it makes
-(``run``, a twin's method, a step of ``iterate``, entering a nested block) is handed to the holding task, which
-awaits the call's coroutine itself, as the next line of an ``async with`` block would run: a library that keys
-its state by task or by context variable (databases' connection per ``asyncio.current_task()``, tortoise's
-``in_transaction()`` through a context variable) sees the body inside its transaction. The call keeps its
-timeout and Ctrl-C: they cancel the holding task's await of that coroutine only (the block stays held), and the
-caller gets the ``TimeoutError`` as for any call. A nested block is held by the same task, and the calls of its
-body run there while it is open. Calls from other threads, and ``submit``, run in tasks of their own.
+The block's body runs in that task too. While a block is held, each blocking portal call that its thread makes
+in the context that entered it (``run``, a twin's method, a step of ``iterate``, entering a nested block) is
+handed to the holding task, which awaits the call's coroutine itself, as the next line of an ``async with``
+block would run: a library that keys its state by task or by context variable (databases' connection per
+``asyncio.current_task()``, tortoise's ``in_transaction()`` through a context variable) sees the body inside its
+transaction. The call keeps its timeout and Ctrl-C: they cancel the holding task's await of that coroutine only
+(the block stays held), and the caller gets the ``TimeoutError`` as for any call. A nested block is held by the
+same task, and the calls of its body run there while it is open. Calls from other threads, calls of the same
+thread in another context, and ``submit``, run in tasks of their own.
+
+Which blocks a call is routed into is kept in a context variable (``_HELD``), set in the context that entered
+the block, and read only in the thread that entered it. A thread pool that runs jobs for different requests on
+one thread, each in a copy of its request's context (Starlette and FastAPI run a sync ``yield`` dependency's
+start and end, and the route between, as separate jobs) thus routes no request's calls into another's block;
+keyed by thread, as before stop 29, they were (review 20c: wrong results, refused exits, hung requests).
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ if TYPE_CHECKING:
     from ._calls import BlockingCall, _Call
     from ._portal import Portal
 
-__all__ = ("HeldBlock", "route", "start_holding")
+__all__ = ("HeldBlock", "held_here", "route", "start_holding")
 
 _CANCELLED_BY_CALL = ("timeout", "interrupt")  # a routed call's own cancellation: the block stays held
 
@@ -75,7 +82,6 @@ class HeldBlock(Generic[T]):
         "async_cm",
         "owner",
         "serving",
-        "thread",
     )
 
     def __init__(self, async_cm: AbstractAsyncContextManager[Any]) -> None:
@@ -91,8 +97,7 @@ class HeldBlock(Generic[T]):
         self._wake: asyncio.Future[None] | None = None  # set while the task waits for work or the end
         self._exited = False  # a routed call ran __aexit__ in this task (``leave``)
         self.serving = False  # held: calls may be routed here
-        self.thread: int | None = None  # the thread whose calls are routed here (``start_holding``)
-        self.owner: threading.Thread | None = None  # that thread (its ident may be reused once it has ended)
+        self.owner: threading.Thread | None = None  # the thread whose calls are routed here (``start_holding``)
 
     async def enter_and_hold(self, portal: Portal) -> Any:
         """In a portal call: run ``__aenter__``, give its value to the caller and hold the block (see ``hold``)."""
@@ -204,12 +209,6 @@ class HeldBlock(Generic[T]):
                 _innermost[task] = self._outer
         if portal._holders.get(task) == self._stop:  # the outermost block of its task (see ``hold``)
             del portal._holders[task]
-        held = portal._held_by_thread.get(self.thread) if self.thread is not None else None
-        if held is not None:
-            try:
-                held.remove(self)
-            except ValueError:
-                pass
         while self._work:  # routed, not run: the block was cancelled meanwhile (a scope, a shutdown)
             coro, call, _ = self._work.popleft()
             name, block = getattr(coro, "__qualname__", coro), type(self.async_cm).__qualname__
@@ -325,35 +324,28 @@ class HeldBlock(Generic[T]):
         return await task  # type: ignore[no-any-return]
 
 
-def start_holding(portal: Portal, held: HeldBlock[Any]) -> None:
-    """In the thread whose call ``held`` answered early: route this thread's later calls to its task."""
+def start_holding(held: HeldBlock[Any]) -> None:
+    """In the thread whose call ``held`` answered early, in its context: route the later calls this thread makes in
+    this context to the block's task (blocks that ended are dropped from the context's list on the way)."""
     if held.serving:
-        held.thread = thread = threading.get_ident()
         held.owner = threading.current_thread()
         held._entered_context = copy_context()
-        portal._held_by_thread.setdefault(thread, []).append(held)
+        _HELD.set((*(block for block in _HELD.get() if block.serving), held))
 
 
-def route(call: BlockingCall, held: list[HeldBlock[Any]]) -> None:
-    """Have ``call`` (made by a thread that holds the blocks ``held``, innermost last) run in the innermost
-    open block's task; a block that ended meanwhile is dropped from ``held`` first. The call that ends a block
-    (``leave_call``) is not routed: the holding task runs it when told to leave."""
-    while held:
-        try:
-            innermost = held[-1]
-        except IndexError:  # the loop's thread removed the last one meanwhile
-            return
-        if innermost.serving:
-            break
-        try:
-            held.remove(innermost)
-        except ValueError:
-            pass
-    else:
-        return
+def route(call: BlockingCall, portal: Portal) -> None:
+    """Have ``call`` run in the task of the innermost open block of ``portal`` that this thread holds in this
+    context (``_HELD``), if any; blocks that ended meanwhile are dropped from the context's list. The call that
+    ends a block (``leave_call``) is not routed: the holding task runs it when told to leave."""
+    held = _HELD.get()
+    open_blocks = tuple(block for block in held if block.serving)
+    if len(open_blocks) != len(held):
+        _HELD.set(open_blocks)
+    me = threading.current_thread()
+    innermost = next((b for b in reversed(open_blocks) if b._portal is portal and b.owner is me), None)
     original = call.coro
-    if original.cr_code is _LEAVE_CALL or innermost.owner is not threading.current_thread():
-        return  # the end of a block; or a block left open by an ended thread whose ident this one reuses
+    if innermost is None or original.cr_code is _LEAVE_CALL:
+        return  # no block of this portal held here (another thread's, or a copy of its context in a pool thread)
     changes = innermost._thread_changes(call.context)
     routed = named(innermost.routed(original, changes), original.__qualname__)  # errors name the call
     call.coro = cast("CoroutineType[Any, Any, Any]", routed)
@@ -361,5 +353,12 @@ def route(call: BlockingCall, held: list[HeldBlock[Any]]) -> None:
 
 _LEAVE_CALL = HeldBlock.leave_call.__code__
 _UNSET = object()
+# The blocks held in this context, innermost last (``start_holding``, ``route``): the context that entered them.
+_HELD: ContextVar[tuple[HeldBlock[Any], ...]] = ContextVar("dualio_held_blocks", default=())
 # The innermost block each holding task holds now (a nested block is held by its outer block's task).
 _innermost: dict[asyncio.Task[Any], HeldBlock[Any]] = {}
+
+
+def held_here() -> bool:
+    """Whether this context holds a block (of any portal, maybe ended): the cheap check before ``route``."""
+    return bool(_HELD.get())

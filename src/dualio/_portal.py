@@ -35,7 +35,7 @@ from ._eager import default_loop_factory, start_task
 from ._exits import drain_on_exit
 from ._foreign_loop import note_foreign_loop, note_object_of_another_loop
 from ._future import PortalFuture
-from ._hosting import HeldBlock, route, start_holding
+from ._hosting import HeldBlock, held_here, route, start_holding
 from ._lending import DRIVEN, LoopLender
 from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
 from ._stats import PortalStatistics
@@ -144,7 +144,6 @@ class Portal:
         # Tasks that delivered their call's result early and go on (``_hosting``): task -> what stops it at close.
         self._holders: dict[asyncio.Task[Any], Callable[[], object]] = {}
         # The blocks each thread holds open now, innermost last: that thread's calls run in the innermost's task.
-        self._held_by_thread: dict[int, list[HeldBlock[Any]]] = {}
         self._failed_futures: weakref.WeakSet[PortalFuture[Any]] = weakref.WeakSet()
         self._closer: asyncio.Task[None] | None = None
         # Counters for statistics(). Written on the loop thread; the lock makes a snapshot exact, so that
@@ -488,9 +487,8 @@ class Portal:
 
         While this thread holds an ``async with`` open (``_hosting``), the call runs in the task that holds it,
         as a line of an ``async with`` block runs in the task that entered it."""
-        held = self._held_by_thread.get(_get_ident())
-        if held:
-            route(call, held)
+        if held_here():  # one context variable read: nothing else unless a block is held in this context
+            route(call, self)
         lender = self._lender
         if self._lend_loop and lender is not None:
             try:
@@ -501,7 +499,7 @@ class Portal:
             if borrowed:
                 lender.drive(call)
                 if call.held is not None:
-                    start_holding(self, call.held)
+                    start_holding(call.held)
                 return
         done = call.done
         try:
@@ -521,7 +519,7 @@ class Portal:
             self._cancel_soon(call, "timeout")
             raise self._gave_up_error(call)
         if call.held is not None:
-            start_holding(self, call.held)
+            start_holding(call.held)
 
     def _gave_up_error(self, call: _Call) -> TimeoutError:
         return TimeoutError(
