@@ -9,9 +9,11 @@ coroutine", and the warning points at the caller's line, not at a generated twin
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -352,3 +354,24 @@ def test_an_async_generator_method_is_named_by_its_items_timeout() -> None:
     with _times_out("AsyncFeed.items"), timeout(0.05):  # was "_anext did not finish"
         next(iterator)
     feed.close()
+
+
+def test_a_twin_made_at_import_inside_a_running_loop_is_told_to_be_made_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 20c: uvicorn --workers/--reload import the app inside its loop; a module-level twin warned with
+    # "use the async object instead, in a coroutine", which a module global cannot follow.
+    (tmp_path / "module_level_twin.py").write_text(
+        "from dualio import twin\nfrom tests.twin.test_messages import AsyncSlow\nslow = twin.sync_class(AsyncSlow)()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    async def import_it() -> None:
+        importlib.import_module("module_level_twin")
+
+    with pytest.warns(dualio.BlockingCallWarning) as caught:
+        asyncio.run(import_it())
+    (warning,) = caught
+    assert warning.filename == str(tmp_path / "module_level_twin.py")
+    assert "This module is being imported by code running in an event loop" in str(warning.message)
+    assert "make the twin on first use instead" in str(warning.message)

@@ -70,10 +70,23 @@ def twin_call_hint() -> CallHint | None:
         f"Inside a coroutine on that loop, use the async object instead: {form}"
         if in_async_code or frame is None
         else _from_loop_callback(form, frame, plain=runtime.f_code.co_name == "call_sync"),
-        f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
+        _AT_IMPORT
+        if frame is not None and frame.f_code.co_name == "<module>"
+        else f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
         "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
         frame,
     )
+
+
+# For a twin made or called by a module's top-level code while the importing thread's loop runs: uvicorn imports
+# the app inside its loop with --workers or --reload (not without), so one twin per worker made at import warned
+# there with advice a module global cannot follow (review 20c).
+_AT_IMPORT = (
+    "This module is being imported by code running in an event loop (uvicorn imports the app so with --workers "
+    "or --reload); the call blocks that loop only while the module loads: make the twin on first use instead "
+    "(a getter with functools.cache), or in the application's startup (a FastAPI lifespan: there, await the "
+    "async object instead)"
+)
 
 
 def _generated(frame: FrameType) -> bool:
