@@ -377,3 +377,57 @@ def test_a_sync_def_returning_an_object_awaited_to_what_nothing_says_is_typed_an
     output.write_text(text)
     usage = "from gen_unannotated_await.sync import Client\n\nassert Client().submit(42) == 42\n"
     check_and_run_usage(tmp_path, "gen_unannotated_await", usage)
+
+
+_SHORTCUTS = {
+    "aio": """
+class AsyncNode:
+    async def read(self) -> int:
+        return 7
+
+
+class Shortcuts:  # asyncua's: no async member, but attributes of a class that has some
+    objects: AsyncNode
+
+    def __init__(self) -> None:
+        self.objects = AsyncNode()
+
+
+class AsyncClient:
+    def __init__(self) -> None:
+        self.nodes: Shortcuts = Shortcuts()
+
+    async def connect(self) -> None:
+        pass
+""",
+}
+
+_SHORTCUTS_USAGE = """
+from typing import assert_type
+
+from gen_shortcuts.sync import Client, Node
+
+client = Client()
+assert_type(client.nodes.objects, Node)
+assert client.nodes.objects.read() == 7
+"""
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_class_holding_async_objects_is_not_typed_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: bool
+) -> None:
+    # Review 20a: asyncua's `Client.nodes: Shortcuts` was typed as the async Shortcuts, though the runtime gives
+    # its twin (its instances hold Nodes): mypy read `client.nodes.objects.get_child(...)` as a coroutine, and
+    # listing Shortcuts was refused ("has no async members").
+    _package(tmp_path, monkeypatch, "gen_shortcuts", _SHORTCUTS)
+    output = tmp_path / "gen_shortcuts" / "sync.py"
+    names = ("AsyncClient", "AsyncNode", "Shortcuts") if listed else ("AsyncClient", "AsyncNode")
+    text = render_module([Target("gen_shortcuts.aio", name, output) for name in names])
+    if not listed:
+        assert "def nodes(self) -> _typing.Any:" in text  # what the runtime builds for it has no generated type
+        return
+    assert "def nodes(self) -> SyncShortcuts:" in text
+    assert "def objects(self) -> Node:" in text
+    output.write_text(text)
+    check_and_run_usage(tmp_path, "gen_shortcuts", _SHORTCUTS_USAGE)

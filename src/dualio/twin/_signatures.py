@@ -286,7 +286,8 @@ class SignatureWriter:
         return self._aliases[key]
 
     def _twinned_on_the_spot(self, source: Source, node: ast.expr) -> bool:
-        """Whether ``node`` (a name in ``source``) is a class of this package with async members, not listed.
+        """Whether ``node`` (a name in ``source``) is a class of this package with async members, or one that
+        declares attributes of such classes (``holds_async_attributes``), not listed.
 
         The runtime builds a twin for such a value when a call returns it (``_registry.to_sync``); no generated
         class says what it has, so its type is ``Any``. Classes the generator cannot read are left as written.
@@ -295,7 +296,9 @@ class SignatureWriter:
         if key not in self._on_the_spot:
             found = self.sources.base_class(source, node, self.package, type_only=True)
             members = class_members(self.sources, *found, strict=False)[0] if found is not None else {}
-            self._on_the_spot[key] = has_async_members(members)
+            self._on_the_spot[key] = has_async_members(members) or (
+                found is not None and holds_async_attributes(self.sources, *found)
+            )
         return self._on_the_spot[key]
 
     def _awaited(
@@ -616,3 +619,39 @@ def _delegate_of(method: ast.FunctionDef, klass: ast.ClassDef) -> ast.AsyncFunct
 
 def _is_docstring(statement: ast.stmt) -> bool:
     return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
+def holds_async_attributes(sources: Sources, source: Source, node: ast.ClassDef) -> bool:
+    """Whether the class ``node`` declares, by an annotation in its body, a public attribute whose class (of its
+    own package) has async members: asyncua's ``Shortcuts`` (``objects: Node``), whose instances the runtime
+    returns as twins, since they hold async objects (``client.nodes.objects.get_child(...)``; review 20a: typed
+    as the async ``Shortcuts``, so mypy read ``get_child`` as a coroutine). One level deep."""
+    package = source.module.partition(".")[0]
+    for statement in node.body:
+        if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
+            continue
+        if statement.target.id.startswith("_"):
+            continue
+        for written in _classes_in(statement.annotation):
+            found = sources.base_class(source, written, package, type_only=True)
+            if found is not None and has_async_members(class_members(sources, *found, strict=False)[0]):
+                return True
+    return False
+
+
+def _classes_in(annotation: ast.expr) -> list[ast.expr]:
+    """The class names an attribute's annotation may stand for: ``X``, ``m.X``, ``"X"``, ``Optional[X]``,
+    ``Union[X, Y]``, ``X | None``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return []
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        return [annotation]
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _classes_in(annotation.left) + _classes_in(annotation.right)
+    unions = {"Optional", "Union"}
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value).rpartition(".")[2] in unions:
+        return [name for element in _elements(annotation.slice) for name in _classes_in(element)]
+    return []
