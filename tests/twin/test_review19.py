@@ -431,3 +431,58 @@ def test_a_class_holding_async_objects_is_not_typed_as_itself(
     assert "def objects(self) -> Node:" in text
     output.write_text(text)
     check_and_run_usage(tmp_path, "gen_shortcuts", _SHORTCUTS_USAGE)
+
+
+_ITERABLE_PARAMETER = {
+    "aio": """
+from collections.abc import Iterable, Sequence
+
+
+class AsyncNode:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    async def read(self) -> int:
+        return self.value
+
+
+class AsyncClient:
+    async def read_values(self, nodes: Iterable[AsyncNode]) -> list[int]:
+        return [await node.read() for node in nodes]
+
+    async def first(self, nodes: Sequence[AsyncNode]) -> int:
+        return await nodes[0].read()
+
+    async def sum(self, values: Iterable[int]) -> int:
+        return sum(values)
+""",
+}
+
+_ITERABLE_PARAMETER_USAGE = """
+from gen_iterable_param.aio import AsyncNode
+from gen_iterable_param.sync import Client, Node
+
+client = Client()
+nodes = [Node(1), Node(2)]
+assert client.read_values(nodes) == [1, 2]
+assert client.read_values((Node(3),)) == [3]
+assert client.read_values({Node(4)}) == [4]
+assert client.first(nodes) == 1
+assert client.sum(iter([1, 2])) == 3
+"""
+
+
+def test_an_iterable_parameter_of_listed_objects_takes_containers_of_twins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 20a: asyncua's `read_values(nodes: Iterable[Node])` kept its type, so mypy refused a list of twins,
+    # which the twin unwraps.
+    _package(tmp_path, monkeypatch, "gen_iterable_param", _ITERABLE_PARAMETER)
+    output = tmp_path / "gen_iterable_param" / "sync.py"
+    text = render_module([Target("gen_iterable_param.aio", name, output) for name in ("AsyncClient", "AsyncNode")])
+    assert "nodes: list[Node] | tuple[Node, ...] | set[Node] | frozenset[Node]) -> list[int]:" in text
+    assert "_support.passed_each(nodes)" in text
+    assert "def first(self, nodes: list[Node] | tuple[Node, ...]) -> int:" in text
+    assert "values: Iterable[int]" in text
+    output.write_text(text)
+    check_and_run_usage(tmp_path, "gen_iterable_param", _ITERABLE_PARAMETER_USAGE)

@@ -41,6 +41,9 @@ _UNIONS = {"Optional", "Union"}
 _REWRITTEN = _UNWRAP | _TO_ITERATOR | _TO_CONTEXT  # standard names whose values the twin changes
 # Built-in containers a generated twin traverses (exactly these types at run time; subclasses are left as they are).
 _CONTAINERS = {"list", "List", "tuple", "Tuple", "dict", "Dict", "set", "frozenset", "FrozenSet"}
+# Abstract collections a parameter may be written as; the twin unwraps the built-in containers among them.
+_ABSTRACT_COLLECTIONS = {"Iterable", "Sequence", "Collection"}
+_UNWRAPPED_SHAPES = ("list[{}]", "tuple[{}, ...]", "set[{}]", "frozenset[{}]")  # what ``passed_each`` unwraps
 _BUILTINS = set(dir(builtins))
 _OWN_NAMES = {"_abc", "_builtins", "_contextlib", "_types", "_typing", "_support"}
 
@@ -312,11 +315,33 @@ class Annotations:
             for metadata in arguments[1:]:
                 self.names |= names_used(metadata)
             return _with_elements(node, [self._convert(arguments[0], inner), *arguments[1:]])
+        if place is Place.PASSED and head in _ABSTRACT_COLLECTIONS and len(arguments) == 1:
+            passed = self._passed_collection(head, arguments[0])
+            if passed is not None:
+                return passed
         if head in self.twins:  # a generic twinned class: its type arguments are what its twin's methods map
             # but a type variable stays (`QuerySet[T]` -> `SyncQuerySet[T]`, not `SyncQuerySet[SyncModel]` when T's
             # bound is a listed class: the twin's own parameter has the async class's bound; review 19c, ormar)
             return _with_elements(node, [self._type_argument(argument) for argument in arguments])
         return _with_elements(node, [self._as_written(argument) for argument in arguments])
+
+    def _passed_collection(self, head: str, element: ast.expr) -> ast.expr | None:
+        """A parameter written ``Iterable[X]`` (``Sequence``, ``Collection``) whose ``X`` holds a listed class: the
+        built-in containers the twin unwraps, of ``X`` with its twins (asyncua's ``read_values(nodes:
+        Iterable[Node])`` takes ``list[SyncNode] | tuple[SyncNode, ...] | set[...] | frozenset[...]``, which
+        ``_support.passed_each`` unwraps; review 20a: mypy refused a list of twins). Not an ``Iterable`` of twins:
+        a generator of them would reach the async code as twins. None if
+        ``X`` holds no listed class (then it is written as it is)."""
+        self._depth += 1  # a change inside has the twin traverse the argument (``_support.passed_each``)
+        try:
+            converted = self._convert(copy_expression(element), Place.PASSED)
+        finally:
+            self._depth -= 1
+        if ast.unparse(converted) == ast.unparse(element):
+            return None
+        shapes = _UNWRAPPED_SHAPES[:2] if head == "Sequence" else _UNWRAPPED_SHAPES  # a set is no Sequence
+        text = " | ".join(shape.format(ast.unparse(converted)) for shape in shapes)
+        return ast.parse(text, mode="eval").body
 
     def _type_argument(self, node: ast.expr) -> ast.expr:
         """A type argument of a generic twinned class: converted as an item, a bare name that is no listed class
