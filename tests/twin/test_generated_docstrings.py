@@ -146,3 +146,12 @@ def test_import_lines_in_a_docstring_keep_the_library_s_names() -> None:
     >>> from pkg.aio import AsyncClient, AsyncResponse
     >>> response: Response = Client().get("u")"""
     )
+
+
+def test_a_name_qualified_by_a_module_path_is_left_as_written() -> None:
+    # Review 20a: gql's `:meth:`gql.client.Client.close_async`` became `gql.client.SyncClient.close_async`, a path
+    # that does not exist (the twin is in the generated module, not in gql.client).
+    text = "Close with :meth:`pkg.aio.AsyncClient.close`, or ``AsyncClient.close()`` on the client itself."
+    assert sync_docstring(text, TWINS) == (
+        "Close with :meth:`pkg.aio.AsyncClient.close`, or ``Client.close()`` on the client itself."
+    )

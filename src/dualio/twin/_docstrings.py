@@ -61,7 +61,9 @@ def sync_docstring(text: str, twins: Mapping[str, str]) -> str:
 
 def _code_rewriter(twins: Mapping[str, str]) -> Callable[[str], str]:
     names = sorted((name for name, twin in twins.items() if name != twin), key=len, reverse=True)
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
+    # Not after a dot: `gql.client.Client.close_async` (a module path; a :meth: role) has no twin at
+    # `gql.client.SyncClient` (review 20a), nor has `aiohttp.ClientSession` one at `aiohttp.SyncClientSession`.
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, names)) + r")\b") if names else None
 
     def rewrite(code: str) -> str:
         code = _ASYNC_STATEMENT.sub("", _AWAIT.sub("", code))
