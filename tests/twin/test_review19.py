@@ -20,6 +20,16 @@ from .test_generated_spellings import check_and_run_usage
 from .test_review18_generator import _package
 
 
+def _generate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, modules: dict[str, str], *classes: str
+) -> tuple[Path, str]:
+    """Write ``modules`` as the package ``package``; render the twins of ``classes`` of its ``aio`` module for
+    ``package/sync.py``: that path and the text (not written yet)."""
+    _package(tmp_path, monkeypatch, package, modules)
+    output = tmp_path / package / "sync.py"
+    return output, render_module([Target(f"{package}.aio", name, output) for name in classes])
+
+
 class _QuerySet:
     """What ormar's metaclass property ``Model.objects`` gives: an object with async methods."""
 
@@ -98,9 +108,7 @@ def test_a_type_parameter_bound_differently_for_type_checkers_gets_both_imports(
     # Review 19c: ormar's QuerySet(Generic[T]) with `if TYPE_CHECKING: from ormar import T` / `else: T = TypeVar()`
     # was refused, blaming "a default value" (the twin's Generic[T] base needs T at run time; any type variable
     # does there, and type checkers read the TYPE_CHECKING one).
-    _package(tmp_path, monkeypatch, "gen_conditional_t", _CONDITIONAL_T)
-    output = tmp_path / "gen_conditional_t" / "sync.py"
-    text = render_module([Target("gen_conditional_t.aio", "AsyncQuerySet", output)])
+    output, text = _generate(tmp_path, monkeypatch, "gen_conditional_t", _CONDITIONAL_T, "AsyncQuerySet")
     checking, _, running = text.partition("if _typing.TYPE_CHECKING:\n")[2].partition("\nelse:\n")
     assert "    from gen_conditional_t.models import T\n" in checking + "\n"  # what type checkers read
     assert running.startswith("    from gen_conditional_t.aio import T\n")  # whichever the module made
@@ -138,9 +146,7 @@ assert model.load(Row).name == "row"
 def test_an_annotation_may_name_what_the_class_body_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Review 19c: ormar's Model was refused: "an annotation ... uses the name 'ModelRow', which module ... neither
     # defines nor imports at its top level" (imported in a class body, under TYPE_CHECKING, as mypy reads it).
-    _package(tmp_path, monkeypatch, "gen_class_import", _CLASS_BODY_IMPORT)
-    output = tmp_path / "gen_class_import" / "sync.py"
-    text = render_module([Target("gen_class_import.aio", "AsyncModel", output)])
+    output, text = _generate(tmp_path, monkeypatch, "gen_class_import", _CLASS_BODY_IMPORT, "AsyncModel")
     assert "if _typing.TYPE_CHECKING:\n    from gen_class_import.rows import Row\n" in text
     output.write_text(text)
     check_and_run_usage(tmp_path, "gen_class_import", _CLASS_BODY_IMPORT_USAGE)
@@ -199,10 +205,7 @@ def test_a_generic_twin_keeps_its_type_variable_in_its_own_annotations(
     # written `SyncQuerySet[SyncModel]`, which the twin's own parameter (bound to the async Model) refuses; and
     # `construct(cls: type[T]) -> T`, with T defined under TYPE_CHECKING, failed mypy (the twin drops `cls`'s
     # annotation: the ignore that a return-only type variable gets was not given, its TypeVar() not found).
-    _package(tmp_path, monkeypatch, "gen_ormar_shape", _ORMAR_SHAPE)
-    output = tmp_path / "gen_ormar_shape" / "sync.py"
-    targets = [Target("gen_ormar_shape.aio", name, output) for name in ("AsyncModel", "AsyncQuerySet")]
-    text = render_module(targets)
+    output, text = _generate(tmp_path, monkeypatch, "gen_ormar_shape", _ORMAR_SHAPE, "AsyncModel", "AsyncQuerySet")
     assert "def filter(self) -> QuerySet[M]:" in text
     assert "def first(self) -> Model:" in text
     assert "def build(cls) -> T:  # type: ignore[type-var]" in text
@@ -325,9 +328,7 @@ assert request.code == 205 and request.response() == 205
 def test_attributes_init_sets_in_its_blocks_are_properties(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Review 20b: the generated twin of aiocoap's BlockwiseRequest had no `observation` (set in an if/else of
     # __init__): `req.observation` was an AttributeError, where the run-time twin gave it.
-    _package(tmp_path, monkeypatch, "gen_init_blocks", _INIT_IN_BLOCKS)
-    output = tmp_path / "gen_init_blocks" / "sync.py"
-    text = render_module([Target("gen_init_blocks.aio", "AsyncRequest", output)])
+    output, text = _generate(tmp_path, monkeypatch, "gen_init_blocks", _INIT_IN_BLOCKS, "AsyncRequest")
     assert "def observation(self) -> Optional[Observation]:" in text
     assert "def code(self)" in text
     assert "def hidden(self)" not in text
@@ -369,10 +370,9 @@ def test_a_sync_def_returning_an_object_awaited_to_what_nothing_says_is_typed_an
     # Review 20b: distributed's `Client.submit(...) -> Future` (a plain def) was typed as the listed Future's twin,
     # `SyncFuture[_T]`, but the twin awaits what a plain def returns and gives the value: mypy accepted
     # `assert_type(fut, SyncFuture[int])` for an int.
-    _package(tmp_path, monkeypatch, "gen_unannotated_await", _UNANNOTATED_AWAIT)
-    output = tmp_path / "gen_unannotated_await" / "sync.py"
-    targets = [Target("gen_unannotated_await.aio", name, output) for name in ("AsyncClient", "Future")]
-    text = render_module(targets)
+    output, text = _generate(
+        tmp_path, monkeypatch, "gen_unannotated_await", _UNANNOTATED_AWAIT, "AsyncClient", "Future"
+    )
     assert "def submit(self, value: T) -> _typing.Any:" in text
     output.write_text(text)
     usage = "from gen_unannotated_await.sync import Client\n\nassert Client().submit(42) == 42\n"
@@ -420,10 +420,8 @@ def test_a_class_holding_async_objects_is_not_typed_as_itself(
     # Review 20a: asyncua's `Client.nodes: Shortcuts` was typed as the async Shortcuts, though the runtime gives
     # its twin (its instances hold Nodes): mypy read `client.nodes.objects.get_child(...)` as a coroutine, and
     # listing Shortcuts was refused ("has no async members").
-    _package(tmp_path, monkeypatch, "gen_shortcuts", _SHORTCUTS)
-    output = tmp_path / "gen_shortcuts" / "sync.py"
     names = ("AsyncClient", "AsyncNode", "Shortcuts") if listed else ("AsyncClient", "AsyncNode")
-    text = render_module([Target("gen_shortcuts.aio", name, output) for name in names])
+    output, text = _generate(tmp_path, monkeypatch, "gen_shortcuts", _SHORTCUTS, *names)
     if not listed:
         assert "def nodes(self) -> _typing.Any:" in text  # what the runtime builds for it has no generated type
         return
@@ -477,9 +475,9 @@ def test_an_iterable_parameter_of_listed_objects_takes_containers_of_twins(
 ) -> None:
     # Review 20a: asyncua's `read_values(nodes: Iterable[Node])` kept its type, so mypy refused a list of twins,
     # which the twin unwraps.
-    _package(tmp_path, monkeypatch, "gen_iterable_param", _ITERABLE_PARAMETER)
-    output = tmp_path / "gen_iterable_param" / "sync.py"
-    text = render_module([Target("gen_iterable_param.aio", name, output) for name in ("AsyncClient", "AsyncNode")])
+    output, text = _generate(
+        tmp_path, monkeypatch, "gen_iterable_param", _ITERABLE_PARAMETER, "AsyncClient", "AsyncNode"
+    )
     assert "nodes: list[Node] | tuple[Node, ...] | set[Node] | frozenset[Node]) -> list[int]:" in text
     assert "_support.passed_each(nodes)" in text
     assert "def first(self, nodes: list[Node] | tuple[Node, ...]) -> int:" in text
