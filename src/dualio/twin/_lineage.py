@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
-from ._source import Source
+from ._source import Source, in_blocks
 from ._syntax import type_alias_value
 
 __all__ = (
@@ -522,25 +522,13 @@ def _bound_type_variable(source: Source, name: str) -> str | None:
 def type_variable_call(source: Source, name: str) -> ast.Call | None:
     """The ``TypeVar(...)`` (``TypeVarTuple``, ``ParamSpec``) call ``source`` binds ``name`` to at its top level,
     a top-level ``if``/``try`` block's included (ormar's ``if TYPE_CHECKING: T = TypeVar("T", bound=...)``)."""
-    for statement in _with_blocks(source.tree.body):
+    for statement in in_blocks(source.tree.body):
         if not isinstance(statement, ast.Assign) or not isinstance(statement.value, ast.Call):
             continue
         if any(isinstance(target, ast.Name) and target.id == name for target in statement.targets):
             called = ast.unparse(statement.value.func).rpartition(".")[2]
             return statement.value if called in {_PLAIN, _TUPLE, _SPEC} else None
     return None
-
-
-def _with_blocks(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of ``body`` and, in their place, those of its ``if`` and ``try`` blocks, in source order."""
-    for statement in body:
-        if isinstance(statement, ast.If):
-            yield from _with_blocks(statement.body + statement.orelse)
-        elif isinstance(statement, (ast.Try, ast.TryStar)):
-            handlers = [line for handler in statement.handlers for line in handler.body]
-            yield from _with_blocks(statement.body + statement.orelse + handlers + statement.finalbody)
-        else:
-            yield statement
 
 
 def _assigned_name(source: Source, name: str) -> str | None:

@@ -10,13 +10,14 @@ import ast
 import importlib.machinery
 import importlib.util
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 from ._errors import GenerateError
 
-__all__ = ("Source", "Target", "literal_all", "returns_self_only", "skips_the_loop", "twin_name")
+__all__ = ("Source", "Target", "in_blocks", "literal_all", "returns_self_only", "skips_the_loop", "twin_name")
 
 _TYPE_ALIAS: tuple[type, ...] = (ast.TypeAlias,) if hasattr(ast, "TypeAlias") else ()  # Python >= 3.12
 
@@ -178,13 +179,9 @@ class Source:
         """Record the imports of the class body ``node`` (and of its ``if`` blocks) in ``class_imports``, each
         type-only: the generated module imports them for type checking, as the names of annotations."""
         table = Source(self.module, self.tree, self.path)
-        blocks = [node.body]
-        while blocks:
-            for statement in blocks.pop():
-                if isinstance(statement, (ast.Import, ast.ImportFrom)):
-                    table._index_statement(statement, package, type_only=True)
-                elif isinstance(statement, ast.If):
-                    blocks += [statement.body, statement.orelse]
+        for statement in in_blocks(node.body):
+            if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                table._index_statement(statement, package, type_only=True)
         for name, (written, _type_only) in table.imports.items():
             self.class_imports.setdefault(name, (written, True))
 
@@ -282,6 +279,20 @@ class Source:
             f"{where} uses the name {name!r}, which module {self.module} neither defines nor imports at its top "
             "level (nor in a top-level if/try block, nor in a class body); the generated twin could not import it"
         )
+
+
+_BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
+
+
+def in_blocks(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of ``body`` and, in their place, those of its blocks (``_BLOCKS``), in source order."""
+    for statement in body:
+        if isinstance(statement, _BLOCKS):
+            handlers = [line for handler in getattr(statement, "handlers", []) for line in handler.body]
+            after = getattr(statement, "orelse", []) + getattr(statement, "finalbody", [])
+            yield from in_blocks(statement.body + handlers + after)
+        else:
+            yield statement
 
 
 def _find_spec(module: str) -> ModuleSpec | None:

@@ -6,11 +6,11 @@ Plain functions over ``ast`` nodes, used by the class writer (``_writer``); none
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ._docstrings import sync_docstring
-from ._source import Source
+from ._source import Source, in_blocks
 
 __all__ = (
     "NameAsSelf",
@@ -210,7 +210,7 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
     """
     parameters = {arg.arg: arg.annotation for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
     found: dict[str, ast.expr | None] = {}
-    for statement in _in_blocks(init.body):
+    for statement in in_blocks(init.body):
         targets: list[ast.expr] = []
         annotation = None
         if isinstance(statement, ast.Assign):
@@ -228,20 +228,6 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
             ):
                 found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
     return list(found.items())
-
-
-_BLOCKS = (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)
-
-
-def _in_blocks(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of ``body`` and, in their place, those of its blocks (``_BLOCKS``), in source order."""
-    for statement in body:
-        if isinstance(statement, _BLOCKS):
-            handlers = [line for handler in getattr(statement, "handlers", []) for line in handler.body]
-            after = getattr(statement, "orelse", []) + getattr(statement, "finalbody", [])
-            yield from _in_blocks(statement.body + handlers + after)
-        else:
-            yield statement
 
 
 def type_alias_value(module: ast.Module, name: str) -> ast.expr | None:
