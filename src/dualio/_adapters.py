@@ -6,6 +6,7 @@ called on the portal's loop, never in the caller's thread, so loop-bound objects
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -112,16 +113,22 @@ class SyncIterator(Iterator[T]):
         """End the iteration: ``aclose()`` the async iterator on the loop (waited for, up to the portal's
         ``cancel_grace``) unless it ran to its end or was never started. Later ``next()`` calls raise
         ``StopIteration``. Closing twice does nothing."""
+        self._close(background=False)
+
+    def _close(self, *, background: bool) -> None:
         if self._done:
             return
         self._done = True
         self._async_iterable = None
         if self._iterator is not None:
-            _aclose(self._portal, self._context, self._iterator)
+            _aclose(self._portal, self._context, self._iterator, background=background)
 
     def __del__(self) -> None:
-        if not self._done:  # left early: `break`, an error in a `for` body, dropped
-            self.close()
+        # Left early (`break`, an error in a `for` body, dropped): closed at once, waited for, as `async for`
+        # would. Unless collected where an event loop runs (a thread driving a lent loop, which must run that
+        # aclose(): the wait stalled it for cancel_grace, then TimeoutError came out of __del__): in the background.
+        if not self._done:
+            self._close(background=asyncio._get_running_loop() is not None)
 
     def __repr__(self) -> str:
         state = "finished" if self._done else "not started" if self._iterator is None else "open"
@@ -130,11 +137,14 @@ class SyncIterator(Iterator[T]):
         return f"<dualio sync iterator over {over}, {state}>"
 
 
-def _aclose(portal: Portal, context: contextvars.Context, iterator: AsyncIterator[Any]) -> None:
-    """``aclose()`` the async iterator on the loop: waited for, unless this is the loop's own thread."""
+def _aclose(
+    portal: Portal, context: contextvars.Context, iterator: AsyncIterator[Any], *, background: bool = False
+) -> None:
+    """``aclose()`` the async iterator on the loop: waited for, unless this is the loop's own thread or
+    ``background`` (then submitted)."""
     if not hasattr(iterator, "aclose") or portal.closed:
         return
-    if portal._on_loop_thread():  # the sync iterator was garbage-collected on the loop
+    if background or portal._on_loop_thread():  # the sync iterator was garbage-collected on the loop
         portal.submit(iterator.aclose())
         return
     try:

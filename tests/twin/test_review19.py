@@ -484,3 +484,127 @@ def test_an_iterable_parameter_of_listed_objects_takes_containers_of_twins(
     assert "values: Iterable[int]" in text
     output.write_text(text)
     check_and_run_usage(tmp_path, "gen_iterable_param", _ITERABLE_PARAMETER_USAGE)
+
+
+_REVIEW_21A_SHAPES = {
+    "aio": """
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, Optional, TypeVar, Union
+
+import typing_extensions
+
+T = TypeVar("T")
+M = typing_extensions.TypeVar("M", default=int)
+Handler = Callable[[T], Awaitable[None]]  # a generic alias whose meaning the twin changes
+Toolset = Union[Sequence[T], Callable[[], T]]
+
+
+class Part(Generic[T, M]):
+    pass
+
+
+class TextPart(Part[str]):  # M's default fills the second argument (pydantic-ai's ToolReturnPart)
+    pass
+
+
+def validator(function: Callable[..., bool]) -> classmethod:  # type: ignore[type-arg]
+    return classmethod(function)
+
+
+class AsyncAgent(Generic[T]):
+    def __init__(self, toolsets: Optional[Sequence[Toolset[T]]] = None) -> None:
+        self.toolsets = toolsets
+
+    async def run(self, prompt: str) -> str:
+        return prompt
+
+
+    @validator
+    def check(cls, value: bool) -> bool:  # pydantic's validators are classmethods by their decorator
+        return value
+
+    async def part(self) -> TextPart:
+        return TextPart()
+
+    async def handler(self) -> Handler[int]:
+        async def handle(value: int) -> None:
+            pass
+
+        return handle
+""",
+}
+
+_REVIEW_21A_USAGE = """
+from gen_review21a.sync import Agent
+
+agent: Agent[int] = Agent(toolsets=[[1, 2]])
+assert agent.run("hi") == "hi"
+assert Agent.check(True) is True
+"""
+
+
+def test_review_21a_generator_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Review 21a (pydantic-ai, langchain): a base written with fewer arguments than parameters, the rest taking
+    # their PEP 696 defaults, was refused ("a type checker rejects it too": it does not); a Sequence of a generic
+    # alias was written `list[Union[...][T]]`, no type; a pydantic validator `def v(cls, ...)` (a classmethod by
+    # its decorator) was written as an instance method whose body named `self`.
+    output, text = _generate(tmp_path, monkeypatch, "gen_review21a", _REVIEW_21A_SHAPES, "AsyncAgent")
+    assert "][" not in text.partition("class Agent")[2].partition('"""')[0]
+    assert "toolsets: Optional[Sequence[Toolset[T]]] = None" in text
+    assert "def handler(self) -> _typing.Any:" in text  # Handler[int] with its body written out: not a type
+    assert "    @classmethod\n    def check(cls, value: bool) -> bool:" in text
+    output.write_text(text)
+    check_and_run_usage(tmp_path, "gen_review21a", _REVIEW_21A_USAGE)
+
+
+class _AgentRunningItsOwnLoop:
+    async def run(self, prompt: str) -> str:
+        return prompt
+
+    def run_sync(self, prompt: str) -> str:  # pydantic-ai's: run_until_complete on the thread's loop
+        coroutine = self.run(prompt)
+        try:
+            return asyncio.get_event_loop().run_until_complete(coroutine)
+        finally:
+            coroutine.close()  # refused before it ran: no "never awaited" warning
+
+
+def test_run_until_complete_on_the_portal_loop_gets_the_note(portal: dualio.Portal) -> None:
+    # Review 21a: pydantic-ai's agent.run_sync() on a twin raised "This event loop is already running" with no note.
+    with use_portal(portal):
+        agent = twin.sync_class(_AgentRunningItsOwnLoop)()
+    with pytest.raises(RuntimeError, match="already running") as caught:
+        agent.run_sync("hi")
+    (note,) = caught.value.__notes__
+    assert note.startswith("_AgentRunningItsOwnLoop.run_sync() is a sync method that runs its own event loop")
+    assert "pydantic-ai: agent.run(...), not agent.run_sync(...)" in note
+    assert agent.run("hi") == "hi"
+
+
+_STARRED_PARAMETERS = {
+    "aio": """
+from typing import Generic, TypeVarTuple
+
+Ts = TypeVarTuple("Ts")
+
+
+class AsyncResult(Generic[*Ts]):  # SQLAlchemy's AsyncResult: `Generic[Unpack[_Ts]]` written with a star
+    def __init__(self, *values: *Ts) -> None:
+        self.values = values
+
+    async def one(self) -> tuple[*Ts]:
+        return self.values
+""",
+}
+
+
+def test_a_type_variable_tuple_written_with_a_star_is_imported_by_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 21b: SQLAlchemy's AsyncResult could not be listed: "a type parameter ... uses the name '*_Ts', which
+    # module ... neither defines nor imports".
+    output, text = _generate(tmp_path, monkeypatch, "gen_starred", _STARRED_PARAMETERS, "AsyncResult")
+    assert "from gen_starred.aio import AsyncResult, Ts" in text
+    output.write_text(text)
+    usage = "from gen_starred.sync import Result\n\nassert Result(1, 'a').one() == (1, 'a')\n"
+    check_and_run_usage(tmp_path, "gen_starred", usage)

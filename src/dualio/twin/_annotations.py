@@ -297,6 +297,11 @@ class Annotations:
             node.value = self._convert(node.value, inner)
         finally:
             self._head = False
+        if isinstance(node.value, ast.Name) and not _is_dotted_name(node.value.id):
+            # a generic type alias written out (pydantic-ai's `EventStreamHandler[AgentDepsT]`, whose body the twin
+            # changes): `Callable[...][AgentDepsT]` is no type, and its parameters are not substituted: Any
+            self._mark_changed()
+            return ast.Name("_typing.Any", ast.Load())
         if place is Place.AS_WRITTEN:
             return _with_elements(node, [self._as_written(argument) for argument in arguments])
         if head in _UNIONS:
@@ -332,12 +337,16 @@ class Annotations:
         ``_support.passed_each`` unwraps; review 20a: mypy refused a list of twins). Not an ``Iterable`` of twins:
         a generator of them would reach the async code as twins. None if
         ``X`` holds no listed class (then it is written as it is)."""
+        used, self.twins_used = self.twins_used, set()
+        depth, traversed, changed, names = self._depth, self.traversed, self.changed, set(self.names)
         self._depth += 1  # a change inside has the twin traverse the argument (``_support.passed_each``)
         try:
             converted = self._convert(copy_expression(element), Place.PASSED)
         finally:
-            self._depth -= 1
-        if ast.unparse(converted) == ast.unparse(element):
+            self._depth = depth
+            listed, self.twins_used = self.twins_used, used | self.twins_used
+        if not listed:  # no listed class in it (a type alias may still have been written out: review 21a)
+            self.traversed, self.changed, self.names = traversed, changed, names
             return None
         shapes = _UNWRAPPED_SHAPES[:2] if head == "Sequence" else _UNWRAPPED_SHAPES  # a set is no Sequence
         text = " | ".join(shape.format(ast.unparse(converted)) for shape in shapes)
@@ -372,6 +381,11 @@ class Annotations:
         self.changed = True
         if self._depth:
             self.traversed = True
+
+
+def _is_dotted_name(text: str) -> bool:
+    """Whether ``text`` is a name or a dotted name (``Node``, ``_typing.Any``), not a type written out."""
+    return all(part.isidentifier() for part in text.split("."))
 
 
 def _awaitable_result(node: ast.expr) -> bool:
@@ -412,5 +426,7 @@ def _subscript(name: str, argument: ast.expr) -> ast.expr:
 
 
 def copy_expression(node: ast.expr) -> ast.expr:
-    """A deep copy of ``node`` that may be changed in place."""
+    """A deep copy of ``node`` that may be changed in place (``*Ts``, the annotation of ``*args: *Ts``, too)."""
+    if isinstance(node, ast.Starred):
+        return ast.Starred(copy_expression(node.value), ast.Load())
     return ast.parse(ast.unparse(node), mode="eval").body

@@ -116,6 +116,17 @@ class Sources:
             self._type_variables[key] = kind
         return self._type_variables[key]
 
+    def type_variable_default(self, source: Source, name: str) -> ast.expr | None:
+        """The ``default=`` of the ``TypeVar`` ``source``'s top-level ``name`` is (PEP 696: pydantic-ai's
+        ``MetadataT_co = TypeVar(..., default=Any)``), there or where it is imported from; None if it has none."""
+        call = type_variable_call(source, name)
+        if call is None and name not in source.defined:
+            qualified = source.qualified_name(ast.Name(name, ast.Load()), type_only=True)
+            if qualified is not None:
+                reached, found = self.follow(qualified, source.module.partition(".")[0])
+                call = type_variable_call(found, reached.rpartition(".")[2]) if found is not None else None
+        return next((k.value for k in call.keywords if k.arg == "default"), None) if call is not None else None
+
     def definition_of(self, qualified: str) -> str:
         """The dotted name where ``qualified`` (``pkg.Item``) is defined, re-exports followed as far as source goes."""
         return self.follow(qualified, None)[0]
@@ -307,6 +318,18 @@ def _parameter_kinds(sources: Sources, source: Source, node: ast.ClassDef) -> li
     return kinds
 
 
+def _defaults(sources: Sources, source: Source, missing: list[tuple[str, str]]) -> list[ast.expr]:
+    """The defaults of the type parameters ``missing`` (the last of a base's, which a subclass did not write),
+    as far as each of them has one, in order (a parameter without one ends the list: ``_bind`` then refuses)."""
+    found: list[ast.expr] = []
+    for name, kind in missing:
+        default = sources.type_variable_default(source, name) if kind == _PLAIN else None
+        if default is None:
+            break
+        found.append(default)
+    return found
+
+
 def _bind(kinds: list[tuple[str, str]], arguments: list[ast.expr] | None, where: str, base: str) -> dict[str, ast.expr]:
     """What each type parameter of a base stands for, given the arguments a subclass wrote (None: unsubscripted).
 
@@ -431,7 +454,10 @@ def _read_bases(sources: Sources, origin: Origin, package: str) -> Iterator[Orig
         if found is None:
             continue
         where = f"base {ast.unparse(base)} of {origin.source.module}.{origin.klass.name}"
-        bound = _bind(_parameter_kinds(sources, found[0], found[1]), arguments, where, found[1].name)
+        kinds = _parameter_kinds(sources, found[0], found[1])
+        if arguments is not None and len(arguments) < len(kinds):  # the last parameters may have defaults
+            arguments = arguments + _defaults(sources, found[0], kinds[len(arguments) :])
+        bound = _bind(kinds, arguments, where, found[1].name)
         bindings = {name: TypeArgument(argument, origin.source, origin.bindings) for name, argument in bound.items()}
         yield Origin(found[0], found[1], bindings)
 

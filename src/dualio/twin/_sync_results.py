@@ -30,8 +30,14 @@ if TYPE_CHECKING:
 
 _DONE = object()
 
-# What a library's sync wrapper says when it would run its own loop where one runs: asyncio.run's, gql's.
-_OWN_LOOP_WORDS = ("cannot be called from a running event loop", "if an asyncio loop is running")
+# What a library's sync wrapper says when it would run its own loop where one runs: asyncio.run's, gql's,
+# loop.run_until_complete's (pydantic-ai's run_sync), pydantic-ai's run_stream_sync's.
+_OWN_LOOP_WORDS = (
+    "cannot be called from a running event loop",
+    "if an asyncio loop is running",
+    "event loop is already running",
+    "from within an async context or a running event loop",
+)
 
 
 def runs_its_own_loop(error: BaseException) -> bool:
@@ -45,7 +51,7 @@ def note_own_loop(error: BaseException, name: str) -> None:
         f"{name}() is a sync method that runs its own event loop; a twin runs every method on its portal's loop, "
         "where that cannot work: call the async method it wraps through the twin instead (aiosmtplib: "
         "smtp.sendmail(...), not smtp.sendmail_sync(...); gql: client.execute_async(...), or execute() of the "
-        "session that `with client as session` gives)"
+        "session that `with client as session` gives; pydantic-ai: agent.run(...), not agent.run_sync(...))"
     )
 
 

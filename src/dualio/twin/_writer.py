@@ -116,7 +116,7 @@ class ClassWriter(SignatureWriter):
             twin_base = f"_support.Twin[{self.async_name}[{arguments}]]"
             self.emit(f"class {twin}{self.type_header(self.node)}({twin_base}):")
         elif parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
-            self.names.parameters.update(parameters)
+            self.names.parameters.update(parameter.lstrip("*") for parameter in parameters)  # `*Ts`: Ts
             listed = ", ".join(parameters)
             self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")
         elif twin_bases:  # `class AsyncAdmin(AsyncClient)` -> `class Admin(Client)`
@@ -427,7 +427,7 @@ class ClassWriter(SignatureWriter):
             # Read through the instance, as `obj.m(...)` reads it: a decorator's object may bind itself in its own
             # `__get__` (async_lru's `alru_cache` binds to None when read from the class).
             target = f"_support.through_instance({self.async_name}, {(calls or name)!r})"
-        if "staticmethod" in decorators or "classmethod" in decorators:
+        if "staticmethod" in decorators or "classmethod" in decorators or _implicit_classmethod(node):
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"
             place = Place.RETURNED if is_async else Place.AWAITED
@@ -593,3 +593,11 @@ def _foreign_hint(source: Source, node: ast.ClassDef, written: list[str]) -> str
         f". Its base {bases} comes from another package, which the generator does not read: if the async members "
         f"are there, use dualio.twin.sync_class({node.name}) at run time, which sees them{targets}"
     )
+
+
+def _implicit_classmethod(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a decorated ``def`` whose first parameter is ``cls`` is a classmethod by its decorator's doing:
+    pydantic's ``@field_validator`` makes one (langchain's ``set_verbose(cls, verbose)``; review 21a: the twin
+    wrote it as an instance method whose body named ``self``, which mypy refused)."""
+    first = (node.args.posonlyargs + node.args.args)[:1]
+    return bool(node.decorator_list) and bool(first) and first[0].arg == "cls"
