@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -608,3 +609,35 @@ def test_a_type_variable_tuple_written_with_a_star_is_imported_by_its_name(
     output.write_text(text)
     usage = "from gen_starred.sync import Result\n\nassert Result(1, 'a').one() == (1, 'a')\n"
     check_and_run_usage(tmp_path, "gen_starred", usage)
+
+
+def test_an_object_of_a_base_package_holding_an_async_object_is_a_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 21c (aioboto3): `s3.meta` is a boto3 ResourceMeta (the sync parent library of aioboto3) holding the
+    # aiobotocore client; it came back as it was, and `s3.meta.client.get_object(...)` made a coroutine that
+    # nothing awaited (an expected NoSuchKey never came).
+    (tmp_path / "syncbase_r21c.py").write_text(
+        "class Meta:\n"
+        "    def __init__(self, client: object) -> None:\n"
+        "        self.client = client\n\n\n"
+        "class Resource:\n"
+        "    pass\n"
+    )
+    (tmp_path / "asyncpkg_r21c.py").write_text(
+        "import syncbase_r21c\n\n\n"
+        "class AsyncClient:\n"
+        "    async def get_object(self, key: str) -> str:\n"
+        "        return key\n\n\n"
+        "class AsyncResource(syncbase_r21c.Resource):\n"
+        "    def __init__(self) -> None:\n"
+        "        self.meta = syncbase_r21c.Meta(AsyncClient())\n\n"
+        "    async def load(self) -> None:\n"
+        "        pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    asyncpkg = importlib.import_module("asyncpkg_r21c")
+    resource = twin.twin_of(asyncpkg.AsyncResource())
+    meta = resource.meta
+    assert isinstance(meta, twin.Twin)
+    assert resource.meta.client.get_object("k") == "k"

@@ -22,6 +22,7 @@ import contextlib
 import functools
 import importlib
 import inspect
+import sys
 import threading
 import types
 import typing
@@ -52,6 +53,9 @@ _NEVER_TWINNED_TYPES = (type, types.CoroutineType, asyncio.AbstractEventLoop, as
 TASK_SCOPED: tuple[type, ...] = (asyncio.Timeout, asyncio.TaskGroup)
 _kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
 _packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
+# Top-level packages of the bases of registered classes (boto3 under aioboto3): their objects that hold async
+# objects (a resource's `meta`, holding the aiobotocore client) get twins too (``_kind_of``; review 21c).
+_base_packages: set[str] = set()
 _async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_method_of_twin, per class and name
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
 _elsewhere: dict[type, str] = {}  # async class -> the generated module that registers its twin, not imported yet
@@ -84,6 +88,12 @@ def register(async_cls: type, twin_cls: type[Twin[Any]]) -> None:
     with _lock:
         _classes[async_cls] = twin_cls
         _packages.add(async_cls.__module__.partition(".")[0])
+        _base_packages.update(
+            package
+            for base in async_cls.__mro__[1:]
+            if (package := base.__module__.partition(".")[0]) not in sys.stdlib_module_names
+            and package not in {"builtins", "dualio", "typing_extensions"}
+        )
         _kinds.clear()
         _async_methods.clear()
 
@@ -574,7 +584,8 @@ def _kind_of(cls: type) -> str:
         kind = _SYNC_ON_LOOP  # aiopg's `_PoolCursorContextManager`: its __exit__ releases to the pool's loop
     else:
         kind = _AS_IS
-        if cls.__module__.partition(".")[0] in _packages and cls not in _PLAIN:
+        package = cls.__module__.partition(".")[0]
+        if (package in _packages or package in _base_packages) and cls not in _PLAIN:
             with _lock:
                 _by_instance.setdefault(cls, None)  # its first instance tells whether it holds async functions
     with _lock:
