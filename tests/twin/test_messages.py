@@ -13,6 +13,7 @@ import importlib
 import re
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -375,3 +376,31 @@ def test_a_twin_made_at_import_inside_a_running_loop_is_told_to_be_made_on_first
     assert warning.filename == str(tmp_path / "module_level_twin.py")
     assert "This module is being imported by code running in an event loop" in str(warning.message)
     assert "make the twin on first use instead" in str(warning.message)
+
+
+class _AsyncOpener:
+    @asynccontextmanager
+    async def _opened(self) -> AsyncIterator[str]:
+        yield "open"
+
+    def open(self) -> AbstractAsyncContextManager[str]:  # aiohttp's session.get(): a plain def
+        return self._opened()
+
+    async def ping(self) -> str:
+        return "pong"
+
+
+def test_a_with_block_inside_a_coroutine_is_told_to_use_async_with(portal: dualio.Portal) -> None:
+    # Review 20c: `with session.get(url) as r:` inside an `async def` was told
+    # "dualio.twin.unwrap(twin).get(...) (awaited if it returns an awaitable)", where it needs `async with`.
+    with use_portal(portal):
+        opener = sync_class(_AsyncOpener)()
+
+    async def elsewhere() -> None:
+        with opener.open():
+            pass
+
+    portal.running_loop_policy = "raise"
+    with pytest.raises(dualio.BlockingCallError) as raised:
+        asyncio.run(elsewhere())
+    assert "async with dualio.twin.unwrap(twin).open(...) as ..." in str(raised.value)

@@ -19,6 +19,8 @@ from typing import Any
 
 from dualio._portal import CallHint
 
+from ._entering import enters_at_once
+
 __all__ = ("twin_call_hint",)
 
 _DUALIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -64,6 +66,8 @@ def twin_call_hint() -> CallHint | None:
     else:
         api = type(twin).__qualname__ + ("" if method == "__init__" else f".{method}")
         form = _async_form(runtime.f_code.co_name, method, twin, scope)
+        if frame is not None and runtime.f_code.co_name in ("call", "call_sync") and enters_at_once(frame):
+            form = f"async with {_UNWRAPPED}.{method}(...) as ..."  # `with session.get(url) as r:` (review 20c)
     in_async_code = frame is not None and bool(frame.f_code.co_flags & _ASYNC_CODE)
     return CallHint(
         api,
