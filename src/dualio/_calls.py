@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from ._future import PortalFuture
     from ._hosting import HeldBlock
+    from ._thread_work import WaitingThread
 
 __all__ = ("BlockingCall", "CancelReason", "FutureCall", "where_suspended")
 
@@ -29,7 +30,18 @@ CancelReason = Literal["interrupt", "timeout", "future", "shutdown"]
 
 
 class _Call(abc.ABC):
-    __slots__ = ("cancel_reason", "context", "coro", "detached", "on_done", "queued", "task", "timeout", "timer")
+    __slots__ = (
+        "cancel_reason",
+        "context",
+        "coro",
+        "detached",
+        "on_done",
+        "queued",
+        "task",
+        "thread_work",
+        "timeout",
+        "timer",
+    )
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         self.coro = coro
@@ -43,6 +55,9 @@ class _Call(abc.ABC):
         # Set by its own coroutine's first step: the call is finished early (``Portal._deliver_early``) or by
         # another task (``Portal._hand_over``), never by its own task's end.
         self.detached = False
+        # The waiting thread's executor, made asgiref's in the call's context when its task starts
+        # (``_thread_work``); None unless asgiref may send thread-sensitive work to the calling thread.
+        self.thread_work: WaitingThread | None = None
 
     @abc.abstractmethod
     def finish(self, result: object, exception: BaseException | None) -> None:

@@ -39,6 +39,7 @@ from ._hosting import HeldBlock, held_here, route, start_holding
 from ._lending import DRIVEN, LoopLender
 from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
 from ._stats import PortalStatistics
+from ._thread_work import install, waiting_thread_for
 from ._validate import check_timeout, discard, to_coroutine
 from .errors import DeadlockError, InvalidTimeoutError, PortalClosedError
 
@@ -489,8 +490,9 @@ class Portal:
         as a line of an ``async with`` block runs in the task that entered it."""
         if held_here():  # one context variable read: nothing else unless a block is held in this context
             route(call, self)
+        waiting = waiting_thread_for(call.context)  # asgiref may send work here: run it while waiting
         lender = self._lender
-        if self._lend_loop and lender is not None:
+        if self._lend_loop and lender is not None and waiting is None:
             try:
                 borrowed = lender.try_borrow(call)
             except BaseException:  # TimeoutError, or Ctrl-C while the loop's thread was asked for it
@@ -503,15 +505,23 @@ class Portal:
                 return
         done = call.done
         try:
-            self._enqueue(call)
-            if call.timeout is None:
-                finished = done.acquire()
+            if waiting is not None:
+                call.thread_work = waiting
+                limit = None if call.timeout is None else call.timeout + self._cancel_grace
+                finished = waiting.wait(call, limit, start=functools.partial(self._enqueue, call))
             else:
-                finished = done.acquire(timeout=min(call.timeout + self._cancel_grace, threading.TIMEOUT_MAX))
+                self._enqueue(call)
+                if call.timeout is None:
+                    finished = done.acquire()
+                else:
+                    finished = done.acquire(timeout=min(call.timeout + self._cancel_grace, threading.TIMEOUT_MAX))
         except BaseException:  # KeyboardInterrupt (Ctrl-C), or another exception raised in this thread
             if call.queued:
                 self._cancel_soon(call, "interrupt")
-                done.acquire(timeout=self._cancel_grace)
+                if waiting is not None:
+                    waiting.wait(call, self._cancel_grace)
+                else:
+                    done.acquire(timeout=self._cancel_grace)
             else:
                 discard(call.coro)
             raise
@@ -638,6 +648,8 @@ class Portal:
                 call.finish(None, concurrent.futures.CancelledError())
                 continue
             self._starting = call
+            if call.thread_work is not None:
+                call.context.run(install, call.thread_work)
             try:
                 task = start_task(loop, call.coro, call.context)
             except (KeyboardInterrupt, SystemExit) as exc:  # raised by an eager first step on Python >= 3.12

@@ -1,0 +1,184 @@
+"""Run, in a thread blocked in a dualio call, the sync work that asgiref's ``sync_to_async`` sends to it.
+
+asgiref runs ``sync_to_async(f)`` (``thread_sensitive=True``, the default, and what Django's async ORM
+methods use) in "the" sync thread of the request: a Django sync view under ASGI runs in that thread. When the
+view calls ``dualio.run(coro)`` and ``coro`` awaits such an ``f``, asgiref sends ``f`` to the view's thread,
+which is blocked in ``dualio.run`` waiting for ``coro``: it would wait for itself until the timeout (or for
+ever). asgiref's own ``async_to_sync`` avoids that by running such work in the waiting thread while it waits;
+a dualio call does the same, as a drop-in for ``async_to_sync``:
+
+- only in a context asgiref's thread-sensitive machinery runs in (a ``ThreadSensitiveContext``, Django's per
+  request context, or code that ``sync_to_async`` runs in its single thread): elsewhere asgiref does not send
+  work to the calling thread, and nothing changes (no cost besides two context-variable reads, and none at all
+  until ``asgiref.sync`` is imported);
+- such a call waits in the thread (never on a lending portal's borrowed loop: the thread must be free to run
+  the work) and runs each piece of work sent to it, in the order sent, until the call ends, then runs what
+  is still queued; the call's timeout and Ctrl-C apply as to any call (a Ctrl-C inside the work stops the
+  waiting, the work's future gets ``CancelledError``);
+- work sent after the thread stopped waiting (by a task that outlived the call) goes where asgiref would have
+  sent it without dualio: the executor of the thread-sensitive context, else asgiref's single thread.
+
+The executor is one per thread; asgiref finds it as ``AsyncToSync.executors.current``, which is set in the
+call's context on the loop thread (asgiref's ``Local`` ignores values set in another thread).
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextvars
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ._calls import BlockingCall
+
+__all__ = ("WaitingThread", "install", "waiting_thread_for")
+
+R = TypeVar("R")
+
+_threads = threading.local()
+
+
+def waiting_thread_for(context: contextvars.Context) -> WaitingThread | None:
+    """The calling thread's executor if asgiref may send thread-sensitive work to it from a call made in
+    ``context``; None (the common case) otherwise."""
+    sync = sys.modules.get("asgiref.sync")
+    if sync is None:
+        return None
+    sync_to_async = getattr(sync, "SyncToAsync", None)
+    sensitive = getattr(sync_to_async, "thread_sensitive_context", None)
+    single = getattr(sync_to_async, "deadlock_context", None)
+    if not isinstance(sensitive, contextvars.ContextVar) or not isinstance(single, contextvars.ContextVar):
+        return None  # an asgiref this module does not know: leave it alone
+    if context.get(sensitive) is None and not context.get(single, False):
+        return None
+    waiting: WaitingThread | None = getattr(_threads, "waiting", None)
+    if waiting is None:
+        waiting = _threads.waiting = WaitingThread()
+    return waiting
+
+
+def install(waiting: WaitingThread) -> None:
+    """Make ``waiting`` the executor asgiref's ``sync_to_async`` picks in the current context (call inside the
+    call's context, on the loop thread)."""
+    executors = sys.modules["asgiref.sync"].AsyncToSync.executors
+    executors.current = waiting
+
+
+class WaitingThread(concurrent.futures.Executor):
+    """The executor of one thread: work submitted to it runs in that thread while it waits in a dualio call.
+
+    ``submit`` is thread-safe (asgiref calls it on the portal's loop); ``wait`` is called only by the thread."""
+
+    def __init__(self) -> None:
+        self._thread = threading.current_thread()
+        self._ready = threading.Condition(threading.Lock())
+        self._work: collections.deque[tuple[concurrent.futures.Future[Any], Callable[[], Any]]] = collections.deque()
+        self._waits = 0  # how many dualio calls the thread waits in now (a work item may make a nested call)
+
+    def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[R]:
+        """Queue ``fn(*args, **kwargs)`` for the thread if it waits in a dualio call; else hand it to the
+        executor asgiref would have used."""
+        future: concurrent.futures.Future[R] = concurrent.futures.Future()
+        with self._ready:
+            if self._waits and threading.current_thread() is not self._thread:
+                self._work.append((future, lambda: fn(*args, **kwargs)))
+                self._ready.notify()
+                return future
+        return _asgiref_executor().submit(fn, *args, **kwargs)
+
+    def wait(self, call: BlockingCall, timeout: float | None, start: Callable[[], object] | None = None) -> bool:
+        """Block until ``call`` finishes (True) or ``timeout`` seconds pass (False), running the work sent
+        here meanwhile; once the call has finished, the work still queued runs before this returns. ``start``
+        (queueing the call) runs once the thread counts as waiting, so that no work sent by the call's first
+        step goes elsewhere.
+
+        Raises what interrupts the thread (Ctrl-C), in the wait or in a piece of work (its future is cancelled
+        then); the work queued behind it stays for the thread's next wait, or runs now if no wait follows."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        done = call.done
+        ready = self._ready
+        call.on_finish = self._wake
+        with ready:
+            self._waits += 1
+        try:
+            if start is not None:
+                start()
+            while True:
+                with ready:
+                    while not self._work and done.locked():
+                        remaining = None if deadline is None else deadline - time.monotonic()
+                        if remaining is not None and remaining <= 0:
+                            return False
+                        ready.wait(remaining)
+                    if not self._work:
+                        return True
+                    future, work = self._work.popleft()
+                _run(future, work)
+        finally:
+            call.on_finish = None
+            with ready:
+                self._waits -= 1
+                left = list(self._work) if not self._waits else []
+                if left:
+                    self._work.clear()
+            for future, work in left:  # nobody waits here any more: where asgiref would have run it
+                _hand_on(future, work)
+
+    def _wake(self) -> None:
+        with self._ready:
+            self._ready.notify()
+
+
+def _run(future: concurrent.futures.Future[Any], work: Callable[[], Any]) -> None:
+    if not future.set_running_or_notify_cancel():
+        return
+    try:
+        result = work()
+    except (KeyboardInterrupt, SystemExit):
+        future.set_exception(concurrent.futures.CancelledError())
+        raise
+    except BaseException as exc:
+        future.set_exception(exc)
+        del exc
+    else:
+        future.set_result(result)
+
+
+def _hand_on(future: concurrent.futures.Future[Any], work: Callable[[], Any]) -> None:
+    """Run ``work`` on asgiref's own executor and pass its outcome to ``future``."""
+    if not future.set_running_or_notify_cancel():
+        return
+    moved = _asgiref_executor().submit(work)
+
+    def deliver(finished: concurrent.futures.Future[Any]) -> None:
+        error = finished.exception()
+        if error is None:
+            future.set_result(finished.result())
+        else:
+            future.set_exception(error)
+
+    moved.add_done_callback(deliver)
+
+
+def _asgiref_executor() -> concurrent.futures.Executor:
+    """The executor asgiref's ``sync_to_async`` would pick without dualio, in the current context: the
+    thread-sensitive context's (made if missing, as asgiref does), else its single thread."""
+    sync_to_async = sys.modules["asgiref.sync"].SyncToAsync
+    context = sync_to_async.thread_sensitive_context.get(None)
+    if context is None:
+        executor: concurrent.futures.Executor = sync_to_async.single_thread_executor
+        return executor
+    if getattr(context, "_exited", False):
+        raise RuntimeError(  # asgiref's words in the same case
+            "ThreadSensitiveContext has exited. Tasks created inside a context with an executor must finish "
+            "before it exits."
+        )
+    executors: dict[Any, concurrent.futures.Executor] = sync_to_async.context_to_thread_executor
+    if context not in executors:
+        executors[context] = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    return executors[context]
