@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import math
@@ -92,6 +93,25 @@ def test_async_context_manager_gets_a_hint_to_use_enter() -> None:
 
     with pytest.raises(TypeError, match=r"use dualio\.enter\(\)"):
         run_untyped(Resource())
+
+
+@pytest.mark.parametrize("api", [dualio.run, dualio.submit])
+def test_contextlib_async_context_managers_and_their_functions_get_hints(api: Callable[..., Any]) -> None:
+    """``@asynccontextmanager`` objects are callable (review 22c: contextlib's own TypeError came out)."""
+
+    @contextlib.asynccontextmanager
+    async def session() -> AsyncIterator[int]:
+        yield 1
+
+    async def numbers() -> AsyncIterator[int]:
+        yield 1
+
+    with pytest.raises(TypeError, match=r"got _AsyncGeneratorContextManager .*; .*use dualio\.enter\(\)$"):
+        api(session())
+    with pytest.raises(TypeError, match=r"got function '.*session', which makes async context managers; "):
+        api(session)
+    with pytest.raises(TypeError, match=r"got async generator function '.*numbers'; .*dualio\.iterate\(numbers"):
+        api(numbers)
 
 
 def test_callable_object_returning_non_awaitable_is_refused_after_the_call() -> None:

@@ -85,7 +85,7 @@ def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineTyp
                 "a coroutine object runs once: create a new one by calling the async function again"
             )
         return aw_or_fn
-    if not callable(aw_or_fn):
+    if not callable(aw_or_fn) or (not args and _is_async_protocol_object(aw_or_fn)):
         if args:
             raise TypeError(
                 f"{api}(): extra positional arguments were given with {describe(aw_or_fn)}, which is not callable"
@@ -94,12 +94,7 @@ def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineTyp
     if _is_async_callable(aw_or_fn):
         result = aw_or_fn(*args)
     elif isinstance(aw_or_fn, _SYNC_FUNCTION_TYPES) or inspect.isclass(aw_or_fn):
-        raise TypeError(
-            f"{api}() expects an awaitable or an async function, got sync {describe(aw_or_fn)}; "
-            f"call a sync function directly, or if it returns an awaitable, await it in an async def run on the "
-            f"loop: async def call(): return await fn(*args), then {api}(call()) (calling fn here would make a "
-            f"future of a loop-bound object, zmq.asyncio's recv(), outside the portal's loop)"
-        )
+        raise TypeError(_sync_function_refused(aw_or_fn, api))
     else:
         result = aw_or_fn(*args)
         if not inspect.isawaitable(result):
@@ -110,6 +105,36 @@ def to_coroutine(aw_or_fn: Any, args: tuple[Any, ...], api: str) -> CoroutineTyp
     if inspect.iscoroutine(result):
         return result
     return _wrap_awaitable(result, api)
+
+
+def _sync_function_refused(fn: Callable[..., object], api: str) -> str:
+    """Why ``fn`` (a sync function or a class) is refused, with what to pass instead."""
+    made = inspect.unwrap(fn) if isinstance(fn, types.FunctionType) else fn
+    if inspect.isasyncgenfunction(made):
+        if made is fn:  # an async generator function: its items
+            return (
+                f"{api}() expects an awaitable or an async function, got async generator function {fn.__qualname__!r}; "
+                f"for its items use dualio.iterate({fn.__name__}(...))"
+            )
+        return (  # wrapped by contextlib.asynccontextmanager (or alike): a context manager factory
+            f"{api}() expects an awaitable or an async function, got {describe(fn)}, which makes async context "
+            f"managers; use dualio.enter({fn.__name__}(...)) (or, in a coroutine, async with)"
+        )
+    return (
+        f"{api}() expects an awaitable or an async function, got sync {describe(fn)}; "
+        f"call a sync function directly, or if it returns an awaitable, await it in an async def run on the "
+        f"loop: async def call(): return await fn(*args), then {api}(call()) (calling fn here would make a "
+        f"future of a loop-bound object, zmq.asyncio's recv(), outside the portal's loop)"
+    )
+
+
+def _is_async_protocol_object(obj: object) -> bool:
+    """An async iterator or context manager that is also callable and not awaitable: contextlib's
+    ``asynccontextmanager`` objects are (``AsyncContextDecorator``); calling one would be wrong."""
+    kind = type(obj)
+    if isinstance(obj, _SYNC_FUNCTION_TYPES) or inspect.isclass(obj) or hasattr(kind, "__await__"):
+        return False
+    return hasattr(kind, "__aenter__") or hasattr(kind, "__anext__")
 
 
 def _is_async_callable(fn: Callable[..., object]) -> bool:

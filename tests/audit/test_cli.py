@@ -20,14 +20,14 @@ def test_exit_1_with_findings_and_text_output(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     assert lines[0] == "bad.py:5:5 DIO101 blocking call `time.sleep` in async function `handler`"
     assert lines[1].startswith("    fix: ")
-    assert lines[-1].startswith("1 finding in 1 files (5 lines")
+    assert lines[-1].startswith("1 finding in 1 file (5 lines")
 
 
 def test_exit_0_without_findings(tmp_path: Path) -> None:
     write_tree(tmp_path, {"good.py": GOOD})
     proc = run_cli("audit", ".", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("No findings in 1 files")
+    assert proc.stdout.startswith("No findings in 1 file (")
 
 
 @pytest.mark.parametrize(

@@ -93,5 +93,6 @@ def _render(result: AuditResult, output_format: str, elapsed: float) -> str:
     lines = [finding.to_text() for finding in result.findings]
     count = len(result.findings)
     noun = "finding" if count == 1 else "findings"
-    lines.append(f"{count or 'No'} {noun} in {result.files} files ({result.lines} lines, {elapsed:.2f} s)")
+    files = f"{result.files} file{'' if result.files == 1 else 's'}"
+    lines.append(f"{count or 'No'} {noun} in {files} ({result.lines} lines, {elapsed:.2f} s)")
     return "\n".join(lines) + "\n"
