@@ -208,7 +208,7 @@ def test_work_runs_in_order_while_the_thread_waits(portal: dualio.Portal) -> Non
     assert sorted(order) == [0, 1, 2, 3, 4]
 
 
-DJANGO_SITE = '''
+DJANGO_SITE = """
 import asyncio, json, sys, threading
 
 import django
@@ -270,7 +270,7 @@ async def main():
 
 call_command("migrate", verbosity=0)
 asyncio.run(main())
-'''
+"""
 
 
 def test_a_django_sync_view_under_asgi_runs_the_async_orm_through_dualio_run(tmp_path: Any) -> None:

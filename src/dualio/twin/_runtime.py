@@ -433,6 +433,18 @@ def _name_of(fn: object) -> str:
     return name if isinstance(name, str) else type(fn).__qualname__
 
 
+def _own_function(obj: object, fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The callable ``obj`` holds in its own ``__dict__`` under the name of its class's method ``fn``, which it
+    replaces (Playwright's ``async_playwright().start()`` sets ``playwright.stop = cm.__aexit__`` over a class
+    ``stop`` that does nothing; review 22b); None, the common case, if it holds none."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:  # __slots__
+        return None
+    held = own.get(fn.__name__)
+    return held if held is not None and callable(held) and held is not fn else None
+
+
 async def _invoke(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
@@ -586,9 +598,12 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         if entered is not None and entered.portal is twin._dualio_portal:
             return _call_and_leave(twin, fn, args, kwargs, entered)
     overrides = _timeouts.get()
+    obj = twin._dualio_obj
+    own = _own_function(obj, fn)
     try:
         result = twin._dualio_portal.run(
-            fn(twin._dualio_obj, *args, **kwargs), timeout=timeout_for(twin) if overrides else twin._dualio_timeout
+            fn(obj, *args, **kwargs) if own is None else own(*args, **kwargs),
+            timeout=timeout_for(twin) if overrides else twin._dualio_timeout,
         )
     except Exception as error:
         if isinstance(error, (RuntimeError, ValueError)):
@@ -676,7 +691,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     if follows == FOR:  # `for x in twin.m(...)`: an awaitable async iterable is iterated, not awaited
         coro = _invoke_for(fn, (twin._dualio_obj, *args), kwargs)
         return _iterated(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
-    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, frame)
+    own = _own_function(twin._dualio_obj, fn)
+    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, frame) if own is None else _invoke(own, args, kwargs, frame)
     try:
         value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
     except Exception as error:
