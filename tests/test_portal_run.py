@@ -291,6 +291,31 @@ def test_allow_policy_is_silent(portal: dualio.Portal) -> None:
         assert asyncio.run(handler()) == 10
 
 
+def test_a_loop_suspended_in_another_greenlet_does_not_count_as_running(portal: dualio.Portal) -> None:
+    """Playwright's ``sync_playwright()`` drives its loop from a greenlet and leaves it marked running between
+    its calls (review 22b: every call in such a block warned, and ``raise`` refused them). The same shape here:
+    a task step switches back to the main greenlet while its loop runs in a child greenlet."""
+    greenlet = pytest.importorskip("greenlet")
+    portal.running_loop_policy = "raise"
+    main = greenlet.getcurrent()
+    loop = asyncio.new_event_loop()
+
+    async def hand_back_to_the_caller() -> None:
+        main.switch()  # the loop stays "running" in this thread while the main greenlet goes on
+        portal.run(noop)  # back on the loop: a call its own code makes is still refused
+
+    driver = greenlet.greenlet(lambda: loop.run_until_complete(hand_back_to_the_caller()))
+    driver.switch()
+    try:
+        assert asyncio.get_running_loop() is loop
+        assert portal.run(double, 4) == 8  # neither refused nor warned: nothing of that loop runs meanwhile
+        with pytest.raises(dualio.BlockingCallError, match="hand_back_to_the_caller"):
+            driver.switch()  # the task goes on, and its call raises out of run_until_complete
+    finally:
+        loop.close()
+    assert driver.dead
+
+
 def test_configure_sets_the_policy_of_the_default_portal() -> None:
     dualio.configure(running_loop_policy="raise")
 

@@ -6,6 +6,7 @@ returns. The policy decides whether that is allowed silently, warned about once 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import threading
@@ -15,7 +16,7 @@ from typing import Literal, get_args
 
 from .errors import BlockingCallError, BlockingCallWarning
 
-__all__ = ("RunningLoopPolicy", "check_policy", "report_blocking_call")
+__all__ = ("RunningLoopPolicy", "check_policy", "loop_suspended_elsewhere", "report_blocking_call")
 
 RunningLoopPolicy = Literal["allow", "warn", "raise"]
 _POLICIES: tuple[str, ...] = get_args(RunningLoopPolicy)
@@ -30,6 +31,36 @@ def check_policy(policy: object) -> RunningLoopPolicy:
     if policy not in _POLICIES:
         raise ValueError(f"running_loop_policy must be one of {_POLICIES}, got {policy!r}")
     return policy  # type: ignore[return-value]
+
+
+def loop_suspended_elsewhere(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop``, this thread's running loop, is suspended in another greenlet rather than running under
+    the current call: Playwright's ``sync_playwright()`` drives its loop from a greenlet and leaves it marked
+    running between its calls, while the user's code runs and nothing of the loop does (review 22b: every twin
+    call in such a block warned, and ``running_loop_policy="raise"`` refused them all).
+
+    Told only with greenlet imported and a stdlib loop, by finding none of the loop's own frames (``run_forever``,
+    ``_run_once``, a callback's ``Handle._run``) on the current stack; uvloop runs in C and is never judged so.
+    Called only when a running loop was found (the rare path)."""
+    if "greenlet" not in sys.modules or not isinstance(loop, asyncio.BaseEventLoop):
+        return False
+    codes = set()
+    for function in (
+        asyncio.BaseEventLoop.run_forever,
+        asyncio.BaseEventLoop._run_once,  # type: ignore[attr-defined]
+        asyncio.events.Handle._run,
+        type(loop).run_forever,
+        getattr(type(loop), "_run_once", None),
+    ):
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            codes.add(code)
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code in codes:
+            return False
+        frame = frame.f_back
+    return True
 
 
 def _caller_site(frame: FrameType | None) -> tuple[str, int, str, dict[str, object]]:

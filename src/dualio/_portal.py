@@ -37,7 +37,7 @@ from ._foreign_loop import note_foreign_loop, note_object_of_another_loop
 from ._future import PortalFuture
 from ._hosting import HeldBlock, held_here, route, start_holding
 from ._lending import DRIVEN, LoopLender
-from ._policy import RunningLoopPolicy, check_policy, report_blocking_call
+from ._policy import RunningLoopPolicy, check_policy, loop_suspended_elsewhere, report_blocking_call
 from ._stats import PortalStatistics
 from ._thread_work import install, waiting_thread_for
 from ._validate import check_timeout, discard, to_coroutine
@@ -431,12 +431,15 @@ class Portal:
 
     def _check_blocking_call(self, api: str) -> None:
         """Refuse a blocking call on the loop thread; apply the policy when the caller's own loop runs."""
-        if _get_running_loop() is None and _get_ident() != self._thread_id:
+        running = _get_running_loop()
+        if running is None and _get_ident() != self._thread_id:
             return  # the common case: no loop runs in this thread
         if self._running_loop_policy == "allow" and not self._on_loop_thread():
             return
         hint = call_hint() if call_hint is not None else None
         self._refuse_loop_thread(api, hint)
+        if running is not None and loop_suspended_elsewhere(running):
+            return  # marked running by a library's greenlet (Playwright's sync API), blocked by nothing here
         if hint is None:
             report_blocking_call(self._running_loop_policy, api)
         else:

@@ -378,6 +378,25 @@ def test_a_twin_made_at_import_inside_a_running_loop_is_told_to_be_made_on_first
     assert "make the twin on first use instead" in str(warning.message)
 
 
+def test_the_main_script_top_level_is_not_told_it_is_being_imported(tmp_path: Path) -> None:
+    # Review 22b: a script's own top level (`__main__`) inside a running loop got the uvicorn import advice.
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "from dualio import twin\nfrom tests.twin.test_messages import AsyncSlow\nslow = twin.sync_class(AsyncSlow)()\n"
+    )
+    code = compile(script.read_text(), str(script), "exec")
+
+    async def run_as_main() -> None:
+        exec(code, {"__name__": "__main__"})
+
+    with pytest.warns(dualio.BlockingCallWarning) as caught:
+        asyncio.run(run_as_main())
+    (warning,) = caught
+    assert warning.filename == str(script)
+    assert "being imported" not in str(warning.message)
+    assert "use the async object instead" in str(warning.message)
+
+
 class _AsyncOpener:
     @asynccontextmanager
     async def _opened(self) -> AsyncIterator[str]:

@@ -75,7 +75,7 @@ def twin_call_hint() -> CallHint | None:
         if in_async_code or frame is None
         else _from_loop_callback(form, frame, plain=runtime.f_code.co_name == "call_sync"),
         _AT_IMPORT
-        if frame is not None and frame.f_code.co_name == "<module>"
+        if frame is not None and frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") != "__main__"
         else f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
         "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
         frame,
