@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import dualio
 from dualio import twin
 from dualio.twin import use_portal
 
+from .test_review18_generator import _package
 from .test_review19 import _generate
 
 _STARTED_DRIVER = '''
@@ -64,3 +66,104 @@ def test_a_method_an_instance_replaces_is_called_through_the_instance(
     driver.stop()
     assert driver.name() == "own"
     assert driver.stopped_by == "starter"
+
+
+_HANDS_OUT = '''
+from __future__ import annotations
+
+import asyncio
+from typing import Optional
+
+
+class Locator:
+    def __init__(self, selector: str) -> None:
+        self.selector = selector
+
+    async def text_content(self) -> str:
+        await asyncio.sleep(0)
+        return f"text of {self.selector}"
+
+
+class FrameLocator:
+    """Playwright's shape: only plain defs, which return async objects."""
+
+    def locator(self, selector: str) -> Locator:
+        return Locator(selector)
+
+    def all(self) -> list[Locator]:
+        return [Locator("a"), Locator("b")]
+
+
+class Message:
+    def __init__(self, page: Page) -> None:
+        self._page = page
+
+    @property
+    def page(self) -> Optional["Page"]:
+        return self._page
+
+    def text(self) -> str:
+        return "hello"
+
+
+class UnaryCall:
+    def __init__(self, request: str) -> None:
+        self.request = request
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        yield from asyncio.sleep(0).__await__()
+        return f"response to {self.request}"
+
+    async def initial_metadata(self) -> tuple[str, ...]:
+        return ()
+
+
+class MultiCallable:
+    """grpc.aio's shape: a stub's attribute, whose __call__ makes the call object."""
+
+    def __call__(self, request: str) -> UnaryCall:
+        return UnaryCall(request)
+
+
+class Page:
+    async def frame_locator(self, selector: str) -> FrameLocator:
+        return FrameLocator()
+
+    async def message(self) -> Message:
+        return Message(self)
+
+    def unary_unary(self, method: str) -> MultiCallable:
+        return MultiCallable()
+
+    async def title(self) -> str:
+        return "Home"
+'''
+
+
+def test_objects_whose_plain_methods_hand_out_async_objects_are_twins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, portal: dualio.Portal
+) -> None:
+    # Review 22b/22a: Playwright's FrameLocator and ConsoleMessage, grpc.aio's multicallables came back raw,
+    # so `page.frame_locator(...).locator(...).text_content()` gave a coroutine, `message.page.title()` too,
+    # and `stub.Unary(request)` ran grpc's code in the caller's thread ("There is no current event loop").
+    _package(tmp_path, monkeypatch, "hands_out", {"aio": _HANDS_OUT})
+    aio = importlib.import_module("hands_out.aio")
+    with use_portal(portal):
+        page = twin.sync_class(aio.Page)()
+        frames = page.frame_locator("iframe")
+        assert type(frames).__name__ == "SyncFrameLocator"
+        assert frames.locator("#in").text_content() == "text of #in"
+        assert [locator.text_content() for locator in frames.all()] == ["text of a", "text of b"]
+        message = page.message()
+        assert message.text() == "hello"
+        assert message.page is page
+        assert message.page.title() == "Home"
+        unary = page.unary_unary("/Demo/Unary")
+        assert unary("ping") == "response to ping"  # made and awaited on the loop, from any thread
+        answers: list[str] = []
+        worker = threading.Thread(target=lambda: answers.append(unary("from a thread")))
+        worker.start()
+        worker.join()
+        assert answers == ["response to from a thread"]
+        kept = twin.defer(unary, "kept")  # the call object kept unawaited (grpc: its metadata, cancel())
+        assert kept.result() == "response to kept"

@@ -183,7 +183,7 @@ def twin_of(obj: object, twin_class: type[Twin[Any]] | None = None, /) -> Any:
                 f"twin_of() expects an async object, but {cls.__module__}.{cls.__qualname__} has no async def "
                 f"method, async generator method, __aenter__, __aiter__ or __anext__, nor a def annotated to return "
                 f"Awaitable[T]{awaitable}: use it as it is from sync code; if its plain methods return coroutines "
-                "or other awaitables without saying so (a botocore paginator, a grpc stub), twin_of() cannot tell: "
+                "or other awaitables without saying so (a botocore paginator), twin_of() cannot tell: "
                 "twin what they return (twin_of(obj.m(...))), or call them in a coroutine run on the portal: "
                 "dualio.run(...)"
             )

@@ -114,7 +114,8 @@ async def _call_unawaited(obj: Any, name: str, args: tuple[Any, ...], kwargs: di
 def defer(method: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Deferred[R]:
     """Call the twin method ``method`` with ``args`` on the twin's loop, keeping what it would await unawaited.
 
-    ``method`` is a method of a sync twin, bound to it (``pipe.incr``). The async object's method of that name
+    ``method`` is a method of a sync twin, bound to it (``pipe.incr``), or a callable twin (a grpc stub's
+    multicallable: its ``__call__``). The async object's method of that name
     is called on the loop with the arguments (twins among them unwrapped, as for a call), in one round trip
     limited by the twin's timeout; what it returns, a coroutine or another awaitable, is not awaited: the
     returned :class:`Deferred` awaits it when you call its ``result()``. Nothing of an ``async def``'s body runs
@@ -124,8 +125,12 @@ def defer(method: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Defer
         TypeError: ``method`` is not a method bound to a sync twin, or the async object has no method of its name.
         TwinClosedError: the twin was closed.
     """
-    twin = getattr(method, "__self__", None)
-    name = getattr(method, "__name__", None)
+    given: object = method
+    if isinstance(given, Twin):  # a callable twin (a grpc stub's multicallable): its __call__
+        twin, name = given, "__call__"
+    else:
+        twin = getattr(method, "__self__", None)
+        name = getattr(method, "__name__", None)
     if not isinstance(twin, Twin) or not isinstance(name, str):
         raise TypeError(
             "dualio.twin.defer() expects a method of a sync twin, bound to it, then its arguments: "

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from dualio import _adapters
 
+from ._handed_out import returned_classes
 from ._sync_results import LoopEnteredContext, MappedContext, stepped
 
 if TYPE_CHECKING:
@@ -476,6 +477,17 @@ def holds_async_objects(obj: object) -> bool:
     return False
 
 
+def _hands_out_twins(cls: type) -> bool:
+    """Whether a public member of ``cls`` (or its ``__call__``) is annotated to return a class whose objects sync
+    code gets as twins (Playwright's ``FrameLocator.locator() -> "Locator"``; see ``_handed_out``)."""
+    for returned in returned_classes(cls):
+        if returned is cls or returned in _PLAIN:
+            continue
+        if returned in _classes or returned in _elsewhere or (_kinds.get(returned) or _kind_of(returned)) is _TWIN:
+            return True
+    return False
+
+
 def _is_namespace(cls: type) -> bool:
     """Whether every public member of ``cls`` (bases but ``object`` included) is a property or a
     ``functools.cached_property``, and it has one: a namespace of objects read as attributes (openai's
@@ -503,7 +515,7 @@ def _twin_by_instance(value: Any, portal: Portal, timeout: float | None, parent:
     names = _by_instance[cls]
     if names is None:
         names = instance_async_names(value)
-        holder = not names and (holds_async_objects(value) or _is_namespace(cls))
+        holder = not names and (holds_async_objects(value) or _is_namespace(cls) or _hands_out_twins(cls))
         with _lock:
             _by_instance[cls] = names
             if holder:
