@@ -126,11 +126,8 @@ def defer(method: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Defer
         TwinClosedError: the twin was closed.
     """
     given: object = method
-    if isinstance(given, Twin):  # a callable twin (a grpc stub's multicallable): its __call__
-        twin, name = given, "__call__"
-    else:
-        twin = getattr(method, "__self__", None)
-        name = getattr(method, "__name__", None)
+    twin: object = given if isinstance(given, Twin) else getattr(method, "__self__", None)
+    name: object = "__call__" if twin is given else getattr(method, "__name__", None)  # a callable twin: __call__
     if not isinstance(twin, Twin) or not isinstance(name, str):
         raise TypeError(
             "dualio.twin.defer() expects a method of a sync twin, bound to it, then its arguments: "
