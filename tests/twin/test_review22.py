@@ -12,6 +12,7 @@ import dualio
 from dualio import twin
 from dualio.twin import use_portal
 
+from .test_generated_spellings import check_and_run_usage
 from .test_review18_generator import _package
 from .test_review19 import _generate
 
@@ -167,3 +168,38 @@ def test_objects_whose_plain_methods_hand_out_async_objects_are_twins(
         assert answers == ["response to from a thread"]
         kept = twin.defer(unary, "kept")  # the call object kept unawaited (grpc: its metadata, cancel())
         assert kept.result() == "response to kept"
+
+
+_HANDS_OUT_USAGE = """
+from typing import assert_type
+
+from gen_hands_out.sync import SyncFrameLocator, SyncLocator, SyncPage
+
+page = SyncPage()
+frames = page.frame_locator("iframe")
+assert_type(frames, SyncFrameLocator)
+assert type(frames) is SyncFrameLocator
+assert_type(frames.locator("#in"), SyncLocator)
+assert_type(frames.locator("#in").text_content(), str)
+assert frames.locator("#in").text_content() == "text of #in"
+message = page.message()
+assert_type(message.page, SyncPage | None)
+owner = message.page
+assert owner is not None and owner.title() == "Home"
+"""
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed"])
+def test_a_class_handing_out_async_objects_is_typed_as_its_twin_or_any(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: bool
+) -> None:
+    # Review 22b: listing Playwright's FrameLocator was refused ("has no async members"), and Page's
+    # `frame_locator()` was typed as the async FrameLocator, though the runtime now gives its twin.
+    names = ("Page", "Locator", "FrameLocator", "Message") if listed else ("Page", "Locator")
+    output, text = _generate(tmp_path, monkeypatch, "gen_hands_out", {"aio": _HANDS_OUT}, *names)
+    if not listed:
+        assert "def frame_locator(self, selector: str) -> _typing.Any:" in text
+        return
+    assert "def frame_locator(self, selector: str) -> SyncFrameLocator:" in text
+    output.write_text(text)
+    check_and_run_usage(tmp_path, "gen_hands_out", _HANDS_OUT_USAGE)

@@ -19,7 +19,7 @@ from ._foreign_bases import foreign_bases
 from ._hierarchy import mark_overrides
 from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
 from ._partials import partial_target, partially_applied, partially_applied_static, taking_anything
-from ._signatures import INDENT, OutputModule, SignatureWriter, holds_async_attributes, returning
+from ._signatures import INDENT, OutputModule, SignatureWriter, hands_out_async_objects, returning
 from ._source import Source, returns_self_only, skips_the_loop
 from ._syntax import (
     NameAsSelf,
@@ -64,12 +64,13 @@ class ClassWriter(SignatureWriter):
             )
         members, origins = class_members(output.sources, source, node)
         self.foreign_bases = foreign_bases(output.sources, Sources(), source, node)
-        if not has_async_members(members) and not holds_async_attributes(output.sources, source, node):
+        if not has_async_members(members) and not hands_out_async_objects(output.sources, source, node):
             raise GenerateError(
                 f"{source.module}:{node.name} has no async members (no async def, async generator, __aenter__, "
                 "__aiter__ or __anext__, nor a def annotated to return Awaitable[T], Coroutine[...] or "
                 "asyncio.Future[T]) in its source or in the base classes the generator reads (those of its own "
-                "package), nor attributes declared by annotation in its body whose class has some: a sync twin "
+                "package), nor attributes declared by annotation in its body, nor defs or properties annotated to "
+                "return a class that has some: a sync twin "
                 "would only repeat it. Remove it from [tool.dualio.twin], or list the async "
                 "class it is meant to wrap. If its plain defs return awaitables without saying so, annotate them "
                 "(-> Awaitable[T]), or write an async class of your own whose async defs await them, and list that"
