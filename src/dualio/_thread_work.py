@@ -46,20 +46,33 @@ _threads = threading.local()
 def waiting_thread_for(context: contextvars.Context) -> WaitingThread | None:
     """The calling thread's executor if asgiref may send thread-sensitive work to it from a call made in
     ``context``; None (the common case) otherwise."""
-    sync = sys.modules.get("asgiref.sync")
-    if sync is None:
+    if "asgiref.sync" not in sys.modules:
         return None
-    sync_to_async = getattr(sync, "SyncToAsync", None)
-    sensitive = getattr(sync_to_async, "thread_sensitive_context", None)
-    single = getattr(sync_to_async, "deadlock_context", None)
-    if not isinstance(sensitive, contextvars.ContextVar) or not isinstance(single, contextvars.ContextVar):
+    variables = _variables or _asgiref_variables()
+    if not variables:
         return None  # an asgiref this module does not know: leave it alone
+    sensitive, single = variables
     if context.get(sensitive) is None and not context.get(single, False):
         return None
     waiting: WaitingThread | None = getattr(_threads, "waiting", None)
     if waiting is None:
         waiting = _threads.waiting = WaitingThread()
     return waiting
+
+
+_variables: tuple[contextvars.ContextVar[Any], contextvars.ContextVar[bool]] | tuple[()] = ()
+
+
+def _asgiref_variables() -> tuple[contextvars.ContextVar[Any], contextvars.ContextVar[bool]] | tuple[()]:
+    """asgiref's context variables that say a context runs in its thread-sensitive machinery: the request's
+    ``ThreadSensitiveContext`` and the single thread's marker; read once, when asgiref.sync is first seen."""
+    global _variables
+    sync_to_async = getattr(sys.modules["asgiref.sync"], "SyncToAsync", None)
+    sensitive = getattr(sync_to_async, "thread_sensitive_context", None)
+    single = getattr(sync_to_async, "deadlock_context", None)
+    if isinstance(sensitive, contextvars.ContextVar) and isinstance(single, contextvars.ContextVar):
+        _variables = (sensitive, single)
+    return _variables
 
 
 def install(waiting: WaitingThread) -> None:

@@ -368,12 +368,31 @@ def twin_for(
             twin = twin_cls.__new__(twin_cls)
             set_slot = object.__setattr__  # past a run-time twin's __setattr__, which would only call it too
             set_slot(twin, "_dualio_obj", obj)
+            set_slot(twin, "_dualio_own", own_functions(obj))
             set_slot(twin, "_dualio_portal", portal)
             set_slot(twin, "_dualio_timeout", timeout)
             set_slot(twin, "_dualio_closed", False)
             set_slot(twin, "_dualio_parent", parent)
             remember(twin)
         return twin
+
+
+def own_functions(obj: object) -> dict[str, Callable[..., Any]] | None:
+    """The callables ``obj`` holds in its own ``__dict__`` under the names of its class's methods, which they
+    replace for it (Playwright's ``async_playwright().start()`` sets ``playwright.stop = cm.__aexit__`` over a
+    class ``stop`` that does nothing; review 22b); None, the common case, if none. Read when its twin is made:
+    a twin method calls the instance's own callable, as ``obj.stop()`` would."""
+    try:
+        own = object.__getattribute__(obj, "__dict__")
+    except AttributeError:  # __slots__
+        return None
+    cls = type(obj)
+    found = {
+        name: value
+        for name, value in own.items()
+        if callable(value) and inspect.isfunction(getattr(cls, name, None)) and value is not getattr(cls, name)
+    }
+    return found or None
 
 
 def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None = None) -> Any:

@@ -112,6 +112,7 @@ class Twin(Generic[A]):
         "_dualio_closed",
         "_dualio_entered",
         "_dualio_obj",
+        "_dualio_own",
         "_dualio_parent",
         "_dualio_portal",
         "_dualio_timeout",
@@ -124,6 +125,8 @@ class Twin(Generic[A]):
     _dualio_portal: Portal
     _dualio_timeout: float | None
     _dualio_parent: Twin[Any] | None  # the twin whose call or attribute gave this one (None: constructed)
+    # Callables the async object holds in its own __dict__ over its class's methods (``_registry.own_functions``)
+    _dualio_own: dict[str, Callable[..., Any]] | None
     _dualio_closed: bool
     _dualio_close_result: Any  # set by the close() that closed it
     _dualio_entered: list[tuple[int, HeldBlock[Any]]]  # set by enter(): each open `with twin`, by thread
@@ -433,18 +436,6 @@ def _name_of(fn: object) -> str:
     return name if isinstance(name, str) else type(fn).__qualname__
 
 
-def _own_function(obj: object, fn: Callable[..., Any]) -> Callable[..., Any] | None:
-    """The callable ``obj`` holds in its own ``__dict__`` under the name of its class's method ``fn``, which it
-    replaces (Playwright's ``async_playwright().start()`` sets ``playwright.stop = cm.__aexit__`` over a class
-    ``stop`` that does nothing; review 22b); None, the common case, if it holds none."""
-    try:
-        own = object.__getattribute__(obj, "__dict__")
-    except AttributeError:  # __slots__
-        return None
-    held = own.get(fn.__name__)
-    return held if held is not None and callable(held) and held is not fn else None
-
-
 async def _invoke(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
@@ -598,11 +589,10 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
         if entered is not None and entered.portal is twin._dualio_portal:
             return _call_and_leave(twin, fn, args, kwargs, entered)
     overrides = _timeouts.get()
-    obj = twin._dualio_obj
-    own = _own_function(obj, fn)
+    own = twin._dualio_own and twin._dualio_own.get(fn.__name__)
     try:
         result = twin._dualio_portal.run(
-            fn(obj, *args, **kwargs) if own is None else own(*args, **kwargs),
+            own(*args, **kwargs) if own else fn(twin._dualio_obj, *args, **kwargs),
             timeout=timeout_for(twin) if overrides else twin._dualio_timeout,
         )
     except Exception as error:
@@ -691,8 +681,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     if follows == FOR:  # `for x in twin.m(...)`: an awaitable async iterable is iterated, not awaited
         coro = _invoke_for(fn, (twin._dualio_obj, *args), kwargs)
         return _iterated(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
-    own = _own_function(twin._dualio_obj, fn)
-    coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, frame) if own is None else _invoke(own, args, kwargs, frame)
+    own = twin._dualio_own and twin._dualio_own.get(fn.__name__)
+    coro = _invoke(own, args, kwargs, frame) if own else _invoke(fn, (twin._dualio_obj, *args), kwargs, frame)
     try:
         value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
     except Exception as error:
@@ -889,6 +879,7 @@ def construct(twin: Twin[Any], async_cls: Callable[..., Any], /, *args: Any, **k
     coro = _create(async_cls, _unwrap(args), _unwrap_kwargs(kwargs))
     obj = _run(portal, coro, f"{_name_of(async_cls)}.__init__", timeout_for(None))
     twin._dualio_obj = obj
+    twin._dualio_own = _registry.own_functions(obj)
     twin._dualio_portal = portal
     twin._dualio_timeout = None
     twin._dualio_closed = False
