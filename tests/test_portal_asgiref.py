@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, async_to_sync, sync_to_async
 
 import dualio
 import dualio.twin
@@ -228,6 +228,7 @@ from django.urls import path
 from asgiref.sync import sync_to_async
 
 import dualio
+import dualio.twin
 
 
 async def count_users():  # async-first library code: Django's async ORM (thread-sensitive sync_to_async)
@@ -270,6 +271,26 @@ async def main():
 
 call_command("migrate", verbosity=0)
 asyncio.run(main())
+
+
+class Accounts:  # async-first library code, used through its twin
+    async def open(self, name):
+        return (await User.objects.acreate(username=name)).pk
+
+
+from django.db import transaction  # the rest: sync code outside ASGI (a management command, WSGI, a test)
+
+Sync = dualio.twin.sync_class(Accounts)
+try:
+    with transaction.atomic():
+        User.objects.create(username="in-atomic")
+        users, orm_thread = dualio.run(count_users(), timeout=3)  # the caller's connection: sees the new user
+        Sync().open("by-twin")
+        print("in atomic", users, orm_thread == threading.get_ident())
+        raise RuntimeError("roll back")
+except RuntimeError:
+    pass
+print("after rollback", User.objects.filter(username__in=["in-atomic", "by-twin"]).count())
 """
 
 
@@ -286,4 +307,24 @@ def test_a_django_sync_view_under_asgi_runs_the_async_orm_through_dualio_run(tmp
         "200 {'users': 1, 'same_thread': True}",
         "200 {'users': 2, 'same_thread': True}",
         "200 {'users': 3, 'same_thread': True}",
+        "in atomic 4 True",  # review 23a: outside ASGI the work ran in asgiref's thread, on another connection
+        "after rollback 0",  # and the twin's write inside the rolled-back atomic() was committed
     ], done.stdout + done.stderr[-3000:]
+
+
+def test_inside_an_outer_async_to_sync_several_pieces_of_work_come_back(portal: dualio.Portal) -> None:
+    """Review 23a: sync code run under ``async_to_sync`` (Django's ``AsyncClient``, async tests) that calls dualio:
+    after the first ``sync_to_async``, asgiref moved the caller's context to the loop, and the second one was
+    sent to the outer ``async_to_sync``'s executor, whose thread was blocked in ``dualio.run``: a hang."""
+
+    async def coro() -> list[str]:
+        return [await sync_to_async(thread_name)(), await sync_to_async(thread_name)()]
+
+    def sync_code() -> tuple[str, list[str]]:
+        return thread_name(), portal.run(coro(), timeout=5)
+
+    async def main() -> tuple[str, list[str]]:
+        return await sync_to_async(sync_code)()
+
+    caller, workers = async_to_sync(main)()
+    assert workers == [caller, caller]

@@ -146,6 +146,29 @@ def test_an_explicit_portal_that_was_shut_down_raises_portal_closed_error(use: s
     coro.close()
 
 
+def test_a_thread_that_gets_the_ident_of_the_dead_loop_thread_is_told_the_portal_is_closed() -> None:
+    """Review 23b: Python reuses a finished thread's ident; a call from a new thread that got the loop thread's
+    was refused with DeadlockError ("called on the event-loop thread") instead of PortalClosedError."""
+    portal = dualio.Portal("reused-ident").start()
+    portal.run(noop)
+    portal.shutdown()
+    outcomes: list[BaseException] = []
+
+    def call() -> None:
+        coro = noop()
+        try:
+            portal.run(coro)
+        except BaseException as exc:  # recorded for the assertion below
+            outcomes.append(exc)
+            coro.close()
+
+    for _ in range(5):  # the new thread usually gets the freed ident; the outcome must not depend on it
+        caller = threading.Thread(target=call)
+        caller.start()
+        caller.join()
+    assert [type(error) for error in outcomes] == [dualio.PortalClosedError] * 5, outcomes
+
+
 async def _numbers() -> AsyncIterator[int]:
     yield 1
 

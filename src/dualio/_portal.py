@@ -608,6 +608,9 @@ class Portal:
         finally:
             lender.close()
             self._close_loop(loop)
+            # The thread ends: a new thread may get its ident, and a call from it must not be taken for one from
+            # the loop thread (review 23b: DeadlockError instead of PortalClosedError after a shutdown).
+            self._thread_id = None
 
     def _loop_raised(self, exc: BaseException) -> None:
         """``run_forever`` raised ``exc`` (in whichever thread ran it): log it unless a caller receives it."""

@@ -7,10 +7,17 @@ which is blocked in ``dualio.run`` waiting for ``coro``: it would wait for itsel
 ever). asgiref's own ``async_to_sync`` avoids that by running such work in the waiting thread while it waits;
 a dualio call does the same, as a drop-in for ``async_to_sync``:
 
-- only in a context asgiref's thread-sensitive machinery runs in (a ``ThreadSensitiveContext``, Django's per
-  request context, or code that ``sync_to_async`` runs in its single thread): elsewhere asgiref does not send
-  work to the calling thread, and nothing changes (no cost besides two context-variable reads, and none at all
-  until ``asgiref.sync`` is imported);
+- only where asgiref may send thread-sensitive work to the calling thread, or a Django ORM may use it: in a
+  context asgiref's thread-sensitive machinery runs in (a ``ThreadSensitiveContext``, Django's per-request
+  context; code in ``sync_to_async``'s single thread), in a thread that has run sync code for
+  ``sync_to_async`` (inside an outer ``async_to_sync``: its executor, visible to the loop once asgiref moved
+  the context there, would send work back to this blocked thread; review 23a), and, once ``django.db`` is
+  imported, in every thread: the ORM work of the call then uses the caller's database connection and
+  transaction (``atomic()``) as under ``async_to_sync``, under WSGI, in management commands and tests too
+  (review 23a: it ran in asgiref's single thread, on another connection, so a write inside a rolled-back
+  ``atomic()`` was committed, and SQLite said "database is locked"). Elsewhere (no Django, no asgiref
+  context) nothing changes: ``sync_to_async`` runs where it always did; the check costs two context-variable
+  reads and a thread-local read, nothing until ``asgiref.sync`` is imported;
 - such a call waits in the thread (never on a lending portal's borrowed loop: the thread must be free to run
   the work) and runs each piece of work sent to it, in the order sent, until the call ends, then runs what
   is still queued; the call's timeout and Ctrl-C apply as to any call (a Ctrl-C inside the work stops the
@@ -52,7 +59,12 @@ def waiting_thread_for(context: contextvars.Context) -> WaitingThread | None:
     if not variables:
         return None  # an asgiref this module does not know: leave it alone
     sensitive, single = variables
-    if context.get(sensitive) is None and not context.get(single, False):
+    if (
+        context.get(sensitive) is None
+        and not context.get(single, False)
+        and getattr(_sync_to_async_threadlocal(), "main_event_loop", None) is None
+        and "django.db" not in sys.modules
+    ):
         return None
     waiting: WaitingThread | None = getattr(_threads, "waiting", None)
     if waiting is None:
@@ -73,6 +85,12 @@ def _asgiref_variables() -> tuple[contextvars.ContextVar[Any], contextvars.Conte
     if isinstance(sensitive, contextvars.ContextVar) and isinstance(single, contextvars.ContextVar):
         _variables = (sensitive, single)
     return _variables
+
+
+def _sync_to_async_threadlocal() -> object:
+    """asgiref's thread-local of the threads ``sync_to_async`` runs sync code in (its ``thread_handler`` sets
+    ``main_event_loop`` there): such a thread may be sent thread-sensitive work, as under ``async_to_sync``."""
+    return getattr(sys.modules["asgiref.sync"].SyncToAsync, "threadlocal", None)
 
 
 def install(waiting: WaitingThread) -> None:
@@ -148,8 +166,13 @@ class WaitingThread(concurrent.futures.Executor):
 
 
 def _run(future: concurrent.futures.Future[Any], work: Callable[[], Any]) -> None:
+    """Run ``work`` for ``future`` in this thread. asgiref's ``thread_handler`` (what ``sync_to_async`` sends)
+    sets this thread's ``main_event_loop`` to the portal's loop; it is put back after, or a later
+    ``async_to_sync`` in a Django view would run its coroutine on the portal's loop instead of the server's."""
     if not future.set_running_or_notify_cancel():
         return
+    threadlocal = _sync_to_async_threadlocal()
+    saved = dict(vars(threadlocal)) if threadlocal is not None else None
     try:
         result = work()
     except (KeyboardInterrupt, SystemExit):
@@ -160,6 +183,11 @@ def _run(future: concurrent.futures.Future[Any], work: Callable[[], Any]) -> Non
         del exc
     else:
         future.set_result(result)
+    finally:
+        if threadlocal is not None and saved is not None:
+            state = vars(threadlocal)
+            state.clear()
+            state.update(saved)
 
 
 def _hand_on(future: concurrent.futures.Future[Any], work: Callable[[], Any]) -> None:

@@ -394,7 +394,21 @@ def test_the_main_script_top_level_is_not_told_it_is_being_imported(tmp_path: Pa
     (warning,) = caught
     assert warning.filename == str(script)
     assert "being imported" not in str(warning.message)
-    assert "use the async object instead" in str(warning.message)
+    assert "make the twin from a worker thread instead: twin = await asyncio.to_thread(" in str(warning.message)
+
+
+def test_a_twin_made_in_async_code_of_another_loop_is_told_to_make_it_in_a_thread() -> None:
+    # Review 23b: a twin made in a FastAPI lifespan was told to use `portal_of(twin)`, of a twin not made yet.
+    async def lifespan() -> None:
+        sync_class(AsyncSlow)()
+
+    with pytest.warns(dualio.BlockingCallWarning) as caught:
+        asyncio.run(lifespan())
+    (warning,) = caught
+    message = str(warning.message)
+    assert "make the twin from a worker thread instead: twin = await asyncio.to_thread(Slow, ...)" in message
+    assert "or use the async object on this loop: AsyncSlow(...)" in message
+    assert "portal_of(twin)" not in message
 
 
 class _AsyncOpener:

@@ -76,6 +76,8 @@ def twin_call_hint() -> CallHint | None:
         else _from_loop_callback(form, frame, plain=runtime.f_code.co_name == "call_sync"),
         _AT_IMPORT
         if frame is not None and frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") != "__main__"
+        else _constructed_elsewhere(api, form)
+        if method == "__init__"
         else f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
         "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
         frame,
@@ -88,9 +90,18 @@ def twin_call_hint() -> CallHint | None:
 _AT_IMPORT = (
     "This module is being imported by code running in an event loop (uvicorn imports the app so with --workers "
     "or --reload); the call blocks that loop only while the module loads: make the twin on first use instead "
-    "(a getter with functools.cache), or in the application's startup (a FastAPI lifespan: there, await the "
-    "async object instead)"
+    "(a getter with functools.cache), or in the application's startup (a FastAPI lifespan: app.state.client = "
+    "await asyncio.to_thread(SyncClient, ...), closed there before dualio is drained)"
 )
+
+
+def _constructed_elsewhere(api: str, form: str) -> str:
+    """Advice for a twin made in async code on another loop (a FastAPI lifespan; review 23b: it was told to
+    use ``portal_of(twin)``, of a twin that does not exist yet)."""
+    return (
+        f"make the twin from a worker thread instead: twin = await asyncio.to_thread({api}, ...) (its sync code "
+        f"then uses it as any twin), or use the async object on this loop: {form}"
+    )
 
 
 def _generated(frame: FrameType) -> bool:
