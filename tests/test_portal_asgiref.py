@@ -328,3 +328,9 @@ def test_inside_an_outer_async_to_sync_several_pieces_of_work_come_back(portal: 
 
     caller, workers = async_to_sync(main)()
     assert workers == [caller, caller]
+
+    async def loop_thread() -> int:
+        return threading.get_ident()
+
+    if portal.lend_loop:  # once async_to_sync has returned, this thread's calls lend the loop again
+        assert portal.run(loop_thread()) == threading.get_ident()

@@ -9,9 +9,9 @@ a dualio call does the same, as a drop-in for ``async_to_sync``:
 
 - only where asgiref may send thread-sensitive work to the calling thread, or a Django ORM may use it: in a
   context asgiref's thread-sensitive machinery runs in (a ``ThreadSensitiveContext``, Django's per-request
-  context; code in ``sync_to_async``'s single thread), in a thread that has run sync code for
-  ``sync_to_async`` (inside an outer ``async_to_sync``: its executor, visible to the loop once asgiref moved
-  the context there, would send work back to this blocked thread; review 23a), and, once ``django.db`` is
+  context; code in ``sync_to_async``'s single thread), in a thread that runs sync code under an outer
+  ``async_to_sync`` now (its executor, visible to the loop once asgiref moved the context there, would send
+  work back to this blocked thread; review 23a), and, once ``django.db`` is
   imported, in every thread: the ORM work of the call then uses the caller's database connection and
   transaction (``atomic()``) as under ``async_to_sync``, under WSGI, in management commands and tests too
   (review 23a: it ran in asgiref's single thread, on another connection, so a write inside a rolled-back
@@ -62,8 +62,8 @@ def waiting_thread_for(context: contextvars.Context) -> WaitingThread | None:
     if (
         context.get(sensitive) is None
         and not context.get(single, False)
-        and getattr(_sync_to_async_threadlocal(), "main_event_loop", None) is None
         and "django.db" not in sys.modules
+        and not _under_async_to_sync()
     ):
         return None
     waiting: WaitingThread | None = getattr(_threads, "waiting", None)
@@ -85,6 +85,16 @@ def _asgiref_variables() -> tuple[contextvars.ContextVar[Any], contextvars.Conte
     if isinstance(sensitive, contextvars.ContextVar) and isinstance(single, contextvars.ContextVar):
         _variables = (sensitive, single)
     return _variables
+
+
+def _under_async_to_sync() -> bool:
+    """Whether this thread runs sync code under an ``async_to_sync`` now (its executor is current here). Read
+    only in threads that have run code for ``sync_to_async`` (asgiref's thread-local marks them, for good: the
+    mark alone would take every later call of the thread for one), as asgiref's ``Local`` costs a lock."""
+    if getattr(_sync_to_async_threadlocal(), "main_event_loop", None) is None:
+        return False
+    executors = getattr(sys.modules["asgiref.sync"].AsyncToSync, "executors", None)
+    return getattr(executors, "current", None) is not None
 
 
 def _sync_to_async_threadlocal() -> object:
