@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import ctypes
 import inspect
 import subprocess
 import sys
@@ -186,6 +187,40 @@ def test_a_coroutine_cancelled_from_inside_raises_cancelled_error(portal: dualio
 
 
 # -- behaviour 3: Ctrl-C ---------------------------------------------------------------------------------------
+
+
+class _Watchdog(BaseException):
+    """Raised in a waiting thread by another thread, as Dramatiq's time limits do (its ``Interrupt`` is a
+    ``BaseException``: an ``Exception`` landing in a loop callback of a lent loop is only logged by asyncio)."""
+
+
+def test_an_exception_raised_in_the_waiting_thread_by_another_thread_cancels_the_call(portal: dualio.Portal) -> None:
+    # Review 23c: Dramatiq's time limit (PyThreadState_SetAsyncExc) landed only when the call ended, since the
+    # caller waited in one C lock wait: the coroutine ran to its end. Now the wait is sliced (0.1 s).
+    if portal.lend_loop:
+        pytest.skip("a lent loop runs in the calling thread: such an exception lands in the loop (left alone)")
+    flags = Flags()
+    outcome: list[tuple[type[BaseException], float]] = []
+    started = threading.Event()
+
+    def worker() -> None:
+        began = time.monotonic()
+        started.set()
+        try:
+            portal.run(sleep_then_cleanup, flags, 5.0)
+        except _Watchdog as exc:
+            outcome.append((type(exc), time.monotonic() - began))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert started.wait(5)
+    time.sleep(0.3)
+    assert thread.ident is not None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Watchdog))
+    thread.join(10)
+    assert [kind for kind, _ in outcome] == [_Watchdog]
+    assert outcome[0][1] < 2, f"the exception landed only after {outcome[0][1]:.2f} s"
+    assert flags.cleaned_up.wait(2), "the call's task was not cancelled (it would end at 5 s)"
 
 
 def test_ctrl_c_cancels_the_task_waits_for_cleanup_and_reraises(portal: dualio.Portal) -> None:

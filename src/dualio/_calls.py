@@ -71,7 +71,7 @@ class _Call(abc.ABC):
 class BlockingCall(_Call):
     """A call whose caller thread blocks on ``done`` until :meth:`finish` releases it."""
 
-    __slots__ = ("done", "exception", "held", "on_finish", "result")
+    __slots__ = ("done", "exception", "held", "on_finish", "result", "settled")
 
     def __init__(self, coro: CoroutineType[Any, Any, Any], context: contextvars.Context, timeout: float | None) -> None:
         super().__init__(coro, context, timeout)
@@ -81,10 +81,12 @@ class BlockingCall(_Call):
         self.exception: BaseException | None = None
         self.on_finish: Callable[[], object] | None = None  # set while the caller runs the loop (``_lending``)
         self.held: HeldBlock[Any] | None = None  # the block its task holds open now (``Portal._deliver_early``)
+        self.settled = False  # set before ``done`` is released: the caller can tell a finished call after an error
 
     def finish(self, result: object, exception: BaseException | None) -> None:
         self.result = result
         self.exception = exception
+        self.settled = True
         self.done.release()
         if self.on_finish is not None:
             self.on_finish()

@@ -26,6 +26,7 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from time import monotonic as _monotonic
 from types import CoroutineType, FrameType, TracebackType
 from typing import Any, Final, NamedTuple, Self, TypeVar, TypeVarTuple, Unpack, overload
 
@@ -514,12 +515,10 @@ class Portal:
                 finished = waiting.wait(call, limit, start=functools.partial(self._enqueue, call))
             else:
                 self._enqueue(call)
-                if call.timeout is None:
-                    finished = done.acquire()
-                else:
-                    finished = done.acquire(timeout=min(call.timeout + self._cancel_grace, threading.TIMEOUT_MAX))
+                limit = None if call.timeout is None else min(call.timeout + self._cancel_grace, threading.TIMEOUT_MAX)
+                finished = _wait_for(done, limit)
         except BaseException:  # KeyboardInterrupt (Ctrl-C), or another exception raised in this thread
-            if call.queued:
+            if call.queued and not call.settled:  # (an exception that landed once it finished: nothing to wait for)
                 self._cancel_soon(call, "interrupt")
                 if waiting is not None:
                     waiting.wait(call, self._cancel_grace)
@@ -895,6 +894,26 @@ class Portal:
         self._thread_id = None
         self._lock = threading.Lock()
         self._lender = None  # its lock may have been held by another thread of the parent: never touch it
+
+
+_SLICE = 0.1
+
+
+def _wait_for(done: threading.Lock, timeout: float | None) -> bool:
+    """``done.acquire(timeout=timeout)``, in waits of at most 0.1 s: in one C wait without a timeout no Python code
+    runs, so an exception that another thread raises in this one (``PyThreadState_SetAsyncExc``: Dramatiq's
+    time limits, watchdogs) landed only when the call ended, and the coroutine ran to its end (review 23c). Now
+    it lands within 0.1 s, and the call is cancelled as on Ctrl-C. True once acquired, False at the timeout."""
+    if timeout is None:
+        while not done.acquire(timeout=_SLICE):
+            pass
+        return True
+    deadline = _monotonic() + timeout
+    while not done.acquire(timeout=min(_SLICE, timeout)):
+        timeout = deadline - _monotonic()
+        if timeout <= 0:
+            return False
+    return True
 
 
 def check_lend_loop(lend: object) -> bool:
