@@ -378,7 +378,7 @@ def twin_for(
 
 
 def own_functions(obj: object) -> dict[str, Callable[..., Any]] | None:
-    """The callables ``obj`` holds in its own ``__dict__`` under the names of its class's methods, which they
+    """The callables ``obj`` holds in its own ``__dict__`` under the public names of its class's methods, which they
     replace for it (Playwright's ``async_playwright().start()`` sets ``playwright.stop = cm.__aexit__`` over a
     class ``stop`` that does nothing; review 22b); None, the common case, if none. Read when its twin is made:
     a twin method calls the instance's own callable, as ``obj.stop()`` would."""
@@ -390,7 +390,10 @@ def own_functions(obj: object) -> dict[str, Callable[..., Any]] | None:
     found = {
         name: value
         for name, value in own.items()
-        if callable(value) and inspect.isfunction(getattr(cls, name, None)) and value is not getattr(cls, name)
+        if not name.startswith("_")
+        and callable(value)
+        and inspect.isfunction(getattr(cls, name, None))
+        and value is not getattr(cls, name)
     }
     return found or None
 
