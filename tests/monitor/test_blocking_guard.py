@@ -186,3 +186,32 @@ def test_a_bad_marker_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*dualio_block_threshold takes a positive number of seconds or None*"])
     assert result.ret != pytest.ExitCode.OK
+
+
+def test_a_blocking_dualio_call_on_the_loop_is_named_by_the_line_that_made_it(pytester: pytest.Pytester) -> None:
+    # Review 23b: the summary named dualio's own wait (`_call_and_wait (_portal.py:518)`), not the caller.
+    pytester.makepyfile(
+        test_dualio_call="""
+        import asyncio
+        import warnings
+
+        import dualio
+
+
+        async def slow():
+            await asyncio.sleep(0.6)
+
+
+        async def route():
+            dualio.run(slow())  # the blocking line
+
+
+        def test_blocks():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", dualio.BlockingCallWarning)
+                asyncio.run(route())
+        """
+    )
+    result = pytester.runpytest_subprocess("--dualio-block-threshold=0.1", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["event loop * blocked for * at route (*test_dualio_call.py:12)"])

@@ -21,6 +21,7 @@ import asyncio
 import dataclasses
 import logging
 import math
+import os
 import sys
 import threading
 import time
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ("Monitor", "watch")
+
+_DUALIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # src/dualio/
 
 logger = logging.getLogger("dualio.monitor")
 
@@ -347,7 +350,9 @@ class Monitor:
             summary = traceback.extract_stack(frame)
             del frame
             if summary:
-                innermost = summary[-1]
+                # A blocking dualio call made on the loop (dualio.run in an async def) blocks in dualio's own
+                # wait: name the line that made it (review 23b: the block guard named `_call_and_wait`).
+                innermost = next((f for f in reversed(summary) if not f.filename.startswith(_DUALIO_DIR)), summary[-1])
                 function, filename, lineno = innermost.name, innermost.filename, innermost.lineno or 0
             stack = tuple(traceback.format_list(summary))
         task = asyncio.current_task(self.loop)
