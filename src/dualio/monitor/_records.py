@@ -17,9 +17,10 @@ class BlockingEvent:
     ``function``, ``filename`` and ``lineno`` name the innermost Python frame of the loop thread when the stall
     was sampled, which is the line that blocked: a ``time.sleep``, a sync HTTP call, a CPU-bound loop (a call
     into C code shows the Python line that made it); frames of dualio's own code are skipped, so a blocking
-    ``dualio.run`` made on the loop is named by the line that made it. ``stack`` is the whole sampled stack, outermost first,
-    formatted as :func:`traceback.format_list` does. ``duration`` is how long the loop stayed unanswering, in
-    seconds: a lower bound of the stall (it is measured from the heartbeat sent after the stall began).
+    ``dualio.run`` made on the loop is named by the line that made it. ``stack`` is the whole sampled stack,
+    outermost first, formatted as :func:`traceback.format_list` does. ``duration`` is how long the loop stayed
+    unanswering, in seconds: a lower bound of the stall (it is measured from the heartbeat sent after the stall
+    began).
     ``finished`` is false while the stall is still going on, or when the monitor stopped before the loop
     answered again (then ``duration`` is the time until the stop). ``detected_at`` is a ``time.monotonic()``
     reading, ``wall_time`` a ``time.time()`` reading, both taken when the stack was sampled.
