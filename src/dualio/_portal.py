@@ -31,6 +31,7 @@ from types import CoroutineType, FrameType, TracebackType
 from typing import Any, Final, NamedTuple, Self, TypeVar, TypeVarTuple, Unpack, overload
 
 from . import _adapters
+from ._as_running import run_as_running_loop
 from ._calls import BlockingCall, CancelReason, FutureCall, _Call, where_suspended
 from ._eager import default_loop_factory, start_task
 from ._exits import drain_on_exit
@@ -411,8 +412,12 @@ class Portal:
     # -- caller side -----------------------------------------------------------------------------------------
 
     def _on_loop_thread(self) -> bool:
-        """Tell whether the current thread runs this portal's loop: its own thread, or a caller it is lent to."""
-        return _get_ident() == self._thread_id or (self._loop is not None and _get_running_loop() is self._loop)
+        """Tell whether the current thread runs this portal's loop: its own thread, or a caller it is lent to (not a
+        greenlet of the same OS thread while the loop's greenlet is suspended: gevent's threads)."""
+        if _get_ident() == self._thread_id:
+            return True
+        loop = self._loop
+        return loop is not None and _get_running_loop() is loop and not loop_suspended_elsewhere(loop, *_LOOP_CODES)
 
     def _loop_runner(self) -> int | None:
         """The thread running the loop now, as far as the portal knows: its own, or a borrowing caller's."""
@@ -897,6 +902,7 @@ class Portal:
 
 
 _SLICE = 0.1
+_LOOP_CODES = (run_as_running_loop.__code__,)  # runs a lent loop's callbacks outside run_forever (_as_running)
 
 
 def _wait_for(done: threading.Lock, timeout: float | None) -> bool:
