@@ -203,3 +203,40 @@ def test_a_class_handing_out_async_objects_is_typed_as_its_twin_or_any(
     assert "def frame_locator(self, selector: str) -> SyncFrameLocator:" in text
     output.write_text(text)
     check_and_run_usage(tmp_path, "gen_hands_out", _HANDS_OUT_USAGE)
+
+
+_PICCOLO_SHAPE = '''
+from typing import Generic, TypeVar
+
+
+class Query:
+    async def run(self) -> int:
+        return 1
+
+
+class Table:
+    """Subclassed by users (their rows); its plain defs hand out async queries."""
+
+    def select(self) -> Query:
+        return Query()
+
+
+TableInstance = TypeVar("TableInstance", bound="Table")
+
+
+class AsyncObjects(Generic[TableInstance]):
+    def __init__(self, table: TableInstance) -> None:
+        self.table = table
+
+    async def first(self) -> TableInstance:
+        return self.table
+'''
+
+
+def test_a_type_variable_bound_to_a_class_handing_out_async_objects_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Review 24b: piccolo's `TableInstance` (bound to `Table`, whose plain defs return queries) was rewritten to
+    # Any, so rows were typed `list[Any]`; the runtime gives the user's own subclass, raw.
+    _, text = _generate(tmp_path, monkeypatch, "gen_piccolo_bound", {"aio": _PICCOLO_SHAPE}, "AsyncObjects")
+    assert "def first(self) -> TableInstance:" in text

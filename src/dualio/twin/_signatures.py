@@ -130,7 +130,8 @@ class SignatureWriter:
         self.package = source.module.partition(".")[0]
         self.members, self._origins = members, origins
         self._names = output.names
-        self._on_the_spot: dict[tuple[str, str], bool] = {}
+        self._on_the_spot: dict[tuple[str, str, bool], bool] = {}
+        self._reading_bound = False  # converting a type variable's bound (``_bound_twin``)
         self._bare: dict[tuple[str, str], list[str]] = {}  # (module, written name) -> Any arguments of a bare use
         self._own_by_source: dict[str, dict[str, str]] = {}  # module -> what ``_own_in`` gives for it
         self._type_variable_calls: dict[tuple[str, str], tuple[ast.Call, Source] | None] = {}
@@ -252,7 +253,14 @@ class SignatureWriter:
             return None
         defined_in = definition[1]
         recorded = set(self._names[defined_in.module].typing)
-        text, converter = self._convert(bound, place, defined_in, {})
+        # A class whose plain defs hand out async objects is not "twinned on the spot" as a bound: the values are
+        # users' subclasses (piccolo's ``TableInstance``, bound to ``Table``), of their own package, which the
+        # runtime leaves raw (review 24b: rows were typed ``list[Any]``, not ``list[Band]``).
+        self._reading_bound = True
+        try:
+            text, converter = self._convert(bound, place, defined_in, {})
+        finally:
+            self._reading_bound = False
         if not converter.changed:
             self._names[defined_in.module].typing = recorded  # the variable is written by name: import only that
             return None
@@ -292,12 +300,17 @@ class SignatureWriter:
         The runtime builds a twin for such a value when a call returns it (``_registry.to_sync``); no generated
         class says what it has, so its type is ``Any``. Classes the generator cannot read are left as written.
         """
-        key = (source.module, ast.unparse(node))
+        key = (source.module, ast.unparse(node), self._reading_bound)
         if key not in self._on_the_spot:
             found = self.sources.base_class(source, node, self.package, type_only=True)
             members = class_members(self.sources, *found, strict=False)[0] if found is not None else {}
             self._on_the_spot[key] = has_async_members(members) or (
-                found is not None and hands_out_async_objects(self.sources, *found)
+                found is not None
+                and (
+                    holds_async_attributes(self.sources, *found)
+                    if self._reading_bound  # its values are users' subclasses, which the runtime leaves raw
+                    else hands_out_async_objects(self.sources, *found)
+                )
             )
         return self._on_the_spot[key]
 
