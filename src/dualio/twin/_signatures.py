@@ -645,10 +645,8 @@ def holds_async_attributes(sources: Sources, source: Source, node: ast.ClassDef)
             continue
         if statement.target.id.startswith("_"):
             continue
-        for written in _classes_in(statement.annotation):
-            found = sources.base_class(source, written, package, type_only=True)
-            if found is not None and has_async_members(class_members(sources, *found, strict=False)[0]):
-                return True
+        if _names_an_async_class(sources, source, package, statement.annotation):
+            return True
     return False
 
 
@@ -665,10 +663,17 @@ def hands_out_async_objects(sources: Sources, source: Source, node: ast.ClassDef
             continue
         if statement.name.startswith("_") and statement.name != "__call__":
             continue
-        for written in _classes_in(statement.returns):
-            found = sources.base_class(source, written, package, type_only=True)
-            if found is not None and has_async_members(class_members(sources, *found, strict=False)[0]):
-                return True
+        if _names_an_async_class(sources, source, package, statement.returns):
+            return True
+    return False
+
+
+def _names_an_async_class(sources: Sources, source: Source, package: str, annotation: ast.expr) -> bool:
+    """Whether ``annotation`` (in ``source``) names a class of ``package`` that has async members."""
+    for written in _classes_in(annotation):
+        found = sources.base_class(source, written, package, type_only=True)
+        if found is not None and has_async_members(class_members(sources, *found, strict=False)[0]):
+            return True
     return False
 
 
