@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import ctypes
 import subprocess
 import sys
 import threading
@@ -189,6 +190,40 @@ def test_ctrl_c_in_the_work_stops_the_call_and_cancels_its_task() -> None:
     interrupter.join()
     assert took < 3
     assert cleaned_up.wait(5), "the call's task was not cancelled"
+
+
+class _TimeLimit(BaseException):
+    """What Dramatiq's time limit raises in a worker thread, from another thread."""
+
+
+def test_an_exception_raised_in_the_waiting_thread_by_another_thread_stops_the_call(portal: dualio.Portal) -> None:
+    # A Django process (django_dramatiq) waits for asgiref's work: the wait is sliced there too.
+    cleaned_up = threading.Event()
+    caught: list[float] = []
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            cleaned_up.set()
+
+    def in_request_context() -> None:
+        SyncToAsync.thread_sensitive_context.set(ThreadSensitiveContext())
+        began = time.monotonic()
+        try:
+            portal.run(slow())
+        except _TimeLimit:
+            caught.append(time.monotonic() - began)
+
+    worker = threading.Thread(target=lambda: contextvars.copy_context().run(in_request_context))
+    worker.start()
+    time.sleep(0.3)
+    assert worker.ident is not None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(_TimeLimit))
+    worker.join(10)
+    assert len(caught) == 1
+    assert caught[0] < 2, f"the exception landed only after {caught[0]:.2f} s"
+    assert cleaned_up.wait(2), "the call's task was not cancelled (it would end at 5 s)"
 
 
 def test_work_runs_in_order_while_the_thread_waits(portal: dualio.Portal) -> None:

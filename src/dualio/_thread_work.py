@@ -48,6 +48,7 @@ __all__ = ("WaitingThread", "install", "waiting_thread_for")
 R = TypeVar("R")
 
 _threads = threading.local()
+_SLICE = 0.1
 
 
 def waiting_thread_for(context: contextvars.Context) -> WaitingThread | None:
@@ -155,7 +156,9 @@ class WaitingThread(concurrent.futures.Executor):
                         remaining = None if deadline is None else deadline - time.monotonic()
                         if remaining is not None and remaining <= 0:
                             return False
-                        ready.wait(remaining)
+                        # In slices, as ``Portal._call_and_wait`` waits: an exception another thread raises in
+                        # this one (Dramatiq's time limits, django_dramatiq included) lands within 0.1 s.
+                        ready.wait(_SLICE if remaining is None else min(remaining, _SLICE))
                     if not self._work:
                         return True
                     future, work = self._work.popleft()
