@@ -362,6 +362,36 @@ def test_configure_sets_the_policy_of_the_default_portal() -> None:
     assert dualio.default_portal().running_loop_policy == "raise"
 
 
+def test_shutdown_from_a_running_loop_is_warned_about_or_refused_like_a_call() -> None:
+    """Waiting for a portal's drain blocks the caller's loop as a call does (review 23b: a lifespan's direct
+    ``dualio.shutdown()`` said nothing). Under ``raise`` the default portal is kept and still works."""
+    dualio.run(noop)  # the default portal runs
+
+    async def lifespan_end() -> None:
+        dualio.shutdown()
+
+    dualio.configure(running_loop_policy="raise")
+    refused = r"shutdown\(\) was called from .*lifespan_end\(\).*to_thread\(dualio.shutdown\)"
+    with pytest.raises(dualio.BlockingCallError, match=refused):
+        asyncio.run(lifespan_end())
+    assert dualio.run(double, 2) == 4  # refused, so not shut down
+    dualio.configure(running_loop_policy="warn")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(lifespan_end())
+    assert [w.category for w in caught] == [dualio.BlockingCallWarning]
+    assert "lifespan_end" in str(caught[0].message)
+    assert caught[0].filename == __file__
+
+    async def close_it(portal: dualio.Portal) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            portal.shutdown()  # never started: nothing to wait for, nothing to say
+            await asyncio.to_thread(dualio.shutdown)  # the advice: silent
+
+    asyncio.run(close_it(dualio.Portal(running_loop_policy="raise")))
+
+
 # -- behaviour 6: contextvars are copied in ----------------------------------------------------------------
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")

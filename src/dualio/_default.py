@@ -130,7 +130,7 @@ def shutdown(timeout: float | None = None) -> None:
         portal = _default
         if portal is None:
             return
-        portal._refuse_loop_thread("shutdown")
+        portal._check_blocking_shutdown()
         _default = None
     portal.shutdown(timeout)
 

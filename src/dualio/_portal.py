@@ -381,6 +381,7 @@ class Portal:
         Raises ``DeadlockError`` when called from the portal's own loop thread.
         """
         drain = self.drain_timeout if timeout is None else check_timeout(timeout, "shutdown")
+        self._check_blocking_shutdown()
         self._shutdown(math.inf if drain is None else drain, at_exit=False)
 
     def statistics(self) -> PortalStatistics:
@@ -450,6 +451,22 @@ class Portal:
             report_blocking_call(self._running_loop_policy, api)
         else:
             report_blocking_call(self._running_loop_policy, hint.api, hint.elsewhere, hint.frame)
+
+    def _check_blocking_shutdown(self) -> None:
+        """Refuse ``shutdown()`` on the loop thread; apply the policy when the caller's own loop runs and the
+        portal has a loop to stop (waiting for its drain blocks the caller's loop as a call does)."""
+        self._refuse_loop_thread("shutdown")
+        if self._state is not _RUNNING or self._running_loop_policy == "allow":
+            return
+        running = _get_running_loop()
+        if running is None or loop_suspended_elsewhere(running):
+            return
+        report_blocking_call(
+            self._running_loop_policy,
+            "shutdown",
+            "Stop it from a worker thread instead: await asyncio.to_thread(dualio.shutdown), or "
+            "asyncio.to_thread(portal.shutdown) for a Portal of your own",
+        )
 
     def _enqueue(self, call: _Call, *, lent: bool = False, drained_by_caller: bool = False) -> None:
         """Queue ``call`` for the loop. ``lent``: the calling thread has borrowed the loop and is about to run it,
