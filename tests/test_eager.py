@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import subprocess
 import sys
+from typing import Any
 
 import pytest
 import uvloop
 
-from dualio._eager import EagerStartLoop, start_task
+import dualio
+from dualio._eager import EagerStartLoop, default_loop_factory, start_task
 
 
 async def current_task_is_set() -> bool:
@@ -74,3 +77,66 @@ def test_inside_a_running_task_the_step_runs_at_once_on_312_and_is_scheduled_on_
 
     with asyncio.Runner(loop_factory=EagerStartLoop) as runner:
         assert runner.run(main()) == (sys.version_info >= (3, 12), True)
+
+
+def test_a_loop_task_factory_makes_every_call_task(lend_loop: bool) -> None:
+    """A factory set on the portal's loop (tracing, aiomonitor) sees the task of every call, not only the tasks
+    the calls create (review 25b: ``run``/``submit``'s own tasks bypassed it); ``eager_task_factory`` too."""
+    made: list[str] = []
+
+    def recording_factory(loop: asyncio.AbstractEventLoop, coro: Any, /, **kwargs: Any) -> asyncio.Task[Any]:
+        made.append(getattr(coro, "__qualname__", ""))
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    def loop_with_factory() -> asyncio.AbstractEventLoop:
+        loop = default_loop_factory()
+        loop.set_task_factory(recording_factory)
+        return loop
+
+    async def top(value: int) -> int:
+        await asyncio.sleep(0)
+        return value
+
+    async def no_suspension(value: int) -> int:
+        return value
+
+    variable = contextvars.ContextVar("variable", default="unset")
+    with dualio.Portal(loop_factory=loop_with_factory, lend_loop=lend_loop) as portal:
+        variable.set("caller's")
+        assert portal.run(top(1)) == 1
+        assert portal.run(no_suspension(2)) == 2
+        assert portal.submit(top(3)).result(timeout=10) == 3
+        assert portal.run(asyncio.to_thread(variable.get)) == "caller's"  # the context still reaches the task
+    assert made.count("test_a_loop_task_factory_makes_every_call_task.<locals>.top") == 2
+    assert made.count("test_a_loop_task_factory_makes_every_call_task.<locals>.no_suspension") == 1
+
+
+def test_an_eager_task_factory_on_the_portal_loop() -> None:
+    eager_factory = getattr(asyncio, "eager_task_factory", None)
+    if eager_factory is None:
+        pytest.skip("asyncio.eager_task_factory exists from Python 3.12 on")
+
+    def eager_loop() -> asyncio.AbstractEventLoop:
+        loop = asyncio.new_event_loop()
+        loop.set_task_factory(eager_factory)
+        return loop
+
+    async def slow() -> None:
+        await asyncio.sleep(10)
+
+    async def child_started_at_once() -> bool:
+        child = asyncio.get_running_loop().create_task(asyncio.sleep(0, "x"))
+        return not child.done() or child.result() == "x"
+
+    with dualio.Portal(loop_factory=eager_loop) as portal:
+        assert portal.run(child_started_at_once()) is True
+        with pytest.raises(TimeoutError):
+            portal.run(slow(), timeout=0.05)
+
+
+def test_exit_after_the_default_executor_was_used_prints_nothing() -> None:
+    """At exit the portal closes asyncio's default executor; Python 3.12.0-3.12.1 refuse the thread that
+    takes, and its task's error was printed as "Task exception was never retrieved" (review 25b)."""
+    script = "import asyncio, dualio; print(dualio.run(asyncio.to_thread(lambda: 1)))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "1\n", "")

@@ -12,6 +12,9 @@ The task is a real ``asyncio.Task`` and is the current task during that step, so
   instead of queueing it, and runs it at once. Other loops (uvloop, a custom ``loop_factory``) start the task
   on the next iteration, as asyncio always does.
 
+A loop with a task factory (``loop.set_task_factory``: tracing, aiomonitor, ``asyncio.eager_task_factory``)
+makes the task through it, so it sees every call's task; whether the first step runs at once is then its choice.
+
 Inside another running task: 3.12's eager start swaps the current task and still runs the step at once; the
 3.11 emulation cannot (entering a task from a task is refused there), so it schedules the task normally.
 """
@@ -79,7 +82,10 @@ if sys.version_info >= (3, 12):
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
-        """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now."""
+        """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now, unless the loop
+        has a task factory, which then makes the task (it may start it eagerly, or not)."""
+        if loop.get_task_factory() is not None:
+            return loop.create_task(coro, context=context)
         return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
 
 else:
@@ -88,7 +94,10 @@ else:
     def start_task(
         loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], context: contextvars.Context
     ) -> asyncio.Task[Any]:
-        """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible."""
+        """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible; a
+        loop's task factory makes the task instead, if it has one."""
+        if loop.get_task_factory() is not None:
+            return loop.create_task(coro, context=context)
         if type(loop) is EagerStartLoop and _current_task(loop) is None:
             return loop.start_task_now(coro, context)
         return asyncio.Task(coro, loop=loop, context=context)

@@ -649,9 +649,13 @@ class Portal:
     def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(
-                asyncio.wait([loop.create_task(loop.shutdown_default_executor())], timeout=self._cancel_grace)
-            )
+            executor_closed = loop.create_task(loop.shutdown_default_executor())
+            loop.run_until_complete(asyncio.wait([executor_closed], timeout=self._cancel_grace))
+            if executor_closed.done() and not executor_closed.cancelled():
+                # Retrieved, so asyncio does not print it: at interpreter exit Python 3.12.0-3.12.1 refuse the
+                # thread it starts to join the executor ("can't create new thread at interpreter shutdown");
+                # the executor's workers are joined by concurrent.futures' own exit hook (review 25b).
+                executor_closed.exception()
         finally:
             asyncio.set_event_loop(None)
             loop.close()

@@ -254,6 +254,8 @@ def _build(async_cls: type, name: str, *, instance_members: tuple[str, ...] = ()
         namespace["__next__"] = _runtime.next_item
     namespace["__getattr__"] = _getattr
     namespace["__setattr__"] = _setattr
+    if getattr(async_cls, "__parameters__", ()):  # generic: `Pool[str](...)` as `AsyncPool[str](...)`
+        namespace["__class_getitem__"] = classmethod(_subscript)
     base = _base_twin_class(async_cls)
     from_metaclass = metaclass_members(async_cls)
     if from_metaclass:  # ormar's `Author.objects`, a property of its metaclass: `SyncAuthor.objects`
@@ -477,8 +479,22 @@ def _getattr(self: Twin[Any], name: str) -> Any:
         raise
 
 
+def _subscript(cls: type[Twin[Any]], params: object) -> types.GenericAlias:
+    """``Twin[...]`` of a generic async class's twin: as many type arguments as the async class takes."""
+    expected: tuple[object, ...] = getattr(cls._dualio_async_class_, "__parameters__", ())
+    given = params if isinstance(params, tuple) else (params,)
+    if len(given) != len(expected):
+        raise TypeError(
+            f"{cls.__qualname__}[...] takes {len(expected)} type argument(s), as "
+            f"{cls._dualio_async_class_.__qualname__} does; got {len(given)}"
+        )
+    return types.GenericAlias(cls, given)
+
+
 def _setattr(self: Twin[Any], name: str, value: Any) -> None:
     if name.startswith("_dualio_"):
         object.__setattr__(self, name, value)
+    elif name == "__orig_class__":  # set by `Pool[str](...)` if it can: not an attribute of the async object
+        raise AttributeError(name)
     else:
         _runtime.set_attribute(self, name, value)
