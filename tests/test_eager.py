@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 import uvloop
 
 import dualio
+import dualio.monitor
 from dualio._eager import EagerStartLoop, default_loop_factory, start_task
 
 
@@ -140,3 +142,37 @@ def test_exit_after_the_default_executor_was_used_prints_nothing() -> None:
     script = "import asyncio, dualio; print(dualio.run(asyncio.to_thread(lambda: 1)))"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, "1\n", "")
+
+
+def test_the_monitor_task_counter_counts_call_tasks_which_still_start_at_once(lend_loop: bool) -> None:
+    """``watch(portal, count_tasks=True)`` chains a counting factory: it must neither miss the calls' tasks nor
+    turn the portal's eager first step off (what it watches would change by being watched)."""
+
+    async def noop() -> None:
+        pass
+
+    async def spawn_two() -> None:
+        await asyncio.gather(asyncio.sleep(0), asyncio.sleep(0))
+
+    with (
+        dualio.Portal(lend_loop=lend_loop) as portal,
+        dualio.monitor.watch(portal, threshold=1.0, log=False, count_tasks=True) as monitor,
+    ):
+        before = monitor.statistics().tasks_started
+        for _ in range(3):
+            portal.run(noop)
+        portal.run(spawn_two)
+        assert monitor.statistics().tasks_started - before == 3 + 1 + 2
+        loop = portal.loop
+        assert loop is not None
+        started_at_once: concurrent.futures.Future[bool] = concurrent.futures.Future()
+
+        def from_a_loop_callback() -> None:  # as the portal starts a call's task
+            task = start_task(loop, noop(), contextvars.copy_context())
+            started_at_once.set_result(task.done())
+
+        loop.call_soon_threadsafe(from_a_loop_callback)
+        if lend_loop:
+            portal.run(asyncio.sleep(0.01))  # lets the loop run in this thread too
+        assert started_at_once.result(timeout=10) is True
+        assert monitor.statistics().tasks_started - before == 3 + 1 + 2 + 1 + (1 if lend_loop else 0)

@@ -14,6 +14,7 @@ The task is a real ``asyncio.Task`` and is the current task during that step, so
 
 A loop with a task factory (``loop.set_task_factory``: tracing, aiomonitor, ``asyncio.eager_task_factory``)
 makes the task through it, so it sees every call's task; whether the first step runs at once is then its choice.
+``dualio.monitor``'s task counter alone (``count_tasks=True``) counts the task, which still starts eagerly.
 
 Inside another running task: 3.12's eager start swaps the current task and still runs the step at once; the
 3.11 emulation cannot (entering a task from a task is refused there), so it schedules the task normally.
@@ -72,6 +73,16 @@ class EagerStartLoop(asyncio.SelectorEventLoop):
         return task
 
 
+def _only_counts(factory: Callable[..., object]) -> bool:
+    """Whether ``factory`` is ``dualio.monitor``'s task counter over no other factory (``count_tasks=True``),
+    which makes tasks as the loop does without one: then the task is counted here and still started eagerly."""
+    count = getattr(factory, "count_started", None)
+    if count is None:
+        return False
+    count()
+    return True
+
+
 def _never_run() -> None:
     """Callback of the placeholder handle; it is cancelled and never queued."""
 
@@ -84,7 +95,8 @@ if sys.version_info >= (3, 12):
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now, unless the loop
         has a task factory, which then makes the task (it may start it eagerly, or not)."""
-        if loop.get_task_factory() is not None:
+        factory = loop.get_task_factory()
+        if factory is not None and not _only_counts(factory):
             return loop.create_task(coro, context=context)
         return asyncio.Task(coro, loop=loop, context=context, eager_start=True)
 
@@ -96,7 +108,8 @@ else:
     ) -> asyncio.Task[Any]:
         """Create a task for ``coro`` on ``loop`` (the running loop) and run its first step now if possible; a
         loop's task factory makes the task instead, if it has one."""
-        if loop.get_task_factory() is not None:
+        factory = loop.get_task_factory()
+        if factory is not None and not _only_counts(factory):
             return loop.create_task(coro, context=context)
         if type(loop) is EagerStartLoop and _current_task(loop) is None:
             return loop.start_task_now(coro, context)

@@ -113,6 +113,9 @@ class TaskTracker:
                 tracker._started += 1
                 return task
 
+            # A portal makes its calls' tasks itself, eagerly, and only has them counted (``_eager.start_task``).
+            factory.count_started = self._count_started  # type: ignore[attr-defined]
+
         else:
 
             def factory(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any) -> Any:
@@ -121,6 +124,9 @@ class TaskTracker:
                 return task
 
         return factory
+
+    def _count_started(self) -> None:
+        self._started += 1
 
     def _handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         try:
