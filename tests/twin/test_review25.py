@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import subprocess
+import sys
+import warnings
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import pytest
 
 from dualio import twin
+
+from .test_generated_spellings import generate_and_use
+from .test_generator import _MYPY_CACHE
+from .test_review18_generator import _package
 
 T = TypeVar("T")
 
@@ -39,3 +48,111 @@ def test_the_run_time_twin_of_a_generic_class_takes_its_type_arguments() -> None
     with pytest.raises(TypeError, match="is not a generic class"):
         twin.sync_class(AsyncPlain)[int]
     pool.close()
+
+
+DEPRECATED_SOURCE = """
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from typing_extensions import deprecated
+
+
+class AsyncBox:
+    @deprecated("use get() instead")
+    async def fetch(self) -> int:
+        return 1
+
+    @deprecated("use items() instead", category=FutureWarning)
+    async def stream(self) -> AsyncIterator[int]:
+        yield 1
+
+    @classmethod
+    @deprecated("use AsyncBox() instead")
+    async def build(cls) -> AsyncBox:
+        return cls()
+
+    @deprecated("documented only", category=None)
+    async def quiet(self) -> int:
+        return 3
+
+    async def get(self) -> int:
+        return 2
+"""
+
+DEPRECATED_USAGE = """
+import warnings
+from typing import assert_type
+
+from gen_deprecated.sync import Box
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    box = Box.build()
+    assert_type(box.fetch(), int)
+    assert list(box.stream()) == [1]
+    assert box.quiet() == 3
+    assert box.get() == 2
+seen = [(w.category.__name__, str(w.message), w.filename == __file__) for w in caught]
+assert seen == [
+    ("DeprecationWarning", "use AsyncBox() instead", True),
+    ("DeprecationWarning", "use get() instead", True),
+    ("FutureWarning", "use items() instead", True),
+], seen
+"""
+
+
+def _warnings_of(calls: Any) -> list[tuple[str, str, str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        calls()
+    return [(w.category.__name__, str(w.message), Path(w.filename).name) for w in caught]
+
+
+def test_a_deprecated_member_warns_once_in_the_callers_line_on_a_run_time_twin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 25b: the warning named dualio's ``_runtime.py`` (so Python's default filters hid it) and the twin's
+    method had no ``__deprecated__``."""
+    _package(tmp_path, monkeypatch, "rt_deprecated", {"aio": DEPRECATED_SOURCE})
+    aio = importlib.import_module("rt_deprecated.aio")
+    box_cls: Any = twin.sync_class(aio.AsyncBox)
+    here = Path(__file__).name
+
+    def calls() -> None:
+        box = box_cls.build()
+        assert box.fetch() == 1
+        assert list(box.stream()) == [1]
+        assert box.quiet() == 3
+        assert box.get() == 2
+        box.close()
+
+    assert _warnings_of(calls) == [
+        ("DeprecationWarning", "use AsyncBox() instead", here),
+        ("DeprecationWarning", "use get() instead", here),
+        ("FutureWarning", "use items() instead", here),
+    ]
+    assert box_cls.fetch.__deprecated__ == "use get() instead"
+
+
+def test_a_generated_twin_keeps_deprecated_and_warns_once_in_the_callers_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(tmp_path, monkeypatch, "gen_deprecated", DEPRECATED_SOURCE, "AsyncBox", DEPRECATED_USAGE)
+    assert "    @deprecated('use get() instead')\n    def fetch(self) -> int:" in text
+    assert "    @classmethod\n    @deprecated('use AsyncBox() instead')\n    def build(cls) -> Box:" in text
+    assert "from typing_extensions import deprecated" in text
+    # With mypy's `deprecated` error code on, the generated module is clean and a caller's use is flagged.
+    (tmp_path / "calls_fetch.py").write_text("from gen_deprecated.sync import Box\n\nBox().fetch()\n")
+    command = [sys.executable, "-m", "mypy", "--strict", "--enable-error-code", "deprecated"]
+    checked = subprocess.run(
+        [*command, "--cache-dir", str(_MYPY_CACHE), "gen_deprecated/sync.py", "calls_fetch.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert checked.stdout.splitlines()[:-1] == [
+        "calls_fetch.py:3: error: function gen_deprecated.sync.Box.fetch is deprecated: use get() instead  [deprecated]"
+    ]

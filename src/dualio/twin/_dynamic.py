@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _registry, _runtime
+from ._deprecation import deprecation, undeprecated, warning_first
 from ._metaclass_members import MetaclassMembers, metaclass_members
 from ._method_attributes import MethodWithAttributes, has_own_attributes
 from ._registry import partial_target
@@ -276,10 +277,16 @@ def _base_twin_class(async_cls: type) -> type[Any]:
 
 
 def _map_member(async_cls: type, name: str, member: Any) -> Any:
-    if isinstance(member, staticmethod):
-        return staticmethod(_class_level(name, getattr(async_cls, name)))
-    if isinstance(member, classmethod):
-        return staticmethod(_class_level(name, getattr(async_cls, name)))  # bound to the async class already
+    """The twin's member for the async class's ``member``; one marked ``@deprecated`` warns in its caller's line
+    and calls what the decorator wrapped (``_deprecation``)."""
+    if isinstance(member, (staticmethod, classmethod)):
+        read = getattr(async_cls, name)  # a classmethod's is bound to the async class already
+        marked = deprecation(read)
+        mapped = _class_level(name, undeprecated(read))
+        return staticmethod(mapped if marked is None else warning_first(mapped, marked))
+    marked = deprecation(member)
+    if marked is not None:
+        return warning_first(_map_member(async_cls, name, undeprecated(member)), marked)
     if isinstance(member, type):
         return member  # a nested class: passed through as it is
     if isinstance(member, functools.partialmethod):  # `send_ping = partialmethod(send, "ping")`: a method

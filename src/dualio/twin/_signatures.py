@@ -558,10 +558,12 @@ class SignatureWriter:
         decorator: str | None = None,
         bound: bool = True,
         traversed: bool = False,
+        marks: list[str] | None = None,
     ) -> None:
         """Emit ``def name`` with ``node``'s signature; ``body`` is the support call with ``{args}`` in it.
 
-        ``traversed``: the result's built-in containers hold values the twin maps (``_annotations``).
+        ``traversed``: the result's built-in containers hold values the twin maps (``_annotations``); ``marks``:
+        decorators written under ``decorator`` (``deprecated(...)``).
         """
         params, forward = self.signature(node.args, bound=bound)
         call = body.format(args=forward)
@@ -570,6 +572,7 @@ class SignatureWriter:
         self.emit("")
         if decorator:
             self.emit(f"{INDENT}@{self.builtin(decorator)}")
+        self.emit(*(f"{INDENT}@{mark}" for mark in marks or ()))
         self.emit(
             f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:{self.unsolvable(params, returns)}"
         )

@@ -385,6 +385,7 @@ class ClassWriter(SignatureWriter):
             functions = base_accessors + functions
             node, decorators = functions[0], decorators_of(functions[0])
         self.reading(node)
+        marks = self._deprecation_marks(node)
         if "staticmethod" not in decorators:
             node = self._self_type_as_self(node)
         if is_property_like(decorators):
@@ -428,12 +429,17 @@ class ClassWriter(SignatureWriter):
             # Read through the instance, as `obj.m(...)` reads it: a decorator's object may bind itself in its own
             # `__get__` (async_lru's `alru_cache` binds to None when read from the class).
             target = f"_support.through_instance({self.async_name}, {(calls or name)!r})"
+        if marks and not opaque:  # the twin's `@deprecated` warns; the async def's would name dualio (`_deprecation`)
+            target = f"_support.undeprecated({self.async_name}, {(calls or name)!r})"  # not read by name: mypy's
+            # `deprecated` error code would flag the generated module
         if "staticmethod" in decorators or "classmethod" in decorators or _implicit_classmethod(node):
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"
             place = Place.RETURNED if is_async else Place.AWAITED
             returns = _loosened(returns, self.overloads(name, functions[:-1], place, decorator=kind))
-            self.method(node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed)
+            self.method(
+                node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed, marks=marks
+            )
             return
         if opaque:  # run it and map what comes back (awaited if awaitable), as the run-time twin does
             runner = "call_sync"
@@ -445,7 +451,16 @@ class ClassWriter(SignatureWriter):
             runner = "call_sync"
         overloaded = self.overloads(name, functions[:-1], place, entered_in_thread=entered_in_thread)
         returns = _loosened(returns, overloaded)
-        self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed)
+        self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed, marks=marks)
+
+    def _deprecation_marks(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+        """``node``'s ``@deprecated(...)`` (PEP 702), as the twin writes it, names imported as the source does."""
+        return [
+            self.default(decorator)
+            for decorator in node.decorator_list
+            if ast.unparse(decorator.func if isinstance(decorator, ast.Call) else decorator).rpartition(".")[2]
+            == "deprecated"
+        ]
 
     def _as_decorated(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, transforming: set[str]

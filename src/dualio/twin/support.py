@@ -8,6 +8,7 @@ from dualio._future import PortalFuture
 
 from ._attributes import Attribute, attribute_like
 from ._containers import passed_each, returned_each
+from ._deprecation import member_undeprecated as undeprecated
 from ._dynamic import map_unread_members, through_instance
 from ._dynamic import register_generated as register
 from ._registry import register_elsewhere
@@ -52,4 +53,5 @@ __all__ = (
     "returned_each",
     "set_attribute",
     "through_instance",
+    "undeprecated",
 )
