@@ -23,6 +23,23 @@ async def resource() -> AsyncIterator[bytes]:
     yield b"r"
 
 
+class NeverSwallows:
+    """An async context manager whose ``__aexit__`` returns ``None``: a ``with`` over it cannot swallow."""
+
+    async def __aenter__(self) -> int:
+        return 7
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        pass
+
+
+def value_returned_inside_the_block() -> int:
+    """Type checkers must see no way out of the block but the return (review 25a: with the exit typed ``bool``,
+    mypy said "Missing return statement", as pyright and pyrefly did)."""
+    with dualio.enter(NeverSwallows()) as value:
+        return value
+
+
 def test_portal_calls_have_precise_types(portal: dualio.Portal) -> None:
     assert_type(dualio.run(add, 1, 2), int)
     assert_type(dualio.run(add(1, 2)), int)
@@ -30,7 +47,10 @@ def test_portal_calls_have_precise_types(portal: dualio.Portal) -> None:
     assert_type(dualio.submit(add, 1, 2), concurrent.futures.Future[int])
     assert_type(portal.submit(add(1, 2)), dualio.PortalFuture[int])
     assert_type(dualio.iterate(names()), Iterator[str])
-    assert_type(dualio.enter(resource()), AbstractContextManager[bytes, bool])
+    assert_type(dualio.enter(resource()), AbstractContextManager[bytes, bool | None])
+    assert_type(dualio.enter(NeverSwallows()), AbstractContextManager[int, None])
+    assert_type(portal.enter(NeverSwallows()), AbstractContextManager[int, None])
+    assert value_returned_inside_the_block() == 7
     assert_type(dualio.run_async_task(add(1, 2)), int)
     assert_type(dualio.run_async_task(add(1, 2), fire_and_forget=True), concurrent.futures.Future[int])
     decided_at_run_time = bool(len(__name__) % 2)  # a plain bool, as callers of sincpro_async_worker pass it

@@ -11,7 +11,7 @@ import contextvars
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._hosting import HeldBlock
 from ._validate import describe, discard, named
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ("SyncIterator", "enter", "iterate")
 
 T = TypeVar("T")
+E = TypeVar("E", bound=bool | None)  # what an async context manager's __aexit__ returns
 
 
 def iterate(
@@ -176,8 +177,8 @@ async def _anext(iterator: AsyncIterator[T]) -> T:
 
 
 def enter(
-    portal: Portal, async_cm: AbstractAsyncContextManager[T], timeout: float | None = None
-) -> AbstractContextManager[T, bool]:
+    portal: Portal, async_cm: AbstractAsyncContextManager[T, E], timeout: float | None = None
+) -> AbstractContextManager[T, E]:
     """Check the arguments now, then return the sync context manager (``timeout`` limits each half)."""
     cls = type(async_cm)
     if not (hasattr(cls, "__aenter__") and hasattr(cls, "__aexit__")):
@@ -190,13 +191,13 @@ def enter(
     return _EnteredContext(portal, async_cm, contextvars.copy_context(), timeout)
 
 
-class _EnteredContext(AbstractContextManager[T, bool]):
+class _EnteredContext(AbstractContextManager[T, E]):
     """``with`` over an async context manager; one task on the portal's loop runs both halves (``_hosting``)."""
 
     def __init__(
         self,
         portal: Portal,
-        async_cm: AbstractAsyncContextManager[T],
+        async_cm: AbstractAsyncContextManager[T, E],
         context: contextvars.Context,
         timeout: float | None,
     ) -> None:
@@ -214,9 +215,8 @@ class _EnteredContext(AbstractContextManager[T, bool]):
         self._held.append(held)
         return entered
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> E:
         self._held[-1].check_can_end()  # before letting go of it: a block still open inside it is an error
         coro = named(self._held.pop().leave_call(exc_type, exc, tb), f"{type(self._async_cm).__qualname__}.__aexit__")
-        return bool(self._portal._run_in_context(contextvars.copy_context(), coro, timeout=self._timeout))
+        suppress = self._portal._run_in_context(contextvars.copy_context(), coro, timeout=self._timeout)
+        return cast("E", suppress)  # what __aexit__ returned: a true value swallows the exception

@@ -20,6 +20,7 @@ from ._validate import check_timeout, discard
 __all__ = ("configure", "default_portal", "enter", "iterate", "run", "run_async_task", "shutdown", "submit")
 
 T = TypeVar("T")
+E = TypeVar("E", bound=bool | None)  # what an async context manager's __aexit__ returns
 Ts = TypeVarTuple("Ts")
 
 DEFAULT_PORTAL_NAME = "dualio-default"
@@ -118,7 +119,7 @@ def iterate(async_iterable: AsyncIterable[T], *, timeout: float | None = None) -
     return default_portal().iterate(async_iterable, timeout=timeout)
 
 
-def enter(async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
+def enter(async_cm: AbstractAsyncContextManager[T, E]) -> AbstractContextManager[T, E]:
     """Use an async context manager in a sync ``with``; see :meth:`Portal.enter`."""
     return default_portal().enter(async_cm)
 

@@ -48,6 +48,7 @@ from .errors import DeadlockError, InvalidTimeoutError, PortalClosedError
 __all__ = ("Portal",)
 
 T = TypeVar("T")
+E = TypeVar("E", bound=bool | None)  # what an async context manager's __aexit__ returns
 Ts = TypeVarTuple("Ts")
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
 
@@ -303,7 +304,7 @@ class Portal:
         """
         return _adapters.iterate(self, async_iterable, timeout)
 
-    def enter(self, async_cm: AbstractAsyncContextManager[T]) -> AbstractContextManager[T, bool]:
+    def enter(self, async_cm: AbstractAsyncContextManager[T, E]) -> AbstractContextManager[T, E]:
         """Return a sync context manager that runs ``__aenter__``/``__aexit__`` of ``async_cm`` on the loop.
 
         An exception raised in the ``with`` body is passed to ``__aexit__``, which may suppress it. Both halves
