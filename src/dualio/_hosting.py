@@ -39,6 +39,7 @@ keyed by thread, as before stop 29, they were (review 20c: wrong results, refuse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Coroutine
@@ -202,6 +203,7 @@ class HeldBlock(Generic[T]):
     def _stop_serving(self, portal: Portal, task: asyncio.Task[Any]) -> None:
         """The block ends: no call is routed here any more (calls routed but not run yet get a RuntimeError)."""
         self.serving = False
+        self._entered_context, self._sent = None, {}  # what the thread's context held then: not kept past the end
         if _innermost.get(task) is self:
             if self._outer is None:
                 del _innermost[task]
@@ -329,8 +331,10 @@ def start_holding(held: HeldBlock[Any]) -> None:
     this context to the block's task (blocks that ended are dropped from the context's list on the way)."""
     if held.serving:
         held.owner = threading.current_thread()
-        held._entered_context = copy_context()
-        _HELD.set((*(block for block in _HELD.get() if block.serving), held))
+        open_blocks = tuple(block for block in _HELD.get() if block.serving)
+        _HELD.set(open_blocks)  # first: the copy below must not keep an ended block (each held the one before it:
+        held._entered_context = copy_context()  # review 25c, a chain of every response of a status-only loop)
+        _HELD.set((*open_blocks, held))
 
 
 def route(call: BlockingCall, portal: Portal) -> None:
@@ -341,6 +345,11 @@ def route(call: BlockingCall, portal: Portal) -> None:
     open_blocks = tuple(block for block in held if block.serving)
     if len(open_blocks) != len(held):
         _HELD.set(open_blocks)
+        # The copy of the context taken for this call too: its task keeps it, and an ended block in it keeps
+        # that block's task and so its context, which held the block before: a chain of every block a thread
+        # ever entered (review 25c: the responses of a loop of `with s.get(url) as r:` checking r.status only).
+        with contextlib.suppress(RuntimeError):  # entered elsewhere (never for a fresh copy): left as it is
+            call.context.run(_HELD.set, open_blocks)
     me = threading.current_thread()
     innermost = next((b for b in reversed(open_blocks) if b._portal is portal and b.owner is me), None)
     original = call.coro
