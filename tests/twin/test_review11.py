@@ -110,7 +110,7 @@ def test_a_base_with_conditional_members_is_named_with_the_class_listed(
     (tmp_path / "gen_branched_base").mkdir()
     (tmp_path / "gen_branched_base" / "__init__.py").write_text("")
     (tmp_path / "gen_branched_base" / "models.py").write_text(
-        "import sys\n\n\nclass BaseModel:\n    if sys.version_info >= (3, 99):\n"
+        "import os\n\n\nclass BaseModel:\n    if os.environ.get('V2'):  # undecided: a sys.version_info test is read\n"
         "        def dump(self) -> int: ...\n    else:\n        def dump(self) -> int: ...\n"
     )
     (tmp_path / "gen_branched_base" / "pages.py").write_text(

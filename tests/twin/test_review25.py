@@ -19,6 +19,7 @@ from dualio import twin
 from .test_generated_spellings import generate_and_use
 from .test_generator import _MYPY_CACHE
 from .test_review18_generator import _package
+from .test_review19 import _generate
 
 T = TypeVar("T")
 
@@ -204,3 +205,67 @@ def test_ended_with_blocks_whose_body_makes_no_call_are_not_kept(lend_loop: bool
         assert _responses_alive() <= 2
         assert api.ping() == 1
         api.close()
+
+
+BRANCHES_SOURCE = """
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+
+async def _fetch(self: Any, key: str) -> Any:
+    return key
+
+
+class AsyncClient:
+    if sys.version_info >= (3, 11) and TYPE_CHECKING:
+
+        async def fetch(self, key: str) -> str: ...
+
+    else:
+        fetch = _fetch
+
+    if sys.version_info < (3, 10):
+
+        async def old(self) -> int:
+            return 0
+
+    else:
+
+        async def new(self) -> int:
+            return 1
+
+    if not TYPE_CHECKING:
+
+        async def hidden(self) -> int:
+            return 2
+"""
+
+
+def test_members_under_a_condition_a_type_checker_decides_are_read_as_it_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's shape (review 25a: its ``ClientSession`` could not be generated): the members both branches
+    define, with the checker's signatures; a version test decided by the running Python."""
+    usage = """
+from typing import assert_type
+
+from gen_branches.sync import Client
+
+client = Client()
+assert_type(client.fetch("k"), str)
+assert client.fetch("k") == "k"
+assert client.new() == 1
+"""
+    text = generate_and_use(tmp_path, monkeypatch, "gen_branches", BRANCHES_SOURCE, "AsyncClient", usage)
+    assert "    def fetch(self, key: str) -> str:" in text
+    assert "def old(" not in text
+    assert "def hidden(" not in text  # at run time only: a checker does not see it on the async class either
+
+
+def test_members_under_a_condition_no_checker_decides_are_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = BRANCHES_SOURCE.replace("if sys.version_info < (3, 10):", "if os.environ.get('OLD'):")
+    with pytest.raises(twin.GenerateError, match=r"defines members inside statements of its class body: new, old"):
+        _generate(tmp_path, monkeypatch, "gen_undecided", {"aio": source}, "AsyncClient")

@@ -17,6 +17,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ._branches import bound_names
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._source import Source, in_blocks
@@ -398,7 +399,7 @@ def class_members(
             _refuse_conditional_members(origin, source, node)
         for statement in origin.klass.body:
             origins[id(statement)] = origin
-            for name in _bound_names(statement):
+            for name in bound_names(statement):
                 same_class = name in found and origins[id(found[name][0])].klass is origin.klass
                 follows_overloads = same_class and all(is_overload(earlier) for earlier in found[name])
                 if not (same_class and _is_accessor(statement)) and not follows_overloads:
@@ -501,7 +502,7 @@ def _names_bound_inside(compound: ast.AST) -> set[str]:
             if isinstance(child, (ast.ExceptHandler, ast.match_case)):
                 names |= _names_bound_inside(child)
                 continue
-            names.update(_bound_names(child))
+            names.update(bound_names(child))
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names |= _names_bound_inside(child)
     return names
@@ -513,16 +514,6 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 def _elements(node: ast.expr) -> list[ast.expr]:
     return list(node.elts) if isinstance(node, ast.Tuple) else [node]
-
-
-def _bound_names(statement: ast.stmt) -> list[str]:
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return [statement.name]
-    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-        return [statement.target.id]
-    if isinstance(statement, ast.Assign):  # `x = ...`, and `get, fetch = _get, _get`
-        return [name.id for target in statement.targets for name in _elements(target) if isinstance(name, ast.Name)]
-    return []
 
 
 def is_overload(statement: ast.stmt) -> bool:

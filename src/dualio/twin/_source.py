@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 
+from ._branches import read_decided_branches
 from ._errors import GenerateError
 
 __all__ = ("Source", "Target", "in_blocks", "literal_all", "returns_self_only", "skips_the_loop", "twin_name")
@@ -114,7 +115,7 @@ class Source:
             raise GenerateError(_no_source(module, spec.origin if spec is not None else None))
         path = Path(origin)
         try:
-            tree = ast.parse(path.read_text(), origin)
+            tree = read_decided_branches(ast.parse(path.read_text(), origin))
         except SyntaxError as exc:
             raise GenerateError(
                 f"cannot parse module {module!r} ({exc.msg}, {origin} line {exc.lineno}); if it uses syntax of "
