@@ -387,7 +387,8 @@ def test_a_constructor_the_class_does_not_write_keeps_its_signature(generated: t
     _root, text = generated
     assert (
         "def __init__(self, name: str, size: int = 1, label: str = 'x', seed: int = 0, *, strict: bool = False) "
-        "-> None:\n        _support.construct(self, AsyncRecord, name, size, label, seed, strict=strict)"
+        "-> None:\n        _support.construct(self, AsyncRecord, name, **_support.given(Record.__init__, size=size, "
+        "label=label, seed=seed, strict=strict))"
     ) in text
     assert "def __init__(self, *args: _typing.Any, **kwargs: _typing.Any) -> None:" in text[text.index("class Bag(") :]
     assert "def __init__(self) -> None:\n        _support.construct(self, AsyncPing)" in text

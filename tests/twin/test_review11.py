@@ -99,7 +99,8 @@ def test_bare_twinned_generics_self_aliases_and_untyped_overloads_pass_mypy_stri
     text = generate_and_use(tmp_path, monkeypatch, "gen_review11", SOURCE, "AsyncConnection", USAGE, "AsyncReader")
     assert "def open_reader(self) -> Tuple[Reader[_typing.Any], int]:" in text  # before: Tuple[Reader, int]
     assert (
-        "_support.call_sync(self, AsyncConnection.copy, timeout=timeout)" in text
+        "_support.call_sync(self, AsyncConnection.copy, **_support.given(Connection.with_options, timeout=timeout))"
+        in text
     )  # before: AsyncConnection.with_options
     assert "def chown(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text  # the implementation
 

@@ -494,10 +494,20 @@ class SignatureWriter:
             texts.append(text + (f" = {self.annotation(default, Place.ITEM)}" if default is not None else ""))
         return f"[{', '.join(texts)}]" if texts else ""
 
-    def signature(self, args: ast.arguments, *, bound: bool) -> tuple[str, str]:
-        """The parameter list (with ``self``/``cls`` if ``bound``) and the arguments that forward it."""
+    def signature(self, args: ast.arguments, *, bound: bool, given_by: str | None = None) -> tuple[str, str]:
+        """The parameter list (with ``self``/``cls`` if ``bound``) and the arguments that forward it.
+
+        ``given_by``: the twin's own function (``SyncRedis.set``), when the parameters with a default are passed
+        on only if the caller gave them (``_support.given``): a decorator of the async method may tell a given
+        argument from a default (redis-py's ``@experimental_args``, ``@deprecated_args`` warn for any given,
+        even ``None``), as the async method is called with what its caller wrote. Not with ``*args``, which the
+        positional parameters before it must fill in order.
+        """
         params: list[str] = []
         forward: list[str] = []
+        keywords: list[str] = []  # passed by keyword: a positional parameter after one that may be left out
+        optional: list[str] = []  # passed on if given
+        filter_defaults = given_by is not None and args.vararg is None
         positional = [*args.posonlyargs, *args.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
         for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
@@ -506,7 +516,13 @@ class SignatureWriter:
             else:
                 text, value = self.parameter(arg, default)
                 params.append(text)
-                forward.append(value)
+                by_keyword = filter_defaults and index >= len(args.posonlyargs) and (default is not None or optional)
+                if by_keyword and default is not None and value == arg.arg:
+                    optional.append(f"{arg.arg}={value}")
+                elif by_keyword:
+                    keywords.append(f"{arg.arg}={value}")
+                else:
+                    forward.append(value)
             if args.posonlyargs and index == len(args.posonlyargs) - 1:
                 params.append("/")
         if args.vararg is not None:
@@ -518,7 +534,11 @@ class SignatureWriter:
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
             text, value = self.parameter(arg, kw_default)
             params.append(text)
-            forward.append(f"{arg.arg}={value}")
+            given = filter_defaults and kw_default is not None and value == arg.arg
+            (optional if given else keywords).append(f"{arg.arg}={value}")
+        forward += keywords
+        if optional:
+            forward.append(f"**_support.given({given_by}, {', '.join(optional)})")
         if args.kwarg is not None:
             text, value = self.parameter(args.kwarg, None)
             params.append("**" + text)
@@ -565,7 +585,7 @@ class SignatureWriter:
         ``traversed``: the result's built-in containers hold values the twin maps (``_annotations``); ``marks``:
         decorators written under ``decorator`` (``deprecated(...)``).
         """
-        params, forward = self.signature(node.args, bound=bound)
+        params, forward = self.signature(node.args, bound=bound, given_by=f"{self.twins[self.async_name]}.{name}")
         call = body.format(args=forward)
         if traversed:
             call = f"_support.returned_each({'self' if bound and decorator is None else 'None'}, {call})"

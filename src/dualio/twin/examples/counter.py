@@ -25,7 +25,7 @@ class Counter(_support.Twin[AsyncCounter]):
     __slots__ = ()
 
     def __init__(self, start: int = 0) -> None:
-        _support.construct(self, AsyncCounter, start)
+        _support.construct(self, AsyncCounter, **_support.given(Counter.__init__, start=start))
 
     @property
     def total(self) -> int:

@@ -32,7 +32,7 @@ class Store(_support.Twin[AsyncStore]):
     __slots__ = ()
 
     def __init__(self, name: str, *, latency: float = 0.0) -> None:
-        _support.construct(self, AsyncStore, name, latency=latency)
+        _support.construct(self, AsyncStore, name, **_support.given(Store.__init__, latency=latency))
 
     @property
     def latency(self) -> float:
@@ -117,11 +117,11 @@ class Store(_support.Twin[AsyncStore]):
 
     def get(self, key: str, default: bytes | None = None) -> bytes | None:
         """Return the value of ``key``, or ``default``."""
-        return _typing.cast('bytes | None', _support.call(self, AsyncStore.get, key, default))
+        return _typing.cast('bytes | None', _support.call(self, AsyncStore.get, key, **_support.given(Store.get, default=default)))
 
     def set(self, key: str, value: bytes, *, replace: bool = True) -> bool:
         """Store ``value`` under ``key``; return whether it was stored."""
-        return _typing.cast('bool', _support.call(self, AsyncStore.set, key, value, replace=replace))
+        return _typing.cast('bool', _support.call(self, AsyncStore.set, key, value, **_support.given(Store.set, replace=replace)))
 
     def set_many(self, *pairs: tuple[str, bytes], **options: bool) -> int:
         """Store every ``(key, value)`` pair; return how many were stored."""
@@ -137,11 +137,11 @@ class Store(_support.Twin[AsyncStore]):
 
     def scan(self, prefix: str = '') -> _abc.Iterator[tuple[str, bytes]]:
         """Yield ``(key, value)`` for every key starting with ``prefix``, in key order."""
-        return _typing.cast('_abc.Iterator[tuple[str, bytes]]', _support.iterate(self, AsyncStore.scan, prefix))
+        return _typing.cast('_abc.Iterator[tuple[str, bytes]]', _support.iterate(self, AsyncStore.scan, **_support.given(Store.scan, prefix=prefix)))
 
     def cursor(self, prefix: str = '') -> Cursor:
         """Return a cursor over the keys starting with ``prefix`` (another twinned class)."""
-        return _typing.cast('Cursor', _support.call(self, AsyncStore.cursor, prefix))
+        return _typing.cast('Cursor', _support.call(self, AsyncStore.cursor, **_support.given(Store.cursor, prefix=prefix)))
 
     def transaction(self) -> _contextlib.AbstractContextManager[Cursor]:
         """Return an async context manager giving a cursor; the keys set meanwhile are kept only without error."""

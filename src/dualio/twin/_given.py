@@ -1,0 +1,38 @@
+"""``_support.given``: the arguments a generated twin's caller gave, among those with a default.
+
+A generated twin method has the async method's signature, defaults included, and calls the async method. Passing
+every parameter on would tell a decorator of the async method that all were given: redis-py's
+``@experimental_args(["ifeq", ...])`` on ``set`` warned at each call, ``@deprecated_args`` on ``Redis.__init__``
+at each client made (review 25a). So the twin passes on a parameter with a default only if its value is not the
+very object the twin's own default is: what the caller left out stays out, as in a call of the async method.
+(Passing the default object itself explicitly is taken as leaving it out: the same call for the method.)
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+__all__ = ("given",)
+
+_MISSING = object()
+_defaults_of: dict[object, dict[str, object]] = {}  # the twin's functions: made once per generated class
+
+
+def given(function: Any, /, **arguments: Any) -> dict[str, Any]:
+    """Those of ``arguments`` (parameters of ``function``, a generated twin's method) that are not its default."""
+    defaults = _defaults_of.get(function)
+    if defaults is None:
+        defaults = _defaults_of[function] = _defaults(function)
+    return {name: value for name, value in arguments.items() if value is not defaults.get(name, _MISSING)}
+
+
+def _defaults(function: Any) -> dict[str, object]:
+    """Each parameter's default object, by name (a bound classmethod's function, a wrapper's wrapped one)."""
+    unwrapped = inspect.unwrap(getattr(function, "__func__", function))
+    code = unwrapped.__code__
+    positional = code.co_varnames[: code.co_argcount]
+    values = unwrapped.__defaults__ or ()
+    found: dict[str, object] = dict(zip(positional[len(positional) - len(values) :], values, strict=True))
+    found.update(unwrapped.__kwdefaults__ or {})
+    return found
