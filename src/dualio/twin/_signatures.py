@@ -94,6 +94,8 @@ def returning(returns: str, value: str) -> list[str]:
         return [f"{INDENT * 2}{value}"]
     if returns.rpartition(".")[2] in {"NoReturn", "Never"}:  # a return statement would be an error there
         return [f"{INDENT * 2}{value}", f'{INDENT * 2}raise AssertionError("unreachable: it returned")']
+    if returns in {"_typing.Any", "typing.Any", "Any"}:  # the support call gives `Any`: no cast to repeat it
+        return [f"{INDENT * 2}return {value}"]
     return [f"{INDENT * 2}return _typing.cast({returns!r}, {value})"]
 
 
