@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 import importlib
+import pickle
 import subprocess
 import sys
 import warnings
@@ -269,3 +271,34 @@ def test_members_under_a_condition_no_checker_decides_are_still_refused(
     source = BRANCHES_SOURCE.replace("if sys.version_info < (3, 10):", "if os.environ.get('OLD'):")
     with pytest.raises(twin.GenerateError, match=r"defines members inside statements of its class body: new, old"):
         _generate(tmp_path, monkeypatch, "gen_undecided", {"aio": source}, "AsyncClient")
+
+
+class AsyncCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def add(self, n: int) -> int:
+        self.count += n
+        return self.count
+
+
+def test_a_twin_is_its_own_copy_and_says_why_it_cannot_be_deep_copied_or_pickled() -> None:
+    """Review 25c: `copy.copy` made a second twin of the object (closing it left the first open), deepcopy and
+    pickle failed with messages about contextvars and WeakSets (also for a `multiprocessing` spawn argument)."""
+    counter: Any = twin.sync_class(AsyncCounter)()
+    assert copy.copy(counter) is counter
+    assert counter.add(2) == 2
+    for attempt, how in ((copy.deepcopy, "deep-copied"), (pickle.dumps, "pickled")):
+        with pytest.raises(TypeError, match=rf"^a Counter twin cannot be {how}: .*make the twin there"):
+            attempt(counter)
+    assert counter.add(1) == 3  # untouched
+    counter.close()
+
+
+def test_a_portal_is_its_own_copy_and_says_why_it_cannot_be_deep_copied_or_pickled() -> None:
+    with dualio.Portal("copied") as portal:
+        assert copy.copy(portal) is portal
+        for attempt, how in ((copy.deepcopy, "deep-copied"), (pickle.dumps, "pickled")):
+            with pytest.raises(TypeError, match=rf"^portal 'copied' cannot be {how}: it owns an event loop"):
+                attempt(portal)
+        assert portal.run(asyncio.sleep(0, "still running")) == "still running"

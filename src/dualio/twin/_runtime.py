@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import CoroutineType as _CoroutineType
 from types import FrameType, TracebackType
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, Self, SupportsIndex, TypeVar
 
 from dualio import _portal
 from dualio._default import default_portal
@@ -180,6 +180,25 @@ class Twin(Generic[A]):
             return f"<{state}{type(self).__qualname__} twin of {self._dualio_obj!r} on portal {portal!r}>"
         except AttributeError:  # not bound yet (an exception in the constructor)
             return f"<unbound {type(self).__qualname__} twin>"
+
+    def __copy__(self) -> Self:
+        """The twin itself: it stands for one async object on one loop, and a second twin of it would not share
+        its closed state (review 25c: `copy.copy(session)` then closing the copy left the original open)."""
+        return self
+
+    def __deepcopy__(self, memo: object) -> NoReturn:
+        raise TypeError(self._dualio_not_copied("deep-copied"))
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
+        raise TypeError(self._dualio_not_copied("pickled"))
+
+    def _dualio_not_copied(self, how: str) -> str:
+        return (
+            f"a {type(self).__qualname__} twin cannot be {how}: it stands for one async object that lives on the "
+            "event loop of a portal of this process. Share the twin itself (calls from any thread are safe), or "
+            "make a new one; in another process (multiprocessing, a task queue), make the twin there from "
+            "arguments that can be pickled"
+        )
 
     def __eq__(self, other: object) -> bool:
         """``==`` of the async objects, in the calling thread, if the async class defines ``__eq__`` (anyio's
