@@ -44,6 +44,30 @@ def test_future_cancel_cancels_the_task_on_the_loop(portal: dualio.Portal) -> No
     assert portal.run(double, 1) == 2
 
 
+def test_a_cancelled_future_is_done_for_wait_and_as_completed(portal: dualio.Portal) -> None:
+    """Review 26c: ``wait``/``as_completed`` saw a cancelled future as never done (it stayed ``CANCELLED``, not
+    ``CANCELLED_AND_NOTIFIED``), so ``wait`` without a timeout blocked for ever; also when shutdown cancelled it."""
+    cancelled = portal.submit(asyncio.sleep(30))
+    assert cancelled.cancel()
+    assert cancelled.cancel()  # a second cancel: still True, and notifies nobody twice
+    done, not_done = concurrent.futures.wait([cancelled], timeout=5)
+    assert (done, not_done) == ({cancelled}, set())
+    assert list(concurrent.futures.as_completed([cancelled], timeout=5)) == [cancelled]
+    waiting = portal.submit(asyncio.sleep(30))
+    woken: list[set[concurrent.futures.Future[None]]] = []
+    waiter = threading.Thread(target=lambda: woken.append(concurrent.futures.wait([waiting], timeout=10)[0]))
+    waiter.start()
+    time.sleep(0.05)  # the waiter is blocked in wait()
+    waiting.cancel()
+    waiter.join(timeout=10)
+    assert woken == [{waiting}]
+    left = portal.submit(asyncio.sleep(30))
+    portal.drain_timeout = 0.05
+    portal.shutdown()
+    assert left.cancelled()
+    assert concurrent.futures.wait([left], timeout=5).done == {left}
+
+
 def test_cancel_after_completion_returns_false(portal: dualio.Portal) -> None:
     future = portal.submit(double, 3)
     assert future.result(timeout=5) == 6

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Literal
 
+from ._future import cancel_and_notify
+
 if TYPE_CHECKING:
     from ._future import PortalFuture
     from ._hosting import HeldBlock
@@ -109,7 +111,7 @@ class FutureCall(_Call):
 
     def finish(self, result: object, exception: BaseException | None) -> None:
         if isinstance(exception, concurrent.futures.CancelledError):
-            concurrent.futures.Future.cancel(self.future)  # the base method: the task is already finished
+            cancel_and_notify(self.future)  # not the future's own cancel(): the task is already finished
             self.future._call = None
         else:
             self.future._resolve(result, exception)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import PortalClosedError
 
@@ -82,7 +82,7 @@ class PortalFuture(concurrent.futures.Future[T]):
 
     def cancel(self) -> bool:
         """Cancel the coroutine; return ``False`` if it already finished."""
-        if not super().cancel():
+        if not cancel_and_notify(self):
             return False
         call = self._call
         if call is not None:
@@ -121,3 +121,22 @@ class PortalFuture(concurrent.futures.Future[T]):
 
     def __del__(self) -> None:
         self._report_unretrieved("its future was garbage-collected")
+
+
+def cancel_and_notify(future: concurrent.futures.Future[Any]) -> bool:
+    """Cancel ``future`` (unless done) and tell ``concurrent.futures.wait``/``as_completed`` at once.
+
+    Those learn of a cancellation only when the future moves on to ``CANCELLED_AND_NOTIFIED``, which an
+    executor does when it would have run it (``set_running_or_notify_cancel``); a portal's futures never pass
+    through an executor, so it is done here (review 26c: a cancelled future was never "done" for ``wait``, and a
+    ``wait`` already blocked on it never woke). Under the future's own lock, so two cancels notify once.
+    """
+    with future._condition:  # the stdlib's lock (an RLock, which cancel() takes too)
+        if not concurrent.futures.Future.cancel(future):
+            return False
+        if future._state == _CANCELLED:  # not notified yet
+            future.set_running_or_notify_cancel()
+        return True
+
+
+_CANCELLED = "CANCELLED"  # concurrent.futures' state names (the module's private constants)
