@@ -161,7 +161,7 @@ AIOHTTP_CONFIG = """
 
 AIOHTTP_USAGE = """
 import sys
-from typing import assert_type
+from typing import Literal, assert_type
 
 from real_aiohttp.twins import SyncClientResponse, SyncClientSession, SyncClientWebSocketResponse
 
@@ -175,7 +175,7 @@ with SyncClientSession() as session:
         assert body == "hello 1"
     assert_type(session.get(f"{url}/hello").read(), bytes)
     ws = session.ws_connect(f"{url}/ws")
-    assert_type(ws, SyncClientWebSocketResponse[bool])
+    assert_type(ws, SyncClientWebSocketResponse[Literal[True]])  # aiohttp's overloads, read as mypy reads them
     ws.send_str("hi")
     message = ws.receive_str()
     assert_type(message, str | bytes)

@@ -212,7 +212,7 @@ def test_ended_with_blocks_whose_body_makes_no_call_are_not_kept(lend_loop: bool
 BRANCHES_SOURCE = """
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 
 async def _fetch(self: Any, key: str) -> Any:
@@ -241,6 +241,17 @@ class AsyncClient:
 
         async def hidden(self) -> int:
             return 2
+
+    if sys.version_info >= (3, 11) and TYPE_CHECKING:  # aiohttp's `ws_connect`: the implementation follows
+
+        @overload
+        async def pick(self, raw: Literal[True]) -> bytes: ...
+
+        @overload
+        async def pick(self, raw: Literal[False] = ...) -> str: ...
+
+    async def pick(self, raw: bool = False) -> str | bytes:
+        return b"x" if raw else "x"
 """
 
 
@@ -258,10 +269,14 @@ client = Client()
 assert_type(client.fetch("k"), str)
 assert client.fetch("k") == "k"
 assert client.new() == 1
+assert_type(client.pick(True), bytes)
+assert_type(client.pick(), str)
+assert client.pick(True) == b"x"
 """
     text = generate_and_use(tmp_path, monkeypatch, "gen_branches", BRANCHES_SOURCE, "AsyncClient", usage)
     assert "    def fetch(self, key: str) -> str:" in text
     assert "def old(" not in text
+    assert text.count("def pick(") == 3  # two overloads from the checker's `if`, the implementation after it
     assert "def hidden(" not in text  # at run time only: a checker does not see it on the async class either
 
 

@@ -23,9 +23,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("bound_names", "read_decided_branches")
+__all__ = ("bound_names", "is_overload", "read_decided_branches")
 
 _TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"}
+_OVERLOAD = {"overload", "typing.overload", "typing_extensions.overload"}
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], object]] = {
     ast.Lt: operator.lt,
     ast.LtE: operator.le,
@@ -52,6 +53,12 @@ def bound_names(statement: ast.stmt) -> list[str]:
     return []
 
 
+def is_overload(statement: ast.stmt) -> bool:
+    """An ``@overload`` def: the defs of its name that follow in its class, up to the implementation, add to it."""
+    decorators = statement.decorator_list if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    return any(ast.unparse(decorator) in _OVERLOAD for decorator in decorators)
+
+
 def read_decided_branches(tree: ast.Module) -> ast.Module:
     """Rewrite, in place, every class body of ``tree``: each ``if`` whose condition is decided replaced by the
     members it gives (see the module docstring). Returns ``tree``."""
@@ -64,8 +71,12 @@ def read_decided_branches(tree: ast.Module) -> ast.Module:
 def _decided(body: list[ast.stmt]) -> list[ast.stmt]:
     statements: list[ast.stmt] = []
     for statement in body:
-        if not isinstance(statement, ast.If) or (not statement.orelse and _is_type_checking(statement.test)):
+        if not isinstance(statement, ast.If):
             statements.append(statement)
+            continue
+        if not statement.orelse and _is_type_checking(statement.test):
+            statements.append(statement)  # kept for its imports; its overloads are the checker's signatures of a
+            statements.extend(s for s in statement.body if is_overload(s))  # member defined after it
             continue
         for_checkers, at_run_time = _decide(statement.test, True), _decide(statement.test, False)
         if for_checkers is None or at_run_time is None:
@@ -83,12 +94,16 @@ def _as_checked(running: list[ast.stmt], checked: list[ast.stmt]) -> list[ast.st
     """The members both branches define, as the checker's branch writes them (all its statements for a name, in
     order: overloads), in the order they run; the checker's imports are kept for the annotations that need them.
     A member only one branch defines is left out: it does not exist at run time, or a checker does not see it
-    (so a caller of the async class could not use it either, and the twin's reference to it would not check)."""
+    (so a caller of the async class could not use it either, and the twin's reference to it would not check);
+    but overloads only the checker's branch has are kept, for a member defined after the ``if``."""
     by_name: dict[str, list[ast.stmt]] = {}
     for statement in checked:
         for name in bound_names(statement):
             by_name.setdefault(name, []).append(statement)
     statements: list[ast.stmt] = [s for s in checked if isinstance(s, (ast.Import, ast.ImportFrom))]
+    running_names = {name for statement in running for name in bound_names(statement)}
+    # Overloads of a member the class defines after the `if` (aiohttp's `ws_connect`): the checker's signatures.
+    statements += [s for s in checked if is_overload(s) and not set(bound_names(s)) & running_names]
     for statement in running:
         names = bound_names(statement)
         if names and all(name in by_name for name in names):

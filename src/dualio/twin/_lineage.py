@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ._branches import bound_names
+from ._branches import bound_names, is_overload
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._source import Source, in_blocks
@@ -514,12 +514,6 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 def _elements(node: ast.expr) -> list[ast.expr]:
     return list(node.elts) if isinstance(node, ast.Tuple) else [node]
-
-
-def is_overload(statement: ast.stmt) -> bool:
-    """An ``@overload`` def: the defs of its name that follow in its class, up to the implementation, add to it."""
-    decorators = statement.decorator_list if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
-    return any(ast.unparse(decorator) in {"overload", "typing.overload"} for decorator in decorators)
 
 
 def _is_accessor(statement: ast.stmt) -> bool:
