@@ -324,3 +324,37 @@ def test_concurrent_first_use_creates_exactly_one_default_portal(monkeypatch: py
         ids = set(pool.map(lambda _: first_use(), range(16)))
     assert len(ids) == 1
     assert len(created) == 1
+
+
+DAEMON_AT_EXIT_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, atexit, sys, threading, time
+
+    told = threading.Event()
+    atexit.register(told.wait, 10)  # registered before dualio's exit drain, so it runs after it
+
+    import dualio
+
+    def keep_calling():
+        while True:
+            try:
+                dualio.run(asyncio.sleep(0.001))
+            except dualio.PortalClosedError as exc:
+                print(exc, flush=True)
+                told.set()
+                return
+
+    threading.Thread(target=keep_calling, daemon=True).start()
+    time.sleep(0.2)
+    print("main returns", flush=True)
+    """
+)
+
+
+def test_a_daemon_thread_calling_at_exit_is_told_the_interpreter_is_exiting() -> None:
+    """Review 25c: it was told to "create a new Portal", which it cannot act on while the process ends."""
+    proc = subprocess.run([sys.executable, "-c", DAEMON_AT_EXIT_SCRIPT], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    main_returns, told = proc.stdout.splitlines()
+    assert main_returns == "main returns"
+    assert told.startswith("portal 'dualio-default' was shut down because the interpreter is exiting; a thread")

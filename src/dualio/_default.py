@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar, TypeVarTuple, Unpack, overload
 from ._policy import RunningLoopPolicy, check_policy
 from ._portal import LoopFactory, Portal, check_lend_grace, check_lend_loop
 from ._validate import check_timeout, discard
+from .errors import PortalClosedError
 
 __all__ = ("configure", "default_portal", "enter", "iterate", "run", "run_async_task", "shutdown", "submit")
 
@@ -43,6 +44,14 @@ def default_portal() -> Portal:
 def _replace_default() -> Portal:
     global _default
     with _lock:
+        if (
+            _default is not None
+            and _default._shut_at_exit
+            and threading.current_thread() is not threading.main_thread()
+        ):
+            # A thread left running at exit (a daemon thread): a new portal would never be drained, and its
+            # calls would race the interpreter's end. The main thread's atexit handlers still get one.
+            raise PortalClosedError(_default._closed_message())
         if _default is None or _default.closed:
             _default = Portal(DEFAULT_PORTAL_NAME, **_settings)
         return _default

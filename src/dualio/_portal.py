@@ -134,6 +134,7 @@ class Portal:
         self._state: str = _NEW
         self._forked = False
         self._abandoned = False  # shut down, but its loop never stopped: not waited for again
+        self._shut_at_exit = False  # shut down by the interpreter's exit: calls still coming are from threads left
         self._last_interrupt_delivered: BaseException | None = None
         self._stop_requested = False
         self._lock = threading.Lock()
@@ -615,10 +616,18 @@ class Portal:
                 f"portal {self.name!r} was inherited through fork() and has no thread in this process; "
                 "create a new Portal here (the default portal is recreated by itself)"
             )
-        return (
-            f"portal {self.name!r} was shut down and takes no more work; create a new Portal "
-            "(dualio.run() and friends start a new default portal by themselves)"
-        )
+        if self._shut_at_exit:  # a daemon thread's call at exit: nothing to create, the process is ending
+            return (
+                f"portal {self.name!r} was shut down because the interpreter is exiting; a thread still running "
+                "then (a daemon thread) cannot call it. End such threads before the main thread returns, or let "
+                "them stop on this error"
+            )
+        if self.name == "dualio-default":
+            return (
+                f"portal {self.name!r} was shut down and takes no more work; the next dualio.run() (or submit(), "
+                "iterate(), enter()) starts a new default portal, but objects made on this one stay closed"
+            )
+        return f"portal {self.name!r} was shut down and takes no more work; create a new Portal"
 
     # -- loop side -------------------------------------------------------------------------------------------
 
@@ -865,6 +874,8 @@ class Portal:
 
     def _shutdown(self, drain: float, *, at_exit: bool) -> None:
         self._refuse_loop_thread("shutdown")
+        if at_exit and self._state is _RUNNING:
+            self._shut_at_exit = True
         with self._lock:
             if self._state is _NEW:
                 self._state = _CLOSED
