@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import weakref
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -73,8 +74,10 @@ def test_dropping_the_sync_iterator_acloses_the_async_one(portal: dualio.Portal)
     tracker = Tracker()
     items = portal.iterate(counting(tracker))
     assert next(items) == 0
+    reference = weakref.ref(items)  # allowed (review 25c: "cannot create weak reference")
     del items
     gc.collect()
+    assert reference() is None
     assert tracker.closed.wait(5)
 
 
