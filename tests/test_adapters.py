@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-import weakref
 import threading
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
