@@ -157,6 +157,9 @@ AIOHTTP_CONFIG = """
 "aiohttp:ClientSession" = "real_aiohttp/twins.py"
 "aiohttp:ClientResponse" = "real_aiohttp/twins.py"
 "aiohttp:ClientWebSocketResponse" = "real_aiohttp/twins.py"
+"aiohttp:StreamReader" = "real_aiohttp/twins.py"
+"aiohttp.streams:AsyncStreamIterator" = "real_aiohttp/twins.py"
+"aiohttp:BaseConnector" = "real_aiohttp/twins.py"
 """
 
 AIOHTTP_USAGE = """
@@ -174,6 +177,10 @@ with SyncClientSession() as session:
         assert_type(body, str)
         assert body == "hello 1"
     assert_type(session.get(f"{url}/hello").read(), bytes)
+    with session.get(f"{url}/hello", params={"n": "2"}) as response:
+        chunks = list(response.content.iter_chunked(3))
+        assert_type(chunks, list[bytes])
+        assert b"".join(chunks) == b"hello 2"
     ws = session.ws_connect(f"{url}/ws")
     assert_type(ws, SyncClientWebSocketResponse[Literal[True]])  # aiohttp's overloads, read as mypy reads them
     ws.send_str("hi")
@@ -242,4 +249,4 @@ def test_aiohttp_twins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: 
     generate_and_run(tmp_path, "real_aiohttp", AIOHTTP_CONFIG, AIOHTTP_USAGE, server.url, env={})
     text = (tmp_path / "real_aiohttp" / "twins.py").read_text()
     assert "    def get(self, url: StrOrURL, **kwargs: Unpack[_RequestOptions]) -> SyncClientResponse:" in text
-    assert len(set(server.peers[:2])) == 1  # one keep-alive connection for both GETs
+    assert len(set(server.peers[:3])) == 1  # one keep-alive connection for the GETs
