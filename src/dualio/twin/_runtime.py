@@ -71,7 +71,7 @@ __all__ = (
     "set_attribute",
 )
 
-A = TypeVar("A")
+A = TypeVar("A", covariant=True)  # a twin of a subclass's object is a twin of its base class's (pyright checks it)
 R = TypeVar("R")
 
 # Scoped timeout overrides of the current context, innermost last: (twin or None for every twin, seconds).
