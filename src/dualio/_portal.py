@@ -28,7 +28,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Itera
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from time import monotonic as _monotonic
 from types import CoroutineType, FrameType, TracebackType
-from typing import Any, Final, NamedTuple, NoReturn, Self, SupportsIndex, TypeVar, TypeVarTuple, Unpack, overload
+from typing import Any, Final, NamedTuple, Self, TypeVar, TypeVarTuple, Unpack, overload
 
 from . import _adapters
 from ._as_running import run_as_running_loop
@@ -40,6 +40,7 @@ from ._future import PortalFuture
 from ._hosting import HeldBlock, held_here, route, start_holding
 from ._lending import DRIVEN, LoopLender
 from ._policy import RunningLoopPolicy, check_policy, loop_suspended_elsewhere, report_blocking_call
+from ._shared_only import SharedOnly
 from ._stats import PortalStatistics
 from ._thread_work import install, waiting_thread_for
 from ._validate import check_timeout, discard, to_coroutine
@@ -80,7 +81,7 @@ class CallHint(NamedTuple):
 call_hint: Callable[[], CallHint | None] | None = None
 
 
-class Portal:
+class Portal(SharedOnly):
     """An event loop on a daemon thread of its own, for calling async code from sync code.
 
     Create one, use it, and shut it down; or use it as a context manager, which starts the thread on entry and
@@ -412,18 +413,7 @@ class Portal:
     def __repr__(self) -> str:
         return f"<Portal {self.name!r} {self._state}>"
 
-    def __copy__(self) -> Self:
-        """The portal itself: a copy would share its loop and thread but not its state (review 25c: shutting a
-        copy down waited 10 s for a loop it could not stop, and left the original running)."""
-        return self
-
-    def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError(self._not_copied("deep-copied"))
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
-        raise TypeError(self._not_copied("pickled"))
-
-    def _not_copied(self, how: str) -> str:
+    def _dualio_why_not_copied(self, how: str) -> str:
         return (
             f"portal {self.name!r} cannot be {how}: it owns an event loop and the thread that runs it, in this "
             "process. Share the portal itself (it is thread-safe), or make a Portal in the other process"

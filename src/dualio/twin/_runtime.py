@@ -26,13 +26,14 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import CoroutineType as _CoroutineType
 from types import FrameType, TracebackType
-from typing import Any, ClassVar, Generic, NoReturn, Self, SupportsIndex, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from dualio import _portal
 from dualio._default import default_portal
 from dualio._foreign_loop import drop_portal_note, mentions_other_loop
 from dualio._hosting import HeldBlock
 from dualio._portal import Portal
+from dualio._shared_only import SharedOnly
 from dualio._validate import check_timeout, named
 from dualio.errors import PortalClosedError
 
@@ -95,7 +96,7 @@ _OBJECT_EQ = object.__eq__
 _OBJECT_HASH = object.__hash__
 
 
-class Twin(Generic[A]):
+class Twin(SharedOnly, Generic[A]):
     """Base class of sync twins: holds one async object, pinned to the portal whose loop it lives on.
 
     Subclasses are made by :func:`dualio.twin.sync_class` or written by ``dualio twin generate``; do not
@@ -181,18 +182,7 @@ class Twin(Generic[A]):
         except AttributeError:  # not bound yet (an exception in the constructor)
             return f"<unbound {type(self).__qualname__} twin>"
 
-    def __copy__(self) -> Self:
-        """The twin itself: it stands for one async object on one loop, and a second twin of it would not share
-        its closed state (review 25c: `copy.copy(session)` then closing the copy left the original open)."""
-        return self
-
-    def __deepcopy__(self, memo: object) -> NoReturn:
-        raise TypeError(self._dualio_not_copied("deep-copied"))
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> NoReturn:
-        raise TypeError(self._dualio_not_copied("pickled"))
-
-    def _dualio_not_copied(self, how: str) -> str:
+    def _dualio_why_not_copied(self, how: str) -> str:
         return (
             f"a {type(self).__qualname__} twin cannot be {how}: it stands for one async object that lives on the "
             "event loop of a portal of this process. Share the twin itself (calls from any thread are safe), or "
