@@ -317,3 +317,45 @@ def test_a_portal_is_its_own_copy_and_says_why_it_cannot_be_deep_copied_or_pickl
             with pytest.raises(TypeError, match=rf"^portal 'copied' cannot be {how}: it owns an event loop"):
                 attempt(portal)
         assert portal.run(asyncio.sleep(0, "still running")) == "still running"
+
+
+RECEIVER_SOURCE = """
+from typing import Generic, Literal, TypeVar, overload
+
+D = TypeVar("D", bound=bool)
+
+
+class AsyncSocket(Generic[D]):
+    def __init__(self, decode: D) -> None:
+        self.decode = decode
+
+    @overload
+    async def receive(self: "AsyncSocket[Literal[True]]") -> str: ...
+
+    @overload
+    async def receive(self: "AsyncSocket[Literal[False]]") -> bytes: ...
+
+    async def receive(self) -> str | bytes:
+        return "text" if self.decode else b"bytes"
+"""
+
+
+def test_overloads_told_apart_by_the_receivers_type_arguments_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiohttp's ``ClientWebSocketResponse.receive_str`` (review 26a: typed ``str | bytes`` on the twin, ``str``
+    for async callers): the receiver is written as the twin with the same type arguments."""
+    usage = """
+from typing import Literal, assert_type
+
+from gen_receiver.sync import Socket
+
+text = Socket[Literal[True]](True)
+assert_type(text.receive(), str)
+assert text.receive() == "text"
+raw = Socket[Literal[False]](False)
+assert_type(raw.receive(), bytes)
+assert raw.receive() == b"bytes"
+"""
+    text = generate_and_use(tmp_path, monkeypatch, "gen_receiver", RECEIVER_SOURCE, "AsyncSocket", usage)
+    assert "    def receive(self: Socket[Literal[True]]) -> str: ..." in text

@@ -518,17 +518,24 @@ class ClassWriter(SignatureWriter):
         stubs = [f for f in functions if is_overload(f)]
         stubs = [self._as_decorated(f, transforming_decorators(decorators_of(f))) for f in stubs]
         read: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+        receivers: dict[int, str] = {}  # `self: "C[Literal[True]]"` of the class's own, as the twin writes it
         for stub in stubs:
             self.reading(stub)
             as_self = self._self_type_as_self(stub) if bound else stub
             first = (stub.args.posonlyargs + stub.args.args)[:1]
-            if bound and (not first or (first[0].annotation is not None and as_self is stub)):
+            receiver = self._own_receiver(first[0].annotation) if bound and first else None
+            if receiver is not None:
+                receivers[id(stub)] = receiver
+            elif bound and (not first or (first[0].annotation is not None and as_self is stub)):
                 return []
             read.append((stub, as_self))
         written = []
         for stub, as_self in read:
             self.reading(stub)
             params, _forward = self.signature(as_self.args, bound=bound)
+            if id(stub) in receivers:  # told apart by the receiver's type arguments (aiohttp's `receive_str`)
+                receiver_name = (stub.args.posonlyargs + stub.args.args)[0].arg
+                params = f"{receiver_name}: {receivers[id(stub)]}{params[len(receiver_name) :]}"
             if entered_in_thread:
                 returns = self._entered_in_thread(as_self.returns)
             else:
@@ -540,6 +547,21 @@ class ClassWriter(SignatureWriter):
             self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...{ignore}")
             written.append(returns)
         return written
+
+    def _own_receiver(self, annotation: ast.expr | None) -> str | None:
+        """``self: "ClientWebSocketResponse[Literal[True]]"``, the class's own with type arguments (overloads told
+        apart by them), as the twin writes it (the twin's class, the same arguments); None for anything else."""
+        node = annotation
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+            return None
+        if node.value.id != self.async_name or self._origin.klass is not self.node:
+            return None  # another class, or a base's overload (its receiver is not this twin)
+        return self.annotation(node, Place.PASSED)
 
     def protocols(self, members: dict[str, list[ast.stmt]]) -> bool:
         """``__enter__``/``__exit__`` and ``__iter__``/``__next__`` from the async dunders; whether ``with`` was."""
