@@ -160,13 +160,19 @@ AIOHTTP_CONFIG = """
 "aiohttp:StreamReader" = "real_aiohttp/twins.py"
 "aiohttp.streams:AsyncStreamIterator" = "real_aiohttp/twins.py"
 "aiohttp:BaseConnector" = "real_aiohttp/twins.py"
+"aiohttp:TCPConnector" = "real_aiohttp/twins.py"
 """
 
 AIOHTTP_USAGE = """
 import sys
 from typing import Literal, assert_type
 
-from real_aiohttp.twins import SyncClientResponse, SyncClientSession, SyncClientWebSocketResponse
+from real_aiohttp.twins import (
+    SyncClientResponse,
+    SyncClientSession,
+    SyncClientWebSocketResponse,
+    SyncTCPConnector,
+)
 
 url = sys.argv[1]
 with SyncClientSession() as session:
@@ -188,6 +194,8 @@ with SyncClientSession() as session:
     assert_type(message, str)  # aiohttp's overloads on the receiver's type argument
     assert message == "echo: hi"
     ws.close()
+with SyncClientSession(connector=SyncTCPConnector(limit=1)) as limited:  # made on the loop, as aiohttp needs
+    assert limited.get(f"{url}/hello").read() == b"hello "
 """
 
 

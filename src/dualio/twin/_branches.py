@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("bound_names", "is_overload", "read_decided_branches")
+__all__ = ("bound_names", "is_overload", "read_as_checked", "read_decided_branches")
 
 _TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"}
 _OVERLOAD = {"overload", "typing.overload", "typing_extensions.overload"}
@@ -66,6 +66,23 @@ def read_decided_branches(tree: ast.Module) -> ast.Module:
         if isinstance(node, ast.ClassDef):
             node.body = _decided(node.body) or [ast.Pass()]
     return tree
+
+
+def read_as_checked(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of ``body`` a type checker reads, in order: an ``if`` it decides replaced by its branch (a
+    module's ``if TYPE_CHECKING: SSLContext = ssl.SSLContext``), a ``try`` by its block; other compound statements
+    left out."""
+    statements: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, ast.If):
+            decided = _decide(statement.test, True)
+            if decided is not None:
+                statements.extend(read_as_checked(statement.body if decided else statement.orelse))
+        elif isinstance(statement, (ast.Try, ast.TryStar)):
+            statements.extend(read_as_checked(statement.body))
+        else:
+            statements.append(statement)
+    return statements
 
 
 def _decided(body: list[ast.stmt]) -> list[ast.stmt]:

@@ -17,7 +17,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ._branches import bound_names, is_overload
+from ._branches import bound_names, is_overload, read_as_checked
 from ._dynamic import PASSED_DUNDERS
 from ._errors import GenerateError
 from ._source import Source, in_blocks
@@ -543,10 +543,11 @@ def type_variable_call(source: Source, name: str) -> ast.Call | None:
 
 
 def _assigned_name(source: Source, name: str) -> str | None:
-    """The dotted name ``source``'s top-level ``name = other`` (its last binding) makes ``name`` another name for:
-    ``other`` a name the module defines or imports, or ``module.Name`` of an imported module; else None."""
+    """The dotted name ``source``'s top-level ``name = other`` (its last binding, as a type checker reads the module:
+    aiohttp's ``if TYPE_CHECKING: SSLContext = ssl.SSLContext``) makes ``name`` another name for: ``other`` a name
+    the module defines or imports, or ``module.Name`` of an imported module; else None."""
     value: ast.expr | None = None
-    for statement in source.tree.body:
+    for statement in read_as_checked(source.tree.body):
         if isinstance(statement, ast.Assign) and any(
             isinstance(target, ast.Name) and target.id == name for target in statement.targets
         ):
@@ -555,6 +556,6 @@ def _assigned_name(source: Source, name: str) -> str | None:
             value = None
     if isinstance(value, ast.Name) and value.id in source.defined and value.id != name:
         return f"{source.module}.{value.id}"
-    if isinstance(value, (ast.Name, ast.Attribute)):
-        return source.qualified_name(value)
+    if isinstance(value, (ast.Name, ast.Attribute)):  # (`ssl` imported for type checking only: read all the same)
+        return source.qualified_name(value, type_only=True)
     return None
