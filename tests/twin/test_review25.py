@@ -322,7 +322,7 @@ def test_a_portal_is_its_own_copy_and_says_why_it_cannot_be_deep_copied_or_pickl
 RECEIVER_SOURCE = """
 from typing import Generic, Literal, TypeVar, overload
 
-D = TypeVar("D", bound=bool)
+D = TypeVar("D", bound=bool, covariant=True)  # with a writable attribute of that type (`decode`)
 
 
 class AsyncSocket(Generic[D]):
@@ -359,3 +359,5 @@ assert raw.receive() == b"bytes"
 """
     text = generate_and_use(tmp_path, monkeypatch, "gen_receiver", RECEIVER_SOURCE, "AsyncSocket", usage)
     assert "    def receive(self: Socket[Literal[True]]) -> str: ..." in text
+    # A setter of an attribute typed by a covariant type variable: allowed on the async side, and on the twin.
+    assert "    def decode(self, value: D) -> None:  # type: ignore[misc]" in text

@@ -344,6 +344,17 @@ class ClassWriter(SignatureWriter):
     def attribute(self, name: str, annotation: ast.expr | None, doc: str | None) -> None:
         self.accessor(name, annotation, annotation, doc)
 
+    def _names_covariant_variable(self, annotation: str) -> bool:
+        """Whether ``annotation`` (as the twin writes it) is a type variable of the class declared covariant (mypy
+        refuses only the bare variable as a parameter's type, not one inside another type)."""
+        if annotation not in self._class_type_variables:
+            return False
+        found = self._type_variable_definition(self._origin.source, annotation)
+        return found is not None and any(
+            keyword.arg == "covariant" and isinstance(keyword.value, ast.Constant) and keyword.value.value is True
+            for keyword in found[0].keywords
+        )
+
     def accessor(
         self, name: str, read: ast.expr | None, written: ast.expr | None, doc: str | None, *, writable: bool = True
     ) -> None:
@@ -360,7 +371,11 @@ class ClassWriter(SignatureWriter):
         if not writable:
             return
         accepts, traversed = self.annotation_traversed(written, Place.PASSED)
-        self.emit("", f"{INDENT}@{name}.setter", f"{INDENT}def {name}(self, value: {accepts}) -> None:")
+        # An attribute typed by the class's covariant type variable may be assigned on the async side (mypy lets
+        # `self.x = x` be), but a setter's parameter of that type is refused ("covariant type variable as a
+        # parameter"): the twin's setter keeps the async side's freedom.
+        covariant = "  # type: ignore[misc]" if self._names_covariant_variable(accepts) else ""
+        self.emit("", f"{INDENT}@{name}.setter", f"{INDENT}def {name}(self, value: {accepts}) -> None:{covariant}")
         new_value = "_support.passed_each(value)" if traversed else "value"
         self.emit(f"{INDENT * 2}_support.set_attribute(self, {name!r}, {new_value})")
 
