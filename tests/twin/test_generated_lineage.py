@@ -157,8 +157,8 @@ def test_members_defined_under_a_branch_of_the_class_body_are_a_clear_error(
     output = tmp_path / "gen_branches" / "sync.py"
     message = (
         r"^gen_branches\.aio\.AsyncClient defines members inside statements of its class body: ping_all \(in "
-        r"the try at line 17\)\. The generator reads only members a class "
-        r"defines unconditionally.*use dualio\.twin\.sync_class\(\)"
+        r"the try at line 17\)\. The generator reads members a class defines unconditionally, or under an `if` "
+        r"a type checker decides.*use dualio\.twin\.sync_class\(\)"
     )
     with pytest.raises(GenerateError, match=message):
         render_module([Target("gen_branches.aio", "AsyncClient", output)])

@@ -482,14 +482,16 @@ def _refuse_conditional_members(origin: Origin, source: Source, node: ast.ClassD
     if origin.klass is node:
         raise GenerateError(
             f"{where} defines members inside statements of its class body: {'; '.join(places)}. The generator "
-            "reads only members a class defines unconditionally, so it cannot tell which of them exist at run "
-            "time. Define them unconditionally, or use dualio.twin.sync_class() at run time for this class"
+            "reads members a class defines unconditionally, or under an `if` a type checker decides "
+            "(TYPE_CHECKING, sys.version_info, sys.platform); for others it cannot tell which exist at run time. "
+            "Define them unconditionally, or use dualio.twin.sync_class() at run time for this class"
         )
     read = f"{source.module}.{node.name}"
     raise GenerateError(
         f"{read} cannot be generated: its base {where} defines members inside statements of its class body: "
-        f"{'; '.join(places)}. The generator reads only members a class defines unconditionally, so it cannot "
-        f"tell which of them {node.name} has at run time. Use dualio.twin.sync_class({node.name}) at run time (or "
+        f"{'; '.join(places)}. The generator reads members a class defines unconditionally, or under an `if` a "
+        "type checker decides (TYPE_CHECKING, sys.version_info, sys.platform); for others it cannot tell which of "
+        f"them {node.name} has at run time. Use dualio.twin.sync_class({node.name}) at run time (or "
         f"dualio.twin.twin_of(obj) on its objects) instead of listing it"
     )
 
