@@ -19,7 +19,7 @@ import dualio
 from dualio import twin
 
 from .test_generated_spellings import generate_and_use
-from .test_generator import _MYPY_CACHE
+from .test_generator import _MYPY_CACHE, run_cli
 from .test_review18_generator import _package
 from .test_review19 import _generate
 
@@ -361,3 +361,43 @@ assert raw.receive() == b"bytes"
     assert "    def receive(self: Socket[Literal[True]]) -> str: ..." in text
     # A setter of an attribute typed by a covariant type variable: allowed on the async side, and on the twin.
     assert "    def decode(self, value: D) -> None:  # type: ignore[misc]" in text
+
+
+SYNC_CLIENT_SOURCE = '''
+class AsyncResponse:
+    async def aread(self) -> bytes:
+        return b""
+
+
+class Client:
+    """A library's sync client: blocking I/O in plain defs, returning a class with async members."""
+
+    def get(self, url: str) -> AsyncResponse:
+        return AsyncResponse()
+
+
+class AsyncClient:
+    async def get(self, url: str) -> AsyncResponse:
+        return AsyncResponse()
+'''
+
+
+def test_a_listed_class_with_no_async_members_of_its_own_gets_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 28b: `"httpx:Client"` (the sync client) was generated without a word; its blocking methods then ran
+    on the portal's loop. It is still generated (grpc stubs and Playwright's FrameLocator are such classes), with
+    a note when its module also has an `Async...` class of the same name (the two kinds are otherwise alike)."""
+    _package(tmp_path, monkeypatch, "gen_sync_client", {"aio": SYNC_CLIENT_SOURCE})
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dualio.twin]\n"gen_sync_client.aio:Client" = "gen_sync_client/sync.py"\n'
+        '"gen_sync_client.aio:AsyncResponse" = "gen_sync_client/sync.py"\n'
+    )
+    assert run_cli(config=tmp_path) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert notes == [
+        "dualio twin generate: note: gen_sync_client.aio:Client has no async members of its own (it is twinned "
+        "because its defs return objects that have some), and its module also has AsyncClient: its methods will "
+        "run on the portal's loop, and block it if they do I/O (a library's sync client). Did you mean to list "
+        "gen_sync_client.aio:AsyncClient?"
+    ]

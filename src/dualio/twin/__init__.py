@@ -26,12 +26,13 @@ from ._control import (
 )
 from ._deferred import Deferred, defer
 from ._dynamic import sync_class
-from ._errors import GenerateError, TwinClosedError
+from ._errors import GenerateError, GenerateNote, TwinClosedError
 from ._runtime import Twin
 
 __all__ = (
     "Deferred",
     "GenerateError",
+    "GenerateNote",
     "Twin",
     "TwinClosedError",
     "awaited",
@@ -47,6 +48,6 @@ __all__ = (
     "use_portal",
 )
 
-for _cls in (Deferred, GenerateError, Twin, TwinClosedError):
+for _cls in (Deferred, GenerateError, GenerateNote, Twin, TwinClosedError):
     _cls.__module__ = __name__
 del _cls

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import GenerateError
+from ._errors import GenerateError, GenerateNote
 from ._generator import Rendered, defining_targets, render, written_by_generator
 from ._lineage import Sources
 from ._source import Target
@@ -196,11 +197,15 @@ def _elsewhere(
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        config = Path(args.config) if args.config else find_config(Path.cwd())
-        problems = generate(config, check=args.check)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", GenerateNote)
+            config = Path(args.config) if args.config else find_config(Path.cwd())
+            problems = generate(config, check=args.check)
     except GenerateError as exc:
         print(f"dualio twin generate: error: {exc}", file=sys.stderr)
         return 2
+    for note in dict.fromkeys(str(n.message) for n in notes if issubclass(n.category, GenerateNote)):
+        print(f"dualio twin generate: note: {note}", file=sys.stderr)
     if problems:
         print("dualio twin generate --check: twin modules out of date:", file=sys.stderr)
         for line in problems:

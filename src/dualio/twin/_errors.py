@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dualio.errors import DualioError
 
-__all__ = ("GenerateError", "TwinClosedError")
+__all__ = ("GenerateError", "GenerateNote", "TwinClosedError")
 
 
 class TwinClosedError(DualioError, RuntimeError):
@@ -18,3 +18,7 @@ class TwinClosedError(DualioError, RuntimeError):
 
 class GenerateError(DualioError, ValueError):
     """``dualio twin generate`` could not read its targets or an async class it was asked to twin."""
+
+
+class GenerateNote(UserWarning):
+    """Something ``dualio twin generate`` wrote that may not be what was meant (printed as a note, not an error)."""

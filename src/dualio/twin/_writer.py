@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 import copy
+import warnings
 
 from ._annotations import Place
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._decorators import untyped_decorators, without_supplied
 from ._dynamic import PASSED_DUNDERS
-from ._errors import GenerateError
+from ._errors import GenerateError, GenerateNote
 from ._foreign_bases import foreign_bases
 from ._hierarchy import mark_overrides
 from ._lineage import Origin, Sources, ancestors, class_members, is_overload, type_parameters
@@ -75,6 +76,16 @@ class ClassWriter(SignatureWriter):
                 "class it is meant to wrap. If its plain defs return awaitables without saying so, annotate them "
                 "(-> Awaitable[T]), or write an async class of your own whose async defs await them, and list that"
                 + _foreign_hint(source, node, self.foreign_bases.written)
+            )
+        counterpart = f"Async{node.name}"
+        if not has_async_members(members) and source.binds(counterpart):  # httpx's Client, beside its AsyncClient
+            warnings.warn(
+                f"{source.module}:{node.name} has no async members of its own (it is twinned because its defs "
+                f"return objects that have some), and its module also has {counterpart}: its methods will run on "
+                f"the portal's loop, and block it if they do I/O (a library's sync client). Did you mean to list "
+                f"{source.module}:{counterpart}?",
+                GenerateNote,
+                stacklevel=2,
             )
         for name in sorted(self.foreign_bases.iteration - set(members)):
             stub = ast.FunctionDef(name, ast.arguments([], [ast.arg("self")], None, [], [], None, []), [ast.Pass()], [])
