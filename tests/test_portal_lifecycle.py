@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import gc
 import logging
 import os
 import subprocess
@@ -358,3 +359,34 @@ def test_a_daemon_thread_calling_at_exit_is_told_the_interpreter_is_exiting() ->
     main_returns, told = proc.stdout.splitlines()
     assert main_returns == "main returns"
     assert told.startswith("portal 'dualio-default' was shut down because the interpreter is exiting; a thread")
+
+
+@pytest.mark.parametrize("lend_loop", [False, True], ids=["loop-thread", "lent-loop"])
+def test_a_started_portal_dropped_without_shutdown_ends_its_thread_once_idle(lend_loop: bool) -> None:
+    """Review 25c: its loop thread held it, so 300 dropped portals kept 300 threads and 900 descriptors. Work it
+    still has keeps it (and so its thread) until done."""
+    finished: list[str] = []
+
+    async def work() -> None:
+        await asyncio.sleep(0.1)
+        finished.append("work")
+
+    threads_before = threading.active_count()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(20):
+            portal = dualio.Portal("dropped", lend_loop=lend_loop)
+            assert portal.run(double, 2) == 4
+            del portal
+        pending = dualio.Portal("pending", lend_loop=lend_loop)
+        pending.submit(work())
+        del pending  # its task holds it until the work is done
+        deadline = time.monotonic() + 10
+        while (threading.active_count() > threads_before or not finished) and time.monotonic() < deadline:
+            gc.collect()
+            time.sleep(0.05)
+    assert finished == ["work"]
+    assert threading.active_count() == threads_before
+    said = [str(w.message) for w in caught if w.category is ResourceWarning]
+    assert len(said) == 21  # as an unclosed file: shown by `python -X dev` and pytest
+    assert "portal 'pending' was dropped without shutdown(); its loop is closed" in said

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -22,6 +23,7 @@ import logging
 import math
 import os
 import threading
+import warnings
 import weakref
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Iterator
@@ -362,7 +364,9 @@ class Portal(SharedOnly):
                 raise PortalClosedError(self._closed_message())
             ready = threading.Event()
             errors: list[BaseException] = []
-            thread = threading.Thread(target=self._serve, args=(ready, errors), name=self.name, daemon=True)
+            thread = threading.Thread(
+                target=_serve, args=(weakref.ref(self), ready, errors), name=self.name, daemon=True
+            )
             thread.start()
             ready.wait()
             if errors:  # loop_factory failed: stay new, so the next use retries and shows the real error
@@ -621,8 +625,9 @@ class Portal(SharedOnly):
 
     # -- loop side -------------------------------------------------------------------------------------------
 
-    def _serve(self, ready: threading.Event, errors: list[BaseException]) -> None:
-        """Body of the loop thread: make the loop, run it until shutdown stops it, then close it."""
+    def _open_loop(self, ready: threading.Event, errors: list[BaseException]) -> asyncio.AbstractEventLoop | None:
+        """In the loop thread: make the loop and set ``ready`` once it runs; None (and the error in ``errors``,
+        ``ready`` set) if ``loop_factory`` failed."""
         try:
             loop = (self._loop_factory or default_loop_factory)()
             if not isinstance(loop, asyncio.AbstractEventLoop):
@@ -630,25 +635,13 @@ class Portal(SharedOnly):
         except BaseException as exc:
             errors.append(exc)
             ready.set()
-            return
+            return None
         asyncio.set_event_loop(loop)
         self._loop = loop
         self._thread_id = _get_ident()
-        self._lender = lender = LoopLender(self, loop)
+        self._lender = LoopLender(self, loop)
         loop.call_soon(ready.set)
-        try:
-            while not self._stop_requested:
-                try:
-                    loop.run_forever()
-                except BaseException as exc:  # KeyboardInterrupt/SystemExit re-raised by a task step (3.11)
-                    self._loop_raised(exc)
-                lender.park_if_asked()  # a blocking caller asked for the loop: lend it until it is idle
-        finally:
-            lender.close()
-            self._close_loop(loop)
-            # The thread ends: a new thread may get its ident, and a call from it must not be taken for one from
-            # the loop thread (review 23b: DeadlockError instead of PortalClosedError after a shutdown).
-            self._thread_id = None
+        return loop
 
     def _loop_raised(self, exc: BaseException) -> None:
         """``run_forever`` raised ``exc`` (in whichever thread ran it): log it unless a caller receives it."""
@@ -665,17 +658,8 @@ class Portal(SharedOnly):
 
     def _close_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            executor_closed = loop.create_task(loop.shutdown_default_executor())
-            loop.run_until_complete(asyncio.wait([executor_closed], timeout=self._cancel_grace))
-            if executor_closed.done() and not executor_closed.cancelled():
-                # Retrieved, so asyncio does not print it: at interpreter exit Python 3.12.0-3.12.1 refuse the
-                # thread it starts to join the executor ("can't create new thread at interpreter shutdown");
-                # the executor's workers are joined by concurrent.futures' own exit hook (review 25b).
-                executor_closed.exception()
+            _close_event_loop(loop, self._cancel_grace)
         finally:
-            asyncio.set_event_loop(None)
-            loop.close()
             self._state = _CLOSED
             self._sweep()
 
@@ -987,6 +971,83 @@ def _timeout_error(call: _Call) -> TimeoutError:
 def _portal_name_of_loop(loop: asyncio.AbstractEventLoop) -> str | None:
     """The name of the live portal whose loop ``loop`` is, if any."""
     return next((portal.name for portal in list(_live_portals) if portal._loop is loop), None)
+
+
+def _serve(portal_ref: weakref.ref[Portal], ready: threading.Event, errors: list[BaseException]) -> None:
+    """Body of a portal's loop thread: make the loop, run it until shutdown stops it (lending it to blocking
+    callers between runs when they ask), then close it.
+
+    It holds the portal only between runs of the loop, never while the loop waits: a portal dropped without
+    ``shutdown()`` (nothing of it left to run: a pending task's callbacks hold it) is collected, and its loop then
+    stops and closes, its thread ends (review 25c: 300 dropped portals kept 300 threads and 900 descriptors).
+    """
+    portal = portal_ref()
+    if portal is None:
+        ready.set()
+        return
+    loop = portal._open_loop(ready, errors)
+    if loop is None:
+        return
+    grace = portal._cancel_grace
+    dropped = weakref.finalize(portal, _stop_loop_soon, loop, portal.name)
+    dropped.atexit = False  # at exit the drain stops the loops of live portals, after the user's atexit handlers
+    del portal
+    try:
+        while True:
+            raised: BaseException | None = None
+            try:
+                loop.run_forever()
+            except BaseException as exc:  # KeyboardInterrupt/SystemExit re-raised by a task step (3.11)
+                raised = exc
+            portal = portal_ref()
+            if portal is None:
+                break  # dropped: nobody can call it any more
+            if raised is not None:
+                portal._loop_raised(raised)
+                raised = None
+            if portal._stop_requested:
+                break
+            lender = portal._lender
+            del portal
+            assert lender is not None  # made with the loop
+            lender.park_if_asked()  # a blocking caller asked for the loop: lend it until it is idle
+            del lender
+    finally:
+        dropped.detach()
+        portal = portal_ref()
+        if portal is None:
+            _close_event_loop(loop, grace)
+        else:
+            if portal._lender is not None:
+                portal._lender.close()
+            portal._close_loop(loop)
+            # The thread ends: a new thread may get its ident, and a call from it must not be taken for one from
+            # the loop thread (review 23b: DeadlockError instead of PortalClosedError after a shutdown).
+            portal._thread_id = None
+
+
+def _stop_loop_soon(loop: asyncio.AbstractEventLoop, name: str) -> None:
+    """A dropped portal's finalizer (in the thread that collected it): have its loop stop, so its thread closes it
+    and ends; say so as an unclosed file does (a ``ResourceWarning``: shown by ``python -X dev`` and pytest)."""
+    with contextlib.suppress(RuntimeError):  # closed meanwhile
+        loop.call_soon_threadsafe(loop.stop)
+    warnings.warn(f"portal {name!r} was dropped without shutdown(); its loop is closed", ResourceWarning, stacklevel=2)
+
+
+def _close_event_loop(loop: asyncio.AbstractEventLoop, grace: float) -> None:
+    """In the loop thread, its loop stopped: finish async generators and the default executor, close the loop."""
+    try:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        executor_closed = loop.create_task(loop.shutdown_default_executor())
+        loop.run_until_complete(asyncio.wait([executor_closed], timeout=grace))
+        if executor_closed.done() and not executor_closed.cancelled():
+            # Retrieved, so asyncio does not print it: at interpreter exit Python 3.12.0-3.12.1 refuse the
+            # thread it starts to join the executor ("can't create new thread at interpreter shutdown");
+            # the executor's workers are joined by concurrent.futures' own exit hook (review 25b).
+            executor_closed.exception()
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def _shutdown_all_at_exit() -> None:
