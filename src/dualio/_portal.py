@@ -133,6 +133,7 @@ class Portal(SharedOnly):
         self.lend_loop = lend_loop
         self.lend_grace = lend_grace
         self._lender: LoopLender | None = None
+        self._when_dropped: weakref.finalize[Any, Any] | None = None  # stops the loop of a portal dropped unclosed
         self._loop_factory = loop_factory
         self._state: str = _NEW
         self._forked = False
@@ -923,6 +924,8 @@ class Portal(SharedOnly):
         self._thread_id = None
         self._lock = threading.Lock()
         self._lender = None  # its lock may have been held by another thread of the parent: never touch it
+        if self._when_dropped is not None:  # the parent's loop, whose wake-up pipe the child shares: leave it be
+            self._when_dropped.detach()
 
 
 _SLICE = 0.1
@@ -989,7 +992,7 @@ def _serve(portal_ref: weakref.ref[Portal], ready: threading.Event, errors: list
     if loop is None:
         return
     grace = portal._cancel_grace
-    dropped = weakref.finalize(portal, _stop_loop_soon, loop, portal.name)
+    dropped = portal._when_dropped = weakref.finalize(portal, _stop_loop_soon, loop, portal.name)
     dropped.atexit = False  # at exit the drain stops the loops of live portals, after the user's atexit handlers
     del portal
     try:
