@@ -44,11 +44,9 @@ def undeprecated(function: F) -> F:
     """``function`` without its ``@deprecated`` wrapper (a bound method bound again), or ``function`` itself."""
     if deprecation(function) is None:
         return function
-    inner: Any = function
     if isinstance(function, types.MethodType):
-        inner = function.__func__
-        return types.MethodType(inner.__wrapped__, function.__self__)  # type: ignore[return-value]
-    return inner.__wrapped__  # type: ignore[no-any-return]
+        return types.MethodType(function.__func__.__wrapped__, function.__self__)  # type: ignore[attr-defined, return-value]
+    return function.__wrapped__  # type: ignore[attr-defined, no-any-return]
 
 
 def member_undeprecated(owner: object, name: str) -> Any:
