@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Run on the main Python only (`make test` skips them on 3.12/3.13): what they check does not depend on the version.
+pytestmark = pytest.mark.version_independent
+
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# Longer than the subprocess timeout below, so that a hung demo is reported with its output.
-pytestmark = pytest.mark.timeout(90)
+# The timeout is longer than the subprocess timeout below, so that a hung demo is reported with its output. Run on
+# the main Python only (`make test` skips them on 3.12/3.13): what they check does not depend on the version.
+pytestmark = [pytest.mark.timeout(90), pytest.mark.version_independent]
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Run on the main Python only (`make test` skips them on 3.12/3.13): what they check does not depend on the version.
+pytestmark = pytest.mark.version_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "monitor.md").read_text(), flags=re.DOTALL)
 
