@@ -401,3 +401,46 @@ def test_a_listed_class_with_no_async_members_of_its_own_gets_a_note(
         "run on the portal's loop, and block it if they do I/O (a library's sync client). Did you mean to list "
         "gen_sync_client.aio:AsyncClient?"
     ]
+
+
+PARENT_CHILD_SOURCE = """
+class AsyncChild:
+    async def ping(self) -> int:
+        return 1
+
+
+class AsyncParent:
+    async def child(self) -> AsyncChild:
+        return AsyncChild()
+"""
+
+
+def test_an_output_no_import_can_name_gets_a_note_when_other_outputs_lose_its_twins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 26a: a twin module written outside the project could not be imported by the others, whose methods
+    returning its async classes were then typed Any without a word."""
+    project = tmp_path / "project"
+    project.mkdir()
+    _package(project, monkeypatch, "gen_unnamed", {"aio": PARENT_CHILD_SOURCE})
+    (project / "pyproject.toml").write_text(
+        '[tool.dualio.twin]\n"gen_unnamed.aio:AsyncChild" = "../elsewhere/child.py"\n'
+        '"gen_unnamed.aio:AsyncParent" = "gen_unnamed/parent.py"\n'
+    )
+    assert run_cli(config=project) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+    assert notes == [
+        "dualio twin generate: note: ../elsewhere/child.py cannot be imported by a module name (it is not under the "
+        "directory of pyproject.toml, its src/ or a sys.path entry, on a path of identifiers), so the twin modules "
+        "of the other output files cannot import Child from it: what they return of its async classes is typed Any "
+        "there; write it inside your package"
+    ]
+    assert "def child(self) -> _typing.Any:" in (project / "gen_unnamed" / "parent.py").read_text()
+
+    (project / "pyproject.toml").write_text(
+        '[tool.dualio.twin]\n"gen_unnamed.aio:AsyncChild" = "gen_unnamed/child.py"\n'
+        '"gen_unnamed.aio:AsyncParent" = "gen_unnamed/parent.py"\n'
+    )
+    assert run_cli(config=project) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert "def child(self) -> Child:" in (project / "gen_unnamed" / "parent.py").read_text()

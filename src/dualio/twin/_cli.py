@@ -97,6 +97,7 @@ def _render_all(config: Path, grouped: dict[Path, list[Target]]) -> dict[Path, R
         grouped = {output: defining_targets(targets, lookup) for output, targets in grouped.items()}
         _refuse_twice_listed(config, grouped)
         holders = {output: module_name_of(output) for output in grouped}
+        _note_unnamed_outputs(config, grouped, holders)
         return {output: render(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()}
     finally:
         for path in added:
@@ -180,6 +181,23 @@ def _refuse_twice_listed(config: Path, grouped: dict[Path, list[Target]]) -> Non
                     f"{_relative(first, config)} and {_relative(output, config)} (a key naming a module that "
                     "re-exports it counts as the class itself): each class gets one twin; keep one key"
                 )
+
+
+def _note_unnamed_outputs(config: Path, grouped: dict[Path, list[Target]], holders: dict[Path, str | None]) -> None:
+    """Warn ``GenerateNote`` for each output file of several that no import can name, so no other can use its twins."""
+    if len(grouped) < 2:
+        return
+    for output, holder in holders.items():
+        if holder is None:
+            twins = ", ".join(target.twin for target in grouped[output])
+            warnings.warn(
+                f"{_relative(output, config)} cannot be imported by a module name (it is not under the directory "
+                f"of {config.name}, its src/ or a sys.path entry, on a path of identifiers), so the twin modules of "
+                f"the other output files cannot import {twins} from it: what they return of its async classes is "
+                "typed Any there; write it inside your package",
+                GenerateNote,
+                stacklevel=2,
+            )
 
 
 def _elsewhere(
