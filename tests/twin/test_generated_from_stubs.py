@@ -52,10 +52,18 @@ class AsyncConnection:
 
     def escape(self, text):
         return text.replace("'", "''")
+
+    async def fetch(self, sql, *, one=False):
+        await asyncio.sleep(0)
+        return (sql, 0) if one else [(sql, 0), (sql, 1)]
+
+    async def execute(self, sql, timeout=60.0, *, retries=3):
+        await asyncio.sleep(0)
+        return f"{sql} timeout={timeout} retries={retries}"
 """
 
 STUB = """
-from typing import Any
+from typing import Any, Literal, overload
 
 class AsyncCursor:
     def __init__(self, rows: list[tuple[str, int]]) -> None: ...
@@ -71,6 +79,11 @@ class AsyncConnection:
     async def query(self, sql: str, limit: int | None = None) -> AsyncCursor:
         \"\"\"Run ``sql``; a cursor over its rows.\"\"\"
     def escape(self, text: str) -> str: ...
+    @overload
+    async def fetch(self, sql: str, *, one: Literal[True]) -> tuple[str, int]: ...
+    @overload
+    async def fetch(self, sql: str, *, one: Literal[False] = ...) -> list[tuple[str, int]]: ...
+    async def execute(self, sql: str, timeout: float = ..., *, retries: int = ...) -> str: ...
 """
 
 USAGE = """
@@ -89,6 +102,15 @@ with connection.query("SELECT 1", limit=3) as cursor:
     assert_type(row, tuple[str, int] | None)
     assert row == ("SELECT 1", 0)
     assert cursor.fetchone() == ("SELECT 1", 1)
+# Overloads only (a stub has no implementation), and defaults the stub does not state (`= ...`): the async
+# method's own apply.
+assert_type(connection.fetch("q", one=True), tuple[str, int])
+assert_type(connection.fetch("q"), list[tuple[str, int]])
+assert connection.fetch("q") == [("q", 0), ("q", 1)]
+assert connection.fetch("q", one=True) == ("q", 0)
+assert_type(connection.execute("x"), str)
+assert connection.execute("x") == "x timeout=60.0 retries=3"
+assert connection.execute("x", 5.0, retries=0) == "x timeout=5.0 retries=0"
 connection.close()
 """
 
@@ -109,6 +131,8 @@ def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, mo
     text = render_module([Target("gen_stubbed.aio", name, output) for name in ("AsyncConnection", "AsyncCursor")])
     output.write_text(text)
     assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
+    assert "def fetch(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text  # under 2 overloads
+    assert "def execute(self, sql: str, timeout: float = _support.UNSTATED, *, retries: int = _support.UNSTATED)" in text
     assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring
     assert "A connection, as the stub describes it." in text
     check_and_run_usage(tmp_path, "gen_stubbed", USAGE)

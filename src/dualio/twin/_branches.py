@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ("bound_names", "is_overload", "read_as_checked", "read_decided_branches")
+__all__ = ("bound_names", "is_overload", "is_overload_decorator", "read_as_checked", "read_decided_branches")
 
 _TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING", "typing_extensions.TYPE_CHECKING"}
 _OVERLOAD = {"overload", "typing.overload", "typing_extensions.overload"}
@@ -56,7 +56,12 @@ def bound_names(statement: ast.stmt) -> list[str]:
 def is_overload(statement: ast.stmt) -> bool:
     """An ``@overload`` def: the defs of its name that follow in its class, up to the implementation, add to it."""
     decorators = statement.decorator_list if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
-    return any(ast.unparse(decorator) in _OVERLOAD for decorator in decorators)
+    return any(is_overload_decorator(decorator) for decorator in decorators)
+
+
+def is_overload_decorator(decorator: ast.expr) -> bool:
+    """``@overload`` (also ``typing.overload``, ``typing_extensions.overload``)."""
+    return ast.unparse(decorator) in _OVERLOAD
 
 
 def read_decided_branches(tree: ast.Module) -> ast.Module:

@@ -6,6 +6,10 @@ every parameter on would tell a decorator of the async method that all were give
 at each client made (review 25a). So the twin passes on a parameter with a default only if its value is not the
 very object the twin's own default is: what the caller left out stays out, as in a call of the async method.
 (Passing the default object itself explicitly is taken as leaving it out: the same call for the method.)
+
+A stub (``.pyi``) may write a default as ``...`` (the value is not stated): the twin's default is then
+``UNSTATED``, typed ``Any`` so that a type checker accepts it for any parameter type, and never passed on, so the
+function's own default applies.
 """
 
 from __future__ import annotations
@@ -13,9 +17,22 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ("given",)
+__all__ = ("UNSTATED", "given")
 
 _MISSING = object()
+
+
+class _Unstated:
+    """The type of ``UNSTATED``: one object, shown as what it stands for in ``help()`` and signatures."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<the async method's own default>"
+
+
+UNSTATED: Any = _Unstated()
+"""The default of a twin's parameter whose stub writes ``= ...``: left out of the call, whatever its type."""
 _defaults_of: dict[object, dict[str, object]] = {}  # the twin's functions: made once per generated class
 
 

@@ -516,9 +516,9 @@ class SignatureWriter:
             if bound and index == 0:
                 params.append(arg.arg)
             else:
-                text, value = self.parameter(arg, default)
-                params.append(text)
                 by_keyword = filter_defaults and index >= len(args.posonlyargs) and (default is not None or optional)
+                text, value = self.parameter(arg, default, unstated=by_keyword)
+                params.append(text)
                 if by_keyword and default is not None and value == arg.arg:
                     optional.append(f"{arg.arg}={value}")
                 elif by_keyword:
@@ -534,7 +534,7 @@ class SignatureWriter:
         elif args.kwonlyargs:
             params.append("*")
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            text, value = self.parameter(arg, kw_default)
+            text, value = self.parameter(arg, kw_default, unstated=filter_defaults)
             params.append(text)
             given = filter_defaults and kw_default is not None and value == arg.arg
             (optional if given else keywords).append(f"{arg.arg}={value}")
@@ -547,14 +547,22 @@ class SignatureWriter:
             forward.append("**" + value)
         return ", ".join(params), "".join(", " + item for item in forward)
 
-    def parameter(self, arg: ast.arg, default: ast.expr | None) -> tuple[str, str]:
-        """``name: type = default`` as sync code passes it, and how the twin passes the value on."""
+    def parameter(self, arg: ast.arg, default: ast.expr | None, *, unstated: bool = False) -> tuple[str, str]:
+        """``name: type = default`` as sync code passes it, and how the twin passes the value on.
+
+        ``unstated``: the value is passed on only if the caller gave it; a stub's ``= ...`` (the default not
+        stated) is then written ``= _support.UNSTATED``, which a type checker accepts in a def with a body.
+        """
         annotation, traversed = self.annotation_traversed(arg.annotation, Place.PASSED)
         if _implicitly_optional(arg.annotation, default) and not _admits_none(annotation):
             annotation = f"{annotation} | None"  # `filters: list[str] = None` (nats): what PEP 484 once implied
         text = f"{arg.arg}: {annotation}"
         value = f"_support.passed_each({arg.arg})" if traversed else arg.arg
-        return (text if default is None else f"{text} = {self.default(default)}"), value
+        if default is None:
+            return text, value
+        if unstated and not traversed and isinstance(default, ast.Constant) and default.value is Ellipsis:
+            return f"{text} = _support.UNSTATED", value
+        return f"{text} = {self.default(default)}", value
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)

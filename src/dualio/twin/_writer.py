@@ -12,6 +12,7 @@ import copy
 import warnings
 
 from ._annotations import Place
+from ._branches import is_overload_decorator
 from ._constructors import annotation_kind, dataclass_writes_init, is_frozen_dataclass, written_init
 from ._decorators import untyped_decorators, without_supplied
 from ._dynamic import PASSED_DUNDERS
@@ -396,11 +397,21 @@ class ClassWriter(SignatureWriter):
         node = functions[0]
         decorators = decorators_of(node)
         target = f"{self.async_name}.{calls or name}"
+        overloads = functions[:-1]  # all but the implementation
         if "overload" in decorators or "typing.overload" in decorators:
             node = functions[-1]  # the implementation's signature
             decorators = decorators_of(node)
             parameters = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
-            if any(parameter.annotation is None for parameter in parameters[1:]):
+            if is_overload(node):
+                # A stub's (.pyi): no implementation. The twin's takes what every overload does, returns `Any`
+                # (callers see only the overloads) and passes on only what its caller gave.
+                overloads = functions
+                loose = taking_anything(node)
+                loose.returns = ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())
+                loose.decorator_list = [d for d in loose.decorator_list if not is_overload_decorator(d)]
+                self._origins[id(loose)] = self._origins[id(node)]
+                node, decorators = loose, decorators_of(loose)
+            elif any(parameter.annotation is None for parameter in parameters[1:]):
                 # Unannotated (asyncssh's SFTPClient.chown): mypy does not hold it to its overloads, but written
                 # with `Any` parameters it would; `*args, **kwargs` accepts what every overload does.
                 loose = taking_anything(node)
@@ -462,7 +473,7 @@ class ClassWriter(SignatureWriter):
             kind = "staticmethod" if "staticmethod" in decorators else "classmethod"
             body = f"_support.call_class({target}{{args}})"
             place = Place.RETURNED if is_async else Place.AWAITED
-            returns = _loosened(returns, self.overloads(name, functions[:-1], place, decorator=kind))
+            returns = _loosened(returns, self.overloads(name, overloads, place, decorator=kind))
             self.method(
                 node, name, body, returns, decorator=kind, bound=kind == "classmethod", traversed=traversed, marks=marks
             )
@@ -475,7 +486,7 @@ class ClassWriter(SignatureWriter):
             runner = "call"
         else:
             runner = "call_sync"
-        overloaded = self.overloads(name, functions[:-1], place, entered_in_thread=entered_in_thread)
+        overloaded = self.overloads(name, overloads, place, entered_in_thread=entered_in_thread)
         returns = _loosened(returns, overloaded)
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed, marks=marks)
 
