@@ -60,10 +60,19 @@ class AsyncConnection:
     async def execute(self, sql, timeout=60.0, *, retries=3):
         await asyncio.sleep(0)
         return f"{sql} timeout={timeout} retries={retries}"
+
+
+class AsyncBox:
+    def __init__(self, item):
+        self._item = item
+
+    async def get(self):
+        await asyncio.sleep(0)
+        return self._item
 """
 
 STUB = """
-from typing import Any, Literal, overload
+from typing import Any, Generic, Literal, TypeVar, overload
 
 class AsyncCursor:
     def __init__(self, rows: list[tuple[str, int]]) -> None: ...
@@ -84,12 +93,18 @@ class AsyncConnection:
     @overload
     async def fetch(self, sql: str, *, one: Literal[False] = ...) -> list[tuple[str, int]]: ...
     async def execute(self, sql: str, timeout: float = ..., *, retries: int = ...) -> str: ...
+
+_T = TypeVar("_T")
+
+class AsyncBox(Generic[_T]):
+    def __init__(self, item: _T) -> None: ...
+    async def get(self) -> _T: ...
 """
 
 USAGE = """
 from typing import assert_type
 
-from gen_stubbed.sync import Connection, Cursor
+from gen_stubbed.sync import Box, Connection, Cursor
 
 connection = Connection(database="books")
 assert_type(connection.database, str)
@@ -112,6 +127,11 @@ assert_type(connection.execute("x"), str)
 assert connection.execute("x") == "x timeout=60.0 retries=3"
 assert connection.execute("x", 5.0, retries=0) == "x timeout=5.0 retries=0"
 connection.close()
+
+# Generic in the stub only (a compiled class takes no type arguments), its type variable defined in the stub only.
+with Box(3) as box:
+    assert_type(box.get(), int)
+    assert box.get() == 3
 """
 
 
@@ -128,9 +148,11 @@ def compiled_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
 def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     compiled_package(tmp_path, monkeypatch, "gen_stubbed", stub=STUB)
     output = tmp_path / "gen_stubbed" / "sync.py"
-    text = render_module([Target("gen_stubbed.aio", name, output) for name in ("AsyncConnection", "AsyncCursor")])
+    text = render_module([Target("gen_stubbed.aio", name, output) for name in ("AsyncConnection", "AsyncCursor", "AsyncBox")])
     output.write_text(text)
     assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
+    assert "class Box(_support.Twin['AsyncBox[_T]'], _typing.Generic[_T]):" in text  # a string: not run
+    assert "else:\n    _T = _typing.TypeVar('_T')\n" in text  # the stub's type variable, made at run time
     assert "def fetch(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text  # under 2 overloads
     assert "def execute(self, sql: str, timeout: float = _support.UNSTATED, *, retries: int = _support.UNSTATED)" in text
     assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring

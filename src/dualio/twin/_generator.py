@@ -164,6 +164,7 @@ def _module_text(
     runtime_imports: set[str] = set()
     typing_imports: set[str] = set()
     run_time_only: set[str] = set()  # imports in the `else` of `if TYPE_CHECKING`
+    made_at_run_time: set[str] = set()  # and type variables made there (a stub's, which the module lacks)
     for (module, cls), (twin_module, twin) in sorted(foreign.used.items()):
         runtime_imports.add(f"from {module} import {cls}")
         typing_imports.add(f"from {twin_module} import {twin}")
@@ -172,7 +173,11 @@ def _module_text(
         for name in sorted(names.runtime):
             runtime_imports.add(source.statement_for(name, f"a default value in {module}", runtime=True)[0])
         for name in sorted(names.parameters - names.runtime):
-            if name in source.conditional:  # `if TYPE_CHECKING: from m import T` / `else: T = TypeVar("T")`
+            kind = sources.type_variable_kind(source, name) if source.path.suffix == ".pyi" else None
+            if kind is not None and name in source.defined:  # a stub's: the compiled module has no such name
+                typing_imports.add(source.statement_for(name, f"a type parameter in {module}")[0])
+                made_at_run_time.add(f"{name} = _typing.{kind}({name!r})")
+            elif name in source.conditional:  # `if TYPE_CHECKING: from m import T` / `else: T = TypeVar("T")`
                 typing_imports.add(source.statement_for(name, f"a type parameter in {module}")[0])
                 run_time_only.add(f"from {module} import {name}")  # whichever the module made: a type variable
             else:
@@ -191,8 +196,8 @@ def _module_text(
     rest: list[str] = []
     if typing_imports:
         rest += ["if _typing.TYPE_CHECKING:", *(INDENT + line for line in _merged(typing_imports))]
-        if run_time_only:
-            rest += ["else:", *(INDENT + line for line in _merged(run_time_only))]
+        if run_time_only or made_at_run_time:
+            rest += ["else:", *(INDENT + line for line in [*_merged(run_time_only), *sorted(made_at_run_time)])]
         rest += [""]
     rest += [f"__all__ = ({', '.join(f'{twin!r}' for twin in sorted(twins.values()))},)".replace("'", '"')]
     for body in bodies:

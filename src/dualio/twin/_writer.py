@@ -131,7 +131,10 @@ class ClassWriter(SignatureWriter):
         elif parameters:  # a generic async class gets a generic twin: Box[int] -> Twin[AsyncBox[int]]
             self.names.parameters.update(parameter.lstrip("*") for parameter in parameters)  # `*Ts`: Ts
             listed = ", ".join(parameters)
-            self.emit(f"class {twin}(_support.Twin[{self.async_name}[{listed}]], _typing.Generic[{listed}]):")
+            generic = f"{self.async_name}[{listed}]"
+            if self.source.path.suffix == ".pyi":  # generic in its stub only: a compiled class takes no arguments
+                generic = repr(generic)
+            self.emit(f"class {twin}(_support.Twin[{generic}], _typing.Generic[{listed}]):")
         elif twin_bases:  # `class AsyncAdmin(AsyncClient)` -> `class Admin(Client)`
             self.emit(f"class {twin}({', '.join(self.twins[cls] for _module, cls in twin_bases)}):")
         else:
