@@ -148,13 +148,15 @@ def compiled_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str,
 def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     compiled_package(tmp_path, monkeypatch, "gen_stubbed", stub=STUB)
     output = tmp_path / "gen_stubbed" / "sync.py"
-    text = render_module([Target("gen_stubbed.aio", name, output) for name in ("AsyncConnection", "AsyncCursor", "AsyncBox")])
+    names = ("AsyncConnection", "AsyncCursor", "AsyncBox")
+    text = render_module([Target("gen_stubbed.aio", name, output) for name in names])
     output.write_text(text)
     assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
     assert "class Box(_support.Twin['AsyncBox[_T]'], _typing.Generic[_T]):" in text  # a string: not run
     assert "else:\n    _T = _typing.TypeVar('_T')\n" in text  # the stub's type variable, made at run time
     assert "def fetch(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text  # under 2 overloads
-    assert "def execute(self, sql: str, timeout: float = _support.UNSTATED, *, retries: int = _support.UNSTATED)" in text
+    unstated = "timeout: float = _support.UNSTATED, *, retries: int = _support.UNSTATED"  # the stub's `= ...`
+    assert f"def execute(self, sql: str, {unstated}) -> str:" in text
     assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring
     assert "A connection, as the stub describes it." in text
     check_and_run_usage(tmp_path, "gen_stubbed", USAGE)

@@ -516,7 +516,9 @@ class SignatureWriter:
             if bound and index == 0:
                 params.append(arg.arg)
             else:
-                by_keyword = filter_defaults and index >= len(args.posonlyargs) and (default is not None or optional)
+                by_keyword = (
+                    filter_defaults and index >= len(args.posonlyargs) and (default is not None or bool(optional))
+                )
                 text, value = self.parameter(arg, default, unstated=by_keyword)
                 params.append(text)
                 if by_keyword and default is not None and value == arg.arg:

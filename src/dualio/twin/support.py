@@ -31,10 +31,10 @@ from ._runtime import (
 )
 
 __all__ = (
+    "UNSTATED",
     "Attribute",
     "PortalFuture",
     "Twin",
-    "UNSTATED",
     "attribute_like",
     "call",
     "call_class",
