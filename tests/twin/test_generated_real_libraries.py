@@ -167,6 +167,7 @@ AIOHTTP_USAGE = """
 import sys
 from typing import Literal, assert_type
 
+from aiohttp.http_websocket import WSMessageDecodeText
 from real_aiohttp.twins import (
     SyncClientResponse,
     SyncClientSession,
@@ -193,6 +194,11 @@ with SyncClientSession() as session:
     message = ws.receive_str()
     assert_type(message, str)  # aiohttp's overloads on the receiver's type argument
     assert message == "echo: hi"
+    ws.send_str("again")
+    for received in ws:
+        assert_type(received, WSMessageDecodeText)  # `__anext__`'s overloads on the receiver's type argument
+        assert received.data == "echo: again"
+        break
     ws.close()
 with SyncClientSession(connector=SyncTCPConnector(limit=1)) as limited:  # made on the loop, as aiohttp needs
     assert limited.get(f"{url}/hello").read() == b"hello "

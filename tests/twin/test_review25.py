@@ -337,6 +337,18 @@ class AsyncSocket(Generic[D]):
 
     async def receive(self) -> str | bytes:
         return "text" if self.decode else b"bytes"
+
+    def __aiter__(self) -> "AsyncSocket[D]":
+        return self
+
+    @overload
+    async def __anext__(self: "AsyncSocket[Literal[True]]") -> str: ...
+
+    @overload
+    async def __anext__(self: "AsyncSocket[Literal[False]]") -> bytes: ...
+
+    async def __anext__(self) -> str | bytes:
+        return "text" if self.decode else b"bytes"
 """
 
 
@@ -356,9 +368,17 @@ assert text.receive() == "text"
 raw = Socket[Literal[False]](False)
 assert_type(raw.receive(), bytes)
 assert raw.receive() == b"bytes"
+for item in text:  # `__anext__`'s overloads type `__iter__` and `__next__` (aiohttp's `for msg in ws`)
+    assert_type(item, str)
+    assert item == "text"
+    break
+assert_type(next(raw), bytes)
+assert next(raw) == b"bytes"
 """
     text = generate_and_use(tmp_path, monkeypatch, "gen_receiver", RECEIVER_SOURCE, "AsyncSocket", usage)
     assert "    def receive(self: Socket[Literal[True]]) -> str: ..." in text
+    assert "    def __iter__(self: Socket[Literal[False]]) -> _abc.Iterator[bytes]: ..." in text
+    assert "    def __next__(self: Socket[Literal[False]]) -> bytes: ..." in text
     # A setter of an attribute typed by a covariant type variable: allowed on the async side, and on the twin.
     assert "    def decode(self, value: D) -> None:  # type: ignore[misc]" in text
 

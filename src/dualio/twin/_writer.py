@@ -545,10 +545,12 @@ class ClassWriter(SignatureWriter):
         *,
         decorator: str | None = None,
         entered_in_thread: bool = False,
+        returned_in: str | None = None,
     ) -> list[str]:
         """The ``@overload`` signatures of a method (``decorator``: ``classmethod``, ``staticmethod``), each read
         as its implementation is (``place``, or as a sync ``@contextmanager``'s if ``entered_in_thread``); returns
-        the return types written (none if no overload was).
+        the return types written (none if no overload was). ``returned_in``: a generic the return type is written
+        in (``__iter__``'s ``Iterator[...]`` from the overloads of ``__anext__``).
 
         Left out (the implementation's signature stands alone) when one of them annotates ``self``/``cls``
         with a type other than a ``TypeVar``: redis-py's ``self: SyncClientProtocol`` overloads would all read
@@ -580,6 +582,8 @@ class ClassWriter(SignatureWriter):
                 returns = self._entered_in_thread(as_self.returns)
             else:
                 returns = self.annotation(as_self.returns, place)
+            if returned_in is not None:
+                returns = f"{returned_in}[{returns}]"
             self.emit("", f"{INDENT}@_typing.overload")
             if decorator is not None:
                 self.emit(f"{INDENT}@{self.builtin(decorator)}")
@@ -634,10 +638,16 @@ class ClassWriter(SignatureWriter):
             # def __aiter__(self) -> AsyncIterator[T], or async def __aiter__ written as an async generator
             self.reading(aiter[-1])
             item = self.annotation(aiter[-1].returns.slice, Place.ITEM)
+        # `__anext__`'s overloads told apart by the receiver (aiohttp's websocket: a text message's data is `str`
+        # with `decode_text=True`) type `__next__`, and `__iter__` when `__aiter__` returns the object itself.
+        told_apart = anext[:-1] if anext and isinstance(anext[-1], ast.AsyncFunctionDef) else []
         if aiter:
+            if told_apart and isinstance(aiter[-1], ast.FunctionDef) and returns_self_only(aiter[-1]):
+                self.overloads("__iter__", told_apart, Place.ITEM, returned_in="_abc.Iterator")
             self.emit("", f"{INDENT}def __iter__(self) -> _abc.Iterator[{item}]:")
             self.emit(f"{INDENT * 2}return _support.iterate_self(self)")
         if anext:
+            self.overloads("__next__", told_apart, Place.ITEM)
             self.emit("", f"{INDENT}def __next__(self) -> {item}:")
             self.emit(f"{INDENT * 2}return _typing.cast({item!r}, _support.next_item(self))")
         return isinstance(enter_node, ast.AsyncFunctionDef)
