@@ -640,7 +640,9 @@ class ClassWriter(SignatureWriter):
             item = self.annotation(aiter[-1].returns.slice, Place.ITEM)
         # `__anext__`'s overloads told apart by the receiver (aiohttp's websocket: a text message's data is `str`
         # with `decode_text=True`) type `__next__`, and `__iter__` when `__aiter__` returns the object itself.
-        told_apart = anext[:-1] if anext and isinstance(anext[-1], ast.AsyncFunctionDef) else []
+        told_apart: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        if anext and isinstance(anext[-1], ast.AsyncFunctionDef):
+            told_apart = [f for f in anext[:-1] if isinstance(f, ast.AsyncFunctionDef)]
         if aiter:
             if told_apart and isinstance(aiter[-1], ast.FunctionDef) and returns_self_only(aiter[-1]):
                 self.overloads("__iter__", told_apart, Place.ITEM, returned_in="_abc.Iterator")
