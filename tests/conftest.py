@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,6 +11,19 @@ import uvloop
 
 import dualio
 from dualio import _default, _policy
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the tests that send it, however the run was started.
+
+    A command started in the background by a shell without job control (``make test &`` in a script, some CI
+    runners) starts with SIGINT ignored, so Python installs no ``KeyboardInterrupt`` handler: the Ctrl-C tests
+    then waited for their timeouts and failed. Install the handler Python would have installed; the programs the
+    tests start then get SIGINT's default disposition, as from a terminal.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop] | None
 LOOP_FACTORIES: dict[str, LoopFactory] = {"asyncio": None, "uvloop": uvloop.new_event_loop}
