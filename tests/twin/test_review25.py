@@ -402,6 +402,12 @@ class AsyncClient:
 '''
 
 
+def _generate_notes(project: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Run `dualio twin generate` on ``project``'s pyproject.toml (it succeeds); the notes it printed."""
+    assert run_cli(config=project) == 0
+    return [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
+
+
 def test_a_listed_class_with_no_async_members_of_its_own_gets_a_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -413,9 +419,7 @@ def test_a_listed_class_with_no_async_members_of_its_own_gets_a_note(
         '[tool.dualio.twin]\n"gen_sync_client.aio:Client" = "gen_sync_client/sync.py"\n'
         '"gen_sync_client.aio:AsyncResponse" = "gen_sync_client/sync.py"\n'
     )
-    assert run_cli(config=tmp_path) == 0
-    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
-    assert notes == [
+    assert _generate_notes(tmp_path, capsys) == [
         "dualio twin generate: note: gen_sync_client.aio:Client has no async members of its own (it is twinned "
         "because its defs return objects that have some), and its module also has AsyncClient: its methods will "
         "run on the portal's loop, and block it if they do I/O (a library's sync client). Did you mean to list "
@@ -447,9 +451,7 @@ def test_an_output_no_import_can_name_gets_a_note_when_other_outputs_lose_its_tw
         '[tool.dualio.twin]\n"gen_unnamed.aio:AsyncChild" = "../elsewhere/child.py"\n'
         '"gen_unnamed.aio:AsyncParent" = "gen_unnamed/parent.py"\n'
     )
-    assert run_cli(config=project) == 0
-    notes = [line for line in capsys.readouterr().err.splitlines() if "note:" in line]
-    assert notes == [
+    assert _generate_notes(project, capsys) == [
         "dualio twin generate: note: ../elsewhere/child.py cannot be imported by a module name (it is not under the "
         "directory of pyproject.toml, its src/ or a sys.path entry, on a path of identifiers), so the twin modules "
         "of the other output files cannot import Child from it: what they return of its async classes is typed Any "
@@ -461,6 +463,5 @@ def test_an_output_no_import_can_name_gets_a_note_when_other_outputs_lose_its_tw
         '[tool.dualio.twin]\n"gen_unnamed.aio:AsyncChild" = "gen_unnamed/child.py"\n'
         '"gen_unnamed.aio:AsyncParent" = "gen_unnamed/parent.py"\n'
     )
-    assert run_cli(config=project) == 0
-    assert "note:" not in capsys.readouterr().err
+    assert _generate_notes(project, capsys) == []
     assert "def child(self) -> Child:" in (project / "gen_unnamed" / "parent.py").read_text()
