@@ -173,7 +173,7 @@ def _module_text(
         for name in sorted(names.runtime):
             runtime_imports.add(source.statement_for(name, f"a default value in {module}", runtime=True)[0])
         for name in sorted(names.parameters - names.runtime):
-            kind = sources.type_variable_kind(source, name) if source.path.suffix == ".pyi" else None
+            kind = sources.type_variable_kind(source, name) if source.is_stub else None
             if kind is not None and name in source.defined:  # a stub's: the compiled module has no such name
                 typing_imports.add(source.statement_for(name, f"a type parameter in {module}")[0])
                 made_at_run_time.add(f"{name} = _typing.{kind}({name!r})")

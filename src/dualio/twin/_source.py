@@ -104,6 +104,12 @@ class Source:
     # name they bind: what an annotation of the class's methods may name, as type checkers read it.
     class_imports: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
+    @property
+    def is_stub(self) -> bool:
+        """Read from a stub (``.pyi``) of a compiled module: a name it defines may not exist at run time, and its
+        generic classes may take no type arguments there."""
+        return self.path.suffix == ".pyi"
+
     @classmethod
     def load(cls, module: str) -> Source:
         try:

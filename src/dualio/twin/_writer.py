@@ -132,7 +132,7 @@ class ClassWriter(SignatureWriter):
             self.names.parameters.update(parameter.lstrip("*") for parameter in parameters)  # `*Ts`: Ts
             listed = ", ".join(parameters)
             generic = f"{self.async_name}[{listed}]"
-            if self.source.path.suffix == ".pyi":  # generic in its stub only: a compiled class takes no arguments
+            if self.source.is_stub:  # generic in its stub only: a compiled class takes no arguments
                 generic = repr(generic)
             self.emit(f"class {twin}(_support.Twin[{generic}], _typing.Generic[{listed}]):")
         elif twin_bases:  # `class AsyncAdmin(AsyncClient)` -> `class Admin(Client)`
@@ -405,21 +405,17 @@ class ClassWriter(SignatureWriter):
             node = functions[-1]  # the implementation's signature
             decorators = decorators_of(node)
             parameters = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
-            if is_overload(node):
-                # A stub's (.pyi): no implementation. The twin's takes what every overload does, returns `Any`
-                # (callers see only the overloads) and passes on only what its caller gave.
-                overloads = functions
+            stub_only = is_overload(node)  # a stub's (.pyi): no implementation
+            if stub_only or any(parameter.annotation is None for parameter in parameters[1:]):
+                # Unannotated (asyncssh's SFTPClient.chown), mypy does not hold it to its overloads, but written
+                # with `Any` parameters it would; `*args, **kwargs` accepts what every overload does (a stub's too).
                 loose = taking_anything(node)
-                loose.returns = ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())
-                loose.decorator_list = [d for d in loose.decorator_list if not is_overload_decorator(d)]
                 self._origins[id(loose)] = self._origins[id(node)]
+                if stub_only:  # callers see only the overloads; only what the caller gave is passed on
+                    overloads = functions
+                    loose.returns = ast.Attribute(ast.Name("_typing", ast.Load()), "Any", ast.Load())
+                    loose.decorator_list = [d for d in loose.decorator_list if not is_overload_decorator(d)]
                 node, decorators = loose, decorators_of(loose)
-            elif any(parameter.annotation is None for parameter in parameters[1:]):
-                # Unannotated (asyncssh's SFTPClient.chown): mypy does not hold it to its overloads, but written
-                # with `Any` parameters it would; `*args, **kwargs` accepts what every overload does.
-                loose = taking_anything(node)
-                self._origins[id(loose)] = self._origins[id(node)]
-                node = loose
         base_accessors = self._base_property(name, node, decorators)
         if base_accessors:  # `@AsyncBase.x.setter` in a subclass: the base's property, an accessor replaced
             functions = base_accessors + functions
