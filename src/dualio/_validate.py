@@ -149,8 +149,10 @@ def _wrap_awaitable(obj: object, api: str) -> CoroutineType[Any, Any, Any]:
     if inspect.isawaitable(obj):
         coro = cast("CoroutineType[Any, Any, Any]", _await(obj))
         # Errors that name the call (a timeout, a shutdown) name what was awaited: "Raw did not finish within
-        # 0.05 s" for piccolo's query object, not this helper (review 19c).
-        coro.__qualname__ = coro.__name__ = type(obj).__qualname__
+        # 0.05 s" for piccolo's query object, not this helper (review 19c); the object's own name if it has one,
+        # as pyo3's coroutines do ("ConsumedRequest.send", not their class's "Coroutine"; review 32b).
+        own = getattr(obj, "__qualname__", None)
+        coro.__qualname__ = coro.__name__ = own if isinstance(own, str) else type(obj).__qualname__
         return coro
     hint = ""
     if hasattr(obj, "__anext__") or hasattr(obj, "__aiter__"):

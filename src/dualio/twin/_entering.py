@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from dualio._hosting import HeldBlock
 
 from . import _leaving, _registry
+from ._awaiting import await_in_fact
 
 if TYPE_CHECKING:
     from dualio._portal import Portal
@@ -211,7 +212,7 @@ async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: d
     value = fn(*args, **kwargs)
     enters = _registry.enters_on_loop(type(value))
     if not enters and inspect.isawaitable(value):
-        value = await value
+        value = await await_in_fact(value)
         enters = _registry.enters_on_loop(type(value))
     if enters:
         return Entered(value, await type(value).__aenter__(value))

@@ -38,6 +38,7 @@ from dualio._validate import check_timeout, named
 from dualio.errors import PortalClosedError
 
 from . import _advice, _registry
+from ._awaiting import await_in_fact
 from ._chaining import chained_attribute
 from ._decorating import decorates_at_once
 from ._entering import (
@@ -476,7 +477,7 @@ async def _invoke(
                     return _Builder(result)
                 if callable(result) and decorates_at_once(caller):  # `@db.transaction()`: not awaited
                     return _Builder(result)
-            return await result
+            return await await_in_fact(result)
         return result
     except (RuntimeError, ValueError, AssertionError) as error:
         _explain_loop_error(error, fn)
@@ -558,7 +559,7 @@ async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
     """
     result = fn(*args, **kwargs)
     if inspect.isawaitable(result) and not _registry.async_iterable(type(result)):
-        return await result
+        return await await_in_fact(result)
     return result
 
 
