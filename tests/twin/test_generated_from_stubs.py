@@ -53,6 +53,12 @@ class AsyncConnection:
     def escape(self, text):
         return text.replace("'", "''")
 
+    def ticket(self):
+        # A compiled `async fn` (rnet's, through pyo3-async-runtimes) needs the running loop when it is called.
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(7)
+        return future
+
     async def fetch(self, sql, *, one=False):
         await asyncio.sleep(0)
         return (sql, 0) if one else [(sql, 0), (sql, 1)]
@@ -88,6 +94,7 @@ class AsyncConnection:
     async def query(self, sql: str, limit: int | None = None) -> AsyncCursor:
         \"\"\"Run ``sql``; a cursor over its rows.\"\"\"
     def escape(self, text: str) -> str: ...
+    async def ticket(self) -> int: ...
     @overload
     async def fetch(self, sql: str, *, one: Literal[True]) -> tuple[str, int]: ...
     @overload
@@ -111,6 +118,8 @@ assert_type(connection.database, str)
 assert connection.database == "books"
 assert_type(connection.escape("it's"), str)
 assert connection.escape("it's") == "it''s"
+assert_type(connection.ticket(), int)  # an async def of the stub: called on the loop, where one runs
+assert connection.ticket() == 7
 with connection.query("SELECT 1", limit=3) as cursor:
     assert_type(cursor, Cursor)
     row = cursor.fetchone()
@@ -135,21 +144,43 @@ with Box(3) as box:
 """
 
 
-def compiled_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, *, stub: str | None) -> None:
-    """Package ``name`` whose module ``aio`` is bytecode only (``aio.pyc``), with ``stub`` as ``aio.pyi``."""
+LAYOUTS = {
+    "beside": "aio.pyc with aio.pyi beside it (asyncmy's Cython modules)",
+    "stub-package": "aio.pyc with aio/__init__.pyi (maturin: psqlpy's _internal)",
+    "re-exporting": "aio.py re-exporting _native.pyc, aio.pyi beside it (maturin's mixed layout: pyreqwest, rnet)",
+}
+
+
+def compiled_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, *, stub: str | None, layout: str = "beside"
+) -> None:
+    """Package ``name`` whose module ``aio`` is bytecode only (``aio.pyc``), its stub laid out as ``layout`` says."""
     one_module_package(tmp_path, monkeypatch, name, IMPLEMENTATION)
-    source = tmp_path / name / "aio.py"
-    py_compile.compile(str(source), cfile=str(source.with_suffix(".pyc")), doraise=True)
-    source.unlink()
-    if stub is not None:
-        (tmp_path / name / "aio.pyi").write_text(stub)
+    package = tmp_path / name
+    compiled = package / ("_native.py" if layout == "re-exporting" else "aio.py")
+    if layout == "re-exporting":
+        (package / "aio.py").rename(compiled)
+        (package / "aio.py").write_text(f"from {name}._native import *  # noqa: F403\n")
+    py_compile.compile(str(compiled), cfile=str(compiled.with_suffix(".pyc")), doraise=True)
+    compiled.unlink()
+    if stub is None:
+        return
+    if layout == "stub-package":
+        (package / "aio").mkdir()
+        (package / "aio" / "__init__.pyi").write_text(stub)
+    else:
+        (package / "aio.pyi").write_text(stub)
 
 
-def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    compiled_package(tmp_path, monkeypatch, "gen_stubbed", stub=STUB)
-    output = tmp_path / "gen_stubbed" / "sync.py"
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_compiled_module_is_read_through_its_stub(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    package = f"gen_stubbed_{layout.replace('-', '_')}"
+    compiled_package(tmp_path, monkeypatch, package, stub=STUB, layout=layout)
+    output = tmp_path / package / "sync.py"
     names = ("AsyncConnection", "AsyncCursor", "AsyncBox")
-    text = render_module([Target("gen_stubbed.aio", name, output) for name in names])
+    text = render_module([Target(f"{package}.aio", name, output) for name in names])
     output.write_text(text)
     assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
     assert "class Box(_support.Twin['AsyncBox[_T]'], _typing.Generic[_T]):" in text  # a string: not run
@@ -159,7 +190,7 @@ def test_a_compiled_module_is_read_through_the_stub_beside_it(tmp_path: Path, mo
     assert f"def execute(self, sql: str, {unstated}) -> str:" in text
     assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring
     assert "A connection, as the stub describes it." in text
-    check_and_run_usage(tmp_path, "gen_stubbed", USAGE)
+    check_and_run_usage(tmp_path, package, USAGE.replace("gen_stubbed", package))
 
 
 def test_a_compiled_module_without_a_stub_points_to_sync_class(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -171,19 +171,19 @@ def _module_text(
     for module, names in names_by_module.items():
         source = sources.by_module[module]
         for name in sorted(names.runtime):
-            runtime_imports.add(source.statement_for(name, f"a default value in {module}", runtime=True)[0])
+            runtime_imports.add(sources.import_for(source, name, f"a default value in {module}", runtime=True)[0])
         for name in sorted(names.parameters - names.runtime):
             kind = sources.type_variable_kind(source, name) if source.is_stub else None
             if kind is not None and name in source.defined:  # a stub's: the compiled module has no such name
-                typing_imports.add(source.statement_for(name, f"a type parameter in {module}")[0])
+                typing_imports.add(sources.import_for(source, name, f"a type parameter in {module}")[0])
                 made_at_run_time.add(f"{name} = _typing.{kind}({name!r})")
             elif name in source.conditional:  # `if TYPE_CHECKING: from m import T` / `else: T = TypeVar("T")`
-                typing_imports.add(source.statement_for(name, f"a type parameter in {module}")[0])
+                typing_imports.add(sources.import_for(source, name, f"a type parameter in {module}")[0])
                 run_time_only.add(f"from {module} import {name}")  # whichever the module made: a type variable
             else:
-                runtime_imports.add(source.statement_for(name, f"a type parameter in {module}", runtime=True)[0])
+                runtime_imports.add(sources.import_for(source, name, f"a type parameter in {module}", runtime=True)[0])
         for name in sorted(names.typing - names.runtime - names.parameters):
-            statement, _type_only = source.statement_for(name, f"an annotation in {module}")
+            statement, _type_only = sources.import_for(source, name, f"an annotation in {module}")
             typing_imports.add(statement)
     for target in targets:
         runtime_imports.add(f"from {target.module} import {target.cls}")

@@ -178,6 +178,16 @@ class Sources:
         value = type_alias_value(defining.tree, reached.rpartition(".")[2]) if defining is not None else None
         return (value, defining) if value is not None and defining is not None else None
 
+    def import_for(self, source: Source, name: str, where: str, *, runtime: bool = False) -> tuple[str, bool]:
+        """``source.statement_for(name, ...)``, the import that gives the generated module ``name`` of ``source``;
+        a name that only a ``from m import *`` of ``source`` binds is imported from ``m`` (rnet's stub names
+        ``Cookie`` that way)."""
+        if not source.binds(name) and name not in source.class_imports:
+            star = self._star_source(source, name)
+            if star is not None:
+                return f"from {star} import {name}", False
+        return source.statement_for(name, where, runtime=runtime)
+
     def _star_source(self, source: Source, name: str) -> str | None:
         """The module a ``from m import *`` of ``source`` takes ``name`` from, if one does (the last such import)."""
         for module in reversed(source.stars):

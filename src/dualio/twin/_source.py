@@ -112,6 +112,13 @@ class Source:
 
     @classmethod
     def load(cls, module: str) -> Source:
+        """Parse ``module``'s file (``_python_source_of``) and index its names.
+
+        A ``.py`` with a stub beside it that defines classes, none of which the ``.py`` defines, is read from the
+        stub, as type checkers read it: maturin's mixed Rust/Python packages re-export their compiled classes in
+        a ``.py`` (pyreqwest's ``client/__init__.py``, rnet's ``from .rnet import *``), or leave it empty (rnet's
+        ``cookie.py``), and describe them in the ``.pyi`` beside it.
+        """
         try:
             spec = _find_spec(module)
         except (ImportError, ValueError) as exc:
@@ -119,16 +126,25 @@ class Source:
         origin = _python_source_of(spec.origin) if spec is not None else None
         if origin is None:
             raise GenerateError(_no_source(module, spec.origin if spec is not None else None))
-        path = Path(origin)
+        package = module if spec is not None and spec.submodule_search_locations else module.rpartition(".")[0]
+        source = cls._read(module, Path(origin), package)
+        stub = source.path.with_suffix(".pyi")
+        if source.path.suffix == ".py" and stub.is_file():
+            described = cls._read(module, stub, package)
+            if described.classes and not described.classes.keys() & source.classes.keys():
+                return described
+        return source
+
+    @classmethod
+    def _read(cls, module: str, path: Path, package: str) -> Source:
         try:
-            tree = read_decided_branches(ast.parse(path.read_text(), origin))
+            tree = read_decided_branches(ast.parse(path.read_text(), str(path)))
         except SyntaxError as exc:
             raise GenerateError(
-                f"cannot parse module {module!r} ({exc.msg}, {origin} line {exc.lineno}); if it uses syntax of "
+                f"cannot parse module {module!r} ({exc.msg}, {path} line {exc.lineno}); if it uses syntax of "
                 f"a newer Python than this one ({sys.version.split()[0]}), run the generator with that Python"
             ) from exc
         source = cls(module, tree, path)
-        package = module if spec is not None and spec.submodule_search_locations else module.rpartition(".")[0]
         source._index(source.tree.body, package, type_only=False)
         return source
 
@@ -395,7 +411,9 @@ def _no_source(module: str, origin: str | None) -> str:
 def _python_source_of(origin: str | None) -> str | None:
     """The file a module is read from: its ``.py`` origin; for a compiled module, the source shipped beside it
     (SQLAlchemy compiles ``_result_cy.py`` with Cython and installs both), else the stub beside it (asyncmy ships
-    ``connection.pyi`` beside ``connection.cpython-311-x86_64-linux-gnu.so``); None if there is neither."""
+    ``connection.pyi`` beside ``connection.cpython-311-x86_64-linux-gnu.so``), or the stub package of its name
+    (maturin installs psqlpy's ``_internal/__init__.pyi`` beside ``_internal.cpython-311-x86_64-linux-gnu.so``, as
+    type checkers read it); None if there is none of them."""
     if origin is None:
         return None
     if origin.endswith(".py"):
@@ -403,8 +421,8 @@ def _python_source_of(origin: str | None) -> str | None:
     stem, dot, _suffix = Path(origin).name.partition(".")
     if not dot:
         return None
-    for suffix in (".py", ".pyi"):
-        beside = Path(origin).with_name(stem + suffix)
+    for name in (stem + ".py", stem + ".pyi", f"{stem}/__init__.pyi"):
+        beside = Path(origin).parent / name
         if beside.is_file():
             return str(beside)
     return None

@@ -481,9 +481,9 @@ class ClassWriter(SignatureWriter):
             runner = "call_sync"
         elif is_async_gen:
             runner = "iterate"
-        elif is_async:
+        elif is_async and not self._origin.source.is_stub:
             runner = "call"
-        else:
+        else:  # a sync def; or a compiled module's async def, called on the loop (rnet's need one running)
             runner = "call_sync"
         overloaded = self.overloads(name, overloads, place, entered_in_thread=entered_in_thread)
         returns = _loosened(returns, overloaded)
