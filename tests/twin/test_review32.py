@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import dualio
-from dualio.twin import sync_class, unwrap, use_portal
+from dualio.twin import GenerateNote, sync_class, unwrap, use_portal
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
@@ -129,3 +129,30 @@ def test_a_timeout_names_an_awaitable_by_its_own_qualname(portal: dualio.Portal)
     """Review 32b: "Coroutine did not finish within 0.05 s" for pyreqwest's `send()`."""
     with pytest.raises(TimeoutError, match=r"^ConsumedRequest\.send did not finish within 0\.05 s"):
         portal.run(_Named(), timeout=0.05)
+
+
+CLASHING = """
+class SyncRequest:
+    def send(self) -> str:
+        return "the library's own blocking request"
+
+
+class Request:
+    async def send(self) -> str:
+        return "sent"
+"""
+
+
+def test_a_twin_named_like_a_class_of_its_module_gets_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 32b: pyreqwest's modules have their own `SyncClient`, `SyncResponse`, ...: the twins of `Client` and
+    `Response` took the same names without a word."""
+    _package(tmp_path, monkeypatch, "gen_clash", {"aio": CLASHING})
+    output = tmp_path / "gen_clash" / "sync.py"
+    with pytest.warns(
+        GenerateNote, match=r"the twin of gen_clash\.aio:Request is named SyncRequest, as a class"
+    ) as notes:
+        render_module([Target("gen_clash.aio", "Request", output)])
+    assert len(notes) == 1
+    assert 'name the twin with a table: "gen_clash.aio:Request" = { output = "...", name = "..." }' in str(
+        notes[0].message
+    )
