@@ -223,7 +223,7 @@ def test_close_closes_the_async_object_on_its_loop_and_later_calls_fail_clearly(
         kv.get("a")
     # Leaving a `with` block runs AsyncStore's own __aexit__ and leaves the twin open (review 17a: the message
     # said "or by leaving its `with` block" for every class).
-    assert "(it was closed by close()); create a new Store" in str(caught.value)
+    assert "(it was closed by close()); make a new one instead (construct Store, or get one" in str(caught.value)
     assert isinstance(caught.value, dualio.DualioError)
     assert isinstance(caught.value, RuntimeError)
     copy = pickle.loads(pickle.dumps(caught.value))

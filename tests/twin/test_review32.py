@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,18 @@ def test_a_twin_named_like_a_class_of_its_module_gets_a_note(tmp_path: Path, mon
     assert 'name the twin with a table: "gen_clash.aio:Request" = { output = "...", name = "..." }' in str(
         notes[0].message
     )
+
+
+def test_sync_class_of_a_compiled_class_with_no_visible_async_member_points_to_the_generator() -> None:
+    """Review 32a: `sync_class(psqlpy.ConnectionPool)` was refused with no word on why a compiled class's async
+    methods are not seen; a Python class's refusal stays as it was."""
+    with pytest.raises(TypeError, match=r"Its methods are compiled .* reads the module's stub \(\.pyi\)$"):
+        sync_class(collections.deque)  # methods compiled, as pyo3's are (none of them async)
+
+    class Plain:
+        def ping(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError, match="expects a class with async members") as caught:
+        sync_class(Plain)
+    assert "Its methods are compiled" not in str(caught.value)

@@ -121,7 +121,8 @@ def awaited(twin: Twin[Any], /) -> Any:
     if twin._dualio_closed:
         raise TwinClosedError(
             f"dualio.twin.awaited() was called on a closed {type(twin).__qualname__} twin (it was closed by close() "
-            f"or by leaving its `with` block); create a new {type(twin).__qualname__} instead"
+            f"or by leaving its `with` block); make a new one instead (construct {type(twin).__qualname__}, or get "
+            "one the way you got this one)"
         )
     if not inspect.isawaitable(obj):
         raise TypeError(

@@ -324,8 +324,9 @@ def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
     # Leaving a `with` block closes only a twin whose class has no __aexit__ of its own to run (`enter_twin`).
     how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
     return TwinClosedError(
-        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); create a new "
-        f"{type(twin).__qualname__} instead"
+        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); make a new one "
+        f"instead (construct {type(twin).__qualname__}, or get one the way you got this one: a connection from "
+        "its pool)"
     )
 
 
