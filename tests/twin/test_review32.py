@@ -150,7 +150,7 @@ def test_a_twin_named_like_a_class_of_its_module_gets_a_note(tmp_path: Path, mon
     _package(tmp_path, monkeypatch, "gen_clash", {"aio": CLASHING})
     output = tmp_path / "gen_clash" / "sync.py"
     with pytest.warns(
-        GenerateNote, match=r"the twin of gen_clash\.aio:Request is named SyncRequest, as a class"
+        GenerateNote, match=r"twin of gen_clash\.aio:Request is named SyncRequest, a name module gen_clash\.aio binds"
     ) as notes:
         render_module([Target("gen_clash.aio", "Request", output)])
     assert len(notes) == 1

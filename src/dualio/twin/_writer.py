@@ -119,8 +119,8 @@ class ClassWriter(SignatureWriter):
         twin = self.twins[self.async_name]
         if twin != self.async_name and self.source.binds(twin):  # pyreqwest's `SyncClient` beside `Client`
             warnings.warn(
-                f"the twin of {self.source.module}:{self.async_name} is named {twin}, as a class of "
-                f"{self.source.module} is too (the library's own sync class?): users may take one for the other; "
+                f"the twin of {self.source.module}:{self.async_name} is named {twin}, a name module "
+                f"{self.source.module} binds too (the library's own sync class?): users may take one for the other; "
                 f'name the twin with a table: "{self.source.module}:{self.async_name}" = '
                 f'{{ output = "...", name = "..." }}',
                 GenerateNote,
