@@ -104,7 +104,7 @@ class AsyncConnection:
 _T = TypeVar("_T")
 
 class AsyncBox(Generic[_T]):
-    def __init__(self, item: _T) -> None: ...
+    def __new__(cls, item: _T) -> AsyncBox[_T]: ...  # pyo3 stubs write the constructor so (rnet's Client)
     async def get(self) -> _T: ...
 """
 
@@ -184,6 +184,7 @@ def test_a_compiled_module_is_read_through_its_stub(
     output.write_text(text)
     assert "def query(self, sql: str, limit: int | None = None) -> Cursor:" in text
     assert "class Box(_support.Twin['AsyncBox[_T]'], _typing.Generic[_T]):" in text  # a string: not run
+    assert "def __init__(self, item: _T) -> None:" in text  # from the stub's __new__
     assert "else:\n    _T = _typing.TypeVar('_T')\n" in text  # the stub's type variable, made at run time
     assert "def fetch(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text  # under 2 overloads
     unstated = "timeout: float = _support.UNSTATED, *, retries: int = _support.UNSTATED"  # the stub's `= ...`

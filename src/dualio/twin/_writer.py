@@ -156,7 +156,7 @@ class ClassWriter(SignatureWriter):
         # last: written earlier, it would shadow that name for the annotations and defaults after it in the class
         # body (mypy rejects `ssl.SSLContext`; a default `ssl.PROTOCOL_TLS_CLIENT` fails when the module loads).
         self._late_attributes.clear()
-        self.constructor(members.get("__init__", []))
+        self.constructor(members.get("__init__", []) or self._new_as_init(members.get("__new__", [])))
         module_names = self._module_names()
         for name in sorted(own, key=lambda name: name in module_names):  # a stable sort: the order otherwise kept
             self.member(name, own[name])
@@ -226,6 +226,19 @@ class ClassWriter(SignatureWriter):
         self.method(closer, "close", "_support.close(self{args})", returns, traversed=traversed)
         if "aclose" in self.members:
             self.emit("", f"{INDENT}aclose = close  # the async class's name for it, as its users write it")
+
+    def _new_as_init(self, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """A ``__new__`` written instead of an ``__init__`` (pyo3 stubs: rnet's ``Client.__new__(cls,
+        user_agent=...)``), as the ``__init__`` its parameters make: ``self`` first, returning None."""
+        new = statements[-1] if statements else None
+        if not isinstance(new, ast.FunctionDef) or not (new.args.posonlyargs + new.args.args):
+            return []
+        init = copy.deepcopy(new)
+        init.name, init.returns, init.decorator_list = "__init__", ast.Constant(None), []
+        first = (init.args.posonlyargs + init.args.args)[0]
+        first.arg, first.annotation = "self", None
+        self._origins[id(init)] = self._origins[id(new)]
+        return [init]
 
     def constructor(self, statements: list[ast.stmt]) -> None:
         init = statements[-1] if statements else None
