@@ -162,7 +162,7 @@ def test_a_twin_named_like_a_class_of_its_module_gets_a_note(tmp_path: Path, mon
 def test_sync_class_of_a_compiled_class_with_no_visible_async_member_points_to_the_generator() -> None:
     """Review 32a: `sync_class(psqlpy.ConnectionPool)` was refused with no word on why a compiled class's async
     methods are not seen; a Python class's refusal stays as it was."""
-    with pytest.raises(TypeError, match=r"Its methods are compiled .* reads the module's stub \(\.pyi\)$"):
+    with pytest.raises(TypeError, match=r"cannot see the async members of collections\.deque: its methods are comp"):
         sync_class(collections.deque)  # methods compiled, as pyo3's are (none of them async)
 
     class Plain:
@@ -171,4 +171,4 @@ def test_sync_class_of_a_compiled_class_with_no_visible_async_member_points_to_t
 
     with pytest.raises(TypeError, match="expects a class with async members") as caught:
         sync_class(Plain)
-    assert "Its methods are compiled" not in str(caught.value)
+    assert "compiled" not in str(caught.value).replace(Plain.__qualname__, "")

@@ -101,6 +101,14 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
             "calls with dualio.twin.timeout(seconds) instead, and run the whole async with in one coroutine: "
             "dualio.run(work()) with an async def work()"
         )
+    if not _registry.has_async_members(async_cls) and _is_compiled(async_cls):
+        raise TypeError(
+            f"sync_class() cannot see the async members of {async_cls.__module__}.{async_cls.__qualname__}: its "
+            "methods are compiled (an extension module's, such as pyo3's or Cython's), so inspect cannot tell which "
+            "are async (psqlpy's ConnectionPool.connection); generate its twin with `dualio twin generate`, which "
+            "reads the module's stub (.pyi); or make the object on the portal and call its methods in coroutines "
+            "run there (dualio.run(work()) with an async def work())"
+        )
     if not _registry.has_async_members(async_cls):
         raise TypeError(
             f"sync_class() expects a class with async members, but {async_cls.__module__}.{async_cls.__qualname__} "
@@ -112,20 +120,14 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
             "or futures without saying so in an annotation, sync_class() cannot tell: write an async def that calls "
             "and awaits them (async def recv(): return await sock.recv()) and run that on the portal, "
             "dualio.run(recv()); not dualio.run(sock.recv()), which calls recv() in your thread, outside the "
-            "portal's loop" + _compiled_hint(async_cls)
+            "portal's loop"
         )
     return _built_once(async_cls, name or twin_name(async_cls.__name__))
 
 
-def _compiled_hint(async_cls: type) -> str:
-    """For the "no async members" refusal of a compiled class (pyo3, Cython): where its async methods can be read."""
-    if not any(isinstance(value, types.MethodDescriptorType) for value in vars(async_cls).values()):
-        return ""
-    return (
-        ". Its methods are compiled (an extension module's, such as pyo3's or Cython's), so inspect cannot tell "
-        "which are async (psqlpy's ConnectionPool.connection): generate its twin with `dualio twin generate`, "
-        "which reads the module's stub (.pyi)"
-    )
+def _is_compiled(async_cls: type) -> bool:
+    """Whether ``async_cls`` has compiled methods (pyo3, Cython), whose async ones ``inspect`` cannot see."""
+    return any(isinstance(value, types.MethodDescriptorType) for value in vars(async_cls).values())
 
 
 def builder_class(async_cls: type) -> type[Any]:
