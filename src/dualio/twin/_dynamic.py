@@ -125,8 +125,14 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     return _built_once(async_cls, name or twin_name(async_cls.__name__))
 
 
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made at run time, as pyo3 makes its classes
+
+
 def _is_compiled(async_cls: type) -> bool:
-    """Whether ``async_cls`` has compiled methods (pyo3, Cython), whose async ones ``inspect`` cannot see."""
+    """Whether ``async_cls`` is an extension module's class (pyo3, Cython), whose async methods ``inspect`` cannot
+    see. Not Python's own built-in types (``dict``), which pyo3's classes resemble but for being heap types."""
+    if async_cls.__module__ == "builtins" and not async_cls.__flags__ & _HEAP_TYPE:
+        return False
     return any(isinstance(value, types.MethodDescriptorType) for value in vars(async_cls).values())
 
 
