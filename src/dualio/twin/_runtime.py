@@ -478,6 +478,8 @@ async def _invoke(
                     return _Builder(result)
                 if callable(result) and decorates_at_once(caller):  # `@db.transaction()`: not awaited
                     return _Builder(result)
+            if type(result) is _CoroutineType:  # redis-py's commands: awaited at once, no extra coroutine
+                return await result
             return await await_in_fact(result)
         return result
     except (RuntimeError, ValueError, AssertionError) as error:
