@@ -8,12 +8,13 @@ defaults need (one meaning per name), and the registrations. The output depends 
 from __future__ import annotations
 
 import ast
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import GenerateError
+from ._errors import GenerateError, GenerateNote
 from ._hierarchy import bases_first, defined_names, twin_bases
 from ._lineage import MAX_REEXPORT_HOPS, Sources, type_variable_call
 from ._signatures import INDENT, ForeignTwins, Names, OutputModule
@@ -88,6 +89,7 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     unread: list[Target] = []  # classes whose class decorators may add members: mapped when the module loads
     for target in targets:
         source = sources.by_module[target.module]
+        _note_name_taken(target, source)
         writer = ClassWriter(output, source, source.classes[target.cls])
         if writer.unread_decorators:
             unread.append(target)
@@ -98,6 +100,19 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     text = _module_text(targets, sources, names, twins, bodies, foreign, unread)
     read = {**lookup.by_module, **sources.by_module}
     return Rendered(text, {source.path.resolve(): module for module, source in read.items()})
+
+
+def _note_name_taken(target: Target, source: Source) -> None:
+    """Warn ``GenerateNote`` when a twin's name, not chosen in a table, is one its async class's module binds too
+    (pyreqwest's own blocking ``SyncClient`` beside ``Client``; httpx's ``Client`` beside ``AsyncClient``)."""
+    if target.name is None and target.twin != target.cls and source.binds(target.twin):
+        warnings.warn(
+            f"the twin of {target.module}:{target.cls} is named {target.twin}, a name module {target.module} binds "
+            "too (the library's own sync class?): users may take one for the other; name the twin with a table: "
+            f'"{target.module}:{target.cls}" = {{ output = "...", name = "..." }} (a name chosen so is not noted)',
+            GenerateNote,
+            stacklevel=2,
+        )
 
 
 def defining_targets(targets: Sequence[Target], lookup: Sources) -> list[Target]:

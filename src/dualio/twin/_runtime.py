@@ -325,8 +325,7 @@ def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
     how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
     return TwinClosedError(
         f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); make a new one "
-        f"instead (construct {type(twin).__qualname__}, or get one the way you got this one: a connection from "
-        "its pool)"
+        f"instead (construct {type(twin).__qualname__}, or get one the way you got this one)"
     )
 
 

@@ -117,15 +117,6 @@ class ClassWriter(SignatureWriter):
         """The twin class. ``twin_bases``: the listed classes whose twins (of this module) it subclasses instead of
         ``Twin``; ``inherited_names``: what those twins define or inherit (see ``_hierarchy``)."""
         twin = self.twins[self.async_name]
-        if twin != self.async_name and self.source.binds(twin):  # pyreqwest's `SyncClient` beside `Client`
-            warnings.warn(
-                f"the twin of {self.source.module}:{self.async_name} is named {twin}, a name module "
-                f"{self.source.module} binds too (the library's own sync class?): users may take one for the other; "
-                f'name the twin with a table: "{self.source.module}:{self.async_name}" = '
-                f'{{ output = "...", name = "..." }}',
-                GenerateNote,
-                stacklevel=2,
-            )
         self._covered = set(twin_bases)
         for module, cls in twin_bases:
             base = self.sources.load(module)
