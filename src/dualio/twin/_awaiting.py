@@ -1,5 +1,5 @@
-"""``await_in_fact``: what ``await`` gives for a value a sync method returned, or the value itself if it is awaitable
-only in name.
+"""``awaitable_in_fact``: what to await for a value a sync method returned, or None if it is awaitable only in
+name.
 
 A twin awaits what a sync method of the async object returns when it is awaitable (redis-py's commands, botocore's
 API methods). Some objects have an ``__await__`` that returns the object itself, which is no iterator: psqlpy's
@@ -16,24 +16,24 @@ from collections.abc import Awaitable, Generator
 from types import CoroutineType
 from typing import Any
 
-__all__ = ("await_in_fact",)
+__all__ = ("awaitable_in_fact",)
 
 
-async def await_in_fact(value: Awaitable[Any]) -> Any:
-    """``await value``; ``value`` itself if its ``__await__`` returns it and it is no iterator.
-
-    Any other ``__await__`` result is awaited as ``await`` would (with the same errors).
+def awaitable_in_fact(value: Awaitable[Any]) -> Awaitable[Any] | None:
+    """What to ``await`` for ``value``: ``value`` itself, or the iterator its ``__await__`` made, to be awaited as
+    ``await value`` would (with the same errors); None if that ``__await__`` returned ``value`` and it is no
+    iterator (awaitable in name only: give ``value`` as it is). No coroutine is made for the check.
     """
     cls = type(value)
     if cls is CoroutineType or isinstance(value, asyncio.Future):
-        return await value
+        return value
     method = getattr(cls, "__await__", None)
     if method is None:  # a generator-based coroutine (@types.coroutine): awaitable by its code flags
-        return await value
+        return value
     iterator = method(value)
     if iterator is value and not hasattr(cls, "__next__"):
-        return value
-    return await _Yielding(iterator)
+        return None
+    return _Yielding(iterator)
 
 
 class _Yielding:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from dualio._hosting import HeldBlock
 
 from . import _leaving, _registry
-from ._awaiting import await_in_fact
+from ._awaiting import awaitable_in_fact
 
 if TYPE_CHECKING:
     from dualio._portal import Portal
@@ -212,7 +212,8 @@ async def run_and_enter(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: d
     value = fn(*args, **kwargs)
     enters = _registry.enters_on_loop(type(value))
     if not enters and inspect.isawaitable(value):
-        value = await await_in_fact(value)
+        awaitable = awaitable_in_fact(value)
+        value = value if awaitable is None else await awaitable
         enters = _registry.enters_on_loop(type(value))
     if enters:
         return Entered(value, await type(value).__aenter__(value))

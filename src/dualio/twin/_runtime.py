@@ -38,7 +38,7 @@ from dualio._validate import check_timeout, named
 from dualio.errors import PortalClosedError
 
 from . import _advice, _registry
-from ._awaiting import await_in_fact
+from ._awaiting import awaitable_in_fact
 from ._chaining import chained_attribute
 from ._decorating import decorates_at_once
 from ._entering import (
@@ -477,9 +477,8 @@ async def _invoke(
                     return _Builder(result)
                 if callable(result) and decorates_at_once(caller):  # `@db.transaction()`: not awaited
                     return _Builder(result)
-            if type(result) is _CoroutineType:  # redis-py's commands: awaited at once, no extra coroutine
-                return await result
-            return await await_in_fact(result)
+            awaitable = awaitable_in_fact(result)
+            return result if awaitable is None else await awaitable
         return result
     except (RuntimeError, ValueError, AssertionError) as error:
         _explain_loop_error(error, fn)
@@ -561,7 +560,8 @@ async def _invoke_for(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dic
     """
     result = fn(*args, **kwargs)
     if inspect.isawaitable(result) and not _registry.async_iterable(type(result)):
-        return await await_in_fact(result)
+        awaitable = awaitable_in_fact(result)
+        return result if awaitable is None else await awaitable
     return result
 
 
