@@ -67,6 +67,14 @@ class AsyncConnection:
         await asyncio.sleep(0)
         return f"{sql} timeout={timeout} retries={retries}"
 
+    async def page(self, sql, size=10, offset=0, /):
+        await asyncio.sleep(0)
+        return f"{sql} size={size} offset={offset}"
+
+    async def spread(self, first=1, *rest, tag="t"):
+        await asyncio.sleep(0)
+        return f"{first} {rest} {tag}"
+
 
 class AsyncBox:
     def __init__(self, item):
@@ -100,6 +108,8 @@ class AsyncConnection:
     @overload
     async def fetch(self, sql: str, *, one: Literal[False] = ...) -> list[tuple[str, int]]: ...
     async def execute(self, sql: str, timeout: float = ..., *, retries: int = ...) -> str: ...
+    async def page(self, sql: str, size: int = ..., offset: int = ..., /) -> str: ...
+    async def spread(self, first: int = ..., *rest: int, tag: str = ...) -> str: ...
 
 _T = TypeVar("_T")
 
@@ -135,6 +145,14 @@ assert connection.fetch("q", one=True) == ("q", 0)
 assert_type(connection.execute("x"), str)
 assert connection.execute("x") == "x timeout=60.0 retries=3"
 assert connection.execute("x", 5.0, retries=0) == "x timeout=5.0 retries=0"
+# Positional-only (and before `*rest`): passed up to the first the caller left out, so the later defaults apply.
+assert_type(connection.page("p"), str)
+assert connection.page("p") == "p size=10 offset=0"
+assert connection.page("p", 5) == "p size=5 offset=0"
+assert connection.page("p", 5, 20) == "p size=5 offset=20"
+assert connection.spread() == "1 () t"
+assert connection.spread(2, 3, 4) == "2 (3, 4) t"
+assert connection.spread(tag="u") == "1 () u"
 connection.close()
 
 # Generic in the stub only (a compiled class takes no type arguments), its type variable defined in the stub only.
@@ -189,6 +207,11 @@ def test_a_compiled_module_is_read_through_its_stub(
     assert "def fetch(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text  # under 2 overloads
     unstated = "timeout: float = _support.UNSTATED, *, retries: int = _support.UNSTATED"  # the stub's `= ...`
     assert f"def execute(self, sql: str, {unstated}) -> str:" in text
+    unstated = "sql: str, size: int = _support.UNSTATED, offset: int = _support.UNSTATED, /"
+    assert f"def page(self, {unstated}) -> str:" in text
+    assert "AsyncConnection.page, sql, *_support.stated(size, offset))" in text  # up to the first left out
+    assert "*_support.stated(first), *rest, **_support.given(" in text
+    assert "def spread(self, first: int = _support.UNSTATED, *rest: int, tag: str = _support.UNSTATED) -> str:" in text
     assert "Run ``sql``; a cursor over its rows." in text  # the stub's docstring
     assert "A connection, as the stub describes it." in text
     check_and_run_usage(tmp_path, package, USAGE.replace("gen_stubbed", package))

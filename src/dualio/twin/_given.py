@@ -9,7 +9,8 @@ very object the twin's own default is: what the caller left out stays out, as in
 
 A stub (``.pyi``) may write a default as ``...`` (the value is not stated): the twin's default is then
 ``UNSTATED``, typed ``Any`` so that a type checker accepts it for any parameter type, and never passed on, so the
-function's own default applies.
+function's own default applies: a keyword's is left out of the call, and a positional one ends the positional
+arguments passed (``stated``), since a caller cannot give a later one without it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ("UNSTATED", "given")
+__all__ = ("UNSTATED", "given", "stated")
 
 _MISSING = object()
 
@@ -53,3 +54,11 @@ def _defaults(function: Any) -> dict[str, object]:
     found: dict[str, object] = dict(zip(positional[len(positional) - len(values) :], values, strict=True))
     found.update(unwrapped.__kwdefaults__ or {})
     return found
+
+
+def stated(*values: Any) -> tuple[Any, ...]:
+    """``values`` (positional arguments, in order) up to the first that is ``UNSTATED``: those the caller gave."""
+    for index, value in enumerate(values):
+        if value is UNSTATED:
+            return values[:index]
+    return values

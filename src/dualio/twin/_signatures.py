@@ -503,7 +503,10 @@ class SignatureWriter:
         on only if the caller gave them (``_support.given``): a decorator of the async method may tell a given
         argument from a default (redis-py's ``@experimental_args``, ``@deprecated_args`` warn for any given,
         even ``None``), as the async method is called with what its caller wrote. Not with ``*args``, which the
-        positional parameters before it must fill in order.
+        positional parameters before it must fill in order. A stub's ``= ...`` (the default not stated) is never
+        passed on: a keyword-only parameter's is passed if given; positional ones from the first of them on
+        are passed up to the first the caller left out (``_support.stated``), as a caller of the async method
+        cannot give a later one without it.
         """
         params: list[str] = []
         forward: list[str] = []
@@ -512,6 +515,7 @@ class SignatureWriter:
         filter_defaults = given_by is not None and args.vararg is None
         positional = [*args.posonlyargs, *args.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        stated: list[str] = []  # passed by position up to the first the caller left out: `= ...` of a stub
         for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
             if bound and index == 0:
                 params.append(arg.arg)
@@ -519,16 +523,21 @@ class SignatureWriter:
                 by_keyword = (
                     filter_defaults and index >= len(args.posonlyargs) and (default is not None or bool(optional))
                 )
-                text, value = self.parameter(arg, default, unstated=by_keyword)
+                unstated = given_by is not None and _left_unstated(default)
+                text, value = self.parameter(arg, default, unstated=by_keyword or unstated)
                 params.append(text)
                 if by_keyword and default is not None and value == arg.arg:
                     optional.append(f"{arg.arg}={value}")
                 elif by_keyword:
                     keywords.append(f"{arg.arg}={value}")
+                elif stated or (unstated and value == arg.arg):
+                    stated.append(value)
                 else:
                     forward.append(value)
             if args.posonlyargs and index == len(args.posonlyargs) - 1:
                 params.append("/")
+        if stated:
+            forward.append(f"*_support.stated({', '.join(stated)})")
         if args.vararg is not None:
             text, value = self.parameter(args.vararg, None)
             params.append("*" + text)
@@ -536,9 +545,10 @@ class SignatureWriter:
         elif args.kwonlyargs:
             params.append("*")
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            text, value = self.parameter(arg, kw_default, unstated=filter_defaults)
+            unstated = filter_defaults or (given_by is not None and _left_unstated(kw_default))
+            text, value = self.parameter(arg, kw_default, unstated=unstated)
             params.append(text)
-            given = filter_defaults and kw_default is not None and value == arg.arg
+            given = unstated and kw_default is not None and value == arg.arg
             (optional if given else keywords).append(f"{arg.arg}={value}")
         forward += keywords
         if optional:
@@ -562,7 +572,7 @@ class SignatureWriter:
         value = f"_support.passed_each({arg.arg})" if traversed else arg.arg
         if default is None:
             return text, value
-        if unstated and not traversed and isinstance(default, ast.Constant) and default.value is Ellipsis:
+        if unstated and not traversed and _left_unstated(default):
             return f"{text} = _support.UNSTATED", value
         return f"{text} = {self.default(default)}", value
 
@@ -620,6 +630,11 @@ def _annotation_names(params: str) -> set[str]:
         if arg is not None and arg.annotation is not None:
             found |= names_used(arg.annotation)
     return found
+
+
+def _left_unstated(default: ast.expr | None) -> bool:
+    """Whether a default is written ``...``: a stub's way of not stating it."""
+    return isinstance(default, ast.Constant) and default.value is Ellipsis
 
 
 def _implicitly_optional(annotation: ast.expr | None, default: ast.expr | None) -> bool:

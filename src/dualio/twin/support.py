@@ -11,7 +11,7 @@ from ._containers import passed_each, returned_each
 from ._deprecation import member_undeprecated as undeprecated
 from ._dynamic import map_unread_members, through_instance
 from ._dynamic import register_generated as register
-from ._given import UNSTATED, given
+from ._given import UNSTATED, given, stated
 from ._registry import register_elsewhere
 from ._runtime import (
     Twin,
@@ -55,6 +55,7 @@ __all__ = (
     "register_elsewhere",
     "returned_each",
     "set_attribute",
+    "stated",
     "through_instance",
     "undeprecated",
 )
