@@ -60,7 +60,7 @@ class SyncIterator(Iterator[T]):
     """
 
     __slots__ = (
-        "__weakref__",  # a caller may keep weak references to its iterators (review 25c)
+        "__weakref__",  # a caller may keep weak references to its iterators
         "_async_iterable",
         "_context",
         "_convert",

@@ -2,7 +2,7 @@
 
 ``atexit`` drains every live portal at interpreter exit (``_portal._shutdown_all_at_exit``), so work handed to
 ``submit()`` is finished or reported. Two common kinds of process end with ``os._exit()`` instead, which runs no
-``atexit`` hook, and would lose that work without a word (review 19a):
+``atexit`` hook, and would lose that work without a word:
 
 - a ``multiprocessing`` child (``Process`` with the fork or forkserver start method, a ``Pool`` worker): it runs
   ``multiprocessing``'s own finalizers first, so the drain is registered as one of them;

@@ -29,7 +29,7 @@ OTHER_LOOP = ("attached to a different loop", "is bound to a different event loo
 def mentions_other_loop(error: BaseException) -> bool:
     """Whether ``error``, or an exception it was raised from or while handling, is asyncio's complaint about
     another loop: aiocache's redis client used after ``asyncio.run()`` raises "Event loop is closed" while
-    handling "... attached to a different loop" (review 18c)."""
+    handling "... attached to a different loop"."""
     seen = 0
     current: BaseException | None = error
     while current is not None and seen < 5:
@@ -75,11 +75,11 @@ def note_object_of_another_loop(
     """Name the object of another loop that a failed call used, when the library's error does not say so.
 
     asyncpg's pool of one portal, used by a call on another, fails with "cannot perform operation: another
-    operation is in progress" (review 19c): nothing about loops. The frames the error passed through are looked at
+    operation is in progress": nothing about loops. The frames the error passed through are looked at
     (only now, on the failure path): the first whose ``self`` keeps a ``_loop`` (an instance attribute or slot,
     read without running any code of it) that another live portal runs (``owner_of``) is named, with that portal.
     A loop no portal runs is no evidence: gql's transports keep the ``asyncio.get_event_loop()`` of the thread
-    that made them and never use it (review 20a: the note blamed a server's refusal on it). Nothing is added if
+    that made them and never use it (the note blamed a server's refusal on it). Nothing is added if
     a dualio note is there already, or no such object is found.
     """
     if any(note.startswith(_PREFIX) for note in getattr(error, "__notes__", ())):

@@ -71,7 +71,7 @@ class PortalFuture(concurrent.futures.Future[T]):
     def _refuse_to_wait(self, api: str) -> None:
         """Refuse a wait that could never end: on the portal's loop thread (``DeadlockError``), or in a child
         process for a future its parent submitted (``PortalClosedError``: the coroutine runs in the parent only,
-        so nothing here would ever resolve it; review 19a)."""
+        so nothing here would ever resolve it)."""
         if self._portal._forked:
             raise PortalClosedError(
                 f"{api}(): this future was submitted before the process forked; its coroutine runs in the parent "
@@ -128,7 +128,7 @@ def cancel_and_notify(future: concurrent.futures.Future[Any]) -> bool:
 
     Those learn of a cancellation only when the future moves on to ``CANCELLED_AND_NOTIFIED``, which an
     executor does when it would have run it (``set_running_or_notify_cancel``); a portal's futures never pass
-    through an executor, so it is done here (review 26c: a cancelled future was never "done" for ``wait``, and a
+    through an executor, so it is done here (a cancelled future was never "done" for ``wait``, and a
     ``wait`` already blocked on it never woke). Under the future's own lock, so two cancels notify once.
     """
     with future._condition:  # the stdlib's lock (an RLock, which cancel() takes too)

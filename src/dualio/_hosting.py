@@ -33,7 +33,7 @@ Which blocks a call is routed into is kept in a context variable (``_HELD``), se
 the block, and read only in the thread that entered it. A thread pool that runs jobs for different requests on
 one thread, each in a copy of its request's context (Starlette and FastAPI run a sync ``yield`` dependency's
 start and end, and the route between, as separate jobs) thus routes no request's calls into another's block;
-keyed by thread, as before stop 29, they were (review 20c: wrong results, refused exits, hung requests).
+keyed by thread, they would be (wrong results, refused exits, hung requests).
 """
 
 from __future__ import annotations
@@ -333,7 +333,7 @@ def start_holding(held: HeldBlock[Any]) -> None:
         held.owner = threading.current_thread()
         open_blocks = tuple(block for block in _HELD.get() if block.serving)
         _HELD.set(open_blocks)  # first: the copy below must not keep an ended block (each held the one before it:
-        held._entered_context = copy_context()  # review 25c, a chain of every response of a status-only loop)
+        held._entered_context = copy_context()  # a chain of every response of a status-only loop)
         _HELD.set((*open_blocks, held))
 
 
@@ -347,7 +347,7 @@ def route(call: BlockingCall, portal: Portal) -> None:
         _HELD.set(open_blocks)
         # The copy of the context taken for this call too: its task keeps it, and an ended block in it keeps
         # that block's task and so its context, which held the block before: a chain of every block a thread
-        # ever entered (review 25c: the responses of a loop of `with s.get(url) as r:` checking r.status only).
+        # ever entered (the responses of a loop of `with s.get(url) as r:` checking r.status only).
         with contextlib.suppress(RuntimeError):  # entered elsewhere (never for a fresh copy): left as it is
             call.context.run(_HELD.set, open_blocks)
     me = threading.current_thread()

@@ -36,14 +36,14 @@ def check_policy(policy: object) -> RunningLoopPolicy:
 def loop_suspended_elsewhere(loop: asyncio.AbstractEventLoop, *loop_codes: CodeType) -> bool:
     """Whether ``loop``, this thread's running loop, is suspended in another greenlet rather than running under
     the current call: Playwright's ``sync_playwright()`` drives its loop from a greenlet and leaves it marked
-    running between its calls, while the user's code runs and nothing of the loop does (review 22b: every twin
+    running between its calls, while the user's code runs and nothing of the loop does (every twin
     call in such a block warned, and ``running_loop_policy="raise"`` refused them all).
 
     Told only with greenlet imported and a stdlib loop, by finding none of the loop's own frames (``run_forever``,
     ``_run_once``, a callback's ``Handle._run``) on the current stack; uvloop runs in C and is never judged so.
     ``loop_codes``: more code objects that run the loop's callbacks (dualio's own ``run_as_running_loop``).
     gevent's monkey-patched threads are greenlets of one OS thread: the portal's loop, in its greenlet, is the
-    running loop of every other (review 24c: every call after the first was a DeadlockError). Called only when a
+    running loop of every other (every call after the first was a DeadlockError). Called only when a
     running loop was found (the rare path)."""
     if "greenlet" not in sys.modules or not isinstance(loop, asyncio.BaseEventLoop):
         return False

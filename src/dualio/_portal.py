@@ -935,7 +935,7 @@ _LOOP_CODES = (run_as_running_loop.__code__,)  # runs a lent loop's callbacks ou
 def _wait_for(done: threading.Lock, timeout: float | None) -> bool:
     """``done.acquire(timeout=timeout)``, in waits of at most 0.1 s: in one C wait without a timeout no Python code
     runs, so an exception that another thread raises in this one (``PyThreadState_SetAsyncExc``: Dramatiq's
-    time limits, watchdogs) landed only when the call ended, and the coroutine ran to its end (review 23c). Now
+    time limits, watchdogs) landed only when the call ended, and the coroutine ran to its end. Now
     it lands within 0.1 s, and the call is cancelled as on Ctrl-C. True once acquired, False at the timeout."""
     if timeout is None:
         while not done.acquire(timeout=_SLICE):
@@ -982,7 +982,7 @@ def _serve(portal_ref: weakref.ref[Portal], ready: threading.Event, errors: list
 
     It holds the portal only between runs of the loop, never while the loop waits: a portal dropped without
     ``shutdown()`` (nothing of it left to run: a pending task's callbacks hold it) is collected, and its loop then
-    stops and closes, its thread ends (review 25c: 300 dropped portals kept 300 threads and 900 descriptors).
+    stops and closes, its thread ends (300 dropped portals kept 300 threads and 900 descriptors).
     """
     portal = portal_ref()
     if portal is None:
@@ -1025,7 +1025,7 @@ def _serve(portal_ref: weakref.ref[Portal], ready: threading.Event, errors: list
                 portal._lender.close()
             portal._close_loop(loop)
             # The thread ends: a new thread may get its ident, and a call from it must not be taken for one from
-            # the loop thread (review 23b: DeadlockError instead of PortalClosedError after a shutdown).
+            # the loop thread (DeadlockError instead of PortalClosedError after a shutdown).
             portal._thread_id = None
 
 
@@ -1046,7 +1046,7 @@ def _close_event_loop(loop: asyncio.AbstractEventLoop, grace: float) -> None:
         if executor_closed.done() and not executor_closed.cancelled():
             # Retrieved, so asyncio does not print it: at interpreter exit Python 3.12.0-3.12.1 refuse the
             # thread it starts to join the executor ("can't create new thread at interpreter shutdown");
-            # the executor's workers are joined by concurrent.futures' own exit hook (review 25b).
+            # the executor's workers are joined by concurrent.futures' own exit hook.
             executor_closed.exception()
     finally:
         asyncio.set_event_loop(None)

@@ -2,7 +2,7 @@
 
 A portal owns an event loop and its thread; a twin stands for one async object on such a loop. A copy would
 share what it stands for but not its state (a copied twin closed left the original open; shutting a copied portal
-down waited for a loop it could not stop: review 25c). So ``copy.copy`` gives the object itself, and
+down waited for a loop it could not stop). So ``copy.copy`` gives the object itself, and
 ``copy.deepcopy`` and ``pickle`` raise a ``TypeError`` that says why and what to do instead.
 """
 

@@ -11,10 +11,10 @@ a dualio call does the same, as a drop-in for ``async_to_sync``:
   context asgiref's thread-sensitive machinery runs in (a ``ThreadSensitiveContext``, Django's per-request
   context; code in ``sync_to_async``'s single thread), in a thread that runs sync code under an outer
   ``async_to_sync`` now (its executor, visible to the loop once asgiref moved the context there, would send
-  work back to this blocked thread; review 23a), and, once ``django.db`` is
+  work back to this blocked thread), and, once ``django.db`` is
   imported, in every thread: the ORM work of the call then uses the caller's database connection and
   transaction (``atomic()``) as under ``async_to_sync``, under WSGI, in management commands and tests too
-  (review 23a: it ran in asgiref's single thread, on another connection, so a write inside a rolled-back
+  (it ran in asgiref's single thread, on another connection, so a write inside a rolled-back
   ``atomic()`` was committed, and SQLite said "database is locked"). Elsewhere (no Django, no asgiref
   context) nothing changes: ``sync_to_async`` runs where it always did; the check costs two context-variable
   reads and a thread-local read, nothing until ``asgiref.sync`` is imported;

@@ -149,8 +149,8 @@ def _wrap_awaitable(obj: object, api: str) -> CoroutineType[Any, Any, Any]:
     if inspect.isawaitable(obj):
         coro = cast("CoroutineType[Any, Any, Any]", _await(obj))
         # Errors that name the call (a timeout, a shutdown) name what was awaited: "Raw did not finish within
-        # 0.05 s" for piccolo's query object, not this helper (review 19c); the object's own name if it has one,
-        # as pyo3's coroutines do ("ConsumedRequest.send", not their class's "Coroutine"; review 32b).
+        # 0.05 s" for piccolo's query object, not this helper; the object's own name if it has one,
+        # as pyo3's coroutines do ("ConsumedRequest.send", not their class's "Coroutine").
         own = getattr(obj, "__qualname__", None)
         coro.__qualname__ = coro.__name__ = own if isinstance(own, str) else type(obj).__qualname__
         return coro

@@ -351,7 +351,7 @@ class Monitor:
             del frame
             if summary:
                 # A blocking dualio call made on the loop (dualio.run in an async def) blocks in dualio's own
-                # wait: name the line that made it (review 23b: the block guard named `_call_and_wait`).
+                # wait: name the line that made it (the block guard named `_call_and_wait`).
                 innermost = next((f for f in reversed(summary) if not f.filename.startswith(_DUALIO_DIR)), summary[-1])
                 function, filename, lineno = innermost.name, innermost.filename, innermost.lineno or 0
             stack = tuple(traceback.format_list(summary))

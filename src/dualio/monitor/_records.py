@@ -84,7 +84,7 @@ class MonitorStatistics:
     ``None`` before the first one.
 
     ``tasks_started`` counts tasks created through ``loop.create_task`` (which ``asyncio.create_task``,
-    ``ensure_future``, ``gather`` and ``TaskGroup`` use), and the tasks of a portal's calls (since stop 31), while
+    ``ensure_future``, ``gather`` and ``TaskGroup`` use), and the tasks of a portal's calls, while
     the monitor ran; ``tasks_finished`` is how many
     of them are no longer pending (done, or destroyed while pending), worked out when the snapshot is taken
     and never decreasing; ``tasks_pending`` is every unfinished task of the loop now, however it was created

@@ -67,7 +67,7 @@ def twin_call_hint() -> CallHint | None:
         api = type(twin).__qualname__ + ("" if method == "__init__" else f".{method}")
         form = _async_form(runtime.f_code.co_name, method, twin, scope)
         if frame is not None and runtime.f_code.co_name in ("call", "call_sync") and enters_at_once(frame):
-            form = f"async with {_UNWRAPPED}.{method}(...) as ..."  # `with session.get(url) as r:` (review 20c)
+            form = f"async with {_UNWRAPPED}.{method}(...) as ..."  # `with session.get(url) as r:`
     in_async_code = frame is not None and bool(frame.f_code.co_flags & _ASYNC_CODE)
     return CallHint(
         api,
@@ -86,7 +86,7 @@ def twin_call_hint() -> CallHint | None:
 
 # For a twin made or called by a module's top-level code while the importing thread's loop runs: uvicorn imports
 # the app inside its loop with --workers or --reload (not without), so one twin per worker made at import warned
-# there with advice a module global cannot follow (review 20c).
+# there with advice a module global cannot follow.
 _AT_IMPORT = (
     "This module is being imported by code running in an event loop (uvicorn imports the app so with --workers "
     "or --reload); the call blocks that loop only while the module loads: make the twin on first use instead "
@@ -96,7 +96,7 @@ _AT_IMPORT = (
 
 
 def _constructed_elsewhere(api: str, form: str) -> str:
-    """Advice for a twin made in async code on another loop (a FastAPI lifespan; review 23b: it was told to
+    """Advice for a twin made in async code on another loop (a FastAPI lifespan; it was told to
     use ``portal_of(twin)``, of a twin that does not exist yet)."""
     return (
         f"make the twin from a worker thread instead: twin = await asyncio.to_thread({api}, ...) (its sync code "
@@ -107,7 +107,7 @@ def _constructed_elsewhere(api: str, form: str) -> str:
 def _generated(frame: FrameType) -> bool:
     """Whether ``frame`` runs a method of a twin class written in its module (a generated twin's): the first part
     of its qualified name is a twin class there. Not so for ``__iter__``/``__next__`` of a twin built at run time,
-    which are ``_runtime``'s functions themselves, called by the caller's code (review 19b: the warning named
+    which are ``_runtime``'s functions themselves, called by the caller's code (the warning named
     the caller's caller, IPython's ``run_code``)."""
     from ._runtime import Twin  # here: _runtime imports this module
 

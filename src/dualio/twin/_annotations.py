@@ -326,7 +326,7 @@ class Annotations:
                 return passed
         if head in self.twins:  # a generic twinned class: its type arguments are what its twin's methods map
             # but a type variable stays (`QuerySet[T]` -> `SyncQuerySet[T]`, not `SyncQuerySet[SyncModel]` when T's
-            # bound is a listed class: the twin's own parameter has the async class's bound; review 19c, ormar)
+            # bound is a listed class: the twin's own parameter has the async class's bound; ormar)
             return _with_elements(node, [self._type_argument(argument) for argument in arguments])
         return _with_elements(node, [self._as_written(argument) for argument in arguments])
 
@@ -334,7 +334,7 @@ class Annotations:
         """A parameter written ``Iterable[X]`` (``Sequence``, ``Collection``) whose ``X`` holds a listed class: the
         built-in containers the twin unwraps, of ``X`` with its twins (asyncua's ``read_values(nodes:
         Iterable[Node])`` takes ``list[SyncNode] | tuple[SyncNode, ...] | set[...] | frozenset[...]``, which
-        ``_support.passed_each`` unwraps; review 20a: mypy refused a list of twins). Not an ``Iterable`` of twins:
+        ``_support.passed_each`` unwraps; mypy refused a list of twins). Not an ``Iterable`` of twins:
         a generator of them would reach the async code as twins. None if
         ``X`` holds no listed class (then it is written as it is)."""
         used, self.twins_used = self.twins_used, set()
@@ -345,7 +345,7 @@ class Annotations:
         finally:
             self._depth = depth
             listed, self.twins_used = self.twins_used, used | self.twins_used
-        if not listed:  # no listed class in it (a type alias may still have been written out: review 21a)
+        if not listed:  # no listed class in it (a type alias may still have been written out)
             self.traversed, self.changed, self.names = traversed, changed, names
             return None
         shapes = _UNWRAPPED_SHAPES[:2] if head == "Sequence" else _UNWRAPPED_SHAPES  # a set is no Sequence

@@ -4,7 +4,7 @@ The decorator's wrapper warns naming its caller's line; a twin calls the async m
 that warning would name a line of dualio, and Python's default filters, which show a ``DeprecationWarning`` only
 where ``__main__`` raised it, would hide it. So a twin's member warns itself, with the decorator's message and
 category, naming the line that called the twin, and calls the function the decorator wrapped: one warning, where
-the user can act on it (review 25b). A member marked with ``category=None`` warns nowhere, as on the async side.
+the user can act on it. A member marked with ``category=None`` warns nowhere, as on the async side.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def sync_docstring(text: str, twins: Mapping[str, str]) -> str:
 def _code_rewriter(twins: Mapping[str, str]) -> Callable[[str], str]:
     names = sorted((name for name, twin in twins.items() if name != twin), key=len, reverse=True)
     # Not after a dot: `gql.client.Client.close_async` (a module path; a :meth: role) has no twin at
-    # `gql.client.SyncClient` (review 20a), nor has `aiohttp.ClientSession` one at `aiohttp.SyncClientSession`.
+    # `gql.client.SyncClient`, nor has `aiohttp.ClientSession` one at `aiohttp.SyncClientSession`.
     pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, names)) + r")\b") if names else None
 
     def rewrite(code: str) -> str:

@@ -3,7 +3,7 @@
 A generated twin method has the async method's signature, defaults included, and calls the async method. Passing
 every parameter on would tell a decorator of the async method that all were given: redis-py's
 ``@experimental_args(["ifeq", ...])`` on ``set`` warned at each call, ``@deprecated_args`` on ``Redis.__init__``
-at each client made (review 25a). So the twin passes on a parameter with a default only if its value is not the
+at each client made. So the twin passes on a parameter with a default only if its value is not the
 very object the twin's own default is: what the caller left out stays out, as in a call of the async method.
 (Passing the default object itself explicitly is taken as leaving it out: the same call for the method.)
 

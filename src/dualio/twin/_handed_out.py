@@ -3,7 +3,7 @@
 Playwright's ``FrameLocator`` has only plain defs, annotated ``-> "Locator"``; its ``ConsoleMessage.page`` is a
 property ``-> Optional["Page"]``; grpc.aio's ``UnaryUnaryMultiCallable.__call__`` returns a call object. Such an
 object, of a twinned package, came back raw, so what it handed out was the async object (a coroutine from
-``frame_locator(...).locator(...).text_content()``; review 22b). Read from the return annotations of the class's
+``frame_locator(...).locator(...).text_content()``). Read from the return annotations of the class's
 public plain defs, ``__call__``, properties and cached properties, evaluated in their module's namespace as
 ``typing.get_type_hints`` does (an annotation that does not evaluate is skipped); once per class, by the registry.
 """

@@ -12,8 +12,7 @@ attributes from the async object's bound method:
   of the twin is (``_runtime.call_sync``: an awaitable result is awaited there, the result mapped);
 - anything else is read in the calling thread and mapped as any attribute a twin reads: a plain value
   (tenacity's ``statistics``) as it is, an async object (the cache object aiocache's ``@cached`` puts on the
-  method) as its twin (since stop 28, review 18c; before, returned as it was, so ``p.price.cache.clear()``
-  made a coroutine that never ran).
+  method) as its twin (returned as it was, ``p.price.cache.clear()`` would make a coroutine that never runs).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ _lock = threading.RLock()
 _classes: dict[type, type[Twin[Any]]] = {}
 # Classes of these modules (event loops, dualio's own machinery) are returned as they are, whatever package is
 # registered; so are instances of these types. asyncio's other classes (streams, subprocesses, queues, locks) map
-# as any package's do (before stop 23 every asyncio class was returned as it was: `proc.stdout` stayed raw).
+# as any package's do (so a subprocess's `proc.stdout` is a twin, not the raw `StreamReader`).
 _NEVER_TWINNED = ("uvloop", "concurrent.", "dualio._", "dualio.twin._")
 _NEVER_TWINNED_TYPES = (type, types.CoroutineType, asyncio.AbstractEventLoop, asyncio.Handle)
 # Async context managers bound to the task that enters them: a twin's `with` block runs in the caller's thread, so
@@ -55,7 +55,7 @@ TASK_SCOPED: tuple[type, ...] = (asyncio.Timeout, asyncio.TaskGroup)
 _kinds: dict[type, str] = {}  # how values of classes with no twin class are mapped (see _kind_of)
 _packages: set[str] = set()  # top-level packages of registered classes: their other async classes get twins
 # Top-level packages of the bases of registered classes (boto3 under aioboto3): their objects that hold async
-# objects (a resource's `meta`, holding the aiobotocore client) get twins too (``_kind_of``; review 21c).
+# objects (a resource's `meta`, holding the aiobotocore client) get twins too (``_kind_of``).
 _base_packages: set[str] = set()
 _async_methods: dict[tuple[type, str], Callable[..., Any] | None] = {}  # async_method_of_twin, per class and name
 _objects: dict[int, weakref.ref[Twin[Any]]] = {}
@@ -357,7 +357,7 @@ def twin_for(
     A new twin is pinned to ``portal`` and starts with ``timeout`` as its default timeout; ``parent`` is the twin
     whose call or attribute gave it (a scoped ``timeout(s, parent)`` covers it too). A twin ``obj`` has whose
     portal is closed (shut down, or inherited through ``fork()``) can run nothing ever again: it is replaced by
-    a new one (review 19c: after ``dualio.shutdown()``, ``twin_of(database)`` gave the dead twin back).
+    a new one (after ``dualio.shutdown()``, ``twin_of(database)`` gave the dead twin back).
     """
     twin = _lookup(obj)
     if twin is not None and not twin._dualio_portal.closed:
@@ -380,7 +380,7 @@ def twin_for(
 def own_functions(obj: object) -> dict[str, Callable[..., Any]] | None:
     """The callables ``obj`` holds in its own ``__dict__`` under the public names of its class's methods, which they
     replace for it (Playwright's ``async_playwright().start()`` sets ``playwright.stop = cm.__aexit__`` over a
-    class ``stop`` that does nothing; review 22b); None, the common case, if none. Read when its twin is made:
+    class ``stop`` that does nothing); None, the common case, if none. Read when its twin is made:
     a twin method calls the instance's own callable, as ``obj.stop()`` would."""
     try:
         own = object.__getattribute__(obj, "__dict__")
@@ -517,7 +517,7 @@ def _is_namespace(cls: type) -> bool:
     which sync code reads through a twin so that what it reads is mapped too. A class that declares public
     fields by annotation (a dataclass, attrs, pydantic, a ``NamedTuple``) is a value, not a namespace: nats'
     frozen dataclass ``KeyValue.BucketStatus``, whose fields have no defaults and whose other members are
-    properties, was returned as a twin (review 18c)."""
+    properties, was returned as a twin."""
     public = {
         name: member
         for klass in reversed(cls.__mro__)

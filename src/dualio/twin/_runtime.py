@@ -361,8 +361,8 @@ _endings: dict[type, list[str]] = {}  # _ending_methods, per class (a with block
 
 def _cannot_close(twin: Twin[Any]) -> str:
     """Why ``close()`` refuses a twin whose async class has nothing to close it with but methods that end it
-    (``_ending_methods``), and what to call instead. Before stop 29 such a ``close()`` marked the twin closed and
-    ran nothing, so aiocoap's transports stayed open without a word (review 20b)."""
+    (``_ending_methods``), and what to call instead: marking such a twin closed would run nothing and leave,
+    say, aiocoap's transports open without a word."""
     cls = type(twin._dualio_obj)
     ender = " or ".join(f"{name}()" for name in _ending_methods(cls))
     name, async_name = type(twin).__qualname__, cls.__qualname__
@@ -503,7 +503,7 @@ def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
 
 
 def _note_closed_ancestor(twin: Twin[Any], error: Exception) -> None:
-    """Say so when a call fails on a twin made by a twin that is closed now (review 18a: after ``client.close()``,
+    """Say so when a call fails on a twin made by a twin that is closed now (after ``client.close()``,
     openai's ``client.chat.completions.create(...)`` fails with httpx's "the client has been closed", anthropic's
     with "Connection error."). Such a twin is not closed with the other: its calls run, and fail as the async
     object's would once what it shares is closed."""

@@ -257,7 +257,7 @@ class SignatureWriter:
         recorded = set(self._names[defined_in.module].typing)
         # A class whose plain defs hand out async objects is not "twinned on the spot" as a bound: the values are
         # users' subclasses (piccolo's ``TableInstance``, bound to ``Table``), of their own package, which the
-        # runtime leaves raw (review 24b: rows were typed ``list[Any]``, not ``list[Band]``).
+        # runtime leaves raw (rows were typed ``list[Any]``, not ``list[Band]``).
         self._reading_bound = True
         try:
             text, converter = self._convert(bound, place, defined_in, {})
@@ -322,8 +322,8 @@ class SignatureWriter:
         """What a sync ``def`` that returns an instance of the awaitable class ``written`` (``CommandRequest[bool]``)
         gives on the twin, which awaits it: the result type of the class's own ``__await__`` (``Generator[Any,
         None, R]``), its type parameters read as ``written`` gives them (unsubscripted: ``Any``); ``Any`` for an
-        ``__await__`` of its own not annotated so (distributed's ``Future``: before, typed as the class's twin,
-        which the call never gives; review 20b). None where the class is not the package's, defines no
+        ``__await__`` of its own not annotated so (distributed's ``Future``: not the class's twin,
+        which the call never gives). None where the class is not the package's, defines no
         ``__await__`` itself, or is written with other arguments than it has parameters (left as written).
         coredis: every command returns a ``CommandRequest``."""
         head, arguments = (
@@ -687,7 +687,7 @@ def _is_docstring(statement: ast.stmt) -> bool:
 def holds_async_attributes(sources: Sources, source: Source, node: ast.ClassDef) -> bool:
     """Whether the class ``node`` declares, by an annotation in its body, a public attribute whose class (of its
     own package) has async members: asyncua's ``Shortcuts`` (``objects: Node``), whose instances the runtime
-    returns as twins, since they hold async objects (``client.nodes.objects.get_child(...)``; review 20a: typed
+    returns as twins, since they hold async objects (``client.nodes.objects.get_child(...)``; typed
     as the async ``Shortcuts``, so mypy read ``get_child`` as a coroutine). One level deep."""
     package = source.module.partition(".")[0]
     for statement in node.body:
@@ -704,7 +704,7 @@ def hands_out_async_objects(sources: Sources, source: Source, node: ast.ClassDef
     """Whether the class ``node`` holds async objects by annotation (``holds_async_attributes``) or one of its
     public plain defs, properties or its ``__call__``, in its body, is annotated to return a class of its own
     package with async members: Playwright's ``FrameLocator.locator() -> "Locator"``, whose instances the runtime
-    returns as twins (``_handed_out``; review 22b: the generator refused to list it, "no async members")."""
+    returns as twins (``_handed_out``; the generator refused to list it, "no async members")."""
     if holds_async_attributes(sources, source, node):
         return True
     package = source.module.partition(".")[0]

@@ -203,7 +203,7 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
     """Public ``self.x = ...`` / ``self.x: T = ...`` assignments in ``__init__``, in order, with a type.
 
     Those in its ``if``/``else``, ``try``, ``with``, ``for`` and ``while`` blocks count (aiocoap's
-    ``BlockwiseRequest`` sets ``self.observation`` in both branches of an ``if``: review 20b), not those of a
+    ``BlockwiseRequest`` sets ``self.observation`` in both branches of an ``if``), not those of a
     nested ``def`` or ``class``. The type is the annotation written there, else, for ``self.x = x`` of an
     annotated parameter ``x`` (not ``*args``/``**kwargs``), that parameter's annotation, as a type checker
     infers it; else None (``Any``).

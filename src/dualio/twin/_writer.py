@@ -696,7 +696,7 @@ def _foreign_hint(source: Source, node: ast.ClassDef, written: list[str]) -> str
 
 def _implicit_classmethod(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether a decorated ``def`` whose first parameter is ``cls`` is a classmethod by its decorator's doing:
-    pydantic's ``@field_validator`` makes one (langchain's ``set_verbose(cls, verbose)``; review 21a: the twin
+    pydantic's ``@field_validator`` makes one (langchain's ``set_verbose(cls, verbose)``; the twin
     wrote it as an instance method whose body named ``self``, which mypy refused)."""
     first = (node.args.posonlyargs + node.args.args)[:1]
     return bool(node.decorator_list) and bool(first) and first[0].arg == "cls"
