@@ -31,7 +31,8 @@ from typing import Any, Generic, ParamSpec, TypeVar
 from dualio._validate import named
 from dualio.errors import BlockingCallError, DeadlockError
 
-from ._runtime import Twin, _closed_error, _result, _unwrap, _unwrap_kwargs, timeout_for
+from ._closers import closed_error
+from ._runtime import Twin, _result, _unwrap, _unwrap_kwargs, timeout_for
 
 __all__ = ("Deferred", "defer")
 
@@ -141,7 +142,7 @@ def defer(method: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> Defer
             "the twin maps from the async class"
         )
     if twin._dualio_closed:
-        raise _closed_error(twin, f"{name}() (deferred)")
+        raise closed_error(twin, f"{name}() (deferred)")
     qualified = f"{type(obj).__qualname__}.{name}"
     coro = named(_call_unawaited(obj, name, _unwrap(args), _unwrap_kwargs(kwargs)), qualified)
     (kept,) = twin._dualio_portal._run_in_context(

@@ -40,6 +40,7 @@ from dualio.errors import PortalClosedError
 from . import _advice, _registry
 from ._awaiting import awaitable_in_fact
 from ._chaining import chained_attribute
+from ._closers import cannot_close, closed_error, closer_of, ending_methods, required_parameters
 from ._decorating import decorates_at_once
 from ._entering import (
     FOR,
@@ -51,7 +52,6 @@ from ._entering import (
     iterates_at_once,
     run_enter_and_hold,
 )
-from ._errors import TwinClosedError
 from ._leaving import call_then_exit, leaving_with, open_withs
 from ._sync_results import note_own_loop, runs_its_own_loop
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
@@ -156,7 +156,7 @@ class Twin(SharedOnly, Generic[A]):
         does not read: coredis' ``Redis`` gets them from anyio's ``AsyncContextManagerMixin``) still runs them.
         """
         if self._dualio_closed:
-            raise _closed_error(self, "__enter__()")
+            raise closed_error(self, "__enter__()")
         cls = type(self._dualio_obj)
         if _enters_on_loop(cls):
             return enter(self)
@@ -170,7 +170,7 @@ class Twin(SharedOnly, Generic[A]):
         a method that ends it (see ``__enter__``) is left open."""
         if getattr(self, "_dualio_entered", None) and _enters_on_loop(type(self._dualio_obj)):
             return bool(exit(self, exc_type, exc, tb))
-        if not self._dualio_closed and not _ending_methods(type(self._dualio_obj)):
+        if not self._dualio_closed and not ending_methods(type(self._dualio_obj)):
             _check_closes_without_arguments(self)
             close(self)
         return None
@@ -288,19 +288,10 @@ def _check_twin(twin: object, api: str) -> Twin[Any]:
     return twin
 
 
-def _closer_of(cls: type) -> Callable[..., Any] | None:
-    """The async class's closer: ``aclose``, else ``close``; None if it has neither."""
-    for name in ("aclose", "close"):
-        method = getattr(cls, name, None)
-        if callable(method):
-            return method  # type: ignore[no-any-return]
-    return None
-
-
 def _check_closes_without_arguments(twin: Twin[Any]) -> None:
     """Raise ``TypeError`` if the closer that a ``with`` block's end would call has required parameters."""
-    closer = _closer_of(type(twin._dualio_obj))
-    needed = _required_parameters(closer) if closer is not None else ()
+    closer = closer_of(type(twin._dualio_obj))
+    needed = required_parameters(closer) if closer is not None else ()
     if needed:
         listed = ", ".join(needed)
         raise TypeError(
@@ -308,68 +299,6 @@ def _check_closes_without_arguments(twin: Twin[Any]) -> None:
             f"arguments ({listed}) that a with block cannot give: call close({needed[0]}=...) before the block "
             "ends (in a finally: clause if the block may raise); the twin is still open"
         )
-
-
-def _required_parameters(function: Callable[..., Any]) -> tuple[str, ...]:
-    """The parameters after ``self`` that a call must give (none if the signature cannot be read)."""
-    try:
-        parameters = list(inspect.signature(function).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return ()
-    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    return tuple(p.name for p in parameters if p.default is p.empty and p.kind not in variadic)
-
-
-def _closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
-    # Leaving a `with` block closes only a twin whose class has no __aexit__ of its own to run (`enter_twin`).
-    how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
-    return TwinClosedError(
-        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); make a new one "
-        f"instead (construct {type(twin).__qualname__}, or get one the way you got this one)"
-    )
-
-
-# Words in the names of methods that end a connection or a worker (checked only for a class with no closer).
-_ENDING_WORDS = frozenset({"disconnect", "shutdown", "stop", "quit", "terminate", "dispose", "cleanup", "logout"})
-
-
-def _ending_methods(cls: type) -> list[str]:
-    """The public methods of an async class with no ``aclose``, ``close`` or ``__aexit__`` that end it: named by
-    an ending word (``disconnect``, ``shutdown``, ...), alone or as the first or last ``_``-separated word
-    (``stop_polling``, ``graceful_shutdown``), and callable with no arguments. Empty for a class with a closer.
-    Slack's ``team_externalTeams_disconnect(team_id=...)`` is an API call that needs arguments, not an end."""
-    found = _endings.get(cls)
-    if found is None:
-        found = _endings[cls] = [] if _closer_of(cls) is not None or hasattr(cls, "__aexit__") else _enders(cls)
-    return found
-
-
-def _enders(cls: type) -> list[str]:
-    found = []
-    for name in dir(cls):
-        words = name.split("_")
-        if name.startswith("_") or not (_ENDING_WORDS & {words[0], words[-1]}):
-            continue
-        member = getattr(cls, name, None)
-        if callable(member) and not _required_parameters(member):
-            found.append(name)
-    return found
-
-
-_endings: dict[type, list[str]] = {}  # _ending_methods, per class (a with block's end asks it each time)
-
-
-def _cannot_close(twin: Twin[Any]) -> str:
-    """Why ``close()`` refuses a twin whose async class has nothing to close it with but methods that end it
-    (``_ending_methods``), and what to call instead: marking such a twin closed would run nothing and leave,
-    say, aiocoap's transports open without a word."""
-    cls = type(twin._dualio_obj)
-    ender = " or ".join(f"{name}()" for name in _ending_methods(cls))
-    name, async_name = type(twin).__qualname__, cls.__qualname__
-    return (
-        f"{name}.close() cannot end the {async_name}: it has no aclose(), close() or __aexit__; call {ender} on the "
-        f"twin to end it (the twin is left open, as a with block's end leaves it)"
-    )
 
 
 def _unwrap(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -468,7 +397,7 @@ async def _invoke(
             if closed is not None:
                 if isinstance(result, Coroutine):  # aiomysql's acquire() wraps one: closed too, no warning
                     result.close()
-                raise _closed_error(closed, f"{getattr(fn, '__name__', 'method')}()")
+                raise closed_error(closed, f"{getattr(fn, '__name__', 'method')}()")
             if isinstance(result, asyncio.Task):
                 return result  # already running on its own: its caller gets a PortalFuture (``loop.create_task``)
             if caller is not None and type(result) is not _CoroutineType:
@@ -582,7 +511,7 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     A closed twin refuses, except ``wait_closed()``, which waits for the close that ``close()`` started.
     """
     if twin._dualio_closed and fn.__name__ not in _AFTER_CLOSE:
-        raise _closed_error(twin, f"{fn.__name__}()")
+        raise closed_error(twin, f"{fn.__name__}()")
     if args:
         args = _unwrap(args)
     if kwargs:
@@ -715,7 +644,7 @@ def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: An
     ``aclose()``\\ s the async generator on the loop.
     """
     if twin._dualio_closed:
-        raise _closed_error(twin, f"{fn.__name__}()")
+        raise closed_error(twin, f"{fn.__name__}()")
     agen = fn(twin._dualio_obj, *_unwrap(args), **_unwrap_kwargs(kwargs))  # runs no code of fn yet
     portal = twin._dualio_portal
     return _registry.iterate_mapped(portal, agen, timeout_for(twin), twin)
@@ -724,7 +653,7 @@ def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: An
 def iterate_self(twin: Twin[Any]) -> Iterator[Any]:
     """``iter(twin)`` for an async iterable: ``__aiter__``/``__anext__`` on the loop, ``aclose()`` on break."""
     if twin._dualio_closed:
-        raise _closed_error(twin, "__iter__()")
+        raise closed_error(twin, "__iter__()")
     return _registry.iterate_mapped(twin._dualio_portal, twin._dualio_obj, timeout_for(twin), twin)
 
 
@@ -735,7 +664,7 @@ async def _anext(obj: Any) -> Any:
 def next_item(twin: Twin[Any]) -> Any:
     """``next(twin)`` for an async iterator: one ``__anext__`` on the loop; its end raises ``StopIteration``."""
     if twin._dualio_closed:
-        raise _closed_error(twin, "__next__()")
+        raise closed_error(twin, "__next__()")
     try:
         obj = twin._dualio_obj
         value = _run(twin._dualio_portal, _anext(obj), f"{type(obj).__qualname__}.__anext__", timeout_for(twin))
@@ -759,7 +688,7 @@ def enter(twin: Twin[Any]) -> Any:
     variable ``__aenter__`` sets can be reset by ``__aexit__`` (tortoise-orm's ``in_transaction()``).
     """
     if twin._dualio_closed:
-        raise _closed_error(twin, "__enter__()")
+        raise closed_error(twin, "__enter__()")
     obj = twin._dualio_obj
     held = HeldBlock[Any](obj)
     portal = twin._dualio_portal
@@ -779,7 +708,7 @@ def enter(twin: Twin[Any]) -> Any:
 def enter_self(twin: Twin[Any]) -> Any:
     """``with twin`` for an ``__aenter__`` that only returns ``self``: no round trip, the twin itself."""
     if twin._dualio_closed:
-        raise _closed_error(twin, "__enter__()")
+        raise closed_error(twin, "__enter__()")
     return twin
 
 
@@ -846,13 +775,13 @@ def _close_now(twin: Twin[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -
     """Run the closer (see ``close``); mark the twin closed with its result once it returned."""
     obj = twin._dualio_obj
     cls = type(obj)
-    method = _closer_of(cls)
+    method = closer_of(cls)
     if method is not None:
         coro = _invoke(method, (obj, *_unwrap(args)), _unwrap_kwargs(kwargs))
         result = _result(twin, _run(twin._dualio_portal, coro, _name_of(method), timeout_for(twin)))
     else:
-        if _ending_methods(cls):  # python-socketio's AsyncClient, aiocoap's Context: only disconnect()/shutdown()
-            raise TypeError(_cannot_close(twin))
+        if ending_methods(cls):  # python-socketio's AsyncClient, aiocoap's Context: only disconnect()/shutdown()
+            raise TypeError(cannot_close(twin))
         if args or kwargs:
             raise TypeError(
                 f"{type(twin).__qualname__}.close() takes no arguments: {cls.__qualname__} has no aclose() or "
