@@ -113,3 +113,110 @@ def test_a_listed_subclass_twin_subclasses_the_listed_base_twin(
     ignore = "# type: ignore[override, assignment, misc, unused-ignore]"
     assert f"def ping(self) -> int:  {ignore}" in admin
     assert "def __init__(self, name: str) -> None:\n" in admin  # a constructor is not held to its base's
+
+
+BASE_MODULE = """
+from __future__ import annotations
+
+import logging
+
+
+class Connection:  # not listed, in another module of the package (websockets' asyncio.connection)
+    def __init__(self, peer: str, *, ping_interval: float | None = 20.0) -> None:
+        self.peer = peer
+        self.ping_interval = ping_interval
+        self.latency: float = 0.0
+        self.logger = logging.getLogger("gen_base_init")
+        if ping_interval is not None:
+            self.keepalive: bool = True
+
+    async def send(self, message: str) -> str:
+        return f"{self.peer} <- {message}"
+
+    async def __aenter__(self) -> Connection:  # `return self` typed with the base, which has no twin
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.latency = -1.0
+"""
+
+BASE_INIT_SOURCE = """
+from gen_base_init.connection import Connection
+
+
+class ClientConnection(Connection):
+    def __init__(self, peer: str, *, ping_interval: float | None = 20.0, token: str = "") -> None:
+        self.token = token
+        super().__init__(peer, ping_interval=ping_interval)
+
+
+class Middle(ClientConnection):  # a chain: Middle -> ClientConnection -> Connection, by class name
+    def __init__(self, peer: str) -> None:
+        ClientConnection.__init__(self, peer, token="m")
+        self.middle = True
+
+
+class Standalone(Connection):  # sets its own attributes and never runs the base's __init__
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    async def ping(self) -> str:
+        return self.label
+
+    async def connect(self) -> None:
+        self.transport = "tcp"  # set outside __init__: not read by the generator, still read at run time
+"""
+
+BASE_INIT_USAGE = """
+import logging
+from typing import Any, assert_type, cast
+
+from gen_base_init.sync import SyncClientConnection, SyncMiddle, SyncStandalone
+
+client = SyncClientConnection("peer", ping_interval=None, token="t")
+assert_type(client.token, str)
+assert_type(client.peer, str)  # set by the base's __init__, which the class's runs through super()
+assert_type(client.latency, float)
+assert_type(client.ping_interval, float | None)
+assert isinstance(client.logger, logging.Logger)  # set from a call: Any, as for an attribute of the class's own
+assert (client.token, client.peer, client.latency, client.ping_interval) == ("t", "peer", 0.0, None)
+assert client.send("hi") == "peer <- hi"
+with client as entered:  # the base's `return self`: the twin itself, typed so
+    assert_type(entered, SyncClientConnection)
+    assert entered is client
+assert client.latency == -1.0
+
+middle = SyncMiddle("m")
+assert_type(middle.middle, bool)
+assert (middle.middle, middle.token, middle.peer, middle.keepalive) == (True, "m", "m", True)
+
+standalone = SyncStandalone("s")
+assert standalone.label == "s" and standalone.ping() == "s"
+standalone.connect()
+assert cast(Any, standalone).transport == "tcp"
+try:
+    cast(Any, standalone).peer  # Standalone's __init__ never ran Connection's
+except AttributeError as error:
+    assert "peer" in str(error)
+else:
+    raise AssertionError("no AttributeError")
+"""
+
+
+def test_attributes_a_base_init_sets_through_super_are_the_twins_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_base_init",
+        BASE_INIT_SOURCE,
+        "ClientConnection",
+        BASE_INIT_USAGE,
+        "Middle",
+        "Standalone",
+        modules={"connection": BASE_MODULE},
+    )
+    standalone = text[text.index("class SyncStandalone(") :]
+    assert "def label(self)" in standalone
+    assert "def peer(self)" not in standalone  # its __init__ does not run Connection's: no such attribute

@@ -195,10 +195,13 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
     them, mapped as ``sync_class`` maps them, so ``for item in twin`` works (type checkers do not see them). The
     ``with`` statement needs no such help: ``Twin.__enter__`` enters on the loop when the async class has
     ``__aenter__`` and ``__aexit__``. Public members such bases give (botocore's ``Session`` methods under
-    aiobotocore's ``AioSession``) are mapped too, where the twin lacks them, and an async class with a
-    ``__getattr__`` of its own gets its other attributes forwarded, as ``sync_class``'s twin does: importing a
-    generated twin module then takes nothing away from what ``sync_class`` gave (the generated class replaces the
-    run-time one in the registry); the generated class declares ``__getattr__ -> Any`` for them.
+    aiobotocore's ``AioSession``) are mapped too, where the twin lacks them, and any other attribute is read
+    from the async object, as ``sync_class``'s twin reads it: importing a generated twin module then takes nothing
+    away from what ``sync_class`` gave (the generated class replaces the run-time one in the registry). Type
+    checkers see such attributes only where the generated class declares ``__getattr__ -> Any`` (an async
+    class with a ``__getattr__`` of its own, or members the generator could not read): an attribute that a
+    method other than ``__init__`` sets (``self.transport`` in ``connect()``) works at run time, but mypy
+    refuses it; read it with ``typing.cast(Any, twin).transport`` or list the attribute in the class body.
     """
     _registry.register(async_cls, twin_cls)
     for name, member in _members(async_cls).items():  # `client.cached.cache_info()`: see _method_attributes
@@ -211,8 +214,8 @@ def register_generated(async_cls: type, twin_cls: type[Any]) -> None:
         twin_cls.__next__ = _runtime.next_item
     if hasattr(async_cls, "__fspath__") and not hasattr(twin_cls, "__fspath__"):
         twin_cls.__fspath__ = _runtime._fspath
-    if not hasattr(twin_cls, "__getattr__") and any("__getattr__" in vars(k) for k in async_cls.__mro__[:-1]):
-        twin_cls.__getattr__ = _getattr  # anyio's AsyncFile forwards `name`, `closed`, ... to the wrapped file
+    if not hasattr(twin_cls, "__getattr__"):  # what the generator did not see: set outside __init__, or by a
+        twin_cls.__getattr__ = _getattr  # __getattr__ of the class (anyio's AsyncFile forwards `name`, `closed`)
     package = async_cls.__module__.partition(".")[0]
 
     def from_another_package(name: str) -> bool:

@@ -199,14 +199,18 @@ def attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
     return None
 
 
+_LITERAL_TYPES = frozenset({bool, int, float, str, bytes})
+
+
 def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
     """Public ``self.x = ...`` / ``self.x: T = ...`` assignments in ``__init__``, in order, with a type.
 
     Those in its ``if``/``else``, ``try``, ``with``, ``for`` and ``while`` blocks count (aiocoap's
     ``BlockwiseRequest`` sets ``self.observation`` in both branches of an ``if``), not those of a
     nested ``def`` or ``class``. The type is the annotation written there, else, for ``self.x = x`` of an
-    annotated parameter ``x`` (not ``*args``/``**kwargs``), that parameter's annotation, as a type checker
-    infers it; else None (``Any``).
+    annotated parameter ``x`` (not ``*args``/``**kwargs``), that parameter's annotation, or for ``self.x = True``
+    (a ``bool``, ``int``, ``float``, ``str`` or ``bytes`` literal) its type, as a type checker infers them; else
+    None (``Any``).
     """
     parameters = {arg.arg: arg.annotation for arg in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
     found: dict[str, ast.expr | None] = {}
@@ -217,6 +221,8 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
             targets = statement.targets
             if isinstance(statement.value, ast.Name):
                 annotation = parameters.get(statement.value.id)
+            elif isinstance(statement.value, ast.Constant) and type(statement.value.value) in _LITERAL_TYPES:
+                annotation = ast.Name(type(statement.value.value).__name__, ast.Load())
         elif isinstance(statement, ast.AnnAssign):
             targets, annotation = [statement.target], statement.annotation
         for target in targets:
@@ -228,6 +234,25 @@ def init_attributes(init: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
             ):
                 found[target.attr] = found.get(target.attr) or annotation  # the first type found wins
     return list(found.items())
+
+
+def calls_base_init(init: ast.FunctionDef) -> bool:
+    """Whether ``init`` runs a base's ``__init__``: ``super().__init__(...)``, ``super(C, self).__init__(...)``
+    or ``Base.__init__(self, ...)``, anywhere in its body but a nested ``def`` or ``class``."""
+    for statement in in_blocks(init.body):
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(statement):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr != "__init__":
+                continue
+            target = node.func.value
+            if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and target.func.id == "super":
+                return True
+            if isinstance(target, (ast.Name, ast.Attribute)) and node.args and ast.unparse(node.args[0]) == "self":
+                return True
+    return False
 
 
 def type_alias_value(module: ast.Module, name: str) -> ast.expr | None:

@@ -28,6 +28,7 @@ from ._syntax import (
     as_argument,
     assigned_value,
     attribute_doc,
+    calls_base_init,
     declared_type_parameters,
     decorators_of,
     docstring_lines,
@@ -245,14 +246,39 @@ class ClassWriter(SignatureWriter):
             return
         self.reading(init)
         self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
-        if self._inherited([init]):
-            return  # the base twin has the attributes its __init__ sets
         module_names = self._module_names()
-        for attribute, annotation in init_attributes(init):
-            if attribute in module_names:  # written after the members: see render
-                self._late_attributes.append((init, attribute, annotation))
-            elif attribute not in self.members:
-                self.attribute(attribute, annotation, None)
+        seen = set(self.members)
+        for chained in self._init_chain(init):
+            if self._inherited([chained]):
+                break  # the base twin has the attributes this __init__ and those it calls set
+            self.reading(chained)
+            for attribute, annotation in init_attributes(chained):
+                if attribute in seen:
+                    continue
+                seen.add(attribute)
+                if attribute in module_names:  # written after the members: see render
+                    self._late_attributes.append((chained, attribute, annotation))
+                else:
+                    self.attribute(attribute, annotation, None)
+
+    def _init_chain(self, init: ast.FunctionDef) -> list[ast.FunctionDef]:
+        """``init`` and the ``__init__``\\ s of the read bases it runs through ``super().__init__(...)`` (or
+        ``Base.__init__(self, ...)``), each calling the next, in method resolution order: the attributes a
+        base's ``__init__`` sets (websockets' ``Connection``: ``request``, ``latency``, ``id``) are the twin's too."""
+        chain = [init]
+        classes = [self.node] + [self.sources.load(module).classes[cls] for module, cls in self._ancestors()]
+        owner = self._origins[id(init)].klass
+        later = classes[classes.index(owner) + 1 :] if owner in classes else []
+        for klass in later:
+            if not calls_base_init(chain[-1]):
+                break
+            base_init = next((s for s in klass.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+            if base_init is not None and id(base_init) in self._origins:
+                chain.append(base_init)
+        return chain
+
+    def _ancestors(self) -> list[tuple[str, str]]:
+        return ancestors(self.sources, self.source, self.node)
 
     def _module_names(self) -> set[str]:
         """The top-level names of the async module, which a twin member of the same name would shadow in the
@@ -624,8 +650,8 @@ class ClassWriter(SignatureWriter):
             self.reading(enter_node)
             enter_node = self._self_type_as_self(enter_node)
             returns = self.annotation(enter_node.returns, Place.ITEM)
-            if enter_node.returns is None and returns_self_only(enter_node):  # unannotated `return self`
-                returns = "_typing.Self"
+            if returns == "_typing.Any" and returns_self_only(enter_node):  # `return self`, typed with no twin
+                returns = "_typing.Self"  # (unannotated, or a base with no twin: websockets' `-> Connection`)
             self.reading(aexit[-1])
             exit_returns = "None"
             if isinstance(aexit[-1], ast.AsyncFunctionDef):

@@ -44,35 +44,35 @@ class Store(_support.Twin[AsyncStore]):
         _support.set_attribute(self, 'latency', value)
 
     @property
-    def entered(self) -> _typing.Any:
-        return _support.get_attribute(self, 'entered')
+    def entered(self) -> int:
+        return _typing.cast('int', _support.get_attribute(self, 'entered'))
 
     @entered.setter
-    def entered(self, value: _typing.Any) -> None:
+    def entered(self, value: int) -> None:
         _support.set_attribute(self, 'entered', value)
 
     @property
-    def open_scans(self) -> _typing.Any:
-        return _support.get_attribute(self, 'open_scans')
+    def open_scans(self) -> int:
+        return _typing.cast('int', _support.get_attribute(self, 'open_scans'))
 
     @open_scans.setter
-    def open_scans(self, value: _typing.Any) -> None:
+    def open_scans(self, value: int) -> None:
         _support.set_attribute(self, 'open_scans', value)
 
     @property
-    def sleeping(self) -> _typing.Any:
-        return _support.get_attribute(self, 'sleeping')
+    def sleeping(self) -> bool:
+        return _typing.cast('bool', _support.get_attribute(self, 'sleeping'))
 
     @sleeping.setter
-    def sleeping(self, value: _typing.Any) -> None:
+    def sleeping(self, value: bool) -> None:
         _support.set_attribute(self, 'sleeping', value)
 
     @property
-    def cleanups(self) -> _typing.Any:
-        return _support.get_attribute(self, 'cleanups')
+    def cleanups(self) -> int:
+        return _typing.cast('int', _support.get_attribute(self, 'cleanups'))
 
     @cleanups.setter
-    def cleanups(self, value: _typing.Any) -> None:
+    def cleanups(self, value: int) -> None:
         _support.set_attribute(self, 'cleanups', value)
 
     VERSION: _support.Attribute[str] = _support.Attribute(AsyncStore)
@@ -180,11 +180,11 @@ class Cursor(_support.Twin[AsyncCursor]):
         _support.construct(self, AsyncCursor, store, keys)
 
     @property
-    def closed(self) -> _typing.Any:
-        return _support.get_attribute(self, 'closed')
+    def closed(self) -> bool:
+        return _typing.cast('bool', _support.get_attribute(self, 'closed'))
 
     @closed.setter
-    def closed(self, value: _typing.Any) -> None:
+    def closed(self, value: bool) -> None:
         _support.set_attribute(self, 'closed', value)
 
     @property
