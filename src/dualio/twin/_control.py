@@ -18,6 +18,7 @@ from dualio._validate import check_timeout, named
 from . import _registry
 from ._dynamic import sync_class
 from ._errors import TwinClosedError
+from ._kept import keep
 from ._runtime import Twin, _check_twin, _portals, _result, scoped_portal, scoped_timeout, timeout_for
 
 __all__ = (
@@ -49,6 +50,7 @@ def set_timeout(twin: Twin[Any], seconds: float | None) -> None:
     """
     _check_twin(twin, "dualio.twin.set_timeout")
     twin._dualio_timeout = check_timeout(seconds, "dualio.twin.set_timeout")
+    keep(twin._dualio_obj, _dualio_timeout=twin._dualio_timeout)  # a later twin of the object, if this is dropped
 
 
 def get_timeout(twin: Twin[Any]) -> float | None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from dualio import _adapters
 
 from ._handed_out import returned_classes
+from ._kept import kept
 from ._sync_results import LoopEnteredContext, MappedContext, stepped
 
 if TYPE_CHECKING:
@@ -148,12 +149,12 @@ def has_async_members(cls: type) -> bool:
     for name, member in _class_members(cls):
         if name in _ASYNC_DUNDERS:
             return True
-        if isinstance(member, property) and _is_async_def(member.fget):  # `@property async def value(self)`
+        if isinstance(member, property) and is_async_def(member.fget):  # `@property async def value(self)`
             return True
         if _descriptor_over_async_def(member):  # asyncstdlib's `@cached_property async def`, a class-based decorator
             return True
         function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else partial_target(member)
-        if inspect.isasyncgenfunction(function) or _is_async_def(function) or returns_awaitable(function):
+        if inspect.isasyncgenfunction(function) or is_async_def(function) or returns_awaitable(function):
             return True
     return False
 
@@ -193,7 +194,7 @@ def _class_members(cls: type) -> Iterator[tuple[str, object]]:
             yield from vars(klass).items()
 
 
-def _is_async_def(function: object) -> bool:
+def is_async_def(function: object) -> bool:
     """Whether ``function`` is an ``async def``, or a ``functools.wraps`` wrapper of one."""
     if inspect.iscoroutinefunction(function):
         return True
@@ -314,7 +315,7 @@ def _descriptor_over_async_def(member: object) -> bool:
     if isinstance(member, property) or callable(member) or not hasattr(type(member), "__get__"):
         return False
     getter = getattr(member, "func", None) or getattr(member, "__wrapped__", None)
-    return _is_async_def(getter)
+    return is_async_def(getter)
 
 
 def partial_target(member: object) -> object:
@@ -373,6 +374,8 @@ def twin_for(
             set_slot(twin, "_dualio_timeout", timeout)
             set_slot(twin, "_dualio_closed", False)
             set_slot(twin, "_dualio_parent", parent)
+            for name, value in kept(obj).items():  # a dropped twin's close() or set_timeout()
+                set_slot(twin, name, value)
             remember(twin)
         return twin
 
@@ -433,7 +436,7 @@ def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any]
     if kind is None:
         kind = _kind_of(cls)
     if kind is _AS_IS:
-        if cls in _FUNCTIONS and _is_async_def(value.__func__ if cls is types.MethodType else value):
+        if cls in _FUNCTIONS and is_async_def(value.__func__ if cls is types.MethodType else value):
             from ._functions import FunctionTwin  # a cycle: it builds on _runtime, which builds on this module
 
             return twin_for(FunctionTwin, value, portal, timeout, parent)  # `@db.transaction()`'s wrapper
@@ -482,7 +485,7 @@ def instance_async_names(obj: object) -> tuple[str, ...]:
     for name, value in getattr(obj, "__dict__", {}).items():
         if name.startswith("_") or not callable(value):
             continue
-        if _is_async_def(partial_target(value)):
+        if is_async_def(partial_target(value)):
             found.append(name)
     return tuple(found)
 

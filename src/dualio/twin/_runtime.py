@@ -52,6 +52,7 @@ from ._entering import (
     iterates_at_once,
     run_enter_and_hold,
 )
+from ._kept import keep
 from ._leaving import call_then_exit, leaving_with, open_withs
 from ._sync_results import note_own_loop, runs_its_own_loop
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
@@ -614,6 +615,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)  # (a closed twin runs it too: see Twin.close)
     frame = _getframe(2)
     if twin._dualio_closed:  # run, but an awaitable result is refused (see _invoke); nothing merged or iterated
+        if _registry.is_async_def(fn) and fn.__name__ not in _AFTER_CLOSE:  # a wrapper: its coroutine not made
+            raise closed_error(twin, f"{fn.__name__}()")
         coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, None, twin)
         return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
     follows = after_call(frame)
@@ -800,6 +803,7 @@ def _close_now(twin: Twin[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -
         result = None
     twin._dualio_close_result = result
     twin._dualio_closed = True
+    keep(obj, _dualio_closed=True, _dualio_close_result=result)  # for a later twin of obj, if this one is dropped
     return result
 
 
