@@ -5,7 +5,8 @@ asyncssh's ``proc.stdin`` gives the twin of the same ``SSHWriter`` at each read;
 then ``proc.stdin.write(...)`` ran on the closed writer, and ``set_timeout(proc.stdout, 0.3)`` was lost by the next
 ``proc.stdout.readline()``. Also: a closed twin refuses a ``functools.wraps`` wrapper of an ``async def`` before
 calling it, so the coroutine it would make is never made (asyncssh's ``@async_context_manager``: "coroutine ...
-was never awaited" warned after the ``TwinClosedError``).
+was never awaited" warned after the ``TwinClosedError``). And ``twin_of(opener, TwinClass)`` of an opener that gives
+the object when awaited (``asyncssh.connect(...)``) says how to twin what it gives.
 """
 
 from __future__ import annotations
@@ -129,3 +130,17 @@ def test_a_closed_twin_refuses_a_wrapped_async_def_without_making_its_coroutine(
             process.open_channel()
         gc.collect()
     assert [str(warning.message) for warning in caught] == []  # no "coroutine ... was never awaited"
+
+
+def test_twin_of_with_a_class_says_how_to_twin_what_an_opener_gives() -> None:
+    """``twin_of(asyncssh.connect(...), SyncSSHClientConnection)``: the opener gives the connection when awaited."""
+
+    async def connect() -> AsyncProcess:
+        return AsyncProcess()
+
+    opener = _Opening(connect())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"twin_of\(dualio\.run\(obj\), Process\)") as caught:
+        twin_of(opener, Process)
+    assert "with dualio.enter(obj) as raw: twin = twin_of(raw, Process)" in str(caught.value)
+    process = twin_of(dualio.run(opener), Process)  # the way it says
+    assert process.open_channel() == "channel"

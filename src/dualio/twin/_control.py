@@ -233,9 +233,17 @@ def _twin_as(obj: object, twin_class: type[Twin[Any]]) -> Twin[Any]:
         )
     _check_async_object(obj)
     if not isinstance(obj, async_cls):
+        wanted = f"{async_cls.__module__}.{async_cls.__qualname__}"
+        hint = ""
+        if inspect.isawaitable(obj) or hasattr(obj, "__aenter__"):  # asyncssh.connect(...): gives one when awaited
+            hint = (
+                f": if it gives a {async_cls.__qualname__} when awaited or entered, pass what it gives, "
+                f"twin_of(dualio.run(obj), {twin_class.__qualname__}), or enter it on the portal: "
+                f"with dualio.enter(obj) as raw: twin = twin_of(raw, {twin_class.__qualname__})"
+            )
         raise TypeError(
-            f"twin_of(): {twin_class.__qualname__} is the twin class of {async_cls.__module__}."
-            f"{async_cls.__qualname__}, and obj is a {type(obj).__module__}.{type(obj).__qualname__}"
+            f"twin_of(): {twin_class.__qualname__} is the twin class of {wanted}, and obj is a "
+            f"{type(obj).__module__}.{type(obj).__qualname__}{hint}"
         )
     twin = _registry.twin_for(twin_class, obj, _portals.get() or default_portal(), None)
     if not isinstance(twin, twin_class):
