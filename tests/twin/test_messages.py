@@ -437,3 +437,25 @@ def test_a_with_block_inside_a_coroutine_is_told_to_use_async_with(portal: duali
     with pytest.raises(dualio.BlockingCallError) as raised:
         asyncio.run(elsewhere())
     assert "async with dualio.twin.unwrap(twin).open(...) as ..." in str(raised.value)
+
+
+class AsyncWithPrivates:
+    def __init__(self) -> None:
+        self._secret = 7
+        self.public = 1
+
+    async def _private(self) -> int:
+        return 2
+
+
+def test_private_names_and_dunders_are_not_forwarded_to_the_async_object() -> None:
+    twin = sync_class(AsyncWithPrivates)()
+    assert twin.public == 1
+    for name in ("_secret", "_private"):
+        with pytest.raises(AttributeError, match=rf"no attribute '{name}': private names .*unwrap\(twin\)\.{name} "):
+            getattr(twin, name)
+    assert dualio.run(_secret_of(twin)) == 7  # the way the message says
+
+
+async def _secret_of(twin: Any) -> int:
+    return unwrap(twin)._secret  # type: ignore[no-any-return]

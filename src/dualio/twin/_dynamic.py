@@ -495,6 +495,14 @@ def _getattr(self: Twin[Any], name: str) -> Any:
     """Instance attributes of the async object (``__init__`` sets them, so the class cannot list them)."""
     if name.startswith("_dualio_"):  # a slot not bound yet: a failed constructor
         raise AttributeError(name)
+    if name.startswith("_"):  # private names and dunders are not mapped: docs/twin.md, "What maps to what"
+        raise AttributeError(
+            f"{type(self).__qualname__!r} twin has no attribute {name!r}: private names and dunders of the async "
+            f"object are not mapped; reach them with dualio.twin.unwrap(twin).{name} in code that runs on the "
+            "twin's loop",
+            name=name,
+            obj=self,
+        )
     try:
         return _runtime.get_attribute(self, name)
     except AttributeError as error:
