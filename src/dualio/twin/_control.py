@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import typing
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, overload
 
@@ -224,7 +225,13 @@ def _check_async_object(obj: object) -> None:
 
 
 def _twin_as(obj: object, twin_class: type[Twin[Any]]) -> Twin[Any]:
-    """``twin_of(obj, twin_class)``: ``obj``'s twin, which must be (or is made) of ``twin_class``."""
+    """``twin_of(obj, twin_class)``: ``obj``'s twin, which must be (or is made) of ``twin_class``.
+
+    ``twin_class`` may be subscripted (``SyncBox[int]``, for a type checker). For an instance of a subclass of its
+    async class, the twin is of the subclass's twin class (registered, else built as ``sync_class`` builds it), a
+    subclass of ``twin_class``: a twin of ``twin_class`` itself would run the base class's methods, not the
+    object's overrides (an abstract ``anyio.abc.SocketStream``'s, for anyio's concrete stream)."""
+    twin_class = typing.get_origin(twin_class) or twin_class  # `SyncBox[int]`: the class
     async_cls = _registry.async_class_of(twin_class) if isinstance(twin_class, type) else None
     if async_cls is None or not issubclass(twin_class, Twin):
         raise TypeError(
@@ -245,7 +252,14 @@ def _twin_as(obj: object, twin_class: type[Twin[Any]]) -> Twin[Any]:
             f"twin_of(): {twin_class.__qualname__} is the twin class of {wanted}, and obj is a "
             f"{type(obj).__module__}.{type(obj).__qualname__}{hint}"
         )
-    twin = _registry.twin_for(twin_class, obj, _portals.get() or default_portal(), None)
+    made_as = twin_class
+    if type(obj) is not async_cls:  # a subclass's object: its own methods, in a subclass of twin_class
+        try:
+            own = _registry.twin_class_of(type(obj)) or sync_class(type(obj))
+        except TypeError:  # a subclass sync_class refuses (compiled): twin_class's methods, as asked
+            own = twin_class
+        made_as = own if issubclass(own, twin_class) else twin_class
+    twin = _registry.twin_for(made_as, obj, _portals.get() or default_portal(), None)
     if not isinstance(twin, twin_class):
         raise TypeError(
             f"twin_of(): obj has a twin already, a {type(twin).__module__}.{type(twin).__qualname__}, not a "
