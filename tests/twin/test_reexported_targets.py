@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from dualio.twin import GenerateError
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
-from .test_generator import run_cli
+from .test_generated_spellings import check_and_run_usage
+from .test_generator import one_module_package, run_cli
 
 CLIENT = "class AsyncClient:\n    async def get(self, url: str) -> str:\n        return url\n"
 POOL = "from ._client import AsyncClient\n\n\nclass AsyncPool:\n    async def client(self) -> AsyncClient: ...\n"
@@ -109,3 +111,41 @@ def test_one_class_listed_for_two_output_files_is_a_clear_error(
     assert "gen_twice._client:AsyncClient is listed for two output files, gen_twice/a.py and gen_twice/b.py" in error
     assert not (directory / "a.py").exists()
     assert not (directory / "b.py").exists()
+
+
+ALIASED_SOURCE = """
+from gen_aliased.real import Thing  # type: ignore[import-not-found]  # (mypy is silent in an installed library)
+
+
+class AsyncClient:
+    async def get(self) -> Thing:
+        return Thing()
+"""
+
+ALIASED_USAGE = """
+from typing import assert_type
+
+from gen_aliased_real import Thing
+from gen_aliased.sync import Client
+
+assert_type(Client().get(), Thing)
+assert isinstance(Client().get(), Thing)
+"""
+
+
+def test_a_module_alias_made_at_run_time_is_imported_by_its_own_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """niquests makes ``niquests.packages.urllib3`` an alias of ``urllib3`` (an import hook); the generated module
+    imported names from the alias, which mypy cannot follow (``import-not-found``): it imports the module itself."""
+    (tmp_path / "gen_aliased_real.py").write_text("class Thing:\n    pass\n")
+    one_module_package(tmp_path, monkeypatch, "gen_aliased", ALIASED_SOURCE)
+    init = "import sys\n\nimport gen_aliased_real\n\nsys.modules['gen_aliased.real'] = gen_aliased_real\n"
+    (tmp_path / "gen_aliased" / "__init__.py").write_text(init)
+    monkeypatch.delitem(sys.modules, "gen_aliased.real", raising=False)
+    output = tmp_path / "gen_aliased" / "sync.py"
+    text = render_module([Target("gen_aliased.aio", "AsyncClient", output)])
+    output.write_text(text)
+    assert "from gen_aliased_real import Thing" in text
+    assert "from gen_aliased.real import" not in text
+    check_and_run_usage(tmp_path, "gen_aliased", ALIASED_USAGE)

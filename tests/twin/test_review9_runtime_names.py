@@ -61,3 +61,15 @@ def test_psycopg_connection_twin_no_longer_takes_psycopgs_own_name() -> None:
     assert getattr(sys.modules[ConnectionTwin.__module__], ConnectionTwin.__qualname__, None) is None
     with pytest.raises(pickle.PicklingError, match=r"dualio\.twin\.Connection"):
         pickle.dumps(ConnectionTwin)  # an honest refusal: a class made at run time is not importable by name
+
+
+def test_another_name_for_a_class_that_has_a_twin_class_is_refused() -> None:
+    class AsyncGizmo:
+        async def ping(self) -> str:
+            return "pong"
+
+    Gizmo = sync_class(AsyncGizmo, name="Gizmo")
+    assert sync_class(AsyncGizmo, name="Gizmo") is Gizmo  # the same name: the same class
+    assert sync_class(AsyncGizmo) is Gizmo
+    with pytest.raises(ValueError, match=r"already has a twin class, dualio\.twin\.Gizmo .* name='Thingamajig'"):
+        sync_class(AsyncGizmo, name="Thingamajig")  # was silently the class named Gizmo

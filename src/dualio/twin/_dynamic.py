@@ -70,7 +70,7 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
     """Return the sync twin class of ``async_cls``, building and registering it on first use.
 
     Calling twinned methods, iterating, ``with`` and ``close()`` run on the twin's portal. The class is
-    cached: a second call returns the same class (``name`` is only used the first time). Thread-safe. The class
+    cached: a second call returns the same class (with another ``name``, a ``ValueError``). Thread-safe. The class
     is named ``name`` (default: ``AsyncSession`` -> ``Session``) in the module ``dualio.twin``, not in the async
     class's module, where the library may have a class of that name (psycopg's sync ``Connection``); its
     docstring names the async class. Like any class made at run time, it cannot be pickled by reference.
@@ -80,6 +80,7 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
             generator method, ``__aenter__``, ``__aiter__`` or ``__anext__``, nor a ``def`` that
             ``functools.wraps`` an ``async def``): a sync class needs no twin; or it is bound to the task that
             enters it (``asyncio.Timeout``, ``asyncio.TaskGroup``), which a twin's ``with`` cannot keep.
+        ValueError: ``name`` differs from the name of the twin class ``async_cls`` has already.
     """
     if not isinstance(async_cls, type):
         raise TypeError(
@@ -92,6 +93,13 @@ def sync_class(async_cls: type, *, name: str | None = None) -> type[Any]:
         raise TypeError(f"sync_class(): name must be a Python identifier, got {name!r}")
     existing = _registry.twin_class_of(async_cls)
     if existing is not None:
+        if name is not None and existing.__name__ != name:
+            raise ValueError(
+                f"sync_class(): {async_cls.__module__}.{async_cls.__qualname__} already has a twin class, "
+                f"{existing.__module__}.{existing.__qualname__} (from a generated module, an earlier sync_class(), or "
+                f"made when a call first returned one), and a class has one twin class: use that one, or call "
+                f"sync_class({async_cls.__qualname__}, name={name!r}) before anything else makes it"
+            )
         return existing
     if issubclass(async_cls, _registry.TASK_SCOPED):
         raise TypeError(

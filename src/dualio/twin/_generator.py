@@ -18,7 +18,7 @@ from ._errors import GenerateError, GenerateNote
 from ._hierarchy import bases_first, defined_names, twin_bases
 from ._lineage import MAX_REEXPORT_HOPS, Sources, type_variable_call
 from ._signatures import INDENT, ForeignTwins, Names, OutputModule
-from ._source import Source, Target, literal_all
+from ._source import Source, Target, canonical_module, literal_all
 from ._writer import ClassWriter
 
 __all__ = ("Rendered", "defining_targets", "render", "render_module", "written_by_generator")
@@ -348,5 +348,5 @@ def _merged(statements: set[str]) -> list[str]:
     names: dict[str, list[str]] = {}
     for statement in statements - set(plain):
         module, _, name = statement.removeprefix("from ").partition(" import ")
-        names.setdefault(module, []).append(name)
+        names.setdefault(canonical_module(module), []).append(name)  # not a run-time alias: niquests' urllib3
     return plain + [f"from {module} import {', '.join(sorted(names[module]))}" for module in sorted(names)]

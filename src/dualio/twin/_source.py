@@ -117,7 +117,9 @@ class Source:
         A ``.py`` with a stub beside it that defines classes, none of which the ``.py`` defines, is read from the
         stub, as type checkers read it: maturin's mixed Rust/Python packages re-export their compiled classes in
         a ``.py`` (pyreqwest's ``client/__init__.py``, rnet's ``from .rnet import *``), or leave it empty (rnet's
-        ``cookie.py``), and describe them in the ``.pyi`` beside it.
+        ``cookie.py``), and describe them in the ``.pyi`` beside it. A module a package makes another's alias at
+        run time (in ``sys.modules``, or by an import hook) is read, and imported in generated code, as the module
+        it is (``urllib3`` for niquests' ``niquests.packages.urllib3``), which type checkers can follow.
         """
         try:
             spec = _find_spec(module)
@@ -126,6 +128,7 @@ class Source:
         origin = _python_source_of(spec.origin) if spec is not None else None
         if origin is None:
             raise GenerateError(_no_source(module, spec.origin if spec is not None else None))
+        module = _own_name(module, spec)
         package = module if spec is not None and spec.submodule_search_locations else module.rpartition(".")[0]
         source = cls._read(module, Path(origin), package)
         stub = source.path.with_suffix(".pyi")
@@ -316,6 +319,30 @@ def in_blocks(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from in_blocks(statement.body + handlers + after)
         else:
             yield statement
+
+
+def canonical_module(module: str) -> str:
+    """``module``, or the module it is if a package makes it (or a package it is in) another's alias at run time
+    (niquests' ``niquests.packages.urllib3`` is ``urllib3``, by an import hook, so its ``...urllib3.contrib`` is
+    ``urllib3.contrib``): the name type checkers can follow."""
+    parts = module.split(".")
+    for depth in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:depth])
+        try:
+            own = _own_name(prefix, _find_spec(prefix))
+        except (ImportError, ValueError):
+            return module
+        if own != prefix:
+            return ".".join([own, *parts[depth:]])
+    return module
+
+
+def _own_name(module: str, spec: ModuleSpec | None) -> str:
+    """The name of the module ``spec`` describes, where it differs from ``module``, the name it was found by; not
+    for the standard library, whose aliases (``os.path``, ``posixpath`` on this platform) type checkers know."""
+    if spec is None or spec.name == module or module.partition(".")[0] in sys.stdlib_module_names:
+        return module
+    return spec.name
 
 
 def _find_spec(module: str) -> ModuleSpec | None:
