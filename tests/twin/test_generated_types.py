@@ -20,6 +20,7 @@ from dualio.twin import GenerateError
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
+from .test_generated_spellings import generate_and_use
 from .test_generator import assert_mypy_strict, one_module_package
 
 PACKAGE = "gen_truthful"
@@ -616,3 +617,52 @@ def test_a_class_of_another_package_listed_too_is_typed_and_returned_as_its_twin
         [sys.executable, "usage_other.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0, proc.stderr
+
+
+CALLED_DEFAULT_SOURCE = """
+import asyncio
+
+
+def library_version():  # type: ignore[no-untyped-def]  # untyped, as in an installed library mypy does not check
+    return "6.2"
+
+
+def typed_default() -> int:
+    return 3
+
+
+class AsyncValkey:
+    def __init__(
+        self,
+        lib_version: str = library_version(),  # type: ignore[no-untyped-call]
+        *,
+        retries: int = typed_default(),
+    ) -> None:
+        self.lib_version = lib_version
+        self.retries = retries
+
+    async def hello(self, client_name: str = library_version()) -> str:  # type: ignore[no-untyped-call]
+        await asyncio.sleep(0)
+        return f"{client_name} {self.lib_version} {self.retries}"
+"""
+
+CALLED_DEFAULT_USAGE = """
+from typing import assert_type
+
+from gen_called_default.sync import Valkey
+
+client = Valkey()
+assert_type(client.hello(), str)
+assert client.hello() == "6.2 6.2 3"
+assert Valkey("7", retries=1).hello("me") == "me 7 1"
+"""
+
+
+def test_a_default_that_calls_an_untyped_function_passes_mypy_strict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """valkey's ``lib_version=get_lib_version()``: copied as written, the call is untyped to ``mypy --strict``."""
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_called_default", CALLED_DEFAULT_SOURCE, "AsyncValkey", CALLED_DEFAULT_USAGE
+    )
+    assert "= library_version()) -> str:  # type: ignore[no-untyped-call, unused-ignore]" in text

@@ -579,16 +579,27 @@ class SignatureWriter:
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
 
-    def unsolvable(self, params: str, returns: str) -> str:
-        """``  # type: ignore[type-var]`` for a ``def`` returning a bare type variable of the module that no
-        parameter uses, else "": the library's own signature (asyncssh's ``SFTPClientFile.read() -> AnyStr``),
-        which ``mypy`` rejects where it is written but accepts in calls, reading the variable's first
-        constraint. The twin keeps that signature, so a caller gets what an async caller gets."""
+    def ignored(self, params: str, returns: str) -> str:
+        """The ``  # type: ignore[...]`` a ``def`` line of the twin needs for what it copies of the library's
+        signature, else "":
+
+        - ``type-var`` for a ``def`` returning a bare type variable of the module that no parameter uses
+          (asyncssh's ``SFTPClientFile.read() -> AnyStr``), which ``mypy`` rejects where it is written but accepts
+          in calls, reading the variable's first constraint: a caller gets what an async caller gets;
+        - ``no-untyped-call`` for a default that calls a function (valkey's ``lib_version=get_lib_version()``), which
+          may be untyped, as the library is to its own checker (with ``unused-ignore``, for a typed one).
+        """
+        codes = ["type-var"] if self._unsolvable(params, returns) else []
+        if _calls_in_defaults(params):
+            codes += ["no-untyped-call", "unused-ignore"]
+        return f"  # type: ignore[{', '.join(codes)}]" if codes else ""
+
+    def _unsolvable(self, params: str, returns: str) -> bool:
         if not returns.isidentifier() or returns in self._type_variables:
-            return ""
+            return False
         if self._type_variable_definition(self._origin.source, returns) is None:
-            return ""
-        return "" if returns in _annotation_names(params) else "  # type: ignore[type-var]"
+            return False
+        return returns not in _annotation_names(params)
 
     def method(
         self,
@@ -615,11 +626,16 @@ class SignatureWriter:
         if decorator:
             self.emit(f"{INDENT}@{self.builtin(decorator)}")
         self.emit(*(f"{INDENT}@{mark}" for mark in marks or ()))
-        self.emit(
-            f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:{self.unsolvable(params, returns)}"
-        )
+        self.emit(f"{INDENT}def {name}{self.type_header(node)}({params}) -> {returns}:{self.ignored(params, returns)}")
         self.emit(*docstring_lines(ast.get_docstring(node), INDENT * 2, self.twins))
         self.emit(*returning(returns, call))
+
+
+def _calls_in_defaults(params: str) -> bool:
+    """Whether a default of a written parameter list calls something (``= get_lib_version()``)."""
+    arguments = ast.parse(f"def f({params}): pass").body[0].args  # type: ignore[attr-defined]
+    defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+    return any(isinstance(node, ast.Call) for default in defaults for node in ast.walk(default))
 
 
 def _annotation_names(params: str) -> set[str]:

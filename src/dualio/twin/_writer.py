@@ -622,7 +622,7 @@ class ClassWriter(SignatureWriter):
             self.emit("", f"{INDENT}@_typing.overload")
             if decorator is not None:
                 self.emit(f"{INDENT}@{self.builtin(decorator)}")
-            ignore = self.unsolvable(params, returns)
+            ignore = self.ignored(params, returns)
             self.emit(f"{INDENT}def {name}{self.type_header(as_self)}({params}) -> {returns}: ...{ignore}")
             written.append(returns)
         return written
