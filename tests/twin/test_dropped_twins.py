@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import dualio
-from dualio.twin import TwinClosedError, get_timeout, is_closed, set_timeout, sync_class, twin_of
+from dualio.twin import TwinClosedError, get_timeout, is_closed, set_timeout, support, sync_class, twin_of
 
 
 class AsyncWriter:
@@ -128,6 +128,9 @@ def test_a_closed_twin_refuses_a_wrapped_async_def_without_making_its_coroutine(
         warnings.simplefilter("always")
         with pytest.raises(TwinClosedError, match=r"Process\.open_channel\(\) was called on a closed twin"):
             process.open_channel()
+        through = support.through_instance(AsyncProcess, "open_channel")  # how a generated twin may call it
+        with pytest.raises(TwinClosedError, match=r"Process\.open_channel\(\) was called on a closed twin"):
+            support.call_sync(process, through)
         gc.collect()
     assert [str(warning.message) for warning in caught] == []  # no "coroutine ... was never awaited"
 

@@ -615,7 +615,7 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     args, kwargs = _unwrap(args), _unwrap_kwargs(kwargs)  # (a closed twin runs it too: see Twin.close)
     frame = _getframe(2)
     if twin._dualio_closed:  # run, but an awaitable result is refused (see _invoke); nothing merged or iterated
-        if _registry.is_async_def(fn) and fn.__name__ not in _AFTER_CLOSE:  # a wrapper: its coroutine not made
+        if _wraps_async_def(twin, fn):  # refused before its coroutine is made: no "never awaited" warning
             raise closed_error(twin, f"{fn.__name__}()")
         coro = _invoke(fn, (twin._dualio_obj, *args), kwargs, None, twin)
         return _result(twin, _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin)))
@@ -635,6 +635,16 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited
         return _built(value, twin._dualio_portal, twin)
     return _result(twin, value)
+
+
+def _wraps_async_def(twin: Twin[Any], fn: Callable[..., Any]) -> bool:
+    """Whether the sync method ``fn`` of a closed twin is a ``functools.wraps`` wrapper of an ``async def``
+    (asyncssh's ``@async_context_manager`` methods), itself or as the async object's class defines the name
+    (a generated twin may call it through the instance, ``_support.through_instance``); not ``wait_closed``."""
+    if fn.__name__ in _AFTER_CLOSE:
+        return False
+    defined = inspect.getattr_static(type(twin._dualio_obj), fn.__name__, None)
+    return _registry.is_async_def(fn) or _registry.is_async_def(getattr(defined, "__func__", defined))
 
 
 def iterate(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
