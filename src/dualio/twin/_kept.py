@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ("keep", "kept")
 
 _SCALARS = frozenset({type(None), bool, int, float, str, bytes})
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: a weak reference's callback (_dropper) may run inside keep(), on a collection
 _entries: dict[int, tuple[weakref.ref[Any], dict[str, Any]]] = {}  # id(async object) -> (ref, slot values)
 
 
