@@ -266,7 +266,8 @@ class ClassWriter(SignatureWriter):
         ``Base.__init__(self, ...)``), each calling the next, in method resolution order: the attributes a
         base's ``__init__`` sets (websockets' ``Connection``: ``request``, ``latency``, ``id``) are the twin's too."""
         chain = [init]
-        classes = [self.node] + [self.sources.load(module).classes[cls] for module, cls in self._ancestors()]
+        read_bases = ancestors(self.sources, self.source, self.node)
+        classes = [self.node] + [self.sources.load(module).classes[cls] for module, cls in read_bases]
         owner = self._origins[id(init)].klass
         later = classes[classes.index(owner) + 1 :] if owner in classes else []
         for klass in later:
@@ -276,9 +277,6 @@ class ClassWriter(SignatureWriter):
             if base_init is not None and id(base_init) in self._origins:
                 chain.append(base_init)
         return chain
-
-    def _ancestors(self) -> list[tuple[str, str]]:
-        return ancestors(self.sources, self.source, self.node)
 
     def _module_names(self) -> set[str]:
         """The top-level names of the async module, which a twin member of the same name would shadow in the
