@@ -666,3 +666,86 @@ def test_a_default_that_calls_an_untyped_function_passes_mypy_strict(
         tmp_path, monkeypatch, "gen_called_default", CALLED_DEFAULT_SOURCE, "AsyncValkey", CALLED_DEFAULT_USAGE
     )
     assert "= library_version()) -> str:  # type: ignore[no-untyped-call, unused-ignore]" in text
+
+
+OVERLOADED_INIT_SOURCE = """
+from typing import Any, Generic, TypeVar, overload
+
+
+class AsyncApp:  # not listed: its objects are twinned on the spot
+    async def startup(self) -> str:
+        return "started"
+
+
+class BaseRequest: ...
+
+
+class Request(BaseRequest): ...
+
+
+R = TypeVar("R", bound=BaseRequest)
+A = TypeVar("A", AsyncApp, None)  # constrained, as aiohttp's `_ApplicationNone`
+
+
+class AsyncServer:
+    def __init__(self, app: AsyncApp | None) -> None:
+        self.app = app
+
+    async def start(self) -> None: ...
+
+
+class AsyncClient(Generic[R, A]):  # aiohttp.test_utils.TestClient's shape
+    @overload
+    def __init__(self: "AsyncClient[Request, AsyncApp]", server: AsyncServer) -> None: ...
+    @overload
+    def __init__(self: "AsyncClient[R, None]", server: AsyncServer, *, raw: bool) -> None: ...
+    def __init__(self, server: AsyncServer, *, raw: bool = False) -> None:
+        self._server = server
+        self._raw = raw
+
+    @property
+    def app(self) -> A:
+        return None if self._raw else self._server.app  # type: ignore[return-value]
+
+    async def get(self, path: str) -> str:
+        return path
+"""
+
+OVERLOADED_INIT_USAGE = """
+import dualio
+from typing import Any, assert_type
+
+from gen_overloaded_init.aio import AsyncApp, Request
+from gen_overloaded_init.sync import Client, Server
+
+
+async def make_app() -> AsyncApp:
+    return AsyncApp()
+
+
+app = dualio.run(make_app())
+client = Client(Server(app))  # typed by the overloads, as AsyncClient(AsyncServer(app)) is
+assert_type(client, Client[Request, AsyncApp])
+assert client.get("/") == "/"
+started = client.app  # an AsyncApp twin at run time: typed as the union of the constraints, mapped
+assert_type(started, Any | None)
+assert started is not None and started.startup() == "started"
+raw = Client[Request, None](Server(app), raw=True)
+assert raw.app is None
+"""
+
+
+def test_overloaded_init_and_a_constrained_type_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp's ``TestClient``: ``__init__``'s overloads, which type the client (``TestClient[Request,
+    Application]``), were dropped, so ``SyncTestClient(SyncTestServer(app))`` needed an annotation; and its ``app``,
+    of a variable constrained to ``Application`` or None, was typed ``Application`` though a twin comes back."""
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_overloaded_init",
+        OVERLOADED_INIT_SOURCE,
+        "AsyncClient",
+        OVERLOADED_INIT_USAGE,
+        "AsyncServer",
+    )
+    assert text.count("def __init__(self: Client[") == 2

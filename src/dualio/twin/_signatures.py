@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -243,31 +244,36 @@ class SignatureWriter:
     def _bound_twin(self, source: Source, name: str, place: Place) -> tuple[str, bool] | None:
         """A type variable of the twin whose bound names a listed class, read as that bound where the twin maps
         the value: psycopg_pool's ``ACT`` (``bound="AsyncConnection[Any]"``) is what ``pool.connection()``
-        gives, and a twin gives ``Connection[Any]`` (the twin of the bound), not an ``AsyncConnection``. Written
+        gives, and a twin gives ``Connection[Any]`` (the twin of the bound), not an ``AsyncConnection``. A
+        constrained variable is read as the union of its constraints where one of them is changed so. Written
         anywhere else (``type[ACT]``, a callback's argument, the twin's own ``Generic[ACT]``) it stays."""
         if place is Place.AS_WRITTEN or name not in self._type_variables:
             return None
         definition = self._type_variable_definition(source, name)
-        bound = (
-            None if definition is None else next((k.value for k in definition[0].keywords if k.arg == "bound"), None)
-        )
-        if bound is None or definition is None:
+        if definition is None:
             return None
-        defined_in = definition[1]
+        call, defined_in = definition
+        bound = next((k.value for k in call.keywords if k.arg == "bound"), None)
+        # Or its constraints, any of which the value may be (aiohttp's `_ApplicationNone`, `Application` or None:
+        # `TestClient.app` gives an `Application` twin), read as their union.
+        limits = [bound] if bound is not None else list(call.args[1:])
+        if not limits or defined_in.module.partition(".")[0] in sys.stdlib_module_names:
+            return None  # (`typing.AnyStr`: builtins, which a twin never changes)
         recorded = set(self._names[defined_in.module].typing)
         # A class whose plain defs hand out async objects is not "twinned on the spot" as a bound: the values are
         # users' subclasses (piccolo's ``TableInstance``, bound to ``Table``), of their own package, which the
         # runtime leaves raw (rows were typed ``list[Any]``, not ``list[Band]``).
         self._reading_bound = True
         try:
-            text, converter = self._convert(bound, place, defined_in, {})
+            converted = [self._convert(limit, place, defined_in, {}) for limit in limits]
         finally:
             self._reading_bound = False
-        if not converter.changed:
+        if not any(converter.changed for _text, converter in converted):
             self._names[defined_in.module].typing = recorded  # the variable is written by name: import only that
             return None
         self.sources.load(defined_in.module)  # the twin now depends on it (and imports names as it does)
-        return text, True
+        texts = list(dict.fromkeys(text for text, _converter in converted))
+        return " | ".join(texts), True
 
     def _type_variable_definition(self, source: Source, name: str) -> tuple[ast.Call, Source] | None:
         """The ``TypeVar(...)`` call ``name`` of ``source`` is bound to, there or where it is imported from."""

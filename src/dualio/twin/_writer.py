@@ -244,6 +244,19 @@ class ClassWriter(SignatureWriter):
             self._origin, self._scope = Origin(self.source, self.node, {}), self._class_scope
             self.method(written, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
             return
+        overloads: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        for overload in (s for s in statements if isinstance(s, ast.FunctionDef) and is_overload(s)):
+            returning_none = copy.deepcopy(overload)  # an overload may leave `-> None` out (psycopg's)
+            returning_none.returns = ast.Constant(None)
+            self._origins[id(returning_none)] = self._origins[id(overload)]
+            overloads.append(returning_none)
+        if is_overload(init):  # a stub's overloads alone: an implementation that takes what they all take
+            loose = copy.deepcopy(init)
+            loose.args = taking_anything(init).args
+            loose.decorator_list = [d for d in loose.decorator_list if not is_overload_decorator(d)]
+            self._origins[id(loose)] = self._origins[id(init)]
+            init = loose
+        self.overloads("__init__", overloads, Place.AWAITED)  # aiohttp's TestClient: its type arguments
         self.reading(init)
         self.method(init, "__init__", f"_support.construct(self, {self.async_name}{{args}})", "None")
         module_names = self._module_names()
