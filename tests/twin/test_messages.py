@@ -459,3 +459,23 @@ def test_private_names_and_dunders_are_not_forwarded_to_the_async_object() -> No
 
 async def _secret_of(twin: Any) -> int:
     return unwrap(twin)._secret  # type: ignore[no-any-return]
+
+
+class AsyncRequestInterface:
+    async def request(self, url: str) -> str:  # defined in a base, as httpcore's pool and redis-py's commands are
+        await asyncio.sleep(NAP)
+        return url
+
+
+class AsyncConnectionPool(AsyncRequestInterface):
+    def fetch(self, url: str) -> Awaitable[str]:  # a sync def returning the base's coroutine
+        return self.request(url)
+
+
+def test_a_timeout_names_the_class_of_the_object_called_not_the_base_that_defines_the_method() -> None:
+    pool = sync_class(AsyncConnectionPool)()
+    with timeout(0.05):
+        with pytest.raises(TimeoutError, match=r"^AsyncConnectionPool\.request did not finish within 0\.05 s"):
+            pool.request("u")
+        with pytest.raises(TimeoutError, match=r"^AsyncConnectionPool\.fetch did not finish within 0\.05 s"):
+            pool.fetch("u")

@@ -370,6 +370,21 @@ def _run(
         raise
 
 
+def _name_the_class_called(error: TimeoutError, fn: Callable[..., Any], twin: Twin[Any]) -> None:
+    """A portal's timeout names the method as the class that defines it has it (httpcore's
+    ``AsyncRequestInterface.request``, redis-py's ``ListCommands.blpop``): name the async object's class instead
+    (``AsyncConnectionPool.request``), the method its caller called. Only on this error path: a call that ends
+    in time pays nothing for it."""
+    cls = type(twin._dualio_obj)
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str) or getattr(cls, name, None) is not fn:  # not a method of the class (a function twin)
+        return
+    written, called = _name_of(fn), f"{cls.__qualname__}.{name}"
+    message = error.args[0] if len(error.args) == 1 else None
+    if written != called and isinstance(message, str) and message.startswith(f"{written} did not finish"):
+        error.args = (called + message[len(written) :],)
+
+
 def _name_of(fn: object) -> str:
     """The name that a portal error (a timeout, a shutdown) gives the call of ``fn``: its qualified name."""
     name = getattr(fn, "__qualname__", None)
@@ -540,6 +555,8 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
     except Exception as error:
         if isinstance(error, (RuntimeError, ValueError)):
             _explain_loop_error(error, fn)
+        elif isinstance(error, TimeoutError):
+            _name_the_class_called(error, fn, twin)
         _note_closed_ancestor(twin, error)
         raise
     if type(result) in _PLAIN:
@@ -630,6 +647,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     try:
         value = _run(twin._dualio_portal, coro, _name_of(fn), timeout_for(twin))
     except Exception as error:
+        if isinstance(error, TimeoutError):
+            _name_the_class_called(error, fn, twin)
         _note_closed_ancestor(twin, error)
         raise
     if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited
