@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import dualio
-from dualio.twin import TwinClosedError, get_timeout, is_closed, set_timeout, support, sync_class, twin_of
+from dualio.twin import TwinClosedError, get_timeout, is_closed, set_timeout, support, sync_class, twin_of, unwrap
 
 
 class AsyncWriter:
@@ -147,3 +147,30 @@ def test_twin_of_with_a_class_says_how_to_twin_what_an_opener_gives() -> None:
     assert "with dualio.enter(obj) as raw: twin = twin_of(raw, Process)" in str(caught.value)
     process = twin_of(dualio.run(opener), Process)  # the way it says
     assert process.open_channel() == "channel"
+
+
+class AsyncSession:
+    """No aclose() or close(): a twin's close() runs __aexit__ (mcp's ClientSession, whose second __aexit__ fails)."""
+
+    def __init__(self) -> None:
+        self.exits = 0
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.exits += 1
+        if self.exits > 1:
+            raise AttributeError("'TaskGroup' object has no attribute '_exceptions'")  # anyio's, exited twice
+
+    async def ping(self) -> str:
+        return "pong"
+
+
+def test_close_inside_a_with_block_ends_it_once() -> None:
+    Session = sync_class(AsyncSession)
+    with Session() as session:
+        assert session.ping() == "pong"
+        session.close()  # runs __aexit__ (the class has no closer): the block's end runs nothing more
+    assert unwrap(session).exits == 1
+    assert is_closed(session)

@@ -749,9 +749,12 @@ def exit(
 ) -> Any:  # bool | None: Any so that generated code's cast to __aexit__'s own type is never redundant
     """End ``with twin``: the task holding this thread's innermost open block runs ``__aexit__``, which may
     suppress the exception by returning true. With no block open here (``__exit__`` called by hand), the
-    innermost one of any thread is left, and with none at all ``__aexit__`` runs alone."""
+    innermost one of any thread is left, and with none at all ``__aexit__`` runs alone, unless the twin is closed:
+    then ``close()`` ran it (in the block, for a class with no closer but ``__aexit__``), and it does not run twice."""
     obj = twin._dualio_obj
     held = _open_block(getattr(twin, "_dualio_entered", None))
+    if held is None and twin._dualio_closed:
+        return None
     name = f"{type(obj).__qualname__}.__aexit__"
     coro = held.leave_call(exc_type, exc, tb) if held is not None else _aexit(obj, exc_type, exc, tb)
     return _run(twin._dualio_portal, coro, name, timeout_for(twin))
