@@ -637,16 +637,23 @@ class SignatureWriter:
         self.emit(*returning(returns, call))
 
 
+def _parsed(params: str) -> ast.arguments:
+    """A written parameter list (``self, key: str = MAX``), parsed."""
+    function = ast.parse(f"def f({params}): pass").body[0]
+    assert isinstance(function, ast.FunctionDef)
+    return function.args
+
+
 def _calls_in_defaults(params: str) -> bool:
     """Whether a default of a written parameter list calls something (``= get_lib_version()``)."""
-    arguments = ast.parse(f"def f({params}): pass").body[0].args  # type: ignore[attr-defined]
+    arguments = _parsed(params)
     defaults = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
     return any(isinstance(node, ast.Call) for default in defaults for node in ast.walk(default))
 
 
 def _annotation_names(params: str) -> set[str]:
     """The names the annotations of a written parameter list use."""
-    arguments = ast.parse(f"def f({params}): pass").body[0].args  # type: ignore[attr-defined]
+    arguments = _parsed(params)
     found: set[str] = set()
     for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]:
         if arg is not None and arg.annotation is not None:
