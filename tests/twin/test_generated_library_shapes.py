@@ -4,7 +4,8 @@
   ``AsyncSession`` names its library's sync ``Session`` in annotations, so the default name cannot be used;
 - a member typed ``-> NoReturn`` has no ``return`` (mypy rejects one);
 - a sync ``def`` returning ``asyncio.Future[T]`` returns ``T``: the twin awaits it; one returning
-  ``asyncio.Task[T]``, and an ``async def`` returning ``asyncio.Future[T]``, return ``PortalFuture[T]``;
+  ``asyncio.Task[T]``, and an ``async def`` returning ``asyncio.Future[T]`` or ``Awaitable[T]`` (websockets'
+  ``ping``), return ``PortalFuture[T]``;
 - an ``async def ... yield`` under a decorator the generator does not know (SQLAlchemy's
   ``@asyncstartablecontext``) is run and its result mapped at run time, typed ``Any``;
 - an unlisted class named through ``AsyncCopy = _impl.AsyncCopy`` (psycopg's ``copy`` module) is ``Any``,
@@ -30,7 +31,7 @@ SOURCE = """
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NoReturn
 
 from gen_shapes.copying import AsyncCopy
@@ -64,6 +65,18 @@ class AsyncConnection:
     async def ping(self) -> "asyncio.Future[str]":  # a future returned as a value (websockets' ping)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         asyncio.get_running_loop().call_later(0.01, future.set_result, "pong")
+        return future
+
+    async def ping_waiter(self) -> Awaitable[float]:  # as websockets' `async def ping() -> Awaitable[float]`
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, future.set_result, 0.5)
+        return future
+
+    async def waiter_or_value(self, wait: bool) -> Awaitable[int] | int:
+        if not wait:
+            return 1
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        future.set_result(2)
         return future
 
     @startable
@@ -109,6 +122,13 @@ assert started.result(5) == 12
 pinged = connection.ping()
 assert_type(pinged, PortalFuture[str])
 assert pinged.result(5) == "pong"
+waiter = connection.ping_waiter()
+assert_type(waiter, PortalFuture[float])
+assert waiter.result(5) == 0.5
+either = connection.waiter_or_value(True)
+assert_type(either, PortalFuture[int] | int)
+assert isinstance(either, PortalFuture) and either.result(5) == 2
+assert connection.waiter_or_value(False) == 1
 with connection.stream("SELECT") as rows:  # entered on the loop: the decorator made a context manager
     assert rows == ["SELECT", "row"]
 assert_type(connection.copy(), Any)
@@ -131,6 +151,8 @@ def test_library_shapes_are_typed_as_what_the_twin_returns(tmp_path: Path, monke
     assert "def submit(self, number: int) -> int:" in text
     assert "def start(self, number: int) -> _support.PortalFuture[int]:" in text
     assert "def ping(self) -> _support.PortalFuture[str]:" in text
+    assert "def ping_waiter(self) -> _support.PortalFuture[float]:" in text
+    assert "def waiter_or_value(self, wait: bool) -> _support.PortalFuture[int] | int:" in text
     # `startable` returns Callable[..., Any]: mypy reads the method as taking anything (since stop 27, so does the
     # twin; it kept `sql: str` before)
     assert "def stream(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:" in text

@@ -8,8 +8,9 @@ that fails when run). Where a type is written (``Place``) decides:
   ``Coroutine[..., T]`` become ``T``, read as ``RETURNED``;
 - ``RETURNED``, what a call or an attribute read returns: a twinned class becomes its twin, ``AsyncIterator[T]``
   (and ``AsyncIterable``, ``AsyncGenerator``) becomes ``Iterator[T]`` and ``AbstractAsyncContextManager[T]``
-  becomes ``AbstractContextManager[T]``, with ``T`` read as ``ITEM``; the members of a union are read in the same
-  place, and so are the elements of a built-in container (``list``, ``tuple``, ``dict``, ``set``,
+  becomes ``AbstractContextManager[T]``, with ``T`` read as ``ITEM``; ``asyncio.Future[T]``, ``asyncio.Task[T]``
+  and ``Awaitable[T]`` (a future given as a value) become ``PortalFuture[T]``; the members of a union are read in
+  the same place, and so are the elements of a built-in container (``list``, ``tuple``, ``dict``, ``set``,
   ``frozenset``), whose values the twin then maps one by one (``traversed``);
 - ``ITEM``, what an iterator yields, what ``with`` enters, what ``__next__`` returns: as ``RETURNED``, except
   that containers are not traversed;
@@ -60,6 +61,7 @@ class Place(enum.Enum):
 
 _TRAVERSED_PLACES = (Place.RETURNED, Place.PASSED)  # where the twin traverses built-in containers
 _RETURNED_PLACES = (Place.RETURNED, Place.AWAITED)  # what a call gives the caller
+_AS_VALUE = (Place.RETURNED, Place.ITEM)  # a value the twin maps but does not await (an awaitable stays one)
 _CLASS_NODES = (ast.Name, ast.Attribute, ast.Subscript)  # what may name an awaitable class (``C``, ``m.C``, ``C[T]``)
 
 Resolver = Callable[[str, Place], "tuple[str, bool] | None"]
@@ -214,6 +216,9 @@ class Annotations:
         if place is Place.AWAITED and head in _UNWRAP:
             self._mark_changed()
             return ast.Name("_typing.Any", ast.Load())
+        if place in _AS_VALUE and head == "Awaitable":
+            self._mark_changed()
+            return _subscript(_PORTAL_FUTURE, ast.Name("_typing.Any", ast.Load()))
         if place in (Place.AWAITED, Place.RETURNED, Place.ITEM):
             if head in _TO_ITERATOR:
                 self._mark_changed()
@@ -274,6 +279,11 @@ class Annotations:
         if place is Place.AWAITED and head in _UNWRAP and not own:
             self._mark_changed()
             return self._convert(arguments[-1], Place.RETURNED)
+        if place in _AS_VALUE and head == "Awaitable" and not own:
+            # an awaitable given as a value (websockets' `async def ping() -> Awaitable[float]`, a future the pong
+            # completes): a future of the loop comes as a PortalFuture, as an `asyncio.Future[T]` does
+            self._mark_changed()
+            return _subscript(_PORTAL_FUTURE, self._convert(arguments[-1], Place.ITEM))
         if returned and head in _TO_ITERATOR and not own:
             self._mark_changed()
             return _subscript("_abc.Iterator", self._convert(arguments[0], Place.ITEM))
