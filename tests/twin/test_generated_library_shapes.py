@@ -246,3 +246,71 @@ def test_same_named_type_variables_of_two_modules_say_how_to_list_them(
     output = tmp_path / "gen_two_t" / "sync.py"
     with pytest.raises(GenerateError, match="list the classes of those modules for separate output files"):
         render_module([Target("gen_two_t.aio", "AsyncA", output), Target("gen_two_t.other", "AsyncB", output)])
+
+
+OTHER_DEPRECATED_SOURCE = """
+# mypy: ignore-errors
+# (an installed library's errors are not reported; this test's package is checked with the twin)
+from gen_other_deprecated.legacy import deprecated
+from gen_other_deprecated import legacy
+
+
+class AsyncTable:
+    @deprecated(deprecated_in="0.9", details="use drop()")  # as lancedb's `deprecation.deprecated`: untyped
+    async def drop_all(self) -> int:
+        return 2
+
+    @legacy.deprecated(deprecated_in="0.9")
+    async def purge(self) -> int:
+        return 3
+"""
+
+UNTYPED_DEPRECATION = """
+# mypy: ignore-errors
+import functools
+
+
+def deprecated(deprecated_in=None, details=""):  # untyped, as the `deprecation` package's
+    def mark(function):
+        @functools.wraps(function)
+        def marked(*args, **kwargs):
+            return function(*args, **kwargs)
+
+        return marked
+
+    return mark
+"""
+
+OTHER_DEPRECATED_USAGE = """
+from typing import assert_type
+
+from gen_other_deprecated.sync import Table
+
+table = Table()
+assert_type(table.drop_all(), int)
+assert table.drop_all() == 2
+assert table.purge() == 3
+table.close()
+"""
+
+
+def test_a_decorator_named_deprecated_from_another_library_is_not_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only PEP 702's `@deprecated` (warnings', typing_extensions') is written on the twin; an untyped one of the
+    # same name (lancedb's `deprecation.deprecated(deprecated_in=...)`) made mypy --strict refuse the module:
+    # "Untyped decorator makes function ... untyped".
+    modules = {"legacy": UNTYPED_DEPRECATION}
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_other_deprecated",
+        OTHER_DEPRECATED_SOURCE,
+        "AsyncTable",
+        OTHER_DEPRECATED_USAGE,
+        modules=modules,
+    )
+    assert "@deprecated" not in text
+    assert "@legacy" not in text
+    assert "import legacy" not in text
+    assert "    def drop_all(self) -> int:" in text

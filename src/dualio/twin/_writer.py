@@ -51,6 +51,7 @@ _READ_CLASS_DECORATORS = frozenset(
 )
 _PROTOCOLS = ("__aenter__", "__aexit__", "__aiter__", "__anext__")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_PEP_702 = frozenset({"warnings.deprecated", "typing_extensions.deprecated"})  # the @deprecated a twin keeps
 _EXIT_PARAMETERS = (
     "self, exc_type: {type}[BaseException] | None, exc: BaseException | None, tb: _types.TracebackType | None"
 )
@@ -540,12 +541,16 @@ class ClassWriter(SignatureWriter):
         self.method(node, name, f"_support.{runner}(self, {target}{{args}})", returns, traversed=traversed, marks=marks)
 
     def _deprecation_marks(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-        """``node``'s ``@deprecated(...)`` (PEP 702), as the twin writes it, names imported as the source does."""
+        """``node``'s ``@deprecated(...)`` (PEP 702), as the twin writes it, names imported as the source does.
+
+        Only ``warnings.deprecated`` and ``typing_extensions.deprecated``: another library's decorator of that
+        name (lancedb's untyped ``deprecation.deprecated(deprecated_in=...)``) is not copied, as no other
+        decorator is (it would make ``mypy --strict`` refuse the module: "Untyped decorator")."""
+        source = self._origins.get(id(node), self._origin).source
         return [
             self.default(decorator)
             for decorator in node.decorator_list
-            if ast.unparse(decorator.func if isinstance(decorator, ast.Call) else decorator).rpartition(".")[2]
-            == "deprecated"
+            if source.qualified_name(decorator.func if isinstance(decorator, ast.Call) else decorator) in _PEP_702
         ]
 
     def _as_decorated(
