@@ -264,3 +264,45 @@ def test_chained_attribute_is_none_when_the_read_is_not_at_once() -> None:
     result = reader.m()
     tupled = (reader.m(), 1)[0].later
     assert result.later == tupled == ("later", None)
+
+
+class AsyncListing:
+    """Awaitable to itself once its page is loaded (lancedb's ``AsyncTableListing``): ``tables`` needs the await."""
+
+    def __init__(self) -> None:
+        self._page: list[str] | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncListing]:
+        return self._load().__await__()
+
+    async def _load(self) -> AsyncListing:
+        await asyncio.sleep(0)
+        self._page = ["notes", "links"]
+        return self
+
+    @property
+    def tables(self) -> list[str]:
+        if self._page is None:
+            raise RuntimeError("Await or iterate the listing before reading its page")
+        return self._page
+
+    def where(self, prefix: str) -> AsyncListing:
+        return self
+
+
+class AsyncDatabase:
+    def list_tables(self) -> AsyncListing:
+        return AsyncListing()
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_property_read_at_once_reads_the_awaited_value() -> None:
+    """A property is data, not a step of a chain: ``db.list_tables().tables`` is ``(await db.list_tables()).tables``
+    (reading it on the unawaited listing raised lancedb's "Await or iterate the listing")."""
+    db = sync_class(AsyncDatabase)()
+    tables = db.list_tables().tables
+    assert tables == ["notes", "links"]
+    chained = db.list_tables().where("n")  # a method read at once still chains: the builder, awaited at its end
+    assert chained.tables == ["notes", "links"]

@@ -241,7 +241,8 @@ def chains_on(value: object, name: str) -> bool:
     does not await ``filter(...)`` first.
 
     True when ``value`` has ``name`` itself (its class, not ``object``, or its ``__dict__``), other than the
-    coroutine protocol's ``send``, ``throw`` and ``close``, and its class gets a twin: it has async members, or
+    coroutine protocol's ``send``, ``throw`` and ``close`` and a property (data, read after the await), and its
+    class gets a twin: it has async members, or
     is awaitable by an ``__await__`` of its own (coredis' ``CommandRequest``: ``client.get(k).transform(int)``;
     not a coroutine, future or task). Else the caller means the awaited value's ``name``
     (``session.get(url).read()``: aiohttp's request context manager has no ``read``; the response it awaits to
@@ -252,14 +253,24 @@ def chains_on(value: object, name: str) -> bool:
     try:
         by_class = _chains[key]
     except KeyError:
-        by_class = _chains[key] = (
-            name not in _COROUTINE_PROTOCOL
-            and builds(cls)
-            and any(name in vars(klass) for klass in cls.__mro__ if klass is not object)
-        )
+        by_class = _chains[key] = name not in _COROUTINE_PROTOCOL and builds(cls) and _a_step(cls, name)
     if by_class:
         return True
     return name in getattr(value, "__dict__", ()) and builds(cls)
+
+
+def _a_step(cls: type, name: str) -> bool:
+    """Whether ``name``, defined by ``cls`` or a base other than ``object``, may continue a chain: a method or
+    another plain attribute, not a property or other data descriptor, which is data read from what the call
+    gives (lancedb's ``db.list_tables().tables``: the listing awaits to itself, and its ``tables`` need the
+    await)."""
+    for klass in cls.__mro__:
+        if klass is object:
+            return False
+        if name in vars(klass):
+            found = type(vars(klass)[name])
+            return not (hasattr(found, "__set__") or hasattr(found, "__delete__"))
+    return False
 
 
 def builds(cls: type) -> bool:
