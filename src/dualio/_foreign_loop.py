@@ -46,7 +46,7 @@ def note_foreign_loop(error: BaseException, portal_name: str, awaitable: object 
 
     ``awaitable``: what ``run()`` was given if it was an awaitable object made before the call, not a coroutine.
     """
-    if not isinstance(error, (RuntimeError, ValueError)) or not mentions_other_loop(error):
+    if not isinstance(error, Exception) or not mentions_other_loop(error):
         return
     if any(note.startswith(_PREFIX) for note in getattr(error, "__notes__", ())):
         return

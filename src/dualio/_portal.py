@@ -263,7 +263,7 @@ class Portal(SharedOnly):
         if error is None:
             return call.result
         self._note_object_of_another_loop(error)  # names the object and its portal, if it finds them
-        if isinstance(error, (RuntimeError, ValueError)):  # asyncio's words: a note, unless one is there
+        if isinstance(error, Exception):  # asyncio's words about another loop, in it or in its cause: a note
             made_before = type(aw_or_fn) is not CoroutineType and hasattr(type(aw_or_fn), "__await__")
             note_foreign_loop(error, self.name, aw_or_fn if made_before else None)
         try:

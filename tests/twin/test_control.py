@@ -224,6 +224,10 @@ def test_close_closes_the_async_object_on_its_loop_and_later_calls_fail_clearly(
     # Leaving a `with` block runs AsyncStore's own __aexit__ and leaves the twin open (review 17a: the message
     # said "or by leaving its `with` block" for every class).
     assert "(it was closed by close()); make a new one instead (construct Store, or get one" in str(caught.value)
+    # twin_of() of the same object gives the same closed twin back; a restartable object is not closed (taskiq's
+    # module-level broker, review 38b r04: the advice "get one the way you got this one" led back to this twin)
+    assert "twin_of() of it included, stays closed" in str(caught.value)
+    assert "(a broker's shutdown() and startup()), not close()" in str(caught.value)
     assert isinstance(caught.value, dualio.DualioError)
     assert isinstance(caught.value, RuntimeError)
     copy = pickle.loads(pickle.dumps(caught.value))

@@ -479,3 +479,28 @@ def test_a_timeout_names_the_class_of_the_object_called_not_the_base_that_define
             pool.request("u")
         with pytest.raises(TimeoutError, match=r"^AsyncConnectionPool\.fetch did not finish within 0\.05 s"):
             pool.fetch("u")
+
+
+class ResultError(Exception):
+    """A library's own error, not a RuntimeError (taskiq's ``ResultIsReadyError``)."""
+
+
+class AsyncWrapsLoopErrors:
+    async def is_ready(self) -> bool:
+        try:
+            raise RuntimeError("<Queue at 0x1> is bound to a different event loop")
+        except RuntimeError as loop_error:
+            raise ResultError("cannot check the result") from loop_error
+
+
+def test_a_library_error_raised_from_asyncios_other_loop_error_gets_the_note() -> None:
+    """taskiq wraps asyncio's complaint in its own error (``raise ... from``): the twin's note was missing, as it
+    was looked for only on a RuntimeError or ValueError itself (review 38b)."""
+    twin_obj = sync_class(AsyncWrapsLoopErrors)()
+    with pytest.raises(ResultError, match="cannot check the result") as caught:
+        twin_obj.is_ready()
+    notes = "\n".join(getattr(caught.value, "__notes__", ()))
+    assert "AsyncWrapsLoopErrors.is_ready: its async object uses another event loop than its twin's portal" in notes
+    with pytest.raises(ResultError) as by_run:
+        dualio.run(unwrap(twin_obj).is_ready())
+    assert "another event loop" in "\n".join(getattr(by_run.value, "__notes__", ()))

@@ -41,8 +41,20 @@ def closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
     # Leaving a `with` block closes only a twin whose class has no __aexit__ of its own to run (`Twin.__exit__`).
     how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
     return TwinClosedError(
-        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); make a new one "
-        f"instead (construct {type(twin).__qualname__}, or get one the way you got this one)"
+        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); "
+        + renew_advice(twin)
+    )
+
+
+def renew_advice(twin: Twin[Any]) -> str:
+    """What to do instead of calling a closed twin: every twin of its async object stays closed (``twin_of`` of
+    a module-level object gives the same closed twin back), so make a new object, or do not close a restartable
+    one (a taskiq broker's ``shutdown()``/``startup()``)."""
+    name = type(twin).__qualname__
+    return (
+        f"make a new one instead (construct {name}, or get one the way you got this one if that makes a new async "
+        "object: a twin of the same object, twin_of() of it included, stays closed); to stop an object and start "
+        "it again later, call its own methods for that (a broker's shutdown() and startup()), not close()"
     )
 
 

@@ -17,6 +17,7 @@ from dualio._portal import Portal
 from dualio._validate import check_timeout, named
 
 from . import _registry
+from ._closers import renew_advice
 from ._dynamic import sync_class
 from ._errors import TwinClosedError
 from ._kept import keep
@@ -124,8 +125,7 @@ def awaited(twin: Twin[Any], /) -> Any:
     if twin._dualio_closed:
         raise TwinClosedError(
             f"dualio.twin.awaited() was called on a closed {type(twin).__qualname__} twin (it was closed by close() "
-            f"or by leaving its `with` block); make a new one instead (construct {type(twin).__qualname__}, or get "
-            "one the way you got this one)"
+            "or by leaving its `with` block); " + renew_advice(twin)
         )
     if not inspect.isawaitable(obj):
         raise TypeError(

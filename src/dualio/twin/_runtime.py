@@ -425,8 +425,9 @@ async def _invoke(
             awaitable = awaitable_in_fact(result)
             return result if awaitable is None else await awaitable
         return result
-    except (RuntimeError, ValueError, AssertionError) as error:
-        _explain_loop_error(error, fn)
+    except Exception as error:
+        if isinstance(error, (RuntimeError, ValueError, AssertionError)) or mentions_other_loop(error):
+            _explain_loop_error(error, fn)  # also a library's error raised from asyncio's (taskiq's)
         raise
 
 
@@ -553,10 +554,10 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
             timeout=timeout_for(twin) if overrides else twin._dualio_timeout,
         )
     except Exception as error:
-        if isinstance(error, (RuntimeError, ValueError)):
-            _explain_loop_error(error, fn)
-        elif isinstance(error, TimeoutError):
+        if isinstance(error, TimeoutError):
             _name_the_class_called(error, fn, twin)
+        elif isinstance(error, (RuntimeError, ValueError)) or mentions_other_loop(error):
+            _explain_loop_error(error, fn)  # also a library's error raised from asyncio's (taskiq's)
         _note_closed_ancestor(twin, error)
         raise
     if type(result) in _PLAIN:
@@ -727,8 +728,9 @@ def enter(twin: Twin[Any]) -> Any:
     name = f"{type(obj).__qualname__}.__aenter__"
     try:
         value = _run(portal, held.enter_and_hold(portal), name, timeout_for(twin))
-    except (RuntimeError, ValueError) as error:
-        _explain_loop_error(error, type(obj).__aenter__)
+    except Exception as error:
+        if isinstance(error, (RuntimeError, ValueError)) or mentions_other_loop(error):
+            _explain_loop_error(error, type(obj).__aenter__)
         raise
     try:
         twin._dualio_entered.append((threading.get_ident(), held))
