@@ -41,8 +41,7 @@ def closed_error(twin: Twin[Any], what: str) -> TwinClosedError:
     # Leaving a `with` block closes only a twin whose class has no __aexit__ of its own to run (`Twin.__exit__`).
     how = "close()" if hasattr(type(twin._dualio_obj), "__aexit__") else "close() or by leaving its `with` block"
     return TwinClosedError(
-        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); "
-        + renew_advice(twin)
+        f"{type(twin).__qualname__}.{what} was called on a closed twin (it was closed by {how}); " + renew_advice(twin)
     )
 
 
