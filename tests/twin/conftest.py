@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 import dualio
-from dualio.twin import _dynamic, _registry, use_portal
+from dualio.twin import _dynamic, _registry, sync_class, use_portal
 from dualio.twin.examples import store
 from dualio.twin.examples._async_store import AsyncCursor, AsyncStore
 
 from ._aiohttp_server import Server, start
+from ._helpers_runtime import lazy_connection
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,9 @@ def server() -> Iterator[Server]:
         runner = server_portal.run(start, state)
         yield state
         server_portal.run(runner.cleanup, timeout=10)
+
+
+@pytest.fixture
+def lazy_twin_class() -> Any:
+    """The run-time twin class of ``lazy_connection``, a lowercase class closed by its ``__aexit__``."""
+    return sync_class(lazy_connection)

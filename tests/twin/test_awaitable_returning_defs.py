@@ -17,7 +17,7 @@ import zmq
 import zmq.asyncio
 
 import dualio
-from dualio.twin import sync_class, twin_of, unwrap, use_portal
+from dualio.twin import TwinClosedError, sync_class, twin_of, unwrap, use_portal
 
 
 class AsyncFutures:
@@ -138,3 +138,31 @@ def test_a_sync_context_manager_a_call_returns_is_entered_on_the_loop(portal: du
         "exited with ValueError",
     ]
     assert events.count("released") == 2
+
+
+class AsyncApi:
+    """As a botocore client: its API methods are plain defs that return coroutines."""
+
+    def list_buckets(self) -> Coroutine[Any, Any, list[str]]:
+        return self._request()
+
+    async def _request(self) -> list[str]:
+        return ["bucket"]
+
+    def region(self) -> str:
+        return "eu"
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_closed_twin_refuses_a_plain_def_whose_result_is_awaitable(portal: dualio.Portal) -> None:
+    # Before, after close() an aiobotocore client's twin still ran `s3.list_buckets()`, and the
+    # user got botocore's "'NoneType' object has no attribute 'get'" instead of TwinClosedError.
+    with use_portal(portal):
+        api = sync_class(AsyncApi)()
+    assert api.list_buckets() == ["bucket"]
+    api.close()
+    with pytest.raises(TwinClosedError, match=r"^Api\.list_buckets\(\) was called on a closed twin"):
+        api.list_buckets()
+    assert api.region() == "eu"  # a plain result: a sync method still runs after close

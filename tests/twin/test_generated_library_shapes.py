@@ -238,7 +238,7 @@ def test_same_named_type_variables_of_two_modules_say_how_to_list_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As SQLAlchemy's engine.py and session.py, which both define `_P`; here made differently (bounds), since
-    # variables made alike (`TypeVar("_T")` in both) are one meaning since stop 22 (test_review11).
+    # variables made alike (`TypeVar("_T")` in both) are one meaning since stop 22 (test_generated_type_variables.py).
     source = TYPE_VARIABLE_SOURCE.replace('TypeVar("_T")', 'TypeVar("_T", bound=int)')
     one_module_package(tmp_path, monkeypatch, "gen_two_t", source)
     other = TYPE_VARIABLE_SOURCE.replace("AsyncA", "AsyncB").replace('TypeVar("_T")', 'TypeVar("_T", bound=str)')

@@ -138,7 +138,7 @@ def test_members_defined_under_a_branch_of_the_class_body_are_a_clear_error(
 ) -> None:
     # Before, they were dropped without a word. Every such statement is named, not only the first. An `if` a
     # type checker decides (aiohttp's ClientSession defines get, post, ... this way) is read since stop 31
-    # (`_branches`, tests in test_review25.py): only the `try` is refused here.
+    # (`_branches`, tests in test_generated_member_kinds.py): only the `try` is refused here.
     one_module_package(
         tmp_path,
         monkeypatch,

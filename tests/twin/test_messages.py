@@ -3,7 +3,8 @@
 Every path a twin call takes to the portal (plain, sync, ``with`` merged or not, iteration, close, class-level
 calls) names the async method the user called in a ``TimeoutError``, never dualio's helper coroutine. A twin
 method called inside a coroutine names the twin method and the async object's equivalent, not "await the
-coroutine", and the warning points at the caller's line, not at a generated twin method.
+coroutine", and the warning points at the caller's line, not at a generated twin method. Errors name the member
+called (an alias, a factory-made method), and a call that fails because its parent twin is closed says so.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import importlib
 import re
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ from typing import Any
 import pytest
 
 import dualio
-from dualio.twin import is_closed, sync_class, timeout, unwrap, use_portal
+from dualio.twin import TwinClosedError, is_closed, set_timeout, sync_class, timeout, unwrap, use_portal
 from dualio.twin import support as _support
+
+from ._helpers_runtime import AsyncApiClient
 
 NAP = 30.0  # how long a slow part sleeps: far beyond the tests' timeout, which cancels it
 
@@ -504,3 +507,82 @@ def test_a_library_error_raised_from_asyncios_other_loop_error_gets_the_note() -
     with pytest.raises(ResultError) as by_run:
         dualio.run(unwrap(twin_obj).is_ready())
     assert "another event loop" in "\n".join(getattr(by_run.value, "__notes__", ()))
+
+
+def _delegate(name: str) -> Callable[..., Coroutine[Any, Any, str]]:
+    async def method(self: AsyncFile, *args: object) -> str:  # named `method`, as aiofiles' delegates are
+        await asyncio.sleep(self.delay)
+        return name
+
+    return method
+
+
+def _api_method(name: str) -> Callable[..., Coroutine[Any, Any, str]]:
+    async def _api_call(self: AsyncFile, *args: object) -> str:  # renamed, as botocore's API methods are
+        await asyncio.sleep(self.delay)
+        return name
+
+    _api_call.__name__ = name
+    return _api_call
+
+
+class AsyncFile:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+
+    read = _delegate("read")
+    list_buckets = _api_method("list_buckets")
+
+    async def fetch(self) -> str:
+        return "fetched"
+
+    get = fetch  # an alias: errors name `get`, the member called
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_errors_name_the_member_called(portal: dualio.Portal) -> None:
+    File = sync_class(AsyncFile)
+    with use_portal(portal):
+        slow = File(delay=5)
+    set_timeout(slow, 0.05)
+    with pytest.raises(TimeoutError, match=r"^AsyncFile\.read did not finish within 0\.05 s"):
+        slow.read()  # before: "_delegate.<locals>.method did not finish ..."
+    with pytest.raises(TimeoutError, match=r"^AsyncFile\.list_buckets did not finish within 0\.05 s"):
+        slow.list_buckets()  # before, "_api_method.<locals>._api_call did not finish ..."
+    slow.close()
+    for call, name in ((slow.read, "read"), (slow.get, "get")):
+        with pytest.raises(TwinClosedError, match=rf"^File\.{name}\(\) was called on a closed twin"):
+            call()  # before: File.method(), File.fetch()
+    assert File.read.__name__ == "read"
+
+
+def test_a_call_failing_on_a_twin_whose_parent_is_closed_says_so(portal: dualio.Portal) -> None:
+    # Before, after client.close(), client.chat.completions.create(...) failed with httpx's "the client has
+    # been closed" (anthropic: "Connection error.") and nothing said that the twin it came from was closed.
+    with use_portal(portal):
+        client = sync_class(AsyncApiClient)()
+    resource = client.resource
+    assert resource.create() == "created"
+    client.close()
+    with pytest.raises(TwinClosedError):
+        client.ping()
+    with pytest.raises(RuntimeError, match="the client has been closed") as caught:
+        resource.create()  # the resource twin is not closed itself: its call runs, and fails as the async one
+    assert caught.value.__notes__ == [
+        "Resource was made by the ApiClient twin, which is closed: a twin made by another twin's call or attribute "
+        "is not closed with it, but what they share (a connection, an HTTP client) may be; make a new ApiClient "
+        "to go on"
+    ]
+    assert resource.build() == "built"  # a sync method still runs, as on the async object
+
+
+def test_a_failing_call_on_a_twin_of_an_open_parent_gets_no_note(portal: dualio.Portal) -> None:
+    with use_portal(portal):
+        client = sync_class(AsyncApiClient)()
+    resource = client.resource
+    dualio.twin.unwrap(client).closed = True  # closed behind the twin's back: the twin is open
+    with pytest.raises(RuntimeError, match="the client has been closed") as caught:
+        resource.create()
+    assert not hasattr(caught.value, "__notes__")

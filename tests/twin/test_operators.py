@@ -9,6 +9,7 @@ defines none keeps identity equality (the same async object always has the same 
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import anyio
 import pytest
 
 import dualio
-from dualio.twin import sync_class, twin_of, unwrap
+from dualio.twin import sync_class, twin_of, unwrap, use_portal
 
 from .test_generated_spellings import generate_and_use
 
@@ -174,3 +175,17 @@ def test_generated_twins_type_and_run_the_operators(tmp_path: Path, monkeypatch:
     assert "def __truediv__(self, part: int) -> Version:" in text
     assert "def __lt__(self, other: Version) -> bool:" in text
     assert "def __eq__" not in text  # the Twin base's, which compares the async objects
+
+
+def test_a_path_twin_is_a_path_to_str_and_open(portal: dualio.Portal, tmp_path: Path) -> None:
+    # Before, str() of an anyio.Path twin was the twin's repr, so open(str(path)) opened a wrong path, and
+    # os.fspath()/open() refused it.
+    anyio = pytest.importorskip("anyio")
+    with use_portal(portal):
+        path = sync_class(anyio.Path)(str(tmp_path / "note.txt"))
+    assert str(path) == str(tmp_path / "note.txt")
+    assert os.fspath(path) == str(tmp_path / "note.txt")
+    path.write_text("hello")
+    with open(path) as file:
+        assert file.read() == "hello"
+    assert repr(path).startswith("<SyncPath twin of")

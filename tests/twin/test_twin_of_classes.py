@@ -9,12 +9,16 @@ whose methods called the abstract ones: ``send()`` sent nothing, ``receive()`` g
 from __future__ import annotations
 
 import asyncio
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, assert_type
 
 import pytest
 
 import dualio
-from dualio.twin import Twin, sync_class, twin_of
+from dualio.twin import Twin, sync_class, twin_of, unwrap, use_portal
+from dualio.twin.examples._async_store import AsyncStore
+from dualio.twin.examples.store import Store
+
+from ._helpers_runtime import AsyncApiClient
 
 T = TypeVar("T")
 
@@ -81,3 +85,33 @@ def test_an_object_of_another_class_is_still_refused() -> None:
     with pytest.raises(TypeError, match="expects a twin class as its second argument"):
         twin_of(dualio.run(_box()), list[int])  # type: ignore[type-var]
     assert issubclass(Stream, Twin)
+
+
+def test_twin_of_with_a_twin_class_types_and_checks_the_twin(portal: dualio.Portal) -> None:
+    # twin_of() is typed Any, so with generated twins everything after
+    # `conn = twin_of(dualio.run(asyncssh.connect(...)))` was Any for mypy.
+    async def make_store() -> AsyncStore:
+        return AsyncStore("kv")  # made on the loop, as AsyncStore requires
+
+    with use_portal(portal):
+        store = twin_of(portal.run(make_store()), Store)
+        assert_type(store, Store)
+        assert type(store) is Store
+        assert twin_of(unwrap(store), Store) is store
+        made_at_run_time = sync_class(AsyncApiClient)
+        client = twin_of(AsyncApiClient(), made_at_run_time)
+        assert type(client) is made_at_run_time
+        with pytest.raises(TypeError, match=r"Store is the twin class of .*AsyncStore, and obj is a .*AsyncApiClient"):
+            twin_of(AsyncApiClient(), Store)
+        with pytest.raises(TypeError, match="expects a twin class as its second argument"):
+            twin_of(portal.run(make_store()), AsyncStore)  # type: ignore[type-var]
+        with pytest.raises(TypeError, match="got a Store twin, which is a twin already"):
+            twin_of(store, Store)
+        child = AsyncChildClient()
+        child_twin = twin_of(child)  # its own twin class, made at run time, a subclass of the parent's
+        assert twin_of(child, made_at_run_time) is child_twin
+    store.close()
+
+
+class AsyncChildClient(AsyncApiClient):
+    pass

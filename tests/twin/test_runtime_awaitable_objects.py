@@ -1,14 +1,16 @@
-"""A twin's constructor never awaits the object it creates; ``awaited`` and ``twin_of`` (review 9, r01).
+"""A twin's constructor never awaits the object it creates; ``awaited`` and ``twin_of``.
 
 ``AsyncX(...)`` is the object, as in Python: an awaitable instance (``aiosqlite.Connection``, whose
 ``__aenter__`` is ``return await self``) is awaited only by ``with`` (through ``__aenter__``) or by
-``dualio.twin.awaited``. ``twin_of`` gives the twin of an async object made elsewhere (``aiosqlite.connect()``).
+``dualio.twin.awaited``. ``twin_of`` gives the twin of an async object made elsewhere (``aiosqlite.connect()``),
+and says what to do with what has no twin (a function, a sync object whose methods return awaitables).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import sqlite3
 from collections.abc import Generator
 from pathlib import Path
@@ -32,6 +34,8 @@ from dualio.twin import (
 )
 from dualio.twin.examples._async_store import AsyncStore
 from dualio.twin.examples.store import Store
+
+from ._helpers_runtime import AsyncStream
 
 
 class AsyncHandle:
@@ -258,3 +262,25 @@ class AwaitableOnly:
 
     def __await__(self) -> Generator[Any, None, None]:
         yield from ()
+
+
+async def connect(host: str) -> AsyncStream:
+    return AsyncStream()
+
+
+def test_twin_of_a_function_says_to_pass_what_it_returns() -> None:
+    message = "twin_of() expects an async object, got the function connect: pass what it returns, twin_of(connect(...))"
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}"):
+        twin_of(connect)
+
+
+class Paginator:
+    """Only sync methods, one returning an async iterable, as botocore's paginator."""
+
+    def paginate(self) -> object:
+        return object()
+
+
+def test_twin_of_a_sync_object_says_what_to_do_with_awaitables() -> None:
+    with pytest.raises(TypeError, match=r"twin what they return \(twin_of\(obj\.m\(\.\.\.\)\)\)"):
+        twin_of(Paginator())

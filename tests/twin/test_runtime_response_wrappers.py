@@ -1,22 +1,18 @@
-"""Run-time fixes from review 15 (openai and anthropic's raw and streaming response wrappers).
+r"""openai's and anthropic's raw and streaming response wrappers through run-time twins.
 
 openai's clients expose each resource in two wrapped forms: ``client.with_raw_response`` (a namespace whose
-resources are ``cached_property``\\ s made from a private client) and a resource's ``with_streaming_response``,
+resources are ``cached_property``\ s made from a private client) and a resource's ``with_streaming_response``,
 whose ``create`` is an instance attribute: a sync ``functools.wraps`` wrapper of the async ``create`` that
-returns an async context manager. Before stop 26 the namespace came back raw (so ``.chat.completions.create``
-returned a coroutine never awaited), and ``cm = ...with_streaming_response.create(...)`` on a line of its own
-failed with "run() expects an awaitable" (only ``with ... as r`` written at once worked). Also (review 15d):
-``str()`` and ``os.fspath()`` of a twin give the async object's (anyio's ``Path``).
+returns an async context manager. The namespace is read through a twin (its ``.chat.completions.create`` is
+awaited), and ``cm = ...with_streaming_response.create(...)`` on a line of its own can be entered later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import os
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -151,20 +147,6 @@ def test_a_streaming_response_can_be_entered_later(client: Any) -> None:
         assert entered.text == "echo c"
     with client.completions.with_streaming_response.create("d e") as response:  # written at once, as before
         assert response.iter_lines() == ["echo", "d", "e"]
-
-
-def test_a_path_twin_is_a_path_to_str_and_open(portal: dualio.Portal, tmp_path: Path) -> None:
-    # Review 15d: str() of an anyio.Path twin was the twin's repr, so open(str(path)) opened a wrong path, and
-    # os.fspath()/open() refused it.
-    anyio = pytest.importorskip("anyio")
-    with use_portal(portal):
-        path = sync_class(anyio.Path)(str(tmp_path / "note.txt"))
-    assert str(path) == str(tmp_path / "note.txt")
-    assert os.fspath(path) == str(tmp_path / "note.txt")
-    path.write_text("hello")
-    with open(path) as file:
-        assert file.read() == "hello"
-    assert repr(path).startswith("<SyncPath twin of")
 
 
 def test_str_of_a_twin_whose_class_has_no_str_is_its_repr(client: Any) -> None:

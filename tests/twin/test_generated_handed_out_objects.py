@@ -1,4 +1,8 @@
-"""Review 22 (grpc.aio, websockets, Playwright, aiosmtplib, aiofiles, the docs as written): fixes kept fixed."""
+"""Classes that hold or hand out async objects, in generated twins: a plain class holding async objects
+(asyncua's ``client.nodes``) is not typed as itself, an iterable parameter of listed objects takes containers of
+twins, objects whose plain methods hand out async objects (Playwright's ``FrameLocator``, grpc.aio's
+multicallables) are twins, typed as their twin or ``Any``, and a type variable bound to such a class stays.
+"""
 
 from __future__ import annotations
 
@@ -12,61 +16,116 @@ import dualio
 from dualio import twin
 from dualio.twin import use_portal
 
+from ._helpers_generate import _generate, _package
 from .test_generated_spellings import check_and_run_usage
-from .test_review18_generator import _package
-from .test_review19 import _generate
 
-_STARTED_DRIVER = '''
-class AsyncDriver:
-    """Playwright's shape: ``start()`` of its context manager replaces ``stop`` on the instance."""
+_SHORTCUTS = {
+    "aio": """
+class AsyncNode:
+    async def read(self) -> int:
+        return 7
+
+
+class Shortcuts:  # asyncua's: no async member, but attributes of a class that has some
+    objects: AsyncNode
 
     def __init__(self) -> None:
-        self.stopped_by = ""
-
-    async def stop(self) -> None:
-        """Stop the driver (the class's does nothing: the context manager that started it replaces it)."""
-
-    def name(self) -> str:
-        return "class"
+        self.objects = AsyncNode()
 
 
-class AsyncStarter:
-    async def start(self) -> AsyncDriver:
-        driver = AsyncDriver()
-        driver.stop = self.stop_driver  # type: ignore[method-assign]
-        driver.name = lambda: "own"  # type: ignore[method-assign]
-        self.driver = driver
-        return driver
+class AsyncClient:
+    def __init__(self) -> None:
+        self.nodes: Shortcuts = Shortcuts()
 
-    async def stop_driver(self) -> None:
-        self.driver.stopped_by = "starter"
-'''
+    async def connect(self) -> None:
+        pass
+""",
+}
 
 
-def test_a_method_an_instance_replaces_is_called_through_the_instance(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, portal: dualio.Portal
+_SHORTCUTS_USAGE = """
+from typing import assert_type
+
+from gen_shortcuts.sync import Client, Node
+
+client = Client()
+assert_type(client.nodes.objects, Node)
+assert client.nodes.objects.read() == 7
+"""
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_class_holding_async_objects_is_not_typed_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: bool
 ) -> None:
-    # Review 22b: `SyncPlaywright.stop()` ran the class's `stop` (which does nothing), not the one
-    # `async_playwright().start()` set on the instance: Playwright's driver went on running.
-    output, text = _generate(tmp_path, monkeypatch, "gen_started_driver", {"aio": _STARTED_DRIVER}, "AsyncDriver")
+    # Before, asyncua's `Client.nodes: Shortcuts` was typed as the async Shortcuts, though the runtime gives
+    # its twin (its instances hold Nodes): mypy read `client.nodes.objects.get_child(...)` as a coroutine, and
+    # listing Shortcuts was refused ("has no async members").
+    names = ("AsyncClient", "AsyncNode", "Shortcuts") if listed else ("AsyncClient", "AsyncNode")
+    output, text = _generate(tmp_path, monkeypatch, "gen_shortcuts", _SHORTCUTS, *names)
+    if not listed:
+        assert "def nodes(self) -> _typing.Any:" in text  # what the runtime builds for it has no generated type
+        return
+    assert "def nodes(self) -> SyncShortcuts:" in text
+    assert "def objects(self) -> Node:" in text
     output.write_text(text)
-    aio = importlib.import_module("gen_started_driver.aio")
-    runtime_starter = twin.sync_class(aio.AsyncStarter)
-    with use_portal(portal):
-        runtime = runtime_starter().start()  # a run-time twin of AsyncDriver, before the generated one loads
-        runtime.stop()
-        assert runtime.name() == "own"
-        assert runtime.stopped_by == "starter"
-    generated = importlib.import_module("gen_started_driver.sync")
+    check_and_run_usage(tmp_path, "gen_shortcuts", _SHORTCUTS_USAGE)
 
-    async def start() -> object:
-        return await aio.AsyncStarter().start()
 
-    driver = twin.twin_of(portal.run(start()), generated.Driver)
-    assert type(driver) is generated.Driver
-    driver.stop()
-    assert driver.name() == "own"
-    assert driver.stopped_by == "starter"
+_ITERABLE_PARAMETER = {
+    "aio": """
+from collections.abc import Iterable, Sequence
+
+
+class AsyncNode:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    async def read(self) -> int:
+        return self.value
+
+
+class AsyncClient:
+    async def read_values(self, nodes: Iterable[AsyncNode]) -> list[int]:
+        return [await node.read() for node in nodes]
+
+    async def first(self, nodes: Sequence[AsyncNode]) -> int:
+        return await nodes[0].read()
+
+    async def sum(self, values: Iterable[int]) -> int:
+        return sum(values)
+""",
+}
+
+
+_ITERABLE_PARAMETER_USAGE = """
+from gen_iterable_param.aio import AsyncNode
+from gen_iterable_param.sync import Client, Node
+
+client = Client()
+nodes = [Node(1), Node(2)]
+assert client.read_values(nodes) == [1, 2]
+assert client.read_values((Node(3),)) == [3]
+assert client.read_values({Node(4)}) == [4]
+assert client.first(nodes) == 1
+assert client.sum(iter([1, 2])) == 3
+"""
+
+
+def test_an_iterable_parameter_of_listed_objects_takes_containers_of_twins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, asyncua's `read_values(nodes: Iterable[Node])` kept its type, so mypy refused a list of twins,
+    # which the twin unwraps.
+    output, text = _generate(
+        tmp_path, monkeypatch, "gen_iterable_param", _ITERABLE_PARAMETER, "AsyncClient", "AsyncNode"
+    )
+    assert "nodes: list[Node] | tuple[Node, ...] | set[Node] | frozenset[Node]) -> list[int]:" in text
+    assert "_support.passed_each(nodes)" in text
+    assert "def first(self, nodes: list[Node] | tuple[Node, ...]) -> int:" in text
+    assert "values: Iterable[int]" in text
+    output.write_text(text)
+    check_and_run_usage(tmp_path, "gen_iterable_param", _ITERABLE_PARAMETER_USAGE)
 
 
 _HANDS_OUT = '''
@@ -144,7 +203,7 @@ class Page:
 def test_objects_whose_plain_methods_hand_out_async_objects_are_twins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, portal: dualio.Portal
 ) -> None:
-    # Review 22b/22a: Playwright's FrameLocator and ConsoleMessage, grpc.aio's multicallables came back raw,
+    # Before, Playwright's FrameLocator and ConsoleMessage, grpc.aio's multicallables came back raw,
     # so `page.frame_locator(...).locator(...).text_content()` gave a coroutine, `message.page.title()` too,
     # and `stub.Unary(request)` ran grpc's code in the caller's thread ("There is no current event loop").
     _package(tmp_path, monkeypatch, "hands_out", {"aio": _HANDS_OUT})
@@ -193,7 +252,7 @@ assert owner is not None and owner.title() == "Home"
 def test_a_class_handing_out_async_objects_is_typed_as_its_twin_or_any(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: bool
 ) -> None:
-    # Review 22b: listing Playwright's FrameLocator was refused ("has no async members"), and Page's
+    # Before, listing Playwright's FrameLocator was refused ("has no async members"), and Page's
     # `frame_locator()` was typed as the async FrameLocator, though the runtime now gives its twin.
     names = ("Page", "Locator", "FrameLocator", "Message") if listed else ("Page", "Locator")
     output, text = _generate(tmp_path, monkeypatch, "gen_hands_out", {"aio": _HANDS_OUT}, *names)
@@ -236,7 +295,7 @@ class AsyncObjects(Generic[TableInstance]):
 def test_a_type_variable_bound_to_a_class_handing_out_async_objects_stays(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Review 24b: piccolo's `TableInstance` (bound to `Table`, whose plain defs return queries) was rewritten to
+    # Before, piccolo's `TableInstance` (bound to `Table`, whose plain defs return queries) was rewritten to
     # Any, so rows were typed `list[Any]`; the runtime gives the user's own subclass, raw.
     _, text = _generate(tmp_path, monkeypatch, "gen_piccolo_bound", {"aio": _PICCOLO_SHAPE}, "AsyncObjects")
     assert "def first(self) -> TableInstance:" in text

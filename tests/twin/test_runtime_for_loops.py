@@ -1,4 +1,4 @@
-"""A call written straight into ``for`` iterates an awaitable async iterable result, as ``async for`` (review 9, r03).
+"""A call written straight into ``for`` iterates an awaitable async iterable result, as ``async for``.
 
 asyncpg's ``con.cursor(query)`` returns a ``CursorFactory``: awaitable (to a ``Cursor``) and async iterable (the
 rows). ``async for row in con.cursor(query)`` iterates it; so does ``for row in twin.cursor(query)``, read from the

@@ -1,4 +1,12 @@
-"""Review 32 (stop 32): twins of compiled (pyo3) libraries, psqlpy first."""
+"""Twins of compiled (pyo3) libraries: psqlpy, rnet and pyreqwest shapes, at run time and in the generator.
+
+- a sync method returning an object whose ``__await__`` returns the object itself (psqlpy's ``Transaction``) gives
+  it unawaited;
+- a name an annotation takes from a ``from .module import *`` of a stub (rnet) is imported from that module;
+- a timeout names an awaitable by its own ``__qualname__`` (pyo3's coroutines are all of class ``Coroutine``);
+- a twin named like a class of its own module (pyreqwest's ``SyncClient``) gets a note;
+- ``sync_class`` of a compiled class with no visible async member points to the generator.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +24,8 @@ from dualio.twin import GenerateNote, sync_class, unwrap, use_portal
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
+from ._helpers_generate import _package
 from .test_generated_spellings import check_and_run_usage
-from .test_review18_generator import _package
 
 
 class AsyncTransaction:
@@ -82,6 +90,7 @@ class Cookie:
         self.name = name
 """
 
+
 STAR_CLIENT = """
 from .cookie import *
 
@@ -90,6 +99,7 @@ class AsyncClient:
     async def cookies(self, first: Cookie) -> list[Cookie]:
         return [first, Cookie("second")]
 """
+
 
 STAR_USAGE = """
 from typing import assert_type
@@ -107,7 +117,7 @@ with Client() as client:
 def test_a_name_an_annotation_takes_from_a_star_import_is_imported_from_that_module(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Review 32b: rnet's stub names its classes through `from .cookie import *`; the generator refused ("uses the
+    """Before, rnet's stub names its classes through `from .cookie import *`; the generator refused ("uses the
     name 'Cookie', which module ... neither defines nor imports")."""
     _package(tmp_path, monkeypatch, "gen_star", {"cookie": STAR_COOKIE, "aio": STAR_CLIENT})
     output = tmp_path / "gen_star" / "sync.py"
@@ -128,7 +138,7 @@ class _Named:
 
 
 def test_a_timeout_names_an_awaitable_by_its_own_qualname(portal: dualio.Portal) -> None:
-    """Review 32b: "Coroutine did not finish within 0.05 s" for pyreqwest's `send()`."""
+    """Before: "Coroutine did not finish within 0.05 s" for pyreqwest's `send()`."""
     with pytest.raises(TimeoutError, match=r"^ConsumedRequest\.send did not finish within 0\.05 s"):
         portal.run(_Named(), timeout=0.05)
 
@@ -146,8 +156,8 @@ class Request:
 
 
 def test_a_twin_named_like_a_class_of_its_module_gets_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Review 32b: pyreqwest's modules have their own `SyncClient`, `SyncResponse`, ...: the twins of `Client` and
-    `Response` took the same names without a word."""
+    """pyreqwest's modules have their own `SyncClient`, `SyncResponse`, ...: the twins of `Client` and
+    `Response` took the same names without a word before."""
     _package(tmp_path, monkeypatch, "gen_clash", {"aio": CLASHING})
     output = tmp_path / "gen_clash" / "sync.py"
     with pytest.warns(
@@ -164,7 +174,7 @@ def test_a_twin_named_like_a_class_of_its_module_gets_a_note(tmp_path: Path, mon
 
 
 def test_sync_class_of_a_compiled_class_with_no_visible_async_member_points_to_the_generator() -> None:
-    """Review 32a: `sync_class(psqlpy.ConnectionPool)` was refused with no word on why a compiled class's async
+    """Before, `sync_class(psqlpy.ConnectionPool)` was refused with no word on why a compiled class's async
     methods are not seen; a Python class's refusal stays as it was."""
     with pytest.raises(TypeError, match=r"cannot see the async members of collections\.deque: its methods are comp"):
         sync_class(collections.deque)  # methods compiled, as pyo3's are (none of them async)
