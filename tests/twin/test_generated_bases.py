@@ -267,3 +267,99 @@ def test_a_class_whose_async_members_are_in_another_package_s_base_says_where_to
         "there, use dualio.twin.sync_class(User) at run time, which sees them (list foreign_models:Model to "
         "generate its twin)"
     )
+
+
+FOREIGN_ENTERED = """
+from __future__ import annotations
+
+from typing import Any
+
+from typing_extensions import Self
+
+
+class BaseBroker:  # as taskiq's AsyncBroker: `async with broker` gives None
+    async def startup(self) -> None:
+        self.started = True
+
+    async def __aenter__(self) -> None:
+        await self.startup()
+
+    async def __aexit__(self, *args: object) -> None:
+        return None
+
+
+class BaseChannel:  # starts, then gives itself (typed Self)
+    async def __aenter__(self) -> Self:
+        self.open = True
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        return None
+
+
+class BaseLease:  # gives something else
+    async def __aenter__(self) -> dict[str, Any]:
+        return {"lease": 1}
+
+    async def __aexit__(self, *args: object) -> None:
+        return None
+"""
+
+ENTERED_SOURCE = """
+from __future__ import annotations
+
+from foreign_entered import BaseBroker, BaseChannel, BaseLease
+
+
+class AsyncListBroker(BaseBroker):
+    async def kiq(self, job: str) -> str:
+        return job
+
+
+class AsyncChannel(BaseChannel):
+    async def send(self, data: str) -> int:
+        return len(data)
+
+
+class AsyncLease(BaseLease):
+    async def renew(self) -> bool:
+        return True
+"""
+
+ENTERED_USAGE = """
+from typing import Any, assert_type
+
+from gen_entered.sync import Channel, Lease, ListBroker
+
+with ListBroker() as entered_broker:
+    assert_type(entered_broker, None)
+assert entered_broker is None
+with Channel() as channel:
+    assert_type(channel, Channel)
+    assert channel.send("abc") == 3
+with Lease() as lease:
+    assert_type(lease, Any)
+    assert lease == {"lease": 1}
+"""
+
+
+def test_with_on_a_base_of_another_package_is_typed_as_its_aenter_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before, every such twin's __enter__ was typed Self: taskiq's broker, whose __aenter__ returns None, gave None
+    # at run time to code mypy had let use it as the broker (review 38b r08).
+    (tmp_path / "foreign_entered").mkdir()
+    (tmp_path / "foreign_entered" / "__init__.py").write_text(FOREIGN_ENTERED)
+    text = generate_and_use(
+        tmp_path,
+        monkeypatch,
+        "gen_entered",
+        ENTERED_SOURCE,
+        "AsyncListBroker",
+        ENTERED_USAGE,
+        "AsyncChannel",
+        "AsyncLease",
+    )
+    assert "def __enter__(self) -> None: ..." in text
+    assert "def __enter__(self) -> _typing.Self: ..." in text
+    assert "def __enter__(self) -> _typing.Any: ..." in text

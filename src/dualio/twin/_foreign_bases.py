@@ -8,6 +8,9 @@ they define, so that the twin can declare them:
 
 - ``__aiter__``/``__anext__``: the twin declares ``__iter__``/``__next__``, with ``Any`` items (their annotations
   belong to the other package's names);
+- ``__aenter__``: the twin's ``__enter__`` is typed as what it gives: ``None`` if annotated so (taskiq's
+  ``AsyncBroker``: ``async with broker`` gives None), ``Self`` if it returns ``self`` or is annotated ``Self``,
+  else ``Any`` (the other package's names are not imported);
 - public members: the twin declares ``__getattr__ -> Any`` for type checkers, as for members a class decorator
   adds; at run time ``_dynamic.register_generated`` maps the members such bases give that the twin lacks, as
   ``sync_class`` maps them.
@@ -20,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ._lineage import Sources, ancestors
-from ._source import Source
+from ._source import Source, returns_self_only
 from ._syntax import class_body_names
 
 __all__ = ("ForeignBases", "foreign_bases")
@@ -35,6 +38,7 @@ class ForeignBases:
 
     written: list[str] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
+    entered: str | None = None  # what the twin's ``with`` gives, as the first ``__aenter__`` found says
 
     @property
     def iteration(self) -> set[str]:
@@ -60,44 +64,49 @@ def foreign_bases(sources: Sources, lookup: Sources, source: Source, node: ast.C
             head = base.value if isinstance(base, ast.Subscript) else base
             if not isinstance(head, (ast.Name, ast.Attribute)) or sources.base_class(defining, head, package):
                 continue  # read: its members are the class's already
-            names = _defined_in(lookup, defining, head, 0)
+            names = _defined_in(lookup, defining, head, 0, found)
             if names is not None:
                 found.written.append(ast.unparse(head))
                 found.names |= names
     return found
 
 
-def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int) -> set[str] | None:
-    """The names the class ``base`` (written in ``source``) and its bases define; None if it is not read."""
+def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int, found: ForeignBases) -> set[str] | None:
+    """The names the class ``base`` (written in ``source``) and its bases define; None if it is not read. The
+    first ``__aenter__`` met, depth first (Python's order for bases that share none), sets ``found.entered``."""
     qualified = source.qualified_name(base) or ""
     if depth > _MAX_DEPTH or qualified.partition(".")[0] in sys.stdlib_module_names:
         return None  # the standard library's (Generic, ABC) are not read; one with __aiter__ gets it at run time
     found_class = lookup.base_class(source, base, None)
     if found_class is None:
-        return _defined_through_alias(lookup, source, base, depth)
+        return _defined_through_alias(lookup, source, base, depth, found)
     defining, klass = found_class
     names = class_body_names(klass)
+    if found.entered is None and "__aenter__" in names:
+        found.entered = _entered(klass)
     for inner in klass.bases:
         head = inner.value if isinstance(inner, ast.Subscript) else inner
         if isinstance(head, (ast.Name, ast.Attribute)):
-            names |= _defined_in(lookup, defining, head, depth + 1) or set()
+            names |= _defined_in(lookup, defining, head, depth + 1, found) or set()
     return names
 
 
-def _defined_through_alias(lookup: Sources, source: Source, base: ast.expr, depth: int) -> set[str] | None:
+def _defined_through_alias(
+    lookup: Sources, source: Source, base: ast.expr, depth: int, found: ForeignBases
+) -> set[str] | None:
     """The names a base bound by assignment defines (arq's ``BaseRedis = Redis[bytes]`` under ``if
     TYPE_CHECKING:``, ``BaseRedis = Redis`` under ``else:``): those of the class each assignment names; None if
     ``base`` is not such a name or names no class that is read."""
     if not isinstance(base, ast.Name) or base.id not in source.defined:
         return None
-    found: set[str] | None = None
+    defined: set[str] | None = None
     for value in _assigned_values(source.tree.body, base.id):
         head = value.value if isinstance(value, ast.Subscript) else value
         if isinstance(head, (ast.Name, ast.Attribute)) and ast.unparse(head) != base.id:
-            names = _defined_in(lookup, source, head, depth + 1)
+            names = _defined_in(lookup, source, head, depth + 1, found)
             if names is not None:
-                found = (found or set()) | names
-    return found
+                defined = (defined or set()) | names
+    return defined
 
 
 def _assigned_values(body: list[ast.stmt], name: str) -> list[ast.expr]:
@@ -115,3 +124,20 @@ def _assigned_values(body: list[ast.stmt], name: str) -> list[ast.expr]:
             blocks = node.body + node.orelse + node.finalbody + [s for h in node.handlers for s in h.body]
             values += _assigned_values(blocks, name)
     return values
+
+
+def _entered(klass: ast.ClassDef) -> str:
+    """What the twin's ``__enter__`` returns for the ``__aenter__`` that ``klass`` defines (see the docstring)."""
+    node = next(
+        (n for n in klass.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__aenter__"),
+        None,
+    )
+    if node is None:  # bound otherwise (`__aenter__ = start`): not read
+        return "_typing.Any"
+    returns = node.returns
+    if isinstance(returns, ast.Constant) and returns.value in (None, "None"):
+        return "None"
+    spelled = ast.unparse(returns).strip("'\"") if returns is not None else ""
+    if returns_self_only(node) or spelled.rpartition(".")[2] == "Self":
+        return "_typing.Self"
+    return "_typing.Any"

@@ -195,8 +195,9 @@ class ClassWriter(SignatureWriter):
             self.closer(closer)
         else:
             inherited.append(f"{INDENT * 2}def close(self) -> None: ...")
-        if not self.protocols(members):
-            inherited.append(f"{INDENT * 2}def __enter__(self) -> _typing.Self: ...")
+        if not self.protocols(members):  # `with` enters an __aenter__ from another package's base, else the twin
+            entered = self.foreign_bases.entered or "_typing.Self"
+            inherited.append(f"{INDENT * 2}def __enter__(self) -> {entered}: ...")
             inherited += self.exit_header(INDENT * 2, "None: ...")
         if inherited:
             self.emit("", f"{INDENT}if _typing.TYPE_CHECKING:  # the Twin base's, typed for this class", *inherited)
