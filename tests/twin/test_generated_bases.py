@@ -270,6 +270,8 @@ def test_a_class_whose_async_members_are_in_another_package_s_base_says_where_to
 
 
 FOREIGN_ENTERED = """
+# mypy: ignore-errors
+# (an installed package's errors are not reported: BaseSession's __aenter__ is unannotated)
 from __future__ import annotations
 
 from typing import Any
@@ -297,6 +299,15 @@ class BaseChannel:  # starts, then gives itself (typed Self)
         return None
 
 
+class BaseSession:  # unannotated, connects, then gives itself
+    async def __aenter__(self):
+        self.connected = True
+        return self
+
+    async def __aexit__(self, *args):
+        return None
+
+
 class BaseLease:  # gives something else
     async def __aenter__(self) -> dict[str, Any]:
         return {"lease": 1}
@@ -308,7 +319,7 @@ class BaseLease:  # gives something else
 ENTERED_SOURCE = """
 from __future__ import annotations
 
-from foreign_entered import BaseBroker, BaseChannel, BaseLease
+from foreign_entered import BaseBroker, BaseChannel, BaseLease, BaseSession
 
 
 class AsyncListBroker(BaseBroker):
@@ -321,6 +332,11 @@ class AsyncChannel(BaseChannel):
         return len(data)
 
 
+class AsyncSession(BaseSession):
+    async def ping(self) -> bool:
+        return True
+
+
 class AsyncLease(BaseLease):
     async def renew(self) -> bool:
         return True
@@ -329,7 +345,7 @@ class AsyncLease(BaseLease):
 ENTERED_USAGE = """
 from typing import Any, assert_type
 
-from gen_entered.sync import Channel, Lease, ListBroker
+from gen_entered.sync import Channel, Lease, ListBroker, Session
 
 with ListBroker() as entered_broker:
     assert_type(entered_broker, None)
@@ -337,6 +353,9 @@ assert entered_broker is None
 with Channel() as channel:
     assert_type(channel, Channel)
     assert channel.send("abc") == 3
+with Session() as session:
+    assert_type(session, Session)
+    assert session.ping()
 with Lease() as lease:
     assert_type(lease, Any)
     assert lease == {"lease": 1}
@@ -359,6 +378,7 @@ def test_with_on_a_base_of_another_package_is_typed_as_its_aenter_returns(
         ENTERED_USAGE,
         "AsyncChannel",
         "AsyncLease",
+        "AsyncSession",
     )
     assert "def __enter__(self) -> None: ..." in text
     assert "def __enter__(self) -> _typing.Self: ..." in text

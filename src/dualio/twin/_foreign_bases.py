@@ -23,8 +23,8 @@ import sys
 from dataclasses import dataclass, field
 
 from ._lineage import Sources, ancestors
-from ._source import Source, returns_self_only
-from ._syntax import class_body_names
+from ._source import Source
+from ._syntax import class_body_names, module_type_variables
 
 __all__ = ("ForeignBases", "foreign_bases")
 
@@ -83,7 +83,7 @@ def _defined_in(lookup: Sources, source: Source, base: ast.expr, depth: int, fou
     defining, klass = found_class
     names = class_body_names(klass)
     if found.entered is None and "__aenter__" in names:
-        found.entered = _entered(klass)
+        found.entered = _entered(defining, klass)
     for inner in klass.bases:
         head = inner.value if isinstance(inner, ast.Subscript) else inner
         if isinstance(head, (ast.Name, ast.Attribute)):
@@ -126,8 +126,12 @@ def _assigned_values(body: list[ast.stmt], name: str) -> list[ast.expr]:
     return values
 
 
-def _entered(klass: ast.ClassDef) -> str:
-    """What the twin's ``__enter__`` returns for the ``__aenter__`` that ``klass`` defines (see the docstring)."""
+def _entered(source: Source, klass: ast.ClassDef) -> str:
+    """What the twin's ``__enter__`` returns for the ``__aenter__`` that ``klass`` (of ``source``) defines.
+
+    ``Self`` also where every ``return`` gives ``self`` (however annotated), and for a type variable (anyio's
+    ``AsyncContextManagerMixin``: ``-> T_co``, what the subclass's ``__asynccontextmanager__`` yields, most
+    often ``Self``)."""
     node = next(
         (n for n in klass.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__aenter__"),
         None,
@@ -138,6 +142,26 @@ def _entered(klass: ast.ClassDef) -> str:
     if isinstance(returns, ast.Constant) and returns.value in (None, "None"):
         return "None"
     spelled = ast.unparse(returns).strip("'\"") if returns is not None else ""
-    if returns_self_only(node) or spelled.rpartition(".")[2] == "Self":
+    if _gives_self(node) or spelled.rpartition(".")[2] == "Self" or spelled in module_type_variables(source):
         return "_typing.Self"
     return "_typing.Any"
+
+
+def _gives_self(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``node`` returns, and every ``return`` of its own gives its first parameter (``return self``)."""
+    arguments = [*node.args.posonlyargs, *node.args.args]
+    if not arguments:
+        return False
+    returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == arguments[0].arg for r in returns)
+
+
+def _own_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's body, not those of functions, lambdas or classes defined in it."""
+    found: list[ast.AST] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        found.append(child)
+        found += _own_nodes(child)
+    return found
