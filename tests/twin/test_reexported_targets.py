@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
 
-from dualio.twin import GenerateError
+from dualio.twin import GenerateError, GenerateNote
 from dualio.twin._generator import render_module
 from dualio.twin._source import Target
 
@@ -149,3 +150,21 @@ def test_a_module_alias_made_at_run_time_is_imported_by_its_own_name(
     assert "from gen_aliased_real import Thing" in text
     assert "from gen_aliased.real import" not in text
     check_and_run_usage(tmp_path, "gen_aliased", ALIASED_USAGE)
+
+
+def test_a_twin_named_like_a_class_the_listed_module_re_exports_is_noted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # qdrant_client re-exports its own sync QdrantClient beside AsyncQdrantClient, which a module of its own
+    # defines: the twin named QdrantClient was not noted, as only the defining module was looked at (review 38a).
+    files = {
+        "__init__.py": "from ._async_client import AsyncClient\nfrom ._sync_client import Client\n",
+        "_async_client.py": CLIENT,
+        "_sync_client.py": "class Client:\n    def get(self, url: str) -> str:\n        return url\n",
+    }
+    directory = package(tmp_path, monkeypatch, "gen_listed_clash", files)
+    with pytest.warns(GenerateNote, match=r"named Client, a name module gen_listed_clash binds too"):
+        render_module([Target("gen_listed_clash", "AsyncClient", directory / "sync.py")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # listed through its own module: that module binds no Client
+        render_module([Target("gen_listed_clash._async_client", "AsyncClient", directory / "sync.py")])

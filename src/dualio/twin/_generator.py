@@ -69,6 +69,7 @@ def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str],
 def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> Rendered:
     """``render_module``, also naming the files it read: a caller must not write the twin over one of them."""
     lookup = Sources()  # apart from ``sources``: a module only re-exporting a target is not generated from
+    listed_in = _listed_modules(targets, lookup)
     targets = defining_targets(targets, lookup)
     sources = Sources()
     for target in targets:
@@ -89,7 +90,7 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     unread: list[Target] = []  # classes whose class decorators may add members: mapped when the module loads
     for target in targets:
         source = sources.by_module[target.module]
-        _note_name_taken(target, source)
+        _note_name_taken(target, [source, *(lookup.load(module) for module in listed_in.get(target.key, ()))])
         writer = ClassWriter(output, source, source.classes[target.cls])
         if writer.unread_decorators:
             unread.append(target)
@@ -102,17 +103,34 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     return Rendered(text, {source.path.resolve(): module for module, source in read.items()})
 
 
-def _note_name_taken(target: Target, source: Source) -> None:
+def _listed_modules(targets: Sequence[Target], lookup: Sources) -> dict[tuple[str, str], list[str]]:
+    """The modules each class was listed through when that is not the module defining it (``qdrant_client``
+    for ``qdrant_client.async_qdrant_client:AsyncQdrantClient``), by the defining target's key."""
+    listed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for target in targets:
+        defining = _defining_target(target, lookup)
+        if defining.module != target.module and target.module not in listed[defining.key]:
+            listed[defining.key].append(target.module)
+    return listed
+
+
+def _note_name_taken(target: Target, sources: Sequence[Source]) -> None:
     """Warn ``GenerateNote`` when a twin's name, not chosen in a table, is one its async class's module binds too
-    (pyreqwest's own blocking ``SyncClient`` beside ``Client``; httpx's ``Client`` beside ``AsyncClient``)."""
-    if target.name is None and target.twin != target.cls and source.binds(target.twin):
-        warnings.warn(
-            f"the twin of {target.module}:{target.cls} is named {target.twin}, a name module {target.module} binds "
-            "too (the library's own sync class?): users may take one for the other; name the twin with a table: "
-            f'"{target.module}:{target.cls}" = {{ output = "...", name = "..." }} (a name chosen so is not noted)',
-            GenerateNote,
-            stacklevel=2,
-        )
+    (pyreqwest's own blocking ``SyncClient`` beside ``Client``; httpx's ``Client`` beside ``AsyncClient``), or a
+    module the class was listed through (``qdrant_client`` binds the library's own sync ``QdrantClient``)."""
+    if target.name is not None or target.twin == target.cls:
+        return
+    for source in sources:
+        if source.binds(target.twin):
+            warnings.warn(
+                f"the twin of {target.module}:{target.cls} is named {target.twin}, a name module {source.module} "
+                "binds too (the library's own sync class?): users may take one for the other; name the twin with a "
+                f'table: "{target.module}:{target.cls}" = {{ output = "...", name = "..." }} (a name chosen so is '
+                "not noted)",
+                GenerateNote,
+                stacklevel=2,
+            )
+            return
 
 
 def defining_targets(targets: Sequence[Target], lookup: Sources) -> list[Target]:
