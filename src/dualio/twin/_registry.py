@@ -401,15 +401,20 @@ def own_functions(obj: object) -> dict[str, Callable[..., Any]] | None:
     except AttributeError:  # __slots__
         return None
     cls = type(obj)
-    found = {
-        name: value
-        for name, value in own.items()
-        if not name.startswith("_")
-        and callable(value)
-        and inspect.isfunction(getattr(cls, name, None))
-        and value is not getattr(cls, name)
-    }
+    try:
+        methods = _public_methods[cls]
+    except KeyError:
+        methods = _public_methods[cls] = frozenset(
+            name for name in dir(cls) if not name.startswith("_") and inspect.isfunction(getattr(cls, name, None))
+        )
+    replaced = methods & own.keys() if own else None  # a set operation: most objects replace none
+    if not replaced:
+        return None
+    found = {name: own[name] for name in replaced if callable(own[name]) and own[name] is not getattr(cls, name)}
     return found or None
+
+
+_public_methods: dict[type, frozenset[str]] = {}  # the public functions of each class, for own_functions
 
 
 def to_sync(value: Any, portal: Portal, timeout: float | None, parent: Twin[Any] | None = None) -> Any:
