@@ -78,9 +78,27 @@ def twin_call_hint() -> CallHint | None:
         if frame is not None and frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") != "__main__"
         else _constructed_elsewhere(api, form)
         if method == "__init__"
-        else f"use the async object instead, in a coroutine on the twin's loop: {form} (from this loop: await "
-        "asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)))",
+        else _on_another_loop(form),
         frame,
+    )
+
+
+def _on_another_loop(form: str) -> str:
+    """Advice for a twin called in a coroutine of another loop than its own (a Jupyter cell, a FastAPI ``async
+    def`` route): run the async object's call on the twin's portal and await that here. ``form`` alone (``await
+    unwrap(twin).m(...)``) fails on this loop (aiohttp: "Timeout context manager should be used inside a task"),
+    so it comes second."""
+    if form.startswith("await "):
+        awaited = f"await asyncio.wrap_future(dualio.twin.portal_of(twin).submit({form.removeprefix('await ')}))"
+    else:
+        awaited = (
+            "await asyncio.wrap_future(dualio.twin.portal_of(twin).submit(coroutine)) with a coroutine that does "
+            f"{form}"
+        )
+    return (
+        f"run the async object's call on the twin's portal and await it here: {awaited} (the async object belongs "
+        f"to the twin's loop: `{form}` works only in a coroutine running there); or call the twin from a worker "
+        "thread: await asyncio.to_thread(...)"
     )
 
 
