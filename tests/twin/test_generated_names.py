@@ -568,3 +568,39 @@ def test_an_output_no_import_can_name_gets_a_note_when_other_outputs_lose_its_tw
     )
     assert _generate_notes(project, capsys) == []
     assert "def child(self) -> Child:" in (project / "gen_unnamed" / "parent.py").read_text()
+
+
+UNDER_WITH_SOURCE = """
+from __future__ import annotations
+
+import warnings
+
+with warnings.catch_warnings():  # as aiohttp-client-cache defines its CachedSession
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    class AsyncCachedThing:
+        async def get(self, key: str) -> str:
+            return key * 2
+"""
+
+UNDER_WITH_USAGE = """
+from typing import assert_type
+
+from gen_under_with.sync import CachedThing
+
+thing = CachedThing()
+assert_type(thing.get("a"), str)
+assert thing.get("a") == "aa"
+thing.close()
+"""
+
+
+def test_a_class_defined_in_a_top_level_with_block_can_be_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `with` block's body runs whole, so its classes are the module's (aiohttp-client-cache's CachedSession,
+    # under `with warnings.catch_warnings():`); before, "module ... has no top-level class" (review 38c r14).
+    text = generate_and_use(
+        tmp_path, monkeypatch, "gen_under_with", UNDER_WITH_SOURCE, "AsyncCachedThing", UNDER_WITH_USAGE
+    )
+    assert "class CachedThing(" in text

@@ -155,7 +155,7 @@ class Source:
         """Record the names ``body`` binds; a later statement's binding of a name replaces an earlier one's.
 
         The blocks of a top-level ``if`` or ``try`` count as top level: see ``_index_branches`` for which of
-        their bindings a name keeps.
+        their bindings a name keeps; so does the body of a top-level ``with``, which runs whole.
         """
         for node in body:
             if isinstance(node, ast.If):
@@ -164,6 +164,8 @@ class Source:
                 alternatives = [(node.body + node.orelse, type_only), *((h.body, type_only) for h in node.handlers)]
                 self._index_branches(alternatives, package)
                 self._index(node.finalbody, package, type_only=type_only)
+            elif isinstance(node, ast.With):  # its body always runs (aiohttp-client-cache's `CachedSession` is
+                self._index(node.body, package, type_only=type_only)  # defined under `warnings.catch_warnings()`)
             else:
                 self._index_statement(node, package, type_only=type_only)
 
