@@ -472,9 +472,28 @@ class AsyncRequestInterface:
         return url
 
 
+class AsyncSlowBody:
+    async def read(self) -> bytes:
+        await asyncio.sleep(NAP)
+        return b""
+
+    async def __aenter__(self) -> AsyncSlowBody:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
 class AsyncConnectionPool(AsyncRequestInterface):
     def fetch(self, url: str) -> Awaitable[str]:  # a sync def returning the base's coroutine
         return self.request(url)
+
+    async def get(self, url: str) -> AsyncSlowBody:
+        return AsyncSlowBody()
+
+
+class AsyncCachedPool(AsyncConnectionPool):  # as aiohttp-client-cache's CachedSession under ClientSession
+    pass
 
 
 def test_a_timeout_names_the_class_of_the_object_called_not_the_base_that_defines_the_method() -> None:
@@ -484,6 +503,20 @@ def test_a_timeout_names_the_class_of_the_object_called_not_the_base_that_define
             pool.request("u")
         with pytest.raises(TimeoutError, match=r"^AsyncConnectionPool\.fetch did not finish within 0\.05 s"):
             pool.fetch("u")
+    cached = sync_class(AsyncCachedPool)()
+
+    def whole_block() -> None:  # the call, __aenter__, read() and __aexit__ in one round trip
+        with cached.get("u") as response:
+            response.read()
+
+    def entered_then_read() -> None:  # the call and __aenter__ in one trip; the body's read() its own
+        with cached.get("u") as response:
+            assert response.read() == b""
+
+    with timeout(0.05), pytest.raises(TimeoutError, match=r"^AsyncCachedPool\.get \(with its block's \.read"):
+        whole_block()
+    with timeout(0.05), pytest.raises(TimeoutError, match=r"^AsyncSlowBody\.read did not finish"):
+        entered_then_read()
 
 
 class ResultError(Exception):

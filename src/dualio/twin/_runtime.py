@@ -375,14 +375,20 @@ def _name_the_class_called(error: TimeoutError, fn: Callable[..., Any], twin: Tw
     ``AsyncRequestInterface.request``, redis-py's ``ListCommands.blpop``): name the async object's class instead
     (``AsyncConnectionPool.request``), the method its caller called. Only on this error path: a call that ends
     in time pays nothing for it."""
-    cls = type(twin._dualio_obj)
-    name = getattr(fn, "__name__", None)
-    if not isinstance(name, str) or getattr(cls, name, None) is not fn:  # not a method of the class (a function twin)
-        return
-    written, called = _name_of(fn), f"{cls.__qualname__}.{name}"
+    written, called = _name_of(fn), _called_name(fn, twin)
     message = error.args[0] if len(error.args) == 1 else None
     if written != called and isinstance(message, str) and message.startswith(f"{written} did not finish"):
         error.args = (called + message[len(written) :],)
+
+
+def _called_name(fn: Callable[..., Any], twin: Twin[Any]) -> str:
+    """``fn``'s name as a method of the twin's async object's class (``AsyncConnectionPool.request``, though a
+    base defines it); a function that is not such a method (a function twin's) by its own qualified name."""
+    cls = type(twin._dualio_obj)
+    name = getattr(fn, "__name__", None)
+    if isinstance(name, str) and getattr(cls, name, None) is fn:
+        return f"{cls.__qualname__}.{name}"
+    return _name_of(fn)
 
 
 def _name_of(fn: object) -> str:
@@ -581,7 +587,7 @@ def _call_and_enter(
     context = contextvars.copy_context()
     body = block_method(frame)
     call_args = (twin._dualio_obj, *args)
-    name = _name_of(fn)
+    name = _called_name(fn, twin)  # (a `with` is no plain call's fast path: named before, not on the error path)
     if body is None:
         outcome = _run(portal, run_enter_and_hold(portal, fn, call_args, kwargs), name, timeout_for(twin), context)
     else:
