@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ._lineage import Sources, ancestors
 from ._source import Source
-from ._syntax import class_body_names, module_type_variables
+from ._syntax import class_body_names, module_type_variables, own_nodes
 
 __all__ = ("ForeignBases", "foreign_bases")
 
@@ -152,16 +152,5 @@ def _gives_self(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     arguments = [*node.args.posonlyargs, *node.args.args]
     if not arguments:
         return False
-    returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return)]
+    returns = [n for n in own_nodes(node) if isinstance(n, ast.Return)]
     return bool(returns) and all(isinstance(r.value, ast.Name) and r.value.id == arguments[0].arg for r in returns)
-
-
-def _own_nodes(node: ast.AST) -> list[ast.AST]:
-    """The nodes of a function's body, not those of functions, lambdas or classes defined in it."""
-    found: list[ast.AST] = []
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        found.append(child)
-        found += _own_nodes(child)
-    return found

@@ -6,7 +6,7 @@ Plain functions over ``ast`` nodes, used by the class writer (``_writer``); none
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._docstrings import sync_docstring
@@ -29,6 +29,7 @@ __all__ = (
     "init_attributes",
     "is_property_like",
     "module_type_variables",
+    "own_nodes",
     "qualified_type",
     "transforming_decorators",
     "type_alias_value",
@@ -178,14 +179,17 @@ def decorators_of(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
 
 def has_yield(node: ast.AsyncFunctionDef) -> bool:
     """Whether ``node`` itself (not a nested function) yields: an async generator."""
+    return any(isinstance(child, (ast.Yield, ast.YieldFrom)) for child in own_nodes(node))
+
+
+def own_nodes(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
+    """The nodes of ``node``'s body, not those of the functions, lambdas and classes defined in it."""
     stack: list[ast.AST] = list(node.body)
     while stack:
         child = stack.pop()
-        if isinstance(child, (ast.Yield, ast.YieldFrom)):
-            return True
+        yield child
         if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(child))
-    return False
 
 
 def attribute_doc(classdef: ast.ClassDef, statement: ast.stmt) -> str | None:
