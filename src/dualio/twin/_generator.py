@@ -69,8 +69,9 @@ def render_module(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str],
 def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[str, str]] | None = None) -> Rendered:
     """``render_module``, also naming the files it read: a caller must not write the twin over one of them."""
     lookup = Sources()  # apart from ``sources``: a module only re-exporting a target is not generated from
-    listed_in = _listed_modules(targets, lookup)
-    targets = defining_targets(targets, lookup)
+    defining = [(target.module, _defining_target(target, lookup)) for target in targets]
+    targets = list(dict.fromkeys(target for _, target in defining))  # as defining_targets gives them
+    listed_in = _listed_modules(defining)
     sources = Sources()
     for target in targets:
         sources.load(target.module)
@@ -103,14 +104,14 @@ def render(targets: Sequence[Target], elsewhere: Mapping[tuple[str, str], tuple[
     return Rendered(text, {source.path.resolve(): module for module, source in read.items()})
 
 
-def _listed_modules(targets: Sequence[Target], lookup: Sources) -> dict[tuple[str, str], list[str]]:
-    """The modules each class was listed through when that is not the module defining it (``qdrant_client``
-    for ``qdrant_client.async_qdrant_client:AsyncQdrantClient``), by the defining target's key."""
+def _listed_modules(defining: Sequence[tuple[str, Target]]) -> dict[tuple[str, str], list[str]]:
+    """The modules each class was listed through (``defining``: each listed module with the target of the module
+    defining its class) when that is not the defining one (``qdrant_client`` for
+    ``qdrant_client.async_qdrant_client:AsyncQdrantClient``), by the defining target's key."""
     listed: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for target in targets:
-        defining = _defining_target(target, lookup)
-        if defining.module != target.module and target.module not in listed[defining.key]:
-            listed[defining.key].append(target.module)
+    for module, target in defining:
+        if module != target.module and module not in listed[target.key]:
+            listed[target.key].append(module)
     return listed
 
 
