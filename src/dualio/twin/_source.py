@@ -80,9 +80,10 @@ class Target:
             outer, _, inner = async_name.rpartition(".")
             raise GenerateError(
                 f"[tool.dualio.twin]: {spec!r} names a nested class ({inner} inside {outer}); only classes defined at "
-                f"a module's top level can be listed. Its objects still work through the twins that return them (a "
-                f"twin is built at run time, with sync_class({outer}.{inner}) as its class), typed Any in the "
-                "generated annotations"
+                "a module's top level can be listed. Its objects still work through the twins that return them: one "
+                f"with async members comes back as a twin built at run time, typed Any (its class sync_class({outer}."
+                f"{inner})); one without (a data class) comes back as it is, typed as written: {outer}.{inner}, which "
+                f"the twin of {outer} names too"
             )
         return cls(module, async_name, root / output, name)
 

@@ -157,6 +157,10 @@ class ClassWriter(SignatureWriter):
             if attribute not in self.members:
                 self.reading(init)
                 self.attribute(attribute, annotation, None)
+        # Nested classes, as a run-time twin gives them: the async class's own; written last, not to shadow a
+        # module's name for the annotations before them.
+        for name in self._nested_classes():
+            self.emit("", f"{INDENT}{name}: _typing.TypeAlias = {self.async_name}.{name}")
         if self.unread_decorators:
             decorators = ", ".join(f"@{name}" for name in self.unread_decorators)
             self.emit(
@@ -292,6 +296,21 @@ class ClassWriter(SignatureWriter):
             if base_init is not None and id(base_init) in self._origins:
                 chain.append(base_init)
         return chain
+
+    def _nested_classes(self) -> list[str]:
+        """The public classes nested in the async class or in a base it reads that no base twin writes (weatherkit's
+        ``AsyncWeather.Reading``), first in method resolution order: ``Weather.Reading`` names them, as on a
+        run-time twin, which reads class attributes through."""
+        owners = [(self.source.module, self.node.name), *ancestors(self.sources, self.source, self.node)]
+        found: list[str] = []
+        for module, cls in owners:
+            if (module, cls) in self._covered:
+                continue
+            for statement in self.sources.load(module).classes[cls].body:
+                name = statement.name if isinstance(statement, ast.ClassDef) else ""
+                if name and not name.startswith("_") and name not in self.members and name not in found:
+                    found.append(name)
+        return found
 
     def _module_names(self) -> set[str]:
         """The top-level names of the async module, which a twin member of the same name would shadow in the
