@@ -684,3 +684,10 @@ def test_plain_imports_of_one_package_are_all_kept() -> None:
 
     statements = {"import xml.dom", "import xml.sax", "import collections.abc"}
     assert _one_meaning_each(statements, set(), Sources(), {}) == statements
+
+
+def test_config_may_name_the_project_directory(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `--config path/to/project` reads its pyproject.toml (before: "cannot read ...: [Errno 21] Is a directory")
+    assert main(["twin", "generate", "--config", str(project)]) == 0
+    assert main(["twin", "generate", "--check", "--config", str(project)]) == 0
+    assert "up to date" in capsys.readouterr().out

@@ -218,6 +218,8 @@ def _run(args: argparse.Namespace) -> int:
         with warnings.catch_warnings(record=True) as notes:
             warnings.simplefilter("always", GenerateNote)
             config = Path(args.config) if args.config else find_config(Path.cwd())
+            if config.is_dir():  # `--config path/to/project`: its pyproject.toml
+                config = config / "pyproject.toml"
             problems = generate(config, check=args.check)
     except GenerateError as exc:
         print(f"dualio twin generate: error: {exc}", file=sys.stderr)
@@ -245,7 +247,9 @@ def add_twin_subcommand(commands: Subparsers) -> None:
     generate_parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if a twin module is stale or missing"
     )
-    generate_parser.add_argument("--config", default=None, help="the pyproject.toml to read (default: nearest)")
+    generate_parser.add_argument(
+        "--config", default=None, help="the pyproject.toml to read, or its directory (default: the nearest)"
+    )
     generate_parser.set_defaults(handler=_run)
 
 
