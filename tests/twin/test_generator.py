@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -295,7 +296,10 @@ def test_check_fails_when_a_twin_is_stale_or_missing(project: Path, capsys: pyte
     source.write_text(source.read_text().replace("async def ping(self) -> str:", "async def ping(self) -> bytes:"))
     capsys.readouterr()
     assert run_cli("--check", config=project) == 1
-    assert f"{package}/client.py: stale" in capsys.readouterr().err
+    stale = capsys.readouterr().err
+    assert f"{package}/client.py: stale" in stale
+    # where, and what the line would be: CI's log says what changed (review 38e)
+    assert re.search(r"first difference at line \d+, which would read: def ping\(self\) -> bytes:", stale), stale
     (project / package / "client.py").unlink()
     assert run_cli("--check", config=project) == 1
     assert f"{package}/client.py: missing" in capsys.readouterr().err

@@ -55,6 +55,20 @@ def read_targets(config: Path) -> dict[Path, list[Target]]:
     return grouped
 
 
+def _stale(written: str, rendered: str) -> str:
+    """What ``--check`` says of a twin module that differs: where, and what the generator would write there."""
+    old_lines, new_lines = written.splitlines(), rendered.splitlines()
+    line = next(
+        (n for n, (old, new) in enumerate(zip(old_lines, new_lines, strict=False), 1) if old != new),
+        min(len(old_lines), len(new_lines)) + 1,
+    )
+    would = new_lines[line - 1].strip() if line <= len(new_lines) else "(nothing: the file would end before)"
+    return (
+        f"stale (its async source, or the generator, changed): first difference at line {line}, which would "
+        f"read: {would[:100]}"
+    )
+
+
 def generate(config: Path, *, check: bool) -> list[str]:
     """Write (or with ``check`` only compare) every twin module; return one line per stale or missing file.
 
@@ -72,10 +86,8 @@ def generate(config: Path, *, check: bool) -> list[str]:
             continue
         relative = _relative(output, config)
         if check:
-            problems.append(
-                f"{relative}: "
-                + ("missing" if current[output] is None else "stale (its async source, or the generator, changed)")
-            )
+            was = current[output]
+            problems.append(f"{relative}: " + ("missing" if was is None else _stale(was, result.text)))
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(result.text)
