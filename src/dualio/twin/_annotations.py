@@ -92,8 +92,12 @@ class Annotations:
         awaited: Callable[[ast.expr, Place], tuple[str, bool] | None] | None = None,
         own_class: Callable[[ast.expr], bool] | None = None,
         entered: Callable[[ast.expr], str | None] | None = None,
+        generic_twin: Callable[[str], bool] | None = None,
     ) -> None:
         self.twins = twins
+        # Whether the twin of a listed class (by its name here) takes type arguments: one of a class with no type
+        # parameters takes none, though the source subscripts it (faststream's `Redis[bytes]` of redis-py's `Redis`).
+        self.generic_twin = generic_twin
         # Whether a name is a class of the package itself (its own `AsyncContextManager`), not the standard one
         # whose name it shares: asked only for the names the twin rewrites (`Awaitable`, `AsyncIterator`, ...).
         self.own_class = own_class
@@ -334,6 +338,8 @@ class Annotations:
             passed = self._passed_collection(head, arguments[0])
             if passed is not None:
                 return passed
+        if head in self.twins and self.generic_twin is not None and not self.generic_twin(head):
+            return node.value  # the twin alone: `SyncRedis[bytes]` is no type (mypy), nor a value at run time
         if head in self.twins:  # a generic twinned class: its type arguments are what its twin's methods map
             # but a type variable stays (`QuerySet[T]` -> `SyncQuerySet[T]`, not `SyncQuerySet[SyncModel]` when T's
             # bound is a listed class: the twin's own parameter has the async class's bound; ormar)

@@ -136,6 +136,7 @@ class SignatureWriter:
         self._on_the_spot: dict[tuple[str, str, bool], bool] = {}
         self._reading_bound = False  # converting a type variable's bound (``_bound_twin``)
         self._bare: dict[tuple[str, str], list[str]] = {}  # (module, written name) -> Any arguments of a bare use
+        self._generic: dict[tuple[str, str], bool] = {}  # (module, class) -> whether its twin takes type arguments
         self._own_by_source: dict[str, dict[str, str]] = {}  # module -> what ``_own_in`` gives for it
         self._type_variable_calls: dict[tuple[str, str], tuple[ast.Call, Source] | None] = {}
         # (module, written class) -> what awaiting an instance gives, its class's source and type parameters
@@ -209,6 +210,7 @@ class SignatureWriter:
             lambda written, used_in: self._awaited(source, bindings, written, used_in),
             lambda class_node: self._lookup.base_class(source, class_node, self.package, type_only=True) is not None,
             lambda class_node: self._entered(source, class_node),
+            lambda name: self._generic_twin(source, name, foreign),
         )
         text = converter.convert(node, place)
         for name in converter.twins_used:
@@ -445,6 +447,25 @@ class SignatureWriter:
                 name: twin for name, twin in self.twins.items() if self._names_own_class(source, name)
             }
         return found
+
+    def _generic_twin(self, source: Source, name: str, foreign: dict[str, tuple[str, str]]) -> bool:
+        """Whether the twin of the listed class ``name`` (as ``source`` names it) is generic: its class has type
+        parameters. True where that class cannot be read (its type arguments are then kept as written)."""
+        key = foreign.get(name)
+        if key is None:
+            qualified = f"{source.module}.{name}" if name in source.defined else source.origins.get(name)
+            if qualified is None:
+                key = next(((module, cls) for module, cls in self.own if cls == name), None)
+            else:
+                module, _, cls = self._lookup.definition_of(qualified).rpartition(".")
+                key = (module, cls)
+        if key is None:
+            return True
+        if key not in self._generic:
+            defining = self._lookup.load(key[0])
+            node = defining.classes.get(key[1])
+            self._generic[key] = node is None or bool(type_parameters(self._lookup, defining, node))
+        return self._generic[key]
 
     def _names_own_class(self, source: Source, name: str) -> bool:
         qualified = f"{source.module}.{name}" if name in source.defined else source.origins.get(name)
