@@ -621,3 +621,38 @@ def test_a_failing_call_on_a_twin_of_an_open_parent_gets_no_note(portal: dualio.
     with pytest.raises(RuntimeError, match="the client has been closed") as caught:
         resource.create()
     assert not hasattr(caught.value, "__notes__")
+
+
+class AsyncStreamed:
+    """As httpx's streamed ``Response``: sync and async spellings of each read; the sync ones fail on a stream."""
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        yield from self._sync_stream()
+
+    def _sync_stream(self) -> list[bytes]:
+        raise RuntimeError("Attempted to call a sync iterator on an async stream.")
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        yield b"chunk"
+
+    def read(self) -> bytes:
+        raise RuntimeError("Attempted to call a sync iterator on an async stream.")
+
+    async def aread(self) -> bytes:
+        return b"body"
+
+
+def test_a_failing_sync_method_with_an_async_counterpart_says_to_call_that() -> None:
+    """httpx users write ``r.iter_bytes()`` on the twin of a streamed response and got only httpx's error; the note
+    names ``aiter_bytes()``, which the twin runs on the loop (review 38f r05)."""
+    response = sync_class(AsyncStreamed)()
+    with pytest.raises(RuntimeError, match="sync iterator on an async stream") as iterated:
+        for _chunk in response.iter_bytes():
+            pass
+    assert "its async counterpart is aiter_bytes(): on the twin, call that" in "\n".join(iterated.value.__notes__)
+    with pytest.raises(RuntimeError, match="sync iterator on an async stream") as read:
+        response.read()
+    assert "AsyncStreamed.read() is a sync method of the async class" in "\n".join(read.value.__notes__)
+    assert "its async counterpart is aread()" in "\n".join(read.value.__notes__)
+    assert list(response.aiter_bytes()) == [b"chunk"]
+    assert response.aread() == b"body"

@@ -54,7 +54,7 @@ from ._entering import (
 )
 from ._kept import keep
 from ._leaving import call_then_exit, leaving_with, open_withs
-from ._sync_results import note_own_loop, runs_its_own_loop
+from ._sync_results import note_async_counterpart, note_own_loop, runs_its_own_loop
 from ._whole_block import BlockResult, block_method, run_whole_block, speculated, take
 
 __all__ = (
@@ -656,6 +656,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
     except Exception as error:
         if isinstance(error, TimeoutError):
             _name_the_class_called(error, fn, twin)
+        else:  # httpx's Response.read() of a stream: its aread() is the twin's way
+            note_async_counterpart(error, type(twin._dualio_obj), fn.__name__)
         _note_closed_ancestor(twin, error)
         raise
     if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited

@@ -19,6 +19,7 @@ its ``__enter__`` and ``__exit__`` on the portal's loop, what it gives to ``as``
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -55,19 +56,39 @@ def note_own_loop(error: BaseException, name: str) -> None:
     )
 
 
+def note_async_counterpart(error: BaseException, cls: type, name: str) -> None:
+    """Say which async method to call when ``cls``'s sync method ``name`` failed and ``cls`` has an async one of
+    the same name with an ``a`` (or ``async_``) in front: httpx's ``Response.iter_bytes()`` on a streamed response
+    raises "Attempted to call a sync iterator on an async stream"; its twin's ``aiter_bytes()`` is what works.
+    Only on the error path, once per error."""
+    for counterpart in (f"a{name}", f"async_{name}"):
+        member = inspect.getattr_static(cls, counterpart, None)
+        if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member):
+            error.add_note(
+                f"{cls.__qualname__}.{name}() is a sync method of the async class, run as it is; its async "
+                f"counterpart is {counterpart}(): on the twin, call that ({counterpart}() blocks, and iterates with "
+                "for if it is an async iterator)"
+            )
+            return
+
+
 def stepped(
     portal: Portal, generator: Generator[Any, Any, Any], timeout: float | None, mapped: Callable[[Any], Any]
 ) -> Iterator[Any]:
     """Iterate over ``generator`` with each step run on ``portal``'s loop (waited up to ``timeout``), each item
     passed through ``mapped``."""
     finished = False
+    frame = getattr(generator, "gi_frame", None)  # the method's `self`, read before it runs (for an error's note)
+    owner = frame.f_locals.get("self") if frame is not None else None
     try:
         while True:
             try:
                 item = portal.run(_step(generator), timeout=timeout)
-            except (RuntimeError, AssertionError) as error:
+            except Exception as error:
                 if runs_its_own_loop(error):  # gql's Client.subscribe(): a sync generator that runs a loop
                     note_own_loop(error, getattr(generator, "__qualname__", "the generator"))
+                elif owner is not None:
+                    note_async_counterpart(error, type(owner), getattr(generator, "__name__", ""))
                 raise
             if item is _DONE:
                 finished = True
