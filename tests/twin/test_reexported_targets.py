@@ -153,7 +153,7 @@ def test_a_module_alias_made_at_run_time_is_imported_by_its_own_name(
 
 
 def test_a_twin_named_like_a_class_the_listed_module_re_exports_is_noted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # qdrant_client re-exports its own sync QdrantClient beside AsyncQdrantClient, which a module of its own
     # defines: the twin named QdrantClient was not noted, as only the defining module was looked at (review 38a).
@@ -168,3 +168,9 @@ def test_a_twin_named_like_a_class_the_listed_module_re_exports_is_noted(
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # listed through its own module: that module binds no Client
         render_module([Target("gen_listed_clash._async_client", "AsyncClient", directory / "sync.py")])
+    # and from the command line, which read the defining module before rendering (review 38h r17)
+    (tmp_path / "pyproject.toml").write_text('[tool.dualio.twin]\n"gen_listed_clash:AsyncClient" = "out.py"\n')
+    assert run_cli(config=tmp_path) == 0
+    assert "note: the twin of gen_listed_clash._async_client:AsyncClient is named Client, a name module " in (
+        capsys.readouterr().err
+    )

@@ -106,11 +106,12 @@ def _render_all(config: Path, grouped: dict[Path, list[Target]]) -> dict[Path, R
     sys.path[:0] = added
     try:
         lookup = Sources()
-        grouped = {output: defining_targets(targets, lookup) for output, targets in grouped.items()}
-        _refuse_twice_listed(config, grouped)
-        holders = {output: module_name_of(output) for output in grouped}
-        _note_unnamed_outputs(config, grouped, holders)
-        return {output: render(targets, _elsewhere(grouped, holders, output)) for output, targets in grouped.items()}
+        defining = {output: defining_targets(targets, lookup) for output, targets in grouped.items()}
+        _refuse_twice_listed(config, defining)
+        holders = {output: module_name_of(output) for output in defining}
+        _note_unnamed_outputs(config, defining, holders)
+        # `render` is given the targets as listed: it notes a twin named like a class of the module listed
+        return {output: render(grouped[output], _elsewhere(defining, holders, output)) for output in defining}
     finally:
         for path in added:
             sys.path.remove(path)

@@ -64,10 +64,10 @@ def note_async_counterpart(error: BaseException, cls: type, name: str) -> None:
     for counterpart in (f"a{name}", f"async_{name}"):
         member = inspect.getattr_static(cls, counterpart, None)
         if inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member):
+            how = "iterate it with for" if inspect.isasyncgenfunction(member) else "it blocks until it is done"
             error.add_note(
                 f"{cls.__qualname__}.{name}() is a sync method of the async class, run as it is; its async "
-                f"counterpart is {counterpart}(): on the twin, call that ({counterpart}() blocks, and iterates with "
-                "for if it is an async iterator)"
+                f"counterpart is {counterpart}(): on the twin, call that ({how})"
             )
             return
 
