@@ -15,6 +15,8 @@ import sys
 from collections.abc import Generator
 from typing import Any
 
+import pytest
+
 import dualio
 from dualio.twin import Twin, portal_of, sync_class, twin_of, unwrap, use_portal
 from dualio.twin._chaining import chained_attribute
@@ -345,3 +347,50 @@ def test_a_chain_on_an_awaitable_builder_without_async_members(portal: dualio.Po
         once = client.get("n").transform(int)  # pytest rewrites: see docs/twin.md)
         twice = client.get("n").transform(int).transform(lambda n: n + 1)
         assert (plain, once, twice) == ("41", 41, 42)
+
+
+class ContextNotStarted(Exception):
+    """As SQLAlchemy's ``AsyncContextNotStarted`` (not a RuntimeError)."""
+
+
+class AsyncStartable:
+    """As SQLAlchemy's ``AsyncConnection``: awaiting it starts it; its methods need that."""
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def __await__(self) -> Generator[Any, None, AsyncStartable]:
+        return self._start().__await__()
+
+    async def _start(self) -> AsyncStartable:
+        self.started = True
+        return self
+
+    async def execute(self, sql: str) -> str:
+        if not self.started:
+            raise ContextNotStarted("context has not been started and object has not been awaited.")
+        return sql
+
+    async def close(self) -> None:
+        return None
+
+
+class AsyncEngineLike:
+    def connect(self) -> AsyncStartable:
+        return AsyncStartable()
+
+    async def dispose(self) -> None:
+        return None
+
+
+def test_a_failure_for_want_of_the_await_on_a_chained_result_says_to_split_the_line() -> None:
+    """``engine.connect().execute(...)`` on SQLAlchemy's twin runs as ``await engine.connect().execute(...)``:
+    the connection is not started; the error now says why and what to write (review 38g r10)."""
+    engine = sync_class(AsyncEngineLike)()
+    with pytest.raises(ContextNotStarted) as raised:
+        engine.connect().execute("SELECT 1")
+    notes = "\n".join(getattr(raised.value, "__notes__", ()))
+    assert "this AsyncStartable was not awaited: a call chained on a result at once" in notes
+    assert "split the line: `x = a.b()`, then `x.c()`" in notes
+    connection = engine.connect()  # awaited: started
+    assert connection.execute("SELECT 1") == "SELECT 1"

@@ -22,6 +22,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from types import CoroutineType as _CoroutineType
@@ -451,7 +452,25 @@ def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
     object, as a redis pipeline's commands return the pipeline), pinned to ``portal``."""
     if twin is not None and value.value is twin._dualio_obj:
         return twin
+    with contextlib.suppress(TypeError):  # (an object without weak references gets no note: see below)
+        _chained.add(value.value)
     return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout, twin)
+
+
+_chained: weakref.WeakSet[object] = weakref.WeakSet()  # objects left unawaited because a call chained on them
+
+
+def _note_unawaited_chain(twin: Twin[Any], error: Exception) -> None:
+    """Say why when a call on an object left unawaited by a chain fails for want of the await (SQLAlchemy's
+    ``engine.connect().execute(...)``: "AsyncConnection context has not been started and object has not been
+    awaited", as ``await engine.connect().execute(...)`` fails in async code)."""
+    if "await" in str(error).lower() and twin._dualio_obj in _chained:
+        name = type(twin._dualio_obj).__qualname__
+        error.add_note(
+            f"this {name} was not awaited: a call chained on a result at once runs as `await a.b().c()` would, "
+            f"on the unawaited result (see 'A call chained on at once' in docs/twin.md); to await it first, as a "
+            "sync library's `a.b().c()` means, split the line: `x = a.b()`, then `x.c()`"
+        )
 
 
 def _note_closed_ancestor(twin: Twin[Any], error: Exception) -> None:
@@ -564,6 +583,8 @@ def call(twin: Twin[Any], fn: Callable[..., Awaitable[Any]], /, *args: Any, **kw
             _name_the_class_called(error, fn, twin)
         elif isinstance(error, (RuntimeError, ValueError)) or mentions_other_loop(error):
             _explain_loop_error(error, fn)  # also a library's error raised from asyncio's (taskiq's)
+        if _chained:
+            _note_unawaited_chain(twin, error)
         _note_closed_ancestor(twin, error)
         raise
     if type(result) in _PLAIN:
@@ -658,6 +679,8 @@ def call_sync(twin: Twin[Any], fn: Callable[..., Any], /, *args: Any, **kwargs: 
             _name_the_class_called(error, fn, twin)
         else:  # httpx's Response.read() of a stream: its aread() is the twin's way
             note_async_counterpart(error, type(twin._dualio_obj), fn.__name__)
+        if _chained:
+            _note_unawaited_chain(twin, error)
         _note_closed_ancestor(twin, error)
         raise
     if type(value) is _Builder:  # `twin.m(...).name`: a builder chained on, not awaited
