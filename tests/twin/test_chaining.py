@@ -359,6 +359,12 @@ class AsyncStartable:
     def __init__(self) -> None:
         self.started = False
 
+    def __eq__(self, other: object) -> bool:  # SQLAlchemy's compares what it proxies: not started, it raises
+        raise ContextNotStarted("context has not been started and object has not been awaited.")
+
+    def __hash__(self) -> int:
+        return id(self)
+
     def __await__(self) -> Generator[Any, None, AsyncStartable]:
         return self._start().__await__()
 

@@ -452,19 +452,31 @@ def _built(value: Any, portal: Portal, twin: Twin[Any] | None) -> Any:
     object, as a redis pipeline's commands return the pipeline), pinned to ``portal``."""
     if twin is not None and value.value is twin._dualio_obj:
         return twin
-    with contextlib.suppress(TypeError):  # (an object without weak references gets no note: see below)
-        _chained.add(value.value)
+    _remember_chained(value.value)
     return _registry.chained_twin(value.value, portal, None if twin is None else twin._dualio_timeout, twin)
 
 
-_chained: weakref.WeakSet[object] = weakref.WeakSet()  # objects left unawaited because a call chained on them
+# Objects left unawaited because a call chained on them, by identity (a WeakSet would compare them with `==`,
+# which SQLAlchemy's unstarted AsyncConnection answers by raising): id -> a weak reference to the object.
+_chained: dict[int, weakref.ref[object]] = {}
+
+
+def _remember_chained(obj: object) -> None:
+    key = id(obj)
+    with contextlib.suppress(TypeError):  # an object without weak references gets no note
+        _chained[key] = weakref.ref(obj, lambda _ref: _chained.pop(key, None))
+
+
+def _was_chained(obj: object) -> bool:
+    ref = _chained.get(id(obj))
+    return ref is not None and ref() is obj
 
 
 def _note_unawaited_chain(twin: Twin[Any], error: Exception) -> None:
     """Say why when a call on an object left unawaited by a chain fails for want of the await (SQLAlchemy's
     ``engine.connect().execute(...)``: "AsyncConnection context has not been started and object has not been
     awaited", as ``await engine.connect().execute(...)`` fails in async code)."""
-    if "await" in str(error).lower() and twin._dualio_obj in _chained:
+    if "await" in str(error).lower() and _was_chained(twin._dualio_obj):
         name = type(twin._dualio_obj).__qualname__
         error.add_note(
             f"this {name} was not awaited: a call chained on a result at once runs as `await a.b().c()` would, "
