@@ -451,14 +451,9 @@ class SignatureWriter:
     def _generic_twin(self, source: Source, name: str, foreign: dict[str, tuple[str, str]]) -> bool:
         """Whether the twin of the listed class ``name`` (as ``source`` names it) is generic: its class has type
         parameters. True where that class cannot be read (its type arguments are then kept as written)."""
-        key = foreign.get(name)
-        if key is None:
-            qualified = f"{source.module}.{name}" if name in source.defined else source.origins.get(name)
-            if qualified is None:
-                key = next(((module, cls) for module, cls in self.own if cls == name), None)
-            else:
-                module, _, cls = self._lookup.definition_of(qualified).rpartition(".")
-                key = (module, cls)
+        key = foreign.get(name) or self._defined_as(source, name)
+        if key is None:  # not bound there: taken as the listed class of that name
+            key = next(((module, cls) for module, cls in self.own if cls == name), None)
         if key is None:
             return True
         if key not in self._generic:
@@ -468,11 +463,18 @@ class SignatureWriter:
         return self._generic[key]
 
     def _names_own_class(self, source: Source, name: str) -> bool:
+        defined = self._defined_as(source, name)
+        # not bound there (a string naming the class for a reader): taken as the listed class
+        return defined is None or defined in self.own
+
+    def _defined_as(self, source: Source, name: str) -> tuple[str, str] | None:
+        """The ``(module, class)`` defining what ``source`` binds ``name`` to (``A = other.A`` followed too);
+        None if ``source`` does not bind it."""
         qualified = f"{source.module}.{name}" if name in source.defined else source.origins.get(name)
         if qualified is None:
-            return True  # not bound there (a string naming the class for a reader): taken as the listed class
-        module, _, cls = self._lookup.definition_of(qualified).rpartition(".")  # `A = other.A` followed too
-        return (module, cls) in self.own
+            return None
+        module, _, cls = self._lookup.definition_of(qualified).rpartition(".")
+        return module, cls
 
     def _twin_of_attribute(self, source: Source, node: ast.Attribute) -> str | None:
         """The twin's name if ``node`` (``aio.AsyncNote`` in ``source``) is a listed class, here or elsewhere."""
